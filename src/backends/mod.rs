@@ -1,0 +1,3 @@
+//! Backends: one module per upstream broker, each implementing [`crate::broker::Broker`].
+
+pub mod paper;

@@ -1,0 +1,481 @@
+//! The built-in paper broker: a simulated broker with a deterministic price feed and a matching engine,
+//! run as an actor that owns its state, takes jobs on a channel and answers on oneshots.
+
+mod clock;
+mod config;
+mod engine;
+pub mod feed;
+mod market;
+mod persist;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::{default_instruments, InstrumentConfig, PaperConfig};
+pub use engine::{Engine, PaperState};
+pub use market::Market;
+
+use crate::broker::{
+    Broker, BrokerAccount, BrokerError, BrokerResult, Capabilities, Credentials, LoginOutcome, SessionCtx,
+};
+use crate::config::UserConfig;
+use crate::tv;
+use async_trait::async_trait;
+use rust_decimal::Decimal;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+type Job = Box<dyn FnOnce(&mut Engine, i64) + Send>;
+
+/// Handle to the paper broker actor.
+pub struct PaperBroker {
+    jobs: mpsc::Sender<Job>,
+    users: Vec<UserConfig>,
+    events: broadcast::Sender<String>,
+}
+
+impl PaperBroker {
+    /// Starts the actor on the wall clock.
+    pub async fn start(config: PaperConfig, users: &[UserConfig]) -> anyhow::Result<Self> {
+        Self::start_with_clock(config, users, Arc::new(SystemClock)).await
+    }
+
+    /// Starts the actor on `clock` (tests pass a [`ManualClock`]).
+    pub async fn start_with_clock(
+        config: PaperConfig,
+        users: &[UserConfig],
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
+        let instruments = config.effective_instruments();
+        for ins in &instruments {
+            let market = Market::new(config.seed, vec![ins.clone()]);
+            if let Some(p) = market.instruments().first() {
+                p.feed
+                    .validate()
+                    .map_err(|e| anyhow::anyhow!("backend.instruments: {e}"))?;
+            }
+        }
+        let market = Market::new(config.seed, instruments);
+        let saved = match &config.state_file {
+            Some(path) => persist::load(path)?,
+            None => None,
+        };
+        if saved.is_some() {
+            tracing::info!(path = ?config.state_file, "paper state reloaded");
+        }
+        let mut engine = Engine::new(market, saved, config.initial_balance, clock.now_ms());
+        for user in users {
+            engine.ensure_accounts(&user.login);
+        }
+        let (jobs, rx) = mpsc::channel::<Job>(1024);
+        let (events, _) = broadcast::channel(1024);
+        let tick = Duration::from_millis(config.tick_interval_ms);
+        tokio::spawn(run_actor(
+            engine,
+            rx,
+            clock,
+            tick,
+            config.state_file.clone(),
+            events.clone(),
+        ));
+        Ok(PaperBroker {
+            jobs,
+            users: users.to_vec(),
+            events,
+        })
+    }
+
+    /// Account ids whose orders, positions or balances changed, as they change.
+    pub fn subscribe_changes(&self) -> broadcast::Receiver<String> {
+        self.events.subscribe()
+    }
+
+    /// Runs `f` on the engine inside the actor and returns its result.
+    pub async fn call<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Engine, i64) -> R + Send + 'static,
+    ) -> BrokerResult<R> {
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move |engine, now| {
+            let _ = tx.send(f(engine, now));
+        });
+        self.jobs
+            .send(job)
+            .await
+            .map_err(|_| BrokerError::Unavailable("paper engine stopped".into()))?;
+        rx.await
+            .map_err(|_| BrokerError::Internal("paper engine dropped a request".into()))
+    }
+
+    fn capabilities(hedging: bool) -> Capabilities {
+        Capabilities {
+            market_orders: true,
+            limit_orders: true,
+            stop_orders: true,
+            stop_limit_orders: true,
+            order_brackets: true,
+            market_brackets: true,
+            position_brackets: true,
+            trailing_stop: true,
+            guaranteed_stop: true,
+            modify_order_price: true,
+            modify_order_qty: true,
+            modify_order_brackets: true,
+            modify_order_duration: true,
+            hedging,
+            close_position: true,
+            partial_close: true,
+            native_reverse: !hedging,
+            order_preview: true,
+            order_info: true,
+            crypto_balances: false,
+            executions: true,
+            orders_history: true,
+            leverage: true,
+            level2: true,
+            logout: true,
+            track_latency: true,
+            partial_fills: false,
+        }
+    }
+}
+
+/// The actor: jobs and a periodic market tick, then a save and change events after anything changed.
+async fn run_actor(
+    mut engine: Engine,
+    mut jobs: mpsc::Receiver<Job>,
+    clock: Arc<dyn Clock>,
+    tick: Duration,
+    state_file: Option<std::path::PathBuf>,
+    events: broadcast::Sender<String>,
+) {
+    let mut interval = tokio::time::interval(tick);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            job = jobs.recv() => {
+                let Some(job) = job else { break };
+                let now = clock.now_ms();
+                engine.advance(now);
+                job(&mut engine, now);
+            }
+            _ = interval.tick() => engine.advance(clock.now_ms()),
+        }
+        if engine.dirty {
+            engine.dirty = false;
+            if let Some(path) = &state_file {
+                if let Err(e) = persist::save(path, engine.state()) {
+                    tracing::error!(error = %e, path = %path.display(), "could not write the paper state file");
+                }
+            }
+        }
+        for account in engine.drain_changed() {
+            let _ = events.send(account);
+        }
+    }
+}
+
+#[async_trait]
+impl Broker for PaperBroker {
+    async fn login(&self, _session_id: &str, credentials: &Credentials) -> BrokerResult<LoginOutcome> {
+        let user = self.users.iter().find(|u| {
+            u.login == credentials.login && u.password.constant_time_eq(credentials.password.expose())
+        });
+        let Some(user) = user else {
+            return Err(BrokerError::Rejected("Invalid login or password".into()));
+        };
+        let login = user.login.clone();
+        self.call(move |engine, _| engine.ensure_accounts(&login)).await?;
+        Ok(LoginOutcome {
+            user_id: user.login.clone(),
+            display_name: user.name.clone().unwrap_or(user.login.clone()),
+        })
+    }
+
+    async fn accounts(&self, session: &SessionCtx) -> BrokerResult<Vec<BrokerAccount>> {
+        let user = session.user.clone();
+        self.call(move |engine, _| {
+            engine
+                .accounts_of(&user)
+                .into_iter()
+                .map(|a| BrokerAccount {
+                    id: a.id.clone(),
+                    name: a.name.clone(),
+                    kind: tv::AccountType::Demo,
+                    currency: a.currency.clone(),
+                    capabilities: PaperBroker::capabilities(a.hedging),
+                })
+                .collect()
+        })
+        .await
+    }
+
+    fn durations(&self) -> Vec<tv::DurationConfig> {
+        use tv::OrderType::*;
+        let pending = vec![Limit, Stop, StopLimit];
+        vec![
+            tv::DurationConfig {
+                id: engine::GTC.into(),
+                title: "Good till cancelled".into(),
+                has_date_picker: false,
+                has_time_picker: false,
+                default: true,
+                supported_order_types: pending.clone(),
+            },
+            tv::DurationConfig {
+                id: engine::DAY.into(),
+                title: "Day".into(),
+                has_date_picker: false,
+                has_time_picker: false,
+                default: false,
+                supported_order_types: pending.clone(),
+            },
+            tv::DurationConfig {
+                id: engine::GTT.into(),
+                title: "Good till time".into(),
+                has_date_picker: true,
+                has_time_picker: true,
+                default: false,
+                supported_order_types: pending,
+            },
+        ]
+    }
+
+    async fn symbol_mapping(&self) -> BrokerResult<Vec<tv::SymbolMapping>> {
+        self.call(|engine, _| {
+            engine
+                .market()
+                .instruments()
+                .iter()
+                .map(|i| tv::SymbolMapping {
+                    f: [i.cfg.symbol.clone()],
+                    s: i.cfg.tradingview_symbol.clone(),
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn instruments(&self, _s: &SessionCtx, account: &str) -> BrokerResult<Vec<tv::Instrument>> {
+        let account = account.to_owned();
+        self.call(move |e, now| e.instruments(&account, now)).await?
+    }
+
+    async fn state(&self, _s: &SessionCtx, account: &str) -> BrokerResult<tv::AccountState> {
+        let account = account.to_owned();
+        self.call(move |e, now| e.account_state(&account, now)).await?
+    }
+
+    async fn orders(&self, _s: &SessionCtx, account: &str) -> BrokerResult<Vec<tv::Order>> {
+        let account = account.to_owned();
+        self.call(move |e, _| e.orders(&account)).await?
+    }
+
+    async fn place_order(
+        &self,
+        _s: &SessionCtx,
+        account: &str,
+        order: tv::PlaceOrder,
+        _request_id: Option<&str>,
+    ) -> BrokerResult<String> {
+        let account = account.to_owned();
+        self.call(move |e, now| e.place(&account, order, now)).await?
+    }
+
+    async fn modify_order(
+        &self,
+        _s: &SessionCtx,
+        account: &str,
+        order_id: &str,
+        change: tv::ModifyOrder,
+    ) -> BrokerResult<()> {
+        let (account, order_id) = (account.to_owned(), order_id.to_owned());
+        self.call(move |e, now| e.modify(&account, &order_id, change, now))
+            .await?
+    }
+
+    async fn cancel_order(&self, _s: &SessionCtx, account: &str, order_id: &str) -> BrokerResult<()> {
+        let (account, order_id) = (account.to_owned(), order_id.to_owned());
+        self.call(move |e, now| e.cancel(&account, &order_id, now))
+            .await?
+    }
+
+    async fn preview_order(
+        &self,
+        _s: &SessionCtx,
+        account: &str,
+        order: tv::PlaceOrder,
+        _modifying: Option<&str>,
+    ) -> BrokerResult<tv::OrderPreview> {
+        let account = account.to_owned();
+        self.call(move |e, now| e.preview(&account, order, now)).await?
+    }
+
+    async fn redeem_confirm_id(
+        &self,
+        _s: &SessionCtx,
+        account: &str,
+        confirm_id: &str,
+        order: &tv::PlaceOrder,
+    ) -> BrokerResult<()> {
+        let (account, confirm_id, order) = (account.to_owned(), confirm_id.to_owned(), order.clone());
+        self.call(move |e, now| e.redeem_confirm(&account, &confirm_id, &order, now))
+            .await?
+    }
+
+    async fn order_info(
+        &self,
+        _s: &SessionCtx,
+        account: &str,
+        order: tv::PlaceOrder,
+    ) -> BrokerResult<tv::OrderInfo> {
+        let account = account.to_owned();
+        self.call(move |e, now| e.order_info(&account, &order, now))
+            .await?
+    }
+
+    async fn positions(&self, _s: &SessionCtx, account: &str) -> BrokerResult<Vec<tv::Position>> {
+        let account = account.to_owned();
+        self.call(move |e, now| e.positions(&account, now)).await?
+    }
+
+    async fn modify_position(
+        &self,
+        _s: &SessionCtx,
+        account: &str,
+        id: &str,
+        change: tv::ModifyPosition,
+    ) -> BrokerResult<()> {
+        let (account, id) = (account.to_owned(), id.to_owned());
+        self.call(move |e, now| e.modify_position(&account, &id, change, now))
+            .await?
+    }
+
+    async fn close_position(
+        &self,
+        _s: &SessionCtx,
+        account: &str,
+        id: &str,
+        amount: Option<Decimal>,
+    ) -> BrokerResult<()> {
+        let (account, id) = (account.to_owned(), id.to_owned());
+        self.call(move |e, now| e.close_position(&account, &id, amount, now))
+            .await?
+    }
+
+    async fn net_positions(&self, _s: &SessionCtx, account: &str) -> BrokerResult<Vec<tv::NetPosition>> {
+        let account = account.to_owned();
+        self.call(move |e, _| e.net_positions(&account)).await?
+    }
+
+    async fn close_net_position(&self, _s: &SessionCtx, account: &str, id: &str) -> BrokerResult<()> {
+        let (account, id) = (account.to_owned(), id.to_owned());
+        self.call(move |e, now| e.close_net_position(&account, &id, now))
+            .await?
+    }
+
+    async fn individual_positions(
+        &self,
+        _s: &SessionCtx,
+        account: &str,
+    ) -> BrokerResult<Vec<tv::IndividualPosition>> {
+        let account = account.to_owned();
+        self.call(move |e, now| e.individual_positions(&account, now))
+            .await?
+    }
+
+    async fn modify_individual_position(
+        &self,
+        _s: &SessionCtx,
+        account: &str,
+        id: &str,
+        brackets: tv::Brackets,
+    ) -> BrokerResult<()> {
+        let (account, id) = (account.to_owned(), id.to_owned());
+        self.call(move |e, now| e.modify_individual_position(&account, &id, brackets, now))
+            .await?
+    }
+
+    async fn close_individual_position(
+        &self,
+        _s: &SessionCtx,
+        account: &str,
+        id: &str,
+        amount: Option<Decimal>,
+    ) -> BrokerResult<()> {
+        let (account, id) = (account.to_owned(), id.to_owned());
+        self.call(move |e, now| e.close_position(&account, &id, amount, now))
+            .await?
+    }
+
+    async fn executions(
+        &self,
+        _s: &SessionCtx,
+        account: &str,
+        instrument: Option<&str>,
+        max: Option<usize>,
+    ) -> BrokerResult<Vec<tv::Execution>> {
+        let (account, instrument) = (account.to_owned(), instrument.map(String::from));
+        self.call(move |e, _| e.executions(&account, instrument.as_deref(), max))
+            .await?
+    }
+
+    async fn orders_history(
+        &self,
+        _s: &SessionCtx,
+        account: &str,
+        max: Option<usize>,
+    ) -> BrokerResult<Vec<tv::Order>> {
+        let account = account.to_owned();
+        self.call(move |e, _| e.orders_history(&account, max)).await?
+    }
+
+    async fn get_leverage(
+        &self,
+        _s: &SessionCtx,
+        account: &str,
+        q: tv::LeverageQuery,
+    ) -> BrokerResult<tv::LeverageInfo> {
+        let account = account.to_owned();
+        self.call(move |e, _| e.get_leverage(&account, &q.instrument))
+            .await?
+    }
+
+    async fn set_leverage(
+        &self,
+        _s: &SessionCtx,
+        account: &str,
+        q: tv::LeverageQuery,
+        leverage: Decimal,
+    ) -> BrokerResult<tv::LeverageSet> {
+        let account = account.to_owned();
+        self.call(move |e, now| e.set_leverage(&account, &q.instrument, leverage, now))
+            .await?
+    }
+
+    async fn preview_leverage(
+        &self,
+        _s: &SessionCtx,
+        account: &str,
+        q: tv::LeverageQuery,
+        leverage: Decimal,
+    ) -> BrokerResult<tv::LeveragePreview> {
+        let account = account.to_owned();
+        self.call(move |e, now| e.preview_leverage(&account, &q.instrument, leverage, now))
+            .await?
+    }
+
+    async fn quotes(
+        &self,
+        _s: &SessionCtx,
+        account: &str,
+        symbols: &[String],
+    ) -> BrokerResult<Vec<tv::QuoteEntry>> {
+        let (account, symbols) = (account.to_owned(), symbols.to_vec());
+        self.call(move |e, now| e.quotes(&account, &symbols, now)).await?
+    }
+
+    async fn depth(&self, _s: &SessionCtx, _account: &str, symbol: &str) -> BrokerResult<tv::Depth> {
+        let symbol = symbol.to_owned();
+        self.call(move |e, now| e.depth(&symbol, now)).await?
+    }
+}

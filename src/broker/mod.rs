@@ -1,0 +1,253 @@
+//! The backend abstraction: the `Broker` trait every upstream implements, its capabilities and errors.
+//!
+//! Handlers only ever see `Arc<dyn Broker>`; nothing backend-specific crosses this line.
+
+mod capabilities;
+mod error;
+
+pub use capabilities::Capabilities;
+pub use error::BrokerError;
+
+use crate::secret::Secret;
+use crate::tv;
+use async_trait::async_trait;
+use rust_decimal::Decimal;
+
+/// Result of a broker call.
+pub type BrokerResult<T> = Result<T, BrokerError>;
+
+/// The bridge session a call is made for (one per `/authorize`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionCtx {
+    /// Bridge session id; backends key their upstream sessions by it.
+    pub session_id: String,
+    /// The user's login as the bridge knows it.
+    pub user: String,
+}
+
+/// Login and password as TradingView sent them to `/authorize`.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub login: String,
+    pub password: Secret,
+}
+
+/// What a successful login yields.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoginOutcome {
+    /// Stable user id (the session's `user`).
+    pub user_id: String,
+    /// Name shown in `/userInfo`.
+    pub display_name: String,
+}
+
+/// An account as a backend describes it; the HTTP layer turns it into `tv::Account`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BrokerAccount {
+    pub id: String,
+    pub name: String,
+    pub kind: tv::AccountType,
+    pub currency: String,
+    pub capabilities: Capabilities,
+}
+
+/// A trading backend. Methods that a backend cannot serve keep their default, which answers
+/// `BrokerError::Unsupported`; its `Capabilities` must then leave the matching flag off.
+///
+/// Every `account` argument has already been checked to belong to the session.
+#[async_trait]
+pub trait Broker: Send + Sync + 'static {
+    /// Checks credentials and opens whatever upstream session the backend needs for `session`.
+    async fn login(&self, session_id: &str, credentials: &Credentials) -> BrokerResult<LoginOutcome>;
+
+    /// Ends the upstream session. The bridge revokes its own token whatever this answers.
+    async fn logout(&self, _session: &SessionCtx) -> BrokerResult<()> {
+        Ok(())
+    }
+
+    /// The user's accounts (never empty for a logged-in user).
+    async fn accounts(&self, session: &SessionCtx) -> BrokerResult<Vec<BrokerAccount>>;
+
+    /// Order durations offered in the order ticket (`/config`); never empty.
+    fn durations(&self) -> Vec<tv::DurationConfig>;
+
+    /// Every broker symbol with its TradingView symbol (`/mapping`, unauthenticated).
+    async fn symbol_mapping(&self) -> BrokerResult<Vec<tv::SymbolMapping>>;
+
+    async fn instruments(&self, session: &SessionCtx, account: &str) -> BrokerResult<Vec<tv::Instrument>>;
+    async fn state(&self, session: &SessionCtx, account: &str) -> BrokerResult<tv::AccountState>;
+
+    async fn orders(&self, session: &SessionCtx, account: &str) -> BrokerResult<Vec<tv::Order>>;
+    /// Places an order. `request_id` is TradingView's idempotency key when it sent one; the bridge already
+    /// de-duplicates on it, and upstream backends pass it on as their client order id.
+    async fn place_order(
+        &self,
+        session: &SessionCtx,
+        account: &str,
+        order: tv::PlaceOrder,
+        request_id: Option<&str>,
+    ) -> BrokerResult<String>;
+    async fn modify_order(
+        &self,
+        session: &SessionCtx,
+        account: &str,
+        order_id: &str,
+        change: tv::ModifyOrder,
+    ) -> BrokerResult<()>;
+    async fn cancel_order(&self, session: &SessionCtx, account: &str, order_id: &str) -> BrokerResult<()>;
+
+    /// Order preview with a `confirmId` that `place_order` will honour.
+    async fn preview_order(
+        &self,
+        _session: &SessionCtx,
+        _account: &str,
+        _order: tv::PlaceOrder,
+        _modifying: Option<&str>,
+    ) -> BrokerResult<tv::OrderPreview> {
+        Err(BrokerError::Unsupported("order preview"))
+    }
+
+    /// Checks a `confirmId` from `preview_order` against the order being placed, consuming it.
+    async fn redeem_confirm_id(
+        &self,
+        _session: &SessionCtx,
+        _account: &str,
+        _confirm_id: &str,
+        _order: &tv::PlaceOrder,
+    ) -> BrokerResult<()> {
+        Err(BrokerError::Unsupported("order preview"))
+    }
+
+    async fn order_info(
+        &self,
+        _session: &SessionCtx,
+        _account: &str,
+        _order: tv::PlaceOrder,
+    ) -> BrokerResult<tv::OrderInfo> {
+        Err(BrokerError::Unsupported("order info"))
+    }
+
+    async fn positions(&self, _session: &SessionCtx, _account: &str) -> BrokerResult<Vec<tv::Position>> {
+        Err(BrokerError::Unsupported("positions"))
+    }
+    async fn modify_position(
+        &self,
+        _session: &SessionCtx,
+        _account: &str,
+        _position_id: &str,
+        _change: tv::ModifyPosition,
+    ) -> BrokerResult<()> {
+        Err(BrokerError::Unsupported("position changes"))
+    }
+    async fn close_position(
+        &self,
+        _session: &SessionCtx,
+        _account: &str,
+        _position_id: &str,
+        _amount: Option<Decimal>,
+    ) -> BrokerResult<()> {
+        Err(BrokerError::Unsupported("closing positions"))
+    }
+
+    async fn net_positions(
+        &self,
+        _session: &SessionCtx,
+        _account: &str,
+    ) -> BrokerResult<Vec<tv::NetPosition>> {
+        Err(BrokerError::Unsupported("net positions"))
+    }
+    async fn close_net_position(
+        &self,
+        _session: &SessionCtx,
+        _account: &str,
+        _position_id: &str,
+    ) -> BrokerResult<()> {
+        Err(BrokerError::Unsupported("closing net positions"))
+    }
+
+    async fn individual_positions(
+        &self,
+        _session: &SessionCtx,
+        _account: &str,
+    ) -> BrokerResult<Vec<tv::IndividualPosition>> {
+        Err(BrokerError::Unsupported("individual positions"))
+    }
+    async fn modify_individual_position(
+        &self,
+        _session: &SessionCtx,
+        _account: &str,
+        _position_id: &str,
+        _brackets: tv::Brackets,
+    ) -> BrokerResult<()> {
+        Err(BrokerError::Unsupported("individual position changes"))
+    }
+    async fn close_individual_position(
+        &self,
+        _session: &SessionCtx,
+        _account: &str,
+        _position_id: &str,
+        _amount: Option<Decimal>,
+    ) -> BrokerResult<()> {
+        Err(BrokerError::Unsupported("closing individual positions"))
+    }
+
+    async fn balances(&self, _session: &SessionCtx, _account: &str) -> BrokerResult<Vec<tv::CryptoBalance>> {
+        Err(BrokerError::Unsupported("crypto balances"))
+    }
+    async fn executions(
+        &self,
+        _session: &SessionCtx,
+        _account: &str,
+        _instrument: Option<&str>,
+        _max_count: Option<usize>,
+    ) -> BrokerResult<Vec<tv::Execution>> {
+        Err(BrokerError::Unsupported("executions"))
+    }
+    async fn orders_history(
+        &self,
+        _session: &SessionCtx,
+        _account: &str,
+        _max_count: Option<usize>,
+    ) -> BrokerResult<Vec<tv::Order>> {
+        Err(BrokerError::Unsupported("orders history"))
+    }
+
+    async fn get_leverage(
+        &self,
+        _session: &SessionCtx,
+        _account: &str,
+        _query: tv::LeverageQuery,
+    ) -> BrokerResult<tv::LeverageInfo> {
+        Err(BrokerError::Unsupported("leverage"))
+    }
+    async fn set_leverage(
+        &self,
+        _session: &SessionCtx,
+        _account: &str,
+        _query: tv::LeverageQuery,
+        _leverage: Decimal,
+    ) -> BrokerResult<tv::LeverageSet> {
+        Err(BrokerError::Unsupported("leverage"))
+    }
+    async fn preview_leverage(
+        &self,
+        _session: &SessionCtx,
+        _account: &str,
+        _query: tv::LeverageQuery,
+        _leverage: Decimal,
+    ) -> BrokerResult<tv::LeveragePreview> {
+        Err(BrokerError::Unsupported("leverage"))
+    }
+
+    /// Quotes for `symbols`; a symbol without a quote gets an error entry, never a failed call.
+    async fn quotes(
+        &self,
+        session: &SessionCtx,
+        account: &str,
+        symbols: &[String],
+    ) -> BrokerResult<Vec<tv::QuoteEntry>>;
+
+    async fn depth(&self, _session: &SessionCtx, _account: &str, _symbol: &str) -> BrokerResult<tv::Depth> {
+        Err(BrokerError::Unsupported("market depth"))
+    }
+}

@@ -1,0 +1,283 @@
+//! Typed configuration: `[server]`, `[auth]`, `[tradingview]`, `[backend]` from a TOML file, overridden by
+//! `TVBRIDGE__SECTION__KEY` environment variables. Unknown keys and bad values fail start-up, naming them.
+
+use crate::backends::paper::PaperConfig;
+use crate::secret::Secret;
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::Path;
+
+/// The whole configuration.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub server: ServerConfig,
+    #[serde(default)]
+    pub auth: AuthConfig,
+    #[serde(default)]
+    pub tradingview: TradingViewConfig,
+    #[serde(default)]
+    pub backend: BackendConfig,
+}
+
+/// `[server]`: where and how the HTTP server listens.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    /// Path prefix of the TradingView API (`/api`); `/healthz` stays at the root.
+    pub base_path: String,
+    /// Allowed browser origins; `*` matches one or more sub-domain labels (`https://*.tradingview.com`).
+    pub cors_origins: Vec<String>,
+    /// Largest accepted request body.
+    pub max_body_bytes: usize,
+    /// `text` or `json` log lines.
+    pub log_format: LogFormat,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            base_path: "/api".into(),
+            cors_origins: vec!["https://*.tradingview.com".into(), "https://*.xstaging.tv".into()],
+            max_body_bytes: 64 * 1024,
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+/// `[auth]`: access tokens and the bridge's own users.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// Access token lifetime in seconds (TradingView never refreshes password tokens: the user logs in again).
+    pub token_ttl_secs: u64,
+    /// HMAC key that signs access tokens. Empty: a random key per start (tokens die with the process).
+    pub token_secret: Secret,
+    /// Users the bridge itself authenticates (the paper backend's traders).
+    pub users: Vec<UserConfig>,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            token_ttl_secs: 20 * 60,
+            token_secret: Secret::default(),
+            users: Vec::new(),
+        }
+    }
+}
+
+/// One bridge user.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserConfig {
+    pub login: String,
+    pub password: Secret,
+    /// Display name for `/userInfo`; the login when absent.
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+/// `[tradingview]`: what `/config` tells TradingView.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TradingViewConfig {
+    /// Polling intervals in milliseconds (validated against the spec's maxima).
+    pub pulling_interval: PullingIntervalConfig,
+}
+
+/// `[tradingview.pulling_interval]`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PullingIntervalConfig {
+    pub quotes: u32,
+    pub orders: u32,
+    pub positions: u32,
+    pub account_manager: u32,
+    pub balances: u32,
+}
+
+impl Default for PullingIntervalConfig {
+    fn default() -> Self {
+        PullingIntervalConfig {
+            quotes: 500,
+            orders: 500,
+            positions: 1000,
+            account_manager: 500,
+            balances: 1000,
+        }
+    }
+}
+
+/// `[backend]`: which upstream the bridge trades on, tagged by `kind`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum BackendConfig {
+    /// The built-in simulated broker.
+    Paper(PaperConfig),
+}
+
+impl Default for BackendConfig {
+    fn default() -> Self {
+        BackendConfig::Paper(PaperConfig::default())
+    }
+}
+
+/// A configuration that could not be loaded, with every problem named.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(pub String);
+
+impl Config {
+    /// Loads `path` (when it exists or was asked for explicitly), then `TVBRIDGE__*` overrides, then validates.
+    pub fn load(path: &Path, explicit: bool) -> Result<Config, ConfigError> {
+        Self::load_with_env(path, explicit, Env::prefixed("TVBRIDGE__").split("__"))
+    }
+
+    /// Like [`Config::load`] with a given environment provider (tests use `Env::raw().only(..)` or jails).
+    pub fn load_with_env(path: &Path, explicit: bool, env: Env) -> Result<Config, ConfigError> {
+        if explicit && !path.exists() {
+            return Err(ConfigError(format!(
+                "config file {} does not exist",
+                path.display()
+            )));
+        }
+        let mut figment = Figment::from(Serialized::defaults(Config::default_document()));
+        if path.exists() {
+            figment = figment.merge(Toml::file(path));
+        }
+        let config: Config = figment
+            .merge(env)
+            .extract()
+            .map_err(|e| ConfigError(describe(e)))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Parses a TOML string (no environment), for tests and `check-config`.
+    pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        let config: Config = Figment::from(Serialized::defaults(Config::default_document()))
+            .merge(Toml::string(text))
+            .extract()
+            .map_err(|e| ConfigError(describe(e)))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The defaults as a document, so that a file or the environment may set any single key.
+    fn default_document() -> serde_json::Value {
+        serde_json::json!({})
+    }
+
+    /// Checks what types alone cannot.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let mut problems = Vec::new();
+        let p = &self.tradingview.pulling_interval;
+        for (name, value, max) in [
+            ("quotes", p.quotes, 1000),
+            ("orders", p.orders, 1000),
+            ("positions", p.positions, 1500),
+            ("account_manager", p.account_manager, 1500),
+            ("balances", p.balances, 1500),
+        ] {
+            if value == 0 || value > max {
+                problems.push(format!(
+                    "tradingview.pulling_interval.{name} must be 1..={max} ms, got {value}"
+                ));
+            }
+        }
+        if !self.server.base_path.is_empty()
+            && (!self.server.base_path.starts_with('/') || self.server.base_path.ends_with('/'))
+        {
+            problems.push(format!(
+                "server.base_path must start with '/' and not end with one (or be empty), got {:?}",
+                self.server.base_path
+            ));
+        }
+        if self.server.max_body_bytes < 1024 {
+            problems.push(format!(
+                "server.max_body_bytes must be at least 1024, got {}",
+                self.server.max_body_bytes
+            ));
+        }
+        if !(60..=24 * 3600).contains(&self.auth.token_ttl_secs) {
+            problems.push(format!(
+                "auth.token_ttl_secs must be 60..=86400, got {}",
+                self.auth.token_ttl_secs
+            ));
+        }
+        if !self.auth.token_secret.is_empty() && self.auth.token_secret.expose().len() < 32 {
+            problems
+                .push("auth.token_secret must be at least 32 characters (or empty for a random key)".into());
+        }
+        for origin in &self.server.cors_origins {
+            if !(origin.starts_with("https://") || origin.starts_with("http://")) {
+                problems.push(format!(
+                    "server.cors_origins: {origin:?} must start with https:// or http://"
+                ));
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        for user in &self.auth.users {
+            if user.login.trim().is_empty() {
+                problems.push("auth.users: a user has an empty login".into());
+            }
+            if user.password.is_empty() {
+                problems.push(format!("auth.users: user {:?} has an empty password", user.login));
+            }
+            if !seen.insert(user.login.as_str()) {
+                problems.push(format!("auth.users: login {:?} is listed twice", user.login));
+            }
+        }
+        match &self.backend {
+            BackendConfig::Paper(paper) => problems.extend(paper.problems()),
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError(problems.join("; ")))
+        }
+    }
+
+    /// The effective configuration as TOML with every secret masked (`check-config`).
+    pub fn to_masked_toml(&self) -> String {
+        toml::to_string_pretty(self)
+            .unwrap_or_else(|e| format!("# could not render the configuration: {e}\n"))
+    }
+}
+
+/// Figment's error, with every nested problem and the key it concerns.
+fn describe(error: figment::Error) -> String {
+    error
+        .into_iter()
+        .map(|e| {
+            let key = if e.path.is_empty() {
+                String::new()
+            } else {
+                format!("{}: ", e.path.join("."))
+            };
+            let source = e
+                .metadata
+                .as_ref()
+                .map(|m| format!(" (from {})", m.name))
+                .unwrap_or_default();
+            format!("{key}{}{source}", e.kind)
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}

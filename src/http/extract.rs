@@ -1,0 +1,279 @@
+//! Request extractors that answer bad input with TradingView's envelope: the caller's session, form bodies
+//! and query strings, each with typed accessors whose errors name the offending field.
+
+use crate::auth::Session;
+use crate::auth::TokenError;
+use crate::broker::BrokerAccount;
+use crate::error::{ApiError, ApiResult};
+use crate::http::AppState;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use rust_decimal::Decimal;
+use std::str::FromStr;
+
+/// The caller's live session, from `Authorization: Bearer <token>`; anything else is a 401.
+pub struct Authed(pub Session);
+
+impl FromRequestParts<AppState> for Authed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
+            ApiError::Unauthorized("an access token is required (Authorization: Bearer <token>)".into())
+        })?;
+        let value = header
+            .to_str()
+            .map_err(|_| ApiError::Unauthorized("the Authorization header is not readable text".into()))?;
+        let token = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                ApiError::Unauthorized("the Authorization header must be 'Bearer <token>'".into())
+            })?;
+        let claims = state
+            .tokens()
+            .verify(token)
+            .map_err(|e: TokenError| ApiError::Unauthorized(e.to_string()))?;
+        let session = state
+            .sessions()
+            .get(&claims.sid, crate::auth::now_secs())
+            .ok_or_else(|| ApiError::Unauthorized("the session has ended; please log in again".into()))?;
+        if session.ctx.user != claims.sub {
+            return Err(ApiError::Unauthorized(
+                "the access token is not valid; please log in again".into(),
+            ));
+        }
+        Ok(Authed(session))
+    }
+}
+
+impl Authed {
+    /// The account `id` of this session, or a clear refusal. Ownership is checked here once, so no handler
+    /// can reach an account of another user.
+    pub fn account(&self, id: &str) -> ApiResult<&BrokerAccount> {
+        self.0.accounts.iter().find(|a| a.id == id).ok_or_else(|| {
+            ApiError::bad(format!(
+                "Unknown account '{id}': it is not one of this login's accounts"
+            ))
+        })
+    }
+}
+
+/// Named string fields from a form body or a query string, with typed accessors.
+#[derive(Debug, Default, Clone)]
+pub struct Fields {
+    pairs: Vec<(String, String)>,
+    /// `form field` or `query parameter`, for messages.
+    what: &'static str,
+}
+
+impl Fields {
+    /// Parses `application/x-www-form-urlencoded` text. A field given twice is refused: which value was
+    /// meant cannot be known, and guessing could trade the wrong quantity.
+    pub fn parse(text: &[u8], what: &'static str) -> ApiResult<Fields> {
+        let pairs: Vec<(String, String)> = form_urlencoded_pairs(text)?;
+        for (i, (k, _)) in pairs.iter().enumerate() {
+            if pairs[..i].iter().any(|(other, _)| other == k) {
+                return Err(ApiError::bad(format!("{what} '{k}' is given more than once")));
+            }
+        }
+        Ok(Fields { pairs, what })
+    }
+
+    fn raw(&self, name: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// A present, non-empty text field.
+    pub fn str_opt(&self, name: &str) -> Option<&str> {
+        self.raw(name).map(str::trim).filter(|v| !v.is_empty())
+    }
+
+    /// A required text field.
+    pub fn str_req(&self, name: &str) -> ApiResult<&str> {
+        self.str_opt(name)
+            .ok_or_else(|| ApiError::bad(format!("{} '{name}' is required", self.what)))
+    }
+
+    /// An optional number.
+    pub fn decimal_opt(&self, name: &str) -> ApiResult<Option<Decimal>> {
+        match self.str_opt(name) {
+            None => Ok(None),
+            Some(v) => parse_decimal(v).map(Some).ok_or_else(|| {
+                ApiError::bad(format!(
+                    "{} '{name}' must be a number, got '{}'",
+                    self.what,
+                    clip(v)
+                ))
+            }),
+        }
+    }
+
+    /// A required number.
+    pub fn decimal_req(&self, name: &str) -> ApiResult<Decimal> {
+        self.decimal_opt(name)?
+            .ok_or_else(|| ApiError::bad(format!("{} '{name}' is required", self.what)))
+    }
+
+    /// An optional price. TradingView sends `0` for a price that is not set (its own samples do), so zero
+    /// means absent; a negative price is an error.
+    pub fn price_opt(&self, name: &str) -> ApiResult<Option<Decimal>> {
+        match self.decimal_opt(name)? {
+            Some(p) if p.is_zero() => Ok(None),
+            Some(p) if p.is_sign_negative() => Err(ApiError::bad(format!(
+                "{} '{name}' must be positive, got {p}",
+                self.what
+            ))),
+            other => Ok(other),
+        }
+    }
+
+    /// An optional integer (unix time, counts).
+    pub fn int_opt(&self, name: &str) -> ApiResult<Option<i64>> {
+        match self.str_opt(name) {
+            None => Ok(None),
+            Some(v) => {
+                let number = parse_decimal(v).filter(|d| d.fract().is_zero());
+                number
+                    .and_then(|d| i64::try_from(d).ok())
+                    .map(Some)
+                    .ok_or_else(|| {
+                        ApiError::bad(format!(
+                            "{} '{name}' must be an integer, got '{}'",
+                            self.what,
+                            clip(v)
+                        ))
+                    })
+            }
+        }
+    }
+
+    /// A required field that must be one of `allowed`, parsed by `parse`.
+    pub fn choice_req<T>(
+        &self,
+        name: &str,
+        allowed: &str,
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> ApiResult<T> {
+        let v = self.str_req(name)?;
+        parse(v).ok_or_else(|| {
+            ApiError::bad(format!(
+                "{} '{name}' must be one of {allowed}, got '{}'",
+                self.what,
+                clip(v)
+            ))
+        })
+    }
+}
+
+/// Parses a decimal in plain or scientific notation; rejects NaN, infinities and anything else.
+pub fn parse_decimal(text: &str) -> Option<Decimal> {
+    let t = text.trim();
+    if t.is_empty() || t.len() > 40 {
+        return None;
+    }
+    Decimal::from_str(t)
+        .ok()
+        .or_else(|| Decimal::from_scientific(t).ok())
+        .map(|d| d.normalize())
+}
+
+/// Keeps user input in messages short.
+fn clip(v: &str) -> String {
+    if v.chars().count() > 40 {
+        format!("{}…", v.chars().take(40).collect::<String>())
+    } else {
+        v.to_owned()
+    }
+}
+
+fn form_urlencoded_pairs(text: &[u8]) -> ApiResult<Vec<(String, String)>> {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(text)
+        .map_err(|e| ApiError::bad(format!("the request is not valid form data: {e}")))
+}
+
+/// A form body (`application/x-www-form-urlencoded`), size-limited; bad bodies get the error envelope.
+pub struct TvForm(pub Fields);
+
+impl FromRequest<AppState> for TvForm {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let limit = state.config().server.max_body_bytes;
+        if let Some(ct) = req.headers().get(axum::http::header::CONTENT_TYPE) {
+            let ct = ct.to_str().unwrap_or_default();
+            if !ct.is_empty() && !ct.starts_with("application/x-www-form-urlencoded") {
+                return Err(ApiError::bad(format!(
+                    "the request body must be application/x-www-form-urlencoded, got '{}'",
+                    clip(ct)
+                )));
+            }
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|_| ApiError::PayloadTooLarge { limit })?;
+        Ok(TvForm(Fields::parse(&bytes, "form field")?))
+    }
+}
+
+/// The query string as [`Fields`].
+pub struct TvQuery(pub Fields);
+
+impl FromRequestParts<AppState> for TvQuery {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        Ok(TvQuery(Fields::parse(query.as_bytes(), "query parameter")?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_parse_strictly() {
+        assert_eq!(parse_decimal("1.50"), Some(Decimal::new(15, 1)));
+        assert_eq!(parse_decimal("1e-5"), Some(Decimal::new(1, 5)));
+        assert_eq!(parse_decimal("-2"), Some(Decimal::from(-2)));
+        for bad in ["", "abc", "NaN", "inf", "1.2.3", "0x10", "1,5"] {
+            assert_eq!(parse_decimal(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn fields_name_the_problem() {
+        let f = Fields::parse(b"qty=abc&side=up&stopLoss=0&limitPrice=-1", "form field").unwrap();
+        assert_eq!(
+            f.decimal_req("qty").unwrap_err().to_string(),
+            "form field 'qty' must be a number, got 'abc'"
+        );
+        assert_eq!(
+            f.decimal_req("price").unwrap_err().to_string(),
+            "form field 'price' is required"
+        );
+        assert!(f
+            .choice_req("side", "buy, sell", crate::tv::Side::parse)
+            .unwrap_err()
+            .to_string()
+            .contains("'up'"));
+        assert_eq!(f.price_opt("stopLoss").unwrap(), None);
+        assert!(f
+            .price_opt("limitPrice")
+            .unwrap_err()
+            .to_string()
+            .contains("positive"));
+        assert!(Fields::parse(b"a=1&a=2", "form field")
+            .unwrap_err()
+            .to_string()
+            .contains("more than once"));
+    }
+}

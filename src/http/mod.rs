@@ -1,0 +1,73 @@
+//! The HTTP layer: one router per spec area, merged under the configured base path, with CORS, request
+//! ids, tracing, a body limit, and envelope answers for unknown routes and wrong methods.
+
+mod accounts;
+mod cors;
+pub mod extract;
+mod market;
+mod order_form;
+mod positions;
+mod session;
+mod trading;
+
+pub use crate::state::AppState;
+
+use crate::error::ApiError;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::HeaderName;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The complete application router for `state`.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .merge(session::router())
+        .merge(accounts::router())
+        .merge(trading::router())
+        .merge(positions::router())
+        .merge(market::router())
+        .fallback(unknown_endpoint)
+        .method_not_allowed_fallback(method_not_allowed);
+    let base = state.config().server.base_path.clone();
+    let root = Router::new().route("/healthz", get(healthz));
+    let app = if base.is_empty() {
+        root.merge(api)
+    } else {
+        root.nest(&base, api).fallback(unknown_endpoint)
+    };
+    let limit = state.config().server.max_body_bytes;
+    let cors = cors::layer(&state.config().server.cors_origins);
+    app.layer(DefaultBodyLimit::max(limit))
+        .layer(cors)
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let id = req
+                .headers()
+                .get(&REQUEST_ID)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn healthz() -> impl IntoResponse {
+    Json(serde_json::json!({ "s": "ok", "version": env!("CARGO_PKG_VERSION") }))
+}
+
+async fn unknown_endpoint(req: Request) -> ApiError {
+    ApiError::UnknownEndpoint(req.uri().path().to_owned())
+}
+
+async fn method_not_allowed(req: Request) -> ApiError {
+    ApiError::MethodNotAllowed {
+        method: req.method().to_string(),
+        path: req.uri().path().to_owned(),
+    }
+}

@@ -1,0 +1,343 @@
+//! Order endpoints: list, place (idempotent on `requestId`), modify, cancel, preview, order info,
+//! executions, orders history, leverage and latency tracking.
+
+use crate::broker::{BrokerAccount, SessionCtx};
+use crate::error::{ApiError, ApiResult, TvDone, TvOk};
+use crate::http::extract::{Authed, Fields, TvForm, TvQuery};
+use crate::http::order_form;
+use crate::http::AppState;
+use crate::idempotency::IdempotencyKey;
+use crate::tv;
+use axum::extract::{Path, State};
+use axum::routing::{get, post, put};
+use axum::Router;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/accounts/{account_id}/orders",
+            get(list_orders).post(place_order),
+        )
+        .route(
+            "/accounts/{account_id}/orders/{order_id}",
+            put(modify_order).delete(cancel_order),
+        )
+        .route("/accounts/{account_id}/previewOrder", post(preview_order))
+        .route("/accounts/{account_id}/orderInfo", post(order_info))
+        .route("/accounts/{account_id}/executions", get(executions))
+        .route("/accounts/{account_id}/ordersHistory", get(orders_history))
+        .route("/accounts/{account_id}/getLeverage", post(get_leverage))
+        .route("/accounts/{account_id}/setLeverage", post(set_leverage))
+        .route("/accounts/{account_id}/previewLeverage", post(preview_leverage))
+        .route("/accounts/{account_id}/trackLatency", post(track_latency))
+}
+
+async fn list_orders(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(account_id): Path<String>,
+) -> ApiResult<TvOk<Vec<tv::Order>>> {
+    authed.account(&account_id)?;
+    Ok(TvOk(state.broker().orders(&authed.0.ctx, &account_id).await?))
+}
+
+/// Parses and validates a new order for `account` against its instruments and the offered durations.
+async fn validated_order(
+    state: &AppState,
+    ctx: &SessionCtx,
+    account: &BrokerAccount,
+    form: &Fields,
+) -> ApiResult<tv::PlaceOrder> {
+    let order = order_form::place_order(form)?;
+    let instruments = state.broker().instruments(ctx, &account.id).await?;
+    order_form::check_place(
+        &order,
+        &account.capabilities,
+        &instruments,
+        &state.broker().durations(),
+    )?;
+    Ok(order)
+}
+
+async fn place_order(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(account_id): Path<String>,
+    TvQuery(query): TvQuery,
+    TvForm(form): TvForm,
+) -> ApiResult<TvOk<tv::PlacedOrder>> {
+    let account = authed.account(&account_id)?;
+    let ctx = &authed.0.ctx;
+    let order = validated_order(&state, ctx, account, &form).await?;
+    let confirm_id = query
+        .str_opt("confirmId")
+        .or_else(|| form.str_opt("confirmId"))
+        .map(str::to_owned);
+    let request_id = query.str_opt("requestId").map(str::to_owned);
+    let track_latency = account.capabilities.track_latency;
+    let place = || async {
+        if let Some(confirm) = &confirm_id {
+            state
+                .broker()
+                .redeem_confirm_id(ctx, &account_id, confirm, &order)
+                .await?;
+        }
+        let order_id = state
+            .broker()
+            .place_order(ctx, &account_id, order.clone(), request_id.as_deref())
+            .await?;
+        let transaction_id = track_latency.then(|| uuid::Uuid::new_v4().simple().to_string());
+        Ok(tv::PlacedOrder {
+            order_id,
+            transaction_id,
+        })
+    };
+    let placed = match &request_id {
+        None => place().await?,
+        Some(rid) => {
+            let key = IdempotencyKey {
+                user: ctx.user.clone(),
+                account: account_id.clone(),
+                request_id: rid.clone(),
+            };
+            let (placed, replayed) = state.idempotency().place(key, place).await?;
+            if replayed {
+                tracing::info!(request_id = %rid, order_id = %placed.order_id, "duplicate requestId: returning the order it created");
+            }
+            placed
+        }
+    };
+    Ok(TvOk(placed))
+}
+
+async fn find_order(
+    state: &AppState,
+    ctx: &SessionCtx,
+    account: &str,
+    order_id: &str,
+) -> ApiResult<tv::Order> {
+    state
+        .broker()
+        .orders(ctx, account)
+        .await?
+        .into_iter()
+        .find(|o| o.id == order_id)
+        .ok_or_else(|| ApiError::bad(format!("Unknown order '{order_id}' on account {account}")))
+}
+
+async fn modify_order(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path((account_id, order_id)): Path<(String, String)>,
+    TvForm(form): TvForm,
+) -> ApiResult<TvDone> {
+    let account = authed.account(&account_id)?;
+    let ctx = &authed.0.ctx;
+    let change = order_form::modify_order(&form)?;
+    let current = find_order(&state, ctx, &account_id, &order_id).await?;
+    let instruments = state.broker().instruments(ctx, &account_id).await?;
+    order_form::check_modify(
+        &change,
+        &current,
+        &account.capabilities,
+        &instruments,
+        &state.broker().durations(),
+    )?;
+    state
+        .broker()
+        .modify_order(ctx, &account_id, &order_id, change)
+        .await?;
+    Ok(TvDone)
+}
+
+async fn cancel_order(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path((account_id, order_id)): Path<(String, String)>,
+) -> ApiResult<TvDone> {
+    authed.account(&account_id)?;
+    state
+        .broker()
+        .cancel_order(&authed.0.ctx, &account_id, &order_id)
+        .await?;
+    Ok(TvDone)
+}
+
+async fn preview_order(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(account_id): Path<String>,
+    TvForm(form): TvForm,
+) -> ApiResult<TvOk<tv::OrderPreview>> {
+    let account = authed.account(&account_id)?;
+    if !account.capabilities.order_preview {
+        return Err(ApiError::bad("order preview is not supported on this account"));
+    }
+    let order = validated_order(&state, &authed.0.ctx, account, &form).await?;
+    let modifying = form.str_opt("id");
+    Ok(TvOk(
+        state
+            .broker()
+            .preview_order(&authed.0.ctx, &account_id, order, modifying)
+            .await?,
+    ))
+}
+
+async fn order_info(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(account_id): Path<String>,
+    TvForm(form): TvForm,
+) -> ApiResult<TvOk<tv::OrderInfo>> {
+    let account = authed.account(&account_id)?;
+    if !account.capabilities.order_info {
+        return Err(ApiError::bad("order info is not supported on this account"));
+    }
+    let order = validated_order(&state, &authed.0.ctx, account, &form).await?;
+    Ok(TvOk(
+        state
+            .broker()
+            .order_info(&authed.0.ctx, &account_id, order)
+            .await?,
+    ))
+}
+
+fn max_count(query: &Fields) -> ApiResult<Option<usize>> {
+    match query.int_opt("maxCount")? {
+        None => Ok(None),
+        Some(n) if n > 0 => Ok(Some(n as usize)),
+        Some(n) => Err(ApiError::bad(format!(
+            "query parameter 'maxCount' must be positive, got {n}"
+        ))),
+    }
+}
+
+async fn executions(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(account_id): Path<String>,
+    TvQuery(query): TvQuery,
+) -> ApiResult<TvOk<Vec<tv::Execution>>> {
+    let account = authed.account(&account_id)?;
+    if !account.capabilities.executions {
+        return Err(ApiError::bad("executions are not supported on this account"));
+    }
+    let instrument = query.str_opt("instrument");
+    let max = max_count(&query)?;
+    Ok(TvOk(
+        state
+            .broker()
+            .executions(&authed.0.ctx, &account_id, instrument, max)
+            .await?,
+    ))
+}
+
+async fn orders_history(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(account_id): Path<String>,
+    TvQuery(query): TvQuery,
+) -> ApiResult<TvOk<Vec<tv::Order>>> {
+    let account = authed.account(&account_id)?;
+    if !account.capabilities.orders_history {
+        return Err(ApiError::bad("orders history is not supported on this account"));
+    }
+    let max = max_count(&query)?;
+    Ok(TvOk(
+        state
+            .broker()
+            .orders_history(&authed.0.ctx, &account_id, max)
+            .await?,
+    ))
+}
+
+fn leverage_query(account: &BrokerAccount, form: &Fields) -> ApiResult<tv::LeverageQuery> {
+    if !account.capabilities.leverage {
+        return Err(ApiError::bad("leverage is not supported on this account"));
+    }
+    Ok(tv::LeverageQuery {
+        instrument: form.str_req("instrument")?.to_owned(),
+        side: form.choice_req("side", "buy, sell", tv::Side::parse)?,
+        order_type: form.choice_req(
+            "orderType",
+            "market, limit, stop, stoplimit",
+            tv::OrderType::parse,
+        )?,
+    })
+}
+
+fn leverage_value(form: &Fields) -> ApiResult<rust_decimal::Decimal> {
+    let v = form.decimal_req("leverage")?;
+    if v <= rust_decimal::Decimal::ZERO {
+        return Err(ApiError::bad(format!(
+            "'leverage' must be greater than zero, got {v}"
+        )));
+    }
+    Ok(v)
+}
+
+async fn get_leverage(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(account_id): Path<String>,
+    TvForm(form): TvForm,
+) -> ApiResult<TvOk<tv::LeverageInfo>> {
+    let query = leverage_query(authed.account(&account_id)?, &form)?;
+    Ok(TvOk(
+        state
+            .broker()
+            .get_leverage(&authed.0.ctx, &account_id, query)
+            .await?,
+    ))
+}
+
+async fn set_leverage(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(account_id): Path<String>,
+    TvForm(form): TvForm,
+) -> ApiResult<TvOk<tv::LeverageSet>> {
+    let query = leverage_query(authed.account(&account_id)?, &form)?;
+    let leverage = leverage_value(&form)?;
+    Ok(TvOk(
+        state
+            .broker()
+            .set_leverage(&authed.0.ctx, &account_id, query, leverage)
+            .await?,
+    ))
+}
+
+async fn preview_leverage(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(account_id): Path<String>,
+    TvForm(form): TvForm,
+) -> ApiResult<TvOk<tv::LeveragePreview>> {
+    let query = leverage_query(authed.account(&account_id)?, &form)?;
+    let leverage = leverage_value(&form)?;
+    Ok(TvOk(
+        state
+            .broker()
+            .preview_leverage(&authed.0.ctx, &account_id, query, leverage)
+            .await?,
+    ))
+}
+
+/// Latency reports are logged as structured events (one per user action), for the operator's dashboards.
+async fn track_latency(
+    authed: Authed,
+    Path(account_id): Path<String>,
+    TvForm(form): TvForm,
+) -> ApiResult<TvDone> {
+    let account = authed.account(&account_id)?;
+    if !account.capabilities.track_latency {
+        return Err(ApiError::bad("latency tracking is not enabled on this account"));
+    }
+    let transaction_id = form.str_req("transactionId")?;
+    let kind = form.str_req("transactionType")?;
+    let instrument = form.str_req("instrument")?;
+    let round_trip_ms = form.decimal_req("roundTripDuration")?;
+    tracing::info!(target: "tvbridge::latency", account = %account_id, %transaction_id, transaction_type = %kind,
+        %instrument, %round_trip_ms, "latency report");
+    Ok(TvDone)
+}

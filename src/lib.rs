@@ -1,0 +1,84 @@
+//! tvbridge: a TradingView Broker REST API (1.4.27) server that trades through a pluggable upstream broker.
+//!
+//! `app()` builds the router (tests drive it without a socket); `serve()` runs it until SIGTERM or Ctrl-C.
+
+pub mod auth;
+pub mod backends;
+pub mod broker;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod idempotency;
+pub mod secret;
+pub mod state;
+pub mod tv;
+
+pub use state::AppState;
+
+use crate::broker::Broker;
+use crate::config::{BackendConfig, Config};
+use axum::Router;
+use std::sync::Arc;
+
+/// The application router for `state`.
+pub fn app(state: AppState) -> Router {
+    http::router(state)
+}
+
+/// Builds the configured backend.
+pub async fn build_broker(config: &Config) -> anyhow::Result<Arc<dyn Broker>> {
+    match &config.backend {
+        BackendConfig::Paper(paper) => {
+            let broker = backends::paper::PaperBroker::start(paper.clone(), &config.auth.users).await?;
+            Ok(Arc::new(broker))
+        }
+    }
+}
+
+/// Serves `config` until a shutdown signal, then finishes in-flight requests.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let broker = build_broker(&config).await?;
+    let listen = config.server.listen;
+    let base = config.server.base_path.clone();
+    let demo = config
+        .auth
+        .users
+        .first()
+        .map(|u| (u.login.clone(), u.password.expose().to_owned()));
+    let state = AppState::new(config, broker);
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "tvbridge {} listening; API under http://{addr}{base}", env!("CARGO_PKG_VERSION"));
+    if let Some((login, password)) = demo.filter(|(l, _)| l == "demo") {
+        println!("tvbridge is up: API at http://{addr}{base} (paper trading user '{login}', password '{password}')");
+        println!(
+            "try: curl -s -X POST http://{addr}{base}/authorize -d 'login={login}&password={password}&locale=en'"
+        );
+    }
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!("shut down cleanly");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutdown signal received; finishing in-flight requests");
+}

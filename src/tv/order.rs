@@ -1,0 +1,178 @@
+//! Orders: the `/orders` and `/ordersHistory` entities and the place/modify/preview requests.
+
+use super::{CustomFieldValue, InfoMessage, OrderType, Side};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// Order status. `placing`, `inactive` and `working` are transitional; the others are final.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OrderStatus {
+    Placing,
+    Inactive,
+    Working,
+    Rejected,
+    Filled,
+    Cancelled,
+}
+
+impl OrderStatus {
+    /// Whether the order can no longer change.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            OrderStatus::Rejected | OrderStatus::Filled | OrderStatus::Cancelled
+        )
+    }
+}
+
+/// What a bracket order is attached to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ParentType {
+    Order,
+    Position,
+}
+
+/// Order expiration: a duration id from `/config` plus an optional date/time (unix seconds).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderDuration {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub datetime: Option<i64>,
+}
+
+/// An order as `/orders` and the order streams report it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Order {
+    pub id: String,
+    pub instrument: String,
+    pub qty: Decimal,
+    pub side: Side,
+    #[serde(rename = "type")]
+    pub kind: OrderType,
+    pub status: OrderStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filled_qty: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avg_price: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit_price: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_price: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trailing_stop_pips: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_trailing_stop: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_guaranteed_stop: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_type: Option<ParentType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<OrderDuration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_modified: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_fields: Option<Vec<CustomFieldValue>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<InfoMessage>,
+}
+
+/// Brackets requested with an order or on a position. `None` means "no such bracket".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Brackets {
+    pub stop_loss: Option<Decimal>,
+    pub take_profit: Option<Decimal>,
+    /// Trailing stop distance in pips (the stop loss then trails the market).
+    pub trailing_stop_pips: Option<Decimal>,
+    pub guaranteed_stop: Option<Decimal>,
+}
+
+impl Brackets {
+    /// Whether no bracket is requested.
+    pub fn is_empty(&self) -> bool {
+        self.stop_loss.is_none()
+            && self.take_profit.is_none()
+            && self.trailing_stop_pips.is_none()
+            && self.guaranteed_stop.is_none()
+    }
+}
+
+/// A validated place-order request (`POST /accounts/{id}/orders`, `/previewOrder`, `/orderInfo`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlaceOrder {
+    pub instrument: String,
+    pub qty: Decimal,
+    pub side: Side,
+    #[serde(rename = "type")]
+    pub kind: OrderType,
+    pub limit_price: Option<Decimal>,
+    pub stop_price: Option<Decimal>,
+    pub duration: Option<OrderDuration>,
+    pub brackets: Brackets,
+    pub current_ask: Option<Decimal>,
+    pub current_bid: Option<Decimal>,
+}
+
+/// A validated modify-order request (`PUT /accounts/{id}/orders/{orderId}`).
+///
+/// `None` quantity, prices and duration keep the order's current values. `brackets` is the complete set
+/// the order must carry afterwards, as TradingView's order ticket sends it: a bracket left out is removed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModifyOrder {
+    pub qty: Option<Decimal>,
+    pub limit_price: Option<Decimal>,
+    pub stop_price: Option<Decimal>,
+    pub duration: Option<OrderDuration>,
+    pub brackets: Brackets,
+}
+
+/// The `d` of a successful place order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlacedOrder {
+    pub order_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transaction_id: Option<String>,
+}
+
+/// A titled row of an order preview or order info section.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PreviewRow {
+    pub title: String,
+    pub value: String,
+}
+
+/// A section of an order preview or order info.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PreviewSection {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub header: Option<String>,
+    pub rows: Vec<PreviewRow>,
+}
+
+/// The `d` of `/previewOrder`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderPreview {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confirm_id: Option<String>,
+    pub sections: Vec<PreviewSection>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
+}
+
+/// The `d` of `/orderInfo` (1.4.27): rows shown in the order ticket's Order Info section.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OrderInfo {
+    pub sections: Vec<PreviewSection>,
+}
