@@ -186,13 +186,10 @@ pub fn check_modify(
     durations: &[DurationConfig],
 ) -> ApiResult<()> {
     if current.status.is_final() {
-        return Err(ApiError::bad(
-            format!(
-                "order {} is already {:?} and cannot be modified",
-                current.id, current.status
-            )
-            .to_lowercase(),
-        ));
+        return Err(ApiError::bad(format!(
+            "order {} is already {} and cannot be changed",
+            current.id, current.status
+        )));
     }
     if let Some(p) = change.limit_price {
         if !current.kind.has_limit_price() {

@@ -16,6 +16,19 @@ pub enum OrderStatus {
     Cancelled,
 }
 
+impl std::fmt::Display for OrderStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            OrderStatus::Placing => "placing",
+            OrderStatus::Inactive => "inactive",
+            OrderStatus::Working => "working",
+            OrderStatus::Rejected => "rejected",
+            OrderStatus::Filled => "filled",
+            OrderStatus::Cancelled => "cancelled",
+        })
+    }
+}
+
 impl OrderStatus {
     /// Whether the order can no longer change.
     pub fn is_final(self) -> bool {

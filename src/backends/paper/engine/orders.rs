@@ -194,12 +194,9 @@ impl Engine {
                 BrokerError::NotFound(format!("Unknown order '{order_id}' on account {account}"))
             })?;
         if !po.is_active() {
-            let status = serde_json::to_value(po.order.status)
-                .ok()
-                .and_then(|v| v.as_str().map(String::from));
             return Err(rejected(format!(
                 "order {order_id} is already {} and cannot be changed",
-                status.unwrap_or_default()
+                po.order.status
             )));
         }
         Ok(po)
