@@ -443,3 +443,38 @@ async fn a_corrupt_state_file_stops_start_up_with_its_name() {
         .expect("refused");
     assert!(err.to_string().contains("paper.json is not valid"), "{err}");
 }
+
+#[tokio::test]
+async fn an_instrument_in_an_unconvertible_currency_stops_start_up_with_its_name() {
+    let cfg = config(
+        r#"
+[backend]
+kind = "paper"
+
+[[backend.instruments]]
+symbol = "XAUSGD"
+description = "Gold in Singapore dollars"
+type = "commodity"
+tradingview_symbol = "OANDA:XAUSGD"
+currency = "SGD"
+tick_size = 0.01
+pip_size = 0.01
+qty_step = 1
+min_qty = 1
+max_qty = 1000
+base_price = 3100
+daily_volatility = 0.01
+spread_ticks = 30
+max_leverage = 20
+"#,
+    );
+    let tvbridge::config::BackendConfig::Paper(paper) = cfg.backend.clone();
+    let err = tvbridge::backends::paper::PaperBroker::start(paper, &cfg.auth.users)
+        .await
+        .err()
+        .expect("refused");
+    assert_eq!(
+        err.to_string(),
+        "backend.instruments (XAUSGD): no FX instrument converts SGD into the account currency USD"
+    );
+}

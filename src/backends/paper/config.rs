@@ -398,3 +398,39 @@ mod tests {
         assert!(problems.contains("symbol listed twice"), "{problems}");
     }
 }
+
+#[cfg(test)]
+mod toml_tests {
+    use super::*;
+
+    /// TOML has no decimal type: tick sizes arrive as floats and must land exactly on the decimal the
+    /// user wrote, or every price check against the tick grid would be off.
+    #[test]
+    fn toml_floats_become_the_exact_decimals_written() {
+        let text = r#"
+symbol = "X"
+description = "x"
+type = "forex"
+tradingview_symbol = "FX:X"
+currency = "USD"
+tick_size = 0.00001
+pip_size = 0.0001
+qty_step = 0.001
+min_qty = 0.001
+max_qty = 1e7
+base_price = 1.0850
+daily_volatility = 0.006
+spread_ticks = 8
+max_leverage = 30
+commission_rate = 0.001
+"#;
+        let ins: InstrumentConfig = toml::from_str(text).unwrap();
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        assert_eq!(ins.tick_size, d("0.00001"));
+        assert_eq!(ins.pip_size, d("0.0001"));
+        assert_eq!(ins.qty_step, d("0.001"));
+        assert_eq!(ins.max_qty, d("10000000"));
+        assert_eq!(ins.base_price, d("1.085"));
+        assert_eq!(ins.commission_rate, d("0.001"));
+    }
+}

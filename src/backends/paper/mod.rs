@@ -55,6 +55,21 @@ impl PaperBroker {
             }
         }
         let market = Market::new(config.seed, instruments);
+        // Every P/L, pip value and margin is converted into the account currencies: refuse at start-up an
+        // instrument whose currency no FX pair connects to them, rather than failing every request later.
+        let probe = clock.now_ms().div_euclid(1000);
+        for ins in market.instruments() {
+            for account_ccy in engine::ACCOUNT_CURRENCIES {
+                if market.rate(&ins.cfg.currency, account_ccy, probe).is_none() {
+                    anyhow::bail!(
+                        "backend.instruments ({}): no FX instrument converts {} into the account currency {}",
+                        ins.cfg.symbol,
+                        ins.cfg.currency,
+                        account_ccy
+                    );
+                }
+            }
+        }
         let saved = match &config.state_file {
             Some(path) => persist::load(path)?,
             None => None,

@@ -23,6 +23,9 @@ const MAX_EXECUTIONS: usize = 5000;
 /// Catching up after downtime walks at most this far back, second by second.
 const MAX_CATCH_UP_SECS: i64 = 7 * 24 * 3600;
 
+/// Currencies of each user's two accounts: netting in USD, hedging in EUR.
+pub const ACCOUNT_CURRENCIES: [&str; 2] = ["USD", "EUR"];
+
 /// Role of a bracket order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum BracketRole {
@@ -174,8 +177,8 @@ impl Engine {
     /// Creates `user`'s two accounts when they do not exist yet: a netting USD and a hedging EUR account.
     pub fn ensure_accounts(&mut self, user: &str) {
         for (suffix, name, currency, hedging) in [
-            ("net", "Paper USD (netting)", "USD", false),
-            ("hedge", "Paper EUR (hedging)", "EUR", true),
+            ("net", "Paper USD (netting)", ACCOUNT_CURRENCIES[0], false),
+            ("hedge", "Paper EUR (hedging)", ACCOUNT_CURRENCIES[1], true),
         ] {
             let id = format!("{user}-{suffix}");
             if self.state.accounts.contains_key(&id) {
