@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::Path;
 
+/// Prefix of environment overrides: `TVBRIDGE__SECTION__KEY`.
+pub const ENV_PREFIX: &str = "TVBRIDGE__";
+
 /// The whole configuration.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -146,7 +149,7 @@ pub struct ConfigError(pub String);
 impl Config {
     /// Loads `path` (when it exists or was asked for explicitly), then `TVBRIDGE__*` overrides, then validates.
     pub fn load(path: &Path, explicit: bool) -> Result<Config, ConfigError> {
-        Self::load_with_env(path, explicit, Env::prefixed("TVBRIDGE__").split("__"))
+        Self::load_with_env(path, explicit, Env::prefixed(ENV_PREFIX).split("__"))
     }
 
     /// Like [`Config::load`] with a given environment provider (tests use `Env::raw().only(..)` or jails).
@@ -261,8 +264,11 @@ impl Config {
     }
 }
 
-/// Figment's error, with every nested problem and the key it concerns.
+/// Figment's error, with every nested problem, the key it concerns and where the value came from
+/// (the file's path or the environment variable's name).
 fn describe(error: figment::Error) -> String {
+    use figment::error::Kind;
+    use figment::Source;
     error
         .into_iter()
         .map(|e| {
@@ -271,12 +277,30 @@ fn describe(error: figment::Error) -> String {
             } else {
                 format!("{}: ", e.path.join("."))
             };
-            let source = e
-                .metadata
-                .as_ref()
-                .map(|m| format!(" (from {})", m.name))
-                .unwrap_or_default();
-            format!("{key}{}{source}", e.kind)
+            let what = match &e.kind {
+                Kind::UnknownField(found, expected) => {
+                    format!("unknown key '{found}' (expected one of: {})", expected.join(", "))
+                }
+                Kind::UnknownVariant(found, expected) => {
+                    format!(
+                        "unknown value '{found}' (expected one of: {})",
+                        expected.join(", ")
+                    )
+                }
+                Kind::MissingField(name) => format!("missing key '{name}'"),
+                other => other.to_string(),
+            };
+            let source = e.metadata.as_ref().map(|m| match &m.source {
+                Some(Source::File(path)) => format!(" (in {})", path.display()),
+                _ if m.name.contains("environment") => {
+                    format!(
+                        " (from environment variable {ENV_PREFIX}{})",
+                        e.path.join("__").to_uppercase()
+                    )
+                }
+                _ => format!(" (from {})", m.name),
+            });
+            format!("{key}{what}{}", source.unwrap_or_default())
         })
         .collect::<Vec<_>>()
         .join("; ")

@@ -26,10 +26,11 @@ impl FromRequestParts<AppState> for Authed {
         let value = header
             .to_str()
             .map_err(|_| ApiError::Unauthorized("the Authorization header is not readable text".into()))?;
+        // The scheme name is case-insensitive (RFC 9110 section 11.1).
         let token = value
-            .strip_prefix("Bearer ")
-            .or_else(|| value.strip_prefix("bearer "))
-            .map(str::trim)
+            .split_once(' ')
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim())
             .filter(|t| !t.is_empty())
             .ok_or_else(|| {
                 ApiError::Unauthorized("the Authorization header must be 'Bearer <token>'".into())
@@ -94,6 +95,13 @@ impl Fields {
     /// A present, non-empty text field.
     pub fn str_opt(&self, name: &str) -> Option<&str> {
         self.raw(name).map(str::trim).filter(|v| !v.is_empty())
+    }
+
+    /// A required field exactly as sent, not trimmed (passwords: a space is part of them). Empty is missing.
+    pub fn str_exact_req(&self, name: &str) -> ApiResult<&str> {
+        self.raw(name)
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| ApiError::bad(format!("{} '{name}' is required", self.what)))
     }
 
     /// A required text field.

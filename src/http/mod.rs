@@ -13,8 +13,9 @@ mod trading;
 pub use crate::state::AppState;
 
 use crate::error::ApiError;
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::{DefaultBodyLimit, OriginalUri, Request};
 use axum::http::HeaderName;
+use axum::http::Method;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -35,7 +36,9 @@ pub fn router(state: AppState) -> Router {
         .fallback(unknown_endpoint)
         .method_not_allowed_fallback(method_not_allowed);
     let base = state.config().server.base_path.clone();
-    let root = Router::new().route("/healthz", get(healthz));
+    let root = Router::new()
+        .route("/healthz", get(healthz))
+        .method_not_allowed_fallback(method_not_allowed);
     let app = if base.is_empty() {
         root.merge(api)
     } else {
@@ -63,13 +66,14 @@ async fn healthz() -> impl IntoResponse {
     Json(serde_json::json!({ "s": "ok", "version": env!("CARGO_PKG_VERSION") }))
 }
 
-async fn unknown_endpoint(req: Request) -> ApiError {
-    ApiError::UnknownEndpoint(req.uri().path().to_owned())
+// Inside `nest` the request's URI has the base path stripped; the user sent the original one.
+async fn unknown_endpoint(OriginalUri(uri): OriginalUri) -> ApiError {
+    ApiError::UnknownEndpoint(uri.path().to_owned())
 }
 
-async fn method_not_allowed(req: Request) -> ApiError {
+async fn method_not_allowed(method: Method, OriginalUri(uri): OriginalUri) -> ApiError {
     ApiError::MethodNotAllowed {
-        method: req.method().to_string(),
-        path: req.uri().path().to_owned(),
+        method: method.to_string(),
+        path: uri.path().to_owned(),
     }
 }

@@ -25,7 +25,7 @@ struct AccessToken {
 
 async fn authorize(State(state): State<AppState>, TvForm(f): TvForm) -> ApiResult<TvOk<AccessToken>> {
     let login = f.str_req("login")?.to_owned();
-    let password = Secret::new(f.str_req("password")?);
+    let password = Secret::new(f.str_exact_req("password")?);
     let session_id = uuid::Uuid::new_v4().simple().to_string();
     let outcome = state
         .broker()
