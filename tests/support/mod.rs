@@ -134,7 +134,7 @@ impl TestApp {
         self.login_as("demo", "demo").await
     }
 
-    /// GET that must succeed with a body of schema `def`; returns `d` (or the whole body for `/mapping`).
+    /// GET that must succeed with the `{s:"ok",d}` envelope and schema `def`; returns `d`.
     pub async fn get(&self, token: &str, path: &str, def: &str) -> Value {
         let r = self.send(Method::GET, path, Some(token), None).await;
         ok(&r, def)
@@ -257,7 +257,7 @@ impl TestApp {
     }
 }
 
-/// Asserts HTTP 200, `s == "ok"` and schema `def`; returns `d` (the whole body when there is no `d`).
+/// Asserts HTTP 200, `s == "ok"` and schema `def`; returns `d` (the whole body for `{"s":"ok"}`).
 pub fn ok(r: &Reply, def: &str) -> Value {
     assert_eq!(r.status, StatusCode::OK, "expected 200, body {}", r.body);
     assert_eq!(r.body["s"], "ok", "expected s=ok, body {}", r.body);
