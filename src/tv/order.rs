@@ -95,6 +95,41 @@ pub struct Order {
     pub message: Option<InfoMessage>,
 }
 
+impl Order {
+    /// A new order with no fills, prices, brackets or duration yet; `last_modified` is `t` (unix seconds).
+    pub fn new(
+        id: String,
+        instrument: String,
+        qty: Decimal,
+        side: Side,
+        kind: OrderType,
+        status: OrderStatus,
+        t: i64,
+    ) -> Self {
+        Order {
+            id,
+            instrument,
+            qty,
+            side,
+            kind,
+            status,
+            filled_qty: None,
+            avg_price: None,
+            limit_price: None,
+            stop_price: None,
+            trailing_stop_pips: None,
+            is_trailing_stop: None,
+            is_guaranteed_stop: None,
+            parent_id: None,
+            parent_type: None,
+            duration: None,
+            last_modified: Some(t),
+            custom_fields: None,
+            message: None,
+        }
+    }
+}
+
 /// Brackets requested with an order or on a position. `None` means "no such bracket".
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

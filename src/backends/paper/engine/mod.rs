@@ -52,6 +52,19 @@ pub struct PaperOrder {
 }
 
 impl PaperOrder {
+    /// Engine bookkeeping around `order`: no bracket role, no target, no expiry yet.
+    fn new(order: tv::Order) -> Self {
+        PaperOrder {
+            order,
+            bracket: None,
+            close_target: None,
+            triggered: false,
+            expires_at: None,
+            final_at: None,
+            trailing_distance: None,
+        }
+    }
+
     fn id(&self) -> &str {
         &self.order.id
     }

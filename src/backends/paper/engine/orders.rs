@@ -42,35 +42,21 @@ impl Engine {
             self.check_margin(account, &ins, req.side, req.qty, None, t)?;
         }
         let id = self.next_id("");
-        let order = tv::Order {
-            id: id.clone(),
-            instrument: req.instrument.clone(),
-            qty: req.qty,
-            side: req.side,
-            kind: req.kind,
-            status: OrderStatus::Working,
-            filled_qty: None,
-            avg_price: None,
-            limit_price: req.limit_price,
-            stop_price: req.stop_price,
-            trailing_stop_pips: None,
-            is_trailing_stop: None,
-            is_guaranteed_stop: None,
-            parent_id: None,
-            parent_type: None,
-            duration: req.duration.clone(),
-            last_modified: Some(t),
-            custom_fields: None,
-            message: None,
-        };
+        let mut order = tv::Order::new(
+            id.clone(),
+            req.instrument.clone(),
+            req.qty,
+            req.side,
+            req.kind,
+            OrderStatus::Working,
+            t,
+        );
+        order.limit_price = req.limit_price;
+        order.stop_price = req.stop_price;
+        order.duration = req.duration.clone();
         let paper = PaperOrder {
-            order,
-            bracket: None,
-            close_target: None,
-            triggered: false,
             expires_at,
-            final_at: None,
-            trailing_distance: None,
+            ..PaperOrder::new(order)
         };
         self.book_mut(account)?.orders.push(paper);
         let parent = BracketParent {
@@ -297,34 +283,21 @@ impl Engine {
                 }
                 (None, Some((price, trailing, guaranteed))) => {
                     let id = self.next_id("");
+                    let mut order = tv::Order::new(
+                        id,
+                        ins.cfg.symbol.clone(),
+                        parent.qty,
+                        side,
+                        OrderType::Limit,
+                        parent.status,
+                        t,
+                    );
+                    order.parent_id = Some(parent.id.clone());
+                    order.parent_type = Some(parent.kind);
                     let mut po = PaperOrder {
-                        order: tv::Order {
-                            id,
-                            instrument: ins.cfg.symbol.clone(),
-                            qty: parent.qty,
-                            side,
-                            kind: OrderType::Limit,
-                            status: parent.status,
-                            filled_qty: None,
-                            avg_price: None,
-                            limit_price: None,
-                            stop_price: None,
-                            trailing_stop_pips: None,
-                            is_trailing_stop: None,
-                            is_guaranteed_stop: None,
-                            parent_id: Some(parent.id.clone()),
-                            parent_type: Some(parent.kind),
-                            duration: None,
-                            last_modified: Some(t),
-                            custom_fields: None,
-                            message: None,
-                        },
                         bracket: Some(role),
                         close_target: parent.close_target.clone(),
-                        triggered: false,
-                        expires_at: None,
-                        final_at: None,
-                        trailing_distance: None,
+                        ..PaperOrder::new(order)
                     };
                     apply_bracket_shape(&mut po, role, price, trailing, guaranteed);
                     self.book_mut(account)?.orders.push(po);

@@ -154,35 +154,18 @@ impl Engine {
             self.check_margin(account, &ins, side, qty, None, t)?;
         }
         let id = self.next_id("");
-        let order = tv::Order {
-            id: id.clone(),
-            instrument: instrument.to_owned(),
+        let order = tv::Order::new(
+            id.clone(),
+            instrument.to_owned(),
             qty,
             side,
-            kind: OrderType::Market,
-            status: OrderStatus::Working,
-            filled_qty: None,
-            avg_price: None,
-            limit_price: None,
-            stop_price: None,
-            trailing_stop_pips: None,
-            is_trailing_stop: None,
-            is_guaranteed_stop: None,
-            parent_id: None,
-            parent_type: None,
-            duration: None,
-            last_modified: Some(t),
-            custom_fields: None,
-            message: None,
-        };
+            OrderType::Market,
+            OrderStatus::Working,
+            t,
+        );
         self.book_mut(account)?.orders.push(PaperOrder {
-            order,
-            bracket: None,
             close_target,
-            triggered: false,
-            expires_at: None,
-            final_at: None,
-            trailing_distance: None,
+            ..PaperOrder::new(order)
         });
         let tick = self.market.tick(&ins, t);
         self.try_execute(account, &id, &tick, now_ms);
