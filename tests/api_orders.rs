@@ -893,3 +893,25 @@ async fn latency_tracking_gets_a_transaction_id_and_accepts_reports() {
         .await;
     assert_eq!(missing, "form field 'transactionId' is required");
 }
+
+#[tokio::test]
+async fn absurd_numbers_are_refused_at_the_edge_and_the_broker_keeps_working() {
+    let app = TestApp::new().await;
+    let token = app.login().await;
+    let form = "instrument=EURUSD&qty=1000&side=buy&type=limit&limitPrice=1e27";
+    for path in [
+        "/accounts/demo-net/previewOrder",
+        "/accounts/demo-net/orderInfo",
+        ORDERS,
+    ] {
+        let err = app.refused(Method::POST, &token, path, Some(form)).await;
+        assert_eq!(
+            err, "form field 'limitPrice' is out of range, got '1e27'",
+            "{path}"
+        );
+    }
+    let id = app
+        .place(&token, NET, "instrument=EURUSD&qty=1000&side=buy&type=market")
+        .await;
+    assert_eq!(app.order(&token, NET, &id).await["status"], "filled");
+}

@@ -110,18 +110,27 @@ impl Fields {
             .ok_or_else(|| ApiError::bad(format!("{} '{name}' is required", self.what)))
     }
 
-    /// An optional number.
+    /// An optional number, at most [`MAX_MAGNITUDE`] in size: no quantity, price or amount a broker
+    /// trades is larger, and bounding it here keeps every later multiplication far from overflow.
     pub fn decimal_opt(&self, name: &str) -> ApiResult<Option<Decimal>> {
-        match self.str_opt(name) {
-            None => Ok(None),
-            Some(v) => parse_decimal(v).map(Some).ok_or_else(|| {
-                ApiError::bad(format!(
-                    "{} '{name}' must be a number, got '{}'",
-                    self.what,
-                    clip(v)
-                ))
-            }),
+        let Some(v) = self.str_opt(name) else {
+            return Ok(None);
+        };
+        let number = parse_decimal(v).ok_or_else(|| {
+            ApiError::bad(format!(
+                "{} '{name}' must be a number, got '{}'",
+                self.what,
+                clip(v)
+            ))
+        })?;
+        if number.abs() > Decimal::from(MAX_MAGNITUDE) {
+            return Err(ApiError::bad(format!(
+                "{} '{name}' is out of range, got '{}'",
+                self.what,
+                clip(v)
+            )));
         }
+        Ok(Some(number))
     }
 
     /// A required number.
@@ -180,6 +189,9 @@ impl Fields {
         })
     }
 }
+
+/// The largest number accepted in any numeric field.
+pub const MAX_MAGNITUDE: i64 = 1_000_000_000_000_000;
 
 /// Parses a decimal in plain or scientific notation; rejects NaN, infinities and anything else.
 pub fn parse_decimal(text: &str) -> Option<Decimal> {
@@ -283,5 +295,20 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("more than once"));
+    }
+
+    #[test]
+    fn numbers_are_bounded_so_later_arithmetic_cannot_overflow() {
+        let huge = Fields::parse(b"limitPrice=1e27&qty=-2e20&ok=999999999", "form field").unwrap();
+        assert_eq!(
+            huge.price_opt("limitPrice").unwrap_err().to_string(),
+            "form field 'limitPrice' is out of range, got '1e27'"
+        );
+        assert!(huge
+            .decimal_opt("qty")
+            .unwrap_err()
+            .to_string()
+            .contains("out of range"));
+        assert_eq!(huge.decimal_opt("ok").unwrap(), Some(Decimal::from(999_999_999)));
     }
 }

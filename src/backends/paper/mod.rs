@@ -170,8 +170,16 @@ async fn run_actor(
             job = jobs.recv() => {
                 let Some(job) = job else { break };
                 let now = clock.now_ms();
-                engine.advance(now);
-                job(&mut engine, now);
+                // A bug in one request must not take the broker down for everyone: a panicking job is
+                // logged and its caller gets an internal error (its reply channel is dropped).
+                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    engine.advance(now);
+                    job(&mut engine, now);
+                }));
+                if outcome.is_err() {
+                    tracing::error!("a paper broker request panicked; the broker carries on");
+                    engine.dirty = true;
+                }
             }
             _ = interval.tick() => engine.advance(clock.now_ms()),
         }
@@ -492,5 +500,29 @@ impl Broker for PaperBroker {
     async fn depth(&self, _s: &SessionCtx, _account: &str, symbol: &str) -> BrokerResult<tv::Depth> {
         let symbol = symbol.to_owned();
         self.call(move |e, now| e.depth(&symbol, now)).await?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Secret;
+
+    #[tokio::test]
+    async fn a_panicking_request_does_not_stop_the_broker() {
+        let users = [UserConfig {
+            login: "demo".into(),
+            password: Secret::new("demo"),
+            name: None,
+            email: None,
+        }];
+        let broker = PaperBroker::start(PaperConfig::default(), &users).await.unwrap();
+        let failed = broker.call(|_, _| -> usize { panic!("simulated bug") }).await;
+        assert_eq!(
+            failed,
+            Err(BrokerError::Internal("paper engine dropped a request".into()))
+        );
+        let accounts = broker.call(|engine, _| engine.accounts_of("demo").len()).await;
+        assert_eq!(accounts, Ok(2));
     }
 }
