@@ -40,22 +40,22 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let broker = build_broker(&config).await?;
     let listen = config.server.listen;
     let base = config.server.base_path.clone();
-    let demo = config
+    // Only the built-in demo credentials are ever printed: any other password is a secret.
+    let demo_login = config
         .auth
         .users
-        .first()
-        .map(|u| (u.login.clone(), u.password.expose().to_owned()));
+        .iter()
+        .any(|u| u.login == "demo" && u.password.constant_time_eq("demo"));
     let state = AppState::new(config, broker);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "tvbridge {} listening; API under http://{addr}{base}", env!("CARGO_PKG_VERSION"));
-    if let Some((login, password)) = demo.filter(|(l, _)| l == "demo") {
-        println!("tvbridge is up: API at http://{addr}{base} (paper trading user '{login}', password '{password}')");
-        println!(
-            "try: curl -s -X POST http://{addr}{base}/authorize -d 'login={login}&password={password}&locale=en'"
-        );
+    println!("tvbridge is up: API at http://{addr}{base}");
+    if demo_login {
+        println!("paper trading user 'demo', password 'demo'; try:");
+        println!("  curl -s -X POST http://{addr}{base}/authorize -d 'login=demo&password=demo&locale=en'");
     }
     axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown_signal())

@@ -444,3 +444,18 @@ fn serve_names_an_address_it_cannot_listen_on() {
     assert!(stderr.contains(&addr), "stderr does not name {addr}: {stderr}");
     drop(taken);
 }
+
+#[test]
+fn start_up_never_prints_a_real_password() {
+    const SECRET: &str = "s3cret-not-for-stdout";
+    let (_dir, path) = config_file(&format!(
+        "[[auth.users]]\nlogin = \"demo\"\npassword = \"{SECRET}\"\n"
+    ));
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut server = Server::start(&["--config", path.to_str().unwrap(), "--listen", &listen], port);
+    let out = server.stdout();
+    assert!(out.contains(&format!("http://{listen}/api")), "{out}");
+    assert!(!out.contains(SECRET) && !out.contains("password 'demo'"), "{out}");
+    assert!(server.terminate().success());
+}
