@@ -915,3 +915,49 @@ async fn absurd_numbers_are_refused_at_the_edge_and_the_broker_keeps_working() {
         .await;
     assert_eq!(app.order(&token, NET, &id).await["status"], "filled");
 }
+
+#[tokio::test]
+async fn a_trailing_stop_beyond_zero_is_refused_and_nothing_is_placed() {
+    let app = TestApp::new().await;
+    let token = app.login().await;
+    let far = app.tick("EURUSD", app.now()).ask - d("0.0100");
+    let form =
+        format!("instrument=EURUSD&qty=1000&side=buy&type=limit&limitPrice={far}&trailingStopPips=50000");
+    let err = app.refused(Method::POST, &token, ORDERS, Some(&form)).await;
+    assert_eq!(
+        err,
+        "a trailing stop 50000 pips away would sit at or below zero for EURUSD"
+    );
+    assert!(
+        app.orders(&token, NET).await.is_empty(),
+        "neither the parent nor a bracket was left behind"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_modify_changes_nothing() {
+    let app = TestApp::new().await;
+    let token = app.login().await;
+    let far = app.tick("EURUSD", app.now()).ask - d("0.0100");
+    let sl = far - d("0.0050");
+    let id = app
+        .place(
+            &token,
+            NET,
+            &format!("instrument=EURUSD&qty=1000&side=buy&type=limit&limitPrice={far}&stopLoss={sl}"),
+        )
+        .await;
+    let before = app.orders(&token, NET).await;
+    let path = format!("/accounts/demo-net/orders/{id}");
+    let form = format!("qty=5000&limitPrice={}&trailingStopPips=50000", far - d("0.0010"));
+    let err = app.refused(Method::PUT, &token, &path, Some(&form)).await;
+    assert_eq!(
+        err,
+        "a trailing stop 50000 pips away would sit at or below zero for EURUSD"
+    );
+    assert_eq!(
+        app.orders(&token, NET).await,
+        before,
+        "quantity, price and brackets all as they were"
+    );
+}

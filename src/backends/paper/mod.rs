@@ -301,7 +301,8 @@ impl Broker for PaperBroker {
         _request_id: Option<&str>,
     ) -> BrokerResult<String> {
         let account = account.to_owned();
-        self.call(move |e, now| e.place(&account, order, now)).await?
+        self.call(move |e, now| e.atomically(&account, |e| e.place(&account, order, now)))
+            .await?
     }
 
     async fn modify_order(
@@ -312,13 +313,13 @@ impl Broker for PaperBroker {
         change: tv::ModifyOrder,
     ) -> BrokerResult<()> {
         let (account, order_id) = (account.to_owned(), order_id.to_owned());
-        self.call(move |e, now| e.modify(&account, &order_id, change, now))
+        self.call(move |e, now| e.atomically(&account, |e| e.modify(&account, &order_id, change, now)))
             .await?
     }
 
     async fn cancel_order(&self, _s: &SessionCtx, account: &str, order_id: &str) -> BrokerResult<()> {
         let (account, order_id) = (account.to_owned(), order_id.to_owned());
-        self.call(move |e, now| e.cancel(&account, &order_id, now))
+        self.call(move |e, now| e.atomically(&account, |e| e.cancel(&account, &order_id, now)))
             .await?
     }
 
@@ -341,8 +342,10 @@ impl Broker for PaperBroker {
         order: &tv::PlaceOrder,
     ) -> BrokerResult<()> {
         let (account, confirm_id, order) = (account.to_owned(), confirm_id.to_owned(), order.clone());
-        self.call(move |e, now| e.redeem_confirm(&account, &confirm_id, &order, now))
-            .await?
+        self.call(move |e, now| {
+            e.atomically(&account, |e| e.redeem_confirm(&account, &confirm_id, &order, now))
+        })
+        .await?
     }
 
     async fn order_info(
@@ -369,7 +372,7 @@ impl Broker for PaperBroker {
         change: tv::ModifyPosition,
     ) -> BrokerResult<()> {
         let (account, id) = (account.to_owned(), id.to_owned());
-        self.call(move |e, now| e.modify_position(&account, &id, change, now))
+        self.call(move |e, now| e.atomically(&account, |e| e.modify_position(&account, &id, change, now)))
             .await?
     }
 
@@ -381,7 +384,7 @@ impl Broker for PaperBroker {
         amount: Option<Decimal>,
     ) -> BrokerResult<()> {
         let (account, id) = (account.to_owned(), id.to_owned());
-        self.call(move |e, now| e.close_position(&account, &id, amount, now))
+        self.call(move |e, now| e.atomically(&account, |e| e.close_position(&account, &id, amount, now)))
             .await?
     }
 
@@ -392,7 +395,7 @@ impl Broker for PaperBroker {
 
     async fn close_net_position(&self, _s: &SessionCtx, account: &str, id: &str) -> BrokerResult<()> {
         let (account, id) = (account.to_owned(), id.to_owned());
-        self.call(move |e, now| e.close_net_position(&account, &id, now))
+        self.call(move |e, now| e.atomically(&account, |e| e.close_net_position(&account, &id, now)))
             .await?
     }
 
@@ -414,8 +417,12 @@ impl Broker for PaperBroker {
         brackets: tv::Brackets,
     ) -> BrokerResult<()> {
         let (account, id) = (account.to_owned(), id.to_owned());
-        self.call(move |e, now| e.modify_individual_position(&account, &id, brackets, now))
-            .await?
+        self.call(move |e, now| {
+            e.atomically(&account, |e| {
+                e.modify_individual_position(&account, &id, brackets, now)
+            })
+        })
+        .await?
     }
 
     async fn close_individual_position(
@@ -426,7 +433,7 @@ impl Broker for PaperBroker {
         amount: Option<Decimal>,
     ) -> BrokerResult<()> {
         let (account, id) = (account.to_owned(), id.to_owned());
-        self.call(move |e, now| e.close_position(&account, &id, amount, now))
+        self.call(move |e, now| e.atomically(&account, |e| e.close_position(&account, &id, amount, now)))
             .await?
     }
 
@@ -471,8 +478,12 @@ impl Broker for PaperBroker {
         leverage: Decimal,
     ) -> BrokerResult<tv::LeverageSet> {
         let account = account.to_owned();
-        self.call(move |e, now| e.set_leverage(&account, &q.instrument, leverage, now))
-            .await?
+        self.call(move |e, now| {
+            e.atomically(&account, |e| {
+                e.set_leverage(&account, &q.instrument, leverage, now)
+            })
+        })
+        .await?
     }
 
     async fn preview_leverage(

@@ -187,6 +187,25 @@ impl Engine {
         self.changed.push(account.to_owned());
     }
 
+    /// Runs the change `f` on `account` as one transaction: if it fails, the account is restored exactly as
+    /// it was, so a refused request never leaves half an order (a parent without its brackets, a modify
+    /// applied to the price but not the brackets, one of several closes). Ids handed out meanwhile are not
+    /// reused: a TradingView tab may have seen them.
+    pub fn atomically<T>(
+        &mut self,
+        account: &str,
+        f: impl FnOnce(&mut Engine) -> EngineResult<T>,
+    ) -> EngineResult<T> {
+        let saved = self.state.accounts.get(account).cloned();
+        let result = f(self);
+        if result.is_err() {
+            if let Some(book) = saved {
+                self.state.accounts.insert(account.to_owned(), book);
+            }
+        }
+        result
+    }
+
     /// Creates `user`'s two accounts when they do not exist yet: a netting USD and a hedging EUR account.
     pub fn ensure_accounts(&mut self, user: &str) {
         for (suffix, name, currency, hedging) in [

@@ -256,6 +256,14 @@ impl Engine {
             })
         });
         let stop_loss = stop_loss.or_else(|| wanted.stop_loss.map(|p| (p, None, false)));
+        if let Some((price, Some((pips, _)), _)) = stop_loss {
+            if price <= Decimal::ZERO {
+                return Err(rejected(format!(
+                    "a trailing stop {pips} pips away would sit at or below zero for {}",
+                    ins.cfg.symbol
+                )));
+            }
+        }
         let now_ms = t * 1000;
         for role in [BracketRole::StopLoss, BracketRole::TakeProfit] {
             let existing = self
