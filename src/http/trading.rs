@@ -6,7 +6,7 @@ use crate::error::{ApiError, ApiResult, TvDone, TvOk};
 use crate::http::extract::{Authed, Fields, TvForm, TvQuery};
 use crate::http::order_form;
 use crate::http::AppState;
-use crate::idempotency::IdempotencyKey;
+use crate::idempotency::{run_detached, IdempotencyKey};
 use crate::tv;
 use axum::extract::{Path, State};
 use axum::routing::{get, post, put};
@@ -67,33 +67,39 @@ async fn place_order(
     TvForm(form): TvForm,
 ) -> ApiResult<TvOk<tv::PlacedOrder>> {
     let account = authed.account(&account_id)?;
-    let ctx = &authed.0.ctx;
-    let order = validated_order(&state, ctx, account, &form).await?;
+    let ctx = authed.0.ctx.clone();
+    let order = validated_order(&state, &ctx, account, &form).await?;
     let confirm_id = query
         .str_opt("confirmId")
         .or_else(|| form.str_opt("confirmId"))
         .map(str::to_owned);
     let request_id = query.str_opt("requestId").map(str::to_owned);
     let track_latency = account.capabilities.track_latency;
-    let place = || async {
-        if let Some(confirm) = &confirm_id {
-            state
+    // Everything the placement needs is owned, so it can run to completion in its own task even if the
+    // client disconnects (see `idempotency::run_detached`).
+    let place = {
+        let (state, ctx, account_id, request_id) =
+            (state.clone(), ctx.clone(), account_id.clone(), request_id.clone());
+        move || async move {
+            if let Some(confirm) = &confirm_id {
+                state
+                    .broker()
+                    .redeem_confirm_id(&ctx, &account_id, confirm, &order)
+                    .await?;
+            }
+            let order_id = state
                 .broker()
-                .redeem_confirm_id(ctx, &account_id, confirm, &order)
+                .place_order(&ctx, &account_id, order, request_id.as_deref())
                 .await?;
+            let transaction_id = track_latency.then(|| uuid::Uuid::new_v4().simple().to_string());
+            Ok(tv::PlacedOrder {
+                order_id,
+                transaction_id,
+            })
         }
-        let order_id = state
-            .broker()
-            .place_order(ctx, &account_id, order.clone(), request_id.as_deref())
-            .await?;
-        let transaction_id = track_latency.then(|| uuid::Uuid::new_v4().simple().to_string());
-        Ok(tv::PlacedOrder {
-            order_id,
-            transaction_id,
-        })
     };
-    let placed = match &request_id {
-        None => place().await?,
+    let placed = match request_id {
+        None => run_detached(place()).await?,
         Some(rid) => {
             let key = IdempotencyKey {
                 user: ctx.user.clone(),
