@@ -51,14 +51,4 @@ impl SessionStore {
             .unwrap_or_else(|p| p.into_inner())
             .remove(sid)
     }
-
-    /// Number of live sessions (for health output).
-    pub fn len(&self) -> usize {
-        self.sessions.read().unwrap_or_else(|p| p.into_inner()).len()
-    }
-
-    /// Whether there is no session.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }

@@ -536,4 +536,41 @@ mod tests {
         let accounts = broker.call(|engine, _| engine.accounts_of("demo").len()).await;
         assert_eq!(accounts, Ok(2));
     }
+
+    /// The account hub of the next issue listens to these to push stream updates.
+    #[tokio::test]
+    async fn changes_are_announced_per_account() {
+        let users = [UserConfig {
+            login: "demo".into(),
+            password: Secret::new("demo"),
+            name: None,
+            email: None,
+        }];
+        let broker = PaperBroker::start(PaperConfig::default(), &users).await.unwrap();
+        // A first round-trip flushes the events of the accounts' creation.
+        broker.call(|_, _| ()).await.unwrap();
+        let mut changes = broker.subscribe_changes();
+        let order = tv::PlaceOrder {
+            instrument: "EURUSD".into(),
+            qty: Decimal::from(1000),
+            side: tv::Side::Buy,
+            kind: tv::OrderType::Market,
+            limit_price: None,
+            stop_price: None,
+            duration: None,
+            brackets: tv::Brackets::default(),
+            current_ask: None,
+            current_bid: None,
+        };
+        let ctx = SessionCtx {
+            session_id: "s".into(),
+            user: "demo".into(),
+        };
+        broker.place_order(&ctx, "demo-net", order, None).await.unwrap();
+        let changed = tokio::time::timeout(Duration::from_secs(2), changes.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(changed, "demo-net");
+    }
 }

@@ -4,7 +4,7 @@
 use super::{rejected, AccountBook, Engine, EngineResult, PendingConfirm};
 use crate::backends::paper::market::PaperInstrument;
 use crate::broker::BrokerError;
-use crate::tv::{self, AccountSummary, OrderStatus, Side};
+use crate::tv::{self, AccountSummary, Side};
 use rust_decimal::Decimal;
 
 /// Previews are valid this long.
@@ -523,12 +523,5 @@ impl Engine {
         Ok(tv::OrderInfo {
             sections: vec![tv::PreviewSection { header: None, rows }],
         })
-    }
-
-    /// Whether `account` has an order in status `status` (tests and diagnostics).
-    pub fn count_orders(&self, account: &str, status: OrderStatus) -> usize {
-        self.book(account)
-            .map(|b| b.orders.iter().filter(|o| o.order.status == status).count())
-            .unwrap_or(0)
     }
 }
