@@ -23,6 +23,10 @@ pub struct Config {
     #[serde(default)]
     pub tradingview: TradingViewConfig,
     #[serde(default)]
+    pub hub: crate::hub::HubConfig,
+    #[serde(default)]
+    pub datafeed: crate::http::datafeed::DatafeedConfig,
+    #[serde(default)]
     pub backend: BackendConfig,
 }
 
@@ -247,6 +251,8 @@ impl Config {
                 problems.push(format!("auth.users: login {:?} is listed twice", user.login));
             }
         }
+        problems.extend(self.hub.problems());
+        problems.extend(self.datafeed.problems());
         match &self.backend {
             BackendConfig::Paper(paper) => problems.extend(paper.problems()),
         }

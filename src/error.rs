@@ -39,7 +39,7 @@ impl ApiError {
     }
 
     /// HTTP status and user-facing `errmsg`. Internal details are logged here and never sent.
-    fn status_and_message(&self) -> (StatusCode, String) {
+    pub fn status_and_message(&self) -> (StatusCode, String) {
         match self {
             ApiError::Unauthorized(m) => (StatusCode::UNAUTHORIZED, m.clone()),
             ApiError::BadRequest(m) => (StatusCode::OK, m.clone()),

@@ -8,6 +8,7 @@ pub mod broker;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod hub;
 pub mod idempotency;
 pub mod secret;
 pub mod state;

@@ -1,8 +1,9 @@
-//! `AppState`: what every handler shares (config, the backend, tokens, sessions, idempotency keys).
+//! `AppState`: what every handler shares (config, the backend, tokens, sessions, idempotency keys, hubs).
 
 use crate::auth::{SessionStore, TokenIssuer};
 use crate::broker::Broker;
 use crate::config::Config;
+use crate::hub::{AccountHubs, QuoteHub};
 use crate::idempotency::IdempotencyCache;
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,6 +18,8 @@ struct Inner {
     tokens: TokenIssuer,
     sessions: SessionStore,
     idempotency: IdempotencyCache,
+    hubs: AccountHubs,
+    quotes: QuoteHub,
 }
 
 impl AppState {
@@ -26,6 +29,9 @@ impl AppState {
             config.auth.token_secret.expose().as_bytes(),
             config.auth.token_ttl_secs,
         );
+        let hubs = AccountHubs::new(broker.clone(), config.hub.clone());
+        let idle = Duration::from_secs(config.hub.idle_timeout_secs);
+        let quotes = QuoteHub::new(broker.clone(), config.hub.stream_queue, idle);
         AppState(Arc::new(Inner {
             config,
             broker,
@@ -33,6 +39,8 @@ impl AppState {
             sessions: SessionStore::default(),
             // TradingView resends a request within seconds; a day covers any client retry policy.
             idempotency: IdempotencyCache::new(Duration::from_secs(24 * 3600)),
+            hubs,
+            quotes,
         }))
     }
 
@@ -54,5 +62,15 @@ impl AppState {
 
     pub fn idempotency(&self) -> &IdempotencyCache {
         &self.0.idempotency
+    }
+
+    /// Account hubs: snapshots, coalesced refreshes, stream updates.
+    pub fn hubs(&self) -> &AccountHubs {
+        &self.0.hubs
+    }
+
+    /// Market data fan-out.
+    pub fn quotes(&self) -> &QuoteHub {
+        &self.0.quotes
     }
 }

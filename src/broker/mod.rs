@@ -12,6 +12,7 @@ use crate::secret::Secret;
 use crate::tv;
 use async_trait::async_trait;
 use rust_decimal::Decimal;
+use tokio::sync::{broadcast, mpsc};
 
 /// Result of a broker call.
 pub type BrokerResult<T> = Result<T, BrokerError>;
@@ -249,5 +250,34 @@ pub trait Broker: Send + Sync + 'static {
 
     async fn depth(&self, _session: &SessionCtx, _account: &str, _symbol: &str) -> BrokerResult<tv::Depth> {
         Err(BrokerError::Unsupported("market depth"))
+    }
+
+    /// Ids of accounts that changed upstream, for backends that can push; the account hub refreshes at
+    /// once on each. `None` (the default): the hub polls.
+    fn account_changes(&self) -> Option<broadcast::Receiver<String>> {
+        None
+    }
+
+    /// Live market data of `symbol`, one tick per update in time order. Dropping the receiver ends the
+    /// subscription. The quote hub holds one subscription per symbol, however many clients listen.
+    async fn subscribe_market(&self, _symbol: &str) -> BrokerResult<mpsc::Receiver<tv::MarketTick>> {
+        Err(BrokerError::Unsupported("streaming market data"))
+    }
+
+    /// The symbols of the data feed (`/symbol_info`).
+    async fn data_symbols(&self) -> BrokerResult<Vec<tv::SymbolInfo>> {
+        Err(BrokerError::Unsupported("the data feed"))
+    }
+
+    /// Bars of `symbol` whose start lies in `[from, to]` (unix seconds, inclusive), oldest first; `to` may be in
+    /// the future (the last bar may then be the current, still open one).
+    async fn history(
+        &self,
+        _symbol: &str,
+        _resolution: tv::Resolution,
+        _from: i64,
+        _to: i64,
+    ) -> BrokerResult<Vec<tv::Bar>> {
+        Err(BrokerError::Unsupported("history"))
     }
 }

@@ -127,8 +127,9 @@ async fn state(
     authed: Authed,
     Path(account_id): Path<String>,
 ) -> ApiResult<TvOk<tv::AccountState>> {
-    authed.account(&account_id)?;
-    Ok(TvOk(state.broker().state(&authed.0.ctx, &account_id).await?))
+    let account = authed.account(&account_id)?;
+    let snapshot = state.hubs().get(&authed.0.ctx, account).snapshot().await?;
+    Ok(TvOk(snapshot.state.clone()))
 }
 
 async fn balances(

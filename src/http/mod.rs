@@ -3,11 +3,13 @@
 
 mod accounts;
 mod cors;
+pub mod datafeed;
 pub mod extract;
 mod market;
 mod order_form;
 mod positions;
 mod session;
+mod streams;
 mod trading;
 
 pub use crate::state::AppState;
@@ -33,6 +35,8 @@ pub fn router(state: AppState) -> Router {
         .merge(trading::router())
         .merge(positions::router())
         .merge(market::router())
+        .merge(streams::router())
+        .merge(datafeed::router())
         .fallback(unknown_endpoint)
         .method_not_allowed_fallback(method_not_allowed);
     let base = state.config().server.base_path.clone();

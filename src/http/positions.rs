@@ -1,15 +1,18 @@
 //! Position endpoints: positions (netting accounts), net and individual positions (hedging accounts),
-//! with bracket changes, reverse, and (partial) close.
+//! with bracket changes, reverse, and (partial) close. Lists come from the account hub; every change
+//! refreshes it so the next poll and every stream see the result.
 
-use crate::broker::BrokerAccount;
+use crate::broker::{BrokerAccount, BrokerResult};
 use crate::error::{ApiError, ApiResult, TvDone, TvOk};
 use crate::http::extract::{Authed, TvForm};
 use crate::http::order_form;
 use crate::http::AppState;
+use crate::hub::Snapshot;
 use crate::tv;
 use axum::extract::{Path, State};
 use axum::routing::{delete, get, put};
 use axum::Router;
+use std::sync::Arc;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -33,7 +36,8 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-fn require_netting(account: &BrokerAccount) -> ApiResult<()> {
+/// Refused on hedging accounts, which TradingView reads through net and individual positions.
+pub fn require_netting(account: &BrokerAccount) -> ApiResult<()> {
     if account.capabilities.hedging {
         return Err(ApiError::bad(format!(
             "account {} keeps individual positions: use /individualPositions and /netPositions",
@@ -43,7 +47,8 @@ fn require_netting(account: &BrokerAccount) -> ApiResult<()> {
     Ok(())
 }
 
-fn require_hedging(account: &BrokerAccount) -> ApiResult<()> {
+/// Refused on netting accounts, which have one position per instrument.
+pub fn require_hedging(account: &BrokerAccount) -> ApiResult<()> {
     if !account.capabilities.hedging {
         return Err(ApiError::bad(format!(
             "account {} nets positions per instrument: use /positions",
@@ -65,13 +70,30 @@ fn require_close(account: &BrokerAccount, amount: Option<rust_decimal::Decimal>)
     Ok(())
 }
 
+async fn snapshot(state: &AppState, authed: &Authed, account: &BrokerAccount) -> ApiResult<Arc<Snapshot>> {
+    Ok(state.hubs().get(&authed.0.ctx, account).snapshot().await?)
+}
+
+/// Refreshes the account hub after a write, whatever its outcome, then answers.
+async fn after_write(
+    state: &AppState,
+    authed: &Authed,
+    account: &BrokerAccount,
+    result: BrokerResult<()>,
+) -> ApiResult<TvDone> {
+    state.hubs().get(&authed.0.ctx, account).after_write().await;
+    result?;
+    Ok(TvDone)
+}
+
 async fn positions(
     State(state): State<AppState>,
     authed: Authed,
     Path(account_id): Path<String>,
 ) -> ApiResult<TvOk<Vec<tv::Position>>> {
-    require_netting(authed.account(&account_id)?)?;
-    Ok(TvOk(state.broker().positions(&authed.0.ctx, &account_id).await?))
+    let account = authed.account(&account_id)?;
+    require_netting(account)?;
+    Ok(TvOk(snapshot(&state, &authed, account).await?.positions.clone()))
 }
 
 async fn modify_position(
@@ -89,11 +111,11 @@ async fn modify_position(
         ));
     }
     order_form::check_brackets(&change.brackets, &account.capabilities, true)?;
-    state
+    let result = state
         .broker()
         .modify_position(&authed.0.ctx, &account_id, &position_id, change)
-        .await?;
-    Ok(TvDone)
+        .await;
+    after_write(&state, &authed, account, result).await
 }
 
 async fn close_position(
@@ -106,11 +128,11 @@ async fn close_position(
     require_netting(account)?;
     let amount = order_form::close_amount(&form)?;
     require_close(account, amount)?;
-    state
+    let result = state
         .broker()
         .close_position(&authed.0.ctx, &account_id, &position_id, amount)
-        .await?;
-    Ok(TvDone)
+        .await;
+    after_write(&state, &authed, account, result).await
 }
 
 async fn net_positions(
@@ -118,9 +140,10 @@ async fn net_positions(
     authed: Authed,
     Path(account_id): Path<String>,
 ) -> ApiResult<TvOk<Vec<tv::NetPosition>>> {
-    require_hedging(authed.account(&account_id)?)?;
+    let account = authed.account(&account_id)?;
+    require_hedging(account)?;
     Ok(TvOk(
-        state.broker().net_positions(&authed.0.ctx, &account_id).await?,
+        snapshot(&state, &authed, account).await?.net_positions.clone(),
     ))
 }
 
@@ -132,11 +155,11 @@ async fn close_net_position(
     let account = authed.account(&account_id)?;
     require_hedging(account)?;
     require_close(account, None)?;
-    state
+    let result = state
         .broker()
         .close_net_position(&authed.0.ctx, &account_id, &position_id)
-        .await?;
-    Ok(TvDone)
+        .await;
+    after_write(&state, &authed, account, result).await
 }
 
 async fn individual_positions(
@@ -144,12 +167,13 @@ async fn individual_positions(
     authed: Authed,
     Path(account_id): Path<String>,
 ) -> ApiResult<TvOk<Vec<tv::IndividualPosition>>> {
-    require_hedging(authed.account(&account_id)?)?;
+    let account = authed.account(&account_id)?;
+    require_hedging(account)?;
     Ok(TvOk(
-        state
-            .broker()
-            .individual_positions(&authed.0.ctx, &account_id)
-            .await?,
+        snapshot(&state, &authed, account)
+            .await?
+            .individual_positions
+            .clone(),
     ))
 }
 
@@ -168,11 +192,11 @@ async fn modify_individual_position(
         ));
     }
     order_form::check_brackets(&change.brackets, &account.capabilities, true)?;
-    state
+    let result = state
         .broker()
         .modify_individual_position(&authed.0.ctx, &account_id, &position_id, change.brackets)
-        .await?;
-    Ok(TvDone)
+        .await;
+    after_write(&state, &authed, account, result).await
 }
 
 async fn close_individual_position(
@@ -185,9 +209,9 @@ async fn close_individual_position(
     require_hedging(account)?;
     let amount = order_form::close_amount(&form)?;
     require_close(account, amount)?;
-    state
+    let result = state
         .broker()
         .close_individual_position(&authed.0.ctx, &account_id, &position_id, amount)
-        .await?;
-    Ok(TvDone)
+        .await;
+    after_write(&state, &authed, account, result).await
 }

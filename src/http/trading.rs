@@ -37,8 +37,9 @@ async fn list_orders(
     authed: Authed,
     Path(account_id): Path<String>,
 ) -> ApiResult<TvOk<Vec<tv::Order>>> {
-    authed.account(&account_id)?;
-    Ok(TvOk(state.broker().orders(&authed.0.ctx, &account_id).await?))
+    let account = authed.account(&account_id)?;
+    let snapshot = state.hubs().get(&authed.0.ctx, account).snapshot().await?;
+    Ok(TvOk(snapshot.orders.clone()))
 }
 
 /// Parses and validates a new order for `account` against its instruments and the offered durations.
@@ -113,22 +114,24 @@ async fn place_order(
             placed
         }
     };
+    state.hubs().get(&authed.0.ctx, account).after_write().await;
     Ok(TvOk(placed))
 }
 
+/// The order `order_id` as the account hub last saw it (fresh within the hub's window).
 async fn find_order(
     state: &AppState,
     ctx: &SessionCtx,
-    account: &str,
+    account: &BrokerAccount,
     order_id: &str,
 ) -> ApiResult<tv::Order> {
-    state
-        .broker()
-        .orders(ctx, account)
-        .await?
-        .into_iter()
+    let snapshot = state.hubs().get(ctx, account).snapshot().await?;
+    snapshot
+        .orders
+        .iter()
         .find(|o| o.id == order_id)
-        .ok_or_else(|| ApiError::bad(format!("Unknown order '{order_id}' on account {account}")))
+        .cloned()
+        .ok_or_else(|| ApiError::bad(format!("Unknown order '{order_id}' on account {}", account.id)))
 }
 
 async fn modify_order(
@@ -140,19 +143,16 @@ async fn modify_order(
     let account = authed.account(&account_id)?;
     let ctx = &authed.0.ctx;
     let change = order_form::modify_order(&form)?;
-    let current = find_order(&state, ctx, &account_id, &order_id).await?;
+    let current = find_order(&state, ctx, account, &order_id).await?;
     let instruments = state.broker().instruments(ctx, &account_id).await?;
-    order_form::check_modify(
-        &change,
-        &current,
-        &account.capabilities,
-        &instruments,
-        &state.broker().durations(),
-    )?;
-    state
+    let durations = state.broker().durations();
+    order_form::check_modify(&change, &current, &account.capabilities, &instruments, &durations)?;
+    let result = state
         .broker()
         .modify_order(ctx, &account_id, &order_id, change)
-        .await?;
+        .await;
+    state.hubs().get(ctx, account).after_write().await;
+    result?;
     Ok(TvDone)
 }
 
@@ -161,11 +161,13 @@ async fn cancel_order(
     authed: Authed,
     Path((account_id, order_id)): Path<(String, String)>,
 ) -> ApiResult<TvDone> {
-    authed.account(&account_id)?;
-    state
+    let account = authed.account(&account_id)?;
+    let result = state
         .broker()
         .cancel_order(&authed.0.ctx, &account_id, &order_id)
-        .await?;
+        .await;
+    state.hubs().get(&authed.0.ctx, account).after_write().await;
+    result?;
     Ok(TvDone)
 }
 

@@ -5,6 +5,7 @@
 //! TradingView never sees a `null` it does not expect.
 
 mod account;
+mod datafeed;
 mod instrument;
 mod market;
 mod order;
@@ -12,6 +13,7 @@ mod position;
 mod state;
 
 pub use account::*;
+pub use datafeed::*;
 pub use instrument::*;
 pub use market::*;
 pub use order::*;

@@ -2,6 +2,7 @@
 //! clock, and every response body checked against the TradingView JSON schemas.
 #![allow(dead_code)]
 
+pub mod live;
 pub mod schema;
 
 use axum::body::Body;
@@ -23,8 +24,14 @@ pub const T0_MS: i64 = 1_767_614_400_000;
 pub const NET: &str = "demo-net";
 pub const HEDGE: &str = "demo-hedge";
 
-/// The default configuration (paper broker, user demo/demo) with extra TOML on top.
+/// The default configuration (paper broker, user demo/demo) with extra TOML on top. The account hub
+/// caches nothing (`freshness_ms = 0`): these tests move the paper clock and poll again at once.
 pub fn config(extra_toml: &str) -> Config {
+    let hub = if extra_toml.contains("[hub]") {
+        ""
+    } else {
+        "[hub]\nfreshness_ms = 0\n"
+    };
     let base = r#"
 [[auth.users]]
 login = "demo"
@@ -36,12 +43,13 @@ email = "demo@example.com"
 login = "other"
 password = "other-pass"
 "#;
-    Config::from_toml(&format!("{base}\n{extra_toml}")).expect("test config is valid")
+    Config::from_toml(&format!("{hub}{base}\n{extra_toml}")).expect("test config is valid")
 }
 
 /// One app under test.
 pub struct TestApp {
     pub router: Router,
+    pub state: AppState,
     pub clock: ManualClock,
     pub market: Market,
     pub config: Config,
@@ -68,9 +76,11 @@ impl TestApp {
         let broker = PaperBroker::start_with_clock(paper, &config.auth.users, Arc::new(clock.clone()))
             .await
             .expect("paper broker starts");
-        let router = tvbridge::app(AppState::new(config.clone(), Arc::new(broker)));
+        let state = AppState::new(config.clone(), Arc::new(broker));
+        let router = tvbridge::app(state.clone());
         TestApp {
             router,
+            state,
             clock,
             market,
             config,
@@ -222,6 +232,11 @@ impl TestApp {
             "AccountStateResponse",
         )
         .await
+    }
+
+    /// Backend fetches made by the account hubs so far.
+    pub fn hub_fetches(&self) -> u64 {
+        self.state.hubs().total_fetches()
     }
 
     /// Current time of the paper broker, unix seconds.

@@ -3,6 +3,7 @@
 
 mod clock;
 mod config;
+mod data;
 mod engine;
 pub mod feed;
 mod market;
@@ -31,6 +32,10 @@ pub struct PaperBroker {
     jobs: mpsc::Sender<Job>,
     users: Vec<UserConfig>,
     events: broadcast::Sender<String>,
+    /// The market is a pure function of time: market data is served from here, outside the actor.
+    market: Arc<Market>,
+    clock: Arc<dyn Clock>,
+    bars: data::BarCache,
 }
 
 impl PaperBroker {
@@ -77,6 +82,7 @@ impl PaperBroker {
         if saved.is_some() {
             tracing::info!(path = ?config.state_file, "paper state reloaded");
         }
+        let shared_market = Arc::new(market.clone());
         let mut engine = Engine::new(market, saved, config.initial_balance, clock.now_ms());
         for user in users {
             engine.ensure_accounts(&user.login);
@@ -87,13 +93,16 @@ impl PaperBroker {
         tokio::spawn(run_actor(
             engine,
             rx,
-            clock,
+            clock.clone(),
             tick,
             config.state_file.clone(),
             events.clone(),
         ));
         Ok(PaperBroker {
             jobs,
+            market: shared_market,
+            clock: clock.clone(),
+            bars: data::BarCache::default(),
             users: users.to_vec(),
             events,
         })
@@ -506,6 +515,39 @@ impl Broker for PaperBroker {
     ) -> BrokerResult<Vec<tv::QuoteEntry>> {
         let (account, symbols) = (account.to_owned(), symbols.to_vec());
         self.call(move |e, now| e.quotes(&account, &symbols, now)).await?
+    }
+
+    fn account_changes(&self) -> Option<broadcast::Receiver<String>> {
+        Some(self.events.subscribe())
+    }
+
+    async fn subscribe_market(&self, symbol: &str) -> BrokerResult<mpsc::Receiver<tv::MarketTick>> {
+        data::subscribe(self.market.clone(), self.clock.clone(), symbol)
+    }
+
+    async fn data_symbols(&self) -> BrokerResult<Vec<tv::SymbolInfo>> {
+        Ok(data::symbols(&self.market))
+    }
+
+    async fn history(
+        &self,
+        symbol: &str,
+        resolution: tv::Resolution,
+        from: i64,
+        to: i64,
+    ) -> BrokerResult<Vec<tv::Bar>> {
+        let (market, clock, cache, symbol) = (
+            self.market.clone(),
+            self.clock.clone(),
+            self.bars.clone(),
+            symbol.to_owned(),
+        );
+        // Long daily ranges are CPU work: keep it off the async workers.
+        tokio::task::spawn_blocking(move || {
+            data::history(&market, &cache, &symbol, resolution, from, to, clock.now_ms())
+        })
+        .await
+        .map_err(|e| BrokerError::Internal(format!("history task failed: {e}")))?
     }
 
     async fn depth(&self, _s: &SessionCtx, _account: &str, symbol: &str) -> BrokerResult<tv::Depth> {

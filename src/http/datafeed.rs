@@ -1,0 +1,249 @@
+//! The data feed TradingView's servers read: `/groups`, `/permissions`, `/symbol_info`, `/history` and
+//! `/streaming`. Same token rules as the trading API.
+
+use crate::error::{ApiError, ApiResult, TvOk};
+use crate::http::extract::{Authed, TvQuery};
+use crate::http::streams::{streaming_response, tick_stream};
+use crate::http::AppState;
+use crate::hub::json_line;
+use crate::tv::{self, Resolution, SymbolInfo};
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use bytes::Bytes;
+use futures_util::stream::{self, StreamExt};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use std::time::Duration;
+
+/// `[datafeed]` settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatafeedConfig {
+    /// Prefix of every group id (lower-case letters and `_`, ending in `_`).
+    pub group_prefix: String,
+    /// Seconds between `{"heartbeat":..}` lines on `/streaming`.
+    pub heartbeat_secs: u64,
+}
+
+impl Default for DatafeedConfig {
+    fn default() -> Self {
+        DatafeedConfig {
+            group_prefix: "tvbridge_".into(),
+            heartbeat_secs: 5,
+        }
+    }
+}
+
+impl DatafeedConfig {
+    /// Problems, each naming its key.
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let p = &self.group_prefix;
+        if p.len() < 2 || !p.ends_with('_') || !p.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+            out.push(format!(
+                "datafeed.group_prefix must be lower-case letters and '_' ending in '_', got {p:?}"
+            ));
+        }
+        if !(1..=60).contains(&self.heartbeat_secs) {
+            out.push(format!(
+                "datafeed.heartbeat_secs must be 1..=60, got {}",
+                self.heartbeat_secs
+            ));
+        }
+        out
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/groups", get(groups))
+        .route("/permissions", get(permissions))
+        .route("/symbol_info", get(symbol_info))
+        .route("/history", get(history))
+        .route("/streaming", get(streaming))
+}
+
+fn group_id(state: &AppState, s: &SymbolInfo) -> String {
+    format!("{}{}", state.config().datafeed.group_prefix, s.group)
+}
+
+async fn group_ids(state: &AppState) -> ApiResult<Vec<String>> {
+    let mut ids: Vec<String> = state
+        .broker()
+        .data_symbols()
+        .await?
+        .iter()
+        .map(|s| group_id(state, s))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    Ok(ids)
+}
+
+async fn groups(State(state): State<AppState>, _authed: Authed) -> ApiResult<TvOk<Value>> {
+    let groups: Vec<Value> = group_ids(&state)
+        .await?
+        .into_iter()
+        .map(|id| json!({ "id": id }))
+        .collect();
+    Ok(TvOk(json!({ "groups": groups })))
+}
+
+async fn permissions(State(state): State<AppState>, _authed: Authed) -> ApiResult<TvOk<Value>> {
+    // Every bridge user may see every group: the broker's own accounts decide what they can trade.
+    Ok(TvOk(json!({ "groups": group_ids(&state).await? })))
+}
+
+async fn symbol_info(
+    State(state): State<AppState>,
+    _authed: Authed,
+    TvQuery(query): TvQuery,
+) -> ApiResult<Response> {
+    let all = state.broker().data_symbols().await?;
+    let chosen: Vec<&SymbolInfo> = match query.str_opt("group") {
+        None => all.iter().collect(),
+        Some(group) => {
+            let chosen: Vec<&SymbolInfo> = all.iter().filter(|s| group_id(&state, s) == group).collect();
+            if chosen.is_empty() {
+                return Err(ApiError::bad(format!("Unknown group '{group}'")));
+            }
+            chosen
+        }
+    };
+    Ok(Json(symbol_arrays(&chosen)).into_response())
+}
+
+/// `/symbol_info`'s parallel arrays, all of the same length.
+fn symbol_arrays(symbols: &[&SymbolInfo]) -> Value {
+    let mut body = Map::new();
+    body.insert("s".into(), json!("ok"));
+    let mut column = |name: &str, f: &dyn Fn(&SymbolInfo) -> Value| {
+        body.insert(name.into(), Value::Array(symbols.iter().map(|s| f(s)).collect()));
+    };
+    column("symbol", &|s| json!(s.symbol));
+    column("ticker", &|s| {
+        json!(s.ticker.clone().unwrap_or_else(|| s.symbol.clone()))
+    });
+    column("description", &|s| json!(s.description));
+    column("currency", &|s| json!(s.currency));
+    column("base-currency", &|s| json!(s.base_currency));
+    column("exchange-listed", &|s| json!(s.exchange));
+    column("exchange-traded", &|s| json!(s.exchange));
+    column("minmovement", &|s| json!(s.minmovement));
+    column("minmovement2", &|_| json!(0));
+    column("fractional", &|_| json!(false));
+    column("pricescale", &|s| json!(s.pricescale));
+    column("has-intraday", &|_| json!(true));
+    column("has-daily", &|_| json!(true));
+    column("has-weekly-and-monthly", &|_| json!(true));
+    column("has-no-volume", &|s| json!(s.has_no_volume));
+    column("type", &|s| json!(s.kind));
+    column("typespecs", &|s| json!(s.typespecs));
+    column("volume-type", &|s| {
+        json!(if s.kind == tv::SymbolType::Crypto {
+            Some("base")
+        } else {
+            None
+        })
+    });
+    column("timezone", &|s| json!(s.timezone));
+    column("session-regular", &|s| json!(s.session));
+    column("pointvalue", &|_| json!(1));
+    column("bar-source", &|_| json!("trade"));
+    Value::Object(body)
+}
+
+/// The broker symbol TradingView means by `name` (a symbol or a ticker, with or without exchange prefix).
+async fn resolve_symbol(state: &AppState, name: &str) -> ApiResult<String> {
+    let bare = name.rsplit_once(':').map_or(name, |(_, s)| s);
+    let all = state.broker().data_symbols().await?;
+    all.iter()
+        .find(|s| s.ticker.as_deref() == Some(bare) || s.symbol == bare)
+        .map(|s| s.ticker.clone().unwrap_or_else(|| s.symbol.clone()))
+        .ok_or_else(|| ApiError::bad(format!("Unknown symbol '{name}'")))
+}
+
+async fn history(
+    State(state): State<AppState>,
+    _authed: Authed,
+    TvQuery(query): TvQuery,
+) -> ApiResult<Json<Value>> {
+    let symbol = resolve_symbol(&state, query.str_req("symbol")?).await?;
+    let resolution = query.choice_req(
+        "resolution",
+        "1, 5, 15, 60, 240, D, W, M (with optional counts)",
+        Resolution::parse,
+    )?;
+    let to = query
+        .int_opt("to")?
+        .ok_or_else(|| ApiError::bad("query parameter 'to' is required"))?;
+    let countback = match query.int_opt("countback")? {
+        Some(n) if n < 0 => {
+            return Err(ApiError::bad(format!(
+                "query parameter 'countback' must be positive, got {n}"
+            )))
+        }
+        Some(0) | None => None,
+        Some(n) => Some(n as usize),
+    };
+    let from = match countback {
+        // `countback` wins over `from`: ask for enough time to hold that many bars, then keep the last ones.
+        Some(n) => {
+            let len = resolution.fixed_secs().unwrap_or(31 * 86_400);
+            to.saturating_sub(len.saturating_mul(n as i64))
+        }
+        None => query
+            .int_opt("from")?
+            .ok_or_else(|| ApiError::bad("query parameter 'from' is required"))?,
+    };
+    if from > to {
+        return Err(ApiError::bad(format!("'from' ({from}) is after 'to' ({to})")));
+    }
+    let mut bars = state.broker().history(&symbol, resolution, from, to).await?;
+    if let Some(n) = countback {
+        let skip = bars.len().saturating_sub(n);
+        bars.drain(..skip);
+    }
+    let col = |f: fn(&tv::Bar) -> Value| Value::Array(bars.iter().map(f).collect());
+    Ok(Json(json!({
+        "s": "ok",
+        "t": col(|b| json!(b.t)),
+        "o": col(|b| json!(b.open)),
+        "h": col(|b| json!(b.high)),
+        "l": col(|b| json!(b.low)),
+        "c": col(|b| json!(b.close)),
+        "v": col(|b| json!(b.volume)),
+    })))
+}
+
+/// Every symbol's quotes, trades and daily bars, real time only, with a heartbeat; each connection gets the
+/// same lines (rendered once per tick by the quote hub).
+async fn streaming(State(state): State<AppState>, _authed: Authed) -> ApiResult<Response> {
+    let symbols = state.broker().data_symbols().await?;
+    let mut receivers = Vec::with_capacity(symbols.len());
+    for s in &symbols {
+        let name = s.ticker.clone().unwrap_or_else(|| s.symbol.clone());
+        let (_, rx) = state.quotes().subscribe(&name).await?;
+        receivers.push(rx);
+    }
+    let ticks = stream::select_all(receivers.into_iter().map(tick_stream)).map(|t| t.streaming.clone());
+    let every = Duration::from_secs(state.config().datafeed.heartbeat_secs);
+    let heartbeats = stream::unfold(
+        tokio::time::interval_at(tokio::time::Instant::now() + every, every),
+        |mut i| async move {
+            i.tick().await;
+            Some((heartbeat_line(), i))
+        },
+    );
+    Ok(streaming_response(stream::select(ticks, heartbeats)))
+}
+
+fn heartbeat_line() -> Bytes {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    json_line(&json!({ "heartbeat": now }))
+}

@@ -1,0 +1,387 @@
+//! The account hub: one per (session, account). It keeps the latest snapshot (orders, positions, state),
+//! refreshes it single-flight, serves every poll from it while fresh, diffs consecutive snapshots into
+//! stream lines rendered once for all subscribers, polls while streams listen, refreshes at once when the
+//! backend pushes a change, and stops when nobody has used it for a while.
+
+use super::diff::changed;
+use super::HubConfig;
+use crate::broker::{Broker, BrokerAccount, BrokerError, BrokerResult, SessionCtx};
+use crate::error::ApiError;
+use crate::tv;
+use bytes::Bytes;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::time::{Duration, Instant};
+use tokio::sync::broadcast;
+
+/// The trading streams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamKind {
+    Orders,
+    Positions,
+    NetPositions,
+    IndividualPositions,
+    State,
+}
+
+impl StreamKind {
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// One refresh of an account.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// When the fetch that produced it started: the data is at least this recent.
+    pub taken: Instant,
+    pub orders: Vec<tv::Order>,
+    /// Netting accounts.
+    pub positions: Vec<tv::Position>,
+    /// Hedging accounts.
+    pub net_positions: Vec<tv::NetPosition>,
+    pub individual_positions: Vec<tv::IndividualPosition>,
+    pub state: tv::AccountState,
+}
+
+impl Snapshot {
+    /// The full-snapshot message of a stream (its first line).
+    pub fn line(&self, kind: StreamKind) -> Bytes {
+        match kind {
+            StreamKind::Orders => json_line(&self.orders),
+            StreamKind::Positions => json_line(&self.positions),
+            StreamKind::NetPositions => json_line(&self.net_positions),
+            StreamKind::IndividualPositions => json_line(&self.individual_positions),
+            StreamKind::State => json_line(&self.state),
+        }
+    }
+}
+
+/// What one refresh changed, rendered once as a line per stream kind, shared by every subscriber.
+#[derive(Debug, Clone, Default)]
+pub struct Update {
+    lines: [Option<Bytes>; 5],
+    /// The session is gone upstream: streams send this line and end.
+    pub fatal: bool,
+}
+
+impl Update {
+    /// The line for streams of `kind`, if this update concerns them.
+    pub fn line(&self, kind: StreamKind) -> Option<&Bytes> {
+        self.lines[kind.index()].as_ref()
+    }
+
+    fn error(e: &BrokerError) -> Update {
+        let (_, errmsg) = ApiError::Broker(e.clone()).status_and_message();
+        let line = json_line(&serde_json::json!({ "s": "error", "errmsg": errmsg }));
+        Update {
+            lines: std::array::from_fn(|_| Some(line.clone())),
+            fatal: matches!(e, BrokerError::Unauthorized(_)),
+        }
+    }
+
+    fn between(old: &Snapshot, new: &Snapshot) -> Update {
+        let mut u = Update::default();
+        let set = |v: Option<Vec<serde_json::Value>>| v.map(|v| json_line(&v));
+        u.lines[StreamKind::Orders.index()] = set(changed(&old.orders, &new.orders, false));
+        u.lines[StreamKind::Positions.index()] = set(changed(&old.positions, &new.positions, true));
+        u.lines[StreamKind::NetPositions.index()] =
+            set(changed(&old.net_positions, &new.net_positions, true));
+        u.lines[StreamKind::IndividualPositions.index()] = set(changed(
+            &old.individual_positions,
+            &new.individual_positions,
+            true,
+        ));
+        if old.state != new.state {
+            u.lines[StreamKind::State.index()] = Some(json_line(&new.state));
+        }
+        u
+    }
+
+    fn is_empty(&self) -> bool {
+        self.lines.iter().all(Option::is_none)
+    }
+}
+
+/// Compact JSON plus the newline that separates stream messages.
+pub fn json_line<T: Serialize + ?Sized>(value: &T) -> Bytes {
+    let mut v = serde_json::to_vec(value).unwrap_or_else(|_| b"null".to_vec());
+    v.push(b'\n');
+    Bytes::from(v)
+}
+
+/// The hub of one session's account.
+pub struct AccountHub {
+    ctx: SessionCtx,
+    account: BrokerAccount,
+    broker: Arc<dyn Broker>,
+    config: HubConfig,
+    current: RwLock<Option<Arc<Snapshot>>>,
+    refresh_lock: tokio::sync::Mutex<()>,
+    updates: broadcast::Sender<Arc<Update>>,
+    last_used: Mutex<Instant>,
+    fetches: AtomicU64,
+}
+
+impl AccountHub {
+    /// The account this hub serves.
+    pub fn account(&self) -> &BrokerAccount {
+        &self.account
+    }
+
+    /// How many times the hub fetched the account from the backend (each fetch is one call per endpoint).
+    pub fn fetches(&self) -> u64 {
+        self.fetches.load(Ordering::Relaxed)
+    }
+
+    /// Number of streams listening.
+    pub fn subscribers(&self) -> usize {
+        self.updates.receiver_count()
+    }
+
+    fn current(&self) -> Option<Arc<Snapshot>> {
+        self.current.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn touch(&self) {
+        *self.last_used.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
+    }
+
+    fn idle_for(&self) -> Duration {
+        self.last_used.lock().unwrap_or_else(|p| p.into_inner()).elapsed()
+    }
+
+    /// The snapshot, fetched from the backend only when the cached one is older than the freshness window.
+    pub async fn snapshot(&self) -> BrokerResult<Arc<Snapshot>> {
+        self.touch();
+        let freshness = Duration::from_millis(self.config.freshness_ms);
+        self.newer_than(Instant::now().checked_sub(freshness).unwrap_or_else(Instant::now))
+            .await
+    }
+
+    /// Refreshes after a write so that the client's next poll, and every stream, sees its own change.
+    pub async fn after_write(&self) {
+        if let Err(e) = self.newer_than(Instant::now()).await {
+            tracing::warn!(error = %e, account = %self.account.id, "refresh after a write failed");
+        }
+    }
+
+    /// Subscribes to updates, then takes the snapshot: every change after the snapshot reaches the receiver.
+    pub async fn subscribe(&self) -> BrokerResult<(Arc<Snapshot>, broadcast::Receiver<Arc<Update>>)> {
+        let rx = self.updates.subscribe();
+        let snapshot = self.snapshot().await?;
+        Ok((snapshot, rx))
+    }
+
+    /// A snapshot taken no earlier than `t`: single flight, so concurrent callers share one fetch.
+    async fn newer_than(&self, t: Instant) -> BrokerResult<Arc<Snapshot>> {
+        if let Some(s) = self.current().filter(|s| s.taken >= t) {
+            return Ok(s);
+        }
+        let _guard = self.refresh_lock.lock().await;
+        if let Some(s) = self.current().filter(|s| s.taken >= t) {
+            return Ok(s);
+        }
+        let started = Instant::now();
+        let fetched = self.fetch(started).await;
+        let new = match fetched {
+            Ok(s) => Arc::new(s),
+            Err(e) => {
+                let _ = self.updates.send(Arc::new(Update::error(&e)));
+                return Err(e);
+            }
+        };
+        let old = self
+            .current
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .replace(new.clone());
+        // Stored before it is announced: a subscriber that misses the announcement gets the new snapshot.
+        if let Some(old) = old {
+            let update = Update::between(&old, &new);
+            if !update.is_empty() && self.updates.receiver_count() > 0 {
+                let _ = self.updates.send(Arc::new(update));
+            }
+        }
+        Ok(new)
+    }
+
+    async fn fetch(&self, taken: Instant) -> BrokerResult<Snapshot> {
+        self.fetches.fetch_add(1, Ordering::Relaxed);
+        let (b, ctx, id) = (self.broker.as_ref(), &self.ctx, self.account.id.as_str());
+        if self.account.capabilities.hedging {
+            let (orders, state, net_positions, individual_positions) = tokio::try_join!(
+                b.orders(ctx, id),
+                b.state(ctx, id),
+                b.net_positions(ctx, id),
+                b.individual_positions(ctx, id)
+            )?;
+            Ok(Snapshot {
+                taken,
+                orders,
+                positions: Vec::new(),
+                net_positions,
+                individual_positions,
+                state,
+            })
+        } else {
+            let (orders, state, positions) =
+                tokio::try_join!(b.orders(ctx, id), b.state(ctx, id), b.positions(ctx, id))?;
+            Ok(Snapshot {
+                taken,
+                orders,
+                positions,
+                net_positions: Vec::new(),
+                individual_positions: Vec::new(),
+                state,
+            })
+        }
+    }
+}
+
+type HubKey = (String, String);
+
+struct HubsInner {
+    map: Mutex<HashMap<HubKey, Arc<AccountHub>>>,
+    broker: Arc<dyn Broker>,
+    config: HubConfig,
+}
+
+/// Every account hub, by (session id, account id).
+#[derive(Clone)]
+pub struct AccountHubs(Arc<HubsInner>);
+
+impl AccountHubs {
+    /// No hubs yet.
+    pub fn new(broker: Arc<dyn Broker>, config: HubConfig) -> Self {
+        AccountHubs(Arc::new(HubsInner {
+            map: Mutex::new(HashMap::new()),
+            broker,
+            config,
+        }))
+    }
+
+    /// The hub of `account` in session `ctx`, started on first use.
+    pub fn get(&self, ctx: &SessionCtx, account: &BrokerAccount) -> Arc<AccountHub> {
+        let key = (ctx.session_id.clone(), account.id.clone());
+        let mut map = self.0.map.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(hub) = map.get(&key) {
+            return hub.clone();
+        }
+        let (updates, _) = broadcast::channel(self.0.config.stream_queue);
+        let hub = Arc::new(AccountHub {
+            ctx: ctx.clone(),
+            account: account.clone(),
+            broker: self.0.broker.clone(),
+            config: self.0.config.clone(),
+            current: RwLock::new(None),
+            refresh_lock: tokio::sync::Mutex::new(()),
+            updates,
+            last_used: Mutex::new(Instant::now()),
+            fetches: AtomicU64::new(0),
+        });
+        map.insert(key.clone(), hub.clone());
+        tokio::spawn(run_hub(Arc::downgrade(&self.0), key, hub.clone()));
+        hub
+    }
+
+    /// Number of live hubs.
+    pub fn len(&self) -> usize {
+        self.0.map.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    /// Whether no hub is live.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Backend fetches made by every live hub so far (one fetch = one call per account endpoint).
+    pub fn total_fetches(&self) -> u64 {
+        self.0
+            .map
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .map(|h| h.fetches())
+            .sum()
+    }
+
+    /// Stops every hub of a session (logout).
+    pub fn remove_session(&self, session_id: &str) {
+        self.0
+            .map
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|(sid, _), _| sid != session_id);
+    }
+}
+
+/// A hub's background life: poll while streams listen, refresh at once on pushed changes, stop when idle.
+async fn run_hub(hubs: Weak<HubsInner>, key: HubKey, hub: Arc<AccountHub>) {
+    let mut events = hub.broker.account_changes();
+    let mut tick = tokio::time::interval(Duration::from_millis(hub.config.poll_interval_ms));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let idle = Duration::from_secs(hub.config.idle_timeout_secs);
+    loop {
+        let pushed = tokio::select! {
+            _ = tick.tick() => false,
+            event = next_event(&mut events) => match event {
+                Pushed::Account(account) if account != hub.account.id => continue,
+                Pushed::Account(_) | Pushed::Missed => true,
+            },
+        };
+        let still_listed = hubs.upgrade().is_some_and(|h| {
+            h.map
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(&key)
+                .is_some_and(|h| Arc::ptr_eq(h, &hub))
+        });
+        if !still_listed {
+            break;
+        }
+        if hub.subscribers() > 0 {
+            hub.touch();
+            let since = if pushed {
+                Instant::now()
+            } else {
+                Instant::now()
+                    .checked_sub(Duration::from_millis(hub.config.freshness_ms))
+                    .unwrap_or_else(Instant::now)
+            };
+            // Errors reach the streams inside `newer_than`.
+            let _ = hub.newer_than(since).await;
+        } else if hub.idle_for() >= idle {
+            if let Some(h) = hubs.upgrade() {
+                let mut map = h.map.lock().unwrap_or_else(|p| p.into_inner());
+                if map.get(&key).is_some_and(|h| Arc::ptr_eq(h, &hub)) && hub.subscribers() == 0 {
+                    map.remove(&key);
+                }
+            }
+            break;
+        }
+    }
+}
+
+/// What the backend pushed.
+enum Pushed {
+    Account(String),
+    /// The channel overflowed: some change may concern this account.
+    Missed,
+}
+
+/// The next push; pends forever when the backend does not push (or stopped pushing).
+async fn next_event(events: &mut Option<broadcast::Receiver<String>>) -> Pushed {
+    loop {
+        match events {
+            None => return std::future::pending().await,
+            Some(rx) => match rx.recv().await {
+                Ok(id) => return Pushed::Account(id),
+                Err(broadcast::error::RecvError::Lagged(_)) => return Pushed::Missed,
+                Err(broadcast::error::RecvError::Closed) => *events = None,
+            },
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! The quote hub: one backend market subscription per symbol, shared by `/quotes`, `/stream/quotes` and
+//! `/streaming`. Each tick is rendered once into the data feed's lines; every listener gets the same
+//! `Arc`. A symbol nobody listens to for a while is unsubscribed.
+
+use super::accounts::json_line;
+use crate::broker::{Broker, BrokerResult};
+use crate::tv;
+use bytes::Bytes;
+use serde_json::json;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+use tokio::sync::{broadcast, mpsc};
+
+/// One tick and its `/streaming` lines (quote, trade, daily bar), rendered once.
+#[derive(Debug)]
+pub struct TickLines {
+    pub tick: tv::MarketTick,
+    pub streaming: Bytes,
+}
+
+impl TickLines {
+    fn render(tick: tv::MarketTick) -> TickLines {
+        let (id, t, d) = (&tick.symbol, tick.t, &tick.day);
+        let mut lines = Vec::with_capacity(3);
+        lines.push(json_line(
+            &json!({"f": "q", "id": id, "t": t, "ap": tick.ask, "as": tick.ask_size,
+            "bp": tick.bid, "bs": tick.bid_size}),
+        ));
+        lines.push(json_line(
+            &json!({"f": "t", "id": id, "p": tick.last, "s": tick.last_size, "t": t}),
+        ));
+        lines.push(json_line(
+            &json!({"f": "d", "id": id, "o": d.open, "h": d.high, "l": d.low, "c": d.close,
+            "v": d.volume, "t": d.t}),
+        ));
+        TickLines {
+            streaming: Bytes::from(lines.concat()),
+            tick,
+        }
+    }
+}
+
+/// The latest tick (if any) and the receiver of the following ones.
+pub type Listening = (Option<Arc<TickLines>>, broadcast::Receiver<Arc<TickLines>>);
+
+struct SymbolFeed {
+    tx: broadcast::Sender<Arc<TickLines>>,
+    latest: RwLock<Option<Arc<TickLines>>>,
+}
+
+struct Inner {
+    broker: Arc<dyn Broker>,
+    feeds: Mutex<HashMap<String, Arc<SymbolFeed>>>,
+    queue: usize,
+    idle: Duration,
+}
+
+/// Market data fan-out, one upstream subscription per symbol.
+#[derive(Clone)]
+pub struct QuoteHub(Arc<Inner>);
+
+impl QuoteHub {
+    /// A hub whose per-listener queue holds `queue` ticks; idle symbols are dropped after `idle`.
+    pub fn new(broker: Arc<dyn Broker>, queue: usize, idle: Duration) -> Self {
+        QuoteHub(Arc::new(Inner {
+            broker,
+            feeds: Mutex::new(HashMap::new()),
+            queue,
+            idle,
+        }))
+    }
+
+    /// Listens to `symbol`, subscribing upstream on first use. Returns the latest tick, if any, and the
+    /// receiver of the following ones.
+    pub async fn subscribe(&self, symbol: &str) -> BrokerResult<Listening> {
+        // Looked up and subscribed under the lock, so the pump cannot retire the feed in between.
+        if let Some(found) = self.listen(symbol) {
+            return Ok(found);
+        }
+        let upstream = self.0.broker.subscribe_market(symbol).await?;
+        let mut feeds = self.0.feeds.lock().unwrap_or_else(|p| p.into_inner());
+        // Another listener may have subscribed meanwhile: keep theirs, drop ours (dropping unsubscribes).
+        let feed = feeds
+            .entry(symbol.to_owned())
+            .or_insert_with(|| {
+                let (tx, _) = broadcast::channel(self.0.queue);
+                let feed = Arc::new(SymbolFeed {
+                    tx,
+                    latest: RwLock::new(None),
+                });
+                tokio::spawn(pump(self.clone(), symbol.to_owned(), feed.clone(), upstream));
+                feed
+            })
+            .clone();
+        let rx = feed.tx.subscribe();
+        let latest = feed.latest.read().unwrap_or_else(|p| p.into_inner()).clone();
+        Ok((latest, rx))
+    }
+
+    fn listen(&self, symbol: &str) -> Option<Listening> {
+        let feeds = self.0.feeds.lock().unwrap_or_else(|p| p.into_inner());
+        let feed = feeds.get(symbol)?;
+        let rx = feed.tx.subscribe();
+        let latest = feed.latest.read().unwrap_or_else(|p| p.into_inner()).clone();
+        Some((latest, rx))
+    }
+
+    /// Symbols with a live upstream subscription.
+    pub fn subscribed(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .0
+            .feeds
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys()
+            .cloned()
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+/// Moves one symbol's upstream ticks to its listeners until nobody has listened for the idle time.
+async fn pump(
+    hub: QuoteHub,
+    symbol: String,
+    feed: Arc<SymbolFeed>,
+    mut upstream: mpsc::Receiver<tv::MarketTick>,
+) {
+    let mut alone_since: Option<Instant> = None;
+    let check = Duration::from_secs(1).min(hub.0.idle);
+    loop {
+        let next = tokio::time::timeout(check, upstream.recv()).await;
+        match next {
+            Ok(Some(tick)) => {
+                let lines = Arc::new(TickLines::render(tick));
+                *feed.latest.write().unwrap_or_else(|p| p.into_inner()) = Some(lines.clone());
+                let _ = feed.tx.send(lines);
+            }
+            Ok(None) => {
+                tracing::warn!(%symbol, "market data subscription ended upstream");
+                break;
+            }
+            Err(_) => {}
+        }
+        if feed.tx.receiver_count() > 0 {
+            alone_since = None;
+            continue;
+        }
+        let since = *alone_since.get_or_insert_with(Instant::now);
+        if since.elapsed() >= hub.0.idle {
+            // Re-checked under the lock that `subscribe` takes: nobody can join between check and removal.
+            let mut feeds = hub.0.feeds.lock().unwrap_or_else(|p| p.into_inner());
+            if feed.tx.receiver_count() == 0 {
+                if feeds.get(&symbol).is_some_and(|f| Arc::ptr_eq(f, &feed)) {
+                    feeds.remove(&symbol);
+                }
+                return;
+            }
+        }
+    }
+    let mut feeds = hub.0.feeds.lock().unwrap_or_else(|p| p.into_inner());
+    if feeds.get(&symbol).is_some_and(|f| Arc::ptr_eq(f, &feed)) {
+        feeds.remove(&symbol);
+    }
+}

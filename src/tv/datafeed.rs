@@ -1,0 +1,159 @@
+//! Market data shared by the trading streams and the data feed: live ticks, OHLCV bars, resolutions and
+//! the per-symbol description behind `/symbol_info`.
+
+use rust_decimal::Decimal;
+use std::fmt;
+
+/// One OHLCV bar starting at `t` (unix seconds).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bar {
+    pub t: i64,
+    pub open: Decimal,
+    pub high: Decimal,
+    pub low: Decimal,
+    pub close: Decimal,
+    pub volume: Decimal,
+}
+
+/// The market of one symbol at second `t`, with the current day's bar so far.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MarketTick {
+    pub symbol: String,
+    /// Unix seconds.
+    pub t: i64,
+    pub bid: Decimal,
+    pub ask: Decimal,
+    pub bid_size: Decimal,
+    pub ask_size: Decimal,
+    /// Last trade price and size during this second.
+    pub last: Decimal,
+    pub last_size: Decimal,
+    /// The daily bar (00:00 UTC) up to and including this tick.
+    pub day: Bar,
+}
+
+/// A `/history` resolution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Resolution {
+    Minutes(u32),
+    Days(u32),
+    Weeks(u32),
+    Months(u32),
+}
+
+impl Resolution {
+    /// Parses TradingView's notation: `1`, `5`, `60`, `240` (minutes), `D`/`1D`/`2D`, `W`/`1W`, `M`/`1M`.
+    pub fn parse(text: &str) -> Option<Resolution> {
+        let t = text.trim();
+        let (digits, unit) = match t.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+            Some((i, _)) => (&t[..i], &t[i..]),
+            None => (t, ""),
+        };
+        let n: u32 = if digits.is_empty() {
+            1
+        } else {
+            digits.parse().ok()?
+        };
+        if n == 0 {
+            return None;
+        }
+        match unit {
+            "" if !digits.is_empty() && n <= 1440 => Some(Resolution::Minutes(n)),
+            "D" | "d" if n <= 365 => Some(Resolution::Days(n)),
+            "W" | "w" if n <= 52 => Some(Resolution::Weeks(n)),
+            "M" if n <= 12 => Some(Resolution::Months(n)),
+            _ => None,
+        }
+    }
+
+    /// Length in seconds of an intraday or daily/weekly bar; `None` for months (their length varies).
+    pub fn fixed_secs(self) -> Option<i64> {
+        match self {
+            Resolution::Minutes(n) => Some(i64::from(n) * 60),
+            Resolution::Days(n) => Some(i64::from(n) * 86_400),
+            Resolution::Weeks(n) => Some(i64::from(n) * 7 * 86_400),
+            Resolution::Months(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for Resolution {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Resolution::Minutes(n) => write!(f, "{n}"),
+            Resolution::Days(n) => write!(f, "{n}D"),
+            Resolution::Weeks(n) => write!(f, "{n}W"),
+            Resolution::Months(n) => write!(f, "{n}M"),
+        }
+    }
+}
+
+/// One symbol of the data feed: a row of `/symbol_info`'s parallel arrays.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SymbolInfo {
+    /// The name TradingView shows and requests (upper-case letters, digits, `.`, `_`, `-`).
+    pub symbol: String,
+    /// Set when the broker's own name has characters TradingView's symbol rules forbid.
+    pub ticker: Option<String>,
+    pub description: String,
+    /// Quote currency.
+    pub currency: String,
+    pub base_currency: Option<String>,
+    /// Upper-case exchange name.
+    pub exchange: String,
+    /// Smallest price increment as a multiple of `1 / pricescale`.
+    pub minmovement: u64,
+    /// A power of ten.
+    pub pricescale: u64,
+    pub timezone: String,
+    /// Trading session in exchange time, e.g. `24x7` or `0930-1600`.
+    pub session: String,
+    pub kind: super::SymbolType,
+    pub typespecs: Option<String>,
+    /// The `/groups` group the symbol belongs to.
+    pub group: String,
+    pub has_no_volume: bool,
+}
+
+impl SymbolInfo {
+    /// `minmovement` and `pricescale` for a tick size: the tick as an integer count of 1/10^decimals.
+    pub fn price_format(tick: Decimal) -> (u64, u64) {
+        let tick = tick.normalize();
+        let scale = tick.scale();
+        let pricescale = 10u64.saturating_pow(scale);
+        let minmovement = (tick * Decimal::from(pricescale))
+            .trunc()
+            .mantissa()
+            .unsigned_abs() as u64;
+        (minmovement.max(1), pricescale)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolutions_parse_as_tradingview_writes_them() {
+        assert_eq!(Resolution::parse("1"), Some(Resolution::Minutes(1)));
+        assert_eq!(Resolution::parse("240"), Some(Resolution::Minutes(240)));
+        assert_eq!(Resolution::parse("D"), Some(Resolution::Days(1)));
+        assert_eq!(Resolution::parse("1D"), Some(Resolution::Days(1)));
+        assert_eq!(Resolution::parse("2D"), Some(Resolution::Days(2)));
+        assert_eq!(Resolution::parse("W"), Some(Resolution::Weeks(1)));
+        assert_eq!(Resolution::parse("1M"), Some(Resolution::Months(1)));
+        for bad in ["", "0", "0D", "X", "1H", "-1", "99999", "1.5"] {
+            assert_eq!(Resolution::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn price_format_follows_the_tick() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        assert_eq!(SymbolInfo::price_format(d("0.00001")), (1, 100_000));
+        assert_eq!(SymbolInfo::price_format(d("0.25")), (25, 100));
+        assert_eq!(SymbolInfo::price_format(d("0.1")), (1, 10));
+        assert_eq!(SymbolInfo::price_format(d("1")), (1, 1));
+        assert_eq!(SymbolInfo::price_format(d("0.0050")), (5, 1000));
+    }
+}
