@@ -270,3 +270,19 @@ async fn concurrent_polls_are_served_by_one_backend_fetch() {
         "the poll after the write is served from the refreshed snapshot"
     );
 }
+
+#[tokio::test]
+async fn logout_ends_the_session_streams_with_an_error() {
+    let app = LiveApp::start(stream_config(""), true).await;
+    let token = app.login().await;
+    let mut orders = app.open("/accounts/demo-net/stream/orders", &token).await;
+    assert_eq!(orders.next(SEC * 3).await, Some(Value::Array(vec![])));
+    app.form("POST", "/logout", Some(&token), "").await;
+    let ended = orders.next(SEC * 3).await.expect("an error line");
+    assert_schema("ErrorResponse", &ended);
+    assert_eq!(
+        ended["errmsg"],
+        "Your broker session has ended. Please log in again."
+    );
+    assert_eq!(orders.next(SEC * 2).await, None, "then the stream ends");
+}

@@ -308,13 +308,24 @@ impl AccountHubs {
             .sum()
     }
 
-    /// Stops every hub of a session (logout).
+    /// Stops every hub of a session (logout); its streams get an error line and end.
     pub fn remove_session(&self, session_id: &str) {
+        let mut removed = Vec::new();
         self.0
             .map
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .retain(|(sid, _), _| sid != session_id);
+            .retain(|(sid, _), hub| {
+                let keep = sid != session_id;
+                if !keep {
+                    removed.push(hub.clone());
+                }
+                keep
+            });
+        let ended = Arc::new(Update::error(&BrokerError::Unauthorized("logged out".into())));
+        for hub in removed {
+            let _ = hub.updates.send(ended.clone());
+        }
     }
 }
 
