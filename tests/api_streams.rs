@@ -286,3 +286,35 @@ async fn logout_ends_the_session_streams_with_an_error() {
     );
     assert_eq!(orders.next(SEC * 2).await, None, "then the stream ends");
 }
+
+#[tokio::test]
+async fn unused_hubs_and_market_subscriptions_stop() {
+    let app = LiveApp::start(stream_config("idle_timeout_secs = 1\n"), false).await;
+    let token = app.login().await;
+    let (status, _) = app.get("/accounts/demo-net/orders", Some(&token)).await;
+    assert_eq!(status, 200);
+    assert_eq!(app.state.hubs().len(), 1, "a poll starts the account's hub");
+    {
+        let mut quotes = app
+            .open("/stream/quotes?accountId=demo-net&symbols=EURUSD,AAPL", &token)
+            .await;
+        assert!(quotes.next(SEC * 3).await.is_some());
+        assert_eq!(
+            app.state.quotes().subscribed(),
+            ["AAPL", "EURUSD"],
+            "one market subscription per symbol"
+        );
+    }
+    // Nobody polls or listens any more: within a couple of idle periods both are released.
+    let deadline = tokio::time::Instant::now() + SEC * 5;
+    while (app.state.hubs().len() > 0 || !app.state.quotes().subscribed().is_empty())
+        && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(app.state.hubs().len(), 0, "the idle hub stopped");
+    assert!(
+        app.state.quotes().subscribed().is_empty(),
+        "the idle symbols were unsubscribed"
+    );
+}
