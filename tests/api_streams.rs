@@ -307,7 +307,7 @@ async fn unused_hubs_and_market_subscriptions_stop() {
     }
     // Nobody polls or listens any more: within a couple of idle periods both are released.
     let deadline = tokio::time::Instant::now() + SEC * 5;
-    while (app.state.hubs().len() > 0 || !app.state.quotes().subscribed().is_empty())
+    while (!app.state.hubs().is_empty() || !app.state.quotes().subscribed().is_empty())
         && tokio::time::Instant::now() < deadline
     {
         tokio::time::sleep(Duration::from_millis(100)).await;
