@@ -5,6 +5,7 @@ use crate::broker::BrokerAccount;
 use crate::error::{ApiError, ApiResult, TvOk};
 use crate::http::extract::Authed;
 use crate::http::AppState;
+use crate::hub::{SnapshotPart, StreamKind};
 use crate::tv;
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
@@ -126,10 +127,10 @@ async fn state(
     State(state): State<AppState>,
     authed: Authed,
     Path(account_id): Path<String>,
-) -> ApiResult<TvOk<tv::AccountState>> {
+) -> ApiResult<TvOk<SnapshotPart>> {
     let account = authed.account(&account_id)?;
     let snapshot = state.hubs().get(&authed.0.ctx, account).snapshot().await?;
-    Ok(TvOk(snapshot.state.clone()))
+    Ok(TvOk(SnapshotPart(snapshot, StreamKind::State)))
 }
 
 async fn balances(

@@ -7,8 +7,7 @@ use crate::error::{ApiError, ApiResult, TvDone, TvOk};
 use crate::http::extract::{Authed, TvForm};
 use crate::http::order_form;
 use crate::http::AppState;
-use crate::hub::Snapshot;
-use crate::tv;
+use crate::hub::{Snapshot, SnapshotPart, StreamKind};
 use axum::extract::{Path, State};
 use axum::routing::{delete, get, put};
 use axum::Router;
@@ -90,10 +89,13 @@ async fn positions(
     State(state): State<AppState>,
     authed: Authed,
     Path(account_id): Path<String>,
-) -> ApiResult<TvOk<Vec<tv::Position>>> {
+) -> ApiResult<TvOk<SnapshotPart>> {
     let account = authed.account(&account_id)?;
     require_netting(account)?;
-    Ok(TvOk(snapshot(&state, &authed, account).await?.positions.clone()))
+    Ok(TvOk(SnapshotPart(
+        snapshot(&state, &authed, account).await?,
+        StreamKind::Positions,
+    )))
 }
 
 async fn modify_position(
@@ -139,12 +141,13 @@ async fn net_positions(
     State(state): State<AppState>,
     authed: Authed,
     Path(account_id): Path<String>,
-) -> ApiResult<TvOk<Vec<tv::NetPosition>>> {
+) -> ApiResult<TvOk<SnapshotPart>> {
     let account = authed.account(&account_id)?;
     require_hedging(account)?;
-    Ok(TvOk(
-        snapshot(&state, &authed, account).await?.net_positions.clone(),
-    ))
+    Ok(TvOk(SnapshotPart(
+        snapshot(&state, &authed, account).await?,
+        StreamKind::NetPositions,
+    )))
 }
 
 async fn close_net_position(
@@ -166,15 +169,13 @@ async fn individual_positions(
     State(state): State<AppState>,
     authed: Authed,
     Path(account_id): Path<String>,
-) -> ApiResult<TvOk<Vec<tv::IndividualPosition>>> {
+) -> ApiResult<TvOk<SnapshotPart>> {
     let account = authed.account(&account_id)?;
     require_hedging(account)?;
-    Ok(TvOk(
-        snapshot(&state, &authed, account)
-            .await?
-            .individual_positions
-            .clone(),
-    ))
+    Ok(TvOk(SnapshotPart(
+        snapshot(&state, &authed, account).await?,
+        StreamKind::IndividualPositions,
+    )))
 }
 
 async fn modify_individual_position(

@@ -6,6 +6,7 @@ use crate::error::{ApiError, ApiResult, TvDone, TvOk};
 use crate::http::extract::{Authed, Fields, TvForm, TvQuery};
 use crate::http::order_form;
 use crate::http::AppState;
+use crate::hub::{SnapshotPart, StreamKind};
 use crate::idempotency::{run_detached, IdempotencyKey};
 use crate::tv;
 use axum::extract::{Path, State};
@@ -36,10 +37,10 @@ async fn list_orders(
     State(state): State<AppState>,
     authed: Authed,
     Path(account_id): Path<String>,
-) -> ApiResult<TvOk<Vec<tv::Order>>> {
+) -> ApiResult<TvOk<SnapshotPart>> {
     let account = authed.account(&account_id)?;
     let snapshot = state.hubs().get(&authed.0.ctx, account).snapshot().await?;
-    Ok(TvOk(snapshot.orders.clone()))
+    Ok(TvOk(SnapshotPart(snapshot, StreamKind::Orders)))
 }
 
 /// Parses and validates a new order for `account` against its instruments and the offered durations.

@@ -59,6 +59,22 @@ impl Snapshot {
     }
 }
 
+/// One list (or the state) of a shared snapshot, serialised in place: a poll costs no copy of the data.
+pub struct SnapshotPart(pub Arc<Snapshot>, pub StreamKind);
+
+impl Serialize for SnapshotPart {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let snap = &self.0;
+        match self.1 {
+            StreamKind::Orders => snap.orders.serialize(s),
+            StreamKind::Positions => snap.positions.serialize(s),
+            StreamKind::NetPositions => snap.net_positions.serialize(s),
+            StreamKind::IndividualPositions => snap.individual_positions.serialize(s),
+            StreamKind::State => snap.state.serialize(s),
+        }
+    }
+}
+
 /// What one refresh changed, rendered once as a line per stream kind, shared by every subscriber.
 #[derive(Debug, Clone, Default)]
 pub struct Update {

@@ -6,7 +6,7 @@ mod accounts;
 mod diff;
 mod quotes;
 
-pub use accounts::{json_line, AccountHub, AccountHubs, Snapshot, StreamKind, Update};
+pub use accounts::{json_line, AccountHub, AccountHubs, Snapshot, SnapshotPart, StreamKind, Update};
 
 pub use quotes::{QuoteHub, TickLines};
 
