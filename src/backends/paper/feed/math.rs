@@ -1,9 +1,9 @@
-//! Deterministic building blocks of the price process: stable hashing, a libm-free `exp`, value noise.
+//! Deterministic building blocks of the price process: stable hashing, variates, a libm-free `exp`.
 //!
 //! Everything here uses only IEEE-754 operations that are correctly rounded on every machine, so the
 //! paper feed computes bit-identical prices everywhere (see the parent module).
 
-use super::{MAX_LOG_DOWN, MAX_LOG_UP};
+use super::path::{MAX_LOG_DOWN, MAX_LOG_UP};
 use rust_decimal::Decimal;
 
 // ----------------------------------------------------------------------------------------------------
@@ -36,6 +36,12 @@ pub(super) fn unit(h: u64) -> f64 {
     (h >> 11) as f64 * (1.0 / 9_007_199_254_740_992.0)
 }
 
+/// Uniform in [0, 1) from bits `bits * i .. bits * (i + 1)` of `h` (`bits * (i + 1) <= 64`): several
+/// variates from one hash, for values that don't need 53 bits of resolution.
+pub(super) fn unit_slice(h: u64, i: u32, bits: u32) -> f64 {
+    ((h >> (bits * i)) & ((1 << bits) - 1)) as f64 / (1u64 << bits) as f64
+}
+
 /// Uniform in [-1, 1).
 pub(super) fn signed_unit(h: u64) -> f64 {
     unit(h) * 2.0 - 1.0
@@ -45,9 +51,11 @@ pub(super) fn signed_unit(h: u64) -> f64 {
 // Deterministic floating point helpers (see "Determinism across machines" above).
 
 /// `exp(x)` for |x| <= 0.45 by its Taylor series to degree 14 (truncation error < 1e-17), evaluated
-/// with Horner's rule so it only uses correctly rounded multiplications and additions.
+/// with Estrin's scheme: only correctly rounded multiplications and additions in a fixed order, like
+/// Horner's rule, but as a tree of depth 4 rather than a chain of 14 steps, which matters because the
+/// octave sum of every minute boundary ends here.
 pub(super) fn exp_small(x: f64) -> f64 {
-    const INV_FACT: [f64; 15] = [
+    const C: [f64; 15] = [
         1.0,
         1.0,
         1.0 / 2.0,
@@ -65,15 +73,27 @@ pub(super) fn exp_small(x: f64) -> f64 {
         1.0 / 87_178_291_200.0,
     ];
     debug_assert!(x.abs() <= 0.45, "exp_small out of range: {x}");
-    INV_FACT.iter().rev().fold(0.0, |acc, &c| acc * x + c)
+    let x2 = x * x;
+    let x4 = x2 * x2;
+    let x8 = x4 * x4;
+    let q0 = (C[0] + C[1] * x) + (C[2] + C[3] * x) * x2;
+    let q1 = (C[4] + C[5] * x) + (C[6] + C[7] * x) * x2;
+    let q2 = (C[8] + C[9] * x) + (C[10] + C[11] * x) * x2;
+    let q3 = (C[12] + C[13] * x) + C[14] * x2;
+    (q0 + q1 * x4) + (q2 + q3 * x4) * x8
 }
 
 /// Smoothly squashes the log-excursion into (-MAX_LOG_DOWN, MAX_LOG_UP): ~identity near 0, so the
 /// everyday volatility is untouched, and asymptotic to the bound far out. Uses `sqrt` (correctly
 /// rounded) rather than `tanh` (libm).
 pub(super) fn soft_clamp(x: f64) -> f64 {
-    let bound = if x >= 0.0 { MAX_LOG_UP } else { MAX_LOG_DOWN };
-    let r = x / bound;
+    // Multiplying by the reciprocal (rounded once, at compile time) spares a division.
+    let inv_bound = if x >= 0.0 {
+        1.0 / MAX_LOG_UP
+    } else {
+        1.0 / MAX_LOG_DOWN
+    };
+    let r = x * inv_bound;
     x / (1.0 + r * r).sqrt()
 }
 
@@ -84,36 +104,22 @@ pub(super) fn decimal_to_f64(d: Decimal) -> f64 {
         1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17,
         1e18, 1e19, 1e20, 1e21, 1e22, 1e23, 1e24, 1e25, 1e26, 1e27, 1e28,
     ];
-    // The scale of a Decimal is at most 28 by construction.
-    d.mantissa() as f64 / POW10[(d.scale() as usize).min(28)]
+    // The scale of a Decimal is at most 28 by construction. Converting through i64 when the
+    // mantissa fits is the same correctly rounded value, without the slow 128-bit conversion.
+    let mantissa = d.mantissa();
+    let m = match i64::try_from(mantissa) {
+        Ok(m) => m as f64,
+        Err(_) => mantissa as f64,
+    };
+    m / POW10[(d.scale() as usize).min(28)]
 }
 
-/// Value noise: uniform random values at grid points `period` apart (grid shifted by `phase`),
-/// smoothstep-interpolated, so the result is continuous in `t_ms` and within [-1, 1].
-pub(super) fn value_noise(key: u64, period_ms: i64, phase_ms: i64, t_ms: i64) -> f64 {
-    let idx = t_ms.div_euclid(period_ms);
-    let rem = t_ms.rem_euclid(period_ms);
-    noise_at(key, idx, rem, period_ms, phase_ms, 1.0 / period_ms as f64)
-}
-
-/// Value noise at offset `rem` (in `[0, period)`) into grid cell `idx`, before the phase shift.
-/// Split out so that the octaves can locate their cells with shifts instead of divisions.
-pub(super) fn noise_at(
-    key: u64,
-    mut idx: i64,
-    mut rem: i64,
-    period_ms: i64,
-    phase_ms: i64,
-    inv_period: f64,
-) -> f64 {
-    rem += phase_ms;
-    if rem >= period_ms {
-        idx += 1;
-        rem -= period_ms;
-    }
-    let f = rem as f64 * inv_period;
-    let s = f * f * (3.0 - 2.0 * f);
-    let v0 = signed_unit(stream(key, idx as u64));
-    let v1 = signed_unit(stream(key, (idx as u64).wrapping_add(1)));
-    v0 + (v1 - v0) * s
+/// Roughly standard normal (mean 0, variance 1, within [-3, 3)) from one hash: the sum of three
+/// uniforms from three 21-bit slices, rescaled (Irwin-Hall), which only needs + and *.
+pub(super) fn approx_normal(h: u64) -> f64 {
+    const SLICE: u64 = (1 << 21) - 1;
+    const INV_SLICE: f64 = 1.0 / (1u64 << 21) as f64;
+    let sum = ((h & SLICE) + ((h >> 21) & SLICE) + ((h >> 42) & SLICE)) as f64 * INV_SLICE;
+    // The sum of three U(0, 1) has mean 1.5 and variance 1/4.
+    (sum - 1.5) * 2.0
 }
