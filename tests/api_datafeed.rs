@@ -304,12 +304,14 @@ fn feed_config() -> tvbridge::config::Config {
     config("[datafeed]\nheartbeat_secs = 1\n")
 }
 
-/// Reads `/streaming` lines until `until` returns true or nothing comes for a while.
-async fn collect(lines: &mut Lines, until: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+/// Reads `/streaming` lines until `stop` says so of a line (it sees each line once), or nothing comes for
+/// three seconds.
+async fn collect(lines: &mut Lines, mut stop: impl FnMut(&Value) -> bool) -> Vec<Value> {
     let mut out = Vec::new();
     while let Some(line) = lines.next(SEC * 3).await {
+        let done = stop(&line);
         out.push(line);
-        if until(&out) {
+        if done {
             break;
         }
     }
@@ -328,8 +330,10 @@ async fn streaming_is_chunked_with_heartbeats_and_every_symbol_ticks_forward() {
             .map(|v| v.to_str().unwrap()),
         Some("chunked")
     );
-    let got = collect(&mut lines, |l| {
-        l.iter().filter(|v| v.get("heartbeat").is_some()).count() >= 2
+    let mut beats = 0;
+    let got = collect(&mut lines, |v| {
+        beats += usize::from(v.get("heartbeat").is_some());
+        beats >= 2
     })
     .await;
     let heartbeats: Vec<&Value> = got.iter().filter(|v| v.get("heartbeat").is_some()).collect();
@@ -377,11 +381,7 @@ async fn four_streaming_connections_get_the_same_lines_and_bars_match_history() 
     let end = app.now();
     let mut trades_per_client = Vec::new();
     for c in clients.iter_mut() {
-        let got = collect(c, |l| {
-            l.iter()
-                .any(|v| v["f"] == "t" && v["id"] == "EURUSD" && v["t"] == end)
-        })
-        .await;
+        let got = collect(c, |v| v["f"] == "t" && v["id"] == "EURUSD" && v["t"] == end).await;
         let trades: Vec<Value> = got
             .into_iter()
             .filter(|v| v["f"] == "t" && v["id"] == "EURUSD")

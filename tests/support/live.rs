@@ -2,7 +2,7 @@
 //! splits a chunked response into JSON lines.
 
 use super::T0_MS;
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use futures_util::{Stream, StreamExt};
 use serde_json::Value;
 use std::pin::Pin;
@@ -107,7 +107,7 @@ impl LiveApp {
         let headers = r.headers().clone();
         Lines {
             body: Box::pin(r.bytes_stream()),
-            buf: Vec::new(),
+            buf: BytesMut::new(),
             headers,
         }
     }
@@ -129,7 +129,8 @@ impl LiveApp {
 /// A stream response read line by line.
 pub struct Lines {
     body: Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>,
-    buf: Vec<u8>,
+    /// Received bytes not yet returned; lines are split off the front without moving the rest.
+    buf: BytesMut,
     pub headers: reqwest::header::HeaderMap,
 }
 
@@ -139,7 +140,7 @@ impl Lines {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             if let Some(i) = self.buf.iter().position(|b| *b == b'\n') {
-                let line: Vec<u8> = self.buf.drain(..=i).collect();
+                let line = self.buf.split_to(i + 1);
                 let text = std::str::from_utf8(&line[..line.len() - 1]).expect("utf-8 line");
                 assert!(
                     !text.contains('\n') && !text.is_empty(),
