@@ -17,7 +17,10 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields, default)]
 pub struct HubConfig {
     /// A snapshot younger than this serves GETs without a backend call; 0 fetches on every request
-    /// (for tests that move a simulated clock).
+    /// (for tests that move a simulated clock). The default is one pulling interval (500 ms), not half:
+    /// under continuous polling a window of W ms means up to 500/W fetches per interval, each one call per
+    /// account endpoint, and half an interval (12 calls/s per account) would exceed Capital.com's 10
+    /// requests/s per session. Writes refresh at once whatever the window.
     pub freshness_ms: u64,
     /// How often an account with open streams is refreshed from the backend.
     pub poll_interval_ms: u64,
@@ -32,7 +35,7 @@ pub struct HubConfig {
 impl Default for HubConfig {
     fn default() -> Self {
         HubConfig {
-            freshness_ms: 250,
+            freshness_ms: 500,
             poll_interval_ms: 1000,
             idle_timeout_secs: 60,
             ping_secs: 5,

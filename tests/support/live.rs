@@ -45,7 +45,7 @@ impl LiveApp {
         let addr = listener.local_addr().unwrap();
         let app = tvbridge::app(state.clone());
         let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
+            let _ = axum::serve(listener, app.into_make_service()).await;
         });
         LiveApp {
             base: format!("http://{addr}/api"),
