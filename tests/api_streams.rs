@@ -318,3 +318,48 @@ async fn unused_hubs_and_market_subscriptions_stop() {
         "the idle symbols were unsubscribed"
     );
 }
+
+/// `/quotes` polls share the quote hub's one market subscription per symbol, like the streams do.
+#[tokio::test]
+async fn polled_quotes_come_from_the_quote_hub() {
+    let app = LiveApp::start(stream_config(""), false).await;
+    let token = app.login().await;
+    let path = "/quotes?accountId=demo-hedge&symbols=EURUSD,US500,NOPE";
+    let (status, first) = app.get(path, Some(&token)).await;
+    assert_eq!(status, 200);
+    assert_schema("QuotesResponse", &first);
+    assert_eq!(
+        app.state.quotes().subscribed(),
+        ["EURUSD", "US500"],
+        "polling subscribed the known symbols once"
+    );
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (_, again) = app.get(path, Some(&token)).await;
+    assert_schema("QuotesResponse", &again);
+    let d = again["d"].as_array().unwrap();
+    assert_eq!(d.len(), 3, "one entry per symbol, in the order asked");
+    assert_eq!(
+        d[2],
+        serde_json::json!({"s": "error", "n": "NOPE", "v": {"errmsg": "Unknown symbol 'NOPE'"}})
+    );
+    // The pip value is in the account's currency (EUR) and the prices are those of the market now.
+    let pip = dec(&d[0]["v"]["buyPipValue"]);
+    assert!(
+        pip > rust_decimal::Decimal::new(8, 5) && pip < rust_decimal::Decimal::new(1, 4),
+        "{pip}"
+    );
+    let t = app.now();
+    let ask = dec(&d[1]["v"]["ask"]);
+    let recent: Vec<_> = (t - 3..=t).map(|s| app_tick(&app, "US500", s).ask).collect();
+    assert!(
+        recent.contains(&ask),
+        "the US500 ask {ask} is one of the last seconds' asks {recent:?}"
+    );
+}
+
+fn app_tick(app: &LiveApp, symbol: &str, t: i64) -> tvbridge::backends::paper::feed::Tick {
+    let tvbridge::config::BackendConfig::Paper(paper) = &app.state.config().backend;
+    let market = tvbridge::backends::paper::Market::new(paper.seed, paper.effective_instruments());
+    let ins = market.get(symbol).unwrap();
+    market.tick(ins, t)
+}

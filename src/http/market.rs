@@ -41,8 +41,60 @@ async fn quotes(
         )));
     }
     Ok(TvOk(
-        state.broker().quotes(&authed.0.ctx, account_id, &symbols).await?,
+        quotes_for(&state, &authed.0.ctx, account_id, &symbols).await?,
     ))
+}
+
+/// Quotes from the quote hub's latest ticks (one upstream subscription per symbol, however many tabs
+/// poll), with pip values from a per-account cache; the backend is asked only for what neither has yet
+/// (a symbol's first poll, an unknown symbol, pip values older than a minute).
+async fn quotes_for(
+    state: &AppState,
+    ctx: &crate::broker::SessionCtx,
+    account_id: &str,
+    symbols: &[String],
+) -> ApiResult<Vec<tv::QuoteEntry>> {
+    let hub = state.quotes();
+    let mut out: Vec<Option<tv::QuoteEntry>> = Vec::with_capacity(symbols.len());
+    let mut ask_backend = Vec::new();
+    for (i, symbol) in symbols.iter().enumerate() {
+        let tick = hub.latest(symbol).await.ok().flatten();
+        let cached = hub.cached_entry(account_id, symbol);
+        match (tick, cached) {
+            (
+                Some(t),
+                Some(tv::QuoteEntry {
+                    v: tv::QuoteValue::Quote(q),
+                    ..
+                }),
+            ) => {
+                let quote = tv::Quote {
+                    ask: t.tick.ask,
+                    bid: t.tick.bid,
+                    ..q
+                };
+                out.push(Some(tv::QuoteEntry::ok(symbol.clone(), quote)));
+            }
+            _ => {
+                out.push(None);
+                ask_backend.push(i);
+            }
+        }
+    }
+    if !ask_backend.is_empty() {
+        let names: Vec<String> = ask_backend.iter().map(|&i| symbols[i].clone()).collect();
+        let fetched = state.broker().quotes(ctx, account_id, &names).await?;
+        hub.store_entries(account_id, &fetched);
+        for (&i, entry) in ask_backend.iter().zip(fetched) {
+            out[i] = Some(entry);
+        }
+    }
+    // A backend that answered fewer entries than asked leaves a named error, never a missing symbol.
+    Ok(out
+        .into_iter()
+        .zip(symbols)
+        .map(|(e, s)| e.unwrap_or_else(|| tv::QuoteEntry::error(s.clone(), format!("No quote for '{s}'"))))
+        .collect())
 }
 
 async fn depth(

@@ -47,11 +47,26 @@ pub type Listening = (Option<Arc<TickLines>>, broadcast::Receiver<Arc<TickLines>
 struct SymbolFeed {
     tx: broadcast::Sender<Arc<TickLines>>,
     latest: RwLock<Option<Arc<TickLines>>>,
+    /// Last time `/quotes` read this symbol: a polled symbol stays subscribed like a streamed one.
+    polled: Mutex<Instant>,
 }
+
+impl SymbolFeed {
+    fn in_use(&self, idle: Duration) -> bool {
+        self.tx.receiver_count() > 0 || self.polled.lock().unwrap_or_else(|p| p.into_inner()).elapsed() < idle
+    }
+}
+
+/// Pip values per (account, symbol): they depend on the account currency and move only with FX rates.
+type PipKey = (String, String);
+/// How long a pip value is reused.
+const PIP_TTL: Duration = Duration::from_secs(60);
+const PIP_CACHE_CAP: usize = 100_000;
 
 struct Inner {
     broker: Arc<dyn Broker>,
     feeds: Mutex<HashMap<String, Arc<SymbolFeed>>>,
+    pips: Mutex<HashMap<PipKey, (tv::QuoteEntry, Instant)>>,
     queue: usize,
     idle: Duration,
 }
@@ -66,6 +81,7 @@ impl QuoteHub {
         QuoteHub(Arc::new(Inner {
             broker,
             feeds: Mutex::new(HashMap::new()),
+            pips: Mutex::new(HashMap::new()),
             queue,
             idle,
         }))
@@ -88,6 +104,7 @@ impl QuoteHub {
                 let feed = Arc::new(SymbolFeed {
                     tx,
                     latest: RwLock::new(None),
+                    polled: Mutex::new(Instant::now()),
                 });
                 tokio::spawn(pump(self.clone(), symbol.to_owned(), feed.clone(), upstream));
                 feed
@@ -104,6 +121,42 @@ impl QuoteHub {
         let rx = feed.tx.subscribe();
         let latest = feed.latest.read().unwrap_or_else(|p| p.into_inner()).clone();
         Some((latest, rx))
+    }
+
+    /// The latest tick of `symbol` for a poll, subscribing upstream on first use (the answer is then
+    /// `None` until the first tick arrives). Polling keeps the subscription alive.
+    pub async fn latest(&self, symbol: &str) -> BrokerResult<Option<Arc<TickLines>>> {
+        let found = {
+            let feeds = self.0.feeds.lock().unwrap_or_else(|p| p.into_inner());
+            feeds.get(symbol).map(|feed| {
+                *feed.polled.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
+                feed.latest.read().unwrap_or_else(|p| p.into_inner()).clone()
+            })
+        };
+        match found {
+            Some(latest) => Ok(latest),
+            None => self.subscribe(symbol).await.map(|(latest, _)| latest),
+        }
+    }
+
+    /// A cached `/quotes` entry of `symbol` for `account` (for its pip values), if fresh.
+    pub fn cached_entry(&self, account: &str, symbol: &str) -> Option<tv::QuoteEntry> {
+        let pips = self.0.pips.lock().unwrap_or_else(|p| p.into_inner());
+        let key = (account.to_owned(), symbol.to_owned());
+        pips.get(&key)
+            .filter(|(_, at)| at.elapsed() < PIP_TTL)
+            .map(|(e, _)| e.clone())
+    }
+
+    /// Remembers the backend's `/quotes` entries of `account`.
+    pub fn store_entries(&self, account: &str, entries: &[tv::QuoteEntry]) {
+        let mut pips = self.0.pips.lock().unwrap_or_else(|p| p.into_inner());
+        if pips.len() >= PIP_CACHE_CAP {
+            pips.clear();
+        }
+        for e in entries.iter().filter(|e| e.s == "ok") {
+            pips.insert((account.to_owned(), e.n.clone()), (e.clone(), Instant::now()));
+        }
     }
 
     /// Symbols with a live upstream subscription.
@@ -144,7 +197,7 @@ async fn pump(
             }
             Err(_) => {}
         }
-        if feed.tx.receiver_count() > 0 {
+        if feed.in_use(hub.0.idle) {
             alone_since = None;
             continue;
         }
@@ -152,7 +205,7 @@ async fn pump(
         if since.elapsed() >= hub.0.idle {
             // Re-checked under the lock that `subscribe` takes: nobody can join between check and removal.
             let mut feeds = hub.0.feeds.lock().unwrap_or_else(|p| p.into_inner());
-            if feed.tx.receiver_count() == 0 {
+            if !feed.in_use(hub.0.idle) {
                 if feeds.get(&symbol).is_some_and(|f| Arc::ptr_eq(f, &feed)) {
                     feeds.remove(&symbol);
                 }
