@@ -363,3 +363,33 @@ fn app_tick(app: &LiveApp, symbol: &str, t: i64) -> tvbridge::backends::paper::f
     let ins = market.get(symbol).unwrap();
     market.tick(ins, t)
 }
+
+#[tokio::test]
+async fn the_quote_stream_refuses_what_polled_quotes_refuse() {
+    let app = LiveApp::start(stream_config(""), false).await;
+    let token = app.login().await;
+    let many: Vec<String> = (0..501).map(|i| format!("S{i}")).collect();
+    for (query, errmsg) in [
+        (
+            format!("accountId=demo-net&symbols={}", many.join(",")),
+            "at most 500 symbols per request, got 501".to_owned(),
+        ),
+        (
+            "accountId=demo-net&symbols=,,".to_owned(),
+            "query parameter 'symbols' names no symbol".to_owned(),
+        ),
+        (
+            "symbols=EURUSD".to_owned(),
+            "query parameter 'accountId' is required".to_owned(),
+        ),
+    ] {
+        for path in ["/quotes", "/stream/quotes"] {
+            let (status, body) = app.get(&format!("{path}?{query}"), Some(&token)).await;
+            assert_eq!(
+                (status, body["errmsg"].as_str()),
+                (200, Some(errmsg.as_str())),
+                "{path}?{query}"
+            );
+        }
+    }
+}

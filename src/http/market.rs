@@ -1,7 +1,7 @@
 //! Market data endpoints: `/quotes` and `/depth` (the account comes from the `accountId` query parameter).
 
 use crate::error::{ApiError, ApiResult, TvOk};
-use crate::http::extract::{Authed, TvQuery};
+use crate::http::extract::{Authed, Fields, TvQuery};
 use crate::http::AppState;
 use crate::tv;
 use axum::extract::State;
@@ -24,6 +24,14 @@ async fn quotes(
 ) -> ApiResult<TvOk<Vec<tv::QuoteEntry>>> {
     let account_id = query.str_req("accountId")?;
     authed.account(account_id)?;
+    let symbols = symbols_param(&query)?;
+    Ok(TvOk(
+        quotes_for(&state, &authed.0.ctx, account_id, &symbols).await?,
+    ))
+}
+
+/// The `symbols` query parameter: a comma-separated list, at least one, at most [`MAX_SYMBOLS`].
+pub fn symbols_param(query: &Fields) -> ApiResult<Vec<String>> {
     let symbols: Vec<String> = query
         .str_req("symbols")?
         .split(',')
@@ -40,9 +48,7 @@ async fn quotes(
             symbols.len()
         )));
     }
-    Ok(TvOk(
-        quotes_for(&state, &authed.0.ctx, account_id, &symbols).await?,
-    ))
+    Ok(symbols)
 }
 
 /// Quotes from the quote hub's latest ticks (one upstream subscription per symbol, however many tabs

@@ -5,7 +5,7 @@ mod accounts;
 mod cors;
 pub mod datafeed;
 pub mod extract;
-mod market;
+pub(crate) mod market;
 mod order_form;
 mod positions;
 mod session;

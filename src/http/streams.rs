@@ -168,16 +168,7 @@ async fn quote_stream(
 ) -> ApiResult<Response> {
     let account_id = query.str_req("accountId")?.to_owned();
     authed.account(&account_id)?;
-    let symbols: Vec<String> = query
-        .str_req("symbols")?
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(String::from)
-        .collect();
-    if symbols.is_empty() {
-        return Err(ApiError::bad("query parameter 'symbols' names no symbol"));
-    }
+    let symbols = crate::http::market::symbols_param(&query)?;
     let ctx = authed.0.ctx.clone();
     // The snapshot carries pip values in the account currency, and says which symbols are unknown.
     let snapshot = state.broker().quotes(&ctx, &account_id, &symbols).await?;
