@@ -1,3 +1,4 @@
 //! Backends: one module per upstream broker, each implementing [`crate::broker::Broker`].
 
+pub mod capital;
 pub mod paper;

@@ -1,0 +1,3 @@
+//! Capital.com backend (in progress): wire types and error mapping.
+pub mod errors;
+pub mod model;
