@@ -72,3 +72,5 @@ pub use trading::*;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_data;
