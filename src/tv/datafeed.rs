@@ -15,6 +15,33 @@ pub struct Bar {
     pub volume: Decimal,
 }
 
+impl Bar {
+    /// This bar extended by `later`, which follows it: the open and start of this one, the close of the
+    /// later one, the extremes of both, the volumes added.
+    pub fn then(self, later: Bar) -> Bar {
+        Bar {
+            t: self.t,
+            open: self.open,
+            high: self.high.max(later.high),
+            low: self.low.min(later.low),
+            close: later.close,
+            volume: self.volume + later.volume,
+        }
+    }
+
+    /// A one-trade bar: a tick's last price and size at second `t`.
+    pub fn trade(t: i64, price: Decimal, size: Decimal) -> Bar {
+        Bar {
+            t,
+            open: price,
+            high: price,
+            low: price,
+            close: price,
+            volume: size,
+        }
+    }
+}
+
 /// The market of one symbol at second `t`, with the current day's bar so far.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MarketTick {
@@ -145,6 +172,44 @@ mod tests {
         for bad in ["", "0", "0D", "X", "1H", "-1", "99999", "1.5"] {
             assert_eq!(Resolution::parse(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn a_bar_then_a_later_one_keeps_the_open_and_takes_the_close() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        let a = Bar {
+            t: 60,
+            open: d("10"),
+            high: d("12"),
+            low: d("9"),
+            close: d("11"),
+            volume: d("5"),
+        };
+        let b = Bar {
+            t: 120,
+            open: d("11"),
+            high: d("13"),
+            low: d("10"),
+            close: d("12.5"),
+            volume: d("2"),
+        };
+        let ab = a.then(b);
+        assert_eq!(
+            ab,
+            Bar {
+                t: 60,
+                open: d("10"),
+                high: d("13"),
+                low: d("9"),
+                close: d("12.5"),
+                volume: d("7")
+            }
+        );
+        let spike = ab.then(Bar::trade(121, d("8"), d("1")));
+        assert_eq!(
+            (spike.low, spike.close, spike.volume, spike.t),
+            (d("8"), d("8"), d("8"), 60)
+        );
     }
 
     #[test]

@@ -3,7 +3,6 @@
 //! so minute bars built from the stream equal `/history`'s.
 
 use super::clock::Clock;
-use super::feed;
 use super::market::{Market, PaperInstrument};
 use crate::broker::{BrokerError, BrokerResult};
 use crate::tv::{self, Resolution, SymbolInfo, SymbolType};
@@ -33,7 +32,7 @@ impl BarCache {
         if let Some(bar) = self.0.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
             return *bar;
         }
-        let bar = to_tv(market.feed().bar(&ins.feed, day_start, DAY));
+        let bar = market.feed().bar(&ins.feed, day_start, DAY);
         let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() >= BAR_CACHE_CAP {
             map.clear();
@@ -43,32 +42,9 @@ impl BarCache {
     }
 }
 
-fn to_tv(b: feed::Bar) -> tv::Bar {
-    tv::Bar {
-        t: b.t,
-        open: b.open,
-        high: b.high,
-        low: b.low,
-        close: b.close,
-        volume: b.volume,
-    }
-}
-
 /// Merges consecutive bars into one starting at `t`.
 fn fold(t: i64, bars: impl IntoIterator<Item = tv::Bar>) -> Option<tv::Bar> {
-    bars.into_iter().fold(None, |acc: Option<tv::Bar>, b| {
-        Some(match acc {
-            None => tv::Bar { t, ..b },
-            Some(a) => tv::Bar {
-                t,
-                open: a.open,
-                high: a.high.max(b.high),
-                low: a.low.min(b.low),
-                close: b.close,
-                volume: a.volume + b.volume,
-            },
-        })
-    })
+    bars.into_iter().reduce(tv::Bar::then).map(|b| tv::Bar { t, ..b })
 }
 
 /// The data feed's symbols; groups by asset class.
@@ -234,11 +210,10 @@ pub fn history(
             let full_days = (end - start) / DAY;
             let tail_start = start + full_days * DAY;
             let head = (0..full_days).map(|d| cache.day(market, ins, start + d * DAY));
-            let tail =
-                (end > tail_start).then(|| to_tv(market.feed().bar(&ins.feed, tail_start, end - tail_start)));
+            let tail = (end > tail_start).then(|| market.feed().bar(&ins.feed, tail_start, end - tail_start));
             fold(start, head.chain(tail))
         } else {
-            Some(to_tv(market.feed().bar(&ins.feed, start, end - start)))
+            Some(market.feed().bar(&ins.feed, start, end - start))
         };
         if let Some(bar) = bar {
             bars.push(bar);
@@ -292,15 +267,8 @@ pub fn subscribe(
                 let tick = market.tick(&ins, next);
                 let day_start = next - next.rem_euclid(DAY);
                 let bar = match day {
-                    Some(d) if d.t == day_start => tv::Bar {
-                        t: day_start,
-                        open: d.open,
-                        high: d.high.max(tick.last),
-                        low: d.low.min(tick.last),
-                        close: tick.last,
-                        volume: d.volume + tick.last_size,
-                    },
-                    _ => to_tv(market.feed().bar(&ins.feed, day_start, next - day_start + 1)),
+                    Some(d) if d.t == day_start => d.then(tv::Bar::trade(next, tick.last, tick.last_size)),
+                    _ => market.feed().bar(&ins.feed, day_start, next - day_start + 1),
                 };
                 day = Some(bar);
                 let message = tv::MarketTick {

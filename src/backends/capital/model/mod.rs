@@ -71,6 +71,8 @@ pub use stream::*;
 pub use trading::*;
 
 #[cfg(test)]
+mod test_support;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_data;

@@ -1,23 +1,9 @@
 //! Market, price, history and streaming wire types against payloads shaped like the Postman examples.
 
+use super::test_support::*;
 use super::*;
 use rust_decimal_macros::dec;
 use serde_json::json;
-
-fn parse<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> T {
-    serde_json::from_value(v).expect("fixture deserialises")
-}
-
-fn market_summary_json(epic: &str, status: &str) -> serde_json::Value {
-    json!({
-        "instrumentName": "Silver", "expiry": "-", "marketStatus": status, "epic": epic,
-        "instrumentType": "COMMODITIES", "lotSize": 1, "high": 21.167, "low": 20.823,
-        "percentageChange": 1.8478, "netChange": 0.3810, "bid": 21.037, "offer": 21.057,
-        "updateTime": "2022-04-06T10:53:35.389", "updateTimeUTC": "2022-04-06T07:53:35.389",
-        "delayTime": 0, "streamingPricesAvailable": true, "scalingFactor": 1,
-        "somethingNew": {"nested": [1, 2]}
-    })
-}
 
 fn market_details_json() -> serde_json::Value {
     json!({

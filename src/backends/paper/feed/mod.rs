@@ -164,22 +164,9 @@ pub struct Tick {
     pub last_size: Decimal,
 }
 
-/// An OHLCV bar starting at `t` (unix seconds).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Bar {
-    /// Start of the bar, unix seconds.
-    pub t: i64,
-    /// `last` of the first second.
-    pub open: Decimal,
-    /// Highest `last` in the bar.
-    pub high: Decimal,
-    /// Lowest `last` in the bar.
-    pub low: Decimal,
-    /// `last` of the final second.
-    pub close: Decimal,
-    /// Sum of `last_size` over the bar.
-    pub volume: Decimal,
-}
+/// Bars are the domain's OHLCV bar: open is the `last` of the first second, high and low the extremes of
+/// `last`, close the `last` of the final second, volume the sum of `last_size`.
+pub use crate::tv::Bar;
 
 /// The paper broker's price source. Holds only the global seed, so it is free to copy around.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
