@@ -137,6 +137,8 @@ impl Default for PullingIntervalConfig {
 pub enum BackendConfig {
     /// The built-in simulated broker.
     Paper(PaperConfig),
+    /// Capital.com (REST v1 and its WebSocket stream).
+    Capital(crate::backends::capital::CapitalConfig),
 }
 
 impl Default for BackendConfig {
@@ -255,6 +257,19 @@ impl Config {
         problems.extend(self.datafeed.problems());
         match &self.backend {
             BackendConfig::Paper(paper) => problems.extend(paper.problems()),
+            BackendConfig::Capital(capital) => {
+                problems.extend(capital.problems());
+                if capital.login == crate::backends::capital::config::LoginMode::Mapped {
+                    for user in &capital.users {
+                        if !self.auth.users.iter().any(|u| u.login == user.login) {
+                            problems.push(format!(
+                                "backend.users: {:?} has no [[auth.users]] entry holding its bridge password",
+                                user.login
+                            ));
+                        }
+                    }
+                }
+            }
         }
         if problems.is_empty() {
             Ok(())

@@ -33,6 +33,10 @@ pub async fn build_broker(config: &Config) -> anyhow::Result<Arc<dyn Broker>> {
             let broker = backends::paper::PaperBroker::start(paper.clone(), &config.auth.users).await?;
             Ok(Arc::new(broker))
         }
+        BackendConfig::Capital(capital) => {
+            let broker = backends::capital::CapitalBroker::start(capital, &config.auth.users)?;
+            Ok(Arc::new(broker))
+        }
     }
 }
 

@@ -1,3 +1,431 @@
-//! Capital.com backend (in progress): wire types and error mapping.
+//! Capital.com backend: REST v1 trading and its WebSocket quotes behind the `Broker` trait.
+//!
+//! Layers: `client` sends one documented request; `session` adds pacing, re-login and account switching;
+//! `registry` holds a session per bridge session; `convert` maps wire types to TradingView types; the
+//! `orders`, `positions`, `account` and `data` modules implement the trait's areas on top of them.
+
+mod account;
+pub mod catalog;
+pub mod client;
+pub mod config;
+pub mod convert;
+mod data;
 pub mod errors;
+pub mod journal;
+pub mod limiter;
 pub mod model;
+mod orders;
+mod positions;
+pub mod registry;
+pub mod session;
+pub mod stream;
+
+pub use config::CapitalConfig;
+
+use crate::broker::{
+    Broker, BrokerAccount, BrokerError, BrokerResult, Capabilities, Credentials, LoginOutcome, SessionCtx,
+};
+use crate::config::UserConfig;
+use crate::tv;
+use async_trait::async_trait;
+use catalog::Catalog;
+use journal::Journal;
+use registry::Registry;
+use rust_decimal::Decimal;
+use session::{AccountScope, Upstream};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+/// How long one `GET /positions` answer serves the orders, positions and state of one refresh.
+const DEALS_FRESH: Duration = Duration::from_millis(300);
+
+/// What the bridge knows of one upstream account.
+#[derive(Debug, Clone)]
+struct AccountInfo {
+    hedging: bool,
+    currency: String,
+}
+
+type DealsSlot = Arc<tokio::sync::Mutex<Option<(Instant, Arc<Vec<model::PositionEntry>>)>>>;
+
+/// Shared state of the backend.
+struct Inner {
+    registry: Arc<Registry>,
+    catalog: Catalog,
+    journal: Journal,
+    accounts: Mutex<HashMap<(String, String), AccountInfo>>,
+    deals: Mutex<HashMap<(String, String), DealsSlot>>,
+    streams: stream::QuoteStreams,
+}
+
+/// The Capital.com broker.
+#[derive(Clone)]
+pub struct CapitalBroker {
+    inner: Arc<Inner>,
+}
+
+impl CapitalBroker {
+    /// Resolves the configuration's environment variables and starts the keep-alive loop. No upstream call is
+    /// made until the first login.
+    pub fn start(config: &CapitalConfig, bridge_users: &[UserConfig]) -> anyhow::Result<CapitalBroker> {
+        let resolved = config
+            .resolve(&|name| std::env::var(name).ok())
+            .map_err(|e| anyhow::anyhow!(e))?;
+        Self::start_resolved(resolved, bridge_users)
+    }
+
+    /// Starts from an already resolved configuration (tests).
+    pub fn start_resolved(
+        resolved: config::ResolvedConfig,
+        bridge_users: &[UserConfig],
+    ) -> anyhow::Result<CapitalBroker> {
+        let resolved = Arc::new(resolved);
+        let registry = Arc::new(Registry::new(resolved.clone(), bridge_users.to_vec())?);
+        registry.spawn_keepalive();
+        let catalog = Catalog::new(
+            &resolved.instruments,
+            resolved.market_node.clone(),
+            resolved.market_cache,
+        );
+        let tokens = Arc::new(data::DataTokens::new(registry.clone()));
+        let streams = stream::QuoteStreams::new(
+            resolved.stream_url.clone(),
+            tokens,
+            stream::StreamOptions::default(),
+        );
+        Ok(CapitalBroker {
+            inner: Arc::new(Inner {
+                registry,
+                catalog,
+                journal: Journal::default(),
+                accounts: Mutex::new(HashMap::new()),
+                deals: Mutex::new(HashMap::new()),
+                streams,
+            }),
+        })
+    }
+}
+
+/// What Capital.com can do on an account in the given hedging mode.
+fn capabilities(hedging: bool) -> Capabilities {
+    Capabilities {
+        market_orders: true,
+        limit_orders: true,
+        stop_orders: true,
+        // Capital.com has no stop-limit order type.
+        stop_limit_orders: false,
+        order_brackets: true,
+        market_brackets: true,
+        position_brackets: true,
+        trailing_stop: true,
+        // Documented: guaranteed stops cannot be set while hedging mode is on.
+        guaranteed_stop: !hedging,
+        modify_order_price: true,
+        // A working order's size cannot be changed upstream.
+        modify_order_qty: false,
+        modify_order_brackets: true,
+        modify_order_duration: true,
+        hedging,
+        close_position: true,
+        // Netting accounts reduce a position with an opposite deal; a hedging deal can only be closed whole.
+        partial_close: !hedging,
+        native_reverse: !hedging,
+        order_preview: false,
+        order_info: false,
+        crypto_balances: false,
+        executions: true,
+        orders_history: true,
+        leverage: true,
+        level2: false,
+        logout: true,
+        track_latency: false,
+        partial_fills: false,
+    }
+}
+
+impl Inner {
+    fn upstream(&self, session: &SessionCtx) -> BrokerResult<Arc<Upstream>> {
+        self.registry.get(&session.session_id)
+    }
+
+    fn account_info(&self, session: &SessionCtx, account: &str) -> BrokerResult<AccountInfo> {
+        self.accounts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&(session.session_id.clone(), account.to_string()))
+            .cloned()
+            .ok_or_else(|| BrokerError::NotFound(format!("Unknown account '{account}'")))
+    }
+
+    /// The deals of `account`, reusing an answer younger than [`DEALS_FRESH`] (one refresh asks for orders,
+    /// positions and state at once; they share one upstream call).
+    async fn deals(&self, session: &SessionCtx, scope: &AccountScope<'_>) -> BrokerResult<Arc<Vec<model::PositionEntry>>> {
+        let slot = self
+            .deals
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry((session.session_id.clone(), scope.account().to_string()))
+            .or_default()
+            .clone();
+        let mut slot = slot.lock().await;
+        if let Some((at, deals)) = slot.as_ref() {
+            if at.elapsed() < DEALS_FRESH {
+                return Ok(deals.clone());
+            }
+        }
+        let answer = scope
+            .call(session::Kind::Read, |c, t| async move { c.positions(&t).await })
+            .await?;
+        let deals = Arc::new(answer.positions);
+        *slot = Some((Instant::now(), deals.clone()));
+        Ok(deals)
+    }
+
+    /// Forgets cached deals after a write, so the next read sees its effect.
+    fn written(&self, session: &SessionCtx, account: &str) {
+        self.deals
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&(session.session_id.clone(), account.to_string()));
+    }
+
+    /// Pip size of an epic from its (cached) details.
+    async fn pip_size(&self, upstream: &Upstream, epic: &str) -> BrokerResult<Decimal> {
+        let details = self.catalog.detail(&self.registry.ctx, upstream, epic).await?;
+        Ok(convert::pip_size(&details))
+    }
+}
+
+#[async_trait]
+impl Broker for CapitalBroker {
+    async fn login(&self, session_id: &str, credentials: &Credentials) -> BrokerResult<LoginOutcome> {
+        let (user, opened) = self.inner.registry.login(session_id, credentials).await?;
+        if self.inner.catalog.needs_load().await {
+            self.inner
+                .catalog
+                .load(&self.inner.registry.ctx, &opened.upstream)
+                .await?;
+        }
+        Ok(LoginOutcome {
+            user_id: user.clone(),
+            display_name: user,
+        })
+    }
+
+    async fn logout(&self, session: &SessionCtx) -> BrokerResult<()> {
+        self.inner.registry.logout(&session.session_id).await;
+        self.inner.journal.end_session(&session.session_id);
+        self.inner
+            .accounts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|(s, _), _| *s != session.session_id);
+        Ok(())
+    }
+
+    async fn accounts(&self, session: &SessionCtx) -> BrokerResult<Vec<BrokerAccount>> {
+        account::accounts(&self.inner, session).await
+    }
+
+    fn durations(&self) -> Vec<tv::DurationConfig> {
+        // Market deals have no duration on Capital.com; working orders live until cancelled or until a date.
+        let pending = vec![tv::OrderType::Limit, tv::OrderType::Stop];
+        vec![
+            tv::DurationConfig {
+                id: "GTC".into(),
+                title: "Good till cancelled".into(),
+                has_date_picker: false,
+                has_time_picker: false,
+                default: true,
+                supported_order_types: pending.clone(),
+            },
+            tv::DurationConfig {
+                id: "GTT".into(),
+                title: "Good till time".into(),
+                has_date_picker: true,
+                has_time_picker: true,
+                default: false,
+                supported_order_types: pending,
+            },
+        ]
+    }
+
+    async fn symbol_mapping(&self) -> BrokerResult<Vec<tv::SymbolMapping>> {
+        if self.inner.catalog.needs_load().await {
+            let upstream = self.inner.registry.data_session().await?;
+            self.inner.catalog.load(&self.inner.registry.ctx, &upstream).await?;
+        }
+        Ok(self.inner.catalog.mapping())
+    }
+
+    async fn instruments(&self, session: &SessionCtx, account: &str) -> BrokerResult<Vec<tv::Instrument>> {
+        data::instruments(&self.inner, session, account).await
+    }
+
+    async fn state(&self, session: &SessionCtx, account: &str) -> BrokerResult<tv::AccountState> {
+        account::state(&self.inner, session, account).await
+    }
+
+    async fn orders(&self, session: &SessionCtx, account: &str) -> BrokerResult<Vec<tv::Order>> {
+        orders::orders(&self.inner, session, account).await
+    }
+
+    async fn place_order(
+        &self,
+        session: &SessionCtx,
+        account: &str,
+        order: tv::PlaceOrder,
+        _request_id: Option<&str>,
+    ) -> BrokerResult<String> {
+        // Capital.com takes no client order id; duplicates are prevented by the bridge's requestId
+        // single-flight and by looking deals up after an ambiguous failure (see `orders::place`).
+        orders::place(&self.inner, session, account, order).await
+    }
+
+    async fn modify_order(
+        &self,
+        session: &SessionCtx,
+        account: &str,
+        order_id: &str,
+        change: tv::ModifyOrder,
+    ) -> BrokerResult<()> {
+        orders::modify(&self.inner, session, account, order_id, change).await
+    }
+
+    async fn cancel_order(&self, session: &SessionCtx, account: &str, order_id: &str) -> BrokerResult<()> {
+        orders::cancel(&self.inner, session, account, order_id).await
+    }
+
+    async fn positions(&self, session: &SessionCtx, account: &str) -> BrokerResult<Vec<tv::Position>> {
+        positions::positions(&self.inner, session, account).await
+    }
+
+    async fn modify_position(
+        &self,
+        session: &SessionCtx,
+        account: &str,
+        position_id: &str,
+        change: tv::ModifyPosition,
+    ) -> BrokerResult<()> {
+        positions::modify(&self.inner, session, account, position_id, change).await
+    }
+
+    async fn close_position(
+        &self,
+        session: &SessionCtx,
+        account: &str,
+        position_id: &str,
+        amount: Option<Decimal>,
+    ) -> BrokerResult<()> {
+        positions::close(&self.inner, session, account, position_id, amount).await
+    }
+
+    async fn net_positions(&self, session: &SessionCtx, account: &str) -> BrokerResult<Vec<tv::NetPosition>> {
+        positions::net_positions(&self.inner, session, account).await
+    }
+
+    async fn close_net_position(&self, session: &SessionCtx, account: &str, position_id: &str) -> BrokerResult<()> {
+        positions::close(&self.inner, session, account, position_id, None).await
+    }
+
+    async fn individual_positions(
+        &self,
+        session: &SessionCtx,
+        account: &str,
+    ) -> BrokerResult<Vec<tv::IndividualPosition>> {
+        positions::individual_positions(&self.inner, session, account).await
+    }
+
+    async fn modify_individual_position(
+        &self,
+        session: &SessionCtx,
+        account: &str,
+        position_id: &str,
+        brackets: tv::Brackets,
+    ) -> BrokerResult<()> {
+        positions::modify_deal(&self.inner, session, account, position_id, brackets).await
+    }
+
+    async fn close_individual_position(
+        &self,
+        session: &SessionCtx,
+        account: &str,
+        position_id: &str,
+        amount: Option<Decimal>,
+    ) -> BrokerResult<()> {
+        positions::close_deal(&self.inner, session, account, position_id, amount).await
+    }
+
+    async fn executions(
+        &self,
+        session: &SessionCtx,
+        account: &str,
+        instrument: Option<&str>,
+        max_count: Option<usize>,
+    ) -> BrokerResult<Vec<tv::Execution>> {
+        account::executions(&self.inner, session, account, instrument, max_count).await
+    }
+
+    async fn orders_history(
+        &self,
+        session: &SessionCtx,
+        account: &str,
+        max_count: Option<usize>,
+    ) -> BrokerResult<Vec<tv::Order>> {
+        account::orders_history(&self.inner, session, account, max_count).await
+    }
+
+    async fn get_leverage(
+        &self,
+        session: &SessionCtx,
+        account: &str,
+        query: tv::LeverageQuery,
+    ) -> BrokerResult<tv::LeverageInfo> {
+        account::get_leverage(&self.inner, session, account, &query).await
+    }
+
+    async fn set_leverage(
+        &self,
+        session: &SessionCtx,
+        account: &str,
+        query: tv::LeverageQuery,
+        leverage: Decimal,
+    ) -> BrokerResult<tv::LeverageSet> {
+        account::set_leverage(&self.inner, session, account, &query, leverage).await
+    }
+
+    async fn preview_leverage(
+        &self,
+        session: &SessionCtx,
+        account: &str,
+        query: tv::LeverageQuery,
+        leverage: Decimal,
+    ) -> BrokerResult<tv::LeveragePreview> {
+        account::preview_leverage(&self.inner, session, account, &query, leverage).await
+    }
+
+    async fn quotes(&self, session: &SessionCtx, account: &str, symbols: &[String]) -> BrokerResult<Vec<tv::QuoteEntry>> {
+        data::quotes(&self.inner, session, account, symbols).await
+    }
+
+    async fn subscribe_market(&self, symbol: &str) -> BrokerResult<mpsc::Receiver<tv::MarketTick>> {
+        data::subscribe_market(&self.inner, symbol).await
+    }
+
+    async fn data_symbols(&self) -> BrokerResult<Vec<tv::SymbolInfo>> {
+        data::data_symbols(&self.inner).await
+    }
+
+    async fn history(
+        &self,
+        symbol: &str,
+        resolution: tv::Resolution,
+        from: i64,
+        to: i64,
+    ) -> BrokerResult<Vec<tv::Bar>> {
+        data::history(&self.inner, symbol, resolution, from, to).await
+    }
+}

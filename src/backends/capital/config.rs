@@ -1,0 +1,379 @@
+//! `[backend] kind = "capital"` settings: environment, hosts, login mode, instruments and client limits.
+//!
+//! Secrets (the API key, mapped users' Capital.com identifiers and passwords) are never written in the file:
+//! the file names environment variables, and [`CapitalConfig::resolve`] reads them once at start-up so that a
+//! missing variable stops the server with its name instead of failing at the first login.
+
+use crate::secret::Secret;
+use serde::{Deserialize, Serialize};
+
+/// Capital.com's documented REST hosts (the API lives under `/api/v1`).
+pub const LIVE_BASE_URL: &str = "https://api-capital.backend-capital.com/api/v1";
+pub const DEMO_BASE_URL: &str = "https://demo-api-capital.backend-capital.com/api/v1";
+/// The streaming host (the same for demo and live).
+pub const STREAM_URL: &str = "wss://api-streaming-capital.backend-capital.com/connect";
+
+/// Which Capital.com environment to trade on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    Demo,
+    Live,
+}
+
+/// How TradingView users become Capital.com sessions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LoginMode {
+    /// TradingView's login and password are the Capital.com identifier and API-key password.
+    PassThrough,
+    /// Bridge users (`[auth] users`) log in with their bridge password; each is mapped to a Capital.com
+    /// credential set read from the environment (`[[backend.users]]`).
+    Mapped,
+}
+
+/// One instrument offered to TradingView.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstrumentConfig {
+    /// Capital.com epic (`EURUSD`, `GOLD`, `US100`...).
+    pub epic: String,
+    /// The bridge's symbol for it; defaults to the epic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub symbol: Option<String>,
+    /// TradingView's own symbol with its exchange prefix for `/mapping`; defaults to `CAPITALCOM:<symbol>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tradingview: Option<String>,
+}
+
+/// A bridge user mapped to Capital.com credentials (mapped login mode).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MappedUser {
+    /// The bridge login (must also be listed in `[auth] users`, which holds the bridge password).
+    pub login: String,
+    /// Environment variable holding the Capital.com identifier (login e-mail).
+    pub identifier_env: String,
+    /// Environment variable holding the Capital.com API-key password.
+    pub password_env: String,
+}
+
+/// The Capital.com backend's configuration.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CapitalConfig {
+    pub environment: Environment,
+    /// REST base including `/api/v1`; overrides the environment's host (tests point it at the fake).
+    pub base_url: Option<String>,
+    /// WebSocket URL; overrides the documented streaming host.
+    pub stream_url: Option<String>,
+    /// The API key itself. Prefer `api_key_env`; set this only through `TVBRIDGE__BACKEND__API_KEY`.
+    pub api_key: Secret,
+    /// Environment variable the API key is read from when `api_key` is empty.
+    pub api_key_env: String,
+    pub login: LoginMode,
+    /// Mapped users (login mode `mapped`).
+    pub users: Vec<MappedUser>,
+    /// Instruments offered to TradingView; empty: those of `market_node`, or a default set.
+    pub instruments: Vec<InstrumentConfig>,
+    /// A `/marketnavigation` node whose markets are offered (used when `instruments` is empty).
+    pub market_node: Option<String>,
+    /// Upstream requests per second per Capital.com session (the documented limit is 10).
+    pub requests_per_second: u32,
+    /// Timeout of one upstream request, in milliseconds.
+    pub request_timeout_ms: u64,
+    /// A session idle this long is pinged (Capital.com ends sessions after 10 idle minutes).
+    pub keepalive_secs: u64,
+    /// Sessions no TradingView request used for this long are no longer kept alive (they are re-established on
+    /// the next request).
+    pub keepalive_max_idle_secs: u64,
+    /// How long market details (dealing rules, snapshot) are reused before being fetched again, in seconds.
+    pub market_cache_secs: u64,
+}
+
+impl Default for CapitalConfig {
+    fn default() -> Self {
+        CapitalConfig {
+            environment: Environment::Demo,
+            base_url: None,
+            stream_url: None,
+            api_key: Secret::default(),
+            api_key_env: "CAPITAL_API_KEY".to_string(),
+            login: LoginMode::PassThrough,
+            users: Vec::new(),
+            instruments: Vec::new(),
+            market_node: None,
+            requests_per_second: 10,
+            request_timeout_ms: 10_000,
+            keepalive_secs: 480,
+            keepalive_max_idle_secs: 3_600,
+            market_cache_secs: 300,
+        }
+    }
+}
+
+/// Epics offered when neither `instruments` nor `market_node` is configured.
+const DEFAULT_EPICS: [&str; 6] = ["EURUSD", "GBPUSD", "GOLD", "US100", "BTCUSD", "AAPL"];
+
+/// Credentials of one Capital.com login. `Debug` masks both values.
+#[derive(Clone, PartialEq, Eq)]
+pub struct UpstreamCredentials {
+    pub identifier: Secret,
+    pub password: Secret,
+}
+
+impl std::fmt::Debug for UpstreamCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("UpstreamCredentials(********)")
+    }
+}
+
+/// The configuration with every environment variable read.
+#[derive(Debug, Clone)]
+pub struct ResolvedConfig {
+    pub base_url: String,
+    pub stream_url: String,
+    pub api_key: Secret,
+    pub login: LoginMode,
+    /// Bridge login -> Capital.com credentials (mapped mode).
+    pub users: Vec<(String, UpstreamCredentials)>,
+    pub instruments: Vec<InstrumentConfig>,
+    pub market_node: Option<String>,
+    pub requests_per_second: u32,
+    pub request_timeout: std::time::Duration,
+    pub keepalive: std::time::Duration,
+    pub keepalive_max_idle: std::time::Duration,
+    pub market_cache: std::time::Duration,
+}
+
+impl CapitalConfig {
+    /// Problems that types cannot express, each naming the key.
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (key, url, schemes) in [
+            ("backend.base_url", &self.base_url, ["http://", "https://"]),
+            ("backend.stream_url", &self.stream_url, ["ws://", "wss://"]),
+        ] {
+            if let Some(url) = url {
+                if !schemes.iter().any(|s| url.starts_with(s)) || url.ends_with('/') {
+                    out.push(format!(
+                        "{key} must start with {} or {} and not end with '/', got {url:?}",
+                        schemes[0], schemes[1]
+                    ));
+                }
+            }
+        }
+        if self.api_key.is_empty() && self.api_key_env.trim().is_empty() {
+            out.push("backend.api_key_env must name the environment variable holding the API key".into());
+        }
+        if !(1..=10).contains(&self.requests_per_second) {
+            out.push(format!(
+                "backend.requests_per_second must be 1..=10 (Capital.com allows 10), got {}",
+                self.requests_per_second
+            ));
+        }
+        if !(100..=120_000).contains(&self.request_timeout_ms) {
+            out.push(format!(
+                "backend.request_timeout_ms must be 100..=120000, got {}",
+                self.request_timeout_ms
+            ));
+        }
+        if !(1..=590).contains(&self.keepalive_secs) {
+            out.push(format!(
+                "backend.keepalive_secs must be 1..=590 (sessions end after 600 idle seconds), got {}",
+                self.keepalive_secs
+            ));
+        }
+        if self.keepalive_max_idle_secs < self.keepalive_secs {
+            out.push("backend.keepalive_max_idle_secs must be at least backend.keepalive_secs".into());
+        }
+        match self.login {
+            LoginMode::Mapped if self.users.is_empty() => {
+                out.push("backend.login = \"mapped\" needs at least one [[backend.users]] entry".into())
+            }
+            LoginMode::PassThrough if !self.users.is_empty() => out.push(
+                "backend.users is only used with backend.login = \"mapped\"; remove it or switch the mode".into(),
+            ),
+            _ => {}
+        }
+        let mut logins = std::collections::HashSet::new();
+        for (i, user) in self.users.iter().enumerate() {
+            if !logins.insert(user.login.as_str()) {
+                out.push(format!("backend.users[{i}]: login {:?} is listed twice", user.login));
+            }
+            for (key, var) in [("identifier_env", &user.identifier_env), ("password_env", &user.password_env)] {
+                if var.trim().is_empty() {
+                    out.push(format!("backend.users[{i}].{key} must name an environment variable"));
+                }
+            }
+        }
+        let mut symbols = std::collections::HashSet::new();
+        for (i, ins) in self.instruments.iter().enumerate() {
+            let symbol = ins.symbol.as_deref().unwrap_or(&ins.epic);
+            if ins.epic.trim().is_empty() || ins.epic.contains(['/', '?', '#', ' ', ',']) {
+                out.push(format!("backend.instruments[{i}]: epic {:?} is not a Capital.com epic", ins.epic));
+            }
+            if symbol.is_empty()
+                || !symbol
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+            {
+                out.push(format!(
+                    "backend.instruments[{i}]: symbol {symbol:?} must be letters, digits, '.', '_' or '-'"
+                ));
+            }
+            if !symbols.insert(symbol.to_ascii_uppercase()) {
+                out.push(format!("backend.instruments[{i}]: symbol {symbol:?} is listed twice"));
+            }
+        }
+        out
+    }
+
+    /// Reads the environment variables the configuration names; every missing one is named.
+    pub fn resolve(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<ResolvedConfig, String> {
+        let mut missing = Vec::new();
+        let mut read = |var: &str| -> Secret {
+            match env(var).filter(|v| !v.trim().is_empty()) {
+                Some(v) => Secret::new(v.trim().to_string()),
+                None => {
+                    missing.push(var.to_string());
+                    Secret::default()
+                }
+            }
+        };
+        let api_key = if self.api_key.is_empty() {
+            read(&self.api_key_env)
+        } else {
+            self.api_key.clone()
+        };
+        let users = self
+            .users
+            .iter()
+            .map(|u| {
+                let credentials = UpstreamCredentials {
+                    identifier: read(&u.identifier_env),
+                    password: read(&u.password_env),
+                };
+                (u.login.clone(), credentials)
+            })
+            .collect();
+        if !missing.is_empty() {
+            return Err(format!(
+                "the Capital.com backend needs these environment variables: {}",
+                missing.join(", ")
+            ));
+        }
+        let instruments = if self.instruments.is_empty() && self.market_node.is_none() {
+            DEFAULT_EPICS
+                .iter()
+                .map(|e| InstrumentConfig {
+                    epic: (*e).to_string(),
+                    symbol: None,
+                    tradingview: None,
+                })
+                .collect()
+        } else {
+            self.instruments.clone()
+        };
+        Ok(ResolvedConfig {
+            base_url: self.base_url.clone().unwrap_or_else(|| {
+                match self.environment {
+                    Environment::Demo => DEMO_BASE_URL,
+                    Environment::Live => LIVE_BASE_URL,
+                }
+                .to_string()
+            }),
+            stream_url: self.stream_url.clone().unwrap_or_else(|| STREAM_URL.to_string()),
+            api_key,
+            login: self.login,
+            users,
+            instruments,
+            market_node: self.market_node.clone(),
+            requests_per_second: self.requests_per_second,
+            request_timeout: std::time::Duration::from_millis(self.request_timeout_ms),
+            keepalive: std::time::Duration::from_secs(self.keepalive_secs),
+            keepalive_max_idle: std::time::Duration::from_secs(self.keepalive_max_idle_secs),
+            market_cache: std::time::Duration::from_secs(self.market_cache_secs),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(vars: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+    }
+
+    #[test]
+    fn defaults_resolve_to_the_demo_host_and_default_epics() {
+        let r = CapitalConfig::default()
+            .resolve(&env(&[("CAPITAL_API_KEY", "k")]))
+            .unwrap();
+        assert_eq!(r.base_url, DEMO_BASE_URL);
+        assert_eq!(r.stream_url, STREAM_URL);
+        assert_eq!(r.api_key.expose(), "k");
+        assert_eq!(r.instruments.len(), DEFAULT_EPICS.len());
+        assert!(CapitalConfig::default().problems().is_empty());
+    }
+
+    #[test]
+    fn every_missing_variable_is_named() {
+        let config = CapitalConfig {
+            login: LoginMode::Mapped,
+            users: vec![MappedUser {
+                login: "alice".into(),
+                identifier_env: "ALICE_ID".into(),
+                password_env: "ALICE_PW".into(),
+            }],
+            ..CapitalConfig::default()
+        };
+        let err = config.resolve(&env(&[("ALICE_ID", "a@b.c")])).unwrap_err();
+        assert!(err.contains("CAPITAL_API_KEY") && err.contains("ALICE_PW") && !err.contains("ALICE_ID"));
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let config = CapitalConfig {
+            base_url: Some("ftp://x/".into()),
+            requests_per_second: 50,
+            keepalive_secs: 900,
+            login: LoginMode::Mapped,
+            instruments: vec![
+                InstrumentConfig {
+                    epic: "EURUSD".into(),
+                    symbol: Some("EUR/USD".into()),
+                    tradingview: None,
+                },
+                InstrumentConfig {
+                    epic: "A B".into(),
+                    symbol: None,
+                    tradingview: None,
+                },
+            ],
+            ..CapitalConfig::default()
+        };
+        let all = config.problems().join("\n");
+        for needle in [
+            "backend.base_url",
+            "requests_per_second",
+            "keepalive_secs",
+            "[[backend.users]]",
+            "\"EUR/USD\"",
+            "epic \"A B\"",
+        ] {
+            assert!(all.contains(needle), "{needle} missing from {all}");
+        }
+    }
+
+    #[test]
+    fn credentials_never_print() {
+        let c = UpstreamCredentials {
+            identifier: Secret::new("me@example.com"),
+            password: Secret::new("hunter2"),
+        };
+        let printed = format!("{c:?}");
+        assert!(!printed.contains("hunter2") && !printed.contains("me@example.com"));
+    }
+}

@@ -1,0 +1,501 @@
+//! Orders on Capital.com: listing (working orders, bracket legs, the session journal), placement with deal
+//! confirmation and the no-double-order lookup, modification and cancellation.
+
+use super::client::CallError;
+use super::convert::{self, Placement};
+use super::model::{self, DealStatus};
+use super::session::{AccountScope, Kind, UpstreamError};
+use super::{errors, Inner};
+use crate::broker::{BrokerError, BrokerResult, SessionCtx};
+use crate::tv;
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// How often a missing confirmation is asked for again (it can lag the deal reference by a moment).
+const CONFIRM_ATTEMPTS: u32 = 6;
+const CONFIRM_SPACING: Duration = Duration::from_millis(250);
+/// How long the deal is looked for after an ambiguous failure.
+const LOOKUP_ATTEMPTS: u32 = 4;
+const LOOKUP_SPACING: Duration = Duration::from_millis(500);
+
+fn now_secs() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// `/orders`: working orders with their bracket legs, the bracket legs of open positions, and the orders of
+/// this session that have finished.
+pub(super) async fn orders(inner: &Inner, session: &SessionCtx, account: &str) -> BrokerResult<Vec<tv::Order>> {
+    let info = inner.account_info(session, account)?;
+    let upstream = inner.upstream(session)?;
+    let scope = upstream.on_account(&inner.registry.ctx, account).await?;
+    let (working, deals) = tokio::try_join!(
+        async {
+            scope
+                .call(Kind::Read, |c, t| async move { c.working_orders(&t).await })
+                .await
+                .map_err(BrokerError::from)
+        },
+        inner.deals(session, &scope)
+    )?;
+    let mut epics: Vec<String> = working
+        .working_orders
+        .iter()
+        .map(|w| w.working_order_data.epic.clone())
+        .chain(deals.iter().map(|d| d.market.epic.clone()))
+        .filter(|e| inner.catalog.symbol_of(e).is_some())
+        .collect();
+    epics.sort();
+    epics.dedup();
+    let details = inner.catalog.details(&inner.registry.ctx, &upstream, &epics).await?;
+    let pips: HashMap<&str, rust_decimal::Decimal> = details
+        .iter()
+        .map(|d| (d.instrument.epic.as_str(), convert::pip_size(d)))
+        .collect();
+
+    let mut out = Vec::new();
+    for entry in &working.working_orders {
+        let data = &entry.working_order_data;
+        let (Some(symbol), Some(pip)) = (inner.catalog.symbol_of(&data.epic), pips.get(data.epic.as_str())) else {
+            continue;
+        };
+        out.extend(convert::working_order(&symbol, data, *pip));
+    }
+    for entry in deals.iter() {
+        let deal = &entry.position;
+        let (Some(symbol), Some(pip)) = (inner.catalog.symbol_of(&entry.market.epic), pips.get(entry.market.epic.as_str()))
+        else {
+            continue;
+        };
+        let position_id = if info.hedging { deal.deal_id.clone() } else { symbol.clone() };
+        out.extend(convert::position_brackets(&symbol, &position_id, deal, *pip));
+    }
+
+    // Working orders that vanished since the last listing: filled when a position came from them,
+    // otherwise cancelled (by this bridge, by expiry, or elsewhere).
+    let parents: Vec<tv::Order> = out
+        .iter()
+        .filter(|o| o.parent_id.is_none() && o.status == tv::OrderStatus::Working)
+        .cloned()
+        .collect();
+    for (mut order, by_us) in inner.journal.observe_working(&session.session_id, account, &parents) {
+        let fill = deals
+            .iter()
+            .find(|d| !by_us && d.position.working_order_id.as_deref() == Some(order.id.as_str()));
+        order.last_modified = Some(now_secs());
+        match fill {
+            Some(deal) => {
+                order.status = tv::OrderStatus::Filled;
+                order.filled_qty = Some(order.qty);
+                order.avg_price = Some(deal.position.level);
+            }
+            None => order.status = tv::OrderStatus::Cancelled,
+        }
+        inner.journal.finish(&session.session_id, account, order);
+    }
+    out.extend(inner.journal.finished(&session.session_id, account));
+    Ok(out)
+}
+
+/// Places an order. A market order opens a deal (`POST /positions`), limit and stop orders become working
+/// orders; either way the outcome is read from the deal confirmation. After a failure that may have reached
+/// Capital.com, the deal is looked up before anything is answered, so a retry never doubles it.
+pub(super) async fn place(inner: &Inner, session: &SessionCtx, account: &str, order: tv::PlaceOrder) -> BrokerResult<String> {
+    let info = inner.account_info(session, account)?;
+    let epic = inner.catalog.epic_of(&order.instrument)?;
+    let upstream = inner.upstream(session)?;
+    let details = inner.catalog.detail(&inner.registry.ctx, &upstream, &epic).await?;
+    check_market_rules(&order, &details, info.hedging)?;
+    let pip = convert::pip_size(&details);
+    let placement = convert::placement(&epic, &order, pip)?;
+    let scope = upstream.on_account(&inner.registry.ctx, account).await?;
+
+    let (before, sent) = match &placement {
+        Placement::Position(req) => {
+            let before = snapshot(&scope).await?;
+            let req = req.clone();
+            let sent = scope
+                .call(Kind::Write, |c, t| {
+                    let req = req.clone();
+                    async move { c.create_position(&t, &req).await }
+                })
+                .await;
+            (before, sent)
+        }
+        Placement::WorkingOrder(req) => {
+            let before = snapshot(&scope).await?;
+            let req = req.clone();
+            let sent = scope
+                .call(Kind::Write, |c, t| {
+                    let req = req.clone();
+                    async move { c.create_working_order(&t, &req).await }
+                })
+                .await;
+            (before, sent)
+        }
+    };
+    inner.written(session, account);
+    let reference = match sent {
+        Ok(r) => r.deal_reference,
+        Err(e) if e.is_ambiguous() => {
+            tracing::warn!(error = ?e, "Capital.com did not confirm a new deal; looking it up before answering");
+            return settle_ambiguous(inner, session, &scope, &order, &placement, &before).await;
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let confirmation = match confirm(&scope, &reference).await {
+        Ok(c) => c,
+        Err(e) if e.is_ambiguous() || matches!(e, UpstreamError::Call(CallError::Status { status: 404, .. })) => {
+            tracing::warn!(error = ?e, "no confirmation for a deal reference; looking the deal up");
+            return settle_ambiguous(inner, session, &scope, &order, &placement, &before).await;
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let now = now_secs();
+    match (&placement, confirmation.deal_status) {
+        (_, DealStatus::Rejected) => {
+            let reason = confirmation.reason.as_deref().unwrap_or("");
+            let text = errors::reject_reason(reason);
+            tracing::info!(%reason, "Capital.com rejected a deal");
+            let mut rejected = base_order(reference.clone(), &order, tv::OrderStatus::Rejected, now);
+            rejected.message = Some(tv::InfoMessage {
+                text,
+                kind: tv::MessageType::Error,
+            });
+            inner.journal.finish(&session.session_id, account, rejected);
+            Ok(reference)
+        }
+        (Placement::Position(_), DealStatus::Accepted) => {
+            let mut filled = base_order(reference.clone(), &order, tv::OrderStatus::Filled, now);
+            filled.filled_qty = Some(confirmation.size.unwrap_or(order.qty));
+            filled.avg_price = confirmation.level;
+            inner.journal.finish(&session.session_id, account, filled);
+            Ok(reference)
+        }
+        (Placement::WorkingOrder(_), DealStatus::Accepted) => {
+            let id = confirmation
+                .deal_id
+                .clone()
+                .or_else(|| confirmation.affected_deals.first().map(|d| d.deal_id.clone()))
+                .unwrap_or(reference);
+            Ok(id)
+        }
+        (_, DealStatus::Unknown) => Err(BrokerError::Internal(format!(
+            "Capital.com confirmation {reference} has an unknown deal status"
+        ))),
+    }
+}
+
+/// Market rules the HTTP layer cannot know: trailing stops per market.
+fn check_market_rules(order: &tv::PlaceOrder, details: &model::MarketDetails, hedging: bool) -> BrokerResult<()> {
+    if order.brackets.trailing_stop_pips.is_some()
+        && details.dealing_rules.trailing_stops_preference == Some(model::TrailingStopsPreference::NotAvailable)
+    {
+        return Err(BrokerError::Rejected(format!(
+            "Trailing stops are not available on {}.",
+            order.instrument
+        )));
+    }
+    if order.brackets.guaranteed_stop.is_some() && hedging {
+        return Err(BrokerError::Rejected(
+            "Capital.com does not allow guaranteed stops while hedging mode is on.".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The account's deals and working orders before a placement: (deal id -> size) and working order ids.
+#[derive(Debug, Default)]
+struct Before {
+    deals: HashMap<String, rust_decimal::Decimal>,
+    working: Vec<String>,
+}
+
+async fn snapshot(scope: &AccountScope<'_>) -> BrokerResult<Before> {
+    let (deals, working) = tokio::try_join!(
+        scope.call(Kind::Read, |c, t| async move { c.positions(&t).await }),
+        scope.call(Kind::Read, |c, t| async move { c.working_orders(&t).await }),
+    )?;
+    Ok(Before {
+        deals: deals
+            .positions
+            .into_iter()
+            .map(|p| (p.position.deal_id, p.position.size))
+            .collect(),
+        working: working
+            .working_orders
+            .into_iter()
+            .map(|w| w.working_order_data.deal_id)
+            .collect(),
+    })
+}
+
+/// The confirmation of a deal reference, asked again while it is not there yet.
+async fn confirm(scope: &AccountScope<'_>, reference: &str) -> Result<model::Confirmation, UpstreamError> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let reference = reference.to_string();
+        match scope
+            .call(Kind::Read, |c, t| {
+                let reference = reference.clone();
+                async move { c.confirm(&t, &reference).await }
+            })
+            .await
+        {
+            Err(UpstreamError::Call(CallError::Status { status: 404, .. })) if attempt < CONFIRM_ATTEMPTS => {
+                tokio::time::sleep(CONFIRM_SPACING).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// After a placement whose outcome is unknown: finds the deal it made, or says clearly that none appeared.
+async fn settle_ambiguous(
+    inner: &Inner,
+    session: &SessionCtx,
+    scope: &AccountScope<'_>,
+    order: &tv::PlaceOrder,
+    placement: &Placement,
+    before: &Before,
+) -> BrokerResult<String> {
+    for attempt in 0..LOOKUP_ATTEMPTS {
+        if attempt > 0 {
+            tokio::time::sleep(LOOKUP_SPACING).await;
+        }
+        let now = match snapshot_full(scope).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::info!(error = %e, "deal lookup failed; trying again");
+                continue;
+            }
+        };
+        let account = scope.account();
+        match placement {
+            Placement::Position(req) => {
+                let new_deal = now.0.iter().find(|p| {
+                    p.market.epic == req.epic
+                        && !before.deals.contains_key(&p.position.deal_id)
+                        && p.position.direction == req.direction
+                        && p.position.size == req.size
+                });
+                let reduced = now.0.iter().any(|p| {
+                    p.market.epic == req.epic
+                        && before.deals.get(&p.position.deal_id).is_some_and(|s| *s != p.position.size)
+                }) || before.deals.keys().any(|id| !now.0.iter().any(|p| p.position.deal_id == *id));
+                if new_deal.is_some() || reduced {
+                    let id = new_deal
+                        .and_then(|p| p.position.deal_reference.clone())
+                        .unwrap_or_else(|| format!("lookup-{}", uuid::Uuid::new_v4().simple()));
+                    let mut filled = base_order(id.clone(), order, tv::OrderStatus::Filled, now_secs());
+                    filled.filled_qty = Some(order.qty);
+                    filled.avg_price = new_deal.map(|p| p.position.level);
+                    inner.journal.finish(&session.session_id, account, filled);
+                    tracing::info!("the deal was made despite the failure; answering with it (no retry)");
+                    return Ok(id);
+                }
+            }
+            Placement::WorkingOrder(req) => {
+                let found = now.1.iter().find(|w| {
+                    let d = &w.working_order_data;
+                    d.epic == req.epic
+                        && !before.working.contains(&d.deal_id)
+                        && d.direction == req.direction
+                        && d.order_size == req.size
+                        && d.order_level == req.level
+                });
+                if let Some(w) = found {
+                    tracing::info!("the working order was made despite the failure; answering with it (no retry)");
+                    return Ok(w.working_order_data.deal_id.clone());
+                }
+            }
+        }
+    }
+    Err(BrokerError::Rejected(
+        "Capital.com did not confirm the order and it does not appear in your positions or orders, so it was \
+         most likely not placed. Check your positions and orders before placing it again."
+            .into(),
+    ))
+}
+
+async fn snapshot_full(
+    scope: &AccountScope<'_>,
+) -> Result<(Vec<model::PositionEntry>, Vec<model::WorkingOrderEntry>), UpstreamError> {
+    let (deals, working) = tokio::try_join!(
+        scope.call(Kind::Read, |c, t| async move { c.positions(&t).await }),
+        scope.call(Kind::Read, |c, t| async move { c.working_orders(&t).await }),
+    )?;
+    Ok((deals.positions, working.working_orders))
+}
+
+fn base_order(id: String, order: &tv::PlaceOrder, status: tv::OrderStatus, now: i64) -> tv::Order {
+    let mut o = tv::Order::new(id, order.instrument.clone(), order.qty, order.side, order.kind, status, now);
+    o.limit_price = order.limit_price;
+    o.stop_price = order.stop_price;
+    o
+}
+
+/// Which upstream object an order id of ours names.
+enum Target {
+    WorkingOrder(String),
+    /// A bracket leg: the parent deal id and whether it is the stop (else the profit) leg.
+    Leg { parent: String, stop: bool },
+}
+
+fn target(order_id: &str) -> Target {
+    if let Some(parent) = order_id.strip_suffix(".sl") {
+        return Target::Leg {
+            parent: parent.to_string(),
+            stop: true,
+        };
+    }
+    if let Some(parent) = order_id.strip_suffix(".tp") {
+        return Target::Leg {
+            parent: parent.to_string(),
+            stop: false,
+        };
+    }
+    Target::WorkingOrder(order_id.to_string())
+}
+
+/// Modifies a working order (price, duration, brackets) or one bracket leg.
+pub(super) async fn modify(
+    inner: &Inner,
+    session: &SessionCtx,
+    account: &str,
+    order_id: &str,
+    change: tv::ModifyOrder,
+) -> BrokerResult<()> {
+    let upstream = inner.upstream(session)?;
+    let scope = upstream.on_account(&inner.registry.ctx, account).await?;
+    let result = match target(order_id) {
+        Target::WorkingOrder(id) => {
+            let current = find_working(&scope, &id).await?;
+            let pip = inner.pip_size(&upstream, &current.epic).await?;
+            let body = convert::working_order_update(&current, &change, pip)?;
+            update_working(&scope, &id, body).await
+        }
+        Target::Leg { parent, stop } => {
+            let price = if stop { change.stop_price } else { change.limit_price };
+            let Some(price) = price else {
+                return Err(BrokerError::Rejected(format!(
+                    "Give the new {} price of order {order_id}.",
+                    if stop { "stop" } else { "limit" }
+                )));
+            };
+            set_leg(inner, &upstream, &scope, &parent, stop, Some(price)).await
+        }
+    };
+    inner.written(session, account);
+    result
+}
+
+/// Cancels a working order, or removes one bracket leg from its order or position.
+pub(super) async fn cancel(inner: &Inner, session: &SessionCtx, account: &str, order_id: &str) -> BrokerResult<()> {
+    let upstream = inner.upstream(session)?;
+    let scope = upstream.on_account(&inner.registry.ctx, account).await?;
+    let result = match target(order_id) {
+        Target::WorkingOrder(id) => {
+            let current = find_working(&scope, &id).await?;
+            inner.journal.cancelling(&session.session_id, account, &id);
+            let deleted = scope
+                .call(Kind::Write, |c, t| {
+                    let id = id.clone();
+                    async move { c.delete_working_order(&t, &id).await }
+                })
+                .await;
+            match deleted {
+                Ok(_) => {
+                    if let Some(symbol) = inner.catalog.symbol_of(&current.epic) {
+                        let pip = inner.pip_size(&upstream, &current.epic).await?;
+                        if let Some(mut parent) = convert::working_order(&symbol, &current, pip).into_iter().next() {
+                            parent.status = tv::OrderStatus::Cancelled;
+                            parent.last_modified = Some(now_secs());
+                            inner.journal.finish(&session.session_id, account, parent);
+                        }
+                    }
+                    Ok(())
+                }
+                Err(UpstreamError::Call(CallError::Status { status: 404, .. })) => Err(BrokerError::NotFound(
+                    format!("Order {order_id} is no longer working (filled or cancelled)."),
+                )),
+                Err(e) => Err(e.into()),
+            }
+        }
+        Target::Leg { parent, stop } => set_leg(inner, &upstream, &scope, &parent, stop, None).await,
+    };
+    inner.written(session, account);
+    result
+}
+
+async fn find_working(scope: &AccountScope<'_>, id: &str) -> BrokerResult<model::WorkingOrderData> {
+    let all = scope
+        .call(Kind::Read, |c, t| async move { c.working_orders(&t).await })
+        .await?;
+    all.working_orders
+        .into_iter()
+        .map(|w| w.working_order_data)
+        .find(|d| d.deal_id == id)
+        .ok_or_else(|| BrokerError::NotFound(format!("Order {id} is not a working order (filled, cancelled or unknown).")))
+}
+
+async fn update_working(scope: &AccountScope<'_>, id: &str, body: model::UpdateWorkingOrderRequest) -> BrokerResult<()> {
+    let reference = scope
+        .call(Kind::Write, |c, t| {
+            let (id, body) = (id.to_string(), body.clone());
+            async move { c.update_working_order(&t, &id, &body).await }
+        })
+        .await?
+        .deal_reference;
+    check_confirmed(scope, &reference).await
+}
+
+/// Sets (or with `None` removes) one bracket leg of a working order or of a deal.
+async fn set_leg(
+    inner: &Inner,
+    upstream: &super::session::Upstream,
+    scope: &AccountScope<'_>,
+    parent: &str,
+    stop: bool,
+    price: Option<rust_decimal::Decimal>,
+) -> BrokerResult<()> {
+    let change = |mut b: tv::Brackets| {
+        if stop {
+            b.stop_loss = price;
+            b.trailing_stop_pips = None;
+            b.guaranteed_stop = None;
+        } else {
+            b.take_profit = price;
+        }
+        b
+    };
+    if let Ok(current) = find_working(scope, parent).await {
+        let pip = inner.pip_size(upstream, &current.epic).await?;
+        let brackets = change(convert::order_brackets(&current, pip));
+        let modify = tv::ModifyOrder {
+            qty: Some(current.order_size),
+            limit_price: Some(current.order_level),
+            stop_price: Some(current.order_level),
+            duration: None,
+            brackets,
+        };
+        let body = convert::working_order_update(&current, &modify, pip)?;
+        return update_working(scope, parent, body).await;
+    }
+    super::positions::update_deal_brackets(inner, upstream, scope, parent, change).await
+}
+
+/// Reads a write's confirmation: a rejection becomes an error naming the reason.
+pub(super) async fn check_confirmed(scope: &AccountScope<'_>, reference: &str) -> BrokerResult<()> {
+    match confirm(scope, reference).await {
+        Ok(c) if c.deal_status == DealStatus::Rejected => Err(BrokerError::Rejected(errors::reject_reason(
+            c.reason.as_deref().unwrap_or(""),
+        ))),
+        Ok(_) => Ok(()),
+        // The write itself was accepted; a confirmation we cannot read does not undo it.
+        Err(e) => {
+            tracing::warn!(error = ?e, "could not read a confirmation of an accepted change");
+            Ok(())
+        }
+    }
+}

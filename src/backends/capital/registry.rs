@@ -1,0 +1,197 @@
+//! The bridge's Capital.com sessions: login in both modes, lookup per bridge session, logout, the
+//! keep-alive loop, and the session that serves market data when no TradingView session is named.
+
+use super::client::Client;
+use super::config::{LoginMode, ResolvedConfig, UpstreamCredentials};
+use super::limiter::SlidingWindow;
+use super::session::{SessionContext, Upstream, UpstreamError};
+use crate::broker::{BrokerError, BrokerResult, Credentials};
+use crate::config::UserConfig;
+use crate::secret::Secret;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Session id of the market-data session opened with the first mapped user's credentials.
+const DATA_SESSION: &str = "\u{0}market-data";
+
+/// What a login established.
+#[derive(Debug, Clone)]
+pub struct Opened {
+    pub upstream: Arc<Upstream>,
+    pub accounts: Vec<super::model::SessionAccount>,
+    pub current_account: String,
+}
+
+/// Every live upstream session, by bridge session id.
+pub struct Registry {
+    pub ctx: Arc<SessionContext>,
+    config: Arc<ResolvedConfig>,
+    bridge_users: Vec<UserConfig>,
+    sessions: Mutex<HashMap<String, Arc<Upstream>>>,
+    /// Serialises opening the market-data session.
+    data_open: tokio::sync::Mutex<()>,
+}
+
+impl Registry {
+    pub fn new(config: Arc<ResolvedConfig>, bridge_users: Vec<UserConfig>) -> anyhow::Result<Registry> {
+        let client = Client::new(&config.base_url, config.api_key.clone(), config.request_timeout)?;
+        Ok(Registry {
+            ctx: Arc::new(SessionContext {
+                client,
+                // One session per second per key, with the same safety margin as the request limiter.
+                creation_pacer: SlidingWindow::per_second(1),
+                requests_per_second: config.requests_per_second,
+            }),
+            config,
+            bridge_users,
+            sessions: Mutex::new(HashMap::new()),
+            data_open: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// Checks the TradingView credentials, opens the Capital.com session and registers it under `session_id`.
+    pub async fn login(&self, session_id: &str, credentials: &Credentials) -> BrokerResult<(String, Opened)> {
+        let (user, upstream_credentials) = match self.config.login {
+            LoginMode::PassThrough => {
+                let login = credentials.login.trim();
+                if login.is_empty() || credentials.password.is_empty() {
+                    return Err(BrokerError::Rejected(
+                        "Enter your Capital.com login and API-key password.".into(),
+                    ));
+                }
+                let upstream = UpstreamCredentials {
+                    identifier: Secret::new(login.to_string()),
+                    password: credentials.password.clone(),
+                };
+                (login.to_string(), upstream)
+            }
+            LoginMode::Mapped => {
+                let known = self.bridge_users.iter().any(|u| {
+                    u.login == credentials.login && u.password.constant_time_eq(credentials.password.expose())
+                });
+                let mapped = self
+                    .config
+                    .users
+                    .iter()
+                    .find(|(login, _)| *login == credentials.login)
+                    .map(|(_, c)| c.clone());
+                match (known, mapped) {
+                    (true, Some(c)) => (credentials.login.clone(), c),
+                    _ => return Err(BrokerError::Rejected("Invalid login or password".into())),
+                }
+            }
+        };
+        let (upstream, created) = Upstream::open(&self.ctx, upstream_credentials)
+            .await
+            .map_err(login_error)?;
+        let upstream = Arc::new(upstream);
+        self.lock().insert(session_id.to_string(), upstream.clone());
+        Ok((
+            user,
+            Opened {
+                upstream,
+                accounts: created.accounts,
+                current_account: created.current_account_id,
+            },
+        ))
+    }
+
+    /// The upstream session of a bridge session.
+    pub fn get(&self, session_id: &str) -> BrokerResult<Arc<Upstream>> {
+        self.lock().get(session_id).cloned().ok_or_else(|| {
+            BrokerError::Unauthorized("no Capital.com session for this bridge session".into())
+        })
+    }
+
+    /// Logs the upstream session out and forgets it.
+    pub async fn logout(&self, session_id: &str) {
+        let removed = self.lock().remove(session_id);
+        if let Some(upstream) = removed {
+            upstream.close(&self.ctx).await;
+        }
+    }
+
+    /// A session for calls that belong to no TradingView session (history, symbol info, quote streams): the
+    /// most recently used live session, else (mapped mode) a session of the first mapped user.
+    pub async fn data_session(&self) -> BrokerResult<Arc<Upstream>> {
+        if let Some(s) = self.most_recent() {
+            return Ok(s);
+        }
+        let Some((_, credentials)) = self.config.users.first().cloned() else {
+            return Err(BrokerError::Rejected(
+                "Market data from Capital.com needs a logged-in session: log in first.".into(),
+            ));
+        };
+        let _guard = self.data_open.lock().await;
+        if let Some(s) = self.lock().get(DATA_SESSION).cloned() {
+            return Ok(s);
+        }
+        let (upstream, _) = Upstream::open(&self.ctx, credentials)
+            .await
+            .map_err(login_error)?;
+        let upstream = Arc::new(upstream);
+        self.lock().insert(DATA_SESSION.to_string(), upstream.clone());
+        Ok(upstream)
+    }
+
+    fn most_recent(&self) -> Option<Arc<Upstream>> {
+        self.lock()
+            .values()
+            .max_by_key(|u| u.last_requested())
+            .cloned()
+    }
+
+    /// Pings idle sessions and drops abandoned ones, forever; holds only a weak reference so the loop ends
+    /// with the broker.
+    pub fn spawn_keepalive(self: &Arc<Self>) {
+        let weak = Arc::downgrade(self);
+        let keepalive = self.config.keepalive;
+        let max_idle = self.config.keepalive_max_idle;
+        let tick = (keepalive / 4).clamp(Duration::from_millis(200), Duration::from_secs(30));
+        tokio::spawn(async move {
+            let mut interval = tokio::time::interval(tick);
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                interval.tick().await;
+                let Some(registry) = weak.upgrade() else { return };
+                let sessions: Vec<(String, Arc<Upstream>)> = registry
+                    .lock()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                for (id, upstream) in sessions {
+                    if !upstream.keep_alive(&registry.ctx, keepalive, max_idle).await {
+                        tracing::info!("dropping a Capital.com session nobody used for {max_idle:?}");
+                        registry.logout(&id).await;
+                    }
+                }
+            }
+        });
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Upstream>>> {
+        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A failed `POST /session` as the user should read it.
+fn login_error(e: UpstreamError) -> BrokerError {
+    match e {
+        UpstreamError::Call(super::client::CallError::Status { status, body, .. }) if status < 500 => {
+            let code = super::errors::error_code(&body).unwrap_or_default();
+            tracing::info!(status, %code, "Capital.com refused the login");
+            BrokerError::Rejected(match code.as_str() {
+                "error.null.api.key" | "error.invalid.api.key" => {
+                    "The bridge's Capital.com API key is missing or invalid; contact the bridge operator.".into()
+                }
+                "error.too-many.requests" => "Too many login attempts; try again in a few seconds.".into(),
+                _ => "Invalid login or password".into(),
+            })
+        }
+        UpstreamError::Broker(BrokerError::Unauthorized(_)) => {
+            BrokerError::Rejected("Invalid login or password".into())
+        }
+        other => other.into(),
+    }
+}

@@ -1,0 +1,443 @@
+//! Upstream sessions: one Capital.com session per bridge session, with its tokens, its current account and
+//! its request pacing, and the policy around every call (re-login once on 401, retries of reads only,
+//! account switching serialised per session).
+
+use super::client::{CallError, CallResult, Client, Tokens};
+use super::config::UpstreamCredentials;
+use super::limiter::SlidingWindow;
+use crate::broker::BrokerError;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex as SyncMutex;
+use std::time::Duration;
+use tokio::sync::{Mutex, RwLock, RwLockReadGuard};
+use tokio::time::Instant;
+
+/// Whether a call may be repeated after a failure that leaves its effect unknown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// No side effect: retried after 429 (with the advised delay), 5xx and lost answers.
+    Read,
+    /// A side effect: repeated only when it provably did not happen (401 refusal, not sent).
+    Write,
+}
+
+/// How a call through a session failed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum UpstreamError {
+    /// The upstream call itself failed (after the retries its kind allows).
+    Call(CallError),
+    /// The session is gone and could not be re-established, or another broker-level refusal.
+    Broker(BrokerError),
+}
+
+impl UpstreamError {
+    /// For writes: whether the request may have been carried out although no success was seen.
+    pub fn is_ambiguous(&self) -> bool {
+        matches!(self, UpstreamError::Call(e) if e.is_ambiguous())
+    }
+}
+
+impl From<UpstreamError> for BrokerError {
+    fn from(e: UpstreamError) -> BrokerError {
+        match e {
+            UpstreamError::Broker(b) => b,
+            UpstreamError::Call(CallError::Status { status, body, .. }) => {
+                let mapped = super::errors::to_broker_error(status, &body);
+                if matches!(mapped, BrokerError::Unauthorized(_)) {
+                    // Only the session layer decides that the user must log in again.
+                    BrokerError::Rejected("Capital.com refused the request for this account.".into())
+                } else {
+                    mapped
+                }
+            }
+            UpstreamError::Call(CallError::NotSent(e)) | UpstreamError::Call(CallError::NoAnswer(e)) => {
+                BrokerError::Unavailable(format!("Capital.com: {e}"))
+            }
+            UpstreamError::Call(CallError::Decode(e)) => BrokerError::Internal(format!("Capital.com: {e}")),
+        }
+    }
+}
+
+/// Result of a call through a session.
+pub type UpstreamResult<T> = Result<T, UpstreamError>;
+
+/// The live part of a session, changed only under its mutex so a re-login happens once however many calls
+/// see the same 401.
+#[derive(Debug)]
+struct Live {
+    tokens: Option<Tokens>,
+    /// Bumped on every new login; a caller re-logs in only if the tokens it failed with are still current.
+    generation: u64,
+    /// The account the upstream session is switched to.
+    upstream_account: String,
+}
+
+/// One Capital.com session.
+pub struct Upstream {
+    credentials: UpstreamCredentials,
+    limiter: SlidingWindow,
+    live: Mutex<Live>,
+    /// The account in-flight account-scoped calls act on: shared while it stays, exclusive to switch, so two
+    /// TradingView tabs on different accounts never see each other's data.
+    account: RwLock<String>,
+    last_used: SyncMutex<Instant>,
+    last_requested: SyncMutex<Instant>,
+    closed: AtomicBool,
+}
+
+impl std::fmt::Debug for Upstream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Upstream").finish_non_exhaustive()
+    }
+}
+
+/// Shared by every session: the raw client and the per-key pacing of `POST /session`.
+pub struct SessionContext {
+    pub client: Client,
+    pub creation_pacer: SlidingWindow,
+    pub requests_per_second: u32,
+}
+
+/// Account-scoped calls made while the upstream session stays on one account.
+pub struct AccountScope<'a> {
+    upstream: &'a Upstream,
+    ctx: &'a SessionContext,
+    _guard: RwLockReadGuard<'a, String>,
+    account: String,
+}
+
+impl<'a> AccountScope<'a> {
+    /// One call on this scope's account.
+    pub async fn call<T, F, Fut>(&self, kind: Kind, f: F) -> UpstreamResult<T>
+    where
+        F: Fn(Client, Tokens) -> Fut,
+        Fut: Future<Output = CallResult<T>>,
+    {
+        self.upstream.exec(self.ctx, Some(&self.account), kind, f).await
+    }
+
+    pub fn account(&self) -> &str {
+        &self.account
+    }
+}
+
+impl Upstream {
+    /// Logs in (paced per API key) and returns the new session with the login's answer.
+    pub async fn open(
+        ctx: &SessionContext,
+        credentials: UpstreamCredentials,
+    ) -> UpstreamResult<(Upstream, super::model::SessionCreated)> {
+        let (created, tokens) = login(ctx, &credentials).await?;
+        let now = Instant::now();
+        let upstream = Upstream {
+            credentials,
+            limiter: SlidingWindow::per_second(ctx.requests_per_second),
+            live: Mutex::new(Live {
+                tokens: Some(tokens),
+                generation: 1,
+                upstream_account: created.current_account_id.clone(),
+            }),
+            account: RwLock::new(created.current_account_id.clone()),
+            last_used: SyncMutex::new(now),
+            last_requested: SyncMutex::new(now),
+            closed: AtomicBool::new(false),
+        };
+        Ok((upstream, created))
+    }
+
+    /// A call that does not depend on the current account (markets, prices, the account list).
+    pub async fn call<T, F, Fut>(&self, ctx: &SessionContext, kind: Kind, f: F) -> UpstreamResult<T>
+    where
+        F: Fn(Client, Tokens) -> Fut,
+        Fut: Future<Output = CallResult<T>>,
+    {
+        self.exec(ctx, None, kind, f).await
+    }
+
+    /// Holds the session on `account` (switching with `PUT /session` when needed) for a sequence of calls.
+    pub async fn on_account<'a>(&'a self, ctx: &'a SessionContext, account: &str) -> UpstreamResult<AccountScope<'a>> {
+        self.touch_requested();
+        {
+            let guard = self.account.read().await;
+            if *guard == account {
+                return Ok(AccountScope {
+                    upstream: self,
+                    ctx,
+                    _guard: guard,
+                    account: account.to_string(),
+                });
+            }
+        }
+        let mut guard = self.account.write().await;
+        if *guard != account {
+            self.switch(ctx, account).await?;
+            *guard = account.to_string();
+        }
+        Ok(AccountScope {
+            upstream: self,
+            ctx,
+            _guard: guard.downgrade(),
+            account: account.to_string(),
+        })
+    }
+
+    /// Ends the upstream session (best effort) and refuses later calls.
+    pub async fn close(&self, ctx: &SessionContext) {
+        self.closed.store(true, Ordering::SeqCst);
+        let tokens = self.live.lock().await.tokens.take();
+        if let Some(tokens) = tokens {
+            self.limiter.acquire().await;
+            if let Err(e) = ctx.client.delete_session(&tokens).await {
+                tracing::debug!(error = %e, "Capital.com logout failed; the session expires on its own");
+            }
+        }
+    }
+
+    /// Pings the upstream when the session has been idle for `keepalive`; returns false once the session has
+    /// been unused by TradingView for `max_idle` (the caller then drops it).
+    pub async fn keep_alive(&self, ctx: &SessionContext, keepalive: Duration, max_idle: Duration) -> bool {
+        if self.closed.load(Ordering::SeqCst) {
+            return false;
+        }
+        let now = Instant::now();
+        let requested = *self.last_requested.lock().unwrap_or_else(|p| p.into_inner());
+        if now.duration_since(requested) >= max_idle {
+            return false;
+        }
+        let used = *self.last_used.lock().unwrap_or_else(|p| p.into_inner());
+        if now.duration_since(used) < keepalive {
+            return true;
+        }
+        let Some(tokens) = self.live.lock().await.tokens.clone() else {
+            return true;
+        };
+        self.limiter.acquire().await;
+        self.touch_used();
+        match ctx.client.ping(&tokens).await {
+            Ok(_) => tracing::debug!("Capital.com session kept alive"),
+            Err(e) => {
+                // The next call re-logs in; a ping never forces the user out.
+                tracing::info!(error = %e, "Capital.com keep-alive ping failed");
+                let mut live = self.live.lock().await;
+                if e.status() == Some(401) && live.tokens.as_ref() == Some(&tokens) {
+                    live.tokens = None;
+                }
+            }
+        }
+        true
+    }
+
+    /// The current tokens (logging in again if they were dropped), for the WebSocket stream.
+    pub async fn tokens(&self, ctx: &SessionContext) -> UpstreamResult<Tokens> {
+        Ok(self.current_tokens(ctx, None).await?.0)
+    }
+
+    /// Forgets the tokens so the next use logs in again (the stream reported them invalid).
+    pub async fn invalidate(&self, tokens: &Tokens) {
+        let mut live = self.live.lock().await;
+        if live.tokens.as_ref() == Some(tokens) {
+            live.tokens = None;
+        }
+    }
+
+    pub fn last_requested(&self) -> Instant {
+        *self.last_requested.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn touch_used(&self) {
+        *self.last_used.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
+    }
+
+    fn touch_requested(&self) {
+        *self.last_requested.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
+    }
+
+    async fn exec<T, F, Fut>(&self, ctx: &SessionContext, account: Option<&str>, kind: Kind, f: F) -> UpstreamResult<T>
+    where
+        F: Fn(Client, Tokens) -> Fut,
+        Fut: Future<Output = CallResult<T>>,
+    {
+        self.touch_requested();
+        let mut relogged = false;
+        let mut retries = 0u32;
+        loop {
+            let (tokens, generation) = self.current_tokens(ctx, account).await?;
+            self.limiter.acquire().await;
+            self.touch_used();
+            let error = match f(ctx.client.clone(), tokens).await {
+                Ok(value) => return Ok(value),
+                Err(e) => e,
+            };
+            match &error {
+                // A 401 refused the request, so even a write may be repeated after logging in again; once.
+                e if is_auth_failure(e) && !relogged => {
+                    relogged = true;
+                    self.relogin(ctx, generation, account).await?;
+                }
+                e if is_auth_failure(e) => {
+                    self.live.lock().await.tokens = None;
+                    return Err(session_lost());
+                }
+                CallError::Status {
+                    status: 429,
+                    retry_after,
+                    ..
+                } if kind == Kind::Read && retries < 3 => {
+                    retries += 1;
+                    let wait = retry_after.unwrap_or(Duration::from_secs(1));
+                    tracing::warn!(?wait, "Capital.com answered 429; retrying the read after the advised delay");
+                    tokio::time::sleep(wait).await;
+                }
+                CallError::NotSent(_) if retries < 1 => {
+                    retries += 1;
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                e if kind == Kind::Read && e.is_ambiguous() && retries < 1 => {
+                    retries += 1;
+                    tracing::info!(error = %e, "Capital.com read failed; retrying once");
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                }
+                _ => return Err(UpstreamError::Call(error)),
+            }
+        }
+    }
+
+    async fn current_tokens(&self, ctx: &SessionContext, account: Option<&str>) -> UpstreamResult<(Tokens, u64)> {
+        if self.closed.load(Ordering::SeqCst) {
+            return Err(session_lost());
+        }
+        let generation = {
+            let live = self.live.lock().await;
+            if let Some(t) = &live.tokens {
+                return Ok((t.clone(), live.generation));
+            }
+            live.generation
+        };
+        self.relogin(ctx, generation, account).await?;
+        let live = self.live.lock().await;
+        match &live.tokens {
+            Some(t) => Ok((t.clone(), live.generation)),
+            None => Err(session_lost()),
+        }
+    }
+
+    /// Logs in again unless another call already did since `seen_generation`, then puts the session back on
+    /// `account` (a new Capital.com session starts on the preferred account).
+    async fn relogin(&self, ctx: &SessionContext, seen_generation: u64, account: Option<&str>) -> UpstreamResult<()> {
+        let mut live = self.live.lock().await;
+        if live.generation == seen_generation {
+            tracing::info!("Capital.com session expired or refused; logging in again");
+            live.tokens = None;
+            let (created, tokens) = match login(ctx, &self.credentials).await {
+                Ok(ok) => ok,
+                Err(UpstreamError::Call(CallError::Status { status: 401, .. }))
+                | Err(UpstreamError::Call(CallError::Status { status: 400, .. })) => return Err(session_lost()),
+                Err(e) => return Err(e),
+            };
+            live.tokens = Some(tokens);
+            live.generation += 1;
+            live.upstream_account = created.current_account_id;
+        }
+        // Calls that do not name an account still need the account every scoped caller expects.
+        let wanted = match account {
+            Some(a) => a.to_string(),
+            None => match self.account.try_read() {
+                Ok(a) => a.clone(),
+                Err(_) => return Ok(()),
+            },
+        };
+        if live.upstream_account != wanted {
+            let tokens = live.tokens.clone().ok_or_else(session_lost)?;
+            self.limiter.acquire().await;
+            switch_call(ctx, &tokens, &wanted).await?;
+            live.upstream_account = wanted;
+        }
+        Ok(())
+    }
+
+    /// Switches the upstream session to `account` (the caller holds the account lock exclusively).
+    async fn switch(&self, ctx: &SessionContext, account: &str) -> UpstreamResult<()> {
+        let mut relogged = false;
+        loop {
+            let (tokens, generation) = self.current_tokens(ctx, None).await?;
+            let mut live = self.live.lock().await;
+            if live.upstream_account == account {
+                return Ok(());
+            }
+            if live.generation != generation {
+                continue;
+            }
+            self.limiter.acquire().await;
+            self.touch_used();
+            match switch_call(ctx, &tokens, account).await {
+                Ok(()) => {
+                    live.upstream_account = account.to_string();
+                    return Ok(());
+                }
+                Err(UpstreamError::Call(CallError::Status { status: 401, .. })) if !relogged => {
+                    relogged = true;
+                    drop(live);
+                    self.relogin(ctx, generation, None).await?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+/// `PUT /session`; "already on that account" counts as success.
+async fn switch_call(ctx: &SessionContext, tokens: &Tokens, account: &str) -> UpstreamResult<()> {
+    match ctx.client.switch_account(tokens, account).await {
+        Ok(_) => Ok(()),
+        Err(CallError::Status { status: 400, body, .. })
+            if super::errors::error_code(&body).is_some_and(|c| c.contains("not-different")) =>
+        {
+            Ok(())
+        }
+        Err(CallError::Status { status, body, .. }) if status == 400 || status == 404 => {
+            tracing::warn!(status, code = ?super::errors::error_code(&body), "Capital.com refused the account switch");
+            Err(UpstreamError::Broker(BrokerError::NotFound(format!(
+                "Capital.com does not know account {account} for this login."
+            ))))
+        }
+        Err(e) => Err(UpstreamError::Call(e)),
+    }
+}
+
+/// `POST /session`, paced per API key.
+async fn login(
+    ctx: &SessionContext,
+    credentials: &UpstreamCredentials,
+) -> UpstreamResult<(super::model::SessionCreated, Tokens)> {
+    ctx.creation_pacer.acquire().await;
+    match ctx
+        .client
+        .create_session(&credentials.identifier, &credentials.password)
+        .await
+    {
+        Ok(ok) => Ok(ok),
+        Err(CallError::Status { status: 429, .. }) => Err(UpstreamError::Broker(BrokerError::Rejected(
+            "Capital.com is refusing logins for a moment (too many attempts); try again in a few seconds.".into(),
+        ))),
+        Err(e) => Err(UpstreamError::Call(e)),
+    }
+}
+
+/// A refusal of the session itself (401, or a session-token error code under another status).
+fn is_auth_failure(e: &CallError) -> bool {
+    match e {
+        CallError::Status { status: 401, .. } => true,
+        CallError::Status { status, body, .. } if *status < 500 && *status != 429 => matches!(
+            super::errors::to_broker_error(*status, body),
+            BrokerError::Unauthorized(_)
+        ),
+        _ => false,
+    }
+}
+
+fn session_lost() -> UpstreamError {
+    UpstreamError::Broker(BrokerError::Unauthorized(
+        "the Capital.com session ended and could not be re-established; log in again".into(),
+    ))
+}
