@@ -36,11 +36,21 @@ impl LiveApp {
             Some(c) => Arc::new(c.clone()),
             None => Arc::new(SystemClock),
         };
-        let tvbridge::config::BackendConfig::Paper(paper) = config.backend.clone();
+        let tvbridge::config::BackendConfig::Paper(paper) = config.backend.clone() else {
+            panic!("LiveApp::start runs the paper broker; use LiveApp::with_broker for others");
+        };
         let broker = PaperBroker::start_with_clock(paper, &config.auth.users, clock)
             .await
             .expect("paper starts");
-        let state = AppState::new(config, Arc::new(broker));
+        let mut app = LiveApp::with_broker(config, Arc::new(broker)).await;
+        app.clock = manual;
+        app
+    }
+
+    /// Serves `config` with any broker on 127.0.0.1:0.
+    pub async fn with_broker(config: Config, broker: Arc<dyn tvbridge::broker::Broker>) -> LiveApp {
+        let manual = None;
+        let state = AppState::new(config, broker);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().unwrap();
         let app = tvbridge::app(state.clone());

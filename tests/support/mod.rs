@@ -71,12 +71,24 @@ impl TestApp {
     /// An app with `config`, its paper broker on a manual clock at [`T0_MS`].
     pub async fn with_config(config: Config) -> TestApp {
         let clock = ManualClock::new(T0_MS);
-        let tvbridge::config::BackendConfig::Paper(paper) = config.backend.clone();
+        let tvbridge::config::BackendConfig::Paper(paper) = config.backend.clone() else {
+            panic!("TestApp::with_config runs the paper broker; use TestApp::with_broker for others");
+        };
         let market = Market::new(paper.seed, paper.effective_instruments());
         let broker = PaperBroker::start_with_clock(paper, &config.auth.users, Arc::new(clock.clone()))
             .await
             .expect("paper broker starts");
-        let state = AppState::new(config.clone(), Arc::new(broker));
+        let mut app = TestApp::with_broker(config, Arc::new(broker));
+        app.clock = clock;
+        app.market = market;
+        app
+    }
+
+    /// An app on any broker. `clock` and `market` then describe nothing (they belong to the paper broker).
+    pub fn with_broker(config: Config, broker: Arc<dyn tvbridge::broker::Broker>) -> TestApp {
+        let clock = ManualClock::new(T0_MS);
+        let market = Market::new(0, default_instruments());
+        let state = AppState::new(config.clone(), broker);
         let router = tvbridge::app(state.clone());
         TestApp {
             router,

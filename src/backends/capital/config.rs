@@ -368,6 +368,18 @@ mod tests {
     }
 
     #[test]
+    fn the_example_configuration_is_valid() {
+        let config = crate::config::Config::from_toml(include_str!("../../../config/capital.example.toml"))
+            .expect("config/capital.example.toml is valid");
+        let crate::config::BackendConfig::Capital(capital) = config.backend else {
+            panic!("the example configures the capital backend");
+        };
+        let resolved = capital.resolve(&env(&[("CAPITAL_API_KEY", "k")])).unwrap();
+        assert_eq!(resolved.instruments.len(), 3);
+        assert_eq!(resolved.base_url, DEMO_BASE_URL);
+    }
+
+    #[test]
     fn credentials_never_print() {
         let c = UpstreamCredentials {
             identifier: Secret::new("me@example.com"),

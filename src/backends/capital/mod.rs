@@ -235,7 +235,7 @@ impl Broker for CapitalBroker {
         let pending = vec![tv::OrderType::Limit, tv::OrderType::Stop];
         vec![
             tv::DurationConfig {
-                id: "GTC".into(),
+                id: convert::GTC.into(),
                 title: "Good till cancelled".into(),
                 has_date_picker: false,
                 has_time_picker: false,
@@ -243,7 +243,7 @@ impl Broker for CapitalBroker {
                 supported_order_types: pending.clone(),
             },
             tv::DurationConfig {
-                id: "GTT".into(),
+                id: convert::GTT.into(),
                 title: "Good till time".into(),
                 has_date_picker: true,
                 has_time_picker: true,
