@@ -15,6 +15,13 @@ mod pool;
 mod protocol;
 mod socket;
 
+#[cfg(test)]
+mod fake;
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_faults;
+
 use super::model;
 use crate::broker::BrokerError;
 use crate::secret::Secret;
