@@ -50,6 +50,8 @@ mod tests_history;
 #[cfg(test)]
 mod tests_markets;
 #[cfg(test)]
+mod tests_order_views;
+#[cfg(test)]
 mod tests_orders;
 #[cfg(test)]
 mod tests_positions;

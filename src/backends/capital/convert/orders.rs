@@ -125,14 +125,18 @@ pub fn stops(b: &tv::Brackets, pip_size: Decimal) -> Result<StopsAndLimits, Brok
         ..Default::default()
     };
     match (b.stop_loss, b.guaranteed_stop, b.trailing_stop_pips) {
-        (Some(sl), Some(g), _) => return Err(BrokerError::Rejected(format!(
+        (Some(sl), Some(g), _) => {
+            return Err(BrokerError::Rejected(format!(
             "Stop loss {sl} and guaranteed stop {g} were both given, but a Capital.com deal has one stop: \
                  send the guaranteed stop alone."
-        ))),
-        (Some(sl), None, Some(pips)) => return Err(BrokerError::Rejected(format!(
+        )))
+        }
+        (Some(sl), None, Some(pips)) => {
+            return Err(BrokerError::Rejected(format!(
             "Stop loss {sl} and a trailing stop of {pips} pips were both given, but a Capital.com trailing \
                  stop is set by its distance only: send the trailing stop alone."
-        ))),
+        )))
+        }
         (None, Some(g), Some(pips)) => {
             return Err(BrokerError::Rejected(format!(
                 "Guaranteed stop {g} and a trailing stop of {pips} pips were both given, but Capital.com \
