@@ -30,7 +30,7 @@ pub fn currency_pair(epic: &str, currency: &str, dp: u32, bid: f64) -> model::Ma
 }
 
 /// The deals of the official "All positions" example.
-pub fn positions() -> Vec<model::PositionEntry> {
+pub fn official_deals() -> Vec<model::PositionEntry> {
     parse::<model::PositionsResponse>(all_positions()).positions
 }
 

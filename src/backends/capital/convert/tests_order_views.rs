@@ -206,9 +206,9 @@ fn position_brackets_hang_on_the_position() {
         (Some(dec!(20.5)), Some(dec!(22)))
     );
     // The official deal has no brackets at all.
-    assert!(position_brackets("SILVER", "SILVER", &positions()[0].position, dec!(0.001)).is_empty());
+    assert!(position_brackets("SILVER", "SILVER", &official_deals()[0].position, dec!(0.001)).is_empty());
     assert_eq!(
-        deal_brackets(&positions()[0].position, dec!(0.001)),
+        deal_brackets(&official_deals()[0].position, dec!(0.001)),
         Brackets::default()
     );
 }
