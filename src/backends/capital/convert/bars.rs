@@ -142,30 +142,35 @@ pub fn aggregate(mut base: Vec<tv::Bar>, r: tv::Resolution) -> Vec<tv::Bar> {
 /// last one at `to`. Empty when no bar starts in the range. Weekly bars start on Mondays, the others on
 /// multiples of their length from the epoch. At most [`MAX_WINDOWS`] windows, the newest ones.
 pub fn windows(res: Resolution, from: i64, to: i64, max_bars: i64) -> Vec<(i64, i64)> {
-    let len = resolution_secs(res);
-    let anchor = if res == Resolution::Week { FIRST_MONDAY } else { 0 };
-    let span = len.saturating_mul(max_bars.max(1));
-    // First bar start at or after `from`.
-    let Some(first) = from
-        .checked_sub(anchor)
-        .map(|x| x.div_euclid(len) * len + anchor)
-        .and_then(|s| if s < from { s.checked_add(len) } else { Some(s) })
-    else {
-        return Vec::new();
+    // In i128: no `from`, `to` or `max_bars`, however absurd, can overflow.
+    let (from, to) = (i128::from(from), i128::from(to));
+    let len = i128::from(resolution_secs(res));
+    let anchor = if res == Resolution::Week {
+        i128::from(FIRST_MONDAY)
+    } else {
+        0
     };
+    let span = len * i128::from(max_bars.max(1));
+    // First bar start at or after `from`.
+    let mut first = anchor + (from - anchor).div_euclid(len) * len;
+    if first < from {
+        first += len;
+    }
     if first > to {
         return Vec::new();
     }
     // Keep the newest windows when the range is too long for MAX_WINDOWS.
-    let count = ((i128::from(to) - i128::from(first)) / i128::from(span) + 1) as u128;
-    let skip = count.saturating_sub(MAX_WINDOWS as u128);
-    let mut start = i128::from(first) + skip as i128 * i128::from(span);
+    let count = (to - first) / span + 1;
+    let skip = (count - MAX_WINDOWS as i128).max(0);
+    let mut start = first + skip * span;
     let mut out = Vec::new();
-    while start <= i128::from(to) {
-        let end = (start + i128::from(span) - 1).min(i128::from(to));
-        // Both bounds lie within [first, to], so they fit in i64.
-        out.push((start as i64, end as i64));
-        start += i128::from(span);
+    while start <= to {
+        let end = (start + span - 1).min(to);
+        // Both bounds lie within [from, to], so they always fit in i64.
+        if let (Ok(a), Ok(b)) = (i64::try_from(start), i64::try_from(end)) {
+            out.push((a, b));
+        }
+        start += span;
     }
     out
 }
