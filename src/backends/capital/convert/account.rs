@@ -105,19 +105,18 @@ pub fn leverage_setting(
             ))
         })?;
     let mut settings = LeverageSettings::default();
-    let slot = match t {
-        InstrumentType::Shares => &mut settings.shares,
-        InstrumentType::Currencies => &mut settings.currencies,
-        InstrumentType::Indices => &mut settings.indices,
-        InstrumentType::Cryptocurrencies => &mut settings.cryptocurrencies,
-        InstrumentType::Commodities => &mut settings.commodities,
-        InstrumentType::Unknown => {
-            return Err(BrokerError::Rejected(
-                "Leverage cannot be set for this instrument: Capital.com reports a type this bridge does not know."
+    let slot =
+        match t {
+            InstrumentType::Shares => &mut settings.shares,
+            InstrumentType::Currencies => &mut settings.currencies,
+            InstrumentType::Indices => &mut settings.indices,
+            InstrumentType::Cryptocurrencies => &mut settings.cryptocurrencies,
+            InstrumentType::Commodities => &mut settings.commodities,
+            InstrumentType::Unknown => return Err(BrokerError::Rejected(
+                "Leverage cannot be set for this instrument: its Capital.com type is unknown to this bridge."
                     .into(),
-            ))
-        }
-    };
+            )),
+        };
     *slot = Some(value);
     Ok(UpdatePreferencesRequest {
         leverages: Some(settings),

@@ -135,7 +135,8 @@ fn margin_rate(ins: &model::Instrument) -> Option<Decimal> {
 }
 
 /// Base currency of a currency or crypto pair, read from its epic (`EURUSD` quoted in `USD` -> `EUR`).
-/// Capital.com sends no base currency, so anything that does not look like `<letters><quote currency>` has none.
+/// Capital.com sends no base currency, so an epic that does not look like `<letters><quote currency>` has
+/// none.
 fn base_currency(details: &MarketDetails) -> Option<String> {
     let ins = &details.instrument;
     match ins.instrument_type {

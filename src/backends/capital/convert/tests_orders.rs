@@ -90,7 +90,8 @@ fn trailing_stops_become_distances_in_price() {
     let p = placement("EURUSD", &o, dec!(0.0001)).unwrap();
     assert_eq!(
         body(&p),
-        json!({"epic": "EURUSD", "direction": "BUY", "size": 1.0, "trailingStop": true, "stopDistance": 0.0015})
+        json!({"epic": "EURUSD", "direction": "BUY", "size": 1.0, "trailingStop": true,
+               "stopDistance": 0.0015})
     );
     // JPY pairs: a pip is 0.01.
     o.brackets.trailing_stop_pips = Some(dec!(20.5));
