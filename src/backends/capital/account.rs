@@ -40,7 +40,11 @@ pub(super) async fn accounts(inner: &Inner, session: &SessionCtx) -> BrokerResul
                 .clone()
                 .filter(|n| !n.trim().is_empty())
                 .unwrap_or_else(|| account.account_id.clone()),
-            kind: convert::account_type(account),
+            kind: if inner.demo {
+                tv::AccountType::Demo
+            } else {
+                convert::account_type(account)
+            },
             currency: account.currency.clone(),
             capabilities: capabilities(prefs.hedging_mode),
         });

@@ -131,6 +131,7 @@ impl std::fmt::Debug for UpstreamCredentials {
 /// The configuration with every environment variable read.
 #[derive(Debug, Clone)]
 pub struct ResolvedConfig {
+    pub environment: Environment,
     pub base_url: String,
     pub stream_url: String,
     pub api_key: Secret,
@@ -276,6 +277,7 @@ impl CapitalConfig {
             self.instruments.clone()
         };
         Ok(ResolvedConfig {
+            environment: self.environment,
             base_url: self.base_url.clone().unwrap_or_else(|| {
                 match self.environment {
                     Environment::Demo => DEMO_BASE_URL,

@@ -53,6 +53,8 @@ type DealsSlot = Arc<tokio::sync::Mutex<Option<(Instant, Arc<Vec<model::Position
 
 /// Shared state of the backend.
 struct Inner {
+    /// Whether this is Capital.com's demo environment (the account list does not say).
+    demo: bool,
     registry: Arc<Registry>,
     catalog: Catalog,
     journal: Journal,
@@ -98,6 +100,7 @@ impl CapitalBroker {
         );
         Ok(CapitalBroker {
             inner: Arc::new(Inner {
+                demo: resolved.environment == config::Environment::Demo,
                 registry,
                 catalog,
                 journal: Journal::default(),

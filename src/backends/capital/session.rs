@@ -38,6 +38,15 @@ impl UpstreamError {
     }
 }
 
+impl std::fmt::Display for UpstreamError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UpstreamError::Call(e) => e.fmt(f),
+            UpstreamError::Broker(e) => e.fmt(f),
+        }
+    }
+}
+
 impl From<UpstreamError> for BrokerError {
     fn from(e: UpstreamError) -> BrokerError {
         match e {
