@@ -1,0 +1,311 @@
+//! The fake's configuration (users, accounts, markets, limits), the records tests read back (requests,
+//! positions, working orders) and the faults tests can inject.
+
+use rust_decimal::Decimal;
+use std::time::{Duration, Instant};
+
+/// How the fake is set up. Every field has a realistic default (see [`FakeOptions::default`]).
+#[derive(Clone)]
+pub struct FakeOptions {
+    /// The value `X-CAP-API-KEY` must carry on `POST /session` (default `fake-api-key`).
+    pub api_key: String,
+    /// The users that can log in (default: [`FakeUser::demo`]).
+    pub users: Vec<FakeUser>,
+    /// The markets on offer (default: [`FakeMarket::defaults`]).
+    pub markets: Vec<FakeMarket>,
+    /// Requests per session (CST) inside any sliding second of real time; the next one gets 429.
+    pub requests_per_second: u32,
+    /// `POST /session` per API key inside any sliding second of real time; the next one gets 429.
+    pub session_creations_per_second: u32,
+    /// A session dies when it was not used for this long, measured on the fake clock.
+    pub idle_expiry: Duration,
+}
+
+impl Default for FakeOptions {
+    fn default() -> Self {
+        FakeOptions {
+            api_key: "fake-api-key".to_string(),
+            users: vec![FakeUser::demo()],
+            markets: FakeMarket::defaults(),
+            requests_per_second: 10,
+            session_creations_per_second: 1,
+            idle_expiry: Duration::from_secs(600),
+        }
+    }
+}
+
+/// A login of the fake: `identifier` + `password`, owning one or more accounts.
+#[derive(Clone)]
+pub struct FakeUser {
+    pub identifier: String,
+    pub password: String,
+    pub accounts: Vec<FakeAccount>,
+}
+
+impl FakeUser {
+    /// `demo@example.com` / `demo-password` with a netting account `ACC-NET` (preferred) and a hedging
+    /// account `ACC-HEDGE`, both in USD with 10 000 deposited.
+    pub fn demo() -> FakeUser {
+        FakeUser {
+            identifier: "demo@example.com".to_string(),
+            password: "demo-password".to_string(),
+            accounts: vec![
+                FakeAccount {
+                    id: "ACC-NET".to_string(),
+                    name: "USD".to_string(),
+                    currency: "USD".to_string(),
+                    balance: Decimal::new(10_000, 0),
+                    hedging: false,
+                    preferred: true,
+                },
+                FakeAccount {
+                    id: "ACC-HEDGE".to_string(),
+                    name: "USD hedging".to_string(),
+                    currency: "USD".to_string(),
+                    balance: Decimal::new(10_000, 0),
+                    hedging: true,
+                    preferred: false,
+                },
+            ],
+        }
+    }
+}
+
+/// One financial account of a user. `balance` is the cash deposited when the fake starts.
+#[derive(Clone)]
+pub struct FakeAccount {
+    pub id: String,
+    pub name: String,
+    pub currency: String,
+    pub balance: Decimal,
+    /// `hedgingMode` of the account preferences: every deal opens its own position.
+    pub hedging: bool,
+    /// The account a new session starts on.
+    pub preferred: bool,
+}
+
+/// One market (epic). Prices are quoted in `currency`; distances in percent of the price.
+#[derive(Clone)]
+pub struct FakeMarket {
+    pub epic: String,
+    pub name: String,
+    /// `CURRENCIES`, `COMMODITIES`, `INDICES`, `SHARES` or `CRYPTOCURRENCIES`.
+    pub instrument_type: String,
+    pub currency: String,
+    pub bid: Decimal,
+    pub offer: Decimal,
+    pub decimal_places: u32,
+    pub lot_size: Decimal,
+    pub min_deal_size: Decimal,
+    pub max_deal_size: Decimal,
+    pub min_step_distance: Decimal,
+    /// `minNormalStopOrLimitDistance`, percent.
+    pub min_stop_distance_pct: Decimal,
+    /// `maxStopOrLimitDistance`, percent.
+    pub max_stop_distance_pct: Decimal,
+    pub trailing_stops: bool,
+}
+
+impl FakeMarket {
+    /// EURUSD, GBPUSD, GOLD, US100, BTCUSD and AAPL with realistic prices and dealing rules (AAPL has no
+    /// trailing stops).
+    pub fn defaults() -> Vec<FakeMarket> {
+        let d = Decimal::new;
+        let m = |epic: &str,
+                 name: &str,
+                 ty: &str,
+                 bid: Decimal,
+                 offer: Decimal,
+                 dp: u32,
+                 (min, max): (Decimal, Decimal),
+                 step: Decimal,
+                 (min_pct, max_pct): (Decimal, Decimal),
+                 trailing: bool| FakeMarket {
+            epic: epic.to_string(),
+            name: name.to_string(),
+            instrument_type: ty.to_string(),
+            currency: "USD".to_string(),
+            bid,
+            offer,
+            decimal_places: dp,
+            lot_size: Decimal::ONE,
+            min_deal_size: min,
+            max_deal_size: max,
+            min_step_distance: step,
+            min_stop_distance_pct: min_pct,
+            max_stop_distance_pct: max_pct,
+            trailing_stops: trailing,
+        };
+        vec![
+            m(
+                "EURUSD",
+                "EUR/USD",
+                "CURRENCIES",
+                d(108_512, 5),
+                d(108_518, 5),
+                5,
+                (d(100, 0), d(10_000_000, 0)),
+                d(1, 5),
+                (d(1, 2), d(10, 0)),
+                true,
+            ),
+            m(
+                "GBPUSD",
+                "GBP/USD",
+                "CURRENCIES",
+                d(126_840, 5),
+                d(126_849, 5),
+                5,
+                (d(100, 0), d(10_000_000, 0)),
+                d(1, 5),
+                (d(1, 2), d(10, 0)),
+                true,
+            ),
+            m(
+                "GOLD",
+                "Gold",
+                "COMMODITIES",
+                d(203_452, 2),
+                d(203_482, 2),
+                2,
+                (d(1, 1), d(2_000, 0)),
+                d(1, 2),
+                (d(5, 2), d(30, 0)),
+                true,
+            ),
+            m(
+                "US100",
+                "US Tech 100",
+                "INDICES",
+                d(178_243, 1),
+                d(178_261, 1),
+                1,
+                (d(1, 1), d(500, 0)),
+                d(1, 1),
+                (d(5, 2), d(20, 0)),
+                true,
+            ),
+            m(
+                "BTCUSD",
+                "Bitcoin/USD",
+                "CRYPTOCURRENCIES",
+                d(4_325_015, 2),
+                d(4_331_015, 2),
+                2,
+                (d(1, 3), d(100, 0)),
+                d(1, 2),
+                (d(5, 1), d(50, 0)),
+                true,
+            ),
+            m(
+                "AAPL",
+                "Apple Inc",
+                "SHARES",
+                d(18_542, 2),
+                d(18_560, 2),
+                2,
+                (d(1, 0), d(5_000, 0)),
+                d(1, 2),
+                (d(1, 1), d(50, 0)),
+                false,
+            ),
+        ]
+    }
+}
+
+/// One HTTP request as the fake saw it (rejected ones included).
+#[derive(Clone, Debug)]
+pub struct LoggedRequest {
+    /// When it arrived (real time).
+    pub at: Instant,
+    pub method: String,
+    /// Without the `/api/v1` prefix and without the query, e.g. `/positions`.
+    pub path: String,
+    pub query: String,
+    /// The `CST` header, if any.
+    pub cst: Option<String>,
+    /// The status answered (0 while the answer is still being made).
+    pub status: u16,
+}
+
+/// An open position (deal) as the fake holds it.
+#[derive(Clone, Debug)]
+pub struct FakePosition {
+    pub account_id: String,
+    pub deal_id: String,
+    pub deal_reference: String,
+    pub epic: String,
+    /// `BUY` or `SELL`.
+    pub direction: String,
+    pub size: Decimal,
+    pub level: Decimal,
+    pub stop_level: Option<Decimal>,
+    pub profit_level: Option<Decimal>,
+    pub trailing_stop: bool,
+    pub stop_distance: Option<Decimal>,
+    pub guaranteed_stop: bool,
+}
+
+/// A working (limit or stop) order as the fake holds it.
+#[derive(Clone, Debug)]
+pub struct FakeWorkingOrder {
+    pub account_id: String,
+    pub deal_id: String,
+    pub epic: String,
+    pub direction: String,
+    pub size: Decimal,
+    pub level: Decimal,
+    /// `LIMIT` or `STOP`.
+    pub order_type: String,
+    /// UTC, `YYYY-MM-DDTHH:MM:SS`.
+    pub good_till_date: Option<String>,
+    pub stop_level: Option<Decimal>,
+    pub profit_level: Option<Decimal>,
+    pub guaranteed_stop: bool,
+}
+
+/// A misbehaviour to apply to the next matching HTTP request(s), after the request was logged.
+#[derive(Clone, Debug)]
+pub enum Fault {
+    /// The next `times` requests matching method (None = any) and path prefix (e.g. "/positions") get this status and JSON body; they have no effect.
+    Status {
+        method: Option<String>,
+        path_prefix: String,
+        status: u16,
+        body: serde_json::Value,
+        times: usize,
+    },
+    /// The next matching request is fully executed (the deal is made, its confirm stored) but its answer is withheld for `delay` (tests use a delay longer than the client's timeout): a "timeout after accepting".
+    AcceptThenHang {
+        method: Option<String>,
+        path_prefix: String,
+        delay: Duration,
+    },
+    /// The next matching request hangs `delay` BEFORE being executed (a slow upstream that did nothing yet).
+    DelayBefore {
+        method: Option<String>,
+        path_prefix: String,
+        delay: Duration,
+    },
+}
+
+impl Fault {
+    /// Whether this fault applies to a request.
+    pub(super) fn matches(&self, req_method: &str, req_path: &str) -> bool {
+        let (method, prefix) = match self {
+            Fault::Status {
+                method, path_prefix, ..
+            }
+            | Fault::AcceptThenHang {
+                method, path_prefix, ..
+            }
+            | Fault::DelayBefore {
+                method, path_prefix, ..
+            } => (method, path_prefix),
+        };
+        method
+            .as_deref()
+            .is_none_or(|m| m.eq_ignore_ascii_case(req_method))
+            && req_path.starts_with(prefix.as_str())
+    }
+}
