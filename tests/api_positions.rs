@@ -436,7 +436,9 @@ async fn a_corrupt_state_file_stops_start_up_with_its_name() {
         "[backend]\nkind = \"paper\"\nstate_file = {:?}\n",
         file.to_str().unwrap()
     ));
-    let tvbridge::config::BackendConfig::Paper(paper) = cfg.backend.clone();
+    let tvbridge::config::BackendConfig::Paper(paper) = cfg.backend.clone() else {
+        panic!("paper backend expected");
+    };
     let err = tvbridge::backends::paper::PaperBroker::start(paper, &cfg.auth.users)
         .await
         .err()
@@ -468,7 +470,9 @@ spread_ticks = 30
 max_leverage = 20
 "#,
     );
-    let tvbridge::config::BackendConfig::Paper(paper) = cfg.backend.clone();
+    let tvbridge::config::BackendConfig::Paper(paper) = cfg.backend.clone() else {
+        panic!("paper backend expected");
+    };
     let err = tvbridge::backends::paper::PaperBroker::start(paper, &cfg.auth.users)
         .await
         .err()

@@ -358,7 +358,9 @@ async fn polled_quotes_come_from_the_quote_hub() {
 }
 
 fn app_tick(app: &LiveApp, symbol: &str, t: i64) -> tvbridge::backends::paper::feed::Tick {
-    let tvbridge::config::BackendConfig::Paper(paper) = &app.state.config().backend;
+    let tvbridge::config::BackendConfig::Paper(paper) = &app.state.config().backend else {
+        panic!("paper backend expected");
+    };
     let market = tvbridge::backends::paper::Market::new(paper.seed, paper.effective_instruments());
     let ins = market.get(symbol).unwrap();
     market.tick(ins, t)

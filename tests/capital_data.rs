@@ -41,10 +41,18 @@ async fn history_is_paged_past_the_upstream_limit_and_aligned() {
     let to = now - now.rem_euclid(60) - 3600;
     let from = to - 3 * 86_400;
     // Three days of minute bars: 4321 bars, five upstream pages.
-    let body = history(&app, &token, &format!("symbol=EURUSD&resolution=1&from={from}&to={to}")).await;
+    let body = history(
+        &app,
+        &token,
+        &format!("symbol=EURUSD&resolution=1&from={from}&to={to}"),
+    )
+    .await;
     let t = times(&body);
     assert_eq!(t.len(), 4321);
-    assert!(t.windows(2).all(|w| w[1] - w[0] == 60), "consecutive minutes, no gaps or repeats");
+    assert!(
+        t.windows(2).all(|w| w[1] - w[0] == 60),
+        "consecutive minutes, no gaps or repeats"
+    );
     assert_eq!((t[0], *t.last().unwrap()), (from, to));
     let pages = fake
         .requests()
@@ -54,26 +62,58 @@ async fn history_is_paged_past_the_upstream_limit_and_aligned() {
     assert_eq!(pages, 5);
     // The same minutes asked in two halves give the same bars.
     let mid = from + 1500 * 60;
-    let a = history(&app, &token, &format!("symbol=EURUSD&resolution=1&from={from}&to={}", mid - 60)).await;
-    let b = history(&app, &token, &format!("symbol=EURUSD&resolution=1&from={mid}&to={to}")).await;
-    let joined: Vec<Value> = a["c"].as_array().unwrap().iter().chain(b["c"].as_array().unwrap()).cloned().collect();
+    let a = history(
+        &app,
+        &token,
+        &format!("symbol=EURUSD&resolution=1&from={from}&to={}", mid - 60),
+    )
+    .await;
+    let b = history(
+        &app,
+        &token,
+        &format!("symbol=EURUSD&resolution=1&from={mid}&to={to}"),
+    )
+    .await;
+    let joined: Vec<Value> = a["c"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(b["c"].as_array().unwrap())
+        .cloned()
+        .collect();
     assert_eq!(joined, *body["c"].as_array().unwrap());
 
     // Two-minute bars are built from minute bars, aligned to even minutes.
-    let two = history(&app, &token, &format!("symbol=EURUSD&resolution=2&from={from}&to={to}")).await;
+    let two = history(
+        &app,
+        &token,
+        &format!("symbol=EURUSD&resolution=2&from={from}&to={to}"),
+    )
+    .await;
     let t2 = times(&two);
     assert!(t2.iter().all(|t| t % 120 == 0));
     let first_two = two["h"][0].as_f64().unwrap();
     let i = t.iter().position(|x| *x == t2[0]).unwrap();
-    let expect = body["h"][i].as_f64().unwrap().max(body["h"][i + 1].as_f64().unwrap());
+    let expect = body["h"][i]
+        .as_f64()
+        .unwrap()
+        .max(body["h"][i + 1].as_f64().unwrap());
     assert_eq!(first_two, expect);
 
     // Weekly bars start on Mondays.
-    let weeks = history(&app, &token, &format!("symbol=EURUSD&resolution=1W&from={}&to={to}", to - 60 * 86_400)).await;
+    let weeks = history(
+        &app,
+        &token,
+        &format!("symbol=EURUSD&resolution=1W&from={}&to={to}", to - 60 * 86_400),
+    )
+    .await;
     let tw = times(&weeks);
     assert!(!tw.is_empty());
     // 1970-01-05 was a Monday.
-    assert!(tw.iter().all(|t| (t - 4 * 86_400).rem_euclid(7 * 86_400) == 0), "{tw:?}");
+    assert!(
+        tw.iter().all(|t| (t - 4 * 86_400).rem_euclid(7 * 86_400) == 0),
+        "{tw:?}"
+    );
 }
 
 #[tokio::test]
@@ -86,7 +126,12 @@ async fn data_feed_symbols_describe_the_offered_markets() {
     let mut symbols = Vec::new();
     for g in groups.body["d"]["groups"].as_array().unwrap() {
         let info = app
-            .send(Method::GET, &format!("/symbol_info?group={}", g["id"].as_str().unwrap()), Some(&token), None)
+            .send(
+                Method::GET,
+                &format!("/symbol_info?group={}", g["id"].as_str().unwrap()),
+                Some(&token),
+                None,
+            )
             .await;
         assert_eq!(info.body["s"], "ok", "{}", info.body);
         assert_schema("SymbolInfoResponse", &info.body);
@@ -102,11 +147,19 @@ async fn data_feed_symbols_describe_the_offered_markets() {
 async fn websocket_quotes_reach_both_streams_and_survive_a_dropped_socket() {
     let (fake, app) = capital::start_live("", "").await;
     let auth = app
-        .form("POST", "/authorize", None, &format!("login={LOGIN}&password={PASSWORD}&locale=en"))
+        .form(
+            "POST",
+            "/authorize",
+            None,
+            &format!("login={LOGIN}&password={PASSWORD}&locale=en"),
+        )
         .await;
     let token = auth["d"]["access_token"].as_str().expect("token").to_owned();
     let mut quotes = app
-        .open(&format!("/stream/quotes?accountId={}&symbols=EURUSD", capital::NET), &token)
+        .open(
+            &format!("/stream/quotes?accountId={}&symbols=EURUSD", capital::NET),
+            &token,
+        )
         .await;
     let mut feed = app.open("/streaming", &token).await;
     let wait = Duration::from_secs(5);
@@ -117,8 +170,14 @@ async fn websocket_quotes_reach_both_streams_and_survive_a_dropped_socket() {
     }
     fake.set_price("EURUSD", d("1.23450"), d("1.23460"));
     let has_bid = |v: &Value, bid: f64| v.to_string().contains(&bid.to_string());
-    assert!(quotes.next_matching(wait, |v| has_bid(v, 1.2345)).await.is_some(), "stream/quotes");
-    assert!(feed.next_matching(wait, |v| has_bid(v, 1.2345)).await.is_some(), "streaming");
+    assert!(
+        quotes.next_matching(wait, |v| has_bid(v, 1.2345)).await.is_some(),
+        "stream/quotes"
+    );
+    assert!(
+        feed.next_matching(wait, |v| has_bid(v, 1.2345)).await.is_some(),
+        "streaming"
+    );
     assert_eq!(fake.ws_connections(), 1, "one socket serves every listener");
 
     // The socket dies: the bridge reconnects, resubscribes, and quotes flow again.
@@ -130,5 +189,8 @@ async fn websocket_quotes_reach_both_streams_and_survive_a_dropped_socket() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     fake.set_price("EURUSD", d("1.24560"), d("1.24570"));
-    assert!(quotes.next_matching(wait, |v| has_bid(v, 1.2456)).await.is_some(), "after reconnect");
+    assert!(
+        quotes.next_matching(wait, |v| has_bid(v, 1.2456)).await.is_some(),
+        "after reconnect"
+    );
 }

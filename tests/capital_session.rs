@@ -7,7 +7,7 @@ mod support;
 use axum::http::{Method, StatusCode};
 use std::time::Duration;
 use support::capital::{self, HEDGE, LOGIN, NET, PASSWORD};
-use support::fake_capital::{Fault, FakeOptions};
+use support::fake_capital::{FakeOptions, Fault};
 
 #[tokio::test]
 async fn pass_through_login_uses_the_capital_credentials() {
@@ -62,7 +62,11 @@ password = "alice-bridge-password"
         )
         .await;
     assert_eq!(refused.body["errmsg"], "Invalid login or password");
-    assert_eq!(fake.sessions_created(), 0, "an unknown bridge user never reaches Capital.com");
+    assert_eq!(
+        fake.sessions_created(),
+        0,
+        "an unknown bridge user never reaches Capital.com"
+    );
     let token = app.login_as("alice", "alice-bridge-password").await;
     let accounts = app.get(&token, "/accounts?locale=en", "AccountsResponse").await;
     assert_eq!(accounts.as_array().unwrap().len(), 2);
@@ -73,8 +77,10 @@ password = "alice-bridge-password"
 async fn two_tabs_on_two_accounts_never_see_each_others_data() {
     let (fake, app) = capital::start("", "").await;
     let token = capital::login(&app).await;
-    app.place(&token, HEDGE, "instrument=GOLD&qty=1&side=buy&type=market").await;
-    app.place(&token, NET, "instrument=EURUSD&qty=1000&side=sell&type=market").await;
+    app.place(&token, HEDGE, "instrument=GOLD&qty=1&side=buy&type=market")
+        .await;
+    app.place(&token, NET, "instrument=EURUSD&qty=1000&side=sell&type=market")
+        .await;
     let mut tasks = Vec::new();
     for i in 0..20 {
         let (router_app, token) = (app.router.clone(), token.clone());
@@ -90,7 +96,10 @@ async fn two_tabs_on_two_accounts_never_see_each_others_data() {
                 .body(axum::body::Body::empty())
                 .unwrap();
             let res = tower::ServiceExt::oneshot(router_app, req).await.unwrap();
-            let bytes = http_body_util::BodyExt::collect(res.into_body()).await.unwrap().to_bytes();
+            let bytes = http_body_util::BodyExt::collect(res.into_body())
+                .await
+                .unwrap()
+                .to_bytes();
             let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
             (account, body)
         }));
@@ -125,7 +134,12 @@ async fn an_expired_session_is_re_established_once_then_the_user_must_log_in() {
         times: 1,
     });
     let r = app
-        .send(Method::GET, &format!("/accounts/{NET}/positions?locale=en"), Some(&token), None)
+        .send(
+            Method::GET,
+            &format!("/accounts/{NET}/positions?locale=en"),
+            Some(&token),
+            None,
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.body);
 }
@@ -162,7 +176,10 @@ async fn a_burst_of_polls_stays_under_ten_upstream_requests_per_second() {
                 .body(axum::body::Body::empty())
                 .unwrap();
             let res = tower::ServiceExt::oneshot(router_app, req).await.unwrap();
-            let bytes = http_body_util::BodyExt::collect(res.into_body()).await.unwrap().to_bytes();
+            let bytes = http_body_util::BodyExt::collect(res.into_body())
+                .await
+                .unwrap()
+                .to_bytes();
             serde_json::from_slice::<serde_json::Value>(&bytes).unwrap()
         }));
     }
@@ -171,7 +188,10 @@ async fn a_burst_of_polls_stays_under_ten_upstream_requests_per_second() {
         assert_eq!(body["s"], "ok", "{body}");
     }
     let requests = fake.requests();
-    assert!(requests.iter().all(|r| r.status != 429), "the fake throttled the bridge");
+    assert!(
+        requests.iter().all(|r| r.status != 429),
+        "the fake throttled the bridge"
+    );
     let worst = capital::max_per_second(&requests);
     assert!(worst <= 10, "{worst} upstream requests within one second");
     println!(
@@ -190,14 +210,16 @@ async fn a_position_accepted_but_timed_out_ends_as_exactly_one_position() {
         path_prefix: "/positions".into(),
         delay: Duration::from_secs(5),
     });
-    let form = "instrument=EURUSD&qty=1000&side=buy&type=market&requestId=tab-1-order-1";
-    let first = app.place(&token, NET, form).await;
+    let form = "instrument=EURUSD&qty=1000&side=buy&type=market";
+    let path = format!("/accounts/{NET}/orders?locale=en&requestId=tab-1-order-1");
+    let first = app.post(&token, &path, form, "PostOrderResponse").await["orderId"].clone();
     assert_eq!(fake.positions(NET).len(), 1);
     // TradingView resends the same request: the same order, still one position.
-    let again = app.place(&token, NET, form).await;
+    let again = app.post(&token, &path, form, "PostOrderResponse").await["orderId"].clone();
     assert_eq!(first, again);
     assert_eq!(fake.positions(NET).len(), 1);
     assert_eq!(capital::count(&fake.requests(), "POST", "/positions"), 1);
+    let first = first.as_str().unwrap().to_owned();
     assert_eq!(app.order(&token, NET, &first).await["status"], "filled");
 }
 
@@ -213,7 +235,12 @@ async fn upstream_outages_are_reported_not_hidden() {
         times: 2,
     });
     let msg = app
-        .refused(Method::GET, &token, &format!("/accounts/{NET}/positions?locale=en"), None)
+        .refused(
+            Method::GET,
+            &token,
+            &format!("/accounts/{NET}/positions?locale=en"),
+            None,
+        )
         .await;
     assert!(msg.contains("temporarily unavailable"), "{msg}");
     // The next poll works again.

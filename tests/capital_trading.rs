@@ -32,17 +32,28 @@ async fn instruments_and_quotes_come_from_the_market_details() {
     let (_fake, app) = capital::start("", "").await;
     let token = capital::login(&app).await;
     let list = app
-        .get(&token, &format!("/accounts/{NET}/instruments?locale=en"), "InstrumentsResponse")
+        .get(
+            &token,
+            &format!("/accounts/{NET}/instruments?locale=en"),
+            "InstrumentsResponse",
+        )
         .await;
     let list = list.as_array().unwrap();
-    let eurusd = list.iter().find(|i| i["name"] == "EURUSD").expect("EURUSD offered");
+    let eurusd = list
+        .iter()
+        .find(|i| i["name"] == "EURUSD")
+        .expect("EURUSD offered");
     assert_eq!(eurusd["type"], "forex");
     assert_eq!(dec(&eurusd["minTick"]), d("0.00001"));
     assert_eq!(dec(&eurusd["pipSize"]), d("0.0001"));
     assert!(dec(&eurusd["minQty"]) > Decimal::ZERO);
     assert!(dec(&eurusd["maxQty"]) > dec(&eurusd["minQty"]));
     let quotes = app
-        .get(&token, &format!("/accounts/{NET}/quotes?locale=en&symbols=EURUSD,NOPE"), "QuotesResponse")
+        .get(
+            &token,
+            &format!("/quotes?locale=en&accountId={NET}&symbols=EURUSD,NOPE"),
+            "QuotesResponse",
+        )
         .await;
     let quotes = quotes.as_array().unwrap();
     assert_eq!(quotes[0]["s"], "ok");
@@ -64,23 +75,31 @@ async fn market_order_with_brackets_opens_a_deal_and_lists_its_legs() {
         .place(
             &token,
             NET,
-            "instrument=EURUSD&qty=1000&side=buy&type=market&stopLoss=1.05&takeProfit=1.2",
+            "instrument=EURUSD&qty=1000&side=buy&type=market&stopLoss=1.05&takeProfit=1.15",
         )
         .await;
     let deals = fake.positions(NET);
     assert_eq!(deals.len(), 1);
     assert_eq!((deals[0].direction.as_str(), deals[0].size), ("BUY", d("1000")));
-    assert_eq!((deals[0].stop_level, deals[0].profit_level), (Some(d("1.05")), Some(d("1.2"))));
+    assert_eq!(
+        (deals[0].stop_level, deals[0].profit_level),
+        (Some(d("1.05")), Some(d("1.15")))
+    );
     let order = app.order(&token, NET, &id).await;
     assert_eq!(order["status"], "filled");
     assert_eq!(dec(&order["avgPrice"]), deals[0].level);
     let pos = app.positions(&token, NET).await;
     assert_eq!(pos.len(), 1);
-    assert_eq!((pos[0]["id"].as_str(), pos[0]["side"].as_str()), (Some("EURUSD"), Some("buy")));
+    assert_eq!(
+        (pos[0]["id"].as_str(), pos[0]["side"].as_str()),
+        (Some("EURUSD"), Some("buy"))
+    );
     let orders = app.orders(&token, NET).await;
     let legs: Vec<&Value> = orders.iter().filter(|o| o["parentType"] == "position").collect();
     assert_eq!(legs.len(), 2, "{orders:?}");
-    assert!(legs.iter().all(|o| o["parentId"] == "EURUSD" && o["side"] == "sell"));
+    assert!(legs
+        .iter()
+        .all(|o| o["parentId"] == "EURUSD" && o["side"] == "sell"));
 }
 
 #[tokio::test]
@@ -105,10 +124,16 @@ async fn limit_and_stop_orders_are_working_orders_that_can_be_modified_and_cance
     let working = fake.working_orders(NET);
     assert_eq!(working.len(), 2);
     let gold = working.iter().find(|w| w.epic == "GOLD").unwrap();
-    assert_eq!((gold.order_type.as_str(), gold.direction.as_str()), ("STOP", "SELL"));
+    assert_eq!(
+        (gold.order_type.as_str(), gold.direction.as_str()),
+        ("STOP", "SELL")
+    );
     assert!(gold.good_till_date.is_some());
     let o = app.order(&token, NET, &limit).await;
-    assert_eq!((o["status"].as_str(), o["type"].as_str()), (Some("working"), Some("limit")));
+    assert_eq!(
+        (o["status"].as_str(), o["type"].as_str()),
+        (Some("working"), Some("limit"))
+    );
     assert_eq!(dec(&o["limitPrice"]), d("1.0"));
     let s = app.order(&token, NET, &stop).await;
     assert_eq!(s["duration"]["type"], "GTT");
@@ -119,7 +144,9 @@ async fn limit_and_stop_orders_are_working_orders_that_can_be_modified_and_cance
         .filter(|o| o["parentId"] == limit.as_str())
         .collect();
     assert_eq!(legs.len(), 2);
-    assert!(legs.iter().all(|l| l["status"] == "inactive" && l["parentType"] == "order"));
+    assert!(legs
+        .iter()
+        .all(|l| l["status"] == "inactive" && l["parentType"] == "order"));
 
     // Modify the limit price and the stop loss.
     app.put(
@@ -128,7 +155,11 @@ async fn limit_and_stop_orders_are_working_orders_that_can_be_modified_and_cance
         "qty=1000&limitPrice=1.01&stopLoss=0.96&takeProfit=1.1",
     )
     .await;
-    let w = fake.working_orders(NET).into_iter().find(|w| w.deal_id == limit).unwrap();
+    let w = fake
+        .working_orders(NET)
+        .into_iter()
+        .find(|w| w.deal_id == limit)
+        .unwrap();
     assert_eq!((w.level, w.stop_level), (d("1.01"), Some(d("0.96"))));
     // The size of a working order cannot change upstream: refused with a reason, nothing changed.
     let msg = app
@@ -147,9 +178,17 @@ async fn limit_and_stop_orders_are_working_orders_that_can_be_modified_and_cance
     let cancelled = app.order(&token, NET, &stop).await;
     assert_eq!(cancelled["status"], "cancelled");
     let gone = app
-        .refused(Method::DELETE, &token, &format!("/accounts/{NET}/orders/{stop}?locale=en"), None)
+        .refused(
+            Method::DELETE,
+            &token,
+            &format!("/accounts/{NET}/orders/{stop}?locale=en"),
+            None,
+        )
         .await;
-    assert!(gone.contains("no longer working") || gone.contains("not a working order"), "{gone}");
+    assert!(
+        gone.contains("no longer working") || gone.contains("not a working order"),
+        "{gone}"
+    );
 }
 
 #[tokio::test]
@@ -157,7 +196,11 @@ async fn working_order_fills_when_the_market_reaches_it() {
     let (fake, app) = capital::start("", "").await;
     let token = capital::login(&app).await;
     let id = app
-        .place(&token, NET, "instrument=EURUSD&qty=1000&side=buy&type=limit&limitPrice=1.0")
+        .place(
+            &token,
+            NET,
+            "instrument=EURUSD&qty=1000&side=buy&type=limit&limitPrice=1.0",
+        )
         .await;
     assert_eq!(app.order(&token, NET, &id).await["status"], "working");
     fake.set_price("EURUSD", d("0.99990"), d("0.99995"));
@@ -183,7 +226,7 @@ async fn upstream_refusals_reach_the_user_with_their_reason() {
     assert!(fake.positions(NET).is_empty());
     // A deal the market refuses (far beyond the funds) becomes a rejected order with the reason.
     let id = app
-        .place(&token, NET, "instrument=BTCUSD&qty=1000&side=buy&type=market")
+        .place(&token, NET, "instrument=BTCUSD&qty=90&side=buy&type=market")
         .await;
     let order = app.order(&token, NET, &id).await;
     assert_eq!(order["status"], "rejected", "{order}");
@@ -198,30 +241,45 @@ async fn upstream_refusals_reach_the_user_with_their_reason() {
 async fn netting_positions_close_partially_reverse_and_close() {
     let (fake, app) = capital::start("", "").await;
     let token = capital::login(&app).await;
-    app.place(&token, NET, "instrument=GOLD&qty=3&side=buy&type=market").await;
+    app.place(&token, NET, "instrument=GOLD&qty=3&side=buy&type=market")
+        .await;
     let path = format!("/accounts/{NET}/positions/GOLD?locale=en");
     app.delete(&token, &path, Some("amount=1")).await;
     let pos = app.positions(&token, NET).await;
-    assert_eq!((dec(&pos[0]["qty"]), pos[0]["side"].as_str()), (d("2"), Some("buy")));
+    assert_eq!(
+        (dec(&pos[0]["qty"]), pos[0]["side"].as_str()),
+        (d("2"), Some("buy"))
+    );
     // Reverse in one request: the position is now short the same size.
     app.put(&token, &path, "side=sell").await;
     let pos = app.positions(&token, NET).await;
-    assert_eq!((dec(&pos[0]["qty"]), pos[0]["side"].as_str()), (d("2"), Some("sell")));
+    assert_eq!(
+        (dec(&pos[0]["qty"]), pos[0]["side"].as_str()),
+        (d("2"), Some("sell"))
+    );
     // Brackets on the whole position.
-    app.put(&token, &path, "stopLoss=5000&takeProfit=100").await;
+    app.put(&token, &path, "stopLoss=2200&takeProfit=1900").await;
     assert!(fake
         .positions(NET)
         .iter()
-        .all(|p| p.stop_level == Some(d("5000")) && p.profit_level == Some(d("100"))));
+        .all(|p| p.stop_level == Some(d("2200")) && p.profit_level == Some(d("1900"))));
     app.delete(&token, &path, None).await;
     assert!(app.positions(&token, NET).await.is_empty());
     assert!(fake.positions(NET).is_empty());
     let execs = app
-        .get(&token, &format!("/accounts/{NET}/executions?locale=en"), "ExecutionsResponse")
+        .get(
+            &token,
+            &format!("/accounts/{NET}/executions?locale=en"),
+            "ExecutionsResponse",
+        )
         .await;
     assert!(execs.as_array().unwrap().len() >= 3, "{execs}");
     let history = app
-        .get(&token, &format!("/accounts/{NET}/ordersHistory?locale=en"), "OrdersHistoryResponse")
+        .get(
+            &token,
+            &format!("/accounts/{NET}/ordersHistory?locale=en"),
+            "OrdersHistoryResponse",
+        )
         .await;
     assert!(history
         .as_array()
@@ -244,27 +302,43 @@ async fn hedging_accounts_keep_every_deal() {
         .clone();
     assert_eq!(hedge["config"]["supportMultiposition"], true);
     assert_eq!(hedge["config"]["supportGuaranteedStop"], false);
-    app.place(&token, HEDGE, "instrument=GOLD&qty=1&side=buy&type=market").await;
-    app.place(&token, HEDGE, "instrument=GOLD&qty=2&side=sell&type=market").await;
+    app.place(&token, HEDGE, "instrument=GOLD&qty=1&side=buy&type=market")
+        .await;
+    app.place(&token, HEDGE, "instrument=GOLD&qty=2&side=sell&type=market")
+        .await;
     let deals = individual(&app, &token).await;
     assert_eq!(deals.len(), 2, "{deals:?}");
     let net = app
-        .get(&token, &format!("/accounts/{HEDGE}/netPositions?locale=en"), "NetPositionsResponse")
+        .get(
+            &token,
+            &format!("/accounts/{HEDGE}/netPositions?locale=en"),
+            "NetPositionsResponse",
+        )
         .await;
     let net = net.as_array().unwrap();
-    assert_eq!((dec(&net[0]["longQty"]), dec(&net[0]["shortQty"])), (d("1"), d("2")));
+    assert_eq!(
+        (dec(&net[0]["longQty"]), dec(&net[0]["shortQty"])),
+        (d("1"), d("2"))
+    );
     // The netting account saw none of it (the account was switched and switched back per request).
     assert!(fake.positions(NET).is_empty());
-    let long = deals.iter().find(|p| p["side"] == "buy").unwrap()["id"].as_str().unwrap().to_owned();
+    let long = deals.iter().find(|p| p["side"] == "buy").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     app.put(
         &token,
         &format!("/accounts/{HEDGE}/individualPositions/{long}?locale=en"),
-        "stopLoss=100",
+        "stopLoss=1900",
     )
     .await;
     assert_eq!(
-        fake.positions(HEDGE).iter().find(|p| p.deal_id == long).unwrap().stop_level,
-        Some(d("100"))
+        fake.positions(HEDGE)
+            .iter()
+            .find(|p| p.deal_id == long)
+            .unwrap()
+            .stop_level,
+        Some(d("1900"))
     );
     let partial = app
         .refused(
@@ -275,8 +349,12 @@ async fn hedging_accounts_keep_every_deal() {
         )
         .await;
     assert!(!partial.is_empty());
-    app.delete(&token, &format!("/accounts/{HEDGE}/individualPositions/{long}?locale=en"), None)
-        .await;
+    app.delete(
+        &token,
+        &format!("/accounts/{HEDGE}/individualPositions/{long}?locale=en"),
+        None,
+    )
+    .await;
     assert_eq!(fake.positions(HEDGE).len(), 1);
 }
 
@@ -297,7 +375,10 @@ async fn leverage_is_read_and_set_per_instrument_type() {
             "PreviewLeverageResponse",
         )
         .await;
-    assert!(preview["errors"].as_array().is_some_and(|e| !e.is_empty()), "{preview}");
+    assert!(
+        preview["errors"].as_array().is_some_and(|e| !e.is_empty()),
+        "{preview}"
+    );
     let set = app
         .post(
             &token,

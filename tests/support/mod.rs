@@ -2,6 +2,7 @@
 //! clock, and every response body checked against the TradingView JSON schemas.
 #![allow(dead_code)]
 
+pub mod capital;
 pub mod fake_capital;
 pub mod live;
 pub mod schema;

@@ -50,20 +50,21 @@ pub(super) async fn accounts(inner: &Inner, session: &SessionCtx) -> BrokerResul
         });
     }
     // The preferred account first: TradingView selects the first one.
-    out.sort_by_key(|a| {
-        !list
-            .accounts
-            .iter()
-            .any(|x| x.account_id == a.id && x.preferred)
-    });
+    out.sort_by_key(|a| !list.accounts.iter().any(|x| x.account_id == a.id && x.preferred));
     Ok(out)
 }
 
 /// Balance, P/L and margin of `account` from `/accounts`.
-pub(super) async fn state(inner: &Inner, session: &SessionCtx, account: &str) -> BrokerResult<tv::AccountState> {
+pub(super) async fn state(
+    inner: &Inner,
+    session: &SessionCtx,
+    account: &str,
+) -> BrokerResult<tv::AccountState> {
     let upstream = inner.upstream(session)?;
     let list = upstream
-        .call(&inner.registry.ctx, Kind::Read, |c, t| async move { c.accounts(&t).await })
+        .call(&inner.registry.ctx, Kind::Read, |c, t| async move {
+            c.accounts(&t).await
+        })
         .await?;
     let found = list
         .accounts
@@ -125,14 +126,25 @@ pub(super) async fn orders_history(
 }
 
 /// The instrument type that leverage is set for (Capital.com sets leverage per type, not per instrument).
-async fn instrument_type(inner: &Inner, session: &SessionCtx, symbol: &str) -> BrokerResult<model::InstrumentType> {
+async fn instrument_type(
+    inner: &Inner,
+    session: &SessionCtx,
+    symbol: &str,
+) -> BrokerResult<model::InstrumentType> {
     let epic = inner.catalog.epic_of(symbol)?;
     let upstream = inner.upstream(session)?;
-    let details = inner.catalog.detail(&inner.registry.ctx, &upstream, &epic).await?;
+    let details = inner
+        .catalog
+        .detail(&inner.registry.ctx, &upstream, &epic)
+        .await?;
     Ok(details.instrument.instrument_type)
 }
 
-async fn preferences(inner: &Inner, session: &SessionCtx, account: &str) -> BrokerResult<model::AccountPreferences> {
+async fn preferences(
+    inner: &Inner,
+    session: &SessionCtx,
+    account: &str,
+) -> BrokerResult<model::AccountPreferences> {
     let upstream = inner.upstream(session)?;
     let scope = upstream.on_account(&inner.registry.ctx, account).await?;
     Ok(scope

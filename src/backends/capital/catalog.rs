@@ -75,7 +75,11 @@ impl Catalog {
                 .chars()
                 .filter(|c| c.is_ascii_alphanumeric() || "._-".contains(*c))
                 .collect();
-            if symbol.is_empty() || entries.iter().any(|e| e.epic == market.epic || e.symbol == symbol) {
+            if symbol.is_empty()
+                || entries
+                    .iter()
+                    .any(|e| e.epic == market.epic || e.symbol == symbol)
+            {
                 continue;
             }
             entries.push(entry(&market.epic, Some(&symbol), None));
@@ -104,7 +108,10 @@ impl Catalog {
 
     /// The TradingView symbol of an epic, if it is offered.
     pub fn symbol_of(&self, epic: &str) -> Option<String> {
-        self.read().iter().find(|e| e.epic == epic).map(|e| e.symbol.clone())
+        self.read()
+            .iter()
+            .find(|e| e.epic == epic)
+            .map(|e| e.symbol.clone())
     }
 
     pub fn mapping(&self) -> Vec<tv::SymbolMapping> {
@@ -118,7 +125,12 @@ impl Catalog {
     }
 
     /// Details of one market (cached for the configured time).
-    pub async fn detail(&self, ctx: &SessionContext, upstream: &Upstream, epic: &str) -> BrokerResult<Arc<MarketDetails>> {
+    pub async fn detail(
+        &self,
+        ctx: &SessionContext,
+        upstream: &Upstream,
+        epic: &str,
+    ) -> BrokerResult<Arc<MarketDetails>> {
         let found = self.details(ctx, upstream, &[epic.to_string()]).await?;
         found
             .into_iter()
@@ -138,7 +150,11 @@ impl Catalog {
             let cache = self.cache();
             epics
                 .iter()
-                .filter(|e| !cache.get(*e).is_some_and(|(at, _)| now.duration_since(*at) < self.ttl))
+                .filter(|e| {
+                    !cache
+                        .get(*e)
+                        .is_some_and(|(at, _)| now.duration_since(*at) < self.ttl)
+                })
                 .cloned()
                 .collect()
         };
@@ -161,7 +177,10 @@ impl Catalog {
             }
         }
         let cache = self.cache();
-        Ok(epics.iter().filter_map(|e| cache.get(e).map(|(_, d)| d.clone())).collect())
+        Ok(epics
+            .iter()
+            .filter_map(|e| cache.get(e).map(|(_, d)| d.clone()))
+            .collect())
     }
 
     /// Details already cached, however old (for pip sizes while an upstream call would be wasteful).

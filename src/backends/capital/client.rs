@@ -131,7 +131,9 @@ pub struct Client {
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client").field("base", &self.base).finish_non_exhaustive()
+        f.debug_struct("Client")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
     }
 }
 
@@ -193,7 +195,11 @@ impl Client {
             });
         }
         // Some documented answers are empty on success; treat them as `{}`.
-        let text = if text.trim().is_empty() { "{}" } else { text.as_str() };
+        let text = if text.trim().is_empty() {
+            "{}"
+        } else {
+            text.as_str()
+        };
         let value = serde_json::from_str(text).map_err(|e| CallError::Decode(format!("{path}: {e}")))?;
         Ok((value, headers))
     }
@@ -227,8 +233,9 @@ impl Client {
             encrypted_password: false,
         };
         let body = serde_json::to_value(&body).map_err(|e| CallError::NotSent(e.to_string()))?;
-        let (created, headers): (model::SessionCreated, _) =
-            self.call(Method::POST, "/session", None, Some(body), None).await?;
+        let (created, headers): (model::SessionCreated, _) = self
+            .call(Method::POST, "/session", None, Some(body), None)
+            .await?;
         let header = |name: &str| {
             headers
                 .get(name)
@@ -249,13 +256,20 @@ impl Client {
     }
 
     /// `PUT /session {accountId}`.
-    pub async fn switch_account(&self, t: &Tokens, account_id: &str) -> CallResult<model::SwitchAccountResponse> {
+    pub async fn switch_account(
+        &self,
+        t: &Tokens,
+        account_id: &str,
+    ) -> CallResult<model::SwitchAccountResponse> {
         let body = model::SwitchAccountRequest { account_id };
         self.send(Method::PUT, "/session", body, t).await
     }
 
     pub async fn delete_session(&self, t: &Tokens) -> CallResult<Ignored> {
-        Ok(self.call(Method::DELETE, "/session", None, None, Some(t)).await?.0)
+        Ok(self
+            .call(Method::DELETE, "/session", None, None, Some(t))
+            .await?
+            .0)
     }
 
     // ---- accounts ------------------------------------------------------------------------------------
@@ -268,7 +282,11 @@ impl Client {
         self.get("/accounts/preferences", t).await
     }
 
-    pub async fn set_preferences(&self, t: &Tokens, body: &model::UpdatePreferencesRequest) -> CallResult<Ignored> {
+    pub async fn set_preferences(
+        &self,
+        t: &Tokens,
+        body: &model::UpdatePreferencesRequest,
+    ) -> CallResult<Ignored> {
         self.send(Method::PUT, "/accounts/preferences", body, t).await
     }
 
@@ -326,8 +344,13 @@ impl Client {
         deal_id: &str,
         body: &model::UpdateWorkingOrderRequest,
     ) -> CallResult<model::DealReference> {
-        self.send(Method::PUT, &format!("/workingorders/{}", segment(deal_id)), body, t)
-            .await
+        self.send(
+            Method::PUT,
+            &format!("/workingorders/{}", segment(deal_id)),
+            body,
+            t,
+        )
+        .await
     }
 
     pub async fn delete_working_order(&self, t: &Tokens, deal_id: &str) -> CallResult<model::DealReference> {
@@ -336,7 +359,8 @@ impl Client {
     }
 
     pub async fn confirm(&self, t: &Tokens, deal_reference: &str) -> CallResult<model::Confirmation> {
-        self.get(&format!("/confirms/{}", segment(deal_reference)), t).await
+        self.get(&format!("/confirms/{}", segment(deal_reference)), t)
+            .await
     }
 
     // ---- markets -------------------------------------------------------------------------------------
@@ -348,7 +372,10 @@ impl Client {
     /// `GET /markets?epics=A,B` (at most 50 epics per call).
     pub async fn markets(&self, t: &Tokens, epics: &[String]) -> CallResult<model::MarketDetailsList> {
         let q = [("epics", epics.join(","))];
-        Ok(self.call(Method::GET, "/markets", Some(&q), None, Some(t)).await?.0)
+        Ok(self
+            .call(Method::GET, "/markets", Some(&q), None, Some(t))
+            .await?
+            .0)
     }
 
     pub async fn navigation(&self, t: &Tokens, node: Option<&str>) -> CallResult<NavigationNode> {

@@ -193,18 +193,27 @@ impl CapitalConfig {
                 out.push("backend.login = \"mapped\" needs at least one [[backend.users]] entry".into())
             }
             LoginMode::PassThrough if !self.users.is_empty() => out.push(
-                "backend.users is only used with backend.login = \"mapped\"; remove it or switch the mode".into(),
+                "backend.users is only used with backend.login = \"mapped\"; remove it or switch the mode"
+                    .into(),
             ),
             _ => {}
         }
         let mut logins = std::collections::HashSet::new();
         for (i, user) in self.users.iter().enumerate() {
             if !logins.insert(user.login.as_str()) {
-                out.push(format!("backend.users[{i}]: login {:?} is listed twice", user.login));
+                out.push(format!(
+                    "backend.users[{i}]: login {:?} is listed twice",
+                    user.login
+                ));
             }
-            for (key, var) in [("identifier_env", &user.identifier_env), ("password_env", &user.password_env)] {
+            for (key, var) in [
+                ("identifier_env", &user.identifier_env),
+                ("password_env", &user.password_env),
+            ] {
                 if var.trim().is_empty() {
-                    out.push(format!("backend.users[{i}].{key} must name an environment variable"));
+                    out.push(format!(
+                        "backend.users[{i}].{key} must name an environment variable"
+                    ));
                 }
             }
         }
@@ -212,7 +221,10 @@ impl CapitalConfig {
         for (i, ins) in self.instruments.iter().enumerate() {
             let symbol = ins.symbol.as_deref().unwrap_or(&ins.epic);
             if ins.epic.trim().is_empty() || ins.epic.contains(['/', '?', '#', ' ', ',']) {
-                out.push(format!("backend.instruments[{i}]: epic {:?} is not a Capital.com epic", ins.epic));
+                out.push(format!(
+                    "backend.instruments[{i}]: epic {:?} is not a Capital.com epic",
+                    ins.epic
+                ));
             }
             if symbol.is_empty()
                 || !symbol
@@ -224,7 +236,9 @@ impl CapitalConfig {
                 ));
             }
             if !symbols.insert(symbol.to_ascii_uppercase()) {
-                out.push(format!("backend.instruments[{i}]: symbol {symbol:?} is listed twice"));
+                out.push(format!(
+                    "backend.instruments[{i}]: symbol {symbol:?} is listed twice"
+                ));
             }
         }
         out

@@ -51,12 +51,19 @@ async fn conversion(inner: &Inner, upstream: &Upstream, from: &str, to: &str) ->
 
 /// `/instruments`: every offered instrument Capital.com knows, with dealing rules, pip values in the
 /// account currency.
-pub(super) async fn instruments(inner: &Inner, session: &SessionCtx, account: &str) -> BrokerResult<Vec<tv::Instrument>> {
+pub(super) async fn instruments(
+    inner: &Inner,
+    session: &SessionCtx,
+    account: &str,
+) -> BrokerResult<Vec<tv::Instrument>> {
     let info = inner.account_info(session, account)?;
     let upstream = inner.upstream(session)?;
     let entries = inner.catalog.entries();
     let epics: Vec<String> = entries.iter().map(|e| e.epic.clone()).collect();
-    let details = inner.catalog.details(&inner.registry.ctx, &upstream, &epics).await?;
+    let details = inner
+        .catalog
+        .details(&inner.registry.ctx, &upstream, &epics)
+        .await?;
     let mut out = Vec::with_capacity(details.len());
     for d in details {
         let Some(symbol) = inner.catalog.symbol_of(&d.instrument.epic) else {
@@ -96,11 +103,17 @@ pub(super) async fn quotes(
     let mut out = Vec::with_capacity(symbols.len());
     for (symbol, epic) in epics {
         let Some(epic) = epic else {
-            out.push(tv::QuoteEntry::error(symbol.clone(), format!("Unknown instrument '{symbol}'")));
+            out.push(tv::QuoteEntry::error(
+                symbol.clone(),
+                format!("Unknown instrument '{symbol}'"),
+            ));
             continue;
         };
         let Some(d) = fresh.iter().find(|d| d.instrument.epic == epic) else {
-            out.push(tv::QuoteEntry::error(symbol, format!("Capital.com has no market '{epic}'")));
+            out.push(tv::QuoteEntry::error(
+                symbol,
+                format!("Capital.com has no market '{epic}'"),
+            ));
             continue;
         };
         let (Some(bid), Some(ask)) = (d.snapshot.bid, d.snapshot.offer) else {
@@ -123,10 +136,16 @@ pub(super) async fn quotes(
 }
 
 /// Live ticks of `symbol` from the WebSocket, with the day's bar kept from the market snapshot onwards.
-pub(super) async fn subscribe_market(inner: &Inner, symbol: &str) -> BrokerResult<mpsc::Receiver<tv::MarketTick>> {
+pub(super) async fn subscribe_market(
+    inner: &Inner,
+    symbol: &str,
+) -> BrokerResult<mpsc::Receiver<tv::MarketTick>> {
     let epic = inner.catalog.epic_of(symbol)?;
     let upstream = inner.registry.data_session().await?;
-    let details = inner.catalog.detail(&inner.registry.ctx, &upstream, &epic).await?;
+    let details = inner
+        .catalog
+        .detail(&inner.registry.ctx, &upstream, &epic)
+        .await?;
     let mut quotes = inner.streams.subscribe(&epic).await?;
     let (tx, rx) = mpsc::channel(256);
     let symbol = symbol.to_string();
@@ -189,7 +208,10 @@ pub(super) async fn data_symbols(inner: &Inner) -> BrokerResult<Vec<tv::SymbolIn
     }
     let entries = inner.catalog.entries();
     let epics: Vec<String> = entries.iter().map(|e| e.epic.clone()).collect();
-    let details = inner.catalog.details(&inner.registry.ctx, &upstream, &epics).await?;
+    let details = inner
+        .catalog
+        .details(&inner.registry.ctx, &upstream, &epics)
+        .await?;
     Ok(details
         .iter()
         .filter_map(|d| {
@@ -212,7 +234,9 @@ pub(super) async fn history(
     let upstream = inner.registry.data_session().await?;
     let base = convert::upstream_resolution(resolution);
     let Some(resolution_name) = base.as_str() else {
-        return Err(BrokerError::Internal(format!("no upstream resolution for {resolution}")));
+        return Err(BrokerError::Internal(format!(
+            "no upstream resolution for {resolution}"
+        )));
     };
     let to = to.min(chrono::Utc::now().timestamp());
     if from > to {

@@ -46,7 +46,12 @@ impl Journal {
 
     /// Takes the current working orders; returns those that were listed before and are gone now, each with
     /// whether this bridge cancelled it.
-    pub fn observe_working(&self, session: &str, account: &str, working: &[tv::Order]) -> Vec<(tv::Order, bool)> {
+    pub fn observe_working(
+        &self,
+        session: &str,
+        account: &str,
+        working: &[tv::Order],
+    ) -> Vec<(tv::Order, bool)> {
         let mut all = self.lock();
         let j = all.entry((session.to_string(), account.to_string())).or_default();
         let now: HashMap<String, tv::Order> = working
@@ -105,7 +110,10 @@ mod tests {
     #[test]
     fn disappearing_orders_are_reported_once_with_their_cause() {
         let j = Journal::default();
-        let w = [order("A", tv::OrderStatus::Working), order("B", tv::OrderStatus::Working)];
+        let w = [
+            order("A", tv::OrderStatus::Working),
+            order("B", tv::OrderStatus::Working),
+        ];
         assert!(j.observe_working("s", "acc", &w).is_empty());
         j.cancelling("s", "acc", "A");
         let gone = j.observe_working("s", "acc", &[]);

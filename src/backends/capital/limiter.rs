@@ -36,7 +36,10 @@ impl SlidingWindow {
         let mut sent = self.sent.lock().await;
         loop {
             let now = Instant::now();
-            while sent.front().is_some_and(|t| now.duration_since(*t) >= self.window) {
+            while sent
+                .front()
+                .is_some_and(|t| now.duration_since(*t) >= self.window)
+            {
                 sent.pop_front();
             }
             if sent.len() < self.limit {
@@ -53,7 +56,9 @@ impl SlidingWindow {
     pub async fn in_window(&self) -> usize {
         let sent = self.sent.lock().await;
         let now = Instant::now();
-        sent.iter().filter(|t| now.duration_since(**t) < self.window).count()
+        sent.iter()
+            .filter(|t| now.duration_since(**t) < self.window)
+            .count()
     }
 }
 
@@ -80,7 +85,10 @@ mod tests {
         }
         at.sort();
         for (i, t) in at.iter().enumerate() {
-            let in_window = at[i..].iter().take_while(|u| **u - *t < Duration::from_secs(1)).count();
+            let in_window = at[i..]
+                .iter()
+                .take_while(|u| **u - *t < Duration::from_secs(1))
+                .count();
             assert!(in_window <= 10, "{in_window} sends within a second of {t:?}");
         }
         // 35 sends at 10/s need three full windows after the first.

@@ -165,7 +165,11 @@ impl Inner {
 
     /// The deals of `account`, reusing an answer younger than [`DEALS_FRESH`] (one refresh asks for orders,
     /// positions and state at once; they share one upstream call).
-    async fn deals(&self, session: &SessionCtx, scope: &AccountScope<'_>) -> BrokerResult<Arc<Vec<model::PositionEntry>>> {
+    async fn deals(
+        &self,
+        session: &SessionCtx,
+        scope: &AccountScope<'_>,
+    ) -> BrokerResult<Arc<Vec<model::PositionEntry>>> {
         let slot = self
             .deals
             .lock()
@@ -259,7 +263,10 @@ impl Broker for CapitalBroker {
     async fn symbol_mapping(&self) -> BrokerResult<Vec<tv::SymbolMapping>> {
         if self.inner.catalog.needs_load().await {
             let upstream = self.inner.registry.data_session().await?;
-            self.inner.catalog.load(&self.inner.registry.ctx, &upstream).await?;
+            self.inner
+                .catalog
+                .load(&self.inner.registry.ctx, &upstream)
+                .await?;
         }
         Ok(self.inner.catalog.mapping())
     }
@@ -330,7 +337,12 @@ impl Broker for CapitalBroker {
         positions::net_positions(&self.inner, session, account).await
     }
 
-    async fn close_net_position(&self, session: &SessionCtx, account: &str, position_id: &str) -> BrokerResult<()> {
+    async fn close_net_position(
+        &self,
+        session: &SessionCtx,
+        account: &str,
+        position_id: &str,
+    ) -> BrokerResult<()> {
         positions::close(&self.inner, session, account, position_id, None).await
     }
 
@@ -410,7 +422,12 @@ impl Broker for CapitalBroker {
         account::preview_leverage(&self.inner, session, account, &query, leverage).await
     }
 
-    async fn quotes(&self, session: &SessionCtx, account: &str, symbols: &[String]) -> BrokerResult<Vec<tv::QuoteEntry>> {
+    async fn quotes(
+        &self,
+        session: &SessionCtx,
+        account: &str,
+        symbols: &[String],
+    ) -> BrokerResult<Vec<tv::QuoteEntry>> {
         data::quotes(&self.inner, session, account, symbols).await
     }
 

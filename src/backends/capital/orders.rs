@@ -24,7 +24,11 @@ fn now_secs() -> i64 {
 
 /// `/orders`: working orders with their bracket legs, the bracket legs of open positions, and the orders of
 /// this session that have finished.
-pub(super) async fn orders(inner: &Inner, session: &SessionCtx, account: &str) -> BrokerResult<Vec<tv::Order>> {
+pub(super) async fn orders(
+    inner: &Inner,
+    session: &SessionCtx,
+    account: &str,
+) -> BrokerResult<Vec<tv::Order>> {
     let info = inner.account_info(session, account)?;
     let upstream = inner.upstream(session)?;
     let scope = upstream.on_account(&inner.registry.ctx, account).await?;
@@ -46,7 +50,10 @@ pub(super) async fn orders(inner: &Inner, session: &SessionCtx, account: &str) -
         .collect();
     epics.sort();
     epics.dedup();
-    let details = inner.catalog.details(&inner.registry.ctx, &upstream, &epics).await?;
+    let details = inner
+        .catalog
+        .details(&inner.registry.ctx, &upstream, &epics)
+        .await?;
     let pips: HashMap<&str, rust_decimal::Decimal> = details
         .iter()
         .map(|d| (d.instrument.epic.as_str(), convert::pip_size(d)))
@@ -55,18 +62,25 @@ pub(super) async fn orders(inner: &Inner, session: &SessionCtx, account: &str) -
     let mut out = Vec::new();
     for entry in &working.working_orders {
         let data = &entry.working_order_data;
-        let (Some(symbol), Some(pip)) = (inner.catalog.symbol_of(&data.epic), pips.get(data.epic.as_str())) else {
+        let (Some(symbol), Some(pip)) = (inner.catalog.symbol_of(&data.epic), pips.get(data.epic.as_str()))
+        else {
             continue;
         };
         out.extend(convert::working_order(&symbol, data, *pip));
     }
     for entry in deals.iter() {
         let deal = &entry.position;
-        let (Some(symbol), Some(pip)) = (inner.catalog.symbol_of(&entry.market.epic), pips.get(entry.market.epic.as_str()))
-        else {
+        let (Some(symbol), Some(pip)) = (
+            inner.catalog.symbol_of(&entry.market.epic),
+            pips.get(entry.market.epic.as_str()),
+        ) else {
             continue;
         };
-        let position_id = if info.hedging { deal.deal_id.clone() } else { symbol.clone() };
+        let position_id = if info.hedging {
+            deal.deal_id.clone()
+        } else {
+            symbol.clone()
+        };
         out.extend(convert::position_brackets(&symbol, &position_id, deal, *pip));
     }
 
@@ -77,7 +91,18 @@ pub(super) async fn orders(inner: &Inner, session: &SessionCtx, account: &str) -
         .filter(|o| o.parent_id.is_none() && o.status == tv::OrderStatus::Working)
         .cloned()
         .collect();
-    for (mut order, by_us) in inner.journal.observe_working(&session.session_id, account, &parents) {
+    let gone = inner
+        .journal
+        .observe_working(&session.session_id, account, &parents);
+    // The deals may be a few hundred milliseconds older than the working orders: look again before calling
+    // a vanished order cancelled.
+    let deals = if gone.iter().any(|(_, by_us)| !by_us) {
+        inner.written(session, account);
+        inner.deals(session, &scope).await?
+    } else {
+        deals
+    };
+    for (mut order, by_us) in gone {
         let fill = deals
             .iter()
             .find(|d| !by_us && d.position.working_order_id.as_deref() == Some(order.id.as_str()));
@@ -99,11 +124,19 @@ pub(super) async fn orders(inner: &Inner, session: &SessionCtx, account: &str) -
 /// Places an order. A market order opens a deal (`POST /positions`), limit and stop orders become working
 /// orders; either way the outcome is read from the deal confirmation. After a failure that may have reached
 /// Capital.com, the deal is looked up before anything is answered, so a retry never doubles it.
-pub(super) async fn place(inner: &Inner, session: &SessionCtx, account: &str, order: tv::PlaceOrder) -> BrokerResult<String> {
+pub(super) async fn place(
+    inner: &Inner,
+    session: &SessionCtx,
+    account: &str,
+    order: tv::PlaceOrder,
+) -> BrokerResult<String> {
     let info = inner.account_info(session, account)?;
     let epic = inner.catalog.epic_of(&order.instrument)?;
     let upstream = inner.upstream(session)?;
-    let details = inner.catalog.detail(&inner.registry.ctx, &upstream, &epic).await?;
+    let details = inner
+        .catalog
+        .detail(&inner.registry.ctx, &upstream, &epic)
+        .await?;
     check_market_rules(&order, &details, info.hedging)?;
     let pip = convert::pip_size(&details);
     let placement = convert::placement(&epic, &order, pip)?;
@@ -144,7 +177,10 @@ pub(super) async fn place(inner: &Inner, session: &SessionCtx, account: &str, or
     };
     let confirmation = match confirm(&scope, &reference).await {
         Ok(c) => c,
-        Err(e) if e.is_ambiguous() || matches!(e, UpstreamError::Call(CallError::Status { status: 404, .. })) => {
+        Err(e)
+            if e.is_ambiguous()
+                || matches!(e, UpstreamError::Call(CallError::Status { status: 404, .. })) =>
+        {
             tracing::warn!(error = ?e, "no confirmation for a deal reference; looking the deal up");
             return settle_ambiguous(inner, session, &scope, &order, &placement, &before).await;
         }
@@ -186,9 +222,14 @@ pub(super) async fn place(inner: &Inner, session: &SessionCtx, account: &str, or
 }
 
 /// Market rules the HTTP layer cannot know: trailing stops per market.
-fn check_market_rules(order: &tv::PlaceOrder, details: &model::MarketDetails, hedging: bool) -> BrokerResult<()> {
+fn check_market_rules(
+    order: &tv::PlaceOrder,
+    details: &model::MarketDetails,
+    hedging: bool,
+) -> BrokerResult<()> {
     if order.brackets.trailing_stop_pips.is_some()
-        && details.dealing_rules.trailing_stops_preference == Some(model::TrailingStopsPreference::NotAvailable)
+        && details.dealing_rules.trailing_stops_preference
+            == Some(model::TrailingStopsPreference::NotAvailable)
     {
         return Err(BrokerError::Rejected(format!(
             "Trailing stops are not available on {}.",
@@ -281,8 +322,14 @@ async fn settle_ambiguous(
                 });
                 let reduced = now.0.iter().any(|p| {
                     p.market.epic == req.epic
-                        && before.deals.get(&p.position.deal_id).is_some_and(|s| *s != p.position.size)
-                }) || before.deals.keys().any(|id| !now.0.iter().any(|p| p.position.deal_id == *id));
+                        && before
+                            .deals
+                            .get(&p.position.deal_id)
+                            .is_some_and(|s| *s != p.position.size)
+                }) || before
+                    .deals
+                    .keys()
+                    .any(|id| !now.0.iter().any(|p| p.position.deal_id == *id));
                 if new_deal.is_some() || reduced {
                     let id = new_deal
                         .and_then(|p| p.position.deal_reference.clone())
@@ -305,7 +352,9 @@ async fn settle_ambiguous(
                         && d.order_level == req.level
                 });
                 if let Some(w) = found {
-                    tracing::info!("the working order was made despite the failure; answering with it (no retry)");
+                    tracing::info!(
+                        "the working order was made despite the failure; answering with it (no retry)"
+                    );
                     return Ok(w.working_order_data.deal_id.clone());
                 }
             }
@@ -329,7 +378,15 @@ async fn snapshot_full(
 }
 
 fn base_order(id: String, order: &tv::PlaceOrder, status: tv::OrderStatus, now: i64) -> tv::Order {
-    let mut o = tv::Order::new(id, order.instrument.clone(), order.qty, order.side, order.kind, status, now);
+    let mut o = tv::Order::new(
+        id,
+        order.instrument.clone(),
+        order.qty,
+        order.side,
+        order.kind,
+        status,
+        now,
+    );
     o.limit_price = order.limit_price;
     o.stop_price = order.stop_price;
     o
@@ -339,7 +396,10 @@ fn base_order(id: String, order: &tv::PlaceOrder, status: tv::OrderStatus, now: 
 enum Target {
     WorkingOrder(String),
     /// A bracket leg: the parent deal id and whether it is the stop (else the profit) leg.
-    Leg { parent: String, stop: bool },
+    Leg {
+        parent: String,
+        stop: bool,
+    },
 }
 
 fn target(order_id: &str) -> Target {
@@ -376,7 +436,11 @@ pub(super) async fn modify(
             update_working(&scope, &id, body).await
         }
         Target::Leg { parent, stop } => {
-            let price = if stop { change.stop_price } else { change.limit_price };
+            let price = if stop {
+                change.stop_price
+            } else {
+                change.limit_price
+            };
             let Some(price) = price else {
                 return Err(BrokerError::Rejected(format!(
                     "Give the new {} price of order {order_id}.",
@@ -391,7 +455,12 @@ pub(super) async fn modify(
 }
 
 /// Cancels a working order, or removes one bracket leg from its order or position.
-pub(super) async fn cancel(inner: &Inner, session: &SessionCtx, account: &str, order_id: &str) -> BrokerResult<()> {
+pub(super) async fn cancel(
+    inner: &Inner,
+    session: &SessionCtx,
+    account: &str,
+    order_id: &str,
+) -> BrokerResult<()> {
     let upstream = inner.upstream(session)?;
     let scope = upstream.on_account(&inner.registry.ctx, account).await?;
     let result = match target(order_id) {
@@ -408,7 +477,9 @@ pub(super) async fn cancel(inner: &Inner, session: &SessionCtx, account: &str, o
                 Ok(_) => {
                     if let Some(symbol) = inner.catalog.symbol_of(&current.epic) {
                         let pip = inner.pip_size(&upstream, &current.epic).await?;
-                        if let Some(mut parent) = convert::working_order(&symbol, &current, pip).into_iter().next() {
+                        if let Some(mut parent) =
+                            convert::working_order(&symbol, &current, pip).into_iter().next()
+                        {
                             parent.status = tv::OrderStatus::Cancelled;
                             parent.last_modified = Some(now_secs());
                             inner.journal.finish(&session.session_id, account, parent);
@@ -416,9 +487,11 @@ pub(super) async fn cancel(inner: &Inner, session: &SessionCtx, account: &str, o
                     }
                     Ok(())
                 }
-                Err(UpstreamError::Call(CallError::Status { status: 404, .. })) => Err(BrokerError::NotFound(
-                    format!("Order {order_id} is no longer working (filled or cancelled)."),
-                )),
+                Err(UpstreamError::Call(CallError::Status { status: 404, .. })) => {
+                    Err(BrokerError::NotFound(format!(
+                        "Order {order_id} is no longer working (filled or cancelled)."
+                    )))
+                }
                 Err(e) => Err(e.into()),
             }
         }
@@ -436,10 +509,18 @@ async fn find_working(scope: &AccountScope<'_>, id: &str) -> BrokerResult<model:
         .into_iter()
         .map(|w| w.working_order_data)
         .find(|d| d.deal_id == id)
-        .ok_or_else(|| BrokerError::NotFound(format!("Order {id} is not a working order (filled, cancelled or unknown).")))
+        .ok_or_else(|| {
+            BrokerError::NotFound(format!(
+                "Order {id} is not a working order (filled, cancelled or unknown)."
+            ))
+        })
 }
 
-async fn update_working(scope: &AccountScope<'_>, id: &str, body: model::UpdateWorkingOrderRequest) -> BrokerResult<()> {
+async fn update_working(
+    scope: &AccountScope<'_>,
+    id: &str,
+    body: model::UpdateWorkingOrderRequest,
+) -> BrokerResult<()> {
     let reference = scope
         .call(Kind::Write, |c, t| {
             let (id, body) = (id.to_string(), body.clone());

@@ -36,7 +36,11 @@ async fn with_deals<T>(
     Ok(view(&deals))
 }
 
-pub(super) async fn positions(inner: &Inner, session: &SessionCtx, account: &str) -> BrokerResult<Vec<tv::Position>> {
+pub(super) async fn positions(
+    inner: &Inner,
+    session: &SessionCtx,
+    account: &str,
+) -> BrokerResult<Vec<tv::Position>> {
     with_deals(inner, session, account, convert::positions).await
 }
 
@@ -113,11 +117,17 @@ pub(super) async fn modify(
     let epic = deals[0].market.epic.clone();
     let result = if let Some(side) = change.side {
         let size = net(&deals);
-        let current = if size > Decimal::ZERO { tv::Side::Buy } else { tv::Side::Sell };
+        let current = if size > Decimal::ZERO {
+            tv::Side::Buy
+        } else {
+            tv::Side::Sell
+        };
         if size.is_zero() {
             Err(no_position(position_id))
         } else if side == current {
-            Err(BrokerError::Rejected(format!("Position {position_id} is already {side}.")))
+            Err(BrokerError::Rejected(format!(
+                "Position {position_id} is already {side}."
+            )))
         } else {
             // On a netting account an opposite deal of twice the size closes the position and opens the
             // reverse one in a single request.
@@ -156,13 +166,19 @@ pub(super) async fn close(
     }
     let size = net(&deals);
     let result = match amount {
-        Some(a) if a <= Decimal::ZERO => Err(BrokerError::Rejected("The amount to close must be positive.".into())),
+        Some(a) if a <= Decimal::ZERO => Err(BrokerError::Rejected(
+            "The amount to close must be positive.".into(),
+        )),
         Some(a) if a > size.abs() && !size.is_zero() => Err(BrokerError::Rejected(format!(
             "Cannot close {a} of position {position_id}: it holds {}.",
             size.abs()
         ))),
         Some(a) if a < size.abs() => {
-            let direction = if size > Decimal::ZERO { Direction::Sell } else { Direction::Buy };
+            let direction = if size > Decimal::ZERO {
+                Direction::Sell
+            } else {
+                Direction::Buy
+            };
             deal(&scope, &deals[0].market.epic, direction, a).await
         }
         _ => {
@@ -240,7 +256,11 @@ pub(super) async fn update_deal_brackets(
     update_deal(scope, deal_id, body).await
 }
 
-async fn update_deal(scope: &AccountScope<'_>, deal_id: &str, body: model::UpdatePositionRequest) -> BrokerResult<()> {
+async fn update_deal(
+    scope: &AccountScope<'_>,
+    deal_id: &str,
+    body: model::UpdatePositionRequest,
+) -> BrokerResult<()> {
     let reference = scope
         .call(Kind::Write, |c, t| {
             let (id, body) = (deal_id.to_string(), body.clone());

@@ -99,9 +99,10 @@ impl Registry {
 
     /// The upstream session of a bridge session.
     pub fn get(&self, session_id: &str) -> BrokerResult<Arc<Upstream>> {
-        self.lock().get(session_id).cloned().ok_or_else(|| {
-            BrokerError::Unauthorized("no Capital.com session for this bridge session".into())
-        })
+        self.lock()
+            .get(session_id)
+            .cloned()
+            .ok_or_else(|| BrokerError::Unauthorized("no Capital.com session for this bridge session".into()))
     }
 
     /// Logs the upstream session out and forgets it.
@@ -136,10 +137,7 @@ impl Registry {
     }
 
     fn most_recent(&self) -> Option<Arc<Upstream>> {
-        self.lock()
-            .values()
-            .max_by_key(|u| u.last_requested())
-            .cloned()
+        self.lock().values().max_by_key(|u| u.last_requested()).cloned()
     }
 
     /// Pings idle sessions and drops abandoned ones, forever; holds only a weak reference so the loop ends
@@ -183,7 +181,8 @@ fn login_error(e: UpstreamError) -> BrokerError {
             tracing::info!(status, %code, "Capital.com refused the login");
             BrokerError::Rejected(match code.as_str() {
                 "error.null.api.key" | "error.invalid.api.key" => {
-                    "The bridge's Capital.com API key is missing or invalid; contact the bridge operator.".into()
+                    "The bridge's Capital.com API key is missing or invalid; contact the bridge operator."
+                        .into()
                 }
                 "error.too-many.requests" => "Too many login attempts; try again in a few seconds.".into(),
                 _ => "Invalid login or password".into(),

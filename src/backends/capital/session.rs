@@ -165,7 +165,11 @@ impl Upstream {
     }
 
     /// Holds the session on `account` (switching with `PUT /session` when needed) for a sequence of calls.
-    pub async fn on_account<'a>(&'a self, ctx: &'a SessionContext, account: &str) -> UpstreamResult<AccountScope<'a>> {
+    pub async fn on_account<'a>(
+        &'a self,
+        ctx: &'a SessionContext,
+        account: &str,
+    ) -> UpstreamResult<AccountScope<'a>> {
         self.touch_requested();
         {
             let guard = self.account.read().await;
@@ -262,7 +266,13 @@ impl Upstream {
         *self.last_requested.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
     }
 
-    async fn exec<T, F, Fut>(&self, ctx: &SessionContext, account: Option<&str>, kind: Kind, f: F) -> UpstreamResult<T>
+    async fn exec<T, F, Fut>(
+        &self,
+        ctx: &SessionContext,
+        account: Option<&str>,
+        kind: Kind,
+        f: F,
+    ) -> UpstreamResult<T>
     where
         F: Fn(Client, Tokens) -> Fut,
         Fut: Future<Output = CallResult<T>>,
@@ -295,7 +305,10 @@ impl Upstream {
                 } if kind == Kind::Read && retries < 3 => {
                     retries += 1;
                     let wait = retry_after.unwrap_or(Duration::from_secs(1));
-                    tracing::warn!(?wait, "Capital.com answered 429; retrying the read after the advised delay");
+                    tracing::warn!(
+                        ?wait,
+                        "Capital.com answered 429; retrying the read after the advised delay"
+                    );
                     tokio::time::sleep(wait).await;
                 }
                 CallError::NotSent(_) if retries < 1 => {
@@ -312,7 +325,11 @@ impl Upstream {
         }
     }
 
-    async fn current_tokens(&self, ctx: &SessionContext, account: Option<&str>) -> UpstreamResult<(Tokens, u64)> {
+    async fn current_tokens(
+        &self,
+        ctx: &SessionContext,
+        account: Option<&str>,
+    ) -> UpstreamResult<(Tokens, u64)> {
         if self.closed.load(Ordering::SeqCst) {
             return Err(session_lost());
         }
@@ -333,7 +350,12 @@ impl Upstream {
 
     /// Logs in again unless another call already did since `seen_generation`, then puts the session back on
     /// `account` (a new Capital.com session starts on the preferred account).
-    async fn relogin(&self, ctx: &SessionContext, seen_generation: u64, account: Option<&str>) -> UpstreamResult<()> {
+    async fn relogin(
+        &self,
+        ctx: &SessionContext,
+        seen_generation: u64,
+        account: Option<&str>,
+    ) -> UpstreamResult<()> {
         let mut live = self.live.lock().await;
         if live.generation == seen_generation {
             tracing::info!("Capital.com session expired or refused; logging in again");
@@ -341,7 +363,9 @@ impl Upstream {
             let (created, tokens) = match login(ctx, &self.credentials).await {
                 Ok(ok) => ok,
                 Err(UpstreamError::Call(CallError::Status { status: 401, .. }))
-                | Err(UpstreamError::Call(CallError::Status { status: 400, .. })) => return Err(session_lost()),
+                | Err(UpstreamError::Call(CallError::Status { status: 400, .. })) => {
+                    return Err(session_lost())
+                }
                 Err(e) => return Err(e),
             };
             live.tokens = Some(tokens);
@@ -399,11 +423,9 @@ impl Upstream {
 async fn switch_call(ctx: &SessionContext, tokens: &Tokens, account: &str) -> UpstreamResult<()> {
     match ctx.client.switch_account(tokens, account).await {
         Ok(_) => Ok(()),
-        Err(CallError::Status { status: 400, body, .. })
-            if super::errors::error_code(&body).is_some_and(|c| c.contains("not-different")) =>
-        {
-            Ok(())
-        }
+        Err(CallError::Status {
+            status: 400, body, ..
+        }) if super::errors::error_code(&body).is_some_and(|c| c.contains("not-different")) => Ok(()),
         Err(CallError::Status { status, body, .. }) if status == 400 || status == 404 => {
             tracing::warn!(status, code = ?super::errors::error_code(&body), "Capital.com refused the account switch");
             Err(UpstreamError::Broker(BrokerError::NotFound(format!(
@@ -427,7 +449,8 @@ async fn login(
     {
         Ok(ok) => Ok(ok),
         Err(CallError::Status { status: 429, .. }) => Err(UpstreamError::Broker(BrokerError::Rejected(
-            "Capital.com is refusing logins for a moment (too many attempts); try again in a few seconds.".into(),
+            "Capital.com is refusing logins for a moment (too many attempts); try again in a few seconds."
+                .into(),
         ))),
         Err(e) => Err(UpstreamError::Call(e)),
     }
