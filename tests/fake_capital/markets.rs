@@ -91,13 +91,16 @@ async fn search_and_details() {
     );
 
     // A price move shows in the snapshot.
-    fake.set_price("EURUSD", dec("1.08612"), dec("1.08618"));
+    let snap = c.get("/markets/EURUSD").await.1["snapshot"].clone();
+    assert!(num(&snap["high"]) > num(&snap["offer"]) && num(&snap["low"]) < num(&snap["bid"]));
+    fake.set_price("EURUSD", dec("1.09612"), dec("1.09618"));
     let snap = c.get("/markets/EURUSD").await.1["snapshot"].clone();
     assert_eq!(
         (num(&snap["bid"]), num(&snap["netChange"])),
-        (dec("1.08612"), dec("0.001"))
+        (dec("1.09612"), dec("0.011"))
     );
-    assert_eq!(num(&snap["high"]), dec("1.08618"));
+    assert_eq!(num(&snap["high"]), dec("1.09618"));
+    assert_eq!(num(&snap["percentageChange"]), dec("1.0137"));
 }
 
 #[tokio::test]

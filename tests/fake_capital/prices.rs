@@ -155,3 +155,13 @@ async fn price_request_errors() {
     assert_eq!(status, 200);
     assert_eq!(bars(&body).len(), 1000);
 }
+
+#[tokio::test]
+async fn the_chart_meets_the_live_price_when_the_fake_starts() {
+    let fake = start().await;
+    let c = login(&fake).await;
+    let last = bars(&c.get("/prices/GOLD?max=1").await.1);
+    let close = num(&last[0]["closePrice"]["bid"]);
+    // Within 0.1% of the 2034.52 bid.
+    assert!((close - dec("2034.52")).abs() < dec("2.04"), "{close}");
+}

@@ -379,3 +379,50 @@ async fn price_moves_trigger_stops_and_profits() {
         vec![(trail_id, "SL".to_string()), (long_id, "SL".to_string())]
     );
 }
+
+#[tokio::test]
+async fn guaranteed_stops() {
+    let fake = start().await;
+    let c = login(&fake).await;
+    // Guaranteed stops keep at least 1% away: 2034.52 - 20.35 = 2014.17 at most.
+    let body =
+        json!({ "epic": "GOLD", "direction": "BUY", "size": 1, "guaranteedStop": true, "stopLevel": 2020 });
+    let (status, answer) = c.post("/positions", body).await;
+    assert_eq!(
+        (status, answer["errorCode"].as_str()),
+        (400, Some("error.invalid.stoploss.maxvalue: 2014.17"))
+    );
+    let (status, answer) = c
+        .post(
+            "/positions",
+            json!({ "epic": "GOLD", "direction": "BUY", "size": 1, "guaranteedStop": true }),
+        )
+        .await;
+    assert_eq!(
+        (status, answer["errorCode"].as_str()),
+        (400, Some("error.null.stopLevel"))
+    );
+    let body =
+        json!({ "epic": "GOLD", "direction": "BUY", "size": 1, "guaranteedStop": true, "stopLevel": 2000 });
+    let confirm = c.deal("/positions", body.clone()).await;
+    assert_eq!(
+        (
+            confirm["dealStatus"].as_str(),
+            confirm["guaranteedStop"].as_bool()
+        ),
+        (Some("ACCEPTED"), Some(true))
+    );
+    // A gap through a guaranteed stop still closes at the stop level.
+    fake.set_price("GOLD", dec("1950.00"), dec("1950.30"));
+    assert!(fake.positions("ACC-NET").is_empty());
+    assert_eq!(fake.cash("ACC-NET"), Some(dec("9965.18")));
+
+    // Not on a hedging account.
+    c.switch("ACC-HEDGE").await;
+    fake.set_price("GOLD", dec("2034.52"), dec("2034.82"));
+    let confirm = c.deal("/positions", body).await;
+    assert_eq!(
+        (confirm["dealStatus"].as_str(), confirm["reason"].as_str()),
+        (Some("REJECTED"), Some("GUARANTEED_STOP_NOT_ALLOWED"))
+    );
+}
