@@ -37,8 +37,11 @@ impl Default for FakeOptions {
 /// A login of the fake: `identifier` + `password`, owning one or more accounts.
 #[derive(Clone)]
 pub struct FakeUser {
+    /// The login (`identifier` of `POST /session`), compared case-insensitively like an e-mail.
     pub identifier: String,
+    /// The plain password (encrypted passwords are refused).
     pub password: String,
+    /// The user's financial accounts; the one marked `preferred` is current after login.
     pub accounts: Vec<FakeAccount>,
 }
 
@@ -74,9 +77,13 @@ impl FakeUser {
 /// One financial account of a user. `balance` is the cash deposited when the fake starts.
 #[derive(Clone)]
 pub struct FakeAccount {
+    /// `accountId`.
     pub id: String,
+    /// `accountName`.
     pub name: String,
+    /// ISO code of the account currency; P/L is converted to it.
     pub currency: String,
+    /// Cash deposited when the fake starts (also listed as a `DEPOSIT` transaction).
     pub balance: Decimal,
     /// `hedgingMode` of the account preferences: every deal opens its own position.
     pub hedging: bool,
@@ -87,22 +94,31 @@ pub struct FakeAccount {
 /// One market (epic). Prices are quoted in `currency`; distances in percent of the price.
 #[derive(Clone)]
 pub struct FakeMarket {
+    /// The market id used in every path and payload.
     pub epic: String,
+    /// `instrumentName` / `instrument.name`.
     pub name: String,
     /// `CURRENCIES`, `COMMODITIES`, `INDICES`, `SHARES` or `CRYPTOCURRENCIES`.
     pub instrument_type: String,
+    /// Quote currency of the prices and P/L.
     pub currency: String,
+    /// Opening quote; [`super::FakeCapital::set_price`] moves it.
     pub bid: Decimal,
     pub offer: Decimal,
+    /// Price precision (`decimalPlacesFactor`); levels are rounded to it.
     pub decimal_places: u32,
     pub lot_size: Decimal,
+    /// Smaller deals are rejected; sizes may not have more decimals than this value.
     pub min_deal_size: Decimal,
+    /// Larger deals are rejected.
     pub max_deal_size: Decimal,
+    /// `minStepDistance` (informational).
     pub min_step_distance: Decimal,
     /// `minNormalStopOrLimitDistance`, percent.
     pub min_stop_distance_pct: Decimal,
     /// `maxStopOrLimitDistance`, percent.
     pub max_stop_distance_pct: Decimal,
+    /// Whether trailing stops are allowed (`trailingStopsPreference`).
     pub trailing_stops: bool,
 }
 
@@ -218,9 +234,11 @@ impl FakeMarket {
 pub struct LoggedRequest {
     /// When it arrived (real time).
     pub at: Instant,
+    /// `GET`, `POST`...
     pub method: String,
     /// Without the `/api/v1` prefix and without the query, e.g. `/positions`.
     pub path: String,
+    /// The raw query string (`""` when there is none).
     pub query: String,
     /// The `CST` header, if any.
     pub cst: Option<String>,
@@ -233,15 +251,18 @@ pub struct LoggedRequest {
 pub struct FakePosition {
     pub account_id: String,
     pub deal_id: String,
+    /// `p_<dealId>`.
     pub deal_reference: String,
     pub epic: String,
     /// `BUY` or `SELL`.
     pub direction: String,
     pub size: Decimal,
+    /// Opening price.
     pub level: Decimal,
     pub stop_level: Option<Decimal>,
     pub profit_level: Option<Decimal>,
     pub trailing_stop: bool,
+    /// The trailing distance (set with `trailing_stop`).
     pub stop_distance: Option<Decimal>,
     pub guaranteed_stop: bool,
 }
@@ -252,8 +273,10 @@ pub struct FakeWorkingOrder {
     pub account_id: String,
     pub deal_id: String,
     pub epic: String,
+    /// `BUY` or `SELL`.
     pub direction: String,
     pub size: Decimal,
+    /// The order price.
     pub level: Decimal,
     /// `LIMIT` or `STOP`.
     pub order_type: String,

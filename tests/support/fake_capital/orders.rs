@@ -175,8 +175,10 @@ pub(super) async fn create(
     let level = m.round(level);
     let stops = input.resolve(dir, level, size, m);
     validate(&stops, dir, level, m)?;
+    let reference = order_reference();
     let order = WorkingOrder {
         deal_id: st.next_deal_id(account),
+        deal_reference: reference.clone(),
         epic,
         dir,
         size,
@@ -186,7 +188,6 @@ pub(super) async fn create(
         created: now,
         stops,
     };
-    let reference = order_reference();
     match st.market_rules(account, &order.epic, size, &stops) {
         Ok(()) => {
             st.order_activity(account, &order, "ACCEPTED", &reference);

@@ -1,6 +1,8 @@
 //! `/prices/{epic}`: historical bars. A bar is a pure function of (epic, resolution, bar start) scaled
-//! around the market's current mid price, so overlapping requests always agree; bars start on UTC
-//! boundaries of their resolution (weekly bars on Mondays) and never lie in the future (fake clock).
+//! around the market's current mid price, so overlapping requests always agree; the path passes through
+//! the current price at the moment the fake started, so a chart meets the live quotes there. Bars
+//! start on UTC boundaries of their resolution (weekly bars on Mondays) and never lie in the future
+//! (fake clock).
 //!
 //! Paging follows the documentation and observed upstream behaviour: `max` defaults to 10 and may not
 //! exceed 1000 (`error.invalid.max`); with `from` the oldest `max` bars from there are returned,
@@ -95,10 +97,12 @@ fn path(epic_seed: u64, t: i64) -> f64 {
     waves + noise_at(minute) * (1.0 - frac) + noise_at(minute + 1) * frac
 }
 
-/// One bar as (open, high, low, close) mids and the traded volume.
-fn bar(epic_seed: u64, dur: i64, start: i64, anchor: f64) -> ([f64; 4], i64) {
-    let open = anchor * (1.0 + path(epic_seed, start));
-    let close = anchor * (1.0 + path(epic_seed, start + dur));
+/// One bar as (open, high, low, close) mids and the traded volume; the path is at `anchor` at time
+/// `anchor_t`.
+fn bar(epic_seed: u64, dur: i64, start: i64, (anchor, anchor_t): (f64, i64)) -> ([f64; 4], i64) {
+    let base = path(epic_seed, anchor_t);
+    let open = anchor * (1.0 + path(epic_seed, start) - base);
+    let close = anchor * (1.0 + path(epic_seed, start + dur) - base);
     let seed = epic_seed ^ mix(start as u64 ^ mix(dur as u64));
     let spread = (0.0003 * (dur as f64 / 60.0).sqrt()).min(0.02);
     let high = open.max(close) * (1.0 + unit(seed ^ 1) * spread);
@@ -116,9 +120,9 @@ fn bid_ask(m: &MarketState, mid: f64) -> Value {
 }
 
 /// The JSON of the bar starting at `start`.
-fn bar_json(m: &MarketState, dur: i64, start: i64) -> Value {
+fn bar_json(m: &MarketState, dur: i64, start: i64, anchor_t: i64) -> Value {
     let anchor = m.mid().to_f64().unwrap_or(1.0);
-    let ([o, h, l, c], volume) = bar(hash_str(&m.spec.epic), dur, start, anchor);
+    let ([o, h, l, c], volume) = bar(hash_str(&m.spec.epic), dur, start, (anchor, anchor_t));
     let t = DateTime::<Utc>::from_timestamp(start, 0).unwrap_or_default();
     json!({
         "snapshotTime": fmt_s_local(t),
@@ -183,6 +187,9 @@ pub(super) async fn prices(
     if starts.is_empty() {
         return Err(ApiError::new(404, "error.prices.not-found"));
     }
-    let prices: Vec<Value> = starts.iter().map(|s| bar_json(m, dur, *s)).collect();
+    let prices: Vec<Value> = starts
+        .iter()
+        .map(|s| bar_json(m, dur, *s, st.bars_anchor))
+        .collect();
     ok(json!({ "prices": prices, "instrumentType": m.spec.instrument_type }))
 }

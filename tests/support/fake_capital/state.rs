@@ -129,6 +129,8 @@ pub(super) struct Position {
 #[derive(Debug, Clone)]
 pub(super) struct WorkingOrder {
     pub deal_id: String,
+    /// The `o_<uuid>` reference the order was created with.
+    pub deal_reference: String,
     pub epic: String,
     pub dir: Dir,
     pub size: Decimal,
@@ -294,6 +296,8 @@ pub(super) struct State {
     pub next_ws: u64,
     /// A session dies after this long without use (fake clock).
     pub idle_expiry: TimeDelta,
+    /// Unix seconds of the fake's start: historical bars meet the live price there.
+    pub bars_anchor: i64,
 }
 
 /// Leverage choices per instrument type: (type, default, available).
@@ -319,8 +323,9 @@ impl State {
                 .map(|m| MarketState {
                     spec: m.clone(),
                     open_bid: m.bid,
-                    high: m.offer,
-                    low: m.bid,
+                    // A plausible day range around the opening quote (0.4% each way).
+                    high: round_price(m.offer * Decimal::new(1004, 3), m.decimal_places),
+                    low: round_price(m.bid * Decimal::new(996, 3), m.decimal_places),
                     updated: now,
                 })
                 .collect(),
@@ -336,6 +341,7 @@ impl State {
             ws: BTreeMap::new(),
             next_ws: 0,
             idle_expiry: TimeDelta::from_std(options.idle_expiry).unwrap_or(TimeDelta::MAX),
+            bars_anchor: now.timestamp(),
         };
         for (u, user) in options.users.iter().enumerate() {
             for a in &user.accounts {
