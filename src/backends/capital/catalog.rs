@@ -151,9 +151,9 @@ impl Catalog {
             epics
                 .iter()
                 .filter(|e| {
-                    !cache
+                    cache
                         .get(*e)
-                        .is_some_and(|(at, _)| now.duration_since(*at) < self.ttl)
+                        .is_none_or(|(at, _)| now.duration_since(*at) >= self.ttl)
                 })
                 .cloned()
                 .collect()

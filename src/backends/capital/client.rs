@@ -406,9 +406,8 @@ fn segment(s: &str) -> String {
 
 fn classify(e: reqwest::Error) -> CallError {
     let e = e.without_url();
-    if e.is_connect() {
-        CallError::NotSent(e.to_string())
-    } else if e.is_builder() {
+    // A connection that was never made, or a request that could not be built, reached nobody.
+    if e.is_connect() || e.is_builder() {
         CallError::NotSent(e.to_string())
     } else {
         CallError::NoAnswer(e.to_string())

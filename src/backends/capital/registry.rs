@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// Session id of the market-data session opened with the first mapped user's credentials.
+/// Registry key of the market-data session.
 const DATA_SESSION: &str = "\u{0}market-data";
 
 /// What a login established.
@@ -31,6 +31,9 @@ pub struct Registry {
     sessions: Mutex<HashMap<String, Arc<Upstream>>>,
     /// Serialises opening the market-data session.
     data_open: tokio::sync::Mutex<()>,
+    /// Whose credentials open the market-data session: the first mapped user, or (pass-through) the bridge
+    /// session whose login lent them, so they are dropped when that user logs out.
+    data_credentials: Mutex<Option<(Option<String>, UpstreamCredentials)>>,
 }
 
 impl Registry {
@@ -43,10 +46,11 @@ impl Registry {
                 creation_pacer: SlidingWindow::per_second(1),
                 requests_per_second: config.requests_per_second,
             }),
-            config,
             bridge_users,
             sessions: Mutex::new(HashMap::new()),
             data_open: tokio::sync::Mutex::new(()),
+            data_credentials: Mutex::new(config.users.first().map(|(_, c)| (None, c.clone()))),
+            config,
         })
     }
 
@@ -87,6 +91,11 @@ impl Registry {
             .map_err(login_error)?;
         let upstream = Arc::new(upstream);
         self.lock().insert(session_id.to_string(), upstream.clone());
+        let mut data = self.data_credentials.lock().unwrap_or_else(|p| p.into_inner());
+        if data.is_none() {
+            *data = Some((Some(session_id.to_string()), upstream.credentials().clone()));
+        }
+        drop(data);
         Ok((
             user,
             Opened {
@@ -105,39 +114,61 @@ impl Registry {
             .ok_or_else(|| BrokerError::Unauthorized("no Capital.com session for this bridge session".into()))
     }
 
-    /// Logs the upstream session out and forgets it.
+    /// Logs the upstream session out and forgets it. When the user lent the market-data session their
+    /// credentials, that session ends too and the next one borrows another live login's.
     pub async fn logout(&self, session_id: &str) {
         let removed = self.lock().remove(session_id);
         if let Some(upstream) = removed {
             upstream.close(&self.ctx).await;
         }
+        let lent = {
+            let mut data = self.data_credentials.lock().unwrap_or_else(|p| p.into_inner());
+            let lent = matches!(&*data, Some((Some(owner), _)) if owner == session_id);
+            if lent {
+                *data = self
+                    .lock()
+                    .iter()
+                    .find(|(id, _)| id.as_str() != DATA_SESSION)
+                    .map(|(id, u)| (Some(id.clone()), u.credentials().clone()));
+            }
+            lent
+        };
+        if lent {
+            let data = self.lock().remove(DATA_SESSION);
+            if let Some(upstream) = data {
+                upstream.close(&self.ctx).await;
+            }
+        }
     }
 
-    /// A session for calls that belong to no TradingView session (history, symbol info, quote streams): the
-    /// most recently used live session, else (mapped mode) a session of the first mapped user.
+    /// The session for calls that belong to no TradingView session (history, symbol info, quote streams). It
+    /// is a session of its own, never switched between accounts: Capital.com drops a session's WebSocket
+    /// when the session changes account, and TradingView tabs switch accounts all the time.
     pub async fn data_session(&self) -> BrokerResult<Arc<Upstream>> {
-        if let Some(s) = self.most_recent() {
+        if let Some(s) = self.lock().get(DATA_SESSION).cloned() {
             return Ok(s);
         }
-        let Some((_, credentials)) = self.config.users.first().cloned() else {
-            return Err(BrokerError::Rejected(
-                "Market data from Capital.com needs a logged-in session: log in first.".into(),
-            ));
-        };
         let _guard = self.data_open.lock().await;
         if let Some(s) = self.lock().get(DATA_SESSION).cloned() {
             return Ok(s);
         }
+        let credentials = self
+            .data_credentials
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(|(_, c)| c.clone());
+        let Some(credentials) = credentials else {
+            return Err(BrokerError::Rejected(
+                "Market data from Capital.com needs a logged-in session: log in first.".into(),
+            ));
+        };
         let (upstream, _) = Upstream::open(&self.ctx, credentials)
             .await
             .map_err(login_error)?;
         let upstream = Arc::new(upstream);
         self.lock().insert(DATA_SESSION.to_string(), upstream.clone());
         Ok(upstream)
-    }
-
-    fn most_recent(&self) -> Option<Arc<Upstream>> {
-        self.lock().values().max_by_key(|u| u.last_requested()).cloned()
     }
 
     /// Pings idle sessions and drops abandoned ones, forever; holds only a weak reference so the loop ends

@@ -254,6 +254,11 @@ impl Upstream {
         }
     }
 
+    /// The credentials this session logs in with.
+    pub fn credentials(&self) -> &UpstreamCredentials {
+        &self.credentials
+    }
+
     pub fn last_requested(&self) -> Instant {
         *self.last_requested.lock().unwrap_or_else(|p| p.into_inner())
     }
