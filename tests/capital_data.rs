@@ -180,6 +180,23 @@ async fn websocket_quotes_reach_both_streams_and_survive_a_dropped_socket() {
     );
     assert_eq!(fake.ws_connections(), 1, "one socket serves every listener");
 
+    // Tabs on both accounts switch the user's session back and forth; the quotes come from a session of
+    // their own, so the socket stays up.
+    for account in [capital::HEDGE, capital::NET, capital::HEDGE] {
+        let (status, _) = app
+            .get(&format!("/accounts/{account}/orders?locale=en"), Some(&token))
+            .await;
+        assert_eq!(status, 200);
+    }
+    fake.set_price("EURUSD", d("1.23500"), d("1.23510"));
+    assert!(
+        quotes.next_matching(wait, |v| has_bid(v, 1.235)).await.is_some(),
+        "after switches"
+    );
+    assert_eq!(fake.ws_connections(), 1);
+    let upgrades = fake.requests().iter().filter(|r| r.path == "/connect").count();
+    assert_eq!(upgrades, 1, "no reconnect was needed");
+
     // The socket dies: the bridge reconnects, resubscribes, and quotes flow again.
     fake.drop_websockets();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);

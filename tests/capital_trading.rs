@@ -103,6 +103,58 @@ async fn market_order_with_brackets_opens_a_deal_and_lists_its_legs() {
 }
 
 #[tokio::test]
+async fn trailing_and_guaranteed_stops_map_to_the_deal_fields() {
+    let (fake, app) = capital::start("", "").await;
+    let token = capital::login(&app).await;
+    let id = app
+        .place(
+            &token,
+            NET,
+            "instrument=EURUSD&qty=1000&side=buy&type=market&trailingStopPips=25",
+        )
+        .await;
+    let deal = fake.positions(NET).pop().expect("a deal");
+    assert!(deal.trailing_stop);
+    assert_eq!(deal.stop_distance.map(|d| d.abs()), Some(d("0.0025")));
+    assert_eq!(app.order(&token, NET, &id).await["status"], "filled");
+    let legs: Vec<Value> = app
+        .orders(&token, NET)
+        .await
+        .into_iter()
+        .filter(|o| o["parentType"] == "position")
+        .collect();
+    assert_eq!(legs.len(), 1);
+    assert_eq!(legs[0]["isTrailingStop"], true);
+    assert_eq!(dec(&legs[0]["trailingStopPips"]), d("25"));
+
+    app.place(
+        &token,
+        NET,
+        "instrument=GOLD&qty=1&side=buy&type=market&guaranteedStop=1900",
+    )
+    .await;
+    let gold = fake
+        .positions(NET)
+        .into_iter()
+        .find(|p| p.epic == "GOLD")
+        .unwrap();
+    assert!(gold.guaranteed_stop);
+    assert_eq!(gold.stop_level, Some(d("1900")));
+
+    // AAPL has no trailing stops on Capital.com: refused before anything is sent.
+    let msg = app
+        .refused(
+            Method::POST,
+            &token,
+            &format!("/accounts/{NET}/orders?locale=en"),
+            Some("instrument=AAPL&qty=1&side=buy&type=market&trailingStopPips=50"),
+        )
+        .await;
+    assert_eq!(msg, "Trailing stops are not available on AAPL.");
+    assert_eq!(fake.positions(NET).len(), 2);
+}
+
+#[tokio::test]
 async fn limit_and_stop_orders_are_working_orders_that_can_be_modified_and_cancelled() {
     let (fake, app) = capital::start("", "").await;
     let token = capital::login(&app).await;
