@@ -87,21 +87,11 @@ async fn two_tabs_on_two_accounts_never_see_each_others_data() {
         tasks.push(tokio::spawn(async move {
             let account = if i % 2 == 0 { NET } else { HEDGE };
             let path = if account == NET {
-                format!("/api/accounts/{NET}/positions?locale=en")
+                format!("/accounts/{NET}/positions?locale=en")
             } else {
-                format!("/api/accounts/{HEDGE}/individualPositions?locale=en")
+                format!("/accounts/{HEDGE}/individualPositions?locale=en")
             };
-            let req = axum::http::Request::get(path)
-                .header("authorization", format!("Bearer {token}"))
-                .body(axum::body::Body::empty())
-                .unwrap();
-            let res = tower::ServiceExt::oneshot(router_app, req).await.unwrap();
-            let bytes = http_body_util::BodyExt::collect(res.into_body())
-                .await
-                .unwrap()
-                .to_bytes();
-            let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
-            (account, body)
+            (account, capital::get_json(router_app, &token, &path).await)
         }));
     }
     for t in tasks {
@@ -164,23 +154,14 @@ async fn a_burst_of_polls_stays_under_ten_upstream_requests_per_second() {
         let (router_app, token) = (app.router.clone(), token.clone());
         tasks.push(tokio::spawn(async move {
             let path = match i % 4 {
-                0 => format!("/api/accounts/{NET}/orders?locale=en"),
-                1 => format!("/api/accounts/{NET}/positions?locale=en"),
-                2 => format!("/api/accounts/{NET}/state?locale=en"),
-                _ => format!("/api/accounts/{HEDGE}/individualPositions?locale=en"),
+                0 => format!("/accounts/{NET}/orders?locale=en"),
+                1 => format!("/accounts/{NET}/positions?locale=en"),
+                2 => format!("/accounts/{NET}/state?locale=en"),
+                _ => format!("/accounts/{HEDGE}/individualPositions?locale=en"),
             };
             // Spread over about two seconds, like tabs polling.
             tokio::time::sleep(Duration::from_millis((i % 20) * 100)).await;
-            let req = axum::http::Request::get(path)
-                .header("authorization", format!("Bearer {token}"))
-                .body(axum::body::Body::empty())
-                .unwrap();
-            let res = tower::ServiceExt::oneshot(router_app, req).await.unwrap();
-            let bytes = http_body_util::BodyExt::collect(res.into_body())
-                .await
-                .unwrap()
-                .to_bytes();
-            serde_json::from_slice::<serde_json::Value>(&bytes).unwrap()
+            capital::get_json(router_app, &token, &path).await
         }));
     }
     for t in tasks {

@@ -105,3 +105,19 @@ pub fn count(requests: &[LoggedRequest], method: &str, path: &str) -> usize {
         .filter(|r| r.method == method && r.path == path)
         .count()
 }
+
+/// `GET path` (under `/api`) on a clone of the router, for tests that fire many requests from tasks.
+pub async fn get_json(router: axum::Router, token: &str, path: &str) -> serde_json::Value {
+    let req = axum::http::Request::get(format!("/api{path}"))
+        .header("authorization", format!("Bearer {token}"))
+        .body(axum::body::Body::empty())
+        .expect("request builds");
+    let res = tower::ServiceExt::oneshot(router, req)
+        .await
+        .expect("router answers");
+    let bytes = http_body_util::BodyExt::collect(res.into_body())
+        .await
+        .expect("body reads")
+        .to_bytes();
+    serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null)
+}
