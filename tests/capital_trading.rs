@@ -443,3 +443,30 @@ async fn leverage_is_read_and_set_per_instrument_type() {
     let again = app.post(&token, &get, q, "GetLeverageResponse").await;
     assert_eq!(dec(&again["leverage"]), min);
 }
+
+#[tokio::test]
+async fn market_details_and_missing_conversion_markets_are_cached() {
+    let mut options = support::fake_capital::FakeOptions::default();
+    options.users[0].accounts[0].currency = "EUR".into();
+    let (fake, app) = capital::start_with(options, "", "").await;
+    let token = capital::login(&app).await;
+    let path = format!("/accounts/{NET}/instruments?locale=en");
+    let first = app.get(&token, &path, "InstrumentsResponse").await;
+    // USD instruments on a EUR account: pip values converted through EURUSD (USDEUR does not exist).
+    let gold = first
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "GOLD")
+        .unwrap();
+    assert!(dec(&gold["pipValue"]) < dec(&gold["pipSize"]), "{gold}");
+    let markets =
+        |fake: &support::fake_capital::FakeCapital| capital::count(&fake.requests(), "GET", "/markets");
+    let before = markets(&fake);
+    app.get(&token, &path, "InstrumentsResponse").await;
+    assert_eq!(
+        markets(&fake),
+        before,
+        "the second listing needs no market request"
+    );
+}

@@ -28,6 +28,8 @@ pub struct Catalog {
     /// The navigation node still to be expanded into entries (market_node mode).
     pending_node: tokio::sync::Mutex<Option<String>>,
     details: Mutex<HashMap<String, (Instant, Arc<MarketDetails>)>>,
+    /// Epics Capital.com did not know at the given time (asked again only after `ttl`).
+    unknown: Mutex<HashMap<String, Instant>>,
     ttl: Duration,
 }
 
@@ -52,6 +54,7 @@ impl Catalog {
             entries: RwLock::new(entries),
             pending_node: tokio::sync::Mutex::new(market_node),
             details: Mutex::new(HashMap::new()),
+            unknown: Mutex::new(HashMap::new()),
             ttl,
         }
     }
@@ -148,13 +151,12 @@ impl Catalog {
         let now = Instant::now();
         let missing: Vec<String> = {
             let cache = self.cache();
+            let unknown = self.unknown.lock().unwrap_or_else(|p| p.into_inner());
+            let fresh = |at: &Instant| now.duration_since(*at) < self.ttl;
             epics
                 .iter()
-                .filter(|e| {
-                    cache
-                        .get(*e)
-                        .is_none_or(|(at, _)| now.duration_since(*at) >= self.ttl)
-                })
+                .filter(|e| !cache.get(*e).is_some_and(|(at, _)| fresh(at)))
+                .filter(|e| !unknown.get(*e).is_some_and(fresh))
                 .cloned()
                 .collect()
         };
@@ -170,9 +172,10 @@ impl Catalog {
             for details in answer.market_details {
                 cache.insert(details.instrument.epic.clone(), (now, Arc::new(details)));
             }
+            let mut unknown = self.unknown.lock().unwrap_or_else(|p| p.into_inner());
             for epic in &chunk {
-                if !cache.contains_key(epic) {
-                    tracing::warn!(%epic, "Capital.com does not know this configured epic; it is not offered");
+                if !cache.contains_key(epic) && unknown.insert(epic.clone(), now).is_none() {
+                    tracing::info!(%epic, "Capital.com has no market with this epic");
                 }
             }
         }
