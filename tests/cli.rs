@@ -230,6 +230,26 @@ fn serve_refuses_a_bad_config_without_starting() {
     assert!(stderr.contains("listen_addr"), "{stderr}");
 }
 
+#[test]
+fn serve_names_the_missing_capital_api_key_variable() {
+    let (dir, path) =
+        config_file("[backend]\nkind = \"capital\"\napi_key_env = \"TVB_CLI_TEST_NO_SUCH_KEY\"\n");
+    let mut child = tvbridge(dir.path())
+        .args(["--config", path.to_str().unwrap(), "serve"])
+        .env_remove("TVB_CLI_TEST_NO_SUCH_KEY")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = wait_timeout(&mut child, Duration::from_secs(10));
+    let _ = child.kill();
+    let status = status.expect("serve without the API key must exit at once");
+    assert!(!status.success());
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    assert!(stderr.contains("TVB_CLI_TEST_NO_SUCH_KEY"), "{stderr}");
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // serve, end to end
 // ---------------------------------------------------------------------------------------------------------
