@@ -227,3 +227,42 @@ async fn upstream_outages_are_reported_not_hidden() {
     // The next poll works again.
     assert!(app.positions(&token, NET).await.is_empty());
 }
+
+#[tokio::test]
+async fn an_ambiguous_reducing_deal_is_found_and_a_failed_one_is_never_resent() {
+    let (fake, app) = capital::start("request_timeout_ms = 500", "").await;
+    let token = capital::login(&app).await;
+    app.place(&token, NET, "instrument=GOLD&qty=3&side=buy&type=market")
+        .await;
+    // The reducing sell is made upstream but its answer never comes: found by the change of the deal.
+    fake.inject(Fault::AcceptThenHang {
+        method: Some("POST".into()),
+        path_prefix: "/positions".into(),
+        delay: Duration::from_secs(5),
+    });
+    let id = app
+        .place(&token, NET, "instrument=GOLD&qty=1&side=sell&type=market")
+        .await;
+    assert_eq!(app.order(&token, NET, &id).await["status"], "filled");
+    let total: rust_decimal::Decimal = fake.positions(NET).iter().map(|p| p.size).sum();
+    assert_eq!(total, rust_decimal::Decimal::TWO);
+    // A 502 that made no deal: nothing is found, nothing is resent, and the user is told to check.
+    fake.inject(Fault::Status {
+        method: Some("POST".into()),
+        path_prefix: "/positions".into(),
+        status: 502,
+        body: serde_json::json!({"errorCode": "error.service.unavailable"}),
+        times: 1,
+    });
+    let msg = app
+        .refused(
+            Method::POST,
+            &token,
+            &format!("/accounts/{NET}/orders?locale=en"),
+            Some("instrument=EURUSD&qty=1000&side=buy&type=market"),
+        )
+        .await;
+    assert!(msg.contains("most likely not placed"), "{msg}");
+    assert!(fake.positions(NET).iter().all(|p| p.epic == "GOLD"));
+    assert_eq!(capital::count(&fake.requests(), "POST", "/positions"), 3);
+}

@@ -244,10 +244,11 @@ fn check_market_rules(
     Ok(())
 }
 
-/// The account's deals and working orders before a placement: (deal id -> size) and working order ids.
+/// The account's deals and working orders before a placement: (deal id -> epic and size) and working
+/// order ids.
 #[derive(Debug, Default)]
 struct Before {
-    deals: HashMap<String, rust_decimal::Decimal>,
+    deals: HashMap<String, (String, rust_decimal::Decimal)>,
     working: Vec<String>,
 }
 
@@ -260,7 +261,7 @@ async fn snapshot(scope: &AccountScope<'_>) -> BrokerResult<Before> {
         deals: deals
             .positions
             .into_iter()
-            .map(|p| (p.position.deal_id, p.position.size))
+            .map(|p| (p.position.deal_id, (p.market.epic, p.position.size)))
             .collect(),
         working: working
             .working_orders
@@ -320,16 +321,15 @@ async fn settle_ambiguous(
                         && p.position.direction == req.direction
                         && p.position.size == req.size
                 });
-                let reduced = now.0.iter().any(|p| {
-                    p.market.epic == req.epic
-                        && before
-                            .deals
-                            .get(&p.position.deal_id)
-                            .is_some_and(|s| *s != p.position.size)
-                }) || before
-                    .deals
-                    .keys()
-                    .any(|id| !now.0.iter().any(|p| p.position.deal_id == *id));
+                // On a netting account an opposite deal reduces or closes deals of the same epic instead.
+                let reduced = before.deals.iter().any(|(id, (epic, size))| {
+                    epic == &req.epic
+                        && now
+                            .0
+                            .iter()
+                            .find(|p| p.position.deal_id == *id)
+                            .is_none_or(|p| p.position.size != *size)
+                });
                 if new_deal.is_some() || reduced {
                     let id = new_deal
                         .and_then(|p| p.position.deal_reference.clone())
