@@ -230,6 +230,11 @@ impl Broker for CapitalBroker {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .retain(|(s, _), _| *s != session.session_id);
+        self.inner
+            .deals
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|(s, _), _| *s != session.session_id);
         Ok(())
     }
 
