@@ -470,3 +470,26 @@ async fn market_details_and_missing_conversion_markets_are_cached() {
         "the second listing needs no market request"
     );
 }
+
+#[tokio::test]
+async fn a_market_navigation_node_supplies_the_instruments() {
+    let (_fake, app) = capital::start("market_node = \"hierarchy_v1.currencies_group\"", "").await;
+    let token = capital::login(&app).await;
+    let list = app
+        .get(
+            &token,
+            &format!("/accounts/{NET}/instruments?locale=en"),
+            "InstrumentsResponse",
+        )
+        .await;
+    let mut names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["EURUSD", "GBPUSD"]);
+    let mapping = app.send(Method::GET, "/mapping", None, None).await;
+    assert_eq!(mapping.body["symbols"].as_array().unwrap().len(), 2);
+}
