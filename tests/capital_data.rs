@@ -211,3 +211,28 @@ async fn websocket_quotes_reach_both_streams_and_survive_a_dropped_socket() {
         "after reconnect"
     );
 }
+
+#[tokio::test]
+async fn the_market_data_session_ends_with_the_login_that_lent_it() {
+    let (fake, app) = capital::start("", "").await;
+    let token = capital::login(&app).await;
+    let now = chrono::Utc::now().timestamp();
+    history(
+        &app,
+        &token,
+        &format!("symbol=GOLD&resolution=60&from={}&to={now}", now - 86_400),
+    )
+    .await;
+    assert_eq!(
+        fake.sessions_created(),
+        2,
+        "the user's session and the market-data session"
+    );
+    let r = app.send(Method::POST, "/logout", Some(&token), None).await;
+    assert_eq!(r.body["s"], "ok");
+    assert_eq!(
+        capital::count(&fake.requests(), "DELETE", "/session"),
+        2,
+        "both sessions are logged out: no credentials outlive the user's login"
+    );
+}

@@ -266,3 +266,27 @@ async fn an_ambiguous_reducing_deal_is_found_and_a_failed_one_is_never_resent() 
     assert!(fake.positions(NET).iter().all(|p| p.epic == "GOLD"));
     assert_eq!(capital::count(&fake.requests(), "POST", "/positions"), 3);
 }
+
+#[tokio::test]
+async fn sessions_tradingview_stopped_using_are_logged_out() {
+    let (fake, app) = capital::start("keepalive_secs = 1\nkeepalive_max_idle_secs = 1", "").await;
+    let token = capital::login(&app).await;
+    app.positions(&token, NET).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while capital::count(&fake.requests(), "DELETE", "/session") == 0
+        && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(capital::count(&fake.requests(), "DELETE", "/session"), 1);
+    // The bridge token still names the session, but its Capital.com session is gone: log in again.
+    let r = app
+        .send(
+            Method::GET,
+            &format!("/accounts/{NET}/positions?locale=en"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.body);
+}

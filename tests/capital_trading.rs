@@ -493,3 +493,52 @@ async fn a_market_navigation_node_supplies_the_instruments() {
     let mapping = app.send(Method::GET, "/mapping", None, None).await;
     assert_eq!(mapping.body["symbols"].as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn one_bracket_leg_is_moved_or_removed_on_its_own() {
+    let (fake, app) = capital::start("", "").await;
+    let token = capital::login(&app).await;
+    app.place(
+        &token,
+        NET,
+        "instrument=EURUSD&qty=1000&side=buy&type=market&stopLoss=1.05&takeProfit=1.15",
+    )
+    .await;
+    let deal = fake.positions(NET).pop().unwrap().deal_id;
+    app.put(
+        &token,
+        &format!("/accounts/{NET}/orders/{deal}.tp?locale=en"),
+        "qty=1000&limitPrice=1.12",
+    )
+    .await;
+    let p = fake.positions(NET).pop().unwrap();
+    assert_eq!((p.stop_level, p.profit_level), (Some(d("1.05")), Some(d("1.12"))));
+    app.delete(
+        &token,
+        &format!("/accounts/{NET}/orders/{deal}.sl?locale=en"),
+        None,
+    )
+    .await;
+    let p = fake.positions(NET).pop().unwrap();
+    assert_eq!((p.stop_level, p.profit_level), (None, Some(d("1.12"))));
+    let legs: Vec<Value> = app
+        .orders(&token, NET)
+        .await
+        .into_iter()
+        .filter(|o| o["parentType"] == "position")
+        .collect();
+    assert_eq!(legs.len(), 1);
+    assert_eq!(legs[0]["id"], format!("{deal}.tp"));
+    let unknown = app
+        .refused(
+            Method::DELETE,
+            &token,
+            &format!("/accounts/{NET}/orders/nope.sl?locale=en"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        unknown,
+        "Order nope.sl is unknown: no working order or open position has deal id nope."
+    );
+}

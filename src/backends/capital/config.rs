@@ -84,8 +84,8 @@ pub struct CapitalConfig {
     pub request_timeout_ms: u64,
     /// A session idle this long is pinged (Capital.com ends sessions after 10 idle minutes).
     pub keepalive_secs: u64,
-    /// Sessions no TradingView request used for this long are no longer kept alive (they are re-established on
-    /// the next request).
+    /// Sessions no TradingView request used for this long are logged out (the user then logs in again; keep it
+    /// above `[auth] token_ttl_secs`).
     pub keepalive_max_idle_secs: u64,
     /// How long market details (dealing rules, snapshot) are reused before being fetched again, in seconds.
     pub market_cache_secs: u64,

@@ -563,7 +563,15 @@ async fn set_leg(
         let body = convert::working_order_update(&current, &modify, pip)?;
         return update_working(scope, parent, body).await;
     }
-    super::positions::update_deal_brackets(inner, upstream, scope, parent, change).await
+    super::positions::update_deal_brackets(inner, upstream, scope, parent, change)
+        .await
+        .map_err(|e| match e {
+            BrokerError::NotFound(_) => BrokerError::NotFound(format!(
+                "Order {parent}.{} is unknown: no working order or open position has deal id {parent}.",
+                if stop { "sl" } else { "tp" }
+            )),
+            other => other,
+        })
 }
 
 /// Reads a write's confirmation: a rejection becomes an error naming the reason.
