@@ -13,6 +13,7 @@ pub mod idempotency;
 pub mod secret;
 pub mod state;
 pub mod tv;
+pub mod upstream;
 
 pub use state::AppState;
 

@@ -6,7 +6,9 @@
 
 use super::model;
 use crate::secret::Secret;
-use reqwest::{Method, StatusCode};
+use crate::upstream::call::{classify, retry_after, segment};
+pub use crate::upstream::call::{CallError, CallResult};
+use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -23,60 +25,6 @@ impl std::fmt::Debug for Tokens {
         f.write_str("Tokens(********)")
     }
 }
-
-/// How one upstream call failed.
-#[derive(Debug, Clone, PartialEq)]
-pub enum CallError {
-    /// The upstream answered with a non-success status.
-    Status {
-        status: u16,
-        body: String,
-        retry_after: Option<Duration>,
-    },
-    /// Nothing was sent (connection refused, DNS): safe to retry even a write.
-    NotSent(String),
-    /// The request may have reached the upstream but no answer arrived (timeout, connection reset).
-    NoAnswer(String),
-    /// The answer arrived but is not what the documentation describes.
-    Decode(String),
-}
-
-impl CallError {
-    /// Whether a write that failed this way may nevertheless have been carried out upstream.
-    pub fn is_ambiguous(&self) -> bool {
-        match self {
-            CallError::NoAnswer(_) => true,
-            // A server error after the request arrived says nothing about whether the deal was made.
-            CallError::Status { status, .. } => *status >= 500,
-            CallError::Decode(_) => true,
-            CallError::NotSent(_) => false,
-        }
-    }
-
-    pub fn status(&self) -> Option<u16> {
-        match self {
-            CallError::Status { status, .. } => Some(*status),
-            _ => None,
-        }
-    }
-}
-
-impl std::fmt::Display for CallError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            CallError::Status { status, body, .. } => {
-                let code = super::errors::error_code(body).unwrap_or_default();
-                write!(f, "HTTP {status} {code}")
-            }
-            CallError::NotSent(e) => write!(f, "not sent: {e}"),
-            CallError::NoAnswer(e) => write!(f, "no answer: {e}"),
-            CallError::Decode(e) => write!(f, "unexpected answer: {e}"),
-        }
-    }
-}
-
-/// Result of one call.
-pub type CallResult<T> = Result<T, CallError>;
 
 /// `GET /marketnavigation[/{nodeId}]` answer.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -391,41 +339,6 @@ impl Client {
     }
 }
 
-/// Percent-encodes a path segment (epics and ids are plain, but nothing from a request may alter the path).
-fn segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-fn classify(e: reqwest::Error) -> CallError {
-    let e = e.without_url();
-    // A connection that was never made, or a request that could not be built, reached nobody.
-    if e.is_connect() || e.is_builder() {
-        CallError::NotSent(e.to_string())
-    } else {
-        CallError::NoAnswer(e.to_string())
-    }
-}
-
-/// The advised delay of a 429 (`Retry-After` seconds), if any.
-fn retry_after(headers: &reqwest::header::HeaderMap, status: StatusCode) -> Option<Duration> {
-    if status != StatusCode::TOO_MANY_REQUESTS {
-        return None;
-    }
-    headers
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(|s| Duration::from_secs(s.min(60)))
-}
-
 /// Query parameters of any shape, without making `call` generic over them.
 mod erased {
     use serde::Serialize;
@@ -471,25 +384,6 @@ mod erased {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn path_segments_cannot_escape() {
-        assert_eq!(segment("EURUSD"), "EURUSD");
-        assert_eq!(segment("../session"), "..%2Fsession");
-        assert_eq!(segment("a b?c"), "a%20b%3Fc");
-    }
-
-    #[test]
-    fn ambiguity_of_failures() {
-        assert!(CallError::NoAnswer("timeout".into()).is_ambiguous());
-        assert!(!CallError::NotSent("refused".into()).is_ambiguous());
-        let status = |s| CallError::Status {
-            status: s,
-            body: String::new(),
-            retry_after: None,
-        };
-        assert!(status(502).is_ambiguous() && !status(400).is_ambiguous() && !status(401).is_ambiguous());
-    }
 
     #[test]
     fn query_pairs_skip_absent_values() {

@@ -12,7 +12,6 @@ pub mod convert;
 mod data;
 pub mod errors;
 pub mod journal;
-pub mod limiter;
 pub mod model;
 mod orders;
 mod positions;

@@ -3,11 +3,11 @@
 
 use super::client::Client;
 use super::config::{LoginMode, ResolvedConfig, UpstreamCredentials};
-use super::limiter::SlidingWindow;
 use super::session::{SessionContext, Upstream, UpstreamError};
 use crate::broker::{BrokerError, BrokerResult, Credentials};
 use crate::config::UserConfig;
 use crate::secret::Secret;
+use crate::upstream::limiter::SlidingWindow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

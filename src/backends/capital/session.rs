@@ -4,8 +4,8 @@
 
 use super::client::{CallError, CallResult, Client, Tokens};
 use super::config::UpstreamCredentials;
-use super::limiter::SlidingWindow;
 use crate::broker::BrokerError;
+use crate::upstream::limiter::SlidingWindow;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex as SyncMutex;

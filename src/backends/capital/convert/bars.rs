@@ -5,14 +5,11 @@
 use super::model::{PriceBar, Resolution};
 use super::unix_secs;
 use crate::tv;
-use chrono::{Datelike, TimeZone, Utc};
 use rust_decimal::Decimal;
 
-const MINUTE: i64 = 60;
-const DAY: i64 = 86_400;
-const WEEK: i64 = 7 * DAY;
-/// Monday 1970-01-05 00:00 UTC: weekly bars start on Mondays.
-const FIRST_MONDAY: i64 = 4 * DAY;
+pub use crate::upstream::bars::{aggregate, bar_start};
+use crate::upstream::bars::{DAY, FIRST_MONDAY, MINUTE, WEEK};
+
 /// Most windows [`windows`] returns; past that the oldest part of the range is dropped (the upstream keeps
 /// far less history than that many requests would reach, and bad input must not exhaust memory).
 pub const MAX_WINDOWS: usize = 10_000;
@@ -94,47 +91,6 @@ pub fn bars(prices: &[PriceBar]) -> Vec<tv::Bar> {
         }
     }
     unique
-}
-
-/// Start of the bar of `r` that contains second `t`; `None` for a time chrono cannot represent.
-pub fn bar_start(t: i64, r: tv::Resolution) -> Option<i64> {
-    // In i128 so that no bar time, however far off, can overflow.
-    let aligned = |anchor: i64, len: i64| {
-        let (t, anchor, len) = (i128::from(t), i128::from(anchor), i128::from(len));
-        i64::try_from(anchor + (t - anchor).div_euclid(len) * len).ok()
-    };
-    match r {
-        tv::Resolution::Minutes(n) => aligned(0, i64::from(n.max(1)) * MINUTE),
-        tv::Resolution::Days(n) => aligned(0, i64::from(n.max(1)) * DAY),
-        tv::Resolution::Weeks(n) => aligned(FIRST_MONDAY, i64::from(n.max(1)) * WEEK),
-        tv::Resolution::Months(n) => {
-            let d = Utc.timestamp_opt(t, 0).single()?;
-            let mut index = i64::from(d.year()) * 12 + i64::from(d.month0());
-            index -= index.rem_euclid(i64::from(n.max(1)));
-            let year = i32::try_from(index.div_euclid(12)).ok()?;
-            let month = u32::try_from(index.rem_euclid(12)).ok()? + 1;
-            Utc.with_ymd_and_hms(year, month, 1, 0, 0, 0)
-                .single()
-                .map(|s| s.timestamp())
-        }
-    }
-}
-
-/// Groups base bars into bars of `r` starting at [`bar_start`], merged with [`tv::Bar::then`]; bars are
-/// sorted first, so the input order does not matter.
-pub fn aggregate(mut base: Vec<tv::Bar>, r: tv::Resolution) -> Vec<tv::Bar> {
-    base.sort_by_key(|b| b.t);
-    let mut out: Vec<tv::Bar> = Vec::new();
-    for bar in base {
-        let Some(start) = bar_start(bar.t, r) else {
-            continue;
-        };
-        match out.last_mut() {
-            Some(last) if last.t == start => *last = last.then(bar),
-            _ => out.push(tv::Bar { t: start, ..bar }),
-        }
-    }
-    out
 }
 
 /// Request windows for `[from, to]` at `res`, oldest first: each starts on a bar start (the first one at

@@ -1,5 +1,5 @@
 //! Client-side pacing of upstream requests: at most N requests in any sliding window, so that no burst of
-//! TradingView traffic can get a Capital.com key throttled (10 requests/s per session, 1 session/s per key).
+//! TradingView traffic can get an upstream key throttled (Capital.com: 10 requests/s per session; OANDA: 120/s).
 
 use std::collections::VecDeque;
 use std::time::Duration;
