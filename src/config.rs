@@ -139,6 +139,8 @@ pub enum BackendConfig {
     Paper(PaperConfig),
     /// Capital.com (REST v1 and its WebSocket stream).
     Capital(crate::backends::capital::CapitalConfig),
+    /// OANDA (v20 REST and streams, v1 for legacy accounts).
+    Oanda(crate::backends::oanda::OandaConfig),
 }
 
 impl Default for BackendConfig {
@@ -261,6 +263,19 @@ impl Config {
                 problems.extend(capital.problems());
                 if capital.login == crate::backends::capital::config::LoginMode::Mapped {
                     for user in &capital.users {
+                        if !self.auth.users.iter().any(|u| u.login == user.login) {
+                            problems.push(format!(
+                                "backend.users: {:?} has no [[auth.users]] entry holding its bridge password",
+                                user.login
+                            ));
+                        }
+                    }
+                }
+            }
+            BackendConfig::Oanda(oanda) => {
+                problems.extend(oanda.problems());
+                if oanda.login == crate::backends::oanda::config::LoginMode::Mapped {
+                    for user in &oanda.users {
                         if !self.auth.users.iter().any(|u| u.login == user.login) {
                             problems.push(format!(
                                 "backend.users: {:?} has no [[auth.users]] entry holding its bridge password",

@@ -1,4 +1,5 @@
 //! Backends: one module per upstream broker, each implementing [`crate::broker::Broker`].
 
 pub mod capital;
+pub mod oanda;
 pub mod paper;

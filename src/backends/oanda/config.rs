@@ -1,0 +1,424 @@
+//! `[backend] kind = "oanda"`: environment (practice or live host), API version choice, login mode, the
+//! instruments offered to TradingView and client-side limits; [`OandaConfig::resolve`] reads the tokens the
+//! configuration names from the environment.
+
+use crate::secret::Secret;
+use serde::{Deserialize, Serialize};
+
+pub const PRACTICE_REST_URL: &str = "https://api-fxpractice.oanda.com";
+pub const PRACTICE_STREAM_URL: &str = "https://stream-fxpractice.oanda.com";
+pub const LIVE_REST_URL: &str = "https://api-fxtrade.oanda.com";
+pub const LIVE_STREAM_URL: &str = "https://stream-fxtrade.oanda.com";
+
+/// OANDA's requests-per-second limit (per IP address); the bridge stays below it.
+pub const UPSTREAM_REQUESTS_PER_SECOND: u32 = 120;
+
+/// Which of OANDA's hosts to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    Practice,
+    Live,
+}
+
+/// Which REST API serves an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApiChoice {
+    /// v1 for legacy accounts (all-digit ids), v20 for the others.
+    Auto,
+    V20,
+    V1,
+}
+
+/// The API version that serves one account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ApiVersion {
+    V20,
+    V1,
+}
+
+impl ApiChoice {
+    /// The version serving `account` (OANDA: legacy v1 accounts are the ones whose id is all digits).
+    pub fn version_for(self, account: &str) -> ApiVersion {
+        match self {
+            ApiChoice::V20 => ApiVersion::V20,
+            ApiChoice::V1 => ApiVersion::V1,
+            ApiChoice::Auto if !account.is_empty() && account.bytes().all(|b| b.is_ascii_digit()) => {
+                ApiVersion::V1
+            }
+            ApiChoice::Auto => ApiVersion::V20,
+        }
+    }
+}
+
+/// How TradingView's `/authorize` login is turned into an OANDA token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LoginMode {
+    /// The login is the OANDA account id, the password the personal access token.
+    PassThrough,
+    /// Bridge users (`[[auth.users]]`) log in with their bridge password; each is mapped to a token read
+    /// from the environment (`[[backend.users]]`).
+    Mapped,
+}
+
+/// A bridge user of the mapped mode and the token that trades for them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MappedUser {
+    pub login: String,
+    /// The environment variable holding the user's personal access token.
+    pub token_env: String,
+    /// The accounts the user may trade (all accounts the token reaches when empty).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accounts: Vec<String>,
+}
+
+/// An OANDA instrument offered to TradingView, optionally under another symbol.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstrumentConfig {
+    /// OANDA's name, e.g. `EUR_USD`.
+    pub instrument: String,
+    /// The bridge's symbol (default: the name without `_`, e.g. `EURUSD`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub symbol: Option<String>,
+    /// TradingView's symbol for `/mapping` (default `OANDA:<symbol>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tradingview: Option<String>,
+}
+
+/// The `[backend]` table of `kind = "oanda"`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OandaConfig {
+    pub environment: Environment,
+    /// Another REST host, e.g. `http://127.0.0.1:8098` (`cargo run --example fake_oanda`); no trailing `/`.
+    pub rest_url: Option<String>,
+    /// Another stream host; no trailing `/`.
+    pub stream_url: Option<String>,
+    pub api: ApiChoice,
+    pub login: LoginMode,
+    pub users: Vec<MappedUser>,
+    /// Offered instruments; empty: every instrument of the account.
+    pub instruments: Vec<InstrumentConfig>,
+    /// Token of the data feed (`/symbol_info`, `/history`, `/streaming`) when no TradingView user is logged
+    /// in; empty: the data feed borrows a logged-in user's token.
+    pub data_token_env: String,
+    /// Account whose pricing stream feeds the data feed (default: the first account of the data token).
+    pub data_account: Option<String>,
+    /// Requests per second for the whole bridge (OANDA allows 120 per IP address).
+    pub requests_per_second: u32,
+    pub request_timeout_ms: u64,
+    /// A stream that sent nothing (not even a heartbeat, which OANDA sends every 5 s) for this long is
+    /// considered dead and reopened.
+    pub stream_timeout_secs: u64,
+}
+
+impl Default for OandaConfig {
+    fn default() -> Self {
+        OandaConfig {
+            environment: Environment::Practice,
+            rest_url: None,
+            stream_url: None,
+            api: ApiChoice::Auto,
+            login: LoginMode::PassThrough,
+            users: Vec::new(),
+            instruments: Vec::new(),
+            data_token_env: String::new(),
+            data_account: None,
+            requests_per_second: 100,
+            request_timeout_ms: 10_000,
+            stream_timeout_secs: 20,
+        }
+    }
+}
+
+/// The configuration with its environment variables read.
+#[derive(Debug, Clone)]
+pub struct ResolvedConfig {
+    pub environment: Environment,
+    pub rest_url: String,
+    pub stream_url: String,
+    pub api: ApiChoice,
+    pub login: LoginMode,
+    /// Mapped users: login, token, allowed accounts.
+    pub users: Vec<(String, Secret, Vec<String>)>,
+    pub instruments: Vec<InstrumentConfig>,
+    pub data_token: Option<Secret>,
+    pub data_account: Option<String>,
+    pub requests_per_second: u32,
+    pub request_timeout: std::time::Duration,
+    pub stream_timeout: std::time::Duration,
+}
+
+/// Whether `name` looks like an OANDA instrument (`EUR_USD`, `SPX500_USD`, `XAU_XAG`).
+fn is_instrument_name(name: &str) -> bool {
+    let mut parts = name.split('_');
+    let (Some(a), Some(b), None) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    [a, b]
+        .iter()
+        .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()))
+}
+
+impl OandaConfig {
+    /// Every problem of the configuration, each naming its key.
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (key, url) in [
+            ("backend.rest_url", &self.rest_url),
+            ("backend.stream_url", &self.stream_url),
+        ] {
+            if let Some(url) = url {
+                if !(url.starts_with("http://") || url.starts_with("https://")) || url.ends_with('/') {
+                    out.push(format!(
+                        "{key} must start with http:// or https:// and not end with '/', got {url:?}"
+                    ));
+                }
+            }
+        }
+        if !(1..=UPSTREAM_REQUESTS_PER_SECOND).contains(&self.requests_per_second) {
+            out.push(format!(
+                "backend.requests_per_second must be 1..={UPSTREAM_REQUESTS_PER_SECOND} (OANDA allows \
+                 {UPSTREAM_REQUESTS_PER_SECOND}), got {}",
+                self.requests_per_second
+            ));
+        }
+        if !(100..=120_000).contains(&self.request_timeout_ms) {
+            out.push(format!(
+                "backend.request_timeout_ms must be 100..=120000, got {}",
+                self.request_timeout_ms
+            ));
+        }
+        if !(6..=300).contains(&self.stream_timeout_secs) {
+            out.push(format!(
+                "backend.stream_timeout_secs must be 6..=300 (OANDA sends a heartbeat every 5 s), got {}",
+                self.stream_timeout_secs
+            ));
+        }
+        match self.login {
+            LoginMode::Mapped if self.users.is_empty() => {
+                out.push("backend.login = \"mapped\" needs at least one [[backend.users]] entry".into())
+            }
+            LoginMode::PassThrough if !self.users.is_empty() => out.push(
+                "backend.users is only used with backend.login = \"mapped\"; remove it or switch the mode"
+                    .into(),
+            ),
+            _ => {}
+        }
+        let mut logins = std::collections::HashSet::new();
+        for (i, user) in self.users.iter().enumerate() {
+            if !logins.insert(user.login.as_str()) {
+                out.push(format!(
+                    "backend.users[{i}]: login {:?} is listed twice",
+                    user.login
+                ));
+            }
+            if user.token_env.trim().is_empty() {
+                out.push(format!(
+                    "backend.users[{i}].token_env must name an environment variable"
+                ));
+            }
+            for account in &user.accounts {
+                if account.trim().is_empty() || account.contains(['/', '?', '#', ' ']) {
+                    out.push(format!(
+                        "backend.users[{i}].accounts: {account:?} is not an OANDA account id"
+                    ));
+                }
+            }
+        }
+        let mut symbols = std::collections::HashSet::new();
+        for (i, ins) in self.instruments.iter().enumerate() {
+            if !is_instrument_name(&ins.instrument) {
+                out.push(format!(
+                    "backend.instruments[{i}]: {:?} is not an OANDA instrument name (like EUR_USD)",
+                    ins.instrument
+                ));
+            }
+            let symbol = ins
+                .symbol
+                .clone()
+                .unwrap_or_else(|| ins.instrument.replace('_', ""));
+            if symbol.is_empty()
+                || !symbol
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+            {
+                out.push(format!(
+                    "backend.instruments[{i}]: symbol {symbol:?} must be letters, digits, '.', '_' or '-'"
+                ));
+            }
+            if !symbols.insert(symbol.to_ascii_uppercase()) {
+                out.push(format!(
+                    "backend.instruments[{i}]: symbol {symbol:?} is listed twice"
+                ));
+            }
+        }
+        out
+    }
+
+    /// Reads the environment variables the configuration names; every missing one is named.
+    pub fn resolve(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<ResolvedConfig, String> {
+        let mut missing = Vec::new();
+        let mut read = |var: &str| -> Secret {
+            match env(var).filter(|v| !v.trim().is_empty()) {
+                Some(v) => Secret::new(v.trim().to_string()),
+                None => {
+                    missing.push(var.to_string());
+                    Secret::default()
+                }
+            }
+        };
+        let users = self
+            .users
+            .iter()
+            .map(|u| (u.login.clone(), read(&u.token_env), u.accounts.clone()))
+            .collect();
+        let data_token = (!self.data_token_env.trim().is_empty()).then(|| read(&self.data_token_env));
+        if !missing.is_empty() {
+            return Err(format!(
+                "the OANDA backend needs these environment variables: {}",
+                missing.join(", ")
+            ));
+        }
+        let (rest, stream) = match self.environment {
+            Environment::Practice => (PRACTICE_REST_URL, PRACTICE_STREAM_URL),
+            Environment::Live => (LIVE_REST_URL, LIVE_STREAM_URL),
+        };
+        Ok(ResolvedConfig {
+            environment: self.environment,
+            rest_url: self.rest_url.clone().unwrap_or_else(|| rest.to_string()),
+            stream_url: self.stream_url.clone().unwrap_or_else(|| stream.to_string()),
+            api: self.api,
+            login: self.login,
+            users,
+            instruments: self.instruments.clone(),
+            data_token,
+            data_account: self.data_account.clone(),
+            requests_per_second: self.requests_per_second,
+            request_timeout: std::time::Duration::from_millis(self.request_timeout_ms),
+            stream_timeout: std::time::Duration::from_secs(self.stream_timeout_secs),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(vars: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+    }
+
+    #[test]
+    fn defaults_resolve_to_the_practice_hosts() {
+        let r = OandaConfig::default().resolve(&env(&[])).unwrap();
+        assert_eq!(r.rest_url, PRACTICE_REST_URL);
+        assert_eq!(r.stream_url, PRACTICE_STREAM_URL);
+        assert!(r.data_token.is_none());
+        assert!(OandaConfig::default().problems().is_empty());
+        let live = OandaConfig {
+            environment: Environment::Live,
+            ..OandaConfig::default()
+        };
+        let r = live.resolve(&env(&[])).unwrap();
+        assert_eq!(
+            (r.rest_url.as_str(), r.stream_url.as_str()),
+            (LIVE_REST_URL, LIVE_STREAM_URL)
+        );
+    }
+
+    #[test]
+    fn legacy_accounts_are_the_all_digit_ones() {
+        assert_eq!(ApiChoice::Auto.version_for("7654321"), ApiVersion::V1);
+        assert_eq!(
+            ApiChoice::Auto.version_for("101-004-1234567-001"),
+            ApiVersion::V20
+        );
+        assert_eq!(ApiChoice::Auto.version_for(""), ApiVersion::V20);
+        assert_eq!(ApiChoice::V20.version_for("7654321"), ApiVersion::V20);
+        assert_eq!(ApiChoice::V1.version_for("101-004-1234567-001"), ApiVersion::V1);
+    }
+
+    #[test]
+    fn every_missing_variable_is_named() {
+        let config = OandaConfig {
+            login: LoginMode::Mapped,
+            users: vec![
+                MappedUser {
+                    login: "alice".into(),
+                    token_env: "ALICE_TOKEN".into(),
+                    accounts: vec![],
+                },
+                MappedUser {
+                    login: "bob".into(),
+                    token_env: "BOB_TOKEN".into(),
+                    accounts: vec![],
+                },
+            ],
+            data_token_env: "DATA_TOKEN".into(),
+            ..OandaConfig::default()
+        };
+        let err = config.resolve(&env(&[("ALICE_TOKEN", "t")])).unwrap_err();
+        assert!(err.contains("BOB_TOKEN") && err.contains("DATA_TOKEN") && !err.contains("ALICE_TOKEN"));
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let config = OandaConfig {
+            rest_url: Some("ftp://x/".into()),
+            requests_per_second: 500,
+            stream_timeout_secs: 2,
+            login: LoginMode::Mapped,
+            instruments: vec![
+                InstrumentConfig {
+                    instrument: "EURUSD".into(),
+                    symbol: None,
+                    tradingview: None,
+                },
+                InstrumentConfig {
+                    instrument: "EUR_USD".into(),
+                    symbol: Some("EUR/USD".into()),
+                    tradingview: None,
+                },
+            ],
+            ..OandaConfig::default()
+        };
+        let all = config.problems().join("\n");
+        for needle in [
+            "backend.rest_url",
+            "requests_per_second",
+            "stream_timeout_secs",
+            "[[backend.users]]",
+            "\"EURUSD\" is not an OANDA instrument",
+            "\"EUR/USD\"",
+        ] {
+            assert!(all.contains(needle), "{needle} missing from {all}");
+        }
+    }
+
+    #[test]
+    fn instrument_names() {
+        for ok in ["EUR_USD", "SPX500_USD", "XAU_XAG", "DE30_EUR"] {
+            assert!(is_instrument_name(ok), "{ok}");
+        }
+        for bad in ["EURUSD", "EUR_USD_X", "eur_usd", "_USD", "EUR/USD"] {
+            assert!(!is_instrument_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_example_configuration_is_valid() {
+        let config = crate::config::Config::from_toml(include_str!("../../../config/oanda.example.toml"))
+            .expect("config/oanda.example.toml is valid");
+        let crate::config::BackendConfig::Oanda(oanda) = config.backend else {
+            panic!("the example configures the oanda backend");
+        };
+        assert!(oanda.problems().is_empty(), "{:?}", oanda.problems());
+        let resolved = oanda.resolve(&env(&[])).unwrap();
+        assert_eq!(resolved.rest_url, PRACTICE_REST_URL);
+    }
+}

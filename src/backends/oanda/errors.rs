@@ -1,0 +1,125 @@
+//! OANDA failures as [`BrokerError`]s: the status decides the kind, the upstream's own message (v20
+//! `errorMessage`, v1 `message`) is carried into the text the user sees. Order rejections get their
+//! reject reason from each version's own module; this is the common ground.
+
+use crate::broker::BrokerError;
+use crate::upstream::call::CallError;
+
+/// Longest upstream message carried into a user-visible error.
+const MAX_MESSAGE_LEN: usize = 200;
+
+/// The readable message of an OANDA error body: v20 `errorMessage` or v1 `message`, printable and bounded.
+pub fn upstream_message(body: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(body).ok()?;
+    let text = value
+        .get("errorMessage")
+        .or_else(|| value.get("message"))?
+        .as_str()?;
+    let text: String = text
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_MESSAGE_LEN)
+        .collect();
+    (!text.is_empty()).then_some(text)
+}
+
+/// Maps a failed call about `what` (e.g. "order 42", "account 101-004-1-001") to a [`BrokerError`].
+pub fn broker_error(e: &CallError, what: &str) -> BrokerError {
+    match e {
+        CallError::Status {
+            status,
+            body,
+            retry_after,
+        } => {
+            let message = upstream_message(body);
+            match status {
+                401 => BrokerError::Unauthorized(format!(
+                    "OANDA refused the access token{}",
+                    message.map(|m| format!(": {m}")).unwrap_or_default()
+                )),
+                403 => BrokerError::Rejected(format!(
+                    "OANDA does not allow this token to use {what}{}",
+                    message.map(|m| format!(": {m}")).unwrap_or_default()
+                )),
+                404 => BrokerError::NotFound(match message {
+                    Some(m) => format!("{what}: {m}"),
+                    None => format!("{what} was not found at OANDA"),
+                }),
+                429 => BrokerError::RateLimited {
+                    retry_after: *retry_after,
+                },
+                s if *s >= 500 => BrokerError::Unavailable(format!("OANDA answered HTTP {s} for {what}")),
+                _ => BrokerError::Rejected(match message {
+                    Some(m) => format!("OANDA refused {what}: {m}"),
+                    None => format!("OANDA refused {what} (HTTP {status})"),
+                }),
+            }
+        }
+        CallError::NotSent(e) => BrokerError::Unavailable(format!("OANDA could not be reached: {e}")),
+        CallError::NoAnswer(e) => BrokerError::Unavailable(format!("OANDA did not answer: {e}")),
+        CallError::Decode(e) => BrokerError::Internal(format!("unexpected OANDA answer: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(status: u16, body: &str) -> CallError {
+        CallError::Status {
+            status,
+            body: body.into(),
+            retry_after: None,
+        }
+    }
+
+    #[test]
+    fn statuses_map_to_kinds_with_the_upstream_words() {
+        let e = broker_error(
+            &status(
+                401,
+                r#"{"errorMessage":"Insufficient authorization to perform request."}"#,
+            ),
+            "accounts",
+        );
+        assert!(matches!(e, BrokerError::Unauthorized(m) if m.contains("Insufficient authorization")));
+        let e = broker_error(
+            &status(404, r#"{"code":43,"message":"Order not found"}"#),
+            "order 7",
+        );
+        assert_eq!(e, BrokerError::NotFound("order 7: Order not found".into()));
+        assert!(matches!(
+            broker_error(&status(429, "{}"), "x"),
+            BrokerError::RateLimited { .. }
+        ));
+        assert!(matches!(
+            broker_error(&status(503, "<html>"), "x"),
+            BrokerError::Unavailable(_)
+        ));
+        let e = broker_error(
+            &status(400, r#"{"errorMessage":"Invalid value specified for 'units'"}"#),
+            "the order",
+        );
+        assert_eq!(
+            e,
+            BrokerError::Rejected("OANDA refused the order: Invalid value specified for 'units'".into())
+        );
+        assert!(
+            matches!(broker_error(&status(403, "{}"), "account 1"), BrokerError::Rejected(m) if m.contains("account 1"))
+        );
+        assert!(matches!(
+            broker_error(&CallError::Decode("x".into()), "x"),
+            BrokerError::Internal(_)
+        ));
+    }
+
+    #[test]
+    fn messages_are_bounded_and_printable() {
+        let long = format!(r#"{{"errorMessage":"a\u0007{}"}}"#, "b".repeat(500));
+        let m = upstream_message(&long).unwrap();
+        assert_eq!(m.chars().count(), MAX_MESSAGE_LEN);
+        assert!(!m.contains('\u{7}'));
+        assert_eq!(upstream_message("not json"), None);
+    }
+}
