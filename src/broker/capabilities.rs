@@ -29,6 +29,9 @@ pub struct Capabilities {
     pub partial_close: bool,
     /// The backend reverses a position in one request (`PUT positions/{id}` with `side`).
     pub native_reverse: bool,
+    /// In the individual/net positions model, an opposite order first reduces open positions of the
+    /// instrument (OANDA's FIFO on accounts without hedging), so the reversing order TradingView places reverses.
+    pub opposite_orders_reduce: bool,
     pub order_preview: bool,
     pub order_info: bool,
     pub crypto_balances: bool,
@@ -73,7 +76,8 @@ impl Capabilities {
                 && self.partial_close,
             // Reversing without native support is done by TradingView with a market order, which needs
             // market orders and a netting model (on a hedging account an opposite order opens a new position).
-            support_reverse_position: netting && (self.native_reverse || self.market_orders),
+            support_reverse_position: (netting && (self.native_reverse || self.market_orders))
+                || (self.hedging && self.opposite_orders_reduce && self.market_orders),
             support_native_reverse_position: netting && self.native_reverse,
             support_market_orders: self.market_orders,
             support_limit_orders: self.limit_orders,
@@ -132,6 +136,12 @@ mod tests {
         assert!(f.support_individual_position_brackets && !f.support_position_brackets);
         assert!(f.support_partial_close_individual_position && !f.support_partial_close_position);
         assert!(!f.support_reverse_position);
+        let fifo = Capabilities {
+            opposite_orders_reduce: true,
+            ..caps
+        };
+        let f = fifo.account_flags();
+        assert!(f.support_reverse_position && !f.support_native_reverse_position && f.support_position_netting);
     }
 
     #[test]

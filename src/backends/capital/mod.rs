@@ -135,6 +135,7 @@ fn capabilities(hedging: bool) -> Capabilities {
         // Netting accounts reduce a position with an opposite deal; a hedging deal can only be closed whole.
         partial_close: !hedging,
         native_reverse: !hedging,
+        opposite_orders_reduce: false,
         order_preview: false,
         order_info: false,
         crypto_balances: false,

@@ -149,6 +149,7 @@ impl PaperBroker {
             close_position: true,
             partial_close: true,
             native_reverse: !hedging,
+            opposite_orders_reduce: false,
             order_preview: true,
             order_info: true,
             crypto_balances: false,
