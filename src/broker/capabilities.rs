@@ -141,7 +141,9 @@ mod tests {
             ..caps
         };
         let f = fifo.account_flags();
-        assert!(f.support_reverse_position && !f.support_native_reverse_position && f.support_position_netting);
+        assert!(
+            f.support_reverse_position && !f.support_native_reverse_position && f.support_position_netting
+        );
     }
 
     #[test]

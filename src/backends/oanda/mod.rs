@@ -5,8 +5,12 @@
 
 pub mod catalog;
 pub mod config;
+pub mod convert;
 pub mod errors;
+pub mod history;
 pub mod http;
+pub mod registry;
+pub mod stream;
 pub mod v1;
 pub mod v20;
 pub mod venue;
