@@ -38,7 +38,10 @@ pub async fn build_broker(config: &Config) -> anyhow::Result<Arc<dyn Broker>> {
             let broker = backends::capital::CapitalBroker::start(capital, &config.auth.users)?;
             Ok(Arc::new(broker))
         }
-        BackendConfig::Oanda(_) => anyhow::bail!("the OANDA backend is being built"),
+        BackendConfig::Oanda(oanda) => {
+            let broker = backends::oanda::OandaBroker::start(oanda, &config.auth.users)?;
+            Ok(Arc::new(broker))
+        }
     }
 }
 

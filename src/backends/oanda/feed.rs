@@ -1,0 +1,138 @@
+//! The data feed on OANDA: `/mapping`, `/symbol_info`, `/history` and live ticks for `/streaming` and the
+//! quote streams, all through the data token (or a logged-in user's, see the registry).
+
+use super::history;
+use super::registry::DataSource;
+use super::venue::{CandleQuery, CandleSide, Granularity, Venue};
+use super::{convert, unknown_symbol, Inner};
+use crate::broker::BrokerResult;
+use crate::tv;
+use crate::upstream::bars::DAY;
+use rust_decimal::Decimal;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+/// Charts are drawn from bid prices (FX convention; the streams' `last` is the bid too, so that bars built
+/// from `/streaming` match `/history`).
+const CHART_SIDE: CandleSide = CandleSide::Bid;
+
+/// The data source with its catalog and venue.
+async fn source(inner: &Inner) -> BrokerResult<(DataSource, Arc<super::AccountCatalog>, Arc<dyn Venue>)> {
+    let source = inner.registry.data_source(&inner.venues()).await?;
+    let catalog = inner.catalog(&source.conn, &source.account).await?;
+    let venue = inner.venue(&source.account);
+    Ok((source, catalog, venue))
+}
+
+pub(super) async fn symbol_mapping(inner: &Inner) -> BrokerResult<Vec<tv::SymbolMapping>> {
+    // Configured instruments need no upstream call (`/mapping` is asked before anyone logs in).
+    if !inner.rules.offered().is_empty() {
+        return Ok(inner
+            .rules
+            .offered()
+            .iter()
+            .map(|i| convert::mapping(&inner.rules, i))
+            .collect());
+    }
+    let (_, catalog, _) = source(inner).await?;
+    Ok(catalog
+        .offered()
+        .iter()
+        .map(|s| convert::mapping(&inner.rules, &s.name))
+        .collect())
+}
+
+pub(super) async fn data_symbols(inner: &Inner) -> BrokerResult<Vec<tv::SymbolInfo>> {
+    let (_, catalog, _) = source(inner).await?;
+    Ok(catalog
+        .offered()
+        .iter()
+        .map(|spec| convert::symbol_info(&catalog.symbol(&spec.name), spec))
+        .collect())
+}
+
+pub(super) async fn history(
+    inner: &Inner,
+    symbol: &str,
+    resolution: tv::Resolution,
+    from: i64,
+    to: i64,
+) -> BrokerResult<Vec<tv::Bar>> {
+    let (source, catalog, venue) = source(inner).await?;
+    let spec = catalog.by_symbol(symbol).ok_or_else(|| unknown_symbol(symbol))?;
+    history::history(
+        &*venue,
+        &source.conn,
+        &source.account,
+        &spec.name,
+        CHART_SIDE,
+        resolution,
+        from,
+        to,
+    )
+    .await
+}
+
+/// Live ticks of `symbol`, each with the day's bar (00:00 UTC) up to it; the bar starts from today's daily
+/// candle so that the first tick does not reset the day's open, high and low.
+pub(super) async fn subscribe_market(
+    inner: &Inner,
+    symbol: &str,
+) -> BrokerResult<mpsc::Receiver<tv::MarketTick>> {
+    let (source, catalog, venue) = source(inner).await?;
+    let spec = catalog.by_symbol(symbol).ok_or_else(|| unknown_symbol(symbol))?;
+    let now = chrono::Utc::now().timestamp();
+    let today = now - now.rem_euclid(DAY);
+    let query = CandleQuery {
+        instrument: spec.name.clone(),
+        granularity: Granularity::D,
+        side: CHART_SIDE,
+        from: chrono::DateTime::from_timestamp(today, 0).unwrap_or_default(),
+        count: 1,
+    };
+    // Without today's candle (a fresh day, a hiccup) the day bar starts at the first tick.
+    let mut day: Option<tv::Bar> = match venue.candles(&source.conn, &source.account, &query).await {
+        Ok(candles) => candles.iter().map(history::bar).find(|b| b.t == today),
+        Err(e) => {
+            tracing::debug!(error = %e, %symbol, "no daily candle to start the day bar from");
+            None
+        }
+    };
+    let mut prices = inner.prices.subscribe(&spec.name);
+    let (tx, rx) = mpsc::channel(256);
+    let symbol = catalog.symbol(&spec.name);
+    tokio::spawn(async move {
+        let mut last_t = i64::MIN;
+        while let Some(p) = prices.recv().await {
+            // Tick times never go back, whatever the upstream's clock does.
+            let t = p.time.timestamp().max(last_t);
+            last_t = t;
+            let day_start = t - t.rem_euclid(DAY);
+            let tick_bar = tv::Bar::trade(t, p.bid, Decimal::ZERO);
+            let bar = match day {
+                Some(bar) if bar.t == day_start => bar.then(tick_bar),
+                _ => tv::Bar {
+                    t: day_start,
+                    ..tick_bar
+                },
+            };
+            day = Some(bar);
+            let tick = tv::MarketTick {
+                symbol: symbol.clone(),
+                t,
+                bid: p.bid,
+                ask: p.ask,
+                bid_size: p.bid_size.unwrap_or_default(),
+                ask_size: p.ask_size.unwrap_or_default(),
+                last: p.bid,
+                last_size: Decimal::ZERO,
+                day: bar,
+            };
+            if tx.send(tick).await.is_err() {
+                // The listener is gone: dropping `prices` lets the pricing stream drop the instrument.
+                return;
+            }
+        }
+    });
+    Ok(rx)
+}
