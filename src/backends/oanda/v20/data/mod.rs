@@ -259,4 +259,6 @@ pub(super) fn segment(raw: &str) -> String {
 }
 
 #[cfg(test)]
+mod tests_client;
+#[cfg(test)]
 mod tests_wire;
