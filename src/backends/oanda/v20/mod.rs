@@ -1,5 +1,7 @@
 //! OANDA v20 REST (`/v3`) behind [`super::venue::Venue`].
 
+pub mod data;
+
 /// The v20 API.
 #[derive(Debug, Default)]
 pub struct V20Venue {}
