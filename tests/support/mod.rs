@@ -4,7 +4,9 @@
 
 pub mod capital;
 pub mod fake_capital;
+pub mod fake_oanda;
 pub mod live;
+pub mod oanda;
 pub mod schema;
 
 use axum::body::Body;
