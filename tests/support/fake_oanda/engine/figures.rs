@@ -3,7 +3,7 @@
 
 use super::super::model::Trade;
 use super::super::state::State;
-use super::exec::round4;
+use super::fill::round4;
 use rust_decimal::Decimal;
 
 /// An account's live figures, in its home currency.
