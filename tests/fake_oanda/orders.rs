@@ -377,3 +377,87 @@ async fn gtd_orders_lapse_at_their_time() {
     assert_eq!(last["type"], "ORDER_CANCEL");
     assert_eq!(last["reason"], "TIME_IN_FORCE_EXPIRED");
 }
+
+#[tokio::test]
+async fn hostile_input_is_refused_and_the_fake_keeps_serving() {
+    let fake = start().await;
+    let c = Client::new(&fake);
+    let huge = "79228162514264337593543950335";
+    let cases = [
+        (
+            json!({ "type": "MARKET", "instrument": "EUR_USD", "units": huge }),
+            "UNITS_INVALID",
+        ),
+        (
+            json!({ "type": "MARKET", "instrument": "EUR_USD", "units": "1e3" }),
+            "UNITS_INVALID",
+        ),
+        (
+            json!({ "type": "MARKET", "instrument": "EUR_USD", "units": 10 }),
+            "",
+        ),
+        (
+            json!({ "type": "MARKET", "instrument": "EUR_USD", "units": "-10",
+                    "stopLossOnFill": { "distance": huge } }),
+            "STOP_LOSS_ON_FILL_DISTANCE_INVALID",
+        ),
+        (
+            json!({ "type": "STOP", "instrument": "EUR_USD", "units": "1", "price": huge }),
+            "PRICE_INVALID",
+        ),
+        (
+            json!({ "type": "LIMIT", "instrument": "EUR_USD", "units": "1", "price": "1.05",
+                    "timeInForce": "GTD", "gtdTime": "99999999999999999999" }),
+            "TIME_IN_FORCE_GTD_TIMESTAMP_MISSING",
+        ),
+        (
+            json!({ "type": "MARKET", "instrument": "EUR_USD", "units": "1",
+                    "clientExtensions": { "id": 7 } }),
+            "CLIENT_ORDER_ID_INVALID",
+        ),
+    ];
+    for (order, reason) in cases {
+        let (status, body) = rejected(&c, order.clone()).await;
+        if reason.is_empty() {
+            // A JSON number is read like the string OANDA documents.
+            assert_eq!(status, 201, "{order}: {body}");
+        } else {
+            assert_eq!(
+                (status, body["errorCode"].as_str()),
+                (400, Some(reason)),
+                "{order}: {body}"
+            );
+        }
+    }
+    let raw = reqwest::Client::new()
+        .post(format!("{}/v3/accounts/{NET}/orders", fake.rest_url))
+        .bearer_auth(crate::client::TOKEN)
+        .body("{not json")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(raw.status().as_u16(), 400);
+    for query in [
+        "from=0001-01-01T00:00:00Z",
+        "from=-99999999999",
+        "count=99999999999",
+        "to=garbage",
+    ] {
+        let (status, _) = c.get(&format!("/v3/instruments/EUR_USD/candles?{query}")).await;
+        assert_eq!(status, 400, "{query}");
+    }
+    let (status, _) = c
+        .form(
+            reqwest::Method::POST,
+            &format!("/v1/accounts/{}/orders", crate::client::V1),
+            &[
+                ("instrument", "EUR_USD"),
+                ("units", huge),
+                ("side", "buy"),
+                ("type", "market"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(c.get(&format!("/v3/accounts/{NET}/summary")).await.0, 200);
+}

@@ -125,12 +125,15 @@ pub struct FakeInstrument {
     pub display_precision: u32,
     /// Decimals allowed in `units`.
     pub trade_units_precision: u32,
+    /// Smaller orders are rejected (`UNITS_MIMIMUM_NOT_MET`, as the documented enum spells it).
     pub minimum_trade_size: Decimal,
+    /// Larger orders are rejected (`UNITS_LIMIT_EXCEEDED`).
     pub maximum_order_units: Decimal,
     /// Margin needed per unit of position value (0.02 = 50:1).
     pub margin_rate: Decimal,
-    /// Starting quote; [`super::FakeOanda::set_price`] moves it.
+    /// Starting bid; [`super::FakeOanda::set_price`] moves it.
     pub bid: Decimal,
+    /// Starting ask.
     pub ask: Decimal,
     /// Trading halted: prices are not tradeable, market orders are cancelled (`MARKET_HALTED`).
     pub halted: bool,
@@ -288,8 +291,11 @@ impl fmt::Debug for LoggedRequest {
 /// An order as the fake holds it (any state, dependent orders included).
 #[derive(Clone, Debug, PartialEq)]
 pub struct FakeOrder {
+    /// The order id (also the id of the transaction that created it).
     pub id: String,
+    /// The account it belongs to.
     pub account: String,
+    /// `EUR_USD`.
     pub instrument: String,
     /// v20 order type: `MARKET`, `LIMIT`, `STOP`, `MARKET_IF_TOUCHED`, `TAKE_PROFIT`, `STOP_LOSS`,
     /// `TRAILING_STOP_LOSS`.
@@ -309,14 +315,19 @@ pub struct FakeOrder {
 /// An open trade as the fake holds it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FakeTrade {
+    /// The trade id (also the id of the fill that opened it).
     pub id: String,
+    /// The account it belongs to.
     pub account: String,
+    /// `EUR_USD`.
     pub instrument: String,
     /// Signed current units (negative: short).
     pub units: Decimal,
     /// Opening price.
     pub price: Decimal,
+    /// Price of its stop loss order, if any.
     pub stop_loss: Option<Decimal>,
+    /// Price of its take profit order, if any.
     pub take_profit: Option<Decimal>,
     /// Distance of the trailing stop, in price units.
     pub trailing_distance: Option<Decimal>,

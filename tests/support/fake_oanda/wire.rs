@@ -5,7 +5,7 @@
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, TimeZone, Utc};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::{json, Value};
@@ -174,17 +174,21 @@ pub(super) fn time1(t: DateTime<Utc>) -> String {
 }
 
 /// Reads an RFC 3339 time or a UNIX time (seconds, optionally fractional), as OANDA accepts both.
+/// Times outside 1900..2300 are refused (no market data there, and date arithmetic stays in range).
 pub(super) fn parse_time(s: &str) -> Option<DateTime<Utc>> {
     let s = s.trim();
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Some(t.with_timezone(&Utc));
-    }
-    let secs = Decimal::from_str(s).ok()?;
-    let whole = secs.trunc().to_i64()?;
-    let nanos = ((secs - secs.trunc()) * Decimal::from(1_000_000_000u32))
-        .trunc()
-        .to_u32()?;
-    Utc.timestamp_opt(whole, nanos).single()
+    let t = match DateTime::parse_from_rfc3339(s) {
+        Ok(t) => t.with_timezone(&Utc),
+        Err(_) => {
+            let secs = parse_dec(s)?;
+            let whole = secs.trunc().to_i64()?;
+            let nanos = ((secs - secs.trunc()) * Decimal::from(1_000_000_000u32))
+                .trunc()
+                .to_u32()?;
+            Utc.timestamp_opt(whole, nanos).single()?
+        }
+    };
+    (1900..2300).contains(&t.year()).then_some(t)
 }
 
 /// A decimal from a JSON string (or, leniently, a JSON number).
@@ -196,13 +200,18 @@ pub(super) fn dec_of(v: &Value) -> Option<Decimal> {
     }
 }
 
-/// A decimal from text; exponent notation is refused (OANDA wants plain decimal numbers).
+/// Largest magnitude accepted for any decimal a client sends: far above any real price or size, and
+/// small enough that the fake's arithmetic on it can never overflow.
+const MAX_INPUT: Decimal = Decimal::from_parts(0xD4A5_1000, 0xE8, 0, false, 0);
+
+/// A decimal from text; exponent notation is refused (OANDA wants plain decimal numbers), and so are
+/// absurdly large values.
 pub(super) fn parse_dec(s: &str) -> Option<Decimal> {
     let s = s.trim();
     if s.is_empty() || s.contains(['e', 'E']) {
         return None;
     }
-    Decimal::from_str(s).ok()
+    Decimal::from_str(s).ok().filter(|d| d.abs() <= MAX_INPUT)
 }
 
 /// Number of decimals actually used by a decimal (`1.50` has 1).
