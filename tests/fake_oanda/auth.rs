@@ -66,6 +66,9 @@ async fn accounts_outside_the_token_or_the_api_are_refused() {
     assert_eq!(body["errorMessage"], "Invalid value specified for 'accountID'");
     let (status, body) = c.get(&format!("/v1/accounts/{NET}")).await;
     assert_eq!((status, body["code"].as_u64()), (400, Some(52)));
+    let (status, body) = c.get("/v1/accounts/1111111").await;
+    assert_eq!((status, body["code"].as_u64()), (400, Some(1)));
+    assert_eq!(body["message"], "Invalid or malformed argument: accountId");
     // /v3/accounts lists v20 accounts only; /v1/accounts v1 ones only.
     let (_, body) = c.get("/v3/accounts").await;
     let ids: Vec<&str> = body["accounts"]

@@ -4,7 +4,7 @@
 
 use super::options::{Fault, LoggedRequest};
 use super::state::{Shared, State};
-use super::wire::{status_error, v1_error, v20_error, with_request_id, Api, Fail};
+use super::wire::{status_error, v1_bad, v1_error, v20_error, with_request_id, Api, Fail};
 use axum::body::{to_bytes, Body};
 use axum::extract::{Request, State as AxState};
 use axum::http::HeaderMap;
@@ -191,19 +191,21 @@ pub(super) fn v20_account(st: &State, ctx: &Ctx, id: &str) -> Result<usize, Fail
     }
 }
 
-/// A v1 account the caller may use: 400 (code 52) for an id that is not all digits, 403 (code 4) for
-/// an unknown account or one the token does not reach.
+/// A v1 account the caller may use: 400 code 52 for an id that is not all digits, 400 code 1 for an
+/// account that does not exist (what v1 answers for an account id from another environment), 403
+/// code 4 for an account the token does not reach.
 pub(super) fn v1_account(st: &State, ctx: &Ctx, id: &str) -> Result<usize, Fail> {
     if id.is_empty() || !id.chars().all(|c| c.is_ascii_digit()) {
         return Err(v1_error(400, 52, "Invalid or malformed resource identifier: accountId").into());
     }
     match st.account_index(id) {
         Some(a) if st.accounts[a].legacy() && st.reaches(&ctx.token, id) => Ok(a),
-        _ => Err(v1_error(
+        Some(_) => Err(v1_error(
             403,
             4,
             "The access token provided does not allow this request to be made",
         )
         .into()),
+        None => Err(v1_bad("accountId").into()),
     }
 }
