@@ -1,4 +1,13 @@
 //! OANDA v20 REST (`/v3`) behind [`super::venue::Venue`].
+//!
+//! Layers: `model` (wire types from the OpenAPI definitions), `client` (one method per endpoint), `errors`
+//! (reject and cancel reasons in words); `data` is the market data side (instruments, prices, candles,
+//! streams).
+
+pub mod client;
+pub mod data;
+pub mod errors;
+pub mod model;
 
 /// The v20 API.
 #[derive(Debug, Default)]
