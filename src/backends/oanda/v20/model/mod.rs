@@ -73,3 +73,5 @@ pub fn parse_time(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
         .map(|t| t.with_timezone(&chrono::Utc))
 }
 
+#[cfg(test)]
+mod tests;
