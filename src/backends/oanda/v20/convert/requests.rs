@@ -296,8 +296,17 @@ pub fn replace_request(
         &current.take_profit_on_fill,
         was.take_profit == change.brackets.take_profit,
     );
-    let same_stop =
-        was.stop_loss == change.brackets.stop_loss && was.guaranteed_stop == change.brackets.guaranteed_stop;
+    // A stop given as a distance follows the entry price: kept only while the entry price stays put, since
+    // TradingView's stop price is absolute.
+    let entry_moved = px != current.price;
+    let by_distance = current.stop_loss_on_fill.as_ref().is_some_and(|d| d.price.is_none())
+        || current
+            .guaranteed_stop_loss_on_fill
+            .as_ref()
+            .is_some_and(|d| d.price.is_none());
+    let same_stop = was.stop_loss == change.brackets.stop_loss
+        && was.guaranteed_stop == change.brackets.guaranteed_stop
+        && !(entry_moved && by_distance);
     let current_stop = current.stop_loss_on_fill.clone().or_else(|| {
         current
             .guaranteed_stop_loss_on_fill

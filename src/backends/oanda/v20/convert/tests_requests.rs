@@ -175,17 +175,25 @@ fn a_replacement_changes_what_was_asked_and_keeps_the_rest() {
             guaranteed_stop: None,
         }
     );
-    change.limit_price = Some(dec!(1.06));
+    change.duration = duration("GFD", None);
     assert_eq!(
         body(&replace_request(current, &change, &eur()).unwrap()),
         json!({"order": {
-            "type": "LIMIT", "instrument": "EUR_USD", "units": "1000", "price": "1.06000", "timeInForce": "GTC",
+            "type": "LIMIT", "instrument": "EUR_USD", "units": "1000", "price": "1.05000", "timeInForce": "GFD",
             "positionFill": "DEFAULT", "triggerCondition": "DEFAULT",
             "takeProfitOnFill": {"price": "1.10000", "timeInForce": "GTC"},
             "stopLossOnFill": {"distance": "0.00500", "timeInForce": "GTC"},
             "trailingStopLossOnFill": {"distance": "0.00100", "timeInForce": "GTC"}
         }})
     );
+    // A moved entry: the stop loss TradingView shows (1.04500) must stay where it is, so it is sent as a
+    // price rather than as the distance that would follow the entry.
+    change.duration = None;
+    change.limit_price = Some(dec!(1.06));
+    let b = body(&replace_request(current, &change, &eur()).unwrap());
+    assert_eq!(b["order"]["price"], "1.06000");
+    assert_eq!(b["order"]["stopLossOnFill"], json!({"price": "1.04500"}));
+    assert_eq!(b["order"]["takeProfitOnFill"], json!({"price": "1.10000", "timeInForce": "GTC"}));
     // A new take profit and quantity; the stop loss removed.
     change.qty = Some(dec!(2000));
     change.brackets.take_profit = Some(dec!(1.11));
