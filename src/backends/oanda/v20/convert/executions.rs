@@ -48,20 +48,17 @@ pub fn executions_of(tx: &Transaction, catalog: &AccountCatalog) -> Vec<tv::Exec
             commission: None,
         };
     let whole_price = super::fill_price(tx);
-    let mut out: Vec<tv::Execution> = match parts.len() {
-        0 => whole_price
+    let mut out: Vec<tv::Execution> = match parts.as_slice() {
+        [] => whole_price
             .map(|p| execution(tx.id.clone(), units.abs(), p, None, false))
             .into_iter()
             .collect(),
-        1 => {
-            let (trade, _, price, closes) = &parts[0];
-            price
-                .or(whole_price)
-                .map(|p| execution(tx.id.clone(), units.abs(), p, Some(trade.clone()), *closes))
-                .into_iter()
-                .collect()
-        }
-        _ => parts
+        [(trade, _, price, closes)] => price
+            .or(whole_price)
+            .map(|p| execution(tx.id.clone(), units.abs(), p, Some(trade.clone()), *closes))
+            .into_iter()
+            .collect(),
+        many => many
             .iter()
             .filter_map(|(trade, u, price, closes)| {
                 let qty = u.map(|u| u.abs())?;

@@ -299,7 +299,10 @@ pub fn replace_request(
     // A stop given as a distance follows the entry price: kept only while the entry price stays put, since
     // TradingView's stop price is absolute.
     let entry_moved = px != current.price;
-    let by_distance = current.stop_loss_on_fill.as_ref().is_some_and(|d| d.price.is_none())
+    let by_distance = current
+        .stop_loss_on_fill
+        .as_ref()
+        .is_some_and(|d| d.price.is_none())
         || current
             .guaranteed_stop_loss_on_fill
             .as_ref()

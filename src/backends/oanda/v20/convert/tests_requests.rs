@@ -193,7 +193,10 @@ fn a_replacement_changes_what_was_asked_and_keeps_the_rest() {
     let b = body(&replace_request(current, &change, &eur()).unwrap());
     assert_eq!(b["order"]["price"], "1.06000");
     assert_eq!(b["order"]["stopLossOnFill"], json!({"price": "1.04500"}));
-    assert_eq!(b["order"]["takeProfitOnFill"], json!({"price": "1.10000", "timeInForce": "GTC"}));
+    assert_eq!(
+        b["order"]["takeProfitOnFill"],
+        json!({"price": "1.10000", "timeInForce": "GTC"})
+    );
     // A new take profit and quantity; the stop loss removed.
     change.qty = Some(dec!(2000));
     change.brackets.take_profit = Some(dec!(1.11));
