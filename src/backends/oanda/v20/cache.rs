@@ -100,6 +100,7 @@ impl std::fmt::Debug for AccountCache {
 }
 
 impl AccountCache {
+    /// The slot of (token, account), made on first use; idle slots are dropped once there are many.
     pub(super) fn slot(&self, conn: &Conn, account: &str) -> Arc<Slot> {
         let key = Key {
             token: conn.token.expose().to_string(),

@@ -51,6 +51,7 @@ fn account_path(account: &str) -> String {
 }
 
 impl<'a> Client<'a> {
+    /// A client sending with `token` through `http`.
     pub fn new(http: &'a Http, token: &'a Secret) -> Client<'a> {
         Client { http, token }
     }

@@ -37,6 +37,7 @@ pub struct V20Venue {
 }
 
 impl V20Venue {
+    /// A venue with empty caches.
     pub fn new() -> V20Venue {
         V20Venue::default()
     }

@@ -17,6 +17,7 @@ use std::time::Duration;
 const LOOKUP_ATTEMPTS: u32 = 3;
 const LOOKUP_SPACING: Duration = Duration::from_millis(500);
 
+/// The v20 client of the call's token.
 pub(super) fn client<'a>(cx: &Ctx<'a>) -> Client<'a> {
     Client::new(&cx.conn.http, &cx.conn.token)
 }
