@@ -24,7 +24,9 @@ fn thursday() -> DateTime<Utc> {
 }
 
 async fn history(app: &TestApp, token: &str, query: &str) -> Value {
-    let r = app.send(Method::GET, &format!("/history?{query}"), Some(token), None).await;
+    let r = app
+        .send(Method::GET, &format!("/history?{query}"), Some(token), None)
+        .await;
     assert_eq!(r.body["s"], "ok", "{}", r.body);
     assert_schema("HistoryResponse", &r.body);
     r.body
@@ -41,17 +43,37 @@ fn times(body: &Value) -> Vec<i64> {
 async fn instruments_carry_oanda_limits_and_pip_values_in_the_account_currency() {
     let (_fake, app) = oanda::start("", "").await;
     let token = oanda::login(&app, V20).await;
-    let list = app.get(&token, &format!("/accounts/{V20}/instruments"), "InstrumentsResponse").await;
+    let list = app
+        .get(
+            &token,
+            &format!("/accounts/{V20}/instruments"),
+            "InstrumentsResponse",
+        )
+        .await;
     let rows = list.as_array().expect("instruments");
-    let row = |name: &str| rows.iter().find(|r| r["name"] == name).unwrap_or_else(|| panic!("{name} in {list}"));
+    let row = |name: &str| {
+        rows.iter()
+            .find(|r| r["name"] == name)
+            .unwrap_or_else(|| panic!("{name} in {list}"))
+    };
     let eur = row("EURUSD");
-    assert_eq!((dec(&eur["pipSize"]), dec(&eur["minTick"])), (d("0.0001"), d("0.00001")));
-    assert_eq!(dec(&eur["pipValue"]), d("0.0001"), "USD account, USD quote currency");
+    assert_eq!(
+        (dec(&eur["pipSize"]), dec(&eur["minTick"])),
+        (d("0.0001"), d("0.00001"))
+    );
+    assert_eq!(
+        dec(&eur["pipValue"]),
+        d("0.0001"),
+        "USD account, USD quote currency"
+    );
     assert_eq!(dec(&eur["qtyStep"]), d("1"));
     let jpy = row("USDJPY");
     assert_eq!(dec(&jpy["pipSize"]), d("0.01"));
     let pip_value = dec(&jpy["pipValue"]);
-    assert!(pip_value > d("0.00006") && pip_value < d("0.00007"), "0.01 JPY in USD: {pip_value}");
+    assert!(
+        pip_value > d("0.00006") && pip_value < d("0.00007"),
+        "0.01 JPY in USD: {pip_value}"
+    );
     assert_eq!(row("XAUUSD")["type"], "commodity");
 }
 
@@ -61,11 +83,18 @@ async fn quotes_name_unknown_symbols_and_follow_the_market() {
     let token = oanda::login(&app, V20).await;
     fake.set_price("EUR_USD", d("1.10000"), d("1.10012"));
     let q = app
-        .get(&token, &format!("/quotes?accountId={V20}&symbols=EURUSD,NOPE"), "QuotesResponse")
+        .get(
+            &token,
+            &format!("/quotes?accountId={V20}&symbols=EURUSD,NOPE"),
+            "QuotesResponse",
+        )
         .await;
     let entries = q.as_array().unwrap();
     assert_eq!(entries[0]["s"], "ok");
-    assert_eq!((dec(&entries[0]["v"]["bid"]), dec(&entries[0]["v"]["ask"])), (d("1.1"), d("1.10012")));
+    assert_eq!(
+        (dec(&entries[0]["v"]["bid"]), dec(&entries[0]["v"]["ask"])),
+        (d("1.1"), d("1.10012"))
+    );
     assert_eq!(entries[1]["s"], "error");
     assert!(entries[1]["v"]["errmsg"].as_str().unwrap().contains("NOPE"));
 }
@@ -74,10 +103,25 @@ async fn quotes_name_unknown_symbols_and_follow_the_market() {
 async fn data_feed_symbols_and_mapping_come_from_the_account() {
     let (_fake, app) = oanda::start("", "").await;
     let token = oanda::login(&app, V20).await;
-    let r = app.send(Method::GET, "/symbol_info?group=tvbridge_forex", Some(&token), None).await;
+    let r = app
+        .send(
+            Method::GET,
+            "/symbol_info?group=tvbridge_forex",
+            Some(&token),
+            None,
+        )
+        .await;
     assert_eq!(r.body["s"], "ok", "{}", r.body);
-    let symbols: Vec<&str> = r.body["symbol"].as_array().unwrap().iter().filter_map(|s| s.as_str()).collect();
-    assert!(symbols.contains(&"EURUSD") && symbols.contains(&"USDJPY"), "{symbols:?}");
+    let symbols: Vec<&str> = r.body["symbol"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s.as_str())
+        .collect();
+    assert!(
+        symbols.contains(&"EURUSD") && symbols.contains(&"USDJPY"),
+        "{symbols:?}"
+    );
     let mapping = app.send(Method::GET, "/mapping", None, None).await;
     let text = mapping.body.to_string();
     assert!(text.contains("OANDA:EURUSD"), "{text}");
@@ -90,11 +134,28 @@ async fn configured_instruments_are_mapped_without_any_login() {
     let mapping = app.send(Method::GET, "/mapping", None, None).await;
     assert_eq!(mapping.status, 200);
     let text = mapping.body.to_string();
-    assert!(text.contains("\"GOLD\"") && text.contains("OANDA:XAUUSD"), "{text}");
-    assert!(fake.requests().is_empty(), "no upstream call for configured mapping");
+    assert!(
+        text.contains("\"GOLD\"") && text.contains("OANDA:XAUUSD"),
+        "{text}"
+    );
+    assert!(
+        fake.requests().is_empty(),
+        "no upstream call for configured mapping"
+    );
     let token = oanda::login(&app, V20).await;
-    let list = app.get(&token, &format!("/accounts/{V20}/instruments"), "InstrumentsResponse").await;
-    let names: Vec<&str> = list.as_array().unwrap().iter().filter_map(|r| r["name"].as_str()).collect();
+    let list = app
+        .get(
+            &token,
+            &format!("/accounts/{V20}/instruments"),
+            "InstrumentsResponse",
+        )
+        .await;
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["name"].as_str())
+        .collect();
     assert_eq!(names, vec!["GOLD"], "only the configured instrument is offered");
 }
 
@@ -109,7 +170,12 @@ async fn history_is_paged_past_5000_candles_with_utc_alignment() {
     // Monday 00:00 to Thursday 12:00 UTC: 5041 minute bars, two upstream pages.
     let from = 1_767_571_200;
     let to = from + 84 * 3600;
-    let body = history(&app, &token, &format!("symbol=EURUSD&resolution=1&from={from}&to={to}")).await;
+    let body = history(
+        &app,
+        &token,
+        &format!("symbol=EURUSD&resolution=1&from={from}&to={to}"),
+    )
+    .await;
     let t = times(&body);
     assert_eq!(t.len(), 5041);
     assert!(t.windows(2).all(|w| w[1] - w[0] == 60), "consecutive minutes");
@@ -121,15 +187,36 @@ async fn history_is_paged_past_5000_candles_with_utc_alignment() {
         .collect();
     assert_eq!(pages.len(), 2, "{pages:?}");
     for p in &pages {
-        for needle in ["price=B", "dailyAlignment=0", "alignmentTimezone=UTC", "weeklyAlignment=Monday"] {
+        for needle in [
+            "price=B",
+            "dailyAlignment=0",
+            "alignmentTimezone=UTC",
+            "weeklyAlignment=Monday",
+        ] {
             assert!(p.query.contains(needle), "{needle} in {}", p.query);
         }
     }
     // The same minutes in two halves are the same bars.
     let mid = from + 2000 * 60;
-    let a = history(&app, &token, &format!("symbol=EURUSD&resolution=1&from={from}&to={}", mid - 60)).await;
-    let b = history(&app, &token, &format!("symbol=EURUSD&resolution=1&from={mid}&to={to}")).await;
-    let joined: Vec<Value> = a["c"].as_array().unwrap().iter().chain(b["c"].as_array().unwrap()).cloned().collect();
+    let a = history(
+        &app,
+        &token,
+        &format!("symbol=EURUSD&resolution=1&from={from}&to={}", mid - 60),
+    )
+    .await;
+    let b = history(
+        &app,
+        &token,
+        &format!("symbol=EURUSD&resolution=1&from={mid}&to={to}"),
+    )
+    .await;
+    let joined: Vec<Value> = a["c"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(b["c"].as_array().unwrap())
+        .cloned()
+        .collect();
     assert_eq!(&joined, body["c"].as_array().unwrap());
 }
 
@@ -144,18 +231,39 @@ async fn coarser_resolutions_are_aligned_like_tradingview_bars() {
     let to = thursday().timestamp() - 3600;
     let from = to - 3 * 86_400;
     for (resolution, len) in [("3", 180), ("240", 14_400), ("45", 2_700)] {
-        let body = history(&app, &token, &format!("symbol=EURUSD&resolution={resolution}&from={from}&to={to}")).await;
+        let body = history(
+            &app,
+            &token,
+            &format!("symbol=EURUSD&resolution={resolution}&from={from}&to={to}"),
+        )
+        .await;
         let t = times(&body);
         assert!(!t.is_empty(), "{resolution}");
         assert!(t.iter().all(|t| t % len == 0), "{resolution}: {t:?}");
         let (h, l) = (body["h"].as_array().unwrap(), body["l"].as_array().unwrap());
         assert!(h.iter().zip(l).all(|(h, l)| h.as_f64() >= l.as_f64()));
     }
-    let days = history(&app, &token, &format!("symbol=EURUSD&resolution=D&from={}&to={to}", to - 20 * 86_400)).await;
-    assert!(times(&days).iter().all(|t| t % 86_400 == 0), "days start at 00:00 UTC");
-    let weeks = history(&app, &token, &format!("symbol=EURUSD&resolution=W&from={}&to={to}", to - 70 * 86_400)).await;
+    let days = history(
+        &app,
+        &token,
+        &format!("symbol=EURUSD&resolution=D&from={}&to={to}", to - 20 * 86_400),
+    )
+    .await;
+    assert!(
+        times(&days).iter().all(|t| t % 86_400 == 0),
+        "days start at 00:00 UTC"
+    );
+    let weeks = history(
+        &app,
+        &token,
+        &format!("symbol=EURUSD&resolution=W&from={}&to={to}", to - 70 * 86_400),
+    )
+    .await;
     let w = times(&weeks);
-    assert!(!w.is_empty() && w.iter().all(|t| (t - 345_600) % 604_800 == 0), "weeks start on Monday: {w:?}");
+    assert!(
+        !w.is_empty() && w.iter().all(|t| (t - 345_600) % 604_800 == 0),
+        "weeks start on Monday: {w:?}"
+    );
 }
 
 #[tokio::test]
@@ -168,11 +276,20 @@ async fn legacy_accounts_chart_from_v1_candles() {
     let (fake, app) = oanda::start_with(options, &extra, "").await;
     let token = oanda::login(&app, V1).await;
     let to = thursday().timestamp() - 3600;
-    let body = history(&app, &token, &format!("symbol=EURUSD&resolution=60&from={}&to={to}", to - 86_400)).await;
+    let body = history(
+        &app,
+        &token,
+        &format!("symbol=EURUSD&resolution=60&from={}&to={to}", to - 86_400),
+    )
+    .await;
     let t = times(&body);
     assert_eq!(t.len(), 25);
     assert!(t.iter().all(|t| t % 3600 == 0));
-    let v1 = fake.requests().into_iter().filter(|r| r.path == "/v1/candles").count();
+    let v1 = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/v1/candles")
+        .count();
     assert!(v1 >= 1, "served by /v1/candles");
 }
 
@@ -180,10 +297,17 @@ async fn legacy_accounts_chart_from_v1_candles() {
 async fn the_pricing_stream_feeds_both_streams_and_is_reopened_after_a_drop() {
     let (fake, app, broker) = oanda::start_live("", "").await;
     let auth = app
-        .form("POST", "/authorize", None, &format!("login={V20}&password={TOKEN}&locale=en"))
+        .form(
+            "POST",
+            "/authorize",
+            None,
+            &format!("login={V20}&password={TOKEN}&locale=en"),
+        )
         .await;
     let token = auth["d"]["access_token"].as_str().expect("token").to_owned();
-    let mut quotes = app.open(&format!("/stream/quotes?accountId={V20}&symbols=EURUSD"), &token).await;
+    let mut quotes = app
+        .open(&format!("/stream/quotes?accountId={V20}&symbols=EURUSD"), &token)
+        .await;
     let mut feed = app.open("/streaming", &token).await;
     let wait = Duration::from_secs(5);
     let has_bid = |v: &Value, bid: &str| v.to_string().contains(bid);
@@ -194,8 +318,17 @@ async fn the_pricing_stream_feeds_both_streams_and_is_reopened_after_a_drop() {
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
     fake.set_price("EUR_USD", d("1.23450"), d("1.23460"));
-    assert!(quotes.next_matching(wait, |v| has_bid(v, "1.2345")).await.is_some(), "stream/quotes");
-    assert!(feed.next_matching(wait, |v| has_bid(v, "1.2345")).await.is_some(), "streaming");
+    assert!(
+        quotes
+            .next_matching(wait, |v| has_bid(v, "1.2345"))
+            .await
+            .is_some(),
+        "stream/quotes"
+    );
+    assert!(
+        feed.next_matching(wait, |v| has_bid(v, "1.2345")).await.is_some(),
+        "streaming"
+    );
     let opened = broker.stream_connections().0;
     // The stream dies: the bridge reopens it and prices flow again.
     fake.drop_streams();
@@ -206,8 +339,21 @@ async fn the_pricing_stream_feeds_both_streams_and_is_reopened_after_a_drop() {
     assert!(broker.stream_connections().0 > opened, "reopened");
     tokio::time::sleep(Duration::from_millis(200)).await;
     fake.set_price("EUR_USD", d("1.24560"), d("1.24570"));
-    assert!(quotes.next_matching(wait, |v| has_bid(v, "1.2456")).await.is_some(), "after reconnect");
-    assert!(feed.next_matching(wait, |v| has_bid(v, "1.2456")).await.is_some(), "streaming after reconnect");
-    let streams = fake.requests().into_iter().filter(|r| r.stream && r.path.ends_with("/pricing/stream")).count();
+    assert!(
+        quotes
+            .next_matching(wait, |v| has_bid(v, "1.2456"))
+            .await
+            .is_some(),
+        "after reconnect"
+    );
+    assert!(
+        feed.next_matching(wait, |v| has_bid(v, "1.2456")).await.is_some(),
+        "streaming after reconnect"
+    );
+    let streams = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.stream && r.path.ends_with("/pricing/stream"))
+        .count();
     assert!(streams >= 2, "both on the stream host");
 }

@@ -58,7 +58,10 @@ pub fn broker(config: &Config) -> Arc<OandaBroker> {
     let resolved = oanda
         .resolve(&|name| std::env::var(name).ok())
         .expect("the test configuration resolves");
-    Arc::new(OandaBroker::start_with(resolved, &config.auth.users, Some(quick_streams())).expect("oanda broker starts"))
+    Arc::new(
+        OandaBroker::start_with(resolved, &config.auth.users, Some(quick_streams()))
+            .expect("oanda broker starts"),
+    )
 }
 
 /// The fake (default options) and the bridge in-process on it.
@@ -97,5 +100,8 @@ pub async fn login(app: &TestApp, account: &str) -> String {
 
 /// Requests of `method` whose path is `path` (exact, without query).
 pub fn count(requests: &[LoggedRequest], method: &str, path: &str) -> usize {
-    requests.iter().filter(|r| r.method == method && r.path == path).count()
+    requests
+        .iter()
+        .filter(|r| r.method == method && r.path == path)
+        .count()
 }

@@ -98,6 +98,9 @@ pub async fn history(
     let mut cursor = start.max(to.saturating_sub(span));
     let now = Utc::now().timestamp();
     let mut candles: Vec<Candle> = Vec::new();
+    // Newest candle start already taken: OANDA answers `from` with the candle containing it, so a page
+    // starting inside a month (months vary in length) begins with a candle already held.
+    let mut taken = i64::MIN;
     for _ in 0..MAX_PAGES {
         if cursor > to || cursor > now {
             break;
@@ -118,13 +121,16 @@ pub async fn history(
         let full = page.len() as u32 >= count;
         candles.extend(page.into_iter().filter(|c| {
             let t = c.time.timestamp();
-            t >= cursor && t <= to
+            t > taken && t <= to
         }));
+        taken = taken.max(last);
         // Fewer candles than asked: OANDA has nothing newer.
         if !full || last >= to {
             break;
         }
-        cursor = last + 1;
+        // The next candle's start (for months an estimate inside the next month, which OANDA answers with
+        // the candle containing it).
+        cursor = last + len;
     }
     candles.sort_by_key(|c| c.time);
     candles.dedup_by_key(|c| c.time);

@@ -310,6 +310,9 @@ pub trait Venue: Send + Sync + 'static {
     fn price_stream(&self, account: &str, instruments: &[String]) -> StreamRequest;
     fn parse_price_line(&self, line: &[u8]) -> StreamLine<Price>;
 
+    /// The account's transaction stream announced a change: anything cached about the account is stale.
+    fn account_changed(&self, _account: &str) {}
+
     /// The stream of the account's transactions.
     fn transaction_stream(&self, account: &str) -> StreamRequest;
     /// A transaction line yields the id of the account it concerns.

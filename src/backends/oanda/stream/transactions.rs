@@ -126,6 +126,7 @@ async fn watch_account(
         };
         connections.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if reconnecting {
+            venue.account_changed(&account);
             let _ = changes.send(account.clone());
         }
         reconnecting = true;
@@ -138,6 +139,8 @@ async fn watch_account(
                 Ok(Ok(None)) => break "closed by OANDA".to_string(),
                 Ok(Ok(Some(line))) => {
                     if let StreamLine::Item(id) = venue.parse_transaction_line(&line) {
+                        // Before the hub hears of it, so that its refresh reads the account anew.
+                        venue.account_changed(&account);
                         // v1 lines name the account; v20 lines too. Either way this stream is this account's.
                         let _ = changes.send(if id.is_empty() { account.clone() } else { id });
                     }

@@ -162,6 +162,17 @@ impl AccountCache {
         self.snapshot(conn, account).await
     }
 
+    /// Forgets what was read of the account under every token: its transaction stream announced a change
+    /// made elsewhere (another client, a triggered stop), which no write of this bridge accounts for.
+    pub fn invalidate_account(&self, account: &str) {
+        let slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        for (key, slot) in slots.iter() {
+            if key.account == account {
+                slot.generation.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    }
+
     /// Forgets what was read of the account: called after every write, whatever its outcome.
     pub fn invalidate(&self, conn: &Conn, account: &str) {
         self.slot(conn, account).generation.fetch_add(1, Ordering::SeqCst);

@@ -169,6 +169,10 @@ impl Venue for V20Venue {
     fn parse_transaction_line(&self, line: &[u8]) -> StreamLine<String> {
         data::parse_transaction_line(line)
     }
+
+    fn account_changed(&self, account: &str) {
+        self.cache.invalidate_account(account);
+    }
 }
 
 #[cfg(test)]
