@@ -268,7 +268,7 @@ async fn settle_replace(cache: &AccountCache, cx: &Ctx<'_>, entry: &Order, tv_id
     let now = match cache.fresh_snapshot(cx.conn, cx.account).await {
         Ok(s) => s,
         Err(_) => {
-            return Err(BrokerError::Unavailable(format!(
+            return Err(errors::unconfirmed(format!(
                 "OANDA did not confirm the change of order {tv_id} and the order could not be read: check it \
                  before trying again."
             )))
@@ -276,11 +276,11 @@ async fn settle_replace(cache: &AccountCache, cx: &Ctx<'_>, entry: &Order, tv_id
     };
     match convert::find_entry(&now.account, tv_id) {
         Some(o) if o.id != entry.id => Ok(()),
-        Some(_) => Err(BrokerError::Unavailable(format!(
+        Some(_) => Err(errors::unconfirmed(format!(
             "OANDA did not confirm the change of order {tv_id} and the order is unchanged; nothing was sent \
              twice. Try again."
         ))),
-        None => Err(BrokerError::Unavailable(format!(
+        None => Err(errors::unconfirmed(format!(
             "OANDA did not confirm the change of order {tv_id} and the order is no longer pending: check the \
              Orders tab."
         ))),
@@ -294,10 +294,10 @@ async fn cancel_entry(cache: &AccountCache, cx: &Ctx<'_>, entry: &Order, tv_id: 
         Ok(_) => Ok(()),
         Err(e) if e.is_ambiguous() => match cache.fresh_snapshot(cx.conn, cx.account).await {
             Ok(now) if convert::find_entry(&now.account, tv_id).is_none() => Ok(()),
-            Ok(_) => Err(BrokerError::Unavailable(format!(
+            Ok(_) => Err(errors::unconfirmed(format!(
                 "OANDA did not confirm the cancellation and order {tv_id} is still pending. Try again."
             ))),
-            Err(_) => Err(BrokerError::Unavailable(format!(
+            Err(_) => Err(errors::unconfirmed(format!(
                 "OANDA did not confirm the cancellation of order {tv_id}: check the Orders tab."
             ))),
         },
@@ -320,7 +320,7 @@ pub async fn set_dependents(
     let answer = match sent {
         Ok(a) => a,
         Err(e) if e.is_ambiguous() => {
-            return Err(BrokerError::Unavailable(format!(
+            return Err(errors::unconfirmed(format!(
                 "OANDA did not confirm the change of the brackets of trade {trade_id}: check the position before \
                  trying again."
             )))

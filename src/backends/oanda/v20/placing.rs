@@ -141,10 +141,9 @@ async fn settle(cx: &Ctx<'_>, client_id: &str) -> BrokerResult<String> {
         }
     }
     if all_missing {
-        Err(BrokerError::Unavailable(
+        Err(errors::unconfirmed(
             "OANDA did not confirm the order and does not have it: it was not placed, and nothing was sent \
-             twice. Place it again if you still want it."
-                .into(),
+             twice. Place it again if you still want it.",
         ))
     } else {
         Err(unknown_outcome())
@@ -152,9 +151,8 @@ async fn settle(cx: &Ctx<'_>, client_id: &str) -> BrokerResult<String> {
 }
 
 fn unknown_outcome() -> BrokerError {
-    BrokerError::Unavailable(
+    errors::unconfirmed(
         "OANDA did not confirm the order and it could not be looked up: its outcome is unknown. Check the \
-         Orders and Positions tabs before placing it again."
-            .into(),
+         Orders and Positions tabs before placing it again.",
     )
 }

@@ -58,13 +58,13 @@ pub async fn close_trade(
             tracing::warn!(error = %e, "OANDA did not confirm a trade close; looking at the trade instead of resending");
             match cache.fresh_snapshot(cx.conn, cx.account).await {
                 Ok(now) => match convert::find_trade(&now.account, trade_id) {
-                    Some(t) if t.current_units == open => Err(BrokerError::Unavailable(format!(
+                    Some(t) if t.current_units == open => Err(errors::unconfirmed(format!(
                         "OANDA did not confirm closing {what} and it is still open as it was; nothing was sent \
                          twice. Try again."
                     ))),
                     _ => Ok(()),
                 },
-                Err(_) => Err(BrokerError::Unavailable(format!(
+                Err(_) => Err(errors::unconfirmed(format!(
                     "OANDA did not confirm closing {what}: check the position before trying again."
                 ))),
             }
@@ -136,13 +136,13 @@ pub async fn close_position(cache: &AccountCache, cx: Ctx<'_>, instrument: &str)
             tracing::warn!(error = %e, "OANDA did not confirm a position close; looking at it instead of resending");
             match cache.fresh_snapshot(cx.conn, cx.account).await {
                 Ok(now) if convert::position_units(&now.account, instrument) == (long, short) => {
-                    Err(BrokerError::Unavailable(format!(
+                    Err(errors::unconfirmed(format!(
                         "OANDA did not confirm closing {what} and it is still open as it was; nothing was sent \
                          twice. Try again."
                     )))
                 }
                 Ok(_) => Ok(()),
-                Err(_) => Err(BrokerError::Unavailable(format!(
+                Err(_) => Err(errors::unconfirmed(format!(
                     "OANDA did not confirm closing {what}: check the position before trying again."
                 ))),
             }

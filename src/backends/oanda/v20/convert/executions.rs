@@ -3,8 +3,12 @@
 //! A fill can close trades, reduce one and open one at once; each part becomes its own execution so that
 //! `positionId` (the trade) and `isClose` are exact. A fill with one part keeps the transaction id as the
 //! execution id; the parts of a fill with several are `<transactionID>.<tradeID>`.
+//!
+//! The order id of an execution is the order as `/orders` lists it: a take profit, stop loss or trailing
+//! stop that closed a trade is that trade's leg (`<tradeID>.tp`...), never the OANDA id of the bracket order
+//! (which TradingView never sees), so the execution and the filled order it belongs to name the same id.
 
-use super::ids::tv_order_id_of;
+use super::ids::{leg_id, tv_order_id_of, Leg};
 use super::model::{Transaction, TransactionType};
 use super::{side_of, unix_secs};
 use crate::backends::oanda::catalog::AccountCatalog;
@@ -20,7 +24,7 @@ pub fn executions_of(tx: &Transaction, catalog: &AccountCatalog) -> Vec<tv::Exec
         return Vec::new();
     };
     let side = side_of(units);
-    let order_id = tv_order_id_of(tx).unwrap_or_default();
+    let order_id = filled_order_id(tx);
     let time = tx.time.as_deref().and_then(unix_secs).unwrap_or_default();
     // (trade, units, price, closes)
     let mut parts: Vec<(String, Option<Decimal>, Option<Decimal>, bool)> = tx
@@ -78,4 +82,26 @@ pub fn executions_of(tx: &Transaction, catalog: &AccountCatalog) -> Vec<tv::Exec
         first.commission = Some(c.abs());
     }
     out
+}
+
+/// The TradingView id of the order a fill executed (see the module doc). OANDA says which kind of bracket
+/// filled in the fill's `reason`; the trade is the one the fill closed (or, for a bracket of a trade that
+/// shrank meanwhile, reduced).
+fn filled_order_id(tx: &Transaction) -> String {
+    let leg = match tx.reason.as_deref() {
+        Some("TAKE_PROFIT_ORDER") => Some(Leg::TakeProfit),
+        // Newer API versions fill a guaranteed stop loss under its own reason.
+        Some("STOP_LOSS_ORDER" | "GUARANTEED_STOP_LOSS_ORDER") => Some(Leg::StopLoss),
+        Some("TRAILING_STOP_LOSS_ORDER") => Some(Leg::TrailingStop),
+        _ => None,
+    };
+    let trade = tx
+        .trades_closed
+        .first()
+        .or(tx.trade_reduced.as_ref())
+        .map(|t| t.trade_id.as_str());
+    match (leg, trade) {
+        (Some(leg), Some(trade)) => leg_id(trade, leg),
+        _ => tv_order_id_of(tx).unwrap_or_default(),
+    }
 }

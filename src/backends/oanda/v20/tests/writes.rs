@@ -145,7 +145,7 @@ async fn an_unconfirmed_order_that_oanda_does_not_have_was_not_placed() {
     let base = fake.serve().await;
     let e = place(&fake, &base).await.unwrap_err();
     assert!(
-        matches!(&e, BrokerError::Unavailable(m) if m.contains("not placed") && m.contains("nothing was sent twice")),
+        matches!(&e, BrokerError::Rejected(m) if m.contains("not placed") && m.contains("nothing was sent twice")),
         "{e:?}"
     );
     assert_eq!(fake.seen(&Method::GET, &path("/orders/@tv-9")).len(), 3);
@@ -165,7 +165,7 @@ async fn an_unconfirmed_order_that_cannot_be_looked_up_has_an_unknown_outcome() 
     let base = fake.serve().await;
     let e = place(&fake, &base).await.unwrap_err();
     assert!(
-        matches!(&e, BrokerError::Unavailable(m) if m.contains("outcome is unknown")),
+        matches!(&e, BrokerError::Rejected(m) if m.contains("outcome is unknown")),
         "{e:?}"
     );
     assert_eq!(fake.writes().len(), 1);
