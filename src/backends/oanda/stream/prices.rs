@@ -176,3 +176,81 @@ async fn run(shared: Arc<Shared>, source: Arc<dyn PriceSource>, options: StreamO
         tokio::time::sleep(wait).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backends::oanda::http::Http;
+    use crate::backends::oanda::v20::V20Venue;
+    use crate::secret::Secret;
+    use axum::body::Body;
+    use axum::routing::get;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    const PRICE: &str = r#"{"type":"PRICE","instrument":"EUR_USD","time":"2026-01-05T12:00:00.000000000Z","tradeable":true,"bids":[{"price":"1.10000","liquidity":1000000}],"asks":[{"price":"1.10010","liquidity":1000000}],"closeoutBid":"1.10000","closeoutAsk":"1.10010"}"#;
+
+    /// A pricing stream that sends one price and then nothing at all, not even a heartbeat.
+    async fn silent_upstream(connections: Arc<AtomicUsize>) -> String {
+        let app = axum::Router::new().route(
+            "/v3/accounts/A/pricing/stream",
+            get(move || {
+                connections.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    let first = futures_util::stream::once(async {
+                        Ok::<_, std::io::Error>(bytes::Bytes::from(format!("{PRICE}\n")))
+                    });
+                    Body::from_stream(futures_util::StreamExt::chain(
+                        first,
+                        futures_util::stream::pending(),
+                    ))
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        format!("http://{addr}")
+    }
+
+    struct Fixed(Conn);
+
+    #[async_trait]
+    impl PriceSource for Fixed {
+        async fn price_source(&self) -> BrokerResult<(Conn, String, Arc<dyn Venue>)> {
+            Ok((self.0.clone(), "A".into(), Arc::new(V20Venue::new())))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_silent_stream_is_reopened() {
+        let connections = Arc::new(AtomicUsize::new(0));
+        let url = silent_upstream(connections.clone()).await;
+        let conn = Conn {
+            http: Arc::new(Http::new(&url, &url, 50, Duration::from_secs(2)).unwrap()),
+            token: Secret::new("t"),
+        };
+        let mut options = StreamOptions::new(Duration::from_millis(300));
+        options.min_backoff = Duration::from_millis(50);
+        let streams = PriceStreams::new(Arc::new(Fixed(conn)), options);
+        let mut prices = streams.subscribe("EUR_USD");
+        for _ in 0..2 {
+            let price = tokio::time::timeout(Duration::from_secs(3), prices.recv())
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(price.bid.to_string(), "1.10000");
+        }
+        assert!(
+            connections.load(Ordering::SeqCst) >= 2,
+            "the second price came on a reopened stream"
+        );
+        assert!(streams.connections() >= 2);
+        // Nobody listens any more: the stream ends at its next reopening and is not reopened again.
+        drop(prices);
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        let settled = connections.load(Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        assert_eq!(connections.load(Ordering::SeqCst), settled);
+    }
+}
