@@ -10,6 +10,7 @@ use super::model;
 use crate::upstream::call::{segment, CallResult};
 use chrono::SecondsFormat;
 use reqwest::Method;
+use serde::de::IgnoredAny;
 
 /// The most items one list request may ask for (v1 `count` maximum).
 pub const MAX_COUNT: u32 = 500;
@@ -147,13 +148,14 @@ impl<'a> Client<'a> {
             .await
     }
 
-    /// `PATCH /orders/{id}`: the updated order.
+    /// `PATCH /orders/{id}`. The answer (the updated order) is not read: a success is all the bridge needs,
+    /// and an answer of an unexpected shape must not pass for a failure that may have changed nothing.
     pub async fn patch_order(
         &self,
         account: &str,
         id: &str,
         form: &[(&str, String)],
-    ) -> CallResult<model::Order> {
+    ) -> CallResult<IgnoredAny> {
         let path = account_path(account, &format!("/orders/{}", segment(id)));
         self.send(Method::PATCH, &path, form).await
     }
@@ -192,13 +194,14 @@ impl<'a> Client<'a> {
             .await
     }
 
-    /// `PATCH /trades/{id}` (stopLoss, takeProfit, trailingStop; `0` removes one): the updated trade.
+    /// `PATCH /trades/{id}` (stopLoss, takeProfit, trailingStop; `0` removes one). The answer (the updated
+    /// trade) is not read, as for orders.
     pub async fn patch_trade(
         &self,
         account: &str,
         id: &str,
         form: &[(&str, String)],
-    ) -> CallResult<model::Trade> {
+    ) -> CallResult<IgnoredAny> {
         let path = account_path(account, &format!("/trades/{}", segment(id)));
         self.send(Method::PATCH, &path, form).await
     }
