@@ -41,6 +41,7 @@ fn account_path(account: &str, rest: &str) -> String {
 }
 
 impl<'a> Client<'a> {
+    /// A client of `conn` (its HTTP client and token).
     pub fn new(conn: &'a Conn) -> Client<'a> {
         Client { conn }
     }

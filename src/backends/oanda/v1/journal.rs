@@ -137,9 +137,13 @@ impl Journal {
             .filter(|o| !now_ids.contains(o.id.as_str()) && self.final_of(&o.id).is_none())
             .cloned()
             .collect();
+        // What cannot be told yet (the history was not read in full) is looked at again next time.
+        let mut unresolved = Vec::new();
         for o in vanished {
-            if let Some(done) = self.vanished_bracket(o, listed, complete, now_secs) {
-                self.record(done);
+            match self.vanished_bracket(o.clone(), listed, complete, now_secs) {
+                Some(done) => self.record(done),
+                None if !complete => unresolved.push(o),
+                None => {}
             }
         }
         // A bracket finished in an earlier refresh and listed again was set anew on its order or trade.
@@ -152,7 +156,11 @@ impl Journal {
             .into_iter()
             .filter(|o| !finished.contains(&o.id))
             .collect();
-        self.seen = working.iter().map(|o| (o.id.clone(), o.clone())).collect();
+        self.seen = working
+            .iter()
+            .chain(unresolved.iter())
+            .map(|o| (o.id.clone(), o.clone()))
+            .collect();
         let mut out = working;
         out.extend(self.finals.iter().map(|f| f.order.clone()));
         out

@@ -235,3 +235,33 @@ fn the_history_is_read_when_something_may_have_finished() {
     let b = fingerprint(&pending_order(&order(1, 0.0), "EURUSD", None), &[(5, dec!(2))]);
     assert_ne!(a, b, "a reduced trade changes the fingerprint");
 }
+
+#[test]
+fn what_an_unread_history_cannot_tell_is_looked_at_again() {
+    let mut j = Journal::default();
+    j.refresh(
+        trade_brackets(&trade(60, 1.1, 1.3), "EURUSD", None),
+        &listed(&[], &[60]),
+        Some((vec![], true)),
+        1,
+        100,
+        &symbol,
+    );
+    // The trade is gone but the history could not be read: nothing is invented.
+    let out = j.refresh(Vec::new(), &listed(&[], &[]), None, 2, 200, &symbol);
+    assert!(out.is_empty());
+    // Read later: the stop loss filled, the take profit is cancelled with its trade.
+    let sl = tx(&format!(
+        r#"{{"id":61,{T},"type":"STOP_LOSS_FILLED","instrument":"EUR_USD","units":10,"side":"sell","price":1.1,"tradeId":60}}"#
+    ));
+    let out = j.refresh(
+        Vec::new(),
+        &listed(&[], &[]),
+        Some((vec![sl], true)),
+        2,
+        300,
+        &symbol,
+    );
+    assert_eq!(find(&out, "60.sl").status, OrderStatus::Filled);
+    assert_eq!(find(&out, "60.tp").status, OrderStatus::Cancelled);
+}

@@ -46,6 +46,7 @@ pub struct V1Venue {
 }
 
 impl V1Venue {
+    /// A venue with empty caches (one is shared by every account and token the backend serves).
     pub fn new() -> V1Venue {
         V1Venue::default()
     }
