@@ -153,6 +153,7 @@ pub(super) async fn close_trade(
             side: closing,
             kind: TxType::MarketOrderCreate,
             price: None,
+            tick: Decimal::ZERO,
         },
     };
     trading::submit(cache, cx, &form).await.map(|_| ())

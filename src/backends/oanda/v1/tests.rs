@@ -368,6 +368,20 @@ async fn a_placement_that_certainly_failed_says_so() {
         "{e:?}"
     );
     assert_eq!(rig.hits("POST", "/orders").len(), 1);
+    // Another order on the instrument appeared meanwhile: "not placed" can no longer be said.
+    rig.with(|s| {
+        s.post_records = Some(json!({"id":900,"accountId":8954947,"time":"2014-04-07T18:40:00Z","type":"MARKET_ORDER_CREATE","instrument":"EUR_USD","units":7,"side":"buy","price":1.2}));
+    });
+    let e = rig
+        .venue
+        .place_order(rig.cx(), &spec(&rig), &market(2, Side::Buy), "req-3b")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, BrokerError::Unavailable(m) if m.contains("does not settle")),
+        "{e:?}"
+    );
+    assert_eq!(rig.hits("POST", "/orders").len(), 2);
     rig.with(|s| s.post = Some((400, json!({"code":1,"message":"Insufficient margin"}))));
     let e = rig
         .venue

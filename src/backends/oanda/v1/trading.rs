@@ -27,8 +27,9 @@ const VERIFY_DELAY: Duration = Duration::from_millis(500);
 /// `MARKET_ORDER_CREATE` transaction id of a market order, which is also the id of the trade it opened).
 ///
 /// The newest transaction id is read first; if the placement fails in a way that may have reached
-/// OANDA, the transactions after it are searched for the order's creation: found, its id is returned;
-/// certainly absent, the order was not placed; unreadable, the outcome is unknown. The order is never
+/// OANDA, the transactions after it are searched for the order's creation: found, its id is returned; no
+/// order at all created on the instrument since, it was not placed; anything else (an unreadable history,
+/// another order on the instrument that is not quite this one), the outcome is unknown. The order is never
 /// sent again.
 pub(super) async fn submit(cache: &AccountCache, cx: Ctx<'_>, req: &OrderForm) -> BrokerResult<String> {
     let client = Client::new(cx.conn);
@@ -47,16 +48,26 @@ pub(super) async fn submit(cache: &AccountCache, cx: Ctx<'_>, req: &OrderForm) -
     }
 }
 
-/// The id of the order placed by `probe` among the transactions after `before`.
-async fn find(
-    client: Client<'_>,
-    account: &str,
-    before: u64,
-    probe: &Probe,
-) -> Result<Option<u64>, CallError> {
-    let (txs, _) = client.transactions_after(account, before).await?;
+/// What the history after `before` says of an order.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Lookup {
+    /// Its creation, with this id.
+    Found(u64),
+    /// No order was created on its instrument.
+    Absent,
+    /// Orders were created on its instrument, none exactly like it.
+    Doubtful,
+}
+
+/// Looks for the order of `probe` among the transactions after `before`.
+async fn find(client: Client<'_>, account: &str, before: u64, probe: &Probe) -> Result<Lookup, CallError> {
+    let (txs, complete) = client.transactions_after(account, before).await?;
     // Oldest first: the first matching creation after `before` is ours.
-    Ok(txs.iter().rev().find(|t| probe.matches(t)).map(|t| t.id))
+    Ok(match txs.iter().rev().find(|t| probe.matches(t)) {
+        Some(t) => Lookup::Found(t.id),
+        None if complete && !txs.iter().any(|t| probe.resembles(t)) => Lookup::Absent,
+        None => Lookup::Doubtful,
+    })
 }
 
 /// The id of an order OANDA accepted.
@@ -76,8 +87,8 @@ async fn placed_id(
     for delay in [Duration::ZERO, Duration::from_millis(300)] {
         tokio::time::sleep(delay).await;
         match find(client, account, before, probe).await {
-            Ok(Some(id)) => return id.to_string(),
-            Ok(None) => {}
+            Ok(Lookup::Found(id)) => return id.to_string(),
+            Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "looking up the id of a closing OANDA v1 market order"),
         }
     }
@@ -104,26 +115,29 @@ async fn settle(
     failure: &CallError,
 ) -> BrokerResult<String> {
     tracing::warn!(error = %failure, "an OANDA v1 order placement may have reached OANDA; looking it up");
-    let mut certainly_absent = false;
+    let mut last = None;
     for delay in LOOKUP_DELAYS {
         tokio::time::sleep(delay).await;
         match find(client, account, before, probe).await {
-            Ok(Some(id)) => return Ok(id.to_string()),
-            Ok(None) => certainly_absent = true,
+            Ok(Lookup::Found(id)) => return Ok(id.to_string()),
+            Ok(other) => last = Some(other),
             Err(e) => {
                 tracing::warn!(error = %e, "looking up an OANDA v1 order failed");
-                certainly_absent = false;
+                last = None;
             }
         }
     }
-    Err(BrokerError::Unavailable(if certainly_absent {
-        "OANDA did not confirm the order and it is not in the account's history: it was not placed, and \
-         nothing was sent twice. Place it again if you still want it."
-            .into()
-    } else {
-        "OANDA did not confirm the order and the account's history could not be read: whether it was placed \
-         is unknown (nothing was sent twice). Check orders and positions before placing it again."
-            .into()
+    Err(BrokerError::Unavailable(match last {
+        Some(Lookup::Absent) => {
+            "OANDA did not confirm the order and it is not in the account's history: it was \
+                                 not placed, and nothing was sent twice. Place it again if you still want it."
+                .into()
+        }
+        _ => {
+            "OANDA did not confirm the order and the account's history does not settle whether it was placed \
+              (nothing was sent twice). Check orders and positions before placing it again."
+                .into()
+        }
     }))
 }
 

@@ -28,16 +28,29 @@ pub struct Probe {
     pub kind: TxType,
     /// The price of a pending order (a market order's fill price is not known in advance).
     pub price: Option<Decimal>,
+    /// The instrument's price step: OANDA may keep a price rounded to it.
+    pub tick: Decimal,
 }
 
 impl Probe {
-    /// Whether `tx` is the creation of this order.
+    /// Whether `tx` is the creation of this order (its price within half a price step of ours).
     pub fn matches(&self, tx: &model::Transaction) -> bool {
+        let price_matches = match (self.price, tx.price) {
+            (None, _) => true,
+            (Some(ours), Some(theirs)) => (ours - theirs).abs() * Decimal::TWO <= self.tick,
+            (Some(_), None) => false,
+        };
         tx.kind == self.kind
             && tx.instrument.as_deref() == Some(self.instrument.as_str())
             && tx.units == Some(self.units)
             && tx.side.and_then(side) == Some(self.side)
-            && (self.price.is_none() || tx.price == self.price)
+            && price_matches
+    }
+
+    /// Whether `tx` created some order on the same instrument: one that does not match may still be ours
+    /// recorded differently, so its presence makes "not placed" uncertain.
+    pub fn resembles(&self, tx: &model::Transaction) -> bool {
+        tx.creates_order() && tx.instrument.as_deref() == Some(self.instrument.as_str())
     }
 }
 
@@ -165,6 +178,7 @@ pub fn place_form(
             side: order.side,
             kind,
             price,
+            tick: spec.tick(),
         },
     })
 }

@@ -176,8 +176,13 @@ fn probes_match_only_their_creation() {
     let mut created = tx.clone();
     created.kind = TxType::LimitOrderCreate;
     assert!(probe.matches(&created));
+    created.price = Some(dec!(1.253254));
+    assert!(probe.matches(&created), "within half a price step (0.00001)");
     created.price = Some(dec!(1.25));
     assert!(!probe.matches(&created));
+    assert!(probe.resembles(&created), "another order on the same instrument");
+    created.instrument = Some("USD_JPY".into());
+    assert!(!probe.resembles(&created));
 }
 
 fn modify() -> tv::ModifyOrder {
