@@ -24,6 +24,13 @@ pub fn upstream_message(body: &str) -> Option<String> {
     (!text.is_empty()).then_some(text)
 }
 
+/// A write OANDA did not confirm, told to the user as it stands (placed, not placed, or unknown and to be
+/// checked before trying again). It is a refusal, not "unavailable": the HTTP layer shows a refusal's text,
+/// while "unavailable" becomes a generic "try again", which after an unknown outcome invites a double order.
+pub fn unconfirmed(statement: impl Into<String>) -> BrokerError {
+    BrokerError::Rejected(statement.into())
+}
+
 /// Maps a failed call about `what` (e.g. "order 42", "account 101-004-1-001") to a [`BrokerError`].
 pub fn broker_error(e: &CallError, what: &str) -> BrokerError {
     match e {

@@ -171,7 +171,7 @@ async fn close_whole(cache: &AccountCache, cx: Ctx<'_>, id: u64) -> BrokerResult
             tokio::time::sleep(VERIFY_DELAY).await;
             match client.trade(cx.account, &id.to_string()).await {
                 Err(read) if read.status() == Some(404) => Ok(()),
-                Ok(_) => Err(BrokerError::Unavailable(format!(
+                Ok(_) => Err(super::super::errors::unconfirmed(format!(
                     "OANDA did not confirm closing {what}, and it is still open (nothing was sent twice)."
                 ))),
                 Err(_) => Err(unknown(&what)),
@@ -182,7 +182,7 @@ async fn close_whole(cache: &AccountCache, cx: Ctx<'_>, id: u64) -> BrokerResult
 }
 
 fn unknown(what: &str) -> BrokerError {
-    BrokerError::Unavailable(format!(
+    super::super::errors::unconfirmed(format!(
         "OANDA did not confirm closing {what} and it could not be read back: the outcome is unknown \
          (nothing was sent twice)."
     ))
@@ -216,7 +216,7 @@ pub(super) async fn close_position(cache: &AccountCache, cx: Ctx<'_>, instrument
             tokio::time::sleep(VERIFY_DELAY).await;
             match client.position(cx.account, instrument).await {
                 Err(read) if read.status() == Some(404) => Ok(()),
-                Ok(_) => Err(BrokerError::Unavailable(format!(
+                Ok(_) => Err(super::super::errors::unconfirmed(format!(
                     "OANDA did not confirm closing {what}, and it is still open (nothing was sent twice)."
                 ))),
                 Err(_) => Err(unknown(&what)),

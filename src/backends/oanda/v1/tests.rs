@@ -364,7 +364,7 @@ async fn a_placement_that_certainly_failed_says_so() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&e, BrokerError::Unavailable(m) if m.contains("not placed")),
+        matches!(&e, BrokerError::Rejected(m) if m.contains("not placed")),
         "{e:?}"
     );
     assert_eq!(rig.hits("POST", "/orders").len(), 1);
@@ -378,7 +378,7 @@ async fn a_placement_that_certainly_failed_says_so() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&e, BrokerError::Unavailable(m) if m.contains("does not settle")),
+        matches!(&e, BrokerError::Rejected(m) if m.contains("does not settle")),
         "{e:?}"
     );
     assert_eq!(rig.hits("POST", "/orders").len(), 2);

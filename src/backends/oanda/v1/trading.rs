@@ -127,16 +127,16 @@ async fn settle(
             }
         }
     }
-    Err(BrokerError::Unavailable(match last {
+    Err(super::super::errors::unconfirmed(match last {
         Some(Lookup::Absent) => {
             "OANDA did not confirm the order and it is not in the account's history: it was \
                                  not placed, and nothing was sent twice. Place it again if you still want it."
-                .into()
+                .to_string()
         }
         _ => {
             "OANDA did not confirm the order and the account's history does not settle whether it was placed \
               (nothing was sent twice). Check orders and positions before placing it again."
-                .into()
+                .to_string()
         }
     }))
 }
@@ -235,7 +235,7 @@ async fn cancel_order(cache: &AccountCache, cx: Ctx<'_>, id: u64) -> BrokerResul
             tokio::time::sleep(VERIFY_DELAY).await;
             match client.order(cx.account, &id.to_string()).await {
                 Err(read) if read.status() == Some(404) => Ok(()),
-                Ok(_) => Err(BrokerError::Unavailable(format!(
+                Ok(_) => Err(super::super::errors::unconfirmed(format!(
                     "OANDA did not confirm cancelling {what}, and it is still pending (nothing was sent twice)."
                 ))),
                 Err(_) => Err(unknown(&what)),
@@ -246,7 +246,7 @@ async fn cancel_order(cache: &AccountCache, cx: Ctx<'_>, id: u64) -> BrokerResul
 }
 
 fn unknown(what: &str) -> BrokerError {
-    BrokerError::Unavailable(format!(
+    super::super::errors::unconfirmed(format!(
         "OANDA did not confirm the change of {what} and it could not be read back: the outcome is unknown \
          (nothing was sent twice)."
     ))
@@ -264,7 +264,7 @@ pub(super) async fn patch_order(cache: &AccountCache, cx: Ctx<'_>, id: u64, form
             tokio::time::sleep(VERIFY_DELAY).await;
             match client.order(cx.account, &id.to_string()).await {
                 Ok(o) if applied(form, |f| order_field(&o, f)) => Ok(()),
-                Ok(_) => Err(BrokerError::Unavailable(format!(
+                Ok(_) => Err(super::super::errors::unconfirmed(format!(
                     "OANDA did not confirm the change of {what}, and the order is unchanged (nothing was sent twice)."
                 ))),
                 Err(_) => Err(unknown(&what)),
@@ -286,7 +286,7 @@ pub(super) async fn patch_trade(cache: &AccountCache, cx: Ctx<'_>, id: u64, form
             tokio::time::sleep(VERIFY_DELAY).await;
             match client.trade(cx.account, &id.to_string()).await {
                 Ok(t) if applied(form, |f| trade_field(&t, f)) => Ok(()),
-                Ok(_) => Err(BrokerError::Unavailable(format!(
+                Ok(_) => Err(super::super::errors::unconfirmed(format!(
                     "OANDA did not confirm the change of {what}, and the trade is unchanged (nothing was sent twice)."
                 ))),
                 Err(_) => Err(unknown(&what)),

@@ -234,14 +234,7 @@ pub fn write_error(e: &CallError, what: &str) -> BrokerError {
     }
 }
 
-/// What the user is told after a write OANDA did not confirm: whether it happened, or that nobody knows.
-///
-/// This is `Rejected`, not `Unavailable`, on purpose: the bridge shows an `Unavailable` as a generic "try
-/// again", and after a write whose outcome was unknown that advice could double an order or a close. The
-/// statement built here (placed or not, nothing sent twice, what to check) must reach the user as it is.
-pub fn unconfirmed(statement: impl Into<String>) -> BrokerError {
-    BrokerError::Rejected(statement.into())
-}
+pub use super::super::errors::unconfirmed;
 
 /// Whether two messages say the same thing (case and punctuation aside).
 fn same_words(a: &str, b: &str) -> bool {
