@@ -3,3 +3,4 @@
 pub mod bars;
 pub mod call;
 pub mod limiter;
+pub mod settings;

@@ -226,38 +226,16 @@ impl CapitalConfig {
                     ins.epic
                 ));
             }
-            if symbol.is_empty()
-                || !symbol
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
-            {
-                out.push(format!(
-                    "backend.instruments[{i}]: symbol {symbol:?} must be letters, digits, '.', '_' or '-'"
-                ));
-            }
-            if !symbols.insert(symbol.to_ascii_uppercase()) {
-                out.push(format!(
-                    "backend.instruments[{i}]: symbol {symbol:?} is listed twice"
-                ));
-            }
+            crate::upstream::settings::check_symbol(i, symbol, &mut symbols, &mut out);
         }
         out
     }
 
     /// Reads the environment variables the configuration names; every missing one is named.
     pub fn resolve(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<ResolvedConfig, String> {
-        let mut missing = Vec::new();
-        let mut read = |var: &str| -> Secret {
-            match env(var).filter(|v| !v.trim().is_empty()) {
-                Some(v) => Secret::new(v.trim().to_string()),
-                None => {
-                    missing.push(var.to_string());
-                    Secret::default()
-                }
-            }
-        };
+        let mut secrets = crate::upstream::settings::EnvSecrets::new(env);
         let api_key = if self.api_key.is_empty() {
-            read(&self.api_key_env)
+            secrets.read(&self.api_key_env)
         } else {
             self.api_key.clone()
         };
@@ -266,18 +244,13 @@ impl CapitalConfig {
             .iter()
             .map(|u| {
                 let credentials = UpstreamCredentials {
-                    identifier: read(&u.identifier_env),
-                    password: read(&u.password_env),
+                    identifier: secrets.read(&u.identifier_env),
+                    password: secrets.read(&u.password_env),
                 };
                 (u.login.clone(), credentials)
             })
             .collect();
-        if !missing.is_empty() {
-            return Err(format!(
-                "the Capital.com backend needs these environment variables: {}",
-                missing.join(", ")
-            ));
-        }
+        secrets.finish("Capital.com")?;
         let instruments = if self.instruments.is_empty() && self.market_node.is_none() {
             DEFAULT_EPICS
                 .iter()

@@ -242,48 +242,21 @@ impl OandaConfig {
                 .symbol
                 .clone()
                 .unwrap_or_else(|| ins.instrument.replace('_', ""));
-            if symbol.is_empty()
-                || !symbol
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
-            {
-                out.push(format!(
-                    "backend.instruments[{i}]: symbol {symbol:?} must be letters, digits, '.', '_' or '-'"
-                ));
-            }
-            if !symbols.insert(symbol.to_ascii_uppercase()) {
-                out.push(format!(
-                    "backend.instruments[{i}]: symbol {symbol:?} is listed twice"
-                ));
-            }
+            crate::upstream::settings::check_symbol(i, &symbol, &mut symbols, &mut out);
         }
         out
     }
 
     /// Reads the environment variables the configuration names; every missing one is named.
     pub fn resolve(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<ResolvedConfig, String> {
-        let mut missing = Vec::new();
-        let mut read = |var: &str| -> Secret {
-            match env(var).filter(|v| !v.trim().is_empty()) {
-                Some(v) => Secret::new(v.trim().to_string()),
-                None => {
-                    missing.push(var.to_string());
-                    Secret::default()
-                }
-            }
-        };
+        let mut secrets = crate::upstream::settings::EnvSecrets::new(env);
         let users = self
             .users
             .iter()
-            .map(|u| (u.login.clone(), read(&u.token_env), u.accounts.clone()))
+            .map(|u| (u.login.clone(), secrets.read(&u.token_env), u.accounts.clone()))
             .collect();
-        let data_token = (!self.data_token_env.trim().is_empty()).then(|| read(&self.data_token_env));
-        if !missing.is_empty() {
-            return Err(format!(
-                "the OANDA backend needs these environment variables: {}",
-                missing.join(", ")
-            ));
-        }
+        let data_token = (!self.data_token_env.trim().is_empty()).then(|| secrets.read(&self.data_token_env));
+        secrets.finish("OANDA")?;
         let (rest, stream) = match self.environment {
             Environment::Practice => (PRACTICE_REST_URL, PRACTICE_STREAM_URL),
             Environment::Live => (LIVE_REST_URL, LIVE_STREAM_URL),
