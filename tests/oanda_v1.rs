@@ -277,3 +277,51 @@ async fn the_v1_price_stream_feeds_the_data_feed() {
         .is_some());
     assert!(fake.requests().iter().any(|r| r.stream && r.path == "/v1/prices"));
 }
+
+#[tokio::test]
+async fn v1_events_push_changes_into_the_account_streams() {
+    // Polling is slowed to a minute: only the v1 event stream can bring the change in time.
+    let (fake, app, broker) =
+        oanda::start_live("", "[hub]\nfreshness_ms = 0\npoll_interval_ms = 60000\n").await;
+    let auth = app
+        .form(
+            "POST",
+            "/authorize",
+            None,
+            &format!("login={V1}&password={TOKEN}&locale=en"),
+        )
+        .await;
+    let token = auth["d"]["access_token"].as_str().expect("token").to_owned();
+    let mut orders = app.open(&format!("/accounts/{V1}/stream/orders"), &token).await;
+    let wait = Duration::from_secs(5);
+    assert!(orders.next(wait).await.is_some(), "the snapshot");
+    let deadline = tokio::time::Instant::now() + wait;
+    while broker.stream_connections().1 == 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Another client places a pending order on the account.
+    let expiry = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
+    let r = reqwest::Client::new()
+        .post(format!("{}/v1/accounts/{V1}/orders", fake.rest_url))
+        .bearer_auth(TOKEN)
+        .form(&[
+            ("instrument", "EUR_USD"),
+            ("units", "4321"),
+            ("side", "buy"),
+            ("type", "limit"),
+            ("price", "1.00000"),
+            ("expiry", expiry.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{:?}", r.text().await);
+    assert!(
+        orders
+            .next_matching(wait, |v| v.to_string().contains("\"qty\":4321"))
+            .await
+            .is_some(),
+        "pushed by /v1/events"
+    );
+    assert!(fake.requests().iter().any(|r| r.stream && r.path == "/v1/events"));
+}

@@ -153,6 +153,19 @@ impl Caches {
     }
 }
 
+impl Caches {
+    /// Forgets what was read of `account` under every token: its event stream announced a change made
+    /// elsewhere (another client, a triggered stop), which no write of this bridge accounts for.
+    pub fn changed_upstream(&self, account: &str) {
+        let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        for (key, cache) in map.iter() {
+            if key.account == account {
+                cache.written();
+            }
+        }
+    }
+}
+
 impl std::fmt::Debug for Caches {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let n = self.map.lock().map(|m| m.len()).unwrap_or_default();

@@ -179,6 +179,10 @@ impl Venue for V1Venue {
         }
     }
 
+    fn account_changed(&self, account: &str) {
+        self.caches.changed_upstream(account);
+    }
+
     fn parse_transaction_line(&self, line: &[u8]) -> StreamLine<String> {
         convert::event_line(line).unwrap_or_else(|e| {
             tracing::debug!(error = %e, "unreadable OANDA v1 event stream line");
