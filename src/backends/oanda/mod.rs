@@ -18,6 +18,7 @@ mod trading;
 pub mod v1;
 pub mod v20;
 pub mod venue;
+pub mod wire;
 
 pub use config::OandaConfig;
 

@@ -269,11 +269,6 @@ impl Registry {
         *self.data.lock().unwrap_or_else(|p| p.into_inner()) = Some(source.clone());
         Ok(source)
     }
-
-    /// Whether the configuration names a data token (the data feed then works before any login).
-    pub fn has_data_token(&self) -> bool {
-        self.config.data_token.is_some()
-    }
 }
 
 /// A refused token at login is a wrong password, not an expired bridge session.

@@ -10,15 +10,8 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::de::{self, Deserializer, Visitor};
 use std::fmt;
-use std::str::FromStr;
 
-/// A decimal from its text: plain (`1.31513`) or scientific (`1e-5`).
-pub fn parse_decimal(text: &str) -> Option<Decimal> {
-    let text = text.trim();
-    Decimal::from_str(text)
-        .ok()
-        .or_else(|| Decimal::from_scientific(text).ok())
-}
+pub use super::super::wire::{parse_decimal, parse_time};
 
 struct DecimalVisitor;
 
@@ -133,18 +126,6 @@ pub fn opt_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> 
         }
     }
     d.deserialize_option(Opt)
-}
-
-/// A time as v1 writes it: RFC 3339 (asked for with `X-Accept-Datetime-Format`), or unix seconds (the
-/// account's other setting) as a number or a string such as `"1386362166.123456"`.
-pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
-    let text = text.trim();
-    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
-        return Some(t.with_timezone(&Utc));
-    }
-    let seconds = parse_decimal(text)?;
-    let micros = (seconds * Decimal::from(1_000_000)).trunc();
-    DateTime::from_timestamp_micros(i64::try_from(micros).ok()?)
 }
 
 /// `deserialize_with` (with `#[serde(default)]`) for an optional time. A time that cannot be read is

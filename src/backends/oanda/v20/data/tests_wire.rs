@@ -293,7 +293,6 @@ fn times_in_rfc3339_or_unix_form() {
         "",
         "yesterday",
         "1466620896.x",
-        "1.0000000001",
         "99999999999999999999",
     ] {
         assert_eq!(parse_time(bad), None, "{bad}");

@@ -3,12 +3,11 @@
 //! skipped instead of failing a whole answer.
 
 use super::super::super::venue::{Candle, CandleSide, InstrumentKind, InstrumentSpec, Price};
-use chrono::{DateTime, Utc};
+use super::super::super::wire::parse_decimal;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use std::collections::HashMap;
-use std::str::FromStr;
 
 /// A decimal as v20 sends it: a string (`"1.10000"`, precision kept); a JSON number is tolerated.
 #[derive(Debug, Clone, Deserialize)]
@@ -27,32 +26,11 @@ impl Num {
     }
 }
 
-fn parse_decimal(s: &str) -> Option<Decimal> {
-    Decimal::from_str(s).or_else(|_| Decimal::from_scientific(s)).ok()
-}
-
 fn dec(n: &Option<Num>) -> Option<Decimal> {
     n.as_ref().and_then(Num::decimal)
 }
 
-/// An RFC 3339 time, or the UNIX form (`"1466620896.201836422"`) should the account be set to it.
-pub(super) fn parse_time(s: &str) -> Option<DateTime<Utc>> {
-    let s = s.trim();
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Some(t.with_timezone(&Utc));
-    }
-    let (secs, frac) = s.split_once('.').unwrap_or((s, ""));
-    if frac.len() > 9 || !frac.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let secs: i64 = secs.parse().ok()?;
-    let nanos: u32 = if frac.is_empty() {
-        0
-    } else {
-        format!("{frac:0<9}").parse().ok()?
-    };
-    DateTime::from_timestamp(secs, nanos)
-}
+pub(super) use super::super::super::wire::parse_time;
 
 #[derive(Debug, Deserialize)]
 pub(super) struct InstrumentsBody {

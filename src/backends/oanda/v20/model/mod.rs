@@ -18,23 +18,21 @@ pub use responses::*;
 pub use trades::*;
 pub use transactions::*;
 
+use super::super::wire::parse_decimal;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serializer};
-use std::str::FromStr;
 
 /// Reads a decimal sent as a JSON string (`"1.10250"`, OANDA's way) or as a number.
 fn decimal_of<E: serde::de::Error>(v: serde_json::Value) -> Result<Option<Decimal>, E> {
     match v {
         serde_json::Value::Null => Ok(None),
         serde_json::Value::String(s) if s.trim().is_empty() => Ok(None),
-        serde_json::Value::String(s) => Decimal::from_str(s.trim())
-            .or_else(|_| Decimal::from_scientific(s.trim()))
+        serde_json::Value::String(s) => parse_decimal(&s)
             .map(Some)
-            .map_err(|e| E::custom(format!("{s:?} is not a decimal: {e}"))),
-        serde_json::Value::Number(n) => Decimal::from_str(&n.to_string())
-            .or_else(|_| Decimal::from_scientific(&n.to_string()))
+            .ok_or_else(|| E::custom(format!("{s:?} is not a decimal"))),
+        serde_json::Value::Number(n) => parse_decimal(&n.to_string())
             .map(Some)
-            .map_err(|e| E::custom(format!("{n} is not a decimal: {e}"))),
+            .ok_or_else(|| E::custom(format!("{n} is not a decimal"))),
         other => Err(E::custom(format!("expected a decimal, got {other}"))),
     }
 }
@@ -66,12 +64,7 @@ pub(crate) fn dec_str<S: Serializer>(v: &Decimal, s: S) -> Result<S::Ok, S::Erro
     s.serialize_str(&v.to_string())
 }
 
-/// Parses an RFC 3339 time as OANDA sends it (nanosecond fractions included).
-pub fn parse_time(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
-    chrono::DateTime::parse_from_rfc3339(s.trim())
-        .ok()
-        .map(|t| t.with_timezone(&chrono::Utc))
-}
+pub use super::super::wire::parse_time;
 
 #[cfg(test)]
 mod tests;
