@@ -357,3 +357,31 @@ async fn the_pricing_stream_feeds_both_streams_and_is_reopened_after_a_drop() {
         .count();
     assert!(streams >= 2, "both on the stream host");
 }
+
+#[tokio::test]
+async fn placing_orders_reuses_the_instrument_rows_instead_of_asking_prices_again() {
+    let (fake, app) = oanda::start("", "").await;
+    let token = oanda::login(&app, V20).await;
+    app.get(
+        &token,
+        &format!("/accounts/{V20}/instruments"),
+        "InstrumentsResponse",
+    )
+    .await;
+    fake.clear_requests();
+    for price in ["1.00000", "1.00100"] {
+        app.place(
+            &token,
+            V20,
+            &format!("instrument=EURUSD&qty=100&side=buy&type=limit&limitPrice={price}"),
+        )
+        .await;
+    }
+    let pricing = fake
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/pricing"))
+        .count();
+    assert_eq!(pricing, 0, "the order path asks OANDA for no prices");
+    assert_eq!(fake.orders(V20).len(), 2);
+}

@@ -1,10 +1,8 @@
 //! Version-neutral mapping to TradingView types: instrument specs as `/instruments` rows, data-feed symbols
-//! and `/mapping` entries, prices as quotes (pip values in the account currency), and the checks a quantity
-//! must pass before any order reaches OANDA.
+//! and `/mapping` entries, and prices as quotes (pip values in the account currency).
 
 use super::catalog::SymbolRules;
 use super::venue::{InstrumentKind, InstrumentSpec, Price};
-use crate::broker::{BrokerError, BrokerResult};
 use crate::tv;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
@@ -156,36 +154,6 @@ pub fn quote(symbol: &str, spec: &InstrumentSpec, price: &Price, to_home: Option
     )
 }
 
-/// Checks a quantity against the instrument's limits before anything is sent, naming the rule broken.
-pub fn check_qty(symbol: &str, spec: &InstrumentSpec, qty: Decimal) -> BrokerResult<()> {
-    if qty <= Decimal::ZERO {
-        return Err(BrokerError::Rejected(format!(
-            "{symbol}: the quantity must be positive"
-        )));
-    }
-    let step = qty_step(spec);
-    if (qty / step).fract() != Decimal::ZERO {
-        return Err(BrokerError::Rejected(if spec.units_precision == 0 {
-            format!("{symbol}: the quantity must be a whole number of units, got {qty}")
-        } else {
-            format!("{symbol}: the quantity must be a multiple of {step}, got {qty}")
-        }));
-    }
-    if qty < spec.min_units {
-        return Err(BrokerError::Rejected(format!(
-            "{symbol}: the quantity {qty} is below OANDA's minimum of {}",
-            spec.min_units.normalize()
-        )));
-    }
-    if spec.max_units > Decimal::ZERO && qty > spec.max_units {
-        return Err(BrokerError::Rejected(format!(
-            "{symbol}: the quantity {qty} is above OANDA's maximum of {}",
-            spec.max_units.normalize()
-        )));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -261,32 +229,6 @@ mod tests {
         assert_eq!(
             (q.buy_pip_value, q.sell_pip_value),
             (Some(dec!(0.000066)), Some(dec!(0.000067)))
-        );
-    }
-
-    #[test]
-    fn quantities_are_checked_with_the_rule_named() {
-        let s = spec("EUR_USD", -4, 5);
-        assert!(check_qty("EURUSD", &s, dec!(1000)).is_ok());
-        for (qty, needle) in [
-            (dec!(0), "positive"),
-            (dec!(-5), "positive"),
-            (dec!(10.5), "whole number"),
-            (dec!(200000000), "maximum"),
-        ] {
-            let Err(BrokerError::Rejected(m)) = check_qty("EURUSD", &s, qty) else {
-                panic!("{qty}")
-            };
-            assert!(m.contains(needle) && m.contains("EURUSD"), "{m}");
-        }
-        let fine = InstrumentSpec {
-            units_precision: 1,
-            min_units: dec!(0.1),
-            ..s
-        };
-        assert!(check_qty("X", &fine, dec!(0.3)).is_ok());
-        assert!(
-            matches!(check_qty("X", &fine, dec!(0.35)), Err(BrokerError::Rejected(m)) if m.contains("multiple of 0.1"))
         );
     }
 }

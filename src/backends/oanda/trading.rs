@@ -41,11 +41,16 @@ pub(super) async fn instruments(
     account: &str,
 ) -> BrokerResult<Vec<tv::Instrument>> {
     let scope = inner.scope(session, account).await?;
+    // The HTTP layer reads the instruments for every order it validates: the rows (whose pip values need
+    // prices of every offered instrument) are reused for a while, so placing an order costs no price request.
+    if let Some(rows) = inner.instrument_rows(account) {
+        return Ok(rows);
+    }
     let home = scope.head()?.currency.clone();
     let offered = scope.catalog.offered();
     let names: Vec<String> = offered.iter().map(|s| s.name.clone()).collect();
     let prices = prices_with_conversions(&scope, &names, &home).await?;
-    Ok(offered
+    let rows: Vec<tv::Instrument> = offered
         .into_iter()
         .map(|spec| {
             let rate = convert::quote_to_home(spec, &home, prices.get(&spec.name), &prices).unwrap_or_else(|| {
@@ -54,7 +59,9 @@ pub(super) async fn instruments(
             });
             convert::instrument(&scope.catalog.symbol(&spec.name), spec, rate)
         })
-        .collect())
+        .collect();
+    inner.keep_instrument_rows(account, &rows);
+    Ok(rows)
 }
 
 pub(super) async fn quotes(
@@ -122,7 +129,7 @@ pub(super) async fn place_order(
             order.instrument
         )));
     }
-    convert::check_qty(&order.instrument, spec, order.qty)?;
+    // Quantity bounds and step were checked by the HTTP layer against these instruments' rows.
     let client_id = client_id(request_id);
     tracing::info!(%account, instrument = %spec.name, %client_id, "placing an OANDA order");
     scope
