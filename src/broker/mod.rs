@@ -269,15 +269,9 @@ pub trait Broker: Send + Sync + 'static {
         Err(BrokerError::Unsupported("the data feed"))
     }
 
-    /// Bars of `symbol` whose start lies in `[from, to]` (unix seconds, inclusive), oldest first; `to` may be in
-    /// the future (the last bar may then be the current, still open one).
-    async fn history(
-        &self,
-        _symbol: &str,
-        _resolution: tv::Resolution,
-        _from: i64,
-        _to: i64,
-    ) -> BrokerResult<Vec<tv::Bar>> {
+    /// Bars of `query.symbol` whose start lies in `[from, to]` (or the newest `countback` up to `to`), oldest
+    /// first. See [`tv::HistoryQuery`] for what a backend must answer for ranges it has no data for.
+    async fn history(&self, _query: &tv::HistoryQuery) -> BrokerResult<Vec<tv::Bar>> {
         Err(BrokerError::Unsupported("history"))
     }
 }

@@ -188,20 +188,25 @@ async fn history(
         Some(0) | None => None,
         Some(n) => Some(n as usize),
     };
-    let from = match countback {
-        // `countback` wins over `from`: ask for enough time to hold that many bars, then keep the last ones.
-        Some(n) => {
-            let len = resolution.fixed_secs().unwrap_or(31 * 86_400);
-            to.saturating_sub(len.saturating_mul(n as i64))
-        }
-        None => query
-            .int_opt("from")?
-            .ok_or_else(|| ApiError::bad("query parameter 'from' is required"))?,
+    // `countback` wins over `from` (TradingView still sends both); without it `from` is required.
+    let from = match (query.int_opt("from")?, countback) {
+        (Some(from), _) => from,
+        (None, Some(_)) => i64::MIN,
+        (None, None) => return Err(ApiError::bad("query parameter 'from' is required")),
     };
-    if from > to {
+    if countback.is_none() && from > to {
         return Err(ApiError::bad(format!("'from' ({from}) is after 'to' ({to})")));
     }
-    let mut bars = state.broker().history(&symbol, resolution, from, to).await?;
+    let request = tv::HistoryQuery {
+        symbol,
+        resolution,
+        from,
+        to,
+        countback,
+    };
+    let mut bars = state.broker().history(&request).await?;
+    // Whatever a backend answers, TradingView gets only bars in its range, and at most `countback` of them.
+    bars.retain(|b| b.t <= to && (countback.is_some() || b.t >= from));
     if let Some(n) = countback {
         let skip = bars.len().saturating_sub(n);
         bars.drain(..skip);

@@ -42,6 +42,26 @@ impl Bar {
     }
 }
 
+/// A `/history` request as the HTTP layer checked it (the symbol resolved to the broker's name, `from <= to`).
+///
+/// A backend answers with the bars that exist: a range reaching before its data start (TradingView asks for
+/// daily bars back to the year 1800) is clipped to it, never refused, and a range wholly before it is an empty
+/// answer. What one request may cost (bars computed, upstream pages fetched) is bounded by the backend; a range
+/// longer than that bound keeps its newest bars.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryQuery {
+    /// The broker's symbol.
+    pub symbol: String,
+    pub resolution: Resolution,
+    /// Earliest bar start wanted, inclusive (ignored when `countback` is set).
+    pub from: i64,
+    /// Latest bar start wanted, inclusive; may lie in the future (the last bar may then still be open).
+    pub to: i64,
+    /// When set, the newest `countback` bars starting at or before `to`, however far before `from` they lie
+    /// (TradingView: `countback` has priority over `from`).
+    pub countback: Option<usize>,
+}
+
 /// The market of one symbol at second `t`, with the current day's bar so far.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MarketTick {

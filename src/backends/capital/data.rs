@@ -223,13 +223,15 @@ pub(super) async fn data_symbols(inner: &Inner) -> BrokerResult<Vec<tv::SymbolIn
 
 /// Bars of `symbol` starting in `[from, to]`, built from the coarsest upstream resolution that divides the
 /// requested one, fetched in windows of at most 1000 bars.
-pub(super) async fn history(
-    inner: &Inner,
-    symbol: &str,
-    resolution: tv::Resolution,
-    from: i64,
-    to: i64,
-) -> BrokerResult<Vec<tv::Bar>> {
+pub(super) async fn history(inner: &Inner, query: &tv::HistoryQuery) -> BrokerResult<Vec<tv::Bar>> {
+    let (symbol, resolution, to) = (query.symbol.as_str(), query.resolution, query.to);
+    let from = match query.countback {
+        Some(n) => {
+            let len = resolution.fixed_secs().unwrap_or(31 * 86_400);
+            to.saturating_sub(len.saturating_mul(n as i64))
+        }
+        None => query.from,
+    };
     let epic = inner.catalog.epic_of(symbol)?;
     let upstream = inner.registry.data_session().await?;
     let base = convert::upstream_resolution(resolution);

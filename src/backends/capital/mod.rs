@@ -444,13 +444,7 @@ impl Broker for CapitalBroker {
         data::data_symbols(&self.inner).await
     }
 
-    async fn history(
-        &self,
-        symbol: &str,
-        resolution: tv::Resolution,
-        from: i64,
-        to: i64,
-    ) -> BrokerResult<Vec<tv::Bar>> {
-        data::history(&self.inner, symbol, resolution, from, to).await
+    async fn history(&self, query: &tv::HistoryQuery) -> BrokerResult<Vec<tv::Bar>> {
+        data::history(&self.inner, query).await
     }
 }

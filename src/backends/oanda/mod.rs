@@ -499,14 +499,8 @@ impl Broker for OandaBroker {
         feed::data_symbols(&self.inner).await
     }
 
-    async fn history(
-        &self,
-        symbol: &str,
-        resolution: tv::Resolution,
-        from: i64,
-        to: i64,
-    ) -> BrokerResult<Vec<tv::Bar>> {
-        feed::history(&self.inner, symbol, resolution, from, to).await
+    async fn history(&self, query: &tv::HistoryQuery) -> BrokerResult<Vec<tv::Bar>> {
+        feed::history(&self.inner, query).await
     }
 }
 

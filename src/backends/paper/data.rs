@@ -172,12 +172,18 @@ fn bad_time(t: i64) -> BrokerError {
 pub fn history(
     market: &Market,
     cache: &BarCache,
-    symbol: &str,
-    resolution: Resolution,
-    from: i64,
-    to: i64,
+    query: &tv::HistoryQuery,
     now_ms: i64,
 ) -> BrokerResult<Vec<tv::Bar>> {
+    let (symbol, resolution, to) = (query.symbol.as_str(), query.resolution, query.to);
+    // Bars are a fixed length here (the paper market never closes), so `countback` bars span a known time.
+    let from = match query.countback {
+        Some(n) => {
+            let len = resolution.fixed_secs().unwrap_or(31 * DAY);
+            to.saturating_sub(len.saturating_mul(n as i64))
+        }
+        None => query.from,
+    };
     let ins = market
         .get(symbol)
         .ok_or_else(|| BrokerError::NotFound(format!("Unknown symbol '{symbol}'")))?;

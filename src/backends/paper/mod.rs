@@ -530,25 +530,17 @@ impl Broker for PaperBroker {
         Ok(data::symbols(&self.market))
     }
 
-    async fn history(
-        &self,
-        symbol: &str,
-        resolution: tv::Resolution,
-        from: i64,
-        to: i64,
-    ) -> BrokerResult<Vec<tv::Bar>> {
-        let (market, clock, cache, symbol) = (
+    async fn history(&self, query: &tv::HistoryQuery) -> BrokerResult<Vec<tv::Bar>> {
+        let (market, clock, cache, query) = (
             self.market.clone(),
             self.clock.clone(),
             self.bars.clone(),
-            symbol.to_owned(),
+            query.clone(),
         );
         // Long daily ranges are CPU work: keep it off the async workers.
-        tokio::task::spawn_blocking(move || {
-            data::history(&market, &cache, &symbol, resolution, from, to, clock.now_ms())
-        })
-        .await
-        .map_err(|e| BrokerError::Internal(format!("history task failed: {e}")))?
+        tokio::task::spawn_blocking(move || data::history(&market, &cache, &query, clock.now_ms()))
+            .await
+            .map_err(|e| BrokerError::Internal(format!("history task failed: {e}")))?
     }
 
     async fn depth(&self, _s: &SessionCtx, _account: &str, symbol: &str) -> BrokerResult<tv::Depth> {
