@@ -1,13 +1,16 @@
-//! Typed configuration: `[server]`, `[auth]`, `[tradingview]`, `[backend]` from a TOML file, overridden by
-//! `TVBRIDGE__SECTION__KEY` environment variables. Unknown keys and bad values fail start-up, naming them.
+//! Typed configuration: `[server]`, `[auth]`, `[tradingview]`, `[backend]` from a TOML file (or the built-in
+//! paper demo), overridden by `TVBRIDGE__SECTION__KEY` environment variables. Unknown keys and bad values fail
+//! start-up, naming the key and where it came from, never the value.
+
+mod describe;
+mod load;
+
+pub use load::{Loaded, BUILTIN};
 
 use crate::backends::paper::PaperConfig;
 use crate::secret::Secret;
-use figment::providers::{Env, Format, Serialized, Toml};
-use figment::Figment;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
-use std::path::Path;
 
 /// Prefix of environment overrides: `TVBRIDGE__SECTION__KEY`.
 pub const ENV_PREFIX: &str = "TVBRIDGE__";
@@ -143,6 +146,50 @@ pub enum BackendConfig {
     Oanda(crate::backends::oanda::OandaConfig),
 }
 
+/// Which upstream, environment and URLs a backend configuration uses, for the start-up log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackendSummary {
+    pub kind: &'static str,
+    /// `demo`/`live`, `practice`/`live`; `simulated` for the paper broker.
+    pub environment: String,
+    /// REST and streaming URLs (empty for the paper broker).
+    pub rest_url: String,
+    pub stream_url: String,
+}
+
+impl BackendConfig {
+    /// The backend's kind, environment and upstream URLs (no secrets).
+    pub fn summary(&self) -> BackendSummary {
+        let lower = |v: &dyn std::fmt::Debug| format!("{v:?}").to_lowercase();
+        match self {
+            BackendConfig::Paper(_) => BackendSummary {
+                kind: "paper",
+                environment: "simulated".into(),
+                rest_url: String::new(),
+                stream_url: String::new(),
+            },
+            BackendConfig::Capital(c) => {
+                let (rest_url, stream_url) = c.urls();
+                BackendSummary {
+                    kind: "capital",
+                    environment: lower(&c.environment),
+                    rest_url,
+                    stream_url,
+                }
+            }
+            BackendConfig::Oanda(o) => {
+                let (rest_url, stream_url) = o.urls();
+                BackendSummary {
+                    kind: "oanda",
+                    environment: lower(&o.environment),
+                    rest_url,
+                    stream_url,
+                }
+            }
+        }
+    }
+}
+
 impl Default for BackendConfig {
     fn default() -> Self {
         BackendConfig::Paper(PaperConfig::default())
@@ -155,48 +202,18 @@ impl Default for BackendConfig {
 pub struct ConfigError(pub String);
 
 impl Config {
-    /// Loads `path` (when it exists or was asked for explicitly), then `TVBRIDGE__*` overrides, then validates.
-    pub fn load(path: &Path, explicit: bool) -> Result<Config, ConfigError> {
-        Self::load_with_env(path, explicit, Env::prefixed(ENV_PREFIX).split("__"))
-    }
-
-    /// Like [`Config::load`] with a given environment provider (tests use `Env::raw().only(..)` or jails).
-    pub fn load_with_env(path: &Path, explicit: bool, env: Env) -> Result<Config, ConfigError> {
-        if explicit && !path.exists() {
-            return Err(ConfigError(format!(
-                "config file {} does not exist",
-                path.display()
-            )));
-        }
-        let mut figment = Figment::from(Serialized::defaults(Config::default_document()));
-        if path.exists() {
-            figment = figment.merge(Toml::file(path));
-        }
-        let config: Config = figment
-            .merge(env)
-            .extract()
-            .map_err(|e| ConfigError(describe(e)))?;
-        config.validate()?;
-        Ok(config)
-    }
-
-    /// Parses a TOML string (no environment), for tests and `check-config`.
-    pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
-        let config: Config = Figment::from(Serialized::defaults(Config::default_document()))
-            .merge(Toml::string(text))
-            .extract()
-            .map_err(|e| ConfigError(describe(e)))?;
-        config.validate()?;
-        Ok(config)
-    }
-
-    /// The defaults as a document, so that a file or the environment may set any single key.
-    fn default_document() -> serde_json::Value {
-        serde_json::json!({})
-    }
-
     /// Checks what types alone cannot.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        let problems = self.problems();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError(problems.join("; ")))
+        }
+    }
+
+    /// What types alone cannot check, each problem starting with the key it concerns.
+    pub fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
         let p = &self.tradingview.pulling_interval;
         for (name, value, max) in [
@@ -286,11 +303,36 @@ impl Config {
                 }
             }
         }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(ConfigError(problems.join("; ")))
-        }
+        problems.extend(self.demo_exposure());
+        problems
+    }
+
+    /// The demo login (`demo`/`demo`) is for trying the bridge on one's own machine: on an address other
+    /// machines reach, anybody could trade through it.
+    fn demo_exposure(&self) -> Option<String> {
+        let listen = self.server.listen;
+        let demo = self
+            .auth
+            .users
+            .iter()
+            .any(|u| u.login == "demo" && u.password.constant_time_eq("demo"));
+        (demo && !listen.ip().is_loopback()).then(|| {
+            format!(
+                "auth.users holds the demo login (demo/demo), which must not be reachable on {listen}: give your \
+                 own users (--config FILE or TVBRIDGE__AUTH__USERS) or listen on a loopback address"
+            )
+        })
+    }
+
+    /// The environment variables the backend reads its secrets from, each missing one named: `serve` would
+    /// stop on them, so `check-config` must too.
+    pub fn environment_problems(&self, env: &dyn Fn(&str) -> Option<String>) -> Vec<String> {
+        let outcome = match &self.backend {
+            BackendConfig::Paper(_) => Ok(()),
+            BackendConfig::Capital(capital) => capital.resolve(env).map(drop),
+            BackendConfig::Oanda(oanda) => oanda.resolve(env).map(drop),
+        };
+        outcome.err().into_iter().collect()
     }
 
     /// The effective configuration as TOML with every secret masked (`check-config`).
@@ -298,46 +340,4 @@ impl Config {
         toml::to_string_pretty(self)
             .unwrap_or_else(|e| format!("# could not render the configuration: {e}\n"))
     }
-}
-
-/// Figment's error, with every nested problem, the key it concerns and where the value came from
-/// (the file's path or the environment variable's name).
-fn describe(error: figment::Error) -> String {
-    use figment::error::Kind;
-    use figment::Source;
-    error
-        .into_iter()
-        .map(|e| {
-            let key = if e.path.is_empty() {
-                String::new()
-            } else {
-                format!("{}: ", e.path.join("."))
-            };
-            let what = match &e.kind {
-                Kind::UnknownField(found, expected) => {
-                    format!("unknown key '{found}' (expected one of: {})", expected.join(", "))
-                }
-                Kind::UnknownVariant(found, expected) => {
-                    format!(
-                        "unknown value '{found}' (expected one of: {})",
-                        expected.join(", ")
-                    )
-                }
-                Kind::MissingField(name) => format!("missing key '{name}'"),
-                other => other.to_string(),
-            };
-            let source = e.metadata.as_ref().map(|m| match &m.source {
-                Some(Source::File(path)) => format!(" (in {})", path.display()),
-                _ if m.name.contains("environment") => {
-                    format!(
-                        " (from environment variable {ENV_PREFIX}{})",
-                        e.path.join("__").to_uppercase()
-                    )
-                }
-                _ => format!(" (from {})", m.name),
-            });
-            format!("{key}{what}{}", source.unwrap_or_default())
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
 }

@@ -11,6 +11,7 @@ pub mod http;
 pub mod hub;
 pub mod idempotency;
 pub mod secret;
+pub mod startup;
 pub mod state;
 pub mod tv;
 pub mod upstream;
@@ -56,17 +57,13 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .users
         .iter()
         .any(|u| u.login == "demo" && u.password.constant_time_eq("demo"));
+    let config_summary = startup::Summary::of(&config);
     let state = AppState::new(config, broker);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, "tvbridge {} listening; API under http://{addr}{base}", env!("CARGO_PKG_VERSION"));
-    println!("tvbridge is up: API at http://{addr}{base}");
-    if demo_login {
-        println!("paper trading user 'demo', password 'demo'; try:");
-        println!("  curl -s -X POST http://{addr}{base}/authorize -d 'login=demo&password=demo&locale=en'");
-    }
+    startup::announce(&config_summary, addr, &base, demo_login);
     // `into_make_service` shares one route table across connections; serving the `Router` itself makes
     // axum rebuild it, with every middleware stack, per connection (measured: 108 KB instead of 18 KB
     // per open stream).

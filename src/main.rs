@@ -10,8 +10,8 @@ use tvbridge::config::{Config, LogFormat};
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
-    /// Configuration file (default: config/default.toml).
-    #[arg(long, global = true)]
+    /// Configuration file; without one the built-in paper demo runs. `TVBRIDGE_CONFIG` names it too.
+    #[arg(long, global = true, env = "TVBRIDGE_CONFIG")]
     config: Option<PathBuf>,
     /// Listen address, overriding [server] listen.
     #[arg(long)]
@@ -30,18 +30,14 @@ enum Command {
     CheckConfig,
 }
 
-fn load(cli_config: &Option<PathBuf>) -> Result<Config, String> {
-    let (path, explicit) = match cli_config {
-        Some(p) => (p.clone(), true),
-        None => (PathBuf::from("config/default.toml"), false),
-    };
-    Config::load(&path, explicit).map_err(|e| e.to_string())
-}
-
 fn init_logs(format: LogFormat) {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    // Colour codes only for a person at a terminal: in files and log collectors they are noise.
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stdout().is_terminal());
     match format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
@@ -50,17 +46,19 @@ fn init_logs(format: LogFormat) {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let mut config = match load(&cli.config) {
+    let loaded = match Config::load(cli.config.as_deref()) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("tvbridge: {e}");
             return ExitCode::from(2);
         }
     };
+    let sources = loaded.sources();
+    let mut config = loaded.config;
     let listen = match cli.command {
         Some(Command::CheckConfig) => {
             println!(
-                "# effective configuration (secrets masked)\n{}",
+                "# effective configuration (secrets masked), from {sources}\n{}",
                 config.to_masked_toml()
             );
             return ExitCode::SUCCESS;
@@ -70,8 +68,14 @@ fn main() -> ExitCode {
     };
     if let Some(addr) = listen {
         config.server.listen = addr;
+        // The address decides whether the demo login may run (see `Config::problems`).
+        if let Err(e) = config.validate() {
+            eprintln!("tvbridge: {e}");
+            return ExitCode::from(2);
+        }
     }
     init_logs(config.server.log_format);
+    tracing::info!(config = %sources, "configuration loaded");
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {

@@ -231,6 +231,18 @@ impl CapitalConfig {
         out
     }
 
+    /// The REST base and WebSocket URL in use: the overrides, or the environment's documented hosts.
+    pub fn urls(&self) -> (String, String) {
+        let base = match self.environment {
+            Environment::Demo => DEMO_BASE_URL,
+            Environment::Live => LIVE_BASE_URL,
+        };
+        (
+            self.base_url.clone().unwrap_or_else(|| base.to_string()),
+            self.stream_url.clone().unwrap_or_else(|| STREAM_URL.to_string()),
+        )
+    }
+
     /// Reads the environment variables the configuration names; every missing one is named.
     pub fn resolve(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<ResolvedConfig, String> {
         let mut secrets = crate::upstream::settings::EnvSecrets::new(env);
@@ -263,16 +275,11 @@ impl CapitalConfig {
         } else {
             self.instruments.clone()
         };
+        let (base_url, stream_url) = self.urls();
         Ok(ResolvedConfig {
             environment: self.environment,
-            base_url: self.base_url.clone().unwrap_or_else(|| {
-                match self.environment {
-                    Environment::Demo => DEMO_BASE_URL,
-                    Environment::Live => LIVE_BASE_URL,
-                }
-                .to_string()
-            }),
-            stream_url: self.stream_url.clone().unwrap_or_else(|| STREAM_URL.to_string()),
+            base_url,
+            stream_url,
             api_key,
             login: self.login,
             users,

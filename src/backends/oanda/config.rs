@@ -248,6 +248,18 @@ impl OandaConfig {
     }
 
     /// Reads the environment variables the configuration names; every missing one is named.
+    /// The REST and stream hosts in use: the overrides, or the environment's documented hosts.
+    pub fn urls(&self) -> (String, String) {
+        let (rest, stream) = match self.environment {
+            Environment::Practice => (PRACTICE_REST_URL, PRACTICE_STREAM_URL),
+            Environment::Live => (LIVE_REST_URL, LIVE_STREAM_URL),
+        };
+        (
+            self.rest_url.clone().unwrap_or_else(|| rest.to_string()),
+            self.stream_url.clone().unwrap_or_else(|| stream.to_string()),
+        )
+    }
+
     pub fn resolve(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<ResolvedConfig, String> {
         let mut secrets = crate::upstream::settings::EnvSecrets::new(env);
         let users = self
@@ -257,14 +269,11 @@ impl OandaConfig {
             .collect();
         let data_token = (!self.data_token_env.trim().is_empty()).then(|| secrets.read(&self.data_token_env));
         secrets.finish("OANDA")?;
-        let (rest, stream) = match self.environment {
-            Environment::Practice => (PRACTICE_REST_URL, PRACTICE_STREAM_URL),
-            Environment::Live => (LIVE_REST_URL, LIVE_STREAM_URL),
-        };
+        let (rest_url, stream_url) = self.urls();
         Ok(ResolvedConfig {
             environment: self.environment,
-            rest_url: self.rest_url.clone().unwrap_or_else(|| rest.to_string()),
-            stream_url: self.stream_url.clone().unwrap_or_else(|| stream.to_string()),
+            rest_url,
+            stream_url,
             api: self.api,
             login: self.login,
             users,
