@@ -205,14 +205,19 @@ async fn history(
         to,
         countback,
     };
-    let mut bars = state.broker().history(&request).await?;
-    // Whatever a backend answers, TradingView gets only bars in its range, at most `countback` of them and at
-    // most MAX_HISTORY_BARS: a range too long for one answer keeps its newest bars, never an error.
-    bars.retain(|b| b.t <= to && (countback.is_some() || b.t >= from));
-    let keep = countback.unwrap_or(usize::MAX).min(tv::MAX_HISTORY_BARS);
+    let bars = state.broker().history(&request).await?;
+    Ok(Json(HistoryBody::new(&in_range(bars, &request))))
+}
+
+/// Whatever a backend answers, TradingView gets only bars in its range (`from` ignored with `countback`), at
+/// most `countback` of them and at most [`tv::MAX_HISTORY_BARS`]: a range too long for one answer keeps its
+/// newest bars, never an error.
+fn in_range(mut bars: Vec<tv::Bar>, query: &tv::HistoryQuery) -> Vec<tv::Bar> {
+    bars.retain(|b| b.t <= query.to && (query.countback.is_some() || b.t >= query.from));
+    let keep = query.countback.unwrap_or(usize::MAX).min(tv::MAX_HISTORY_BARS);
     let skip = bars.len().saturating_sub(keep);
     bars.drain(..skip);
-    Ok(Json(HistoryBody::new(&bars)))
+    bars
 }
 
 /// `/history`'s answer: parallel arrays, serialised straight from the bars (no intermediate JSON tree, which
@@ -271,4 +276,53 @@ fn heartbeat_line() -> Bytes {
         .map(|d| d.as_secs())
         .unwrap_or(0);
     json_line(&json!({ "heartbeat": now }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bars(times: impl IntoIterator<Item = i64>) -> Vec<tv::Bar> {
+        times
+            .into_iter()
+            .map(|t| tv::Bar::trade(t, Decimal::ONE, Decimal::ONE))
+            .collect()
+    }
+
+    fn query(from: i64, to: i64, countback: Option<usize>) -> tv::HistoryQuery {
+        tv::HistoryQuery {
+            symbol: "X".into(),
+            resolution: Resolution::Minutes(1),
+            from,
+            to,
+            countback,
+        }
+    }
+
+    fn times(bars: &[tv::Bar]) -> Vec<i64> {
+        bars.iter().map(|b| b.t).collect()
+    }
+
+    #[test]
+    fn an_answer_keeps_the_range_then_the_newest_bars() {
+        let from_backend = bars((0..10).map(|i| i * 60));
+        assert_eq!(
+            times(&in_range(from_backend.clone(), &query(100, 400, None))),
+            [120, 180, 240, 300, 360]
+        );
+        assert_eq!(
+            times(&in_range(from_backend.clone(), &query(100, 400, Some(2)))),
+            [300, 360]
+        );
+        assert_eq!(
+            times(&in_range(from_backend, &query(500, 400, Some(20)))),
+            [0, 60, 120, 180, 240, 300, 360]
+        );
+        // Too many for one answer: the newest MAX_HISTORY_BARS, never an error.
+        let many = in_range(bars(0..70_000), &query(0, i64::MAX, None));
+        assert_eq!(many.len(), tv::MAX_HISTORY_BARS);
+        assert_eq!((many[0].t, many[many.len() - 1].t), (20_000, 69_999));
+        let many = in_range(bars(0..70_000), &query(0, 60_000, Some(60_000)));
+        assert_eq!((many.len(), many[0].t), (tv::MAX_HISTORY_BARS, 10_001));
+    }
 }

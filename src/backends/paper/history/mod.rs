@@ -20,7 +20,7 @@ use crate::broker::{BrokerError, BrokerResult};
 use crate::tv::{Bar, HistoryQuery, MAX_HISTORY_BARS};
 use days::{DayBars, Window};
 use plan::DAY;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 
@@ -35,6 +35,8 @@ pub struct HistoryStats {
     pub minutes_computed: u64,
     /// Daily bars kept in the cache, over every symbol.
     pub days_cached: usize,
+    /// Computations running now on blocking threads (at most `history_concurrency`).
+    pub running: usize,
 }
 
 /// The paper broker's history service, shared by every request.
@@ -45,6 +47,7 @@ pub struct PaperHistory {
     days: DayBars,
     /// One permit per computation running on a blocking thread.
     gate: Arc<Semaphore>,
+    running: AtomicUsize,
     minutes: AtomicU64,
     /// Set when the broker goes away: computations still running stop.
     closed: AtomicBool,
@@ -59,6 +62,7 @@ impl PaperHistory {
             clock,
             start,
             gate: Arc::new(Semaphore::new(concurrency.max(1))),
+            running: AtomicUsize::new(0),
             minutes: AtomicU64::new(0),
             closed: AtomicBool::new(false),
         }
@@ -87,6 +91,7 @@ impl PaperHistory {
             // The permit is held until the computation ends, not until the request is dropped: it bounds the
             // threads actually computing.
             let _permit = permit;
+            let _running = Running::start(&me.running);
             me.compute(&query, me.clock.now_ms(), &cancelled)
         })
         .await
@@ -104,6 +109,7 @@ impl PaperHistory {
         HistoryStats {
             minutes_computed: self.minutes.load(Ordering::Relaxed),
             days_cached: self.days.len(),
+            running: self.running.load(Ordering::Relaxed),
         }
     }
 
@@ -250,5 +256,21 @@ struct CancelOnDrop(Arc<AtomicBool>);
 impl Drop for CancelOnDrop {
     fn drop(&mut self) {
         self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Counts a computation as running while it lives (also when the computation panics).
+struct Running<'a>(&'a AtomicUsize);
+
+impl<'a> Running<'a> {
+    fn start(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::Relaxed);
+        Running(count)
+    }
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
