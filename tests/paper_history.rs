@@ -406,6 +406,7 @@ fn data_start_and_history_concurrency_are_checked_naming_the_key() {
         "data_start = 30",
         "data_start = \"30\"",
         "history_concurrency = 4",
+        "data_start = 2023-01-01",
     ] {
         assert!(load(good).is_ok(), "{good}: {:?}", load(good).err());
     }

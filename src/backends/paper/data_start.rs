@@ -6,7 +6,9 @@
 //! first time it is asked (about 75 µs per symbol and day in a release build). A data start bounds that work
 //! and the day-bar cache: bars starting before it do not exist.
 
-use serde::{Deserialize, Serialize};
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+use std::fmt;
 
 const DAY: i64 = 86_400;
 /// The default: three years of history.
@@ -15,8 +17,8 @@ pub const DEFAULT_DAYS_BACK: i64 = 3 * 365 + 1;
 pub const MAX_DAYS_BACK: i64 = 20_000;
 
 /// Where paper history begins, as written in the configuration: a number of days before today (an integer, or
-/// a string of digits, as environment variables give it) or a date `YYYY-MM-DD` (UTC).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// a string of digits, as environment variables give it) or a date `YYYY-MM-DD` (UTC; quoted, or a TOML date).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum DataStart {
     /// This many days before today's 00:00 UTC.
@@ -28,6 +30,43 @@ pub enum DataStart {
 impl Default for DataStart {
     fn default() -> Self {
         DataStart::DaysBack(DEFAULT_DAYS_BACK)
+    }
+}
+
+impl<'de> Deserialize<'de> for DataStart {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(DataStartVisitor)
+    }
+}
+
+/// Reads an integer, a string, or a TOML date (which the TOML reader hands over as a one-entry map holding
+/// the date's text); whether the value makes sense is [`DataStart::check`]'s job.
+struct DataStartVisitor;
+
+impl<'de> Visitor<'de> for DataStartVisitor {
+    type Value = DataStart;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("backend.data_start as a number of days back or a date YYYY-MM-DD")
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<DataStart, E> {
+        Ok(DataStart::DaysBack(v))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<DataStart, E> {
+        Ok(DataStart::DaysBack(i64::try_from(v).unwrap_or(i64::MAX)))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<DataStart, E> {
+        Ok(DataStart::Text(v.to_owned()))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<DataStart, A::Error> {
+        match map.next_entry::<String, String>()? {
+            Some((_, text)) if map.next_key::<String>()?.is_none() => Ok(DataStart::Text(text)),
+            _ => Err(de::Error::invalid_type(de::Unexpected::Map, &self)),
+        }
     }
 }
 
