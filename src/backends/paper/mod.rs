@@ -15,7 +15,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{default_instruments, InstrumentConfig, PaperConfig};
 pub use data_start::DataStart;
 pub use engine::{Engine, PaperState};
-pub use history::{HistoryStats, MINUTE_BUDGET};
+pub use history::{HistoryStats, BAR_COST, MINUTE_BUDGET};
 pub use market::Market;
 
 use crate::broker::{

@@ -4,8 +4,8 @@
 //!
 //! What a request may cost: multi-day bars (days, weeks, months, `1440`) fold daily bars, each computed once
 //! per symbol and day (see [`days`]), so a request computes at most the days since the data start, and only
-//! the first time; intraday bars are swept from minute bars, at most [`MINUTE_BUDGET`] minutes per request (a
-//! range needing more keeps its newest bars, like the [`MAX_HISTORY_BARS`] cap). The answer never depends on
+//! the first time; intraday bars are swept from minute bars, within [`MINUTE_BUDGET`] per request (a range
+//! needing more keeps its newest bars, like the [`MAX_HISTORY_BARS`] cap). The answer never depends on
 //! what was cached: a cached day is the bar the feed computes for it.
 
 mod days;
@@ -24,9 +24,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 
-/// Most minute bars one request sweeps for intraday bars (about 40 ms of CPU in a release build): 500 days of
-/// hourly or 12-hour bars, 50,000 bars of 14 minutes or less.
-pub const MINUTE_BUDGET: i64 = 720_000;
+/// Most work one request spends on intraday bars, counted in minute bars: each minute swept counts one, and
+/// each bar answered [`BAR_COST`] more. About 40 ms of CPU in a release build: 50,000 one-minute bars, or the
+/// newest ~300 days of hourly to 1439-minute bars, in one answer.
+pub const MINUTE_BUDGET: i64 = 480_000;
+/// What answering one bar costs, in minute bars swept: making its `Decimal`s and its JSON (five `f64`s) costs
+/// about as much as sweeping six minutes.
+pub const BAR_COST: i64 = 6;
 
 /// What the paper history has done so far (for tests, benchmarks and operators).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,12 +139,8 @@ impl PaperHistory {
         let mut limit = MAX_HISTORY_BARS.min(query.countback.unwrap_or(usize::MAX));
         let whole_days = plan::whole_days(resolution);
         if !whole_days {
-            let minutes_per_bar = (plan::bar_secs(resolution) / 60).max(1);
-            limit = limit.min(
-                usize::try_from(MINUTE_BUDGET / minutes_per_bar)
-                    .unwrap_or(1)
-                    .max(1),
-            );
+            let per_bar = (plan::bar_secs(resolution) / 60).max(1) + BAR_COST;
+            limit = limit.min(usize::try_from(MINUTE_BUDGET / per_bar).unwrap_or(1).max(1));
         }
         let starts = plan::starts(resolution, lo, hi, limit);
         let work = Work {

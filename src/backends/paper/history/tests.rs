@@ -191,7 +191,7 @@ fn twelve_month_bars_back_to_the_data_start_cost_the_data_range_once() {
 fn intraday_bars_keep_the_newest_within_the_minute_budget() {
     let (history, _) = service(1_000);
     let bars = run(&history, &query("720", i64::MIN, NOW, Some(50_000)));
-    let expected = (MINUTE_BUDGET / 720) as usize;
+    let expected = (MINUTE_BUDGET / (720 + BAR_COST)) as usize;
     assert_eq!(bars.len(), expected);
     assert_eq!(bars.last().unwrap().t, TODAY + 43_200, "ends at the current bar");
     let spent = history.stats().minutes_computed;
