@@ -294,10 +294,21 @@ async fn history_handles_the_future_countback_daily_bars_and_empty_ranges() {
         ("symbol=EURUSD&resolution=7X&from=0&to=60", "query parameter 'resolution' must be one of 1, 5, 15, 60, 240, D, W, M (with optional counts), got '7X'"),
         ("symbol=EURUSD&resolution=1&from=120&to=60", "'from' (120) is after 'to' (60)"),
         ("symbol=EURUSD&resolution=1&from=0", "query parameter 'to' is required"),
-        ("symbol=EURUSD&resolution=1&from=0&to=100000000", "more than 50000 bars requested at resolution 1: narrow the range"),
     ] {
         assert_eq!(app.refused(axum::http::Method::GET, &token, &format!("/history?{query}"), None).await, msg);
     }
+    // A range longer than one answer holds keeps its newest bars (it used to be refused).
+    let long = history(
+        &app,
+        &token,
+        &format!("symbol=EURUSD&resolution=1&from=0&to={now}"),
+    )
+    .await;
+    let t = long["t"].as_array().unwrap();
+    assert_eq!(
+        (t.len(), t.last().and_then(Value::as_i64)),
+        (50_000, Some(now - now % 60))
+    );
 }
 
 fn feed_config() -> tvbridge::config::Config {

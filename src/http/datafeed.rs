@@ -13,6 +13,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use bytes::Bytes;
 use futures_util::stream::{self, StreamExt};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use std::time::Duration;
@@ -169,7 +170,7 @@ async fn history(
     State(state): State<AppState>,
     _authed: Authed,
     TvQuery(query): TvQuery,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<HistoryBody>> {
     let symbol = resolve_symbol(&state, query.str_req("symbol")?).await?;
     let resolution = query.choice_req(
         "resolution",
@@ -204,23 +205,47 @@ async fn history(
         to,
         countback,
     };
-    let mut bars = state.broker().history(&request).await?;
-    // Whatever a backend answers, TradingView gets only bars in its range, and at most `countback` of them.
-    bars.retain(|b| b.t <= to && (countback.is_some() || b.t >= from));
-    if let Some(n) = countback {
-        let skip = bars.len().saturating_sub(n);
-        bars.drain(..skip);
+    let bars = state.broker().history(&request).await?;
+    Ok(Json(HistoryBody::new(&in_range(bars, &request))))
+}
+
+/// Whatever a backend answers, TradingView gets only bars in its range (`from` ignored with `countback`), at
+/// most `countback` of them and at most [`tv::MAX_HISTORY_BARS`]: a range too long for one answer keeps its
+/// newest bars, never an error.
+fn in_range(mut bars: Vec<tv::Bar>, query: &tv::HistoryQuery) -> Vec<tv::Bar> {
+    bars.retain(|b| b.t <= query.to && (query.countback.is_some() || b.t >= query.from));
+    let keep = query.countback.unwrap_or(usize::MAX).min(tv::MAX_HISTORY_BARS);
+    let skip = bars.len().saturating_sub(keep);
+    bars.drain(..skip);
+    bars
+}
+
+/// `/history`'s answer: parallel arrays, serialised straight from the bars (no intermediate JSON tree, which
+/// would cost more than computing 50,000 minute bars).
+#[derive(Serialize)]
+struct HistoryBody {
+    s: &'static str,
+    t: Vec<i64>,
+    o: Vec<Decimal>,
+    h: Vec<Decimal>,
+    l: Vec<Decimal>,
+    c: Vec<Decimal>,
+    v: Vec<Decimal>,
+}
+
+impl HistoryBody {
+    fn new(bars: &[tv::Bar]) -> Self {
+        let col = |f: fn(&tv::Bar) -> Decimal| bars.iter().map(f).collect();
+        HistoryBody {
+            s: "ok",
+            t: bars.iter().map(|b| b.t).collect(),
+            o: col(|b| b.open),
+            h: col(|b| b.high),
+            l: col(|b| b.low),
+            c: col(|b| b.close),
+            v: col(|b| b.volume),
+        }
     }
-    let col = |f: fn(&tv::Bar) -> Value| Value::Array(bars.iter().map(f).collect());
-    Ok(Json(json!({
-        "s": "ok",
-        "t": col(|b| json!(b.t)),
-        "o": col(|b| json!(b.open)),
-        "h": col(|b| json!(b.high)),
-        "l": col(|b| json!(b.low)),
-        "c": col(|b| json!(b.close)),
-        "v": col(|b| json!(b.volume)),
-    })))
 }
 
 /// Every symbol's quotes, trades and daily bars, real time only, with a heartbeat; each connection gets the
@@ -251,4 +276,53 @@ fn heartbeat_line() -> Bytes {
         .map(|d| d.as_secs())
         .unwrap_or(0);
     json_line(&json!({ "heartbeat": now }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bars(times: impl IntoIterator<Item = i64>) -> Vec<tv::Bar> {
+        times
+            .into_iter()
+            .map(|t| tv::Bar::trade(t, Decimal::ONE, Decimal::ONE))
+            .collect()
+    }
+
+    fn query(from: i64, to: i64, countback: Option<usize>) -> tv::HistoryQuery {
+        tv::HistoryQuery {
+            symbol: "X".into(),
+            resolution: Resolution::Minutes(1),
+            from,
+            to,
+            countback,
+        }
+    }
+
+    fn times(bars: &[tv::Bar]) -> Vec<i64> {
+        bars.iter().map(|b| b.t).collect()
+    }
+
+    #[test]
+    fn an_answer_keeps_the_range_then_the_newest_bars() {
+        let from_backend = bars((0..10).map(|i| i * 60));
+        assert_eq!(
+            times(&in_range(from_backend.clone(), &query(100, 400, None))),
+            [120, 180, 240, 300, 360]
+        );
+        assert_eq!(
+            times(&in_range(from_backend.clone(), &query(100, 400, Some(2)))),
+            [300, 360]
+        );
+        assert_eq!(
+            times(&in_range(from_backend, &query(500, 400, Some(20)))),
+            [0, 60, 120, 180, 240, 300, 360]
+        );
+        // Too many for one answer: the newest MAX_HISTORY_BARS, never an error.
+        let many = in_range(bars(0..70_000), &query(0, i64::MAX, None));
+        assert_eq!(many.len(), tv::MAX_HISTORY_BARS);
+        assert_eq!((many[0].t, many[many.len() - 1].t), (20_000, 69_999));
+        let many = in_range(bars(0..70_000), &query(0, 60_000, Some(60_000)));
+        assert_eq!((many.len(), many[0].t), (tv::MAX_HISTORY_BARS, 10_001));
+    }
 }

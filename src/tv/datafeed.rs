@@ -62,6 +62,10 @@ pub struct HistoryQuery {
     pub countback: Option<usize>,
 }
 
+/// The most bars one `/history` answer holds: a longer range keeps its newest bars (TradingView asks again, with
+/// an earlier `to`, when it scrolls back).
+pub const MAX_HISTORY_BARS: usize = 50_000;
+
 /// The market of one symbol at second `t`, with the current day's bar so far.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MarketTick {

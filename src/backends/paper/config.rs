@@ -1,5 +1,7 @@
 //! `[backend] kind = "paper"` settings, with a default instrument set (FX majors, index CFDs, crypto, US stocks).
 
+use super::clock::{Clock, SystemClock};
+use super::data_start::DataStart;
 use crate::tv::SymbolType;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -19,6 +21,11 @@ pub struct PaperConfig {
     pub tick_interval_ms: u64,
     /// Instruments; empty means the built-in default set.
     pub instruments: Vec<InstrumentConfig>,
+    /// Where history begins: days before today (default three years) or a date `YYYY-MM-DD`. Bars starting
+    /// before it do not exist; the live stream is not affected.
+    pub data_start: DataStart,
+    /// Most `/history` computations running at once (each on a blocking thread); more requests wait their turn.
+    pub history_concurrency: usize,
 }
 
 impl Default for PaperConfig {
@@ -29,6 +36,8 @@ impl Default for PaperConfig {
             initial_balance: Decimal::from(100_000),
             tick_interval_ms: 1000,
             instruments: Vec::new(),
+            data_start: DataStart::default(),
+            history_concurrency: 2,
         }
     }
 }
@@ -56,6 +65,13 @@ impl PaperConfig {
             out.push(format!(
                 "backend.tick_interval_ms must be 50..=60000, got {}",
                 self.tick_interval_ms
+            ));
+        }
+        out.extend(self.data_start.problems(SystemClock.now_ms().div_euclid(1000)));
+        if !(1..=64).contains(&self.history_concurrency) {
+            out.push(format!(
+                "backend.history_concurrency must be 1..=64, got {}",
+                self.history_concurrency
             ));
         }
         let mut seen = std::collections::HashSet::new();

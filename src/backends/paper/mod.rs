@@ -4,14 +4,18 @@
 mod clock;
 mod config;
 mod data;
+mod data_start;
 mod engine;
 pub mod feed;
+mod history;
 mod market;
 mod persist;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{default_instruments, InstrumentConfig, PaperConfig};
+pub use data_start::DataStart;
 pub use engine::{Engine, PaperState};
+pub use history::{HistoryStats, BAR_COST, MINUTE_BUDGET};
 pub use market::Market;
 
 use crate::broker::{
@@ -35,7 +39,7 @@ pub struct PaperBroker {
     /// The market is a pure function of time: market data is served from here, outside the actor.
     market: Arc<Market>,
     clock: Arc<dyn Clock>,
-    bars: data::BarCache,
+    history: Arc<history::PaperHistory>,
 }
 
 impl PaperBroker {
@@ -50,6 +54,10 @@ impl PaperBroker {
         users: &[UserConfig],
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
+        let data_start = config
+            .data_start
+            .check()
+            .map_err(|problem| anyhow::anyhow!(problem))?;
         let instruments = config.effective_instruments();
         for ins in &instruments {
             let market = Market::new(config.seed, vec![ins.clone()]);
@@ -98,11 +106,17 @@ impl PaperBroker {
             config.state_file.clone(),
             events.clone(),
         ));
+        let history = history::PaperHistory::new(
+            shared_market.clone(),
+            clock.clone(),
+            data_start,
+            config.history_concurrency,
+        );
         Ok(PaperBroker {
             jobs,
             market: shared_market,
             clock: clock.clone(),
-            bars: data::BarCache::default(),
+            history: Arc::new(history),
             users: users.to_vec(),
             events,
         })
@@ -111,6 +125,12 @@ impl PaperBroker {
     /// Account ids whose orders, positions or balances changed, as they change.
     pub fn subscribe_changes(&self) -> broadcast::Receiver<String> {
         self.events.subscribe()
+    }
+
+    /// What the history has computed so far and how many daily bars it keeps (a work counter for tests and
+    /// benchmarks).
+    pub fn history_stats(&self) -> HistoryStats {
+        self.history.stats()
     }
 
     /// Runs `f` on the engine inside the actor and returns its result.
@@ -161,6 +181,13 @@ impl PaperBroker {
             track_latency: true,
             partial_fills: false,
         }
+    }
+}
+
+impl Drop for PaperBroker {
+    /// History computations still running on blocking threads stop: they must not outlive the broker.
+    fn drop(&mut self) {
+        self.history.close();
     }
 }
 
@@ -531,16 +558,7 @@ impl Broker for PaperBroker {
     }
 
     async fn history(&self, query: &tv::HistoryQuery) -> BrokerResult<Vec<tv::Bar>> {
-        let (market, clock, cache, query) = (
-            self.market.clone(),
-            self.clock.clone(),
-            self.bars.clone(),
-            query.clone(),
-        );
-        // Long daily ranges are CPU work: keep it off the async workers.
-        tokio::task::spawn_blocking(move || data::history(&market, &cache, &query, clock.now_ms()))
-            .await
-            .map_err(|e| BrokerError::Internal(format!("history task failed: {e}")))?
+        self.history.bars(query).await
     }
 
     async fn depth(&self, _s: &SessionCtx, _account: &str, symbol: &str) -> BrokerResult<tv::Depth> {
