@@ -1,6 +1,7 @@
 //! What one paper `/history` request costs, in CPU time: the worst requests of every resolution family (the
 //! largest ranges and countbacks, `from` in the year 1800 or at -1, `to` far in the future), each first on a
-//! cold day-bar cache (a symbol nobody asked for yet) and then warm. Prints only.
+//! cold day-bar cache (a symbol nobody asked for yet) and then warm. Prints only. (`serve` warms every
+//! symbol's daily bars at start, so the cold figures are start-up work, not a request's.)
 //!
 //! ```sh
 //! cargo run --release --example history_cost                      # the default data start (three years)
@@ -165,6 +166,10 @@ async fn main() -> anyhow::Result<()> {
         "worst cold {worst_cold:.1} ms, worst warm {worst_warm:.1} ms of CPU; {} daily bars cached, {} minute \
          bars computed in all",
         stats.days_cached, stats.minutes_computed
+    );
+    println!(
+        "`serve` computes every symbol's daily bars at start (Broker::warm_up), so TradingView's requests meet \
+         the warm figures; the cold ones are that start-up work, paid once per symbol."
     );
     Ok(())
 }

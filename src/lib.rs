@@ -49,6 +49,7 @@ pub async fn build_broker(config: &Config) -> anyhow::Result<Arc<dyn Broker>> {
 /// Serves `config` until a shutdown signal, then finishes in-flight requests.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let broker = build_broker(&config).await?;
+    broker.warm_up();
     let listen = config.server.listen;
     let base = config.server.base_path.clone();
     // Only the built-in demo credentials are ever printed: any other password is a secret.

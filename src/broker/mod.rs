@@ -269,6 +269,10 @@ pub trait Broker: Send + Sync + 'static {
         Err(BrokerError::Unsupported("the data feed"))
     }
 
+    /// Starts background work that spares the first requests a cold cache (the paper broker computes its
+    /// daily bars). `serve` calls it once at start; tests and tools that measure start-up do not.
+    fn warm_up(&self) {}
+
     /// Bars of `query.symbol` whose start lies in `[from, to]` (or the newest `countback` up to `to`), oldest
     /// first. See [`tv::HistoryQuery`] for what a backend must answer for ranges it has no data for.
     async fn history(&self, _query: &tv::HistoryQuery) -> BrokerResult<Vec<tv::Bar>> {

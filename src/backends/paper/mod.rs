@@ -557,6 +557,10 @@ impl Broker for PaperBroker {
         Ok(data::symbols(&self.market))
     }
 
+    fn warm_up(&self) {
+        self.history.warm_up();
+    }
+
     async fn history(&self, query: &tv::HistoryQuery) -> BrokerResult<Vec<tv::Bar>> {
         self.history.bars(query).await
     }

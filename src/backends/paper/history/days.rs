@@ -66,6 +66,13 @@ impl DayBars {
         Some(bar)
     }
 
+    /// Whether the daily bar of `symbol` starting at `day` is cached.
+    pub fn has(&self, symbol: &str, day: i64) -> bool {
+        self.symbols
+            .get(symbol)
+            .is_some_and(|days| days.lock().unwrap_or_else(|p| p.into_inner()).contains_key(&day))
+    }
+
     /// How many daily bars are kept, over every symbol.
     pub fn len(&self) -> usize {
         self.symbols

@@ -288,3 +288,33 @@ async fn an_unknown_symbol_is_named() {
         Err(BrokerError::NotFound("Unknown symbol 'NOPE'".into()))
     );
 }
+
+#[tokio::test]
+async fn the_warm_up_fills_every_closed_day_so_requests_start_warm() {
+    let (history, _) = service(250);
+    history.warm_up();
+    let all_days = 2 * 250;
+    for _ in 0..600 {
+        if history.stats().days_cached == all_days {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        history.stats().days_cached,
+        all_days,
+        "both symbols, every closed day"
+    );
+    let before = history.stats().minutes_computed;
+    assert_eq!(
+        before,
+        all_days as u64 * MINUTES_PER_DAY,
+        "each day computed once"
+    );
+    run(&history, &query("12M", -1, NOW, None));
+    let spent = history.stats().minutes_computed - before;
+    assert!(
+        spent <= MINUTES_PER_DAY,
+        "a yearly request after the warm-up sweeps only today: {spent} minutes"
+    );
+}
