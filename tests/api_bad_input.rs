@@ -863,6 +863,21 @@ const CASES: &[Case] = &[
         None,
         "query parameter 'countback' must be an integer, got '1_000'",
     ),
+    // --- requestId ---
+    (
+        "requestId longer than the limit",
+        Method::POST,
+        "/accounts/demo-net/orders?requestId=12345678901234567890123456789012345678901234567890123456789012345",
+        Some(MARKET),
+        "query parameter 'requestId' is too long: at most 64 characters, got 65",
+    ),
+    (
+        "requestId with a space",
+        Method::POST,
+        "/accounts/demo-net/orders?requestId=a%20b",
+        Some(MARKET),
+        "query parameter 'requestId' may only contain printable ASCII characters without spaces",
+    ),
     // --- account features the paper broker does not offer ---
     (
         "/balances on a paper account",
