@@ -462,8 +462,10 @@ async fn login(
             wait_ms = wait.as_millis() as u64,
             "Capital.com login queue is full; refusing a login at once"
         );
+        // Whole seconds, rounded up: the message says "try again in N s", and N must not be too early.
+        let retry_after = Duration::from_secs(wait.as_secs_f64().ceil() as u64);
         return Err(UpstreamError::Broker(BrokerError::RateLimited {
-            retry_after: Some(wait),
+            retry_after: Some(retry_after),
         }));
     }
     match ctx
