@@ -31,6 +31,8 @@ pub struct Config {
     pub datafeed: crate::http::datafeed::DatafeedConfig,
     #[serde(default)]
     pub backend: BackendConfig,
+    #[serde(default)]
+    pub idempotency: crate::idempotency::IdempotencyConfig,
 }
 
 /// `[server]`: where and how the HTTP server listens.
@@ -78,6 +80,13 @@ pub struct AuthConfig {
     pub token_secret: Secret,
     /// Users the bridge itself authenticates (the paper backend's traders).
     pub users: Vec<UserConfig>,
+    /// Sessions one user may hold; a login beyond it ends that user's oldest session.
+    pub max_sessions_per_user: usize,
+    /// Back-off of failed logins per login name and per client address.
+    pub login_throttle: crate::auth::LoginThrottleConfig,
+    /// Reverse proxies (addresses or CIDR ranges) whose `X-Forwarded-For` names the client; empty: the
+    /// TCP peer is the client.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for AuthConfig {
@@ -86,7 +95,27 @@ impl Default for AuthConfig {
             token_ttl_secs: 20 * 60,
             token_secret: Secret::default(),
             users: Vec::new(),
+            max_sessions_per_user: 20,
+            login_throttle: crate::auth::LoginThrottleConfig::default(),
+            trusted_proxies: Vec::new(),
         }
+    }
+}
+
+impl AuthConfig {
+    /// Problems of the session cap, login throttle and trusted proxies, each naming its key.
+    pub fn limit_problems(&self) -> Vec<String> {
+        let mut out = self.login_throttle.problems();
+        if !(1..=10_000).contains(&self.max_sessions_per_user) {
+            out.push(format!(
+                "auth.max_sessions_per_user must be 1..=10000, got {}",
+                self.max_sessions_per_user
+            ));
+        }
+        if let Err(e) = crate::http::client_addr::TrustedProxies::parse(&self.trusted_proxies) {
+            out.push(format!("auth.trusted_proxies: {e}"));
+        }
+        out
     }
 }
 
@@ -272,6 +301,8 @@ impl Config {
                 problems.push(format!("auth.users: login {:?} is listed twice", user.login));
             }
         }
+        problems.extend(self.auth.limit_problems());
+        problems.extend(self.idempotency.problems());
         problems.extend(self.hub.problems());
         problems.extend(self.datafeed.problems());
         match &self.backend {

@@ -1,8 +1,9 @@
 //! `AppState`: what every handler shares (config, the backend, tokens, sessions, idempotency keys, hubs).
 
-use crate::auth::{SessionStore, TokenIssuer};
+use crate::auth::{LoginThrottle, SessionStore, TokenIssuer};
 use crate::broker::Broker;
 use crate::config::Config;
+use crate::http::client_addr::TrustedProxies;
 use crate::hub::{AccountHubs, QuoteHub};
 use crate::idempotency::IdempotencyCache;
 use std::sync::Arc;
@@ -20,6 +21,8 @@ struct Inner {
     idempotency: IdempotencyCache,
     hubs: AccountHubs,
     quotes: QuoteHub,
+    login_throttle: LoginThrottle,
+    trusted_proxies: TrustedProxies,
 }
 
 impl AppState {
@@ -32,15 +35,18 @@ impl AppState {
         let hubs = AccountHubs::new(broker.clone(), config.hub.clone());
         let idle = Duration::from_secs(config.hub.idle_timeout_secs);
         let quotes = QuoteHub::new(broker.clone(), config.hub.stream_queue, idle);
+        // Validated with the configuration; a list that still fails to parse trusts no proxy.
+        let trusted_proxies = TrustedProxies::parse(&config.auth.trusted_proxies).unwrap_or_default();
         AppState(Arc::new(Inner {
-            config,
-            broker,
             tokens,
-            sessions: SessionStore::default(),
-            // TradingView resends a request within seconds; a day covers any client retry policy.
-            idempotency: IdempotencyCache::new(Duration::from_secs(24 * 3600)),
+            sessions: SessionStore::new(config.auth.max_sessions_per_user),
+            idempotency: IdempotencyCache::new(config.idempotency.clone()),
             hubs,
             quotes,
+            login_throttle: LoginThrottle::new(&config.auth.login_throttle),
+            trusted_proxies,
+            config,
+            broker,
         }))
     }
 
@@ -72,5 +78,15 @@ impl AppState {
     /// Market data fan-out.
     pub fn quotes(&self) -> &QuoteHub {
         &self.0.quotes
+    }
+
+    /// Failed-login back-off per login name and client address.
+    pub fn login_throttle(&self) -> &LoginThrottle {
+        &self.0.login_throttle
+    }
+
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub fn trusted_proxies(&self) -> &TrustedProxies {
+        &self.0.trusted_proxies
     }
 }

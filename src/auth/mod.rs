@@ -1,7 +1,9 @@
 //! Access tokens and bridge sessions: who is calling, and whether they may.
 
 mod sessions;
+pub mod throttle;
 mod tokens;
 
 pub use sessions::{Session, SessionStore};
+pub use throttle::{LoginThrottle, LoginThrottleConfig};
 pub use tokens::{now_secs, Claims, TokenError, TokenIssuer};

@@ -110,27 +110,30 @@ impl Fields {
             .ok_or_else(|| ApiError::bad(format!("{} '{name}' is required", self.what)))
     }
 
-    /// An optional number, at most [`MAX_MAGNITUDE`] in size: no quantity, price or amount a broker
-    /// trades is larger, and bounding it here keeps every later multiplication far from overflow.
+    /// An optional number, written as a plain decimal ([`parse_decimal`]) and at most [`MAX_MAGNITUDE`] in
+    /// size: no quantity, price or amount a broker trades is larger, and bounding it here keeps every later
+    /// multiplication far from overflow.
     pub fn decimal_opt(&self, name: &str) -> ApiResult<Option<Decimal>> {
         let Some(v) = self.str_opt(name) else {
             return Ok(None);
         };
-        let number = parse_decimal(v).ok_or_else(|| {
-            ApiError::bad(format!(
-                "{} '{name}' must be a number, got '{}'",
+        match parse_decimal(v) {
+            Ok(number) if number.abs() <= Decimal::from(MAX_MAGNITUDE) => Ok(Some(number)),
+            Ok(_) | Err(NumberError::Range) => Err(self.out_of_range(name, v)),
+            Err(NumberError::Syntax) => Err(ApiError::bad(format!(
+                "{} '{name}' must be a plain decimal number, got '{}'",
                 self.what,
                 clip(v)
-            ))
-        })?;
-        if number.abs() > Decimal::from(MAX_MAGNITUDE) {
-            return Err(ApiError::bad(format!(
-                "{} '{name}' is out of range, got '{}'",
-                self.what,
-                clip(v)
-            )));
+            ))),
         }
-        Ok(Some(number))
+    }
+
+    fn out_of_range(&self, name: &str, v: &str) -> ApiError {
+        ApiError::bad(format!(
+            "{} '{name}' is out of range, got '{}'",
+            self.what,
+            clip(v)
+        ))
     }
 
     /// A required number.
@@ -152,23 +155,19 @@ impl Fields {
         }
     }
 
-    /// An optional integer (unix time, counts).
+    /// An optional integer (unix time, counts): digits with an optional sign, at most [`MAX_MAGNITUDE`].
     pub fn int_opt(&self, name: &str) -> ApiResult<Option<i64>> {
-        match self.str_opt(name) {
-            None => Ok(None),
-            Some(v) => {
-                let number = parse_decimal(v).filter(|d| d.fract().is_zero());
-                number
-                    .and_then(|d| i64::try_from(d).ok())
-                    .map(Some)
-                    .ok_or_else(|| {
-                        ApiError::bad(format!(
-                            "{} '{name}' must be an integer, got '{}'",
-                            self.what,
-                            clip(v)
-                        ))
-                    })
-            }
+        let Some(v) = self.str_opt(name) else {
+            return Ok(None);
+        };
+        match parse_int(v) {
+            Ok(n) if n.unsigned_abs() <= MAX_MAGNITUDE as u64 => Ok(Some(n)),
+            Ok(_) | Err(NumberError::Range) => Err(self.out_of_range(name, v)),
+            Err(NumberError::Syntax) => Err(ApiError::bad(format!(
+                "{} '{name}' must be an integer, got '{}'",
+                self.what,
+                clip(v)
+            ))),
         }
     }
 
@@ -193,16 +192,54 @@ impl Fields {
 /// The largest number accepted in any numeric field.
 pub const MAX_MAGNITUDE: i64 = 1_000_000_000_000_000;
 
-/// Parses a decimal in plain or scientific notation; rejects NaN, infinities and anything else.
-pub fn parse_decimal(text: &str) -> Option<Decimal> {
+/// The longest number text accepted (sign, digits and point): 16 integer digits plus 23 decimals.
+pub const MAX_NUMBER_LEN: usize = 40;
+
+/// Why a text is not an acceptable number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NumberError {
+    /// Not a plain decimal (or integer) at all.
+    Syntax,
+    /// Well formed, but too large to represent or longer than [`MAX_NUMBER_LEN`].
+    Range,
+}
+
+/// Whether `text` is a plain decimal: an optional sign, one or more digits, optionally a point and one or
+/// more digits; `Some(true)` when it has a fraction. Nothing else: no exponent (TradingView writes plain
+/// decimals), no `_` separators, hex, inner spaces, `NaN` or infinities, which a lenient parser would turn
+/// into a number the user did not see.
+fn plain_number(text: &str) -> Option<bool> {
+    let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
+    let (int, frac) = match unsigned.split_once('.') {
+        Some((int, frac)) => (int, Some(frac)),
+        None => (unsigned, None),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    (digits(int) && frac.is_none_or(digits)).then_some(frac.is_some())
+}
+
+/// Parses a plain decimal (see [`plain_number`]); the result is normalized (`1.50` is `1.5`).
+pub fn parse_decimal(text: &str) -> Result<Decimal, NumberError> {
     let t = text.trim();
-    if t.is_empty() || t.len() > 40 {
-        return None;
+    plain_number(t).ok_or(NumberError::Syntax)?;
+    if t.len() > MAX_NUMBER_LEN {
+        return Err(NumberError::Range);
     }
     Decimal::from_str(t)
-        .ok()
-        .or_else(|| Decimal::from_scientific(t).ok())
         .map(|d| d.normalize())
+        .map_err(|_| NumberError::Range)
+}
+
+/// Parses a plain integer: an optional sign and digits.
+pub fn parse_int(text: &str) -> Result<i64, NumberError> {
+    let t = text.trim();
+    if plain_number(t) != Some(false) {
+        return Err(NumberError::Syntax);
+    }
+    if t.len() > MAX_NUMBER_LEN {
+        return Err(NumberError::Range);
+    }
+    t.parse::<i64>().map_err(|_| NumberError::Range)
 }
 
 /// Keeps user input in messages short.
@@ -261,12 +298,47 @@ mod tests {
 
     #[test]
     fn numbers_parse_strictly() {
-        assert_eq!(parse_decimal("1.50"), Some(Decimal::new(15, 1)));
-        assert_eq!(parse_decimal("1e-5"), Some(Decimal::new(1, 5)));
-        assert_eq!(parse_decimal("-2"), Some(Decimal::from(-2)));
-        for bad in ["", "abc", "NaN", "inf", "1.2.3", "0x10", "1,5"] {
-            assert_eq!(parse_decimal(bad), None, "{bad}");
+        assert_eq!(parse_decimal("1.50"), Ok(Decimal::new(15, 1)));
+        assert_eq!(parse_decimal("-2"), Ok(Decimal::from(-2)));
+        assert_eq!(parse_decimal("+0.25"), Ok(Decimal::new(25, 2)));
+        assert_eq!(
+            parse_decimal(" 7 "),
+            Ok(Decimal::from(7)),
+            "outer spaces are trimmed"
+        );
+        for bad in [
+            "", "abc", "NaN", "inf", "1.2.3", "0x10", "1,5", "1_000", "1e-5", "1E5", "1e16", ".5", "5.",
+            "1 000", "+-1", "--1", "٣", "1.5f", "0b1",
+        ] {
+            assert_eq!(parse_decimal(bad), Err(NumberError::Syntax), "{bad}");
         }
+        let long = format!("0.{}", "1".repeat(MAX_NUMBER_LEN));
+        assert_eq!(parse_decimal(&long), Err(NumberError::Range));
+        assert_eq!(
+            parse_decimal(&"9".repeat(35)),
+            Err(NumberError::Range),
+            "beyond Decimal"
+        );
+    }
+
+    #[test]
+    fn integers_are_digits_only() {
+        assert_eq!(parse_int("1767700000"), Ok(1_767_700_000));
+        assert_eq!(parse_int("-5364662400"), Ok(-5_364_662_400));
+        for bad in ["1e16", "1767700000.0", "1.5", "0x10", "1_000", "", "-"] {
+            assert_eq!(parse_int(bad), Err(NumberError::Syntax), "{bad}");
+        }
+        assert_eq!(parse_int(&"9".repeat(20)), Err(NumberError::Range));
+        let f = Fields::parse(b"a=1e16&b=10000000000000000&c=1000000000000000", "form field").unwrap();
+        assert_eq!(
+            f.int_opt("a").unwrap_err().to_string(),
+            "form field 'a' must be an integer, got '1e16'"
+        );
+        assert_eq!(
+            f.int_opt("b").unwrap_err().to_string(),
+            "form field 'b' is out of range, got '10000000000000000'"
+        );
+        assert_eq!(f.int_opt("c").unwrap(), Some(MAX_MAGNITUDE));
     }
 
     #[test]
@@ -274,7 +346,7 @@ mod tests {
         let f = Fields::parse(b"qty=abc&side=up&stopLoss=0&limitPrice=-1", "form field").unwrap();
         assert_eq!(
             f.decimal_req("qty").unwrap_err().to_string(),
-            "form field 'qty' must be a number, got 'abc'"
+            "form field 'qty' must be a plain decimal number, got 'abc'"
         );
         assert_eq!(
             f.decimal_req("price").unwrap_err().to_string(),
@@ -299,10 +371,14 @@ mod tests {
 
     #[test]
     fn numbers_are_bounded_so_later_arithmetic_cannot_overflow() {
-        let huge = Fields::parse(b"limitPrice=1e27&qty=-2e20&ok=999999999", "form field").unwrap();
+        let huge = Fields::parse(
+            b"limitPrice=1000000000000000000000000000&qty=-200000000000000000000&ok=999999999",
+            "form field",
+        )
+        .unwrap();
         assert_eq!(
             huge.price_opt("limitPrice").unwrap_err().to_string(),
-            "form field 'limitPrice' is out of range, got '1e27'"
+            "form field 'limitPrice' is out of range, got '1000000000000000000000000000'"
         );
         assert!(huge
             .decimal_opt("qty")

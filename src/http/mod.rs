@@ -2,6 +2,8 @@
 //! ids, tracing, a body limit, and envelope answers for unknown routes and wrong methods.
 
 mod accounts;
+pub mod audit;
+pub mod client_addr;
 mod cors;
 pub mod datafeed;
 pub mod extract;

@@ -95,8 +95,17 @@ fn check_prices(kind: OrderType, limit: Option<Decimal>, stop: Option<Decimal>) 
     }
 }
 
+/// The latest expiry accepted: 9999-12-31T23:59:59Z. A larger number is not a unix time in seconds (a
+/// time in milliseconds, most likely), and would overflow date arithmetic downstream.
+const MAX_UNIX_SECONDS: i64 = 253_402_300_799;
+
 fn duration(f: &Fields) -> ApiResult<Option<OrderDuration>> {
     let datetime = f.int_opt("durationDateTime")?.filter(|t| *t != 0);
+    if let Some(t) = datetime.filter(|t| !(1..=MAX_UNIX_SECONDS).contains(t)) {
+        return Err(ApiError::bad(format!(
+            "'durationDateTime' must be a unix time in seconds before the year 10000, got {t}"
+        )));
+    }
     match f.str_opt("durationType") {
         None if datetime.is_some() => Err(ApiError::bad(
             "'durationDateTime' was given without 'durationType'",
@@ -109,10 +118,20 @@ fn duration(f: &Fields) -> ApiResult<Option<OrderDuration>> {
     }
 }
 
+/// The widest trailing stop accepted, in pips. Wider is no stop at all (100,000 pips of EURUSD are 10.0,
+/// far more than the whole price), so it is a mistake in the ticket, not an intent.
+pub const MAX_TRAILING_PIPS: i64 = 100_000;
+
 fn brackets(f: &Fields) -> ApiResult<Brackets> {
     let trailing = f.decimal_opt("trailingStopPips")?.filter(|p| !p.is_zero());
     if let Some(p) = trailing {
         positive(p, "trailingStopPips")?;
+        // Less than a pip trails inside the spread: the position would be stopped out at once.
+        if p < Decimal::ONE || p > Decimal::from(MAX_TRAILING_PIPS) {
+            return Err(ApiError::bad(format!(
+                "'trailingStopPips' must be from 1 to {MAX_TRAILING_PIPS} pips, got {p}"
+            )));
+        }
     }
     let b = Brackets {
         stop_loss: f.price_opt("stopLoss")?,
@@ -174,6 +193,16 @@ pub fn check_place(
     }
     let instrument = find_instrument(instruments, &order.instrument)?;
     check_qty(order.qty, instrument)?;
+    check_price_values(
+        instrument,
+        &[
+            ("limitPrice", order.limit_price),
+            ("stopPrice", order.stop_price),
+            ("currentAsk", order.current_ask),
+            ("currentBid", order.current_bid),
+        ],
+    )?;
+    check_bracket_prices(&order.brackets, instrument)?;
     check_duration(order.duration.as_ref(), order.kind, durations)
 }
 
@@ -231,7 +260,61 @@ pub fn check_modify(
     if let Some(q) = change.qty {
         check_qty(q, instrument)?;
     }
+    check_price_values(
+        instrument,
+        &[
+            ("limitPrice", change.limit_price),
+            ("stopPrice", change.stop_price),
+        ],
+    )?;
+    check_bracket_prices(&change.brackets, instrument)?;
     check_duration(change.duration.as_ref(), current.kind, durations)
+}
+
+/// Bracket prices that cannot be prices of `instrument` (see [`check_price_values`]).
+pub fn check_bracket_prices(b: &Brackets, instrument: &Instrument) -> ApiResult<()> {
+    check_price_values(
+        instrument,
+        &[
+            ("stopLoss", b.stop_loss),
+            ("takeProfit", b.take_profit),
+            ("guaranteedStop", b.guaranteed_stop),
+        ],
+    )
+}
+
+/// Decimals beyond the tick size a price may carry before it means nothing for the instrument.
+const MAX_DECIMALS_BEYOND_TICK: u32 = 10;
+
+/// Significant digits a double-precision number can print. TradingView computes in JavaScript doubles,
+/// so a price it derived (`ask + 20 pips`) may carry float noise such as `1.0869999999999999`; such a
+/// number is a price the backend rounds to its tick, not a mistake.
+const DOUBLE_DIGITS: u32 = 17;
+
+/// Refuses a price that cannot be a price of `instrument`: below one tick (a positive number the market
+/// cannot quote, such as `1e-28`), or with far more decimals than the tick has and more digits than any
+/// client's double could print. Backends round an off-grid price or refuse it themselves.
+pub fn check_price_values(instrument: &Instrument, prices: &[(&str, Option<Decimal>)]) -> ApiResult<()> {
+    let tick = instrument.min_tick.normalize();
+    for (name, price) in prices {
+        let Some(p) = price.map(|p| p.normalize()) else {
+            continue;
+        };
+        if tick > Decimal::ZERO && p < tick {
+            return Err(ApiError::bad(format!(
+                "'{name}' {p} is below the tick size {tick} of {}",
+                instrument.name
+            )));
+        }
+        let significant = p.mantissa().unsigned_abs().checked_ilog10().map_or(1, |d| d + 1);
+        if p.scale() > tick.scale() + MAX_DECIMALS_BEYOND_TICK && significant > DOUBLE_DIGITS {
+            return Err(ApiError::bad(format!(
+                "'{name}' {p} has more decimals than a price of {} can have (tick size {tick})",
+                instrument.name
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The instrument named `name`, or an error naming it.

@@ -1,13 +1,15 @@
 //! Position endpoints: positions (netting accounts), net and individual positions (hedging accounts),
 //! with bracket changes, reverse, and (partial) close. Lists come from the account hub; every change
-//! refreshes it so the next poll and every stream see the result.
+//! refreshes it so the next poll and every stream see the result, and leaves one audit line.
 
 use crate::broker::{BrokerAccount, BrokerResult};
 use crate::error::{ApiError, ApiResult, TvDone, TvOk};
-use crate::http::extract::{Authed, TvForm};
+use crate::http::audit::{self, Action, Actor, RequestId, Subject};
+use crate::http::extract::{Authed, Fields, TvForm};
 use crate::http::order_form;
 use crate::http::AppState;
 use crate::hub::{Snapshot, SnapshotPart, StreamKind};
+use crate::tv;
 use axum::extract::{Path, State};
 use axum::routing::{delete, get, put};
 use axum::Router;
@@ -79,10 +81,133 @@ async fn after_write(
     authed: &Authed,
     account: &BrokerAccount,
     result: BrokerResult<()>,
-) -> ApiResult<TvDone> {
+) -> ApiResult<()> {
     state.hubs().get(&authed.0.ctx, account).after_write().await;
-    result?;
-    Ok(TvDone)
+    Ok(result?)
+}
+
+/// Which list a position id belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Position,
+    Net,
+    Individual,
+}
+
+/// Instrument, side and quantity of position `id` in `snapshot`.
+fn find_position(
+    snapshot: &Snapshot,
+    kind: Kind,
+    id: &str,
+) -> Option<(String, tv::Side, rust_decimal::Decimal)> {
+    match kind {
+        Kind::Position => snapshot
+            .positions
+            .iter()
+            .find(|p| p.id == id)
+            .map(|p| (p.instrument.clone(), p.side, p.qty)),
+        Kind::Net => snapshot.net_positions.iter().find(|p| p.id == id).map(|p| {
+            let side = if p.qty.is_sign_negative() {
+                tv::Side::Sell
+            } else {
+                tv::Side::Buy
+            };
+            (p.instrument.clone(), side, p.qty.abs())
+        }),
+        Kind::Individual => snapshot
+            .individual_positions
+            .iter()
+            .find(|p| p.id == id)
+            .map(|p| (p.instrument.clone(), p.side, p.qty)),
+    }
+}
+
+/// Fills the audit subject from the hub's last snapshot (no backend call).
+fn describe(
+    state: &AppState,
+    authed: &Authed,
+    account: &BrokerAccount,
+    kind: Kind,
+    id: &str,
+    subject: &mut Subject,
+) {
+    let latest = state.hubs().get(&authed.0.ctx, account).latest();
+    if let Some((instrument, side, qty)) = latest.and_then(|s| find_position(&s, kind, id)) {
+        subject.instrument = Some(instrument);
+        subject.side = Some(side.to_string());
+        subject.qty = Some(qty.to_string());
+    }
+}
+
+/// Refuses bracket prices that cannot be prices of the position's instrument. A position the hub does not
+/// know is left to the backend, which answers that it does not exist.
+async fn check_position_brackets(
+    state: &AppState,
+    authed: &Authed,
+    account: &BrokerAccount,
+    kind: Kind,
+    id: &str,
+    brackets: &tv::Brackets,
+) -> ApiResult<()> {
+    if brackets.is_empty() {
+        return Ok(());
+    }
+    let snapshot = snapshot(state, authed, account).await?;
+    let Some((instrument, _, _)) = find_position(&snapshot, kind, id) else {
+        return Ok(());
+    };
+    let instruments = state.broker().instruments(&authed.0.ctx, &account.id).await?;
+    let instrument = order_form::find_instrument(&instruments, &instrument)?;
+    order_form::check_bracket_prices(brackets, instrument)
+}
+
+/// The audit subject of a write on position `id`: the id and the form's details.
+fn subject(id: &str, form: Option<&Fields>) -> Subject {
+    let subject = Subject {
+        upstream_id: Some(audit::clean(id)),
+        ..Subject::default()
+    };
+    match form {
+        Some(f) => subject.with_fields(
+            f,
+            &[
+                "amount",
+                "side",
+                "stopLoss",
+                "takeProfit",
+                "trailingStopPips",
+                "guaranteedStop",
+            ],
+        ),
+        None => subject,
+    }
+}
+
+/// Writes the audit line of a position write and answers.
+fn audit(
+    action: Action,
+    request_id: &str,
+    authed: &Authed,
+    account_id: &str,
+    subject: &Subject,
+    result: ApiResult<()>,
+) -> ApiResult<TvDone> {
+    let actor = Actor {
+        request_id,
+        user: &authed.0.ctx.user,
+        account: account_id,
+    };
+    audit::trade(action, &actor, subject, &result);
+    result.map(|()| TvDone)
+}
+
+/// Reverse when the form names a side, otherwise a change of brackets.
+fn modify_action(form: &Fields) -> Action {
+    if form.str_opt("side").is_some() {
+        Action::Reverse
+    } else {
+        Action::Brackets
+    }
 }
 
 async fn positions(
@@ -100,41 +225,78 @@ async fn positions(
 
 async fn modify_position(
     State(state): State<AppState>,
+    RequestId(rid): RequestId,
     authed: Authed,
     Path((account_id, position_id)): Path<(String, String)>,
     TvForm(form): TvForm,
 ) -> ApiResult<TvDone> {
-    let account = authed.account(&account_id)?;
-    require_netting(account)?;
-    let change = order_form::modify_position(&form)?;
-    if change.side.is_some() && !account.capabilities.native_reverse {
-        return Err(ApiError::bad(
-            "reversing a position in one request is not supported on this account",
-        ));
+    let mut subject = subject(&position_id, Some(&form));
+    let result = async {
+        let account = authed.account(&account_id)?;
+        describe(
+            &state,
+            &authed,
+            account,
+            Kind::Position,
+            &position_id,
+            &mut subject,
+        );
+        require_netting(account)?;
+        let change = order_form::modify_position(&form)?;
+        if change.side.is_some() && !account.capabilities.native_reverse {
+            return Err(ApiError::bad(
+                "reversing a position in one request is not supported on this account",
+            ));
+        }
+        order_form::check_brackets(&change.brackets, &account.capabilities, true)?;
+        check_position_brackets(
+            &state,
+            &authed,
+            account,
+            Kind::Position,
+            &position_id,
+            &change.brackets,
+        )
+        .await?;
+        let result = state
+            .broker()
+            .modify_position(&authed.0.ctx, &account_id, &position_id, change)
+            .await;
+        after_write(&state, &authed, account, result).await
     }
-    order_form::check_brackets(&change.brackets, &account.capabilities, true)?;
-    let result = state
-        .broker()
-        .modify_position(&authed.0.ctx, &account_id, &position_id, change)
-        .await;
-    after_write(&state, &authed, account, result).await
+    .await;
+    audit(modify_action(&form), &rid, &authed, &account_id, &subject, result)
 }
 
 async fn close_position(
     State(state): State<AppState>,
+    RequestId(rid): RequestId,
     authed: Authed,
     Path((account_id, position_id)): Path<(String, String)>,
     TvForm(form): TvForm,
 ) -> ApiResult<TvDone> {
-    let account = authed.account(&account_id)?;
-    require_netting(account)?;
-    let amount = order_form::close_amount(&form)?;
-    require_close(account, amount)?;
-    let result = state
-        .broker()
-        .close_position(&authed.0.ctx, &account_id, &position_id, amount)
-        .await;
-    after_write(&state, &authed, account, result).await
+    let mut subject = subject(&position_id, Some(&form));
+    let result = async {
+        let account = authed.account(&account_id)?;
+        describe(
+            &state,
+            &authed,
+            account,
+            Kind::Position,
+            &position_id,
+            &mut subject,
+        );
+        require_netting(account)?;
+        let amount = order_form::close_amount(&form)?;
+        require_close(account, amount)?;
+        let result = state
+            .broker()
+            .close_position(&authed.0.ctx, &account_id, &position_id, amount)
+            .await;
+        after_write(&state, &authed, account, result).await
+    }
+    .await;
+    audit(Action::Close, &rid, &authed, &account_id, &subject, result)
 }
 
 async fn net_positions(
@@ -152,17 +314,24 @@ async fn net_positions(
 
 async fn close_net_position(
     State(state): State<AppState>,
+    RequestId(rid): RequestId,
     authed: Authed,
     Path((account_id, position_id)): Path<(String, String)>,
 ) -> ApiResult<TvDone> {
-    let account = authed.account(&account_id)?;
-    require_hedging(account)?;
-    require_close(account, None)?;
-    let result = state
-        .broker()
-        .close_net_position(&authed.0.ctx, &account_id, &position_id)
-        .await;
-    after_write(&state, &authed, account, result).await
+    let mut subject = subject(&position_id, None);
+    let result = async {
+        let account = authed.account(&account_id)?;
+        describe(&state, &authed, account, Kind::Net, &position_id, &mut subject);
+        require_hedging(account)?;
+        require_close(account, None)?;
+        let result = state
+            .broker()
+            .close_net_position(&authed.0.ctx, &account_id, &position_id)
+            .await;
+        after_write(&state, &authed, account, result).await
+    }
+    .await;
+    audit(Action::Close, &rid, &authed, &account_id, &subject, result)
 }
 
 async fn individual_positions(
@@ -180,39 +349,76 @@ async fn individual_positions(
 
 async fn modify_individual_position(
     State(state): State<AppState>,
+    RequestId(rid): RequestId,
     authed: Authed,
     Path((account_id, position_id)): Path<(String, String)>,
     TvForm(form): TvForm,
 ) -> ApiResult<TvDone> {
-    let account = authed.account(&account_id)?;
-    require_hedging(account)?;
-    let change = order_form::modify_position(&form)?;
-    if change.side.is_some() {
-        return Err(ApiError::bad(
-            "an individual position cannot be reversed; close it and open a new one",
-        ));
+    let mut subject = subject(&position_id, Some(&form));
+    let result = async {
+        let account = authed.account(&account_id)?;
+        describe(
+            &state,
+            &authed,
+            account,
+            Kind::Individual,
+            &position_id,
+            &mut subject,
+        );
+        require_hedging(account)?;
+        let change = order_form::modify_position(&form)?;
+        if change.side.is_some() {
+            return Err(ApiError::bad(
+                "an individual position cannot be reversed; close it and open a new one",
+            ));
+        }
+        order_form::check_brackets(&change.brackets, &account.capabilities, true)?;
+        check_position_brackets(
+            &state,
+            &authed,
+            account,
+            Kind::Individual,
+            &position_id,
+            &change.brackets,
+        )
+        .await?;
+        let result = state
+            .broker()
+            .modify_individual_position(&authed.0.ctx, &account_id, &position_id, change.brackets)
+            .await;
+        after_write(&state, &authed, account, result).await
     }
-    order_form::check_brackets(&change.brackets, &account.capabilities, true)?;
-    let result = state
-        .broker()
-        .modify_individual_position(&authed.0.ctx, &account_id, &position_id, change.brackets)
-        .await;
-    after_write(&state, &authed, account, result).await
+    .await;
+    audit(modify_action(&form), &rid, &authed, &account_id, &subject, result)
 }
 
 async fn close_individual_position(
     State(state): State<AppState>,
+    RequestId(rid): RequestId,
     authed: Authed,
     Path((account_id, position_id)): Path<(String, String)>,
     TvForm(form): TvForm,
 ) -> ApiResult<TvDone> {
-    let account = authed.account(&account_id)?;
-    require_hedging(account)?;
-    let amount = order_form::close_amount(&form)?;
-    require_close(account, amount)?;
-    let result = state
-        .broker()
-        .close_individual_position(&authed.0.ctx, &account_id, &position_id, amount)
-        .await;
-    after_write(&state, &authed, account, result).await
+    let mut subject = subject(&position_id, Some(&form));
+    let result = async {
+        let account = authed.account(&account_id)?;
+        describe(
+            &state,
+            &authed,
+            account,
+            Kind::Individual,
+            &position_id,
+            &mut subject,
+        );
+        require_hedging(account)?;
+        let amount = order_form::close_amount(&form)?;
+        require_close(account, amount)?;
+        let result = state
+            .broker()
+            .close_individual_position(&authed.0.ctx, &account_id, &position_id, amount)
+            .await;
+        after_write(&state, &authed, account, result).await
+    }
+    .await;
+    audit(Action::Close, &rid, &authed, &account_id, &subject, result)
 }

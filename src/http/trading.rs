@@ -1,13 +1,14 @@
 //! Order endpoints: list, place (idempotent on `requestId`), modify, cancel, preview, order info,
-//! executions, orders history, leverage and latency tracking.
+//! executions, orders history, leverage and latency tracking. Every write leaves one audit line.
 
 use crate::broker::{BrokerAccount, SessionCtx};
 use crate::error::{ApiError, ApiResult, TvDone, TvOk};
+use crate::http::audit::{self, Action, Actor, RequestId, Subject};
 use crate::http::extract::{Authed, Fields, TvForm, TvQuery};
 use crate::http::order_form;
 use crate::http::AppState;
 use crate::hub::{SnapshotPart, StreamKind};
-use crate::idempotency::{run_detached, IdempotencyKey};
+use crate::idempotency::{run_detached, Fingerprint, IdempotencyKey};
 use crate::tv;
 use axum::extract::{Path, State};
 use axum::routing::{get, post, put};
@@ -63,25 +64,85 @@ async fn validated_order(
 
 async fn place_order(
     State(state): State<AppState>,
+    RequestId(rid): RequestId,
     authed: Authed,
     Path(account_id): Path<String>,
     TvQuery(query): TvQuery,
     TvForm(form): TvForm,
 ) -> ApiResult<TvOk<tv::PlacedOrder>> {
-    let account = authed.account(&account_id)?;
+    let mut subject = Subject::from_form(&form, "qty").with_fields(&form, ORDER_DETAILS);
+    let request_id = query.str_opt("requestId").map(str::to_owned);
+    if let Some(id) = &request_id {
+        subject.add("requestId", id);
+    }
+    let result = place(&state, &authed, &account_id, &query, &form, request_id).await;
+    if let Ok((placed, replayed)) = &result {
+        subject.upstream_id = Some(placed.order_id.clone());
+        if *replayed {
+            // A resend answered with the order the first request created: nothing new was placed.
+            subject.add("replayed", true);
+        }
+    }
+    audit::trade(
+        Action::Place,
+        &actor(&rid, &authed, &account_id),
+        &subject,
+        &result,
+    );
+    result.map(|(placed, _)| TvOk(placed))
+}
+
+/// The fields of an order besides instrument, side and quantity that the audit line records.
+const ORDER_DETAILS: &[&str] = &[
+    "type",
+    "limitPrice",
+    "stopPrice",
+    "durationType",
+    "durationDateTime",
+    "stopLoss",
+    "takeProfit",
+    "trailingStopPips",
+    "guaranteedStop",
+];
+
+/// The audit actor of a request of `authed` on `account_id`.
+fn actor<'a>(request_id: &'a str, authed: &'a Authed, account_id: &'a str) -> Actor<'a> {
+    Actor {
+        request_id,
+        user: &authed.0.ctx.user,
+        account: account_id,
+    }
+}
+
+async fn place(
+    state: &AppState,
+    authed: &Authed,
+    account_id: &str,
+    query: &Fields,
+    form: &Fields,
+    request_id: Option<String>,
+) -> ApiResult<(tv::PlacedOrder, bool)> {
+    let account = authed.account(account_id)?;
+    if let Some(id) = &request_id {
+        state.idempotency().check_request_id(id)?;
+    }
     let ctx = authed.0.ctx.clone();
-    let order = validated_order(&state, &ctx, account, &form).await?;
+    let order = validated_order(state, &ctx, account, form).await?;
+    let fingerprint = Fingerprint::of(&order);
     let confirm_id = query
         .str_opt("confirmId")
         .or_else(|| form.str_opt("confirmId"))
         .map(str::to_owned);
-    let request_id = query.str_opt("requestId").map(str::to_owned);
     let track_latency = account.capabilities.track_latency;
     // Everything the placement needs is owned, so it can run to completion in its own task even if the
     // client disconnects (see `idempotency::run_detached`).
     let place = {
-        let (state, ctx, account_id, request_id) =
-            (state.clone(), ctx.clone(), account_id.clone(), request_id.clone());
+        let (state, ctx, account_id, request_id) = (
+            state.clone(),
+            ctx.clone(),
+            account_id.to_owned(),
+            request_id.clone(),
+        );
         move || async move {
             if let Some(confirm) = &confirm_id {
                 state
@@ -101,22 +162,23 @@ async fn place_order(
         }
     };
     let placed = match request_id {
-        None => run_detached(place()).await?,
+        None => run_detached(place()).await.map(|placed| (placed, false)),
         Some(rid) => {
             let key = IdempotencyKey {
                 user: ctx.user.clone(),
-                account: account_id.clone(),
+                account: account_id.to_owned(),
                 request_id: rid.clone(),
             };
-            let (placed, replayed) = state.idempotency().place(key, place).await?;
-            if replayed {
+            let placed = state.idempotency().place(key, fingerprint, place).await;
+            if let Ok((placed, true)) = &placed {
                 tracing::info!(request_id = %rid, order_id = %placed.order_id, "duplicate requestId: returning the order it created");
             }
             placed
         }
     };
-    state.hubs().get(&authed.0.ctx, account).after_write().await;
-    Ok(TvOk(placed))
+    let placed = placed?;
+    state.hubs().get(&ctx, account).after_write().await;
+    Ok(placed)
 }
 
 /// The order `order_id` as the account hub last saw it (fresh within the hub's window).
@@ -137,39 +199,93 @@ async fn find_order(
 
 async fn modify_order(
     State(state): State<AppState>,
+    RequestId(rid): RequestId,
     authed: Authed,
     Path((account_id, order_id)): Path<(String, String)>,
     TvForm(form): TvForm,
 ) -> ApiResult<TvDone> {
-    let account = authed.account(&account_id)?;
+    let mut subject = Subject::from_form(&form, "qty").with_fields(&form, ORDER_DETAILS);
+    subject.upstream_id = Some(audit::clean(&order_id));
+    let result = modify(&state, &authed, &account_id, &order_id, &form, &mut subject).await;
+    audit::trade(
+        Action::Modify,
+        &actor(&rid, &authed, &account_id),
+        &subject,
+        &result,
+    );
+    result.map(|()| TvDone)
+}
+
+async fn modify(
+    state: &AppState,
+    authed: &Authed,
+    account_id: &str,
+    order_id: &str,
+    form: &Fields,
+    subject: &mut Subject,
+) -> ApiResult<()> {
+    let account = authed.account(account_id)?;
     let ctx = &authed.0.ctx;
-    let change = order_form::modify_order(&form)?;
-    let current = find_order(&state, ctx, account, &order_id).await?;
-    let instruments = state.broker().instruments(ctx, &account_id).await?;
+    let change = order_form::modify_order(form)?;
+    let current = find_order(state, ctx, account, order_id).await?;
+    subject.instrument = Some(current.instrument.clone());
+    subject.side = Some(current.side.to_string());
+    subject.qty = Some(change.qty.unwrap_or(current.qty).to_string());
+    let instruments = state.broker().instruments(ctx, account_id).await?;
     let durations = state.broker().durations();
     order_form::check_modify(&change, &current, &account.capabilities, &instruments, &durations)?;
     let result = state
         .broker()
-        .modify_order(ctx, &account_id, &order_id, change)
+        .modify_order(ctx, account_id, order_id, change)
         .await;
     state.hubs().get(ctx, account).after_write().await;
-    result?;
-    Ok(TvDone)
+    Ok(result?)
 }
 
 async fn cancel_order(
     State(state): State<AppState>,
+    RequestId(rid): RequestId,
     authed: Authed,
     Path((account_id, order_id)): Path<(String, String)>,
 ) -> ApiResult<TvDone> {
-    let account = authed.account(&account_id)?;
+    let mut subject = Subject {
+        upstream_id: Some(audit::clean(&order_id)),
+        ..Subject::default()
+    };
+    let result = cancel(&state, &authed, &account_id, &order_id, &mut subject).await;
+    audit::trade(
+        Action::Cancel,
+        &actor(&rid, &authed, &account_id),
+        &subject,
+        &result,
+    );
+    result.map(|()| TvDone)
+}
+
+async fn cancel(
+    state: &AppState,
+    authed: &Authed,
+    account_id: &str,
+    order_id: &str,
+    subject: &mut Subject,
+) -> ApiResult<()> {
+    let account = authed.account(account_id)?;
+    let hub = state.hubs().get(&authed.0.ctx, account);
+    // What the order was, for the audit line, from the hub's last snapshot (no backend call).
+    if let Some(order) = hub
+        .latest()
+        .and_then(|s| s.orders.iter().find(|o| o.id == order_id).cloned())
+    {
+        subject.instrument = Some(order.instrument);
+        subject.side = Some(order.side.to_string());
+        subject.qty = Some(order.qty.to_string());
+    }
     let result = state
         .broker()
-        .cancel_order(&authed.0.ctx, &account_id, &order_id)
+        .cancel_order(&authed.0.ctx, account_id, order_id)
         .await;
-    state.hubs().get(&authed.0.ctx, account).after_write().await;
-    result?;
-    Ok(TvDone)
+    hub.after_write().await;
+    Ok(result?)
 }
 
 async fn preview_order(
@@ -302,18 +418,28 @@ async fn get_leverage(
 
 async fn set_leverage(
     State(state): State<AppState>,
+    RequestId(rid): RequestId,
     authed: Authed,
     Path(account_id): Path<String>,
     TvForm(form): TvForm,
 ) -> ApiResult<TvOk<tv::LeverageSet>> {
-    let query = leverage_query(authed.account(&account_id)?, &form)?;
-    let leverage = leverage_value(&form)?;
-    Ok(TvOk(
-        state
+    let subject = Subject::from_form(&form, "qty").with_fields(&form, &["orderType", "leverage"]);
+    let result = async {
+        let query = leverage_query(authed.account(&account_id)?, &form)?;
+        let leverage = leverage_value(&form)?;
+        Ok(state
             .broker()
             .set_leverage(&authed.0.ctx, &account_id, query, leverage)
-            .await?,
-    ))
+            .await?)
+    }
+    .await;
+    audit::trade(
+        Action::Leverage,
+        &actor(&rid, &authed, &account_id),
+        &subject,
+        &result,
+    );
+    result.map(TvOk)
 }
 
 async fn preview_leverage(
@@ -333,6 +459,9 @@ async fn preview_leverage(
 }
 
 /// Latency reports are logged as structured events (one per user action), for the operator's dashboards.
+/// The longest round trip a latency report may carry, in milliseconds (an hour): longer is no latency.
+const MAX_ROUND_TRIP_MS: i64 = 3_600_000;
+
 async fn track_latency(
     authed: Authed,
     Path(account_id): Path<String>,
@@ -346,6 +475,13 @@ async fn track_latency(
     let kind = form.str_req("transactionType")?;
     let instrument = form.str_req("instrument")?;
     let round_trip_ms = form.decimal_req("roundTripDuration")?;
+    if round_trip_ms < rust_decimal::Decimal::ZERO
+        || round_trip_ms > rust_decimal::Decimal::from(MAX_ROUND_TRIP_MS)
+    {
+        return Err(ApiError::bad(format!(
+            "'roundTripDuration' must be from 0 to {MAX_ROUND_TRIP_MS} milliseconds, got {round_trip_ms}"
+        )));
+    }
     tracing::info!(target: "tvbridge::latency", account = %account_id, %transaction_id, transaction_type = %kind,
         %instrument, %round_trip_ms, "latency report");
     Ok(TvDone)

@@ -157,6 +157,12 @@ impl AccountHub {
         self.updates.receiver_count()
     }
 
+    /// The last snapshot taken, however old, without asking the backend (audit lines name what an action
+    /// was about from it).
+    pub fn latest(&self) -> Option<Arc<Snapshot>> {
+        self.current()
+    }
+
     fn current(&self) -> Option<Arc<Snapshot>> {
         self.current.read().unwrap_or_else(|p| p.into_inner()).clone()
     }

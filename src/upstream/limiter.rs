@@ -1,5 +1,6 @@
 //! Client-side pacing of upstream requests: at most N requests in any sliding window, so that no burst of
-//! TradingView traffic can get an upstream key throttled (Capital.com: 10 requests/s per session; OANDA: 120/s).
+//! TradingView traffic can get an upstream key throttled (Capital.com: 10 requests/s per session; OANDA: 120/s),
+//! and a variant that refuses a caller at once rather than queue it for long.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -62,6 +63,91 @@ impl SlidingWindow {
     }
 }
 
+/// A sliding-window pacer that gives each caller a send time in arrival order, and can refuse at once a
+/// caller whose time is further away than it may wait. For paced operations where a long queue is worse
+/// than a quick "try again" (Capital.com logins: one per second per API key, so 15 bogus logins would
+/// otherwise hold a good one back for 17 s).
+#[derive(Debug)]
+pub struct ReservingWindow {
+    limit: usize,
+    window: Duration,
+    /// Send times handed out, ascending; those that can no longer constrain a new one are dropped.
+    slots: std::sync::Mutex<VecDeque<Instant>>,
+}
+
+impl ReservingWindow {
+    /// `limit` sends per `window` (carry a safety margin, as for [`SlidingWindow`]).
+    pub fn new(limit: u32, window: Duration) -> Self {
+        ReservingWindow {
+            limit: limit.max(1) as usize,
+            window,
+            slots: std::sync::Mutex::new(VecDeque::new()),
+        }
+    }
+
+    /// Per-second pacer with a 15% margin on the window.
+    pub fn per_second(limit: u32) -> Self {
+        Self::new(limit, Duration::from_millis(1150))
+    }
+
+    /// Waits for this caller's turn. With `max_wait`, a caller whose turn is further away than that is
+    /// refused at once with the wait it would have had, and takes no turn. A caller that goes away while
+    /// waiting gives its turn back.
+    pub async fn acquire(&self, max_wait: Option<Duration>) -> Result<(), Duration> {
+        let at = self.reserve(Instant::now(), max_wait)?;
+        let mut turn = Turn {
+            pacer: self,
+            at,
+            used: false,
+        };
+        tokio::time::sleep_until(at).await;
+        turn.used = true;
+        Ok(())
+    }
+
+    fn reserve(&self, now: Instant, max_wait: Option<Duration>) -> Result<Instant, Duration> {
+        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        while slots.front().is_some_and(|t| *t + self.window <= now) {
+            slots.pop_front();
+        }
+        // After everyone already waiting (first come, first served), and `limit` sends back a full window.
+        let mut at = slots.back().copied().unwrap_or(now).max(now);
+        if slots.len() >= self.limit {
+            at = at.max(slots[slots.len() - self.limit] + self.window);
+        }
+        let wait = at - now;
+        if max_wait.is_some_and(|max| wait > max) {
+            return Err(wait);
+        }
+        slots.push_back(at);
+        Ok(at)
+    }
+
+    fn release(&self, at: Instant) {
+        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        // Later turns were computed with this one in place; leaving them as they are only errs on the
+        // slow side.
+        if let Some(i) = slots.iter().rposition(|t| *t == at) {
+            slots.remove(i);
+        }
+    }
+}
+
+/// A reserved turn; given back when its caller leaves before using it.
+struct Turn<'a> {
+    pacer: &'a ReservingWindow,
+    at: Instant,
+    used: bool,
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        if !self.used {
+            self.pacer.release(self.at);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,5 +190,78 @@ mod tests {
         limiter.acquire().await;
         assert_eq!(Instant::now() - start, Duration::from_millis(1150));
         assert_eq!(limiter.in_window().await, 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn reserving_window_paces_in_arrival_order_and_refuses_a_long_wait_at_once() {
+        let pacer = Arc::new(ReservingWindow::new(1, Duration::from_secs(1)));
+        let start = Instant::now();
+        let max = Some(Duration::from_millis(2500));
+        let mut admitted = Vec::new();
+        for _ in 0..3 {
+            let p = pacer.clone();
+            admitted.push(tokio::spawn(async move {
+                p.acquire(max)
+                    .await
+                    .map(|()| Instant::now().duration_since(start))
+            }));
+            tokio::task::yield_now().await;
+        }
+        // The fourth would wait 3 s: refused without waiting at all.
+        assert_eq!(pacer.acquire(max).await, Err(Duration::from_secs(3)));
+        assert_eq!(Instant::now(), start);
+        let mut at = Vec::new();
+        for t in admitted {
+            at.push(t.await.unwrap().unwrap());
+        }
+        assert_eq!(at, [0, 1, 2].map(Duration::from_secs));
+        // With no bound a caller always gets a turn.
+        pacer.acquire(None).await.unwrap();
+        assert_eq!(Instant::now() - start, Duration::from_secs(3));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_caller_that_leaves_gives_its_turn_back() {
+        let pacer = Arc::new(ReservingWindow::new(1, Duration::from_secs(1)));
+        let start = Instant::now();
+        pacer.acquire(None).await.unwrap();
+        let p = pacer.clone();
+        let leaving = tokio::spawn(async move { p.acquire(None).await });
+        tokio::task::yield_now().await;
+        leaving.abort();
+        let _ = leaving.await;
+        pacer.acquire(None).await.unwrap();
+        assert_eq!(
+            Instant::now() - start,
+            Duration::from_secs(1),
+            "the abandoned turn at 1 s was reused"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn reserving_window_never_exceeds_the_limit_in_any_window() {
+        let pacer = Arc::new(ReservingWindow::new(3, Duration::from_secs(1)));
+        let start = Instant::now();
+        let mut tasks = Vec::new();
+        for _ in 0..10 {
+            let p = pacer.clone();
+            tasks.push(tokio::spawn(async move {
+                p.acquire(None).await.unwrap();
+                Instant::now().duration_since(start)
+            }));
+        }
+        let mut at = Vec::new();
+        for t in tasks {
+            at.push(t.await.unwrap());
+        }
+        at.sort();
+        for (i, t) in at.iter().enumerate() {
+            let n = at[i..]
+                .iter()
+                .take_while(|u| **u - *t < Duration::from_secs(1))
+                .count();
+            assert!(n <= 3, "{n} sends within a second of {t:?}");
+        }
+        assert_eq!(at.last().copied(), Some(Duration::from_secs(3)));
     }
 }

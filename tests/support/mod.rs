@@ -6,7 +6,9 @@ pub mod capital;
 pub mod fake_capital;
 pub mod fake_oanda;
 pub mod live;
+pub mod log_capture;
 pub mod oanda;
+pub mod peer;
 pub mod schema;
 
 use axum::body::Body;

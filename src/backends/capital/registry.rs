@@ -3,11 +3,11 @@
 
 use super::client::Client;
 use super::config::{LoginMode, ResolvedConfig, UpstreamCredentials};
-use super::session::{SessionContext, Upstream, UpstreamError};
+use super::session::{SessionContext, Upstream, UpstreamError, NEW_LOGIN_MAX_WAIT};
 use crate::broker::{BrokerError, BrokerResult, Credentials};
 use crate::config::UserConfig;
 use crate::secret::Secret;
-use crate::upstream::limiter::SlidingWindow;
+use crate::upstream::limiter::ReservingWindow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -43,7 +43,7 @@ impl Registry {
             ctx: Arc::new(SessionContext {
                 client,
                 // One session per second per key, with the same safety margin as the request limiter.
-                creation_pacer: SlidingWindow::per_second(1),
+                creation_pacer: ReservingWindow::per_second(1),
                 requests_per_second: config.requests_per_second,
             }),
             bridge_users,
@@ -86,7 +86,7 @@ impl Registry {
                 }
             }
         };
-        let (upstream, created) = Upstream::open(&self.ctx, upstream_credentials)
+        let (upstream, created) = Upstream::open(&self.ctx, upstream_credentials, Some(NEW_LOGIN_MAX_WAIT))
             .await
             .map_err(login_error)?;
         let upstream = Arc::new(upstream);
@@ -163,7 +163,7 @@ impl Registry {
                 "Market data from Capital.com needs a logged-in session: log in first.".into(),
             ));
         };
-        let (upstream, _) = Upstream::open(&self.ctx, credentials)
+        let (upstream, _) = Upstream::open(&self.ctx, credentials, None)
             .await
             .map_err(login_error)?;
         let upstream = Arc::new(upstream);

@@ -5,7 +5,7 @@
 use super::client::{CallError, CallResult, Client, Tokens};
 use super::config::UpstreamCredentials;
 use crate::broker::BrokerError;
-use crate::upstream::limiter::SlidingWindow;
+use crate::upstream::limiter::{ReservingWindow, SlidingWindow};
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex as SyncMutex;
@@ -104,7 +104,7 @@ impl std::fmt::Debug for Upstream {
 /// Shared by every session: the raw client and the per-key pacing of `POST /session`.
 pub struct SessionContext {
     pub client: Client,
-    pub creation_pacer: SlidingWindow,
+    pub creation_pacer: ReservingWindow,
     pub requests_per_second: u32,
 }
 
@@ -132,12 +132,15 @@ impl<'a> AccountScope<'a> {
 }
 
 impl Upstream {
-    /// Logs in (paced per API key) and returns the new session with the login's answer.
+    /// Logs in (paced per API key) and returns the new session with the login's answer. With `max_wait`,
+    /// a login whose turn at the pacer is further away than that is refused at once (see
+    /// [`NEW_LOGIN_MAX_WAIT`]).
     pub async fn open(
         ctx: &SessionContext,
         credentials: UpstreamCredentials,
+        max_wait: Option<Duration>,
     ) -> UpstreamResult<(Upstream, super::model::SessionCreated)> {
-        let (created, tokens) = login(ctx, &credentials).await?;
+        let (created, tokens) = login(ctx, &credentials, max_wait).await?;
         let now = Instant::now();
         let upstream = Upstream {
             credentials,
@@ -365,7 +368,9 @@ impl Upstream {
         if live.generation == seen_generation {
             tracing::info!("Capital.com session expired or refused; logging in again");
             live.tokens = None;
-            let (created, tokens) = match login(ctx, &self.credentials).await {
+            // A re-login of a session that worked waits its turn: new logins queue at most
+            // `NEW_LOGIN_MAX_WAIT`, so the turn comes within that.
+            let (created, tokens) = match login(ctx, &self.credentials, None).await {
                 Ok(ok) => ok,
                 Err(UpstreamError::Call(CallError::Status { status: 401, .. }))
                 | Err(UpstreamError::Call(CallError::Status { status: 400, .. })) => {
@@ -441,12 +446,28 @@ async fn switch_call(ctx: &SessionContext, tokens: &Tokens, account: &str) -> Up
     }
 }
 
-/// `POST /session`, paced per API key.
+/// How long a new TradingView login may queue for its turn at `POST /session` (one per second per API key)
+/// before it is refused with "try again in N s". Bogus logins under other identifiers can then hold a good
+/// one back for this long at most, instead of one second each.
+pub const NEW_LOGIN_MAX_WAIT: Duration = Duration::from_secs(3);
+
+/// `POST /session`, paced per API key; refused at once when the turn is further away than `max_wait`.
 async fn login(
     ctx: &SessionContext,
     credentials: &UpstreamCredentials,
+    max_wait: Option<Duration>,
 ) -> UpstreamResult<(super::model::SessionCreated, Tokens)> {
-    ctx.creation_pacer.acquire().await;
+    if let Err(wait) = ctx.creation_pacer.acquire(max_wait).await {
+        tracing::info!(
+            wait_ms = wait.as_millis() as u64,
+            "Capital.com login queue is full; refusing a login at once"
+        );
+        // Whole seconds, rounded up: the message says "try again in N s", and N must not be too early.
+        let retry_after = Duration::from_secs(wait.as_secs_f64().ceil() as u64);
+        return Err(UpstreamError::Broker(BrokerError::RateLimited {
+            retry_after: Some(retry_after),
+        }));
+    }
     match ctx
         .client
         .create_session(&credentials.identifier, &credentials.password)

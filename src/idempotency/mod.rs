@@ -1,0 +1,273 @@
+//! `requestId` idempotency for order placement: the same request id never creates a second order, a
+//! different order under a used id is refused, and what is remembered is bounded in id length, count and
+//! age.
+
+mod table;
+
+use crate::broker::BrokerError;
+use crate::error::{ApiError, ApiResult};
+use crate::tv::{PlaceOrder, PlacedOrder};
+use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use table::{Limits, Refusal, Table};
+
+/// `[idempotency]`: how many `requestId`s are remembered, for how long, and how long one may be.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IdempotencyConfig {
+    /// Longest accepted `requestId`, in bytes.
+    pub max_request_id_len: usize,
+    /// Request ids remembered at most, for all users together.
+    pub max_entries: usize,
+    /// Request ids remembered at most per user.
+    pub max_entries_per_user: usize,
+    /// A request id younger than this is never forgotten to make room (TradingView may still resend it);
+    /// a placement that would need that is refused instead.
+    pub retry_window_secs: u64,
+    /// A request id is forgotten after this long.
+    pub ttl_secs: u64,
+}
+
+impl Default for IdempotencyConfig {
+    fn default() -> Self {
+        IdempotencyConfig {
+            max_request_id_len: 64,
+            max_entries: 20_000,
+            max_entries_per_user: 2_000,
+            retry_window_secs: 15 * 60,
+            ttl_secs: 24 * 3600,
+        }
+    }
+}
+
+impl IdempotencyConfig {
+    /// What is wrong with these settings, each naming its key.
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if !(1..=1024).contains(&self.max_request_id_len) {
+            out.push(format!(
+                "idempotency.max_request_id_len must be 1..=1024, got {}",
+                self.max_request_id_len
+            ));
+        }
+        if !(1..=10_000_000).contains(&self.max_entries) {
+            out.push(format!(
+                "idempotency.max_entries must be 1..=10000000, got {}",
+                self.max_entries
+            ));
+        }
+        if self.max_entries_per_user == 0 || self.max_entries_per_user > self.max_entries {
+            out.push(format!(
+                "idempotency.max_entries_per_user must be 1..=idempotency.max_entries ({}), got {}",
+                self.max_entries, self.max_entries_per_user
+            ));
+        }
+        if !(60..=7 * 24 * 3600).contains(&self.ttl_secs) {
+            out.push(format!(
+                "idempotency.ttl_secs must be 60..=604800, got {}",
+                self.ttl_secs
+            ));
+        }
+        if self.retry_window_secs < 60 || self.retry_window_secs > self.ttl_secs {
+            out.push(format!(
+                "idempotency.retry_window_secs must be from 60 to idempotency.ttl_secs ({}), got {}",
+                self.ttl_secs, self.retry_window_secs
+            ));
+        }
+        out
+    }
+}
+
+/// Who placed it and which request: a request id is only meaningful within one user's account.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct IdempotencyKey {
+    pub user: String,
+    pub account: String,
+    pub request_id: String,
+}
+
+/// What an order asks for, to tell a resend of it from another order under the same request id.
+///
+/// Built from the validated order (numbers normalized, so `1000` and `1000.00` are the same) and without
+/// `currentAsk`/`currentBid`: TradingView's resend of the same ticket may carry newer prices.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fingerprint(String);
+
+impl Fingerprint {
+    /// The fingerprint of `order`: instrument, side, type, quantity, prices, duration and brackets.
+    pub fn of(order: &PlaceOrder) -> Fingerprint {
+        let mut text = format!(
+            "{}|{}|{}|{}",
+            order.instrument,
+            order.side,
+            order.kind,
+            order.qty.normalize()
+        );
+        let b = &order.brackets;
+        for price in [
+            order.limit_price,
+            order.stop_price,
+            b.stop_loss,
+            b.take_profit,
+            b.trailing_stop_pips,
+            b.guaranteed_stop,
+        ] {
+            match price {
+                Some(p) => write!(text, "|{}", p.normalize()),
+                None => write!(text, "|-"),
+            }
+            .expect("writing to a String cannot fail");
+        }
+        match &order.duration {
+            Some(d) => write!(text, "|{}@{}", d.kind, d.datetime.unwrap_or(0)),
+            None => write!(text, "|-"),
+        }
+        .expect("writing to a String cannot fail");
+        Fingerprint(text)
+    }
+}
+
+/// Remembers the order each `requestId` created, within the limits of [`IdempotencyConfig`].
+///
+/// Concurrent duplicates wait for the first one and get its answer (single flight). A placement that
+/// failed leaves no entry, so a resend is evaluated afresh: a failed placement created no order (backends
+/// must resolve an ambiguous upstream failure before answering, see DESIGN principle 5).
+pub struct IdempotencyCache {
+    table: Arc<Mutex<Table>>,
+    config: IdempotencyConfig,
+}
+
+impl IdempotencyCache {
+    /// A cache with `config`'s limits.
+    pub fn new(config: IdempotencyConfig) -> Self {
+        let limits = Limits {
+            max_entries: config.max_entries,
+            max_per_user: config.max_entries_per_user,
+            retry_window: Duration::from_secs(config.retry_window_secs),
+            ttl: Duration::from_secs(config.ttl_secs),
+        };
+        IdempotencyCache {
+            table: Arc::new(Mutex::new(Table::new(limits))),
+            config,
+        }
+    }
+
+    /// Number of remembered request ids.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether nothing is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Refuses a request id that is too long or not printable ASCII, before any work is done for it.
+    pub fn check_request_id(&self, id: &str) -> ApiResult<()> {
+        let max = self.config.max_request_id_len;
+        if id.len() > max {
+            return Err(ApiError::bad(format!(
+                "query parameter 'requestId' is too long: at most {max} characters, got {}",
+                id.len()
+            )));
+        }
+        if !id.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(ApiError::bad(
+                "query parameter 'requestId' may only contain printable ASCII characters without spaces",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Runs `place` unless `key` already produced an order for the same `fingerprint`, in which case that
+    /// order is returned with `true` (a replay). The same key with another fingerprint is refused.
+    ///
+    /// The placement runs in its own task and records its outcome there: if the caller goes away (the
+    /// client's connection drops while the order is in flight) the order still completes and is
+    /// remembered, so the resend that follows gets it instead of placing a second one.
+    pub async fn place<F, Fut>(
+        &self,
+        key: IdempotencyKey,
+        fingerprint: Fingerprint,
+        place: F,
+    ) -> ApiResult<(PlacedOrder, bool)>
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = ApiResult<PlacedOrder>> + Send + 'static,
+    {
+        let cell = self
+            .lock()
+            .admit(key.clone(), fingerprint, Instant::now())
+            .map_err(|r| self.refusal(r, &key))?;
+        if let Some(done) = cell.get() {
+            return Ok((done.clone(), true));
+        }
+        let ran = Arc::new(AtomicBool::new(false));
+        let ran_here = ran.clone();
+        let table = self.table.clone();
+        let placed = run_detached(async move {
+            let result = cell
+                .get_or_try_init(|| {
+                    ran_here.store(true, Ordering::SeqCst);
+                    place()
+                })
+                .await
+                .cloned();
+            if result.is_err() {
+                table
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .forget_failed(&key, &cell);
+            }
+            result
+        })
+        .await?;
+        Ok((placed, !ran.load(Ordering::SeqCst)))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Table> {
+        self.table.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn refusal(&self, refusal: Refusal, key: &IdempotencyKey) -> ApiError {
+        let window = self.config.retry_window_secs;
+        ApiError::bad(match refusal {
+            Refusal::Conflict => format!(
+                "requestId '{}' was already used for a different order on this account; a new order needs a new requestId",
+                key.request_id
+            ),
+            Refusal::UserFull { retry_in } => format!(
+                "Too many orders with a requestId from this login: at most {} within {window} s; try again in {} s",
+                self.config.max_entries_per_user,
+                whole_secs(retry_in)
+            ),
+            Refusal::TableFull { retry_in } => format!(
+                "The bridge is tracking its maximum of {} recent orders; try again in {} s",
+                self.config.max_entries,
+                whole_secs(retry_in)
+            ),
+        })
+    }
+}
+
+/// Seconds to wait, rounded up: "try again in 0 s" would be a lie.
+fn whole_secs(d: Duration) -> u64 {
+    (d.as_secs_f64().ceil() as u64).max(1)
+}
+
+/// Runs `work` to completion in its own task, whatever happens to the caller, and returns its result.
+/// Writes go through this so that a dropped connection can never leave one half done.
+pub async fn run_detached<T: Send + 'static>(
+    work: impl Future<Output = ApiResult<T>> + Send + 'static,
+) -> ApiResult<T> {
+    tokio::spawn(work)
+        .await
+        .map_err(|e| ApiError::Broker(BrokerError::Internal(format!("placement task failed: {e}"))))?
+}
+
+#[cfg(test)]
+mod tests;
