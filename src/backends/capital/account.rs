@@ -3,7 +3,7 @@
 
 use super::client::ActivityQuery;
 use super::session::Kind;
-use super::{capabilities, convert, model, AccountInfo, Inner};
+use super::{capabilities, convert, durations, model, AccountInfo, Inner};
 use crate::broker::{BrokerAccount, BrokerError, BrokerResult, SessionCtx};
 use crate::tv;
 use rust_decimal::Decimal;
@@ -47,6 +47,7 @@ pub(super) async fn accounts(inner: &Inner, session: &SessionCtx) -> BrokerResul
             },
             currency: account.currency.clone(),
             capabilities: capabilities(prefs.hedging_mode),
+            durations: durations(),
         });
     }
     // The preferred account first: TradingView selects the first one.

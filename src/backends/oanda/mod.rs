@@ -195,6 +195,46 @@ fn capabilities(version: ApiVersion, head: &AccountHead) -> Capabilities {
     }
 }
 
+/// The durations an account of `version` accepts. v20 pending orders take GTC, GTD and GFD (stop-limit
+/// included, as a stop with a price bound) and market orders FOK or IOC; v1 has no time in force at all:
+/// its pending orders only carry an expiry (GTC is the furthest one, GTD a chosen one) and its market
+/// orders fill at once or are rejected, which is fill or kill.
+fn durations(version: ApiVersion) -> Vec<tv::DurationConfig> {
+    use venue::durations::{FOK, GFD, GTC, GTD, IOC};
+    let v20 = version == ApiVersion::V20;
+    let pending = if v20 {
+        vec![
+            tv::OrderType::Limit,
+            tv::OrderType::Stop,
+            tv::OrderType::StopLimit,
+        ]
+    } else {
+        vec![tv::OrderType::Limit, tv::OrderType::Stop]
+    };
+    let market = vec![tv::OrderType::Market];
+    let row =
+        |id: &str, title: &str, date: bool, default: bool, types: &Vec<tv::OrderType>| tv::DurationConfig {
+            id: id.into(),
+            title: title.into(),
+            has_date_picker: date,
+            has_time_picker: date,
+            default,
+            supported_order_types: types.clone(),
+        };
+    let mut rows = vec![
+        row(GTC, "Good till cancelled", false, true, &pending),
+        row(GTD, "Good till date", true, false, &pending),
+    ];
+    if v20 {
+        rows.push(row(GFD, "Good for the day", false, false, &pending));
+    }
+    rows.push(row(FOK, "Fill or kill", false, true, &market));
+    if v20 {
+        rows.push(row(IOC, "Immediate or cancel", false, false, &market));
+    }
+    rows
+}
+
 /// One account call's pieces.
 pub(crate) struct Scope {
     session: Arc<Session>,
@@ -329,35 +369,14 @@ impl Broker for OandaBroker {
                 kind,
                 currency: a.currency.clone(),
                 capabilities: capabilities(self.inner.version(&a.id), a),
+                durations: durations(self.inner.version(&a.id)),
             })
             .collect())
     }
 
     fn durations(&self) -> Vec<tv::DurationConfig> {
-        use venue::durations::{FOK, GFD, GTC, GTD, IOC};
-        let pending = vec![
-            tv::OrderType::Limit,
-            tv::OrderType::Stop,
-            tv::OrderType::StopLimit,
-        ];
-        let market = vec![tv::OrderType::Market];
-        let row = |id: &str, title: &str, date: bool, default: bool, types: &Vec<tv::OrderType>| {
-            tv::DurationConfig {
-                id: id.into(),
-                title: title.into(),
-                has_date_picker: date,
-                has_time_picker: date,
-                default,
-                supported_order_types: types.clone(),
-            }
-        };
-        vec![
-            row(GTC, "Good till cancelled", false, true, &pending),
-            row(GTD, "Good till date", true, false, &pending),
-            row(GFD, "Good for the day", false, false, &pending),
-            row(FOK, "Fill or kill", false, true, &market),
-            row(IOC, "Immediate or cancel", false, false, &market),
-        ]
+        // v20 accounts accept every duration v1 accounts do, and more.
+        durations(ApiVersion::V20)
     }
 
     async fn symbol_mapping(&self) -> BrokerResult<Vec<tv::SymbolMapping>> {
