@@ -6,6 +6,7 @@ pub mod capital;
 pub mod fake_capital;
 pub mod fake_oanda;
 pub mod live;
+pub mod logs;
 pub mod oanda;
 pub mod schema;
 

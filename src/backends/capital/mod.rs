@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod client;
 pub mod config;
 pub mod convert;
+pub mod credentials;
 mod data;
 pub mod errors;
 pub mod journal;
