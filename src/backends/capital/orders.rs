@@ -433,7 +433,7 @@ pub(super) async fn modify(
             let current = find_working(&scope, &id).await?;
             let pip = inner.pip_size(&upstream, &current.epic).await?;
             let body = convert::working_order_update(&current, &change, pip)?;
-            update_working(&scope, &id, body).await
+            update_working(&scope, &current, body, &change.brackets, pip).await
         }
         Target::Leg { parent, stop } => {
             let price = if stop {
@@ -516,11 +516,16 @@ async fn find_working(scope: &AccountScope<'_>, id: &str) -> BrokerResult<model:
         })
 }
 
+/// Sends a working order's update (its brackets going to `intended`) and, when a bracket was to go, checks
+/// that Capital.com removed it (only a field left out can say so).
 async fn update_working(
     scope: &AccountScope<'_>,
-    id: &str,
+    current: &model::WorkingOrderData,
     body: model::UpdateWorkingOrderRequest,
+    intended: &tv::Brackets,
+    pip: rust_decimal::Decimal,
 ) -> BrokerResult<()> {
+    let id = current.deal_id.as_str();
     let reference = scope
         .call(Kind::Write, |c, t| {
             let (id, body) = (id.to_string(), body.clone());
@@ -528,7 +533,25 @@ async fn update_working(
         })
         .await?
         .deal_reference;
-    check_confirmed(scope, &reference).await
+    check_confirmed(scope, &reference).await?;
+    let before = convert::order_brackets(current, pip);
+    // Nothing to remove (every bracket still there afterwards would be one meant to stay): nothing to check.
+    if convert::kept_despite_removal(&before, intended, &before).is_empty() {
+        return Ok(());
+    }
+    let Ok(now) = find_working(scope, id).await else {
+        return Ok(());
+    };
+    let kept = convert::kept_despite_removal(&before, intended, &convert::order_brackets(&now, pip));
+    if kept.is_empty() {
+        Ok(())
+    } else {
+        tracing::warn!(
+            ?kept,
+            "Capital.com kept a bracket whose fields were left out of PUT /workingorders"
+        );
+        Err(convert::removal_refused(&format!("order {id}"), &kept))
+    }
 }
 
 /// Sets (or with `None` removes) one bracket leg of a working order or of a deal.
@@ -561,7 +584,7 @@ async fn set_leg(
             brackets,
         };
         let body = convert::working_order_update(&current, &modify, pip)?;
-        return update_working(scope, parent, body).await;
+        return update_working(scope, &current, body, &modify.brackets, pip).await;
     }
     super::positions::update_deal_brackets(inner, upstream, scope, parent, change)
         .await

@@ -298,6 +298,8 @@ pub(super) struct State {
     pub idle_expiry: TimeDelta,
     /// Unix seconds of the fake's start: historical bars meet the live price there.
     pub bars_anchor: i64,
+    /// See [`FakeOptions::omitted_stops_kept`].
+    pub omitted_stops_kept: bool,
 }
 
 /// Leverage choices per instrument type: (type, default, available).
@@ -335,6 +337,7 @@ impl State {
             log: Vec::new(),
             next_log: 0,
             faults: Vec::new(),
+            omitted_stops_kept: options.omitted_stops_kept,
             next_deal: 0x8056_0000,
             next_tx: 0,
             sessions_created: 0,
