@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 
 /// Activity looked at for executions and order history: the last day (the API's `lastPeriod` is in seconds
 /// and is measured on Capital.com's clock, so no clock skew can hide a deal).
-const ACTIVITY_PERIOD_SECS: u64 = 86_400;
+pub(super) const ACTIVITY_PERIOD_SECS: u64 = 86_400;
 
 /// The login's accounts. The hedging mode is per account (`/accounts/preferences` answers for the current
 /// one), so each account is visited once per login.
