@@ -137,3 +137,20 @@ async fn reducing_and_reversing_orders_keep_one_id() {
     );
     assert_eq!(app.positions(&token, NET).await[0]["side"], "sell");
 }
+
+#[tokio::test]
+async fn a_rejected_order_has_one_id_too() {
+    let (_fake, app) = capital::start("", "").await;
+    let token = capital::login(&app).await;
+    // Far beyond the funds: Capital.com confirms the deal as rejected.
+    let id = app
+        .place(&token, NET, "instrument=BTCUSD&qty=90&side=buy&type=market")
+        .await;
+    assert_eq!(app.order(&token, NET, &id).await["status"], "rejected");
+    let hist = history(&app, &token, NET).await;
+    assert_eq!(hist.len(), 1, "{hist:?}");
+    assert_eq!(
+        (hist[0]["id"].as_str(), hist[0]["status"].as_str()),
+        (Some(id.as_str()), Some("rejected"))
+    );
+}
