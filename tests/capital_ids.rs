@@ -65,8 +65,8 @@ async fn a_market_order_has_one_id_everywhere() {
     assert!(!id.starts_with("o_"), "not the order's deal reference: {id}");
     assert_eq!(app.order(&token, HEDGE, &id).await["status"], "filled");
     let (ex, hist) = ids(&app, &token, HEDGE).await;
-    assert_eq!(ex, [id.clone()]);
-    assert_eq!(hist, [id.clone()]);
+    assert_eq!(ex, [id.as_str()]);
+    assert_eq!(hist, [id.as_str()]);
     // The id is the deal the order opened, which the individual position shows too.
     assert_eq!(fake.positions(HEDGE)[0].deal_id, id);
 
@@ -91,8 +91,8 @@ async fn a_working_order_that_fills_keeps_its_id() {
     fake.set_price("EURUSD", d("0.99990"), d("0.99995"));
     assert_eq!(app.order(&token, NET, &id).await["status"], "filled");
     let (ex, hist) = ids(&app, &token, NET).await;
-    assert_eq!(ex, [id.clone()], "the fill references the working order");
-    assert_eq!(hist, [id.clone()]);
+    assert_eq!(ex, [id.as_str()], "the fill references the working order");
+    assert_eq!(hist, [id.as_str()]);
     let order = &history(&app, &token, NET).await[0];
     assert_eq!(
         (order["status"].as_str(), order["type"].as_str()),
