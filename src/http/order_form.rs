@@ -273,9 +273,10 @@ fn check_duration(
     let Some(d) = duration else { return Ok(()) };
     let offered = durations.iter().find(|c| c.id == d.kind).ok_or_else(|| {
         let ids: Vec<&str> = durations.iter().map(|c| c.id.as_str()).collect();
-        // The list is the order's own account's: an id another account offers in `/config` is refused here.
+        // The list is the order's own account's: an id another account offers in `/config` is refused here,
+        // and the message lists what this account accepts.
         ApiError::bad(format!(
-            "unknown durationType '{}': expected one of {} (the durations this account accepts)",
+            "unknown durationType '{}': expected one of {}",
             d.kind,
             ids.join(", ")
         ))
