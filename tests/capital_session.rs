@@ -290,3 +290,102 @@ async fn sessions_tradingview_stopped_using_are_logged_out() {
         .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.body);
 }
+
+/// Mapped mode with the operator's Capital.com password in `password_env`.
+fn mapped_backend(id_env: &str, pw_env: &str) -> (String, &'static str) {
+    let backend = format!(
+        "login = \"mapped\"\n[[backend.users]]\nlogin = \"alice\"\nidentifier_env = \"{id_env}\"\npassword_env = \"{pw_env}\"\n"
+    );
+    let users = "[[auth.users]]\nlogin = \"alice\"\npassword = \"alice-bridge-password\"\n";
+    (backend, users)
+}
+
+#[tokio::test]
+async fn mapped_credentials_refused_at_login_blame_the_configuration_not_the_user() {
+    let logs = support::log_capture::LogCapture::start("tvbridge");
+    std::env::set_var("TVB_TEST_CAP_BADPW_ID", LOGIN);
+    std::env::set_var("TVB_TEST_CAP_BADPW_PW", "wrong-operator-secret");
+    let (backend, users) = mapped_backend("TVB_TEST_CAP_BADPW_ID", "TVB_TEST_CAP_BADPW_PW");
+    let (fake, app) = capital::start(&backend, users).await;
+    let r = app
+        .send(
+            Method::POST,
+            "/authorize",
+            None,
+            Some("login=alice&password=alice-bridge-password&locale=en"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["s"], "error");
+    let errmsg = r.body["errmsg"].as_str().unwrap();
+    assert!(!errmsg.contains("Invalid login or password"), "{errmsg}");
+    assert!(
+        errmsg.contains("Capital.com refused") && errmsg.contains("bridge operator"),
+        "{errmsg}"
+    );
+    assert_eq!(capital::count(&fake.requests(), "POST", "/session"), 1);
+    let lines = logs.lines_with("TVB_TEST_CAP_BADPW_PW");
+    assert_eq!(lines.len(), 1, "one line names the variable: {}", logs.text());
+    assert!(
+        lines[0].contains("alice") && lines[0].contains("TVB_TEST_CAP_BADPW_ID"),
+        "{}",
+        lines[0]
+    );
+    assert!(!logs.text().contains("wrong-operator-secret"), "{}", logs.text());
+    // The user's own wrong bridge password is still "Invalid login or password", and never reaches Capital.com.
+    let r = app
+        .send(
+            Method::POST,
+            "/authorize",
+            None,
+            Some("login=alice&password=nope&locale=en"),
+        )
+        .await;
+    assert_eq!(r.body["errmsg"], "Invalid login or password");
+    assert_eq!(capital::count(&fake.requests(), "POST", "/session"), 1);
+}
+
+#[tokio::test]
+async fn mapped_credentials_refused_later_give_an_error_not_a_login_loop() {
+    let logs = support::log_capture::LogCapture::start("tvbridge");
+    std::env::set_var("TVB_TEST_CAP_LATER_ID", LOGIN);
+    std::env::set_var("TVB_TEST_CAP_LATER_PW", PASSWORD);
+    let (backend, users) = mapped_backend("TVB_TEST_CAP_LATER_ID", "TVB_TEST_CAP_LATER_PW");
+    let (fake, app) = capital::start(&backend, users).await;
+    let token = app.login_as("alice", "alice-bridge-password").await;
+    app.positions(&token, NET).await;
+    // The session expires and the operator's password no longer works (changed at Capital.com).
+    fake.expire_all_sessions();
+    fake.inject(Fault::Status {
+        method: Some("POST".into()),
+        path_prefix: "/session".into(),
+        status: 401,
+        body: serde_json::json!({"errorCode": "error.invalid.details"}),
+        times: 1,
+    });
+    let path = format!("/accounts/{NET}/positions?locale=en");
+    let errmsg = app.refused(Method::GET, &token, &path, None).await;
+    assert!(
+        errmsg.contains("Capital.com refused") && errmsg.contains("bridge operator"),
+        "{errmsg}"
+    );
+    let lines = logs.lines_with("TVB_TEST_CAP_LATER_PW");
+    assert_eq!(lines.len(), 1, "{}", logs.text());
+    assert!(
+        lines[0].contains("alice") && lines[0].contains("TVB_TEST_CAP_LATER_ID"),
+        "{}",
+        lines[0]
+    );
+    assert!(!logs.text().contains(PASSWORD), "{}", logs.text());
+    // TradingView keeps polling: the same answer at once, without another login attempt that Capital.com
+    // would refuse (repeated refusals can lock the account).
+    let logins = capital::count(&fake.requests(), "POST", "/session");
+    let again = app.refused(Method::GET, &token, &path, None).await;
+    assert_eq!(again, errmsg);
+    assert_eq!(capital::count(&fake.requests(), "POST", "/session"), logins);
+    assert_eq!(
+        logs.lines_with("TVB_TEST_CAP_LATER_PW").len(),
+        1,
+        "one warning per cool-down"
+    );
+}

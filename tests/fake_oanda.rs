@@ -13,6 +13,8 @@ mod accounts;
 mod auth;
 #[path = "fake_oanda/candles.rs"]
 mod candles;
+#[path = "fake_oanda/extensions.rs"]
+mod extensions;
 #[path = "fake_oanda/faults.rs"]
 mod faults;
 #[path = "fake_oanda/orders.rs"]

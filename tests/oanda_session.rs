@@ -217,3 +217,77 @@ async fn transactions_push_changes_into_the_account_streams() {
         "pushed after the reconnection"
     );
 }
+
+fn mapped_alice(token_env: &str) -> (String, &'static str) {
+    let backend = format!(
+        "login = \"mapped\"\n[[backend.users]]\nlogin = \"alice\"\ntoken_env = \"{token_env}\"\naccounts = [\"{V20}\"]\n"
+    );
+    (
+        backend,
+        "[[auth.users]]\nlogin = \"alice\"\npassword = \"alice-bridge-password\"\n",
+    )
+}
+
+#[tokio::test]
+async fn a_mapped_token_refused_at_login_blames_the_configuration_not_the_user() {
+    let logs = support::log_capture::LogCapture::start("tvbridge");
+    std::env::set_var("TVB_TEST_OANDA_BAD", "not-the-operators-token");
+    let (backend, users) = mapped_alice("TVB_TEST_OANDA_BAD");
+    let (_fake, app) = oanda::start(&backend, users).await;
+    let errmsg = refused_login(&app, "alice", "alice-bridge-password").await;
+    assert!(!errmsg.contains("Invalid login or password"), "{errmsg}");
+    assert!(
+        errmsg.contains("OANDA refused") && errmsg.contains("bridge operator"),
+        "{errmsg}"
+    );
+    let lines = logs.lines_with("TVB_TEST_OANDA_BAD");
+    assert_eq!(lines.len(), 1, "{}", logs.text());
+    assert!(lines[0].contains("alice"), "{}", lines[0]);
+    assert!(
+        !logs.text().contains("not-the-operators-token"),
+        "{}",
+        logs.text()
+    );
+    // Pass-through keeps the password reading (and now logs the refusal too).
+    let (_fake, app) = oanda::start("", "").await;
+    assert!(refused_login(&app, V20, "not-a-token")
+        .await
+        .contains("Invalid login or password"));
+    assert!(!logs
+        .lines_with("OANDA refused the access token at login")
+        .is_empty());
+}
+
+#[tokio::test]
+async fn a_mapped_token_revoked_later_gives_an_error_not_a_login_loop() {
+    let logs = support::log_capture::LogCapture::start("tvbridge");
+    std::env::set_var("TVB_TEST_OANDA_LATER", TOKEN);
+    let (backend, users) = mapped_alice("TVB_TEST_OANDA_LATER");
+    let (fake, app) = oanda::start(&backend, users).await;
+    let token = app.login_as("alice", "alice-bridge-password").await;
+    app.state(&token, V20).await;
+    fake.revoke_token(TOKEN);
+    // Past the 300 ms a refresh's snapshot is shared for.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let path = format!("/accounts/{V20}/state?locale=en");
+    let errmsg = app.refused(Method::GET, &token, &path, None).await;
+    assert!(
+        errmsg.contains("OANDA refused") && errmsg.contains("bridge operator"),
+        "{errmsg}"
+    );
+    let lines = logs.lines_with("TVB_TEST_OANDA_LATER");
+    assert_eq!(lines.len(), 1, "{}", logs.text());
+    assert!(lines[0].contains("alice"), "{}", lines[0]);
+    assert!(!logs.text().contains(TOKEN), "{}", logs.text());
+    // Polling on: answered at once without OANDA, and no second warning.
+    fake.clear_requests();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(app.refused(Method::GET, &token, &path, None).await, errmsg);
+    let rest_calls = fake
+        .requests()
+        .iter()
+        .filter(|r| r.path.starts_with("/v3/accounts/") && !r.path.ends_with("/stream"))
+        .count();
+    assert_eq!(rest_calls, 0, "{:?}", fake.requests());
+    assert_eq!(logs.lines_with("TVB_TEST_OANDA_LATER").len(), 1);
+}

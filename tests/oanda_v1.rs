@@ -325,3 +325,117 @@ async fn v1_events_push_changes_into_the_account_streams() {
     );
     assert!(fake.requests().iter().any(|r| r.stream && r.path == "/v1/events"));
 }
+
+/// The `/config` durations of a token.
+async fn config_durations(app: &TestApp, token: &str) -> Vec<(String, Vec<String>)> {
+    let config = app.get(token, "/config?locale=en", "ConfigResponse").await;
+    config["durations"]
+        .as_array()
+        .expect("durations")
+        .iter()
+        .map(|d| {
+            let types = d["supportedOrderTypes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t.as_str().unwrap().to_string())
+                .collect();
+            (d["id"].as_str().unwrap().to_string(), types)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn durations_and_order_types_follow_each_accounts_api_version() {
+    use support::oanda::V20;
+    std::env::set_var("TVB_TEST_OANDA_MIXED", TOKEN);
+    let backend = format!(
+        "login = \"mapped\"\n[[backend.users]]\nlogin = \"mixed\"\ntoken_env = \"TVB_TEST_OANDA_MIXED\"\naccounts = [\"{V1}\", \"{V20}\"]\n\
+         [[backend.users]]\nlogin = \"legacy\"\ntoken_env = \"TVB_TEST_OANDA_MIXED\"\naccounts = [\"{V1}\"]\n"
+    );
+    let users = "[[auth.users]]\nlogin = \"mixed\"\npassword = \"mixed-pass\"\n\
+                 [[auth.users]]\nlogin = \"legacy\"\npassword = \"legacy-pass\"\n";
+    let (fake, app) = oanda::start(&backend, users).await;
+    fake.set_price("EUR_USD", d("1.10000"), d("1.10010"));
+
+    // A v1 account alone is offered only what v1 can do.
+    let token = app.login_as("legacy", "legacy-pass").await;
+    let offered = config_durations(&app, &token).await;
+    let ids: Vec<&str> = offered.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids, ["GTC", "GTD", "FOK"], "no GFD or IOC on v1: {offered:?}");
+    assert!(
+        offered
+            .iter()
+            .all(|(_, types)| !types.iter().any(|t| t == "stoplimit")),
+        "{offered:?}"
+    );
+    let accounts = app.get(&token, "/accounts?locale=en", "AccountsResponse").await;
+    assert_eq!(accounts[0]["config"]["supportStopLimitOrders"], false);
+
+    // One login holding a v1 and a v20 account: /config offers the union, placement checks each account.
+    let token = app.login_as("mixed", "mixed-pass").await;
+    let offered = config_durations(&app, &token).await;
+    let ids: Vec<&str> = offered.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids, ["GTC", "GTD", "FOK", "GFD", "IOC"], "{offered:?}");
+    let gtc = &offered[0].1;
+    assert!(
+        gtc.iter().any(|t| t == "stoplimit"),
+        "stop-limit from the v20 account: {gtc:?}"
+    );
+    let before = fake.orders(V1).len();
+    let place = |account: &str| format!("/accounts/{account}/orders?locale=en");
+    let ioc = app
+        .refused(
+            Method::POST,
+            &token,
+            &place(V1),
+            Some("instrument=EURUSD&qty=100&side=buy&type=market&durationType=IOC"),
+        )
+        .await;
+    assert!(ioc.contains("'IOC'") && ioc.contains("FOK"), "{ioc}");
+    let gfd = app
+        .refused(
+            Method::POST,
+            &token,
+            &place(V1),
+            Some("instrument=EURUSD&qty=100&side=buy&type=limit&limitPrice=1.05&durationType=GFD"),
+        )
+        .await;
+    assert!(gfd.contains("'GFD'"), "{gfd}");
+    let stop_limit = app
+        .refused(
+            Method::POST,
+            &token,
+            &place(V1),
+            Some("instrument=EURUSD&qty=100&side=buy&type=stoplimit&stopPrice=1.2&limitPrice=1.21"),
+        )
+        .await;
+    assert!(
+        stop_limit.contains("stoplimit orders are not supported"),
+        "{stop_limit}"
+    );
+    assert_eq!(fake.orders(V1).len(), before, "nothing refused reached OANDA");
+    assert!(fake.trades(V1).is_empty());
+    // The same durations are accepted on the v20 account.
+    app.place(
+        &token,
+        V20,
+        "instrument=EURUSD&qty=100&side=buy&type=market&durationType=IOC",
+    )
+    .await;
+    app.place(
+        &token,
+        V20,
+        "instrument=EURUSD&qty=100&side=buy&type=limit&limitPrice=1.05&durationType=GFD",
+    )
+    .await;
+    assert_eq!(fake.trades(V20).len(), 1);
+    // FOK (the v1 market duration) still goes through on v1.
+    app.place(
+        &token,
+        V1,
+        "instrument=EURUSD&qty=100&side=buy&type=market&durationType=FOK",
+    )
+    .await;
+    assert_eq!(fake.trades(V1).len(), 1);
+}

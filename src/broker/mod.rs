@@ -50,6 +50,10 @@ pub struct BrokerAccount {
     pub kind: tv::AccountType,
     pub currency: String,
     pub capabilities: Capabilities,
+    /// The order durations this account accepts, as `/config` rows. Accounts of one backend may differ (an
+    /// OANDA v1 account has no GFD or IOC), so the HTTP layer checks an order's duration against its own
+    /// account's list, and `/config` offers what at least one of the user's accounts accepts.
+    pub durations: Vec<tv::DurationConfig>,
 }
 
 /// A trading backend. Methods that a backend cannot serve keep their default, which answers
@@ -69,7 +73,8 @@ pub trait Broker: Send + Sync + 'static {
     /// The user's accounts (never empty for a logged-in user).
     async fn accounts(&self, session: &SessionCtx) -> BrokerResult<Vec<BrokerAccount>>;
 
-    /// Order durations offered in the order ticket (`/config`); never empty.
+    /// Every order duration the backend knows, as `/config` rows; never empty. What one account accepts is
+    /// its [`BrokerAccount::durations`], which the HTTP layer checks orders against.
     fn durations(&self) -> Vec<tv::DurationConfig>;
 
     /// Every broker symbol with its TradingView symbol (`/mapping`, unauthenticated).

@@ -23,7 +23,7 @@ pub fn router() -> Router<AppState> {
         .route("/accounts/{account_id}/balances", get(balances))
 }
 
-async fn config(State(state): State<AppState>, _authed: Authed) -> ApiResult<TvOk<tv::Config>> {
+async fn config(State(state): State<AppState>, authed: Authed) -> ApiResult<TvOk<tv::Config>> {
     let p = state.config().tradingview.pulling_interval;
     let columns = tv::ACCOUNT_SUMMARY_COLUMNS
         .iter()
@@ -40,7 +40,7 @@ async fn config(State(state): State<AppState>, _authed: Authed) -> ApiResult<TvO
             title: Some("Account summary".into()),
             columns,
         }],
-        durations: state.broker().durations(),
+        durations: offered_durations(&authed.0.accounts),
         pulling_interval: tv::PullingInterval {
             quotes: p.quotes,
             orders: p.orders,
@@ -63,6 +63,27 @@ async fn config(State(state): State<AppState>, _authed: Authed) -> ApiResult<TvO
             .to_vec(),
         }),
     }))
+}
+
+/// The durations `/config` offers: every duration at least one of the user's accounts accepts, in the order
+/// the accounts list them, each with the order types of all accounts that accept it. `/config` is one list
+/// per user while accounts may differ (OANDA v1 and v20 in one mapped login), so an order's duration is
+/// checked again against its own account when it is placed.
+fn offered_durations(accounts: &[BrokerAccount]) -> Vec<tv::DurationConfig> {
+    let mut out: Vec<tv::DurationConfig> = Vec::new();
+    for d in accounts.iter().flat_map(|a| &a.durations) {
+        match out.iter_mut().find(|o| o.id == d.id) {
+            Some(known) => {
+                for kind in &d.supported_order_types {
+                    if !known.supported_order_types.contains(kind) {
+                        known.supported_order_types.push(*kind);
+                    }
+                }
+            }
+            None => out.push(d.clone()),
+        }
+    }
+    out
 }
 
 fn to_tv_account(a: &BrokerAccount) -> tv::Account {
@@ -143,4 +164,57 @@ async fn balances(
         return Err(ApiError::bad("crypto balances are not supported on this account"));
     }
     Ok(TvOk(state.broker().balances(&authed.0.ctx, &account_id).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::broker::Capabilities;
+    use tv::OrderType::{Limit, Market, Stop, StopLimit};
+
+    fn row(id: &str, default: bool, types: &[tv::OrderType]) -> tv::DurationConfig {
+        tv::DurationConfig {
+            id: id.into(),
+            title: id.into(),
+            has_date_picker: false,
+            has_time_picker: false,
+            default,
+            supported_order_types: types.to_vec(),
+        }
+    }
+
+    fn account(id: &str, durations: Vec<tv::DurationConfig>) -> BrokerAccount {
+        BrokerAccount {
+            id: id.into(),
+            name: id.into(),
+            kind: tv::AccountType::Demo,
+            currency: "USD".into(),
+            capabilities: Capabilities::default(),
+            durations,
+        }
+    }
+
+    #[test]
+    fn config_offers_what_at_least_one_account_accepts() {
+        let legacy = account(
+            "1",
+            vec![row("GTC", true, &[Limit, Stop]), row("FOK", true, &[Market])],
+        );
+        let modern = account(
+            "2",
+            vec![
+                row("GTC", true, &[Limit, Stop, StopLimit]),
+                row("GFD", false, &[Limit, Stop, StopLimit]),
+                row("FOK", true, &[Market]),
+                row("IOC", false, &[Market]),
+            ],
+        );
+        let offered = offered_durations(&[legacy.clone(), modern]);
+        let ids: Vec<&str> = offered.iter().map(|d| d.id.as_str()).collect();
+        assert_eq!(ids, ["GTC", "FOK", "GFD", "IOC"]);
+        assert_eq!(offered[0].supported_order_types, [Limit, Stop, StopLimit]);
+        assert!(offered[0].default && offered[1].default && !offered[3].default);
+        // One account alone offers exactly its own list.
+        assert_eq!(offered_durations(std::slice::from_ref(&legacy)), legacy.durations);
+    }
 }

@@ -1,5 +1,5 @@
 //! Turns order and position forms into validated requests, checked against the account's capabilities,
-//! its instruments and the backend's durations, so every backend receives only well-formed orders.
+//! its instruments and the account's durations, so every backend receives only well-formed orders.
 
 use crate::broker::Capabilities;
 use crate::error::{ApiError, ApiResult};
@@ -172,7 +172,7 @@ pub fn check_brackets(b: &Brackets, caps: &Capabilities, on_position: bool) -> A
     Ok(())
 }
 
-/// Checks a new order against the account's capabilities, the instrument and the offered durations.
+/// Checks a new order against the account's capabilities, the instrument and the account's durations.
 pub fn check_place(
     order: &PlaceOrder,
     caps: &Capabilities,
@@ -356,6 +356,8 @@ fn check_duration(
     let Some(d) = duration else { return Ok(()) };
     let offered = durations.iter().find(|c| c.id == d.kind).ok_or_else(|| {
         let ids: Vec<&str> = durations.iter().map(|c| c.id.as_str()).collect();
+        // The list is the order's own account's: an id another account offers in `/config` is refused here,
+        // and the message lists what this account accepts.
         ApiError::bad(format!(
             "unknown durationType '{}': expected one of {}",
             d.kind,

@@ -44,7 +44,7 @@ async fn list_orders(
     Ok(TvOk(SnapshotPart(snapshot, StreamKind::Orders)))
 }
 
-/// Parses and validates a new order for `account` against its instruments and the offered durations.
+/// Parses and validates a new order for `account` against its instruments and its own durations.
 async fn validated_order(
     state: &AppState,
     ctx: &SessionCtx,
@@ -53,12 +53,7 @@ async fn validated_order(
 ) -> ApiResult<tv::PlaceOrder> {
     let order = order_form::place_order(form)?;
     let instruments = state.broker().instruments(ctx, &account.id).await?;
-    order_form::check_place(
-        &order,
-        &account.capabilities,
-        &instruments,
-        &state.broker().durations(),
-    )?;
+    order_form::check_place(&order, &account.capabilities, &instruments, &account.durations)?;
     Ok(order)
 }
 
@@ -232,8 +227,13 @@ async fn modify(
     subject.side = Some(current.side.to_string());
     subject.qty = Some(change.qty.unwrap_or(current.qty).to_string());
     let instruments = state.broker().instruments(ctx, account_id).await?;
-    let durations = state.broker().durations();
-    order_form::check_modify(&change, &current, &account.capabilities, &instruments, &durations)?;
+    order_form::check_modify(
+        &change,
+        &current,
+        &account.capabilities,
+        &instruments,
+        &account.durations,
+    )?;
     let result = state
         .broker()
         .modify_order(ctx, account_id, order_id, change)

@@ -426,3 +426,79 @@ async fn guaranteed_stops() {
         (Some("REJECTED"), Some("GUARANTEED_STOP_NOT_ALLOWED"))
     );
 }
+
+#[tokio::test]
+async fn under_the_other_reading_omitted_stop_fields_are_kept() {
+    let fake = crate::support::fake_capital::FakeCapital::start(crate::support::fake_capital::FakeOptions {
+        omitted_stops_kept: true,
+        ..crate::client::relaxed()
+    })
+    .await;
+    let c = login(&fake).await;
+    let opened = c.deal("/positions", buy("GOLD", "2")).await;
+    let id = opened["affectedDeals"][0]["dealId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    c.put(
+        &format!("/positions/{id}"),
+        json!({ "stopLevel": 2000, "profitLevel": 2100 }),
+    )
+    .await;
+    // Only the take profit sent: the stop stays.
+    c.put(&format!("/positions/{id}"), json!({ "profitLevel": 2200 }))
+        .await;
+    let held = fake.positions("ACC-NET");
+    assert_eq!(
+        (held[0].stop_level, held[0].profit_level),
+        (Some(dec("2000")), Some(dec("2200")))
+    );
+    // Nothing sent keeps everything; there is no field that removes a stop.
+    let (status, _) = c.put(&format!("/positions/{id}"), json!({})).await;
+    assert_eq!(status, 200);
+    let held = fake.positions("ACC-NET");
+    assert_eq!(
+        (held[0].stop_level, held[0].profit_level),
+        (Some(dec("2000")), Some(dec("2200")))
+    );
+    // A flag left out keeps its value, a flag sent changes it: a trailing stop becomes a plain one.
+    c.put(
+        &format!("/positions/{id}"),
+        json!({ "trailingStop": true, "stopDistance": 10 }),
+    )
+    .await;
+    let held = fake.positions("ACC-NET");
+    assert!(held[0].trailing_stop && held[0].stop_distance == Some(dec("10")));
+    c.put(&format!("/positions/{id}"), json!({ "profitLevel": 2150 }))
+        .await;
+    assert!(
+        fake.positions("ACC-NET")[0].trailing_stop,
+        "left out: still trailing"
+    );
+    c.put(
+        &format!("/positions/{id}"),
+        json!({ "trailingStop": false, "stopLevel": 2010 }),
+    )
+    .await;
+    let held = fake.positions("ACC-NET");
+    assert_eq!(
+        (held[0].trailing_stop, held[0].stop_level, held[0].profit_level),
+        (false, Some(dec("2010")), Some(dec("2150")))
+    );
+    // Working orders read the same way.
+    let created = c
+        .deal(
+            "/workingorders",
+            json!({ "epic": "AAPL", "direction": "SELL", "size": 2, "level": 190, "type": "LIMIT",
+                    "stopLevel": 195, "profitLevel": 185 }),
+        )
+        .await;
+    let order = created["dealId"].as_str().unwrap_or_default().to_string();
+    c.put(&format!("/workingorders/{order}"), json!({ "level": 191 }))
+        .await;
+    let held = fake.working_orders("ACC-NET");
+    assert_eq!(
+        (held[0].level, held[0].stop_level, held[0].profit_level),
+        (dec("191"), Some(dec("195")), Some(dec("185")))
+    );
+}

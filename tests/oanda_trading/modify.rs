@@ -261,3 +261,47 @@ async fn an_order_placed_elsewhere_keeps_its_oanda_id_when_the_bridge_changes_it
     assert!(fake.orders(V20).iter().all(|o| o.state == "CANCELLED"));
     assert_eq!(listed(&app, &token, V20, &oanda_id).await["status"], "cancelled");
 }
+
+#[tokio::test]
+async fn a_replacement_that_lost_its_client_id_gets_it_back() {
+    // The other reading of an undocumented behaviour: OANDA's replacement starts without client extensions.
+    let options = super::support::fake_oanda::FakeOptions {
+        replacements_drop_client_extensions: true,
+        ..oanda::fake_options()
+    };
+    let (fake, app) = oanda::start_with(options, "", "").await;
+    let token = oanda::login(&app, V20).await;
+    let limit = place(
+        &app,
+        &token,
+        V20,
+        "lost",
+        "instrument=EURUSD&qty=1000&side=buy&type=limit&limitPrice=1.08&stopLoss=1.07",
+    )
+    .await;
+    assert_eq!(limit, "@tvb-lost");
+    let first = only(fake.orders(V20)).id;
+    app.put(
+        &token,
+        &format!("/accounts/{V20}/orders/{limit}?locale=en"),
+        "qty=1000&limitPrice=1.081&stopLoss=1.07",
+    )
+    .await;
+    let books = fake.orders(V20);
+    let replacement = books.iter().find(|o| o.id != first).expect("a replacement");
+    // The bridge set the client id again on the replacement, so TradingView keeps its order id.
+    let set = only(bodies(
+        &fake,
+        "PUT",
+        &format!("/orders/{}/clientExtensions", replacement.id),
+    ));
+    assert_eq!(set["clientExtensions"]["id"], "tvb-lost", "{set}");
+    assert_eq!(replacement.client_id.as_deref(), Some("tvb-lost"));
+    assert_eq!(replacement.state, "PENDING");
+    assert_eq!(order_ids(&app, &token, V20).await, ["@tvb-lost", "@tvb-lost.sl"]);
+    let o = listed(&app, &token, V20, &limit).await;
+    assert_eq!(
+        (o["status"].as_str(), num(&o["limitPrice"])),
+        (Some("working"), d("1.081"))
+    );
+}

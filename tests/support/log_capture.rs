@@ -44,7 +44,7 @@ impl<'a> MakeWriter<'a> for ThreadWriter {
     }
 }
 
-/// The events of `target` (and its sub-targets) at INFO or above, captured on this thread from
+/// The events of `target` (and its sub-targets) at DEBUG or above, captured on this thread from
 /// [`LogCapture::start`] until the capture is dropped.
 pub struct LogCapture {
     buf: Buffer,
@@ -60,7 +60,8 @@ impl LogCapture {
                 .json()
                 .with_current_span(false)
                 .with_span_list(false)
-                .with_max_level(tracing::Level::INFO)
+                // DEBUG too: a secret must not appear at any level a deployment may switch on.
+                .with_max_level(tracing::Level::DEBUG)
                 .with_writer(ThreadWriter)
                 .finish();
             let _ = tracing::subscriber::set_global_default(subscriber);
@@ -92,6 +93,15 @@ impl LogCapture {
                 let target = v["target"].as_str().unwrap_or_default();
                 target == self.target || target.starts_with(&format!("{}::", self.target))
             })
+            .collect()
+    }
+
+    /// The captured lines of the target that contain `needle`, as logged.
+    pub fn lines_with(&self, needle: &str) -> Vec<String> {
+        self.lines()
+            .iter()
+            .map(|l| l.to_string())
+            .filter(|l| l.contains(needle))
             .collect()
     }
 

@@ -3,14 +3,14 @@
 
 use super::client::ActivityQuery;
 use super::session::Kind;
-use super::{capabilities, convert, model, AccountInfo, Inner};
+use super::{capabilities, convert, durations, model, AccountInfo, Inner};
 use crate::broker::{BrokerAccount, BrokerError, BrokerResult, SessionCtx};
 use crate::tv;
 use rust_decimal::Decimal;
 
 /// Activity looked at for executions and order history: the last day (the API's `lastPeriod` is in seconds
 /// and is measured on Capital.com's clock, so no clock skew can hide a deal).
-const ACTIVITY_PERIOD_SECS: u64 = 86_400;
+pub(super) const ACTIVITY_PERIOD_SECS: u64 = 86_400;
 
 /// The login's accounts. The hedging mode is per account (`/accounts/preferences` answers for the current
 /// one), so each account is visited once per login.
@@ -47,6 +47,7 @@ pub(super) async fn accounts(inner: &Inner, session: &SessionCtx) -> BrokerResul
             },
             currency: account.currency.clone(),
             capabilities: capabilities(prefs.hedging_mode),
+            durations: durations(),
         });
     }
     // The preferred account first: TradingView selects the first one.

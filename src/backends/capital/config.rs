@@ -120,12 +120,24 @@ const DEFAULT_EPICS: [&str; 6] = ["EURUSD", "GBPUSD", "GOLD", "US100", "BTCUSD",
 pub struct UpstreamCredentials {
     pub identifier: Secret,
     pub password: Secret,
+    /// Mapped mode: which bridge user and which environment variables they come from. `None` in
+    /// pass-through mode, where they are what the user typed.
+    pub source: Option<MappedSource>,
 }
 
 impl std::fmt::Debug for UpstreamCredentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("UpstreamCredentials(********)")
     }
+}
+
+/// Where a mapped user's Capital.com credentials come from: the bridge login and the names of the
+/// variables holding them (never their values), so that a refusal can tell the operator what to check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MappedSource {
+    pub login: String,
+    pub identifier_env: String,
+    pub password_env: String,
 }
 
 /// The configuration with every environment variable read.
@@ -258,6 +270,11 @@ impl CapitalConfig {
                 let credentials = UpstreamCredentials {
                     identifier: secrets.read(&u.identifier_env),
                     password: secrets.read(&u.password_env),
+                    source: Some(MappedSource {
+                        login: u.login.clone(),
+                        identifier_env: u.identifier_env.clone(),
+                        password_env: u.password_env.clone(),
+                    }),
                 };
                 (u.login.clone(), credentials)
             })
@@ -380,6 +397,7 @@ mod tests {
         let c = UpstreamCredentials {
             identifier: Secret::new("me@example.com"),
             password: Secret::new("hunter2"),
+            source: None,
         };
         let printed = format!("{c:?}");
         assert!(!printed.contains("hunter2") && !printed.contains("me@example.com"));

@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod client;
 pub mod config;
 pub mod convert;
+pub mod credentials;
 mod data;
 pub mod errors;
 pub mod journal;
@@ -109,6 +110,30 @@ impl CapitalBroker {
             }),
         })
     }
+}
+
+/// Capital.com's durations; every account accepts all of them.
+fn durations() -> Vec<tv::DurationConfig> {
+    // Market deals have no duration on Capital.com; working orders live until cancelled or until a date.
+    let pending = vec![tv::OrderType::Limit, tv::OrderType::Stop];
+    vec![
+        tv::DurationConfig {
+            id: convert::GTC.into(),
+            title: "Good till cancelled".into(),
+            has_date_picker: false,
+            has_time_picker: false,
+            default: true,
+            supported_order_types: pending.clone(),
+        },
+        tv::DurationConfig {
+            id: convert::GTT.into(),
+            title: "Good till time".into(),
+            has_date_picker: true,
+            has_time_picker: true,
+            default: false,
+            supported_order_types: pending,
+        },
+    ]
 }
 
 /// What Capital.com can do on an account in the given hedging mode.
@@ -243,26 +268,7 @@ impl Broker for CapitalBroker {
     }
 
     fn durations(&self) -> Vec<tv::DurationConfig> {
-        // Market deals have no duration on Capital.com; working orders live until cancelled or until a date.
-        let pending = vec![tv::OrderType::Limit, tv::OrderType::Stop];
-        vec![
-            tv::DurationConfig {
-                id: convert::GTC.into(),
-                title: "Good till cancelled".into(),
-                has_date_picker: false,
-                has_time_picker: false,
-                default: true,
-                supported_order_types: pending.clone(),
-            },
-            tv::DurationConfig {
-                id: convert::GTT.into(),
-                title: "Good till time".into(),
-                has_date_picker: true,
-                has_time_picker: true,
-                default: false,
-                supported_order_types: pending,
-            },
-        ]
+        durations()
     }
 
     async fn symbol_mapping(&self) -> BrokerResult<Vec<tv::SymbolMapping>> {

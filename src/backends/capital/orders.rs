@@ -1,7 +1,7 @@
 //! Orders on Capital.com: listing (working orders, bracket legs, the session journal), placement with deal
 //! confirmation and the no-double-order lookup, modification and cancellation.
 
-use super::client::CallError;
+use super::client::{ActivityQuery, CallError};
 use super::convert::{self, Placement};
 use super::model::{self, DealStatus};
 use super::session::{AccountScope, Kind, UpstreamError};
@@ -201,11 +201,17 @@ pub(super) async fn place(
             Ok(reference)
         }
         (Placement::Position(_), DealStatus::Accepted) => {
-            let mut filled = base_order(reference.clone(), &order, tv::OrderStatus::Filled, now);
+            let id = market_order_id(inner, &scope, &confirmation)
+                .await
+                .unwrap_or_else(|| {
+                    tracing::warn!(%reference, "no activity names the deal yet; answering with its deal reference");
+                    reference.clone()
+                });
+            let mut filled = base_order(id.clone(), &order, tv::OrderStatus::Filled, now);
             filled.filled_qty = Some(confirmation.size.unwrap_or(order.qty));
             filled.avg_price = confirmation.level;
             inner.journal.finish(&session.session_id, account, filled);
-            Ok(reference)
+            Ok(id)
         }
         (Placement::WorkingOrder(_), DealStatus::Accepted) => {
             let id = confirmation
@@ -219,6 +225,61 @@ pub(super) async fn place(
             "Capital.com confirmation {reference} has an unknown deal status"
         ))),
     }
+}
+
+/// The id of an accepted market order, as the activity history will give it back (see
+/// [`convert::history`]): the deal it opened, or, when it only reduced deals, the order its fills form in
+/// the activities, read just after the deal.
+async fn market_order_id(
+    inner: &Inner,
+    scope: &AccountScope<'_>,
+    confirmation: &model::Confirmation,
+) -> Option<String> {
+    let affected = &confirmation.affected_deals;
+    if let Some(opened) = affected
+        .iter()
+        .find(|d| d.status == Some(model::AffectedDealStatus::Opened))
+    {
+        return Some(opened.deal_id.clone());
+    }
+    reducing_order_id(inner, scope, &affected.first()?.deal_id).await
+}
+
+/// How often, and how far apart, the activities are read for the order a reducing deal became.
+const ACTIVITY_ATTEMPTS: u32 = 4;
+const ACTIVITY_SPACING: Duration = Duration::from_millis(250);
+/// The activity window read for it (seconds, on Capital.com's clock): the one `/executions` and
+/// `/ordersHistory` read, since whether a fill reads as a close depends on seeing the deal's opening.
+const ACTIVITY_WINDOW_SECS: u64 = super::account::ACTIVITY_PERIOD_SECS;
+
+/// The order id the activity history gives the newest reduction of `deal_id` by the user.
+async fn reducing_order_id(inner: &Inner, scope: &AccountScope<'_>, deal_id: &str) -> Option<String> {
+    let query = ActivityQuery {
+        last_period: Some(ACTIVITY_WINDOW_SECS),
+        detailed: true,
+        ..Default::default()
+    };
+    for attempt in 0..ACTIVITY_ATTEMPTS {
+        if attempt > 0 {
+            tokio::time::sleep(ACTIVITY_SPACING).await;
+        }
+        let answer = scope
+            .call(Kind::Read, |c, t| {
+                let query = query.clone();
+                async move { c.activity(&t, &query).await }
+            })
+            .await;
+        match answer {
+            Ok(a) => {
+                let symbol_of = |epic: &str| inner.catalog.symbol_of(epic);
+                if let Some(id) = convert::reducing_order_id(&a.activities, &symbol_of, deal_id) {
+                    return Some(id);
+                }
+            }
+            Err(e) => tracing::info!(error = %e, "could not read the activity of a reducing deal"),
+        }
+    }
+    None
 }
 
 /// Market rules the HTTP layer cannot know: trailing stops per market.
@@ -331,8 +392,24 @@ async fn settle_ambiguous(
                             .is_none_or(|p| p.position.size != *size)
                 });
                 if new_deal.is_some() || reduced {
+                    // The same id a confirmed deal gets: the deal it opened, else its reducing order.
+                    let reduced_id = match new_deal {
+                        Some(_) => None,
+                        None => match before.deals.iter().find(|(id, (epic, size))| {
+                            epic == &req.epic
+                                && now
+                                    .0
+                                    .iter()
+                                    .find(|p| p.position.deal_id == **id)
+                                    .is_none_or(|p| p.position.size != *size)
+                        }) {
+                            Some((id, _)) => reducing_order_id(inner, scope, id).await,
+                            None => None,
+                        },
+                    };
                     let id = new_deal
-                        .and_then(|p| p.position.deal_reference.clone())
+                        .map(|p| p.position.deal_id.clone())
+                        .or(reduced_id)
                         .unwrap_or_else(|| format!("lookup-{}", uuid::Uuid::new_v4().simple()));
                     let mut filled = base_order(id.clone(), order, tv::OrderStatus::Filled, now_secs());
                     filled.filled_qty = Some(order.qty);
@@ -433,7 +510,7 @@ pub(super) async fn modify(
             let current = find_working(&scope, &id).await?;
             let pip = inner.pip_size(&upstream, &current.epic).await?;
             let body = convert::working_order_update(&current, &change, pip)?;
-            update_working(&scope, &id, body).await
+            update_working(&scope, &current, body, &change.brackets, pip).await
         }
         Target::Leg { parent, stop } => {
             let price = if stop {
@@ -516,11 +593,16 @@ async fn find_working(scope: &AccountScope<'_>, id: &str) -> BrokerResult<model:
         })
 }
 
+/// Sends a working order's update (its brackets going to `intended`) and, when a bracket was to go, checks
+/// that Capital.com removed it (only a field left out can say so).
 async fn update_working(
     scope: &AccountScope<'_>,
-    id: &str,
+    current: &model::WorkingOrderData,
     body: model::UpdateWorkingOrderRequest,
+    intended: &tv::Brackets,
+    pip: rust_decimal::Decimal,
 ) -> BrokerResult<()> {
+    let id = current.deal_id.as_str();
     let reference = scope
         .call(Kind::Write, |c, t| {
             let (id, body) = (id.to_string(), body.clone());
@@ -528,7 +610,25 @@ async fn update_working(
         })
         .await?
         .deal_reference;
-    check_confirmed(scope, &reference).await
+    check_confirmed(scope, &reference).await?;
+    let before = convert::order_brackets(current, pip);
+    // Nothing to remove (every bracket still there afterwards would be one meant to stay): nothing to check.
+    if convert::kept_despite_removal(&before, intended, &before).is_empty() {
+        return Ok(());
+    }
+    let Ok(now) = find_working(scope, id).await else {
+        return Ok(());
+    };
+    let kept = convert::kept_despite_removal(&before, intended, &convert::order_brackets(&now, pip));
+    if kept.is_empty() {
+        Ok(())
+    } else {
+        tracing::warn!(
+            ?kept,
+            "Capital.com kept a bracket whose fields were left out of PUT /workingorders"
+        );
+        Err(convert::removal_refused(&format!("order {id}"), &kept))
+    }
 }
 
 /// Sets (or with `None` removes) one bracket leg of a working order or of a deal.
@@ -561,7 +661,7 @@ async fn set_leg(
             brackets,
         };
         let body = convert::working_order_update(&current, &modify, pip)?;
-        return update_working(scope, parent, body).await;
+        return update_working(scope, &current, body, &modify.brackets, pip).await;
     }
     super::positions::update_deal_brackets(inner, upstream, scope, parent, change)
         .await

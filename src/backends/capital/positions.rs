@@ -135,10 +135,9 @@ pub(super) async fn modify(
         }
     } else {
         let pip = inner.pip_size(&upstream, &epic).await?;
-        let body = convert::position_update(&change.brackets, pip)?;
         let mut result = Ok(());
         for d in &deals {
-            result = update_deal(&scope, &d.position.deal_id, body.clone()).await;
+            result = set_deal_brackets(&scope, &d.position, &change.brackets, pip).await;
             if result.is_err() {
                 break;
             }
@@ -252,8 +251,45 @@ pub(super) async fn update_deal_brackets(
     };
     let pip = inner.pip_size(upstream, &entry.market.epic).await?;
     let brackets = change(convert::deal_brackets(&entry.position, pip));
-    let body = convert::position_update(&brackets, pip)?;
-    update_deal(scope, deal_id, body).await
+    set_deal_brackets(scope, &entry.position, &brackets, pip).await
+}
+
+/// Sets the brackets of `deal` to `intended` (the complete set) and, when a bracket was to go, checks that
+/// Capital.com removed it: only a field left out can say so, and whether that removes or keeps a bracket
+/// is not documented.
+async fn set_deal_brackets(
+    scope: &AccountScope<'_>,
+    deal: &model::PositionData,
+    intended: &tv::Brackets,
+    pip: Decimal,
+) -> BrokerResult<()> {
+    let current = convert::deal_brackets(deal, pip);
+    let body = convert::position_update(intended, &current, pip)?;
+    update_deal(scope, &deal.deal_id, body).await?;
+    // Nothing to remove (every bracket still there afterwards would be one meant to stay): nothing to check.
+    if convert::kept_despite_removal(&current, intended, &current).is_empty() {
+        return Ok(());
+    }
+    let after = scope
+        .call(Kind::Read, |c, t| async move { c.positions(&t).await })
+        .await?;
+    let Some(now) = after
+        .positions
+        .iter()
+        .find(|p| p.position.deal_id == deal.deal_id)
+    else {
+        return Ok(());
+    };
+    let kept = convert::kept_despite_removal(&current, intended, &convert::deal_brackets(&now.position, pip));
+    if kept.is_empty() {
+        Ok(())
+    } else {
+        tracing::warn!(
+            ?kept,
+            "Capital.com kept a bracket whose fields were left out of PUT /positions"
+        );
+        Err(convert::removal_refused(&format!("deal {}", deal.deal_id), &kept))
+    }
 }
 
 async fn update_deal(

@@ -3,6 +3,7 @@
 
 use super::client::Client;
 use super::config::{LoginMode, ResolvedConfig, UpstreamCredentials};
+use super::credentials::When;
 use super::session::{SessionContext, Upstream, UpstreamError, NEW_LOGIN_MAX_WAIT};
 use crate::broker::{BrokerError, BrokerResult, Credentials};
 use crate::config::UserConfig;
@@ -67,6 +68,7 @@ impl Registry {
                 let upstream = UpstreamCredentials {
                     identifier: Secret::new(login.to_string()),
                     password: credentials.password.clone(),
+                    source: None,
                 };
                 (login.to_string(), upstream)
             }
@@ -86,9 +88,10 @@ impl Registry {
                 }
             }
         };
-        let (upstream, created) = Upstream::open(&self.ctx, upstream_credentials, Some(NEW_LOGIN_MAX_WAIT))
-            .await
-            .map_err(login_error)?;
+        let (upstream, created) =
+            Upstream::open(&self.ctx, upstream_credentials.clone(), Some(NEW_LOGIN_MAX_WAIT))
+                .await
+                .map_err(|e| login_error(e, &upstream_credentials))?;
         let upstream = Arc::new(upstream);
         self.lock().insert(session_id.to_string(), upstream.clone());
         let mut data = self.data_credentials.lock().unwrap_or_else(|p| p.into_inner());
@@ -163,9 +166,9 @@ impl Registry {
                 "Market data from Capital.com needs a logged-in session: log in first.".into(),
             ));
         };
-        let (upstream, _) = Upstream::open(&self.ctx, credentials, None)
+        let (upstream, _) = Upstream::open(&self.ctx, credentials.clone(), None)
             .await
-            .map_err(login_error)?;
+            .map_err(|e| login_error(e, &credentials))?;
         let upstream = Arc::new(upstream);
         self.lock().insert(DATA_SESSION.to_string(), upstream.clone());
         Ok(upstream)
@@ -204,23 +207,14 @@ impl Registry {
     }
 }
 
-/// A failed `POST /session` as the user should read it.
-fn login_error(e: UpstreamError) -> BrokerError {
+/// A failed `POST /session` as the user should read it (see [`super::credentials`]).
+fn login_error(e: UpstreamError, credentials: &UpstreamCredentials) -> BrokerError {
     match e {
         UpstreamError::Call(super::client::CallError::Status { status, body, .. }) if status < 500 => {
-            let code = super::errors::error_code(&body).unwrap_or_default();
-            tracing::info!(status, %code, "Capital.com refused the login");
-            BrokerError::Rejected(match code.as_str() {
-                "error.null.api.key" | "error.invalid.api.key" => {
-                    "The bridge's Capital.com API key is missing or invalid; contact the bridge operator."
-                        .into()
-                }
-                "error.too-many.requests" => "Too many login attempts; try again in a few seconds.".into(),
-                _ => "Invalid login or password".into(),
-            })
+            super::credentials::refused(credentials, status, &body, When::Login)
         }
         UpstreamError::Broker(BrokerError::Unauthorized(_)) => {
-            BrokerError::Rejected("Invalid login or password".into())
+            super::credentials::refused(credentials, 401, "", When::Login)
         }
         other => other.into(),
     }

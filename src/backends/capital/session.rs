@@ -4,8 +4,10 @@
 
 use super::client::{CallError, CallResult, Client, Tokens};
 use super::config::UpstreamCredentials;
+use super::credentials::{self, When};
 use crate::broker::BrokerError;
 use crate::upstream::limiter::{ReservingWindow, SlidingWindow};
+use crate::upstream::refusal::{RefusalLatch, COOL_DOWN};
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex as SyncMutex;
@@ -93,6 +95,9 @@ pub struct Upstream {
     last_used: SyncMutex<Instant>,
     last_requested: SyncMutex<Instant>,
     closed: AtomicBool,
+    /// Mapped mode: when Capital.com last refused the configured credentials (no new login is tried for a
+    /// while, so polling cannot get the account locked).
+    refused: RefusalLatch,
 }
 
 impl std::fmt::Debug for Upstream {
@@ -154,6 +159,7 @@ impl Upstream {
             last_used: SyncMutex::new(now),
             last_requested: SyncMutex::new(now),
             closed: AtomicBool::new(false),
+            refused: RefusalLatch::default(),
         };
         Ok((upstream, created))
     }
@@ -304,7 +310,9 @@ impl Upstream {
                 }
                 e if is_auth_failure(e) => {
                     self.live.lock().await.tokens = None;
-                    return Err(session_lost());
+                    return Err(UpstreamError::Broker(credentials::refused_again(
+                        &self.credentials,
+                    )));
                 }
                 CallError::Status {
                     status: 429,
@@ -366,18 +374,32 @@ impl Upstream {
     ) -> UpstreamResult<()> {
         let mut live = self.live.lock().await;
         if live.generation == seen_generation {
-            tracing::info!("Capital.com session expired or refused; logging in again");
             live.tokens = None;
+            if self.credentials.source.is_some() && self.refused.holds(COOL_DOWN) {
+                // Refused a moment ago: answered without another login attempt (or another warning).
+                return Err(UpstreamError::Broker(BrokerError::Rejected(
+                    credentials::MAPPED_REFUSED.into(),
+                )));
+            }
+            tracing::info!("Capital.com session expired or refused; logging in again");
             // A re-login of a session that worked waits its turn: new logins queue at most
             // `NEW_LOGIN_MAX_WAIT`, so the turn comes within that.
             let (created, tokens) = match login(ctx, &self.credentials, None).await {
                 Ok(ok) => ok,
-                Err(UpstreamError::Call(CallError::Status { status: 401, .. }))
-                | Err(UpstreamError::Call(CallError::Status { status: 400, .. })) => {
-                    return Err(session_lost())
+                Err(UpstreamError::Call(CallError::Status { status, body, .. }))
+                    if status == 401 || status == 400 =>
+                {
+                    self.refused.trip();
+                    return Err(UpstreamError::Broker(credentials::refused(
+                        &self.credentials,
+                        status,
+                        &body,
+                        When::Later,
+                    )));
                 }
                 Err(e) => return Err(e),
             };
+            self.refused.clear();
             live.tokens = Some(tokens);
             live.generation += 1;
             live.upstream_account = created.current_account_id;
@@ -495,7 +517,5 @@ fn is_auth_failure(e: &CallError) -> bool {
 }
 
 fn session_lost() -> UpstreamError {
-    UpstreamError::Broker(BrokerError::Unauthorized(
-        "the Capital.com session ended and could not be re-established; log in again".into(),
-    ))
+    UpstreamError::Broker(credentials::session_lost())
 }

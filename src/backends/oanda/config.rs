@@ -145,6 +145,9 @@ pub struct ResolvedConfig {
     pub login: LoginMode,
     /// Mapped users: login, token, allowed accounts.
     pub users: Vec<(String, Secret, Vec<String>)>,
+    /// Mapped users: login and the name of the variable holding their token (never its value), so that a
+    /// refused token can be reported to the operator by name.
+    pub token_envs: Vec<(String, String)>,
     pub instruments: Vec<InstrumentConfig>,
     pub data_token: Option<Secret>,
     pub data_account: Option<String>,
@@ -277,6 +280,11 @@ impl OandaConfig {
             api: self.api,
             login: self.login,
             users,
+            token_envs: self
+                .users
+                .iter()
+                .map(|u| (u.login.clone(), u.token_env.clone()))
+                .collect(),
             instruments: self.instruments.clone(),
             data_token,
             data_account: self.data_account.clone(),

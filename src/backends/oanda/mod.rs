@@ -8,6 +8,7 @@
 pub mod catalog;
 pub mod config;
 pub mod convert;
+pub mod credentials;
 pub mod errors;
 mod feed;
 pub mod history;
@@ -195,6 +196,46 @@ fn capabilities(version: ApiVersion, head: &AccountHead) -> Capabilities {
     }
 }
 
+/// The durations an account of `version` accepts. v20 pending orders take GTC, GTD and GFD (stop-limit
+/// included, as a stop with a price bound) and market orders FOK or IOC; v1 has no time in force at all:
+/// its pending orders only carry an expiry (GTC is the furthest one, GTD a chosen one) and its market
+/// orders fill at once or are rejected, which is fill or kill.
+fn durations(version: ApiVersion) -> Vec<tv::DurationConfig> {
+    use venue::durations::{FOK, GFD, GTC, GTD, IOC};
+    let v20 = version == ApiVersion::V20;
+    let pending = if v20 {
+        vec![
+            tv::OrderType::Limit,
+            tv::OrderType::Stop,
+            tv::OrderType::StopLimit,
+        ]
+    } else {
+        vec![tv::OrderType::Limit, tv::OrderType::Stop]
+    };
+    let market = vec![tv::OrderType::Market];
+    let row =
+        |id: &str, title: &str, date: bool, default: bool, types: &Vec<tv::OrderType>| tv::DurationConfig {
+            id: id.into(),
+            title: title.into(),
+            has_date_picker: date,
+            has_time_picker: date,
+            default,
+            supported_order_types: types.clone(),
+        };
+    let mut rows = vec![
+        row(GTC, "Good till cancelled", false, true, &pending),
+        row(GTD, "Good till date", true, false, &pending),
+    ];
+    if v20 {
+        rows.push(row(GFD, "Good for the day", false, false, &pending));
+    }
+    rows.push(row(FOK, "Fill or kill", false, true, &market));
+    if v20 {
+        rows.push(row(IOC, "Immediate or cancel", false, false, &market));
+    }
+    rows
+}
+
 /// One account call's pieces.
 pub(crate) struct Scope {
     session: Arc<Session>,
@@ -275,6 +316,9 @@ impl Inner {
 
     async fn scope(&self, session: &SessionCtx, account: &str) -> BrokerResult<Scope> {
         let s = self.registry.get(&session.session_id)?;
+        if let Some(refused) = credentials::recently_refused(&s) {
+            return Err(refused);
+        }
         s.account(account)?;
         let catalog = self.catalog(&s.conn, account).await?;
         Ok(Scope {
@@ -282,6 +326,17 @@ impl Inner {
             catalog,
             venue: self.venue(account),
             account: account.to_string(),
+        })
+    }
+}
+
+impl OandaBroker {
+    /// A call's outcome as the user should read it: in mapped mode a token OANDA refuses is the operator's
+    /// configuration, not a reason to log in again (see [`credentials`]).
+    fn answer<T>(&self, session: &SessionCtx, result: BrokerResult<T>) -> BrokerResult<T> {
+        result.map_err(|e| match (&e, self.inner.registry.get(&session.session_id)) {
+            (BrokerError::Unauthorized(_), Ok(s)) => credentials::later(&s, e),
+            _ => e,
         })
     }
 }
@@ -329,35 +384,14 @@ impl Broker for OandaBroker {
                 kind,
                 currency: a.currency.clone(),
                 capabilities: capabilities(self.inner.version(&a.id), a),
+                durations: durations(self.inner.version(&a.id)),
             })
             .collect())
     }
 
     fn durations(&self) -> Vec<tv::DurationConfig> {
-        use venue::durations::{FOK, GFD, GTC, GTD, IOC};
-        let pending = vec![
-            tv::OrderType::Limit,
-            tv::OrderType::Stop,
-            tv::OrderType::StopLimit,
-        ];
-        let market = vec![tv::OrderType::Market];
-        let row = |id: &str, title: &str, date: bool, default: bool, types: &Vec<tv::OrderType>| {
-            tv::DurationConfig {
-                id: id.into(),
-                title: title.into(),
-                has_date_picker: date,
-                has_time_picker: date,
-                default,
-                supported_order_types: types.clone(),
-            }
-        };
-        vec![
-            row(GTC, "Good till cancelled", false, true, &pending),
-            row(GTD, "Good till date", true, false, &pending),
-            row(GFD, "Good for the day", false, false, &pending),
-            row(FOK, "Fill or kill", false, true, &market),
-            row(IOC, "Immediate or cancel", false, false, &market),
-        ]
+        // v20 accounts accept every duration v1 accounts do, and more.
+        durations(ApiVersion::V20)
     }
 
     async fn symbol_mapping(&self) -> BrokerResult<Vec<tv::SymbolMapping>> {
@@ -365,17 +399,26 @@ impl Broker for OandaBroker {
     }
 
     async fn instruments(&self, session: &SessionCtx, account: &str) -> BrokerResult<Vec<tv::Instrument>> {
-        trading::instruments(&self.inner, session, account).await
+        let result = trading::instruments(&self.inner, session, account).await;
+        self.answer(session, result)
     }
 
     async fn state(&self, session: &SessionCtx, account: &str) -> BrokerResult<tv::AccountState> {
-        let scope = self.inner.scope(session, account).await?;
-        scope.venue.state(scope.ctx()).await
+        let result = async {
+            let scope = self.inner.scope(session, account).await?;
+            scope.venue.state(scope.ctx()).await
+        }
+        .await;
+        self.answer(session, result)
     }
 
     async fn orders(&self, session: &SessionCtx, account: &str) -> BrokerResult<Vec<tv::Order>> {
-        let scope = self.inner.scope(session, account).await?;
-        scope.venue.orders(scope.ctx()).await
+        let result = async {
+            let scope = self.inner.scope(session, account).await?;
+            scope.venue.orders(scope.ctx()).await
+        }
+        .await;
+        self.answer(session, result)
     }
 
     async fn place_order(
@@ -385,7 +428,8 @@ impl Broker for OandaBroker {
         order: tv::PlaceOrder,
         request_id: Option<&str>,
     ) -> BrokerResult<String> {
-        trading::place_order(&self.inner, session, account, order, request_id).await
+        let result = trading::place_order(&self.inner, session, account, order, request_id).await;
+        self.answer(session, result)
     }
 
     async fn modify_order(
@@ -395,17 +439,26 @@ impl Broker for OandaBroker {
         order_id: &str,
         change: tv::ModifyOrder,
     ) -> BrokerResult<()> {
-        trading::modify_order(&self.inner, session, account, order_id, change).await
+        let result = trading::modify_order(&self.inner, session, account, order_id, change).await;
+        self.answer(session, result)
     }
 
     async fn cancel_order(&self, session: &SessionCtx, account: &str, order_id: &str) -> BrokerResult<()> {
-        let scope = self.inner.scope(session, account).await?;
-        scope.venue.cancel_order(scope.ctx(), order_id).await
+        let result = async {
+            let scope = self.inner.scope(session, account).await?;
+            scope.venue.cancel_order(scope.ctx(), order_id).await
+        }
+        .await;
+        self.answer(session, result)
     }
 
     async fn net_positions(&self, session: &SessionCtx, account: &str) -> BrokerResult<Vec<tv::NetPosition>> {
-        let scope = self.inner.scope(session, account).await?;
-        scope.venue.net_positions(scope.ctx()).await
+        let result = async {
+            let scope = self.inner.scope(session, account).await?;
+            scope.venue.net_positions(scope.ctx()).await
+        }
+        .await;
+        self.answer(session, result)
     }
 
     async fn close_net_position(
@@ -414,7 +467,8 @@ impl Broker for OandaBroker {
         account: &str,
         position_id: &str,
     ) -> BrokerResult<()> {
-        trading::close_net_position(&self.inner, session, account, position_id).await
+        let result = trading::close_net_position(&self.inner, session, account, position_id).await;
+        self.answer(session, result)
     }
 
     async fn individual_positions(
@@ -422,8 +476,12 @@ impl Broker for OandaBroker {
         session: &SessionCtx,
         account: &str,
     ) -> BrokerResult<Vec<tv::IndividualPosition>> {
-        let scope = self.inner.scope(session, account).await?;
-        scope.venue.individual_positions(scope.ctx()).await
+        let result = async {
+            let scope = self.inner.scope(session, account).await?;
+            scope.venue.individual_positions(scope.ctx()).await
+        }
+        .await;
+        self.answer(session, result)
     }
 
     async fn modify_individual_position(
@@ -433,11 +491,15 @@ impl Broker for OandaBroker {
         position_id: &str,
         brackets: tv::Brackets,
     ) -> BrokerResult<()> {
-        let scope = self.inner.scope(session, account).await?;
-        scope
-            .venue
-            .set_trade_brackets(scope.ctx(), position_id, &brackets)
-            .await
+        let result = async {
+            let scope = self.inner.scope(session, account).await?;
+            scope
+                .venue
+                .set_trade_brackets(scope.ctx(), position_id, &brackets)
+                .await
+        }
+        .await;
+        self.answer(session, result)
     }
 
     async fn close_individual_position(
@@ -447,7 +509,8 @@ impl Broker for OandaBroker {
         position_id: &str,
         amount: Option<Decimal>,
     ) -> BrokerResult<()> {
-        trading::close_trade(&self.inner, session, account, position_id, amount).await
+        let result = trading::close_trade(&self.inner, session, account, position_id, amount).await;
+        self.answer(session, result)
     }
 
     async fn executions(
@@ -457,7 +520,8 @@ impl Broker for OandaBroker {
         instrument: Option<&str>,
         max_count: Option<usize>,
     ) -> BrokerResult<Vec<tv::Execution>> {
-        trading::executions(&self.inner, session, account, instrument, max_count).await
+        let result = trading::executions(&self.inner, session, account, instrument, max_count).await;
+        self.answer(session, result)
     }
 
     async fn orders_history(
@@ -466,16 +530,20 @@ impl Broker for OandaBroker {
         account: &str,
         max_count: Option<usize>,
     ) -> BrokerResult<Vec<tv::Order>> {
-        let scope = self.inner.scope(session, account).await?;
-        scope
-            .venue
-            .orders_history(
-                scope.ctx(),
-                max_count
-                    .unwrap_or(trading::DEFAULT_MAX_COUNT)
-                    .min(trading::MAX_COUNT),
-            )
-            .await
+        let result = async {
+            let scope = self.inner.scope(session, account).await?;
+            scope
+                .venue
+                .orders_history(
+                    scope.ctx(),
+                    max_count
+                        .unwrap_or(trading::DEFAULT_MAX_COUNT)
+                        .min(trading::MAX_COUNT),
+                )
+                .await
+        }
+        .await;
+        self.answer(session, result)
     }
 
     async fn quotes(
@@ -484,7 +552,8 @@ impl Broker for OandaBroker {
         account: &str,
         symbols: &[String],
     ) -> BrokerResult<Vec<tv::QuoteEntry>> {
-        trading::quotes(&self.inner, session, account, symbols).await
+        let result = trading::quotes(&self.inner, session, account, symbols).await;
+        self.answer(session, result)
     }
 
     fn account_changes(&self) -> Option<broadcast::Receiver<String>> {

@@ -2,11 +2,13 @@
 //! each session may use, and the token that serves the data feed when no TradingView session is named.
 
 use super::config::{ApiChoice, ApiVersion, LoginMode, ResolvedConfig};
+use super::credentials::{self, MappedToken};
 use super::http::Http;
 use super::venue::{AccountHead, Conn, Venue};
 use crate::broker::{BrokerError, BrokerResult, Credentials};
 use crate::config::UserConfig;
 use crate::secret::Secret;
+use crate::upstream::refusal::RefusalLatch;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -20,6 +22,10 @@ pub struct Session {
     pub accounts: Vec<AccountHead>,
     /// When the session began (final orders since then stay in `/orders`).
     pub since: DateTime<Utc>,
+    /// Mapped mode: whose configured token this is (`None`: the user's own, pass-through).
+    pub mapped: Option<MappedToken>,
+    /// Mapped mode: when OANDA last refused the configured token.
+    pub refused: RefusalLatch,
 }
 
 impl Session {
@@ -93,6 +99,7 @@ impl Registry {
         session_id: &str,
         credentials: &Credentials,
     ) -> BrokerResult<Arc<Session>> {
+        let mut mapped_token = None;
         let (user, token, wanted) = match self.config.login {
             LoginMode::PassThrough => {
                 let account = credentials.login.trim();
@@ -121,6 +128,16 @@ impl Registry {
                     .find(|(login, _, _)| *login == credentials.login);
                 match (known, mapped) {
                     (true, Some((login, token, accounts))) => {
+                        mapped_token = Some(MappedToken {
+                            login: login.clone(),
+                            token_env: self
+                                .config
+                                .token_envs
+                                .iter()
+                                .find(|(l, _)| l == login)
+                                .map(|(_, env)| env.clone())
+                                .unwrap_or_default(),
+                        });
                         (login.clone(), token.clone(), accounts.clone())
                     }
                     _ => return Err(BrokerError::Rejected("Invalid login or password".into())),
@@ -131,7 +148,7 @@ impl Registry {
         let reachable = self
             .list_accounts(venues, &conn, &wanted)
             .await
-            .map_err(login_error)?;
+            .map_err(|e| credentials::at_login(mapped_token.as_ref(), &user, e))?;
         let accounts: Vec<AccountHead> = if wanted.is_empty() {
             reachable
         } else {
@@ -158,6 +175,8 @@ impl Registry {
             conn: conn.clone(),
             accounts,
             since: Utc::now(),
+            mapped: mapped_token,
+            refused: RefusalLatch::default(),
         });
         self.lock().insert(session_id.to_string(), session.clone());
         let mut data = self.data.lock().unwrap_or_else(|p| p.into_inner());
@@ -268,15 +287,5 @@ impl Registry {
         }
         *self.data.lock().unwrap_or_else(|p| p.into_inner()) = Some(source.clone());
         Ok(source)
-    }
-}
-
-/// A refused token at login is a wrong password, not an expired bridge session.
-fn login_error(e: BrokerError) -> BrokerError {
-    match e {
-        BrokerError::Unauthorized(_) => {
-            BrokerError::Rejected("Invalid login or password: OANDA refused the access token".into())
-        }
-        other => other,
     }
 }

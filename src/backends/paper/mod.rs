@@ -150,6 +150,38 @@ impl PaperBroker {
             .map_err(|_| BrokerError::Internal("paper engine dropped a request".into()))
     }
 
+    /// The paper broker's durations; every account accepts all of them.
+    fn duration_rows() -> Vec<tv::DurationConfig> {
+        use tv::OrderType::*;
+        let pending = vec![Limit, Stop, StopLimit];
+        vec![
+            tv::DurationConfig {
+                id: engine::GTC.into(),
+                title: "Good till cancelled".into(),
+                has_date_picker: false,
+                has_time_picker: false,
+                default: true,
+                supported_order_types: pending.clone(),
+            },
+            tv::DurationConfig {
+                id: engine::DAY.into(),
+                title: "Day".into(),
+                has_date_picker: false,
+                has_time_picker: false,
+                default: false,
+                supported_order_types: pending.clone(),
+            },
+            tv::DurationConfig {
+                id: engine::GTT.into(),
+                title: "Good till time".into(),
+                has_date_picker: true,
+                has_time_picker: true,
+                default: false,
+                supported_order_types: pending,
+            },
+        ]
+    }
+
     fn capabilities(hedging: bool) -> Capabilities {
         Capabilities {
             market_orders: true,
@@ -263,6 +295,7 @@ impl Broker for PaperBroker {
                     kind: tv::AccountType::Demo,
                     currency: a.currency.clone(),
                     capabilities: PaperBroker::capabilities(a.hedging),
+                    durations: PaperBroker::duration_rows(),
                 })
                 .collect()
         })
@@ -270,34 +303,7 @@ impl Broker for PaperBroker {
     }
 
     fn durations(&self) -> Vec<tv::DurationConfig> {
-        use tv::OrderType::*;
-        let pending = vec![Limit, Stop, StopLimit];
-        vec![
-            tv::DurationConfig {
-                id: engine::GTC.into(),
-                title: "Good till cancelled".into(),
-                has_date_picker: false,
-                has_time_picker: false,
-                default: true,
-                supported_order_types: pending.clone(),
-            },
-            tv::DurationConfig {
-                id: engine::DAY.into(),
-                title: "Day".into(),
-                has_date_picker: false,
-                has_time_picker: false,
-                default: false,
-                supported_order_types: pending.clone(),
-            },
-            tv::DurationConfig {
-                id: engine::GTT.into(),
-                title: "Good till time".into(),
-                has_date_picker: true,
-                has_time_picker: true,
-                default: false,
-                supported_order_types: pending,
-            },
-        ]
+        PaperBroker::duration_rows()
     }
 
     async fn symbol_mapping(&self) -> BrokerResult<Vec<tv::SymbolMapping>> {

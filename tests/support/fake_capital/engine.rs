@@ -3,7 +3,7 @@
 //! price move does (working orders fill, trailing stops follow, stops and take profits trigger,
 //! expired working orders go).
 
-use super::state::{ActivityRec, Dir, OrderKind, Position, State, Stops, TxRec};
+use super::state::{ActivityRec, Dir, OrderKind, Position, State, Stops, TxRec, WorkingOrder};
 use rust_decimal::Decimal;
 
 /// A deal to make at the market.
@@ -67,8 +67,12 @@ impl State {
     }
 
     /// Makes a deal at the market price: netting accounts first reduce opposite deals of the epic
-    /// (oldest first), the rest opens a new position.
+    /// (oldest first), the rest opens a new position. Everything it records carries one time.
     pub fn execute(&mut self, account: usize, spec: DealSpec) -> Outcome {
+        self.at_one_instant(|st| st.execute_now(account, spec))
+    }
+
+    fn execute_now(&mut self, account: usize, spec: DealSpec) -> Outcome {
         if let Err(reason) = self.market_rules(account, &spec.epic, spec.size, &spec.stops) {
             return Outcome::Rejected { reason };
         }
@@ -308,6 +312,13 @@ impl State {
             .partition(|o| o.epic == epic && crossed(o.kind, o.dir, o.level));
         self.accounts[account].orders = kept;
         for o in filled {
+            self.at_one_instant(|st| st.fill_order(account, o));
+        }
+    }
+
+    /// Fills one working order: its execution and the deal it makes share one instant.
+    fn fill_order(&mut self, account: usize, o: WorkingOrder) {
+        {
             let now = self.now();
             let at = self.accounts[account].activities.len();
             self.record(

@@ -19,6 +19,10 @@ pub struct FakeOptions {
     pub session_creations_per_second: u32,
     /// A session dies when it was not used for this long, measured on the fake clock.
     pub idle_expiry: Duration,
+    /// The other reading of a behaviour no official document states: a stop or profit field left out of
+    /// `PUT /positions/{dealId}` or `PUT /workingorders/{dealId}` (and a `guaranteedStop` or `trailingStop`
+    /// flag left out) keeps the current setting (`true`), instead of removing it (`false`, the default).
+    pub omitted_stops_kept: bool,
 }
 
 impl Default for FakeOptions {
@@ -30,6 +34,7 @@ impl Default for FakeOptions {
             requests_per_second: 10,
             session_creations_per_second: 1,
             idle_expiry: Duration::from_secs(600),
+            omitted_stops_kept: false,
         }
     }
 }

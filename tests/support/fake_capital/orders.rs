@@ -203,7 +203,8 @@ pub(super) async fn create(
 }
 
 /// `PUT /workingorders/{dealId}`: a new level and/or `goodTillDate` (left out: unchanged); the stop
-/// and profit fields replace the old ones (left out: removed).
+/// and profit fields replace the old ones (left out: removed, or kept under
+/// [`super::FakeOptions::omitted_stops_kept`]).
 pub(super) async fn update(
     AxState(shared): AxState<Arc<Shared>>,
     Extension(ctx): Extension<Ctx>,
@@ -228,7 +229,8 @@ pub(super) async fn update(
     if good_till.is_some() {
         order.good_till = good_till;
     }
-    let stops: Stops = input.resolve(order.dir, order.level, order.size, m);
+    let resolved: Stops = input.resolve(order.dir, order.level, order.size, m);
+    let stops = input.update(resolved, &order.stops, st.omitted_stops_kept);
     validate(&stops, order.dir, order.level, m)?;
     order.stops = stops;
     let reference = order_reference();

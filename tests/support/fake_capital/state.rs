@@ -298,6 +298,11 @@ pub(super) struct State {
     pub idle_expiry: TimeDelta,
     /// Unix seconds of the fake's start: historical bars meet the live price there.
     pub bars_anchor: i64,
+    /// See [`FakeOptions::omitted_stops_kept`].
+    pub omitted_stops_kept: bool,
+    /// While one deal is made: its instant, which every activity it records carries (the official examples
+    /// show a deal's working-order and position activities with one time).
+    pub instant: Option<DateTime<Utc>>,
 }
 
 /// Leverage choices per instrument type: (type, default, available).
@@ -335,6 +340,8 @@ impl State {
             log: Vec::new(),
             next_log: 0,
             faults: Vec::new(),
+            omitted_stops_kept: options.omitted_stops_kept,
+            instant: None,
             next_deal: 0x8056_0000,
             next_tx: 0,
             sessions_created: 0,
@@ -377,7 +384,16 @@ impl State {
     }
 
     pub fn now(&self) -> DateTime<Utc> {
-        self.clock.now()
+        self.instant.unwrap_or_else(|| self.clock.now())
+    }
+
+    /// Runs `f` at one instant: everything it records carries the same time.
+    pub fn at_one_instant<R>(&mut self, f: impl FnOnce(&mut State) -> R) -> R {
+        let outer = self.instant;
+        self.instant = Some(self.now());
+        let out = f(self);
+        self.instant = outer;
+        out
     }
 
     pub fn market(&self, epic: &str) -> Option<&MarketState> {

@@ -24,6 +24,9 @@ pub(super) struct StopInput {
     pub profit_level: Option<Decimal>,
     pub profit_distance: Option<Decimal>,
     pub profit_amount: Option<Decimal>,
+    /// Whether `guaranteedStop` / `trailingStop` were in the request at all.
+    pub guaranteed_given: bool,
+    pub trailing_given: bool,
 }
 
 /// A positive number field (`error.invalid.<field>` otherwise).
@@ -37,9 +40,12 @@ fn positive(m: &Map<String, Value>, field: &str) -> Result<Option<Decimal>, ApiE
 impl StopInput {
     /// Reads the fields and checks the combinations the documentation forbids.
     pub fn parse(m: &Map<String, Value>) -> Result<StopInput, ApiError> {
+        let (guaranteed, trailing) = (field_bool(m, "guaranteedStop")?, field_bool(m, "trailingStop")?);
         let input = StopInput {
-            guaranteed: field_bool(m, "guaranteedStop")?.unwrap_or(false),
-            trailing: field_bool(m, "trailingStop")?.unwrap_or(false),
+            guaranteed: guaranteed.unwrap_or(false),
+            trailing: trailing.unwrap_or(false),
+            guaranteed_given: guaranteed.is_some(),
+            trailing_given: trailing.is_some(),
             stop_level: positive(m, "stopLevel")?,
             stop_distance: positive(m, "stopDistance")?,
             stop_amount: positive(m, "stopAmount")?,
@@ -61,6 +67,41 @@ impl StopInput {
 
     pub fn has_stop(&self) -> bool {
         self.stop_level.is_some() || self.stop_distance.is_some() || self.stop_amount.is_some()
+    }
+
+    pub fn has_profit(&self) -> bool {
+        self.profit_level.is_some() || self.profit_distance.is_some() || self.profit_amount.is_some()
+    }
+
+    /// An update's new stops under the reading [`omitted_stops_kept`](super::FakeOptions::omitted_stops_kept)
+    /// chooses: `resolved` (every field left out removed, the default) or, when `kept`, `resolved` with
+    /// each part the request left out taken from `current`: the stop (level or trailing distance), the
+    /// take profit, and each flag.
+    pub fn update(&self, resolved: Stops, current: &Stops, kept: bool) -> Stops {
+        if !kept {
+            return resolved;
+        }
+        let mut s = resolved;
+        if !self.has_stop() {
+            s.stop_level = current.stop_level;
+            s.stop_distance = current.stop_distance;
+        }
+        if !self.has_profit() {
+            s.profit_level = current.profit_level;
+        }
+        if !self.guaranteed_given {
+            s.guaranteed = current.guaranteed;
+        }
+        if !self.trailing_given {
+            s.trailing = current.trailing;
+        }
+        // A stop that no longer trails keeps its level as a plain stop; one that trails needs a distance.
+        if !s.trailing {
+            s.stop_distance = None;
+        } else if s.stop_distance.is_none() {
+            s.trailing = false;
+        }
+        s
     }
 
     /// Levels for a deal in `dir`: distances count from `base`, amounts are spread over `size`.

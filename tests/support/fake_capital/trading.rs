@@ -269,7 +269,7 @@ pub(super) async fn create(
 }
 
 /// `PUT /positions/{dealId}`: replaces the stop, take profit, trailing and guaranteed settings (a field
-/// left out removes that setting).
+/// left out removes that setting, or keeps it under [`super::FakeOptions::omitted_stops_kept`]).
 pub(super) async fn update(
     AxState(shared): AxState<Arc<Shared>>,
     Extension(ctx): Extension<Ctx>,
@@ -284,7 +284,11 @@ pub(super) async fn update(
     let p = st.accounts[account].positions[i].clone();
     let m = st.market(&p.epic).ok_or_else(|| ApiError::not_found("epic"))?;
     let close = m.close_price(p.dir);
-    let stops = input.resolve(p.dir, close, p.size, m);
+    let stops = input.update(
+        input.resolve(p.dir, close, p.size, m),
+        &p.stops,
+        st.omitted_stops_kept,
+    );
     validate(&stops, p.dir, close, m)?;
     let reference = p.deal_reference.clone();
     let rules = st.market_rules(account, &p.epic, p.size, &stops);

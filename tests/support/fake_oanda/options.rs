@@ -21,6 +21,10 @@ pub struct FakeOptions {
     pub heartbeat: Duration,
     /// Where the fake clock starts (default: the real time); the clock then advances with real time.
     pub now: Option<DateTime<Utc>>,
+    /// The other reading of a behaviour no official document states: OANDA's replacement of an order
+    /// (`PUT /orders/{spec}`) without `clientExtensions` in the request keeps the replaced order's (`false`,
+    /// the default) or starts without any (`true`), so that a client must set them again.
+    pub replacements_drop_client_extensions: bool,
 }
 
 impl Default for FakeOptions {
@@ -40,6 +44,7 @@ impl Default for FakeOptions {
             requests_per_second: 120,
             heartbeat: Duration::from_secs(5),
             now: None,
+            replacements_drop_client_extensions: false,
         }
     }
 }

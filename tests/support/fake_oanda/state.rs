@@ -117,6 +117,8 @@ pub(super) struct State {
     pub stream_connections: usize,
     /// Unix seconds of the fake's start: generated candles meet the start quote there.
     pub anchor: i64,
+    /// See [`FakeOptions::replacements_drop_client_extensions`].
+    pub replacements_drop_client_extensions: bool,
 }
 
 impl State {
@@ -145,6 +147,7 @@ impl State {
             next_stream: 0,
             stream_connections: 0,
             anchor: now.timestamp(),
+            replacements_drop_client_extensions: options.replacements_drop_client_extensions,
             clock,
         };
         for spec in &options.accounts {

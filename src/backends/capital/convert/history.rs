@@ -1,5 +1,5 @@
-//! Capital.com activity history (`/history/activity?detailed=true`) as TradingView executions and
-//! finished orders.
+//! Capital.com activity history (`/history/activity?detailed=true`) as TradingView executions, with the
+//! order each fill belongs to; [`super::history_orders`] turns the same fills into finished orders.
 //!
 //! What the activities mean, as far as the official examples show: a deal that opens, adds to, reduces or
 //! closes a position is a `POSITION` activity with status `ACCEPTED` and `details` (level, size, direction);
@@ -9,24 +9,33 @@
 //! close when a stop, a take profit or a close-out caused it, or when an older fill of the same deal went the
 //! other way; the opening fill of a deal older than the window cannot be seen, so such a close by the user
 //! reads as an opening.
+//!
+//! One order keeps one id everywhere (`placeOrder`, `/orders`, `/executions`, `/ordersHistory`), and the id
+//! is one the activity history alone gives back, so it survives a restart of the bridge:
+//! - a market order is the deal it opened: its `dealId`; one that only reduced deals (netting) is its first
+//!   closing fill (`<dealId>.close.<unix ms>`); the fills of one request (same time, epic, direction and
+//!   source) are one order, so a reversal is one order under the id of the deal it opened;
+//! - a working order keeps its own `dealId`: the fill it caused (source `SYSTEM`) is linked to the
+//!   `WORKING_ORDER` activity at the same instant (`EXECUTED`, or `ACCEPTED` by the system);
+//! - a triggered stop or take profit is the bracket order `/orders` listed: `<dealId>.sl` / `<dealId>.tp`.
 
 use super::model::{Activity, ActivitySource, ActivityStatus, ActivityType};
 use super::positions::side;
-use super::unix_secs;
-use crate::tv::{self, InfoMessage, MessageType, OrderStatus, Side};
+use super::{unix_ms, unix_secs};
+use crate::tv::{self, Side};
 use rust_decimal::Decimal;
 use std::collections::{HashMap, HashSet};
 
 /// What one activity is for TradingView.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Role {
+pub(super) enum Role {
     Fill,
     Cancelled { expired: bool },
     Rejected,
     Ignored,
 }
 
-fn role(a: &Activity) -> Role {
+pub(super) fn role(a: &Activity) -> Role {
     match (a.activity_type, a.status) {
         (ActivityType::Position, ActivityStatus::Accepted | ActivityStatus::Executed) => Role::Fill,
         (ActivityType::WorkingOrder, ActivityStatus::Cancelled) => Role::Cancelled { expired: false },
@@ -60,19 +69,23 @@ fn role(a: &Activity) -> Role {
     }
 }
 
-/// One fill, with the ids both views use.
-struct Fill<'a> {
+/// One fill, with its own id and the order it belongs to.
+pub(super) struct Fill<'a> {
     /// Index of the activity in the input.
-    index: usize,
-    activity: &'a Activity,
-    symbol: String,
-    time: i64,
-    price: Decimal,
-    qty: Decimal,
-    side: Side,
-    is_close: bool,
-    /// The fill's order id: dealReference (else dealId), `.close` added for a closing fill, made unique.
-    id: String,
+    pub index: usize,
+    pub activity: &'a Activity,
+    pub symbol: String,
+    pub time: i64,
+    pub price: Decimal,
+    pub qty: Decimal,
+    pub side: Side,
+    pub is_close: bool,
+    /// The execution's id (see [`own_id`]).
+    pub id: String,
+    /// The id of the order the fill belongs to (see the module notes).
+    pub order_id: String,
+    /// The working order it filled, with that order's level, when linked.
+    pub working: Option<(String, Option<Decimal>)>,
 }
 
 /// Whether the source alone makes a fill a close.
@@ -86,8 +99,14 @@ fn closing_source(source: Option<ActivitySource>) -> bool {
     }
 }
 
+/// Fills of one request share an order: the user's deals and a working order's fill (a request can reduce
+/// several deals and open one). Stops, take profits and close-outs are orders of their own.
+fn groupable(source: Option<ActivitySource>) -> bool {
+    matches!(source, Some(ActivitySource::User | ActivitySource::System))
+}
+
 /// The id of what an activity is about: its dealReference, else its dealId, else its time.
-fn base_id(a: &Activity) -> String {
+pub(super) fn base_id(a: &Activity) -> String {
     a.details
         .as_ref()
         .and_then(|d| d.deal_reference.clone())
@@ -95,8 +114,26 @@ fn base_id(a: &Activity) -> String {
         .unwrap_or_else(|| format!("activity.{}", a.date_utc))
 }
 
+/// A fill's own id: the deal id of an opening fill; `<dealId>.sl` / `<dealId>.tp` for a triggered stop loss
+/// or take profit (the bracket orders `/orders` listed); `<dealId>.close.<unix ms>` for another close, which
+/// the same deal may see several times.
+fn own_id(a: &Activity, is_close: bool) -> String {
+    let deal = a
+        .deal_id
+        .clone()
+        .unwrap_or_else(|| format!("activity.{}", a.date_utc));
+    if !is_close {
+        return deal;
+    }
+    match a.source {
+        Some(ActivitySource::Sl) => format!("{deal}{}", super::STOP_LOSS_SUFFIX),
+        Some(ActivitySource::Tp) => format!("{deal}{}", super::TAKE_PROFIT_SUFFIX),
+        _ => format!("{deal}.close.{}", unix_ms(&a.date_utc).unwrap_or_default()),
+    }
+}
+
 /// `id`, or `id-2`, `id-3`... when already used.
-fn unique(id: String, used: &mut HashSet<String>) -> String {
+pub(super) fn unique(id: String, used: &mut HashSet<String>) -> String {
     let mut candidate = id.clone();
     let mut n = 2;
     while used.contains(&candidate) {
@@ -107,9 +144,29 @@ fn unique(id: String, used: &mut HashSet<String>) -> String {
     candidate
 }
 
+/// The working order a fill executed: a `WORKING_ORDER` activity of the same epic at the same instant that
+/// is its execution (`EXECUTED`, or `ACCEPTED` by the system). Only fills the system made are linked: the
+/// user's own deals are market orders.
+fn working_order_of<'a>(activities: &'a [Activity], fill: &Activity) -> Option<&'a Activity> {
+    if fill.source != Some(ActivitySource::System) {
+        return None;
+    }
+    activities.iter().find(|w| {
+        w.activity_type == ActivityType::WorkingOrder
+            && w.epic == fill.epic
+            && w.date_utc == fill.date_utc
+            && w.deal_id.is_some()
+            && (w.status == ActivityStatus::Executed
+                || (w.status == ActivityStatus::Accepted && w.source == Some(ActivitySource::System)))
+    })
+}
+
 /// The fills among `activities` (newest first, as given), walked oldest first so that a deal's opening
-/// is seen before its close and ids stay stable as newer activities arrive.
-fn fills<'a>(activities: &'a [Activity], symbol_of: &dyn Fn(&str) -> Option<String>) -> Vec<Fill<'a>> {
+/// is seen before its close, each with the order it belongs to.
+pub(super) fn fills<'a>(
+    activities: &'a [Activity],
+    symbol_of: &dyn Fn(&str) -> Option<String>,
+) -> Vec<Fill<'a>> {
     let mut opened: HashMap<&str, Side> = HashMap::new();
     let mut used = HashSet::new();
     let mut out = Vec::new();
@@ -135,8 +192,11 @@ fn fills<'a>(activities: &'a [Activity], symbol_of: &dyn Fn(&str) -> Option<Stri
                 .entry(id)
                 .or_insert(if is_close { side.opposite() } else { side });
         }
-        let base = base_id(a);
-        let id = unique(if is_close { format!("{base}.close") } else { base }, &mut used);
+        let id = unique(own_id(a, is_close), &mut used);
+        let working = working_order_of(activities, a).and_then(|w| {
+            let level = w.details.as_ref().and_then(|d| d.level);
+            w.deal_id.clone().map(|id| (id, level))
+        });
         out.push(Fill {
             index,
             activity: a,
@@ -146,29 +206,65 @@ fn fills<'a>(activities: &'a [Activity], symbol_of: &dyn Fn(&str) -> Option<Stri
             qty,
             side,
             is_close,
+            order_id: id.clone(),
             id,
+            working,
         });
     }
+    assign_orders(&mut out);
     out.reverse();
     out
 }
 
+/// Gives the fills of one request their order's id: the working order they executed, else the deal the
+/// request opened, else its first close (the fills are in walk order, oldest first).
+fn assign_orders(fills: &mut [Fill<'_>]) {
+    let key = |f: &Fill<'_>| {
+        groupable(f.activity.source).then(|| {
+            (
+                f.activity.epic.clone(),
+                f.activity.date_utc.clone(),
+                f.side,
+                f.activity.source,
+            )
+        })
+    };
+    // The best id seen per request: a working order (3) over an opened deal (2) over a close (1); the
+    // first of equal rank wins.
+    let mut orders: HashMap<_, (u8, String)> = HashMap::new();
+    for f in fills.iter() {
+        let Some(k) = key(f) else { continue };
+        let candidate = match &f.working {
+            Some((w, _)) => (3, w.clone()),
+            None if !f.is_close => (2, f.id.clone()),
+            None => (1, f.id.clone()),
+        };
+        if orders.get(&k).is_none_or(|(rank, _)| *rank < candidate.0) {
+            orders.insert(k, candidate);
+        }
+    }
+    for f in fills.iter_mut() {
+        if let Some((_, order)) = key(f).and_then(|k| orders.get(&k)) {
+            f.order_id = order.clone();
+        }
+    }
+}
+
 /// Executions, newest first: one per fill (see the module notes), price = `details.level`, qty =
-/// `details.size`, order id = the fill's order id (dealReference, else dealId; `.close` added for closing
-/// fills so that they stay distinct from the opening one in `/ordersHistory`), position id = dealId, time in
+/// `details.size`, id = the fill's own id, order id = the order it belongs to, position id = dealId, time in
 /// unix seconds. Activities of epics `symbol_of` does not map, and fills without level, size or direction,
 /// are skipped.
 pub fn executions(activities: &[Activity], symbol_of: &dyn Fn(&str) -> Option<String>) -> Vec<tv::Execution> {
     fills(activities, symbol_of)
         .into_iter()
         .map(|f| tv::Execution {
-            id: f.id.clone(),
+            id: f.id,
             instrument: f.symbol,
             price: f.price,
             time: f.time,
             qty: f.qty,
             side: f.side,
-            order_id: f.id,
+            order_id: f.order_id,
             is_close: f.is_close,
             position_id: f.activity.deal_id.clone(),
             commission: None,
@@ -176,107 +272,19 @@ pub fn executions(activities: &[Activity], symbol_of: &dyn Fn(&str) -> Option<St
         .collect()
 }
 
-/// Finished orders, newest first: every fill as a filled order (a market order, or for a triggered stop a
-/// stop order and for a take profit a limit order, at the fill level); cancelled and expired working orders
-/// (id = dealId); rejected deals, working orders and the user's rejected stop/limit edits, with a message
-/// saying what was refused (the activity carries no reason). The activities name no working-order type, so
-/// cancelled and rejected working orders are shown as limit orders at their level.
-pub fn orders_history(activities: &[Activity], symbol_of: &dyn Fn(&str) -> Option<String>) -> Vec<tv::Order> {
-    let fills = fills(activities, symbol_of);
-    let mut used: HashSet<String> = fills.iter().map(|f| f.id.clone()).collect();
-    let mut out: Vec<(usize, tv::Order)> = fills.into_iter().map(|f| (f.index, filled(f))).collect();
-    for (index, a) in activities.iter().enumerate().rev() {
-        let status = match role(a) {
-            Role::Cancelled { .. } => OrderStatus::Cancelled,
-            Role::Rejected => OrderStatus::Rejected,
-            Role::Fill | Role::Ignored => continue,
-        };
-        if let Some(order) = finished(a, status, symbol_of, &mut used) {
-            out.push((index, order));
-        }
-    }
-    out.sort_by_key(|(index, _)| *index);
-    out.into_iter().map(|(_, o)| o).collect()
-}
-
-fn filled(f: Fill<'_>) -> tv::Order {
-    let kind = match f.activity.source {
-        Some(ActivitySource::Sl) => tv::OrderType::Stop,
-        Some(ActivitySource::Tp) => tv::OrderType::Limit,
-        Some(
-            ActivitySource::CloseOut
-            | ActivitySource::Dealer
-            | ActivitySource::System
-            | ActivitySource::User
-            | ActivitySource::Unknown,
-        )
-        | None => tv::OrderType::Market,
-    };
-    let mut o = tv::Order::new(f.id, f.symbol, f.qty, f.side, kind, OrderStatus::Filled, f.time);
-    o.filled_qty = Some(f.qty);
-    o.avg_price = Some(f.price);
-    match kind {
-        tv::OrderType::Stop => o.stop_price = Some(f.price),
-        tv::OrderType::Limit => o.limit_price = Some(f.price),
-        tv::OrderType::Market | tv::OrderType::StopLimit => {}
-    }
-    o
-}
-
-/// A cancelled, expired or rejected order; `None` without a mapped epic, a direction or a readable time.
-fn finished(
-    a: &Activity,
-    status: OrderStatus,
+/// The id of the newest order of the user's that reduced deal `deal_id`: what `placeOrder` answers for a
+/// market order that opened no deal, found in the activities that followed it.
+pub fn reducing_order_id(
+    activities: &[Activity],
     symbol_of: &dyn Fn(&str) -> Option<String>,
-    used: &mut HashSet<String>,
-) -> Option<tv::Order> {
-    let d = a.details.as_ref()?;
-    let side = d.direction.and_then(side)?;
-    let symbol = a.epic.as_deref().and_then(symbol_of)?;
-    let time = unix_secs(&a.date_utc)?;
-    let qty = d.size.unwrap_or_default();
-    let (id, kind, text) = match (status, a.activity_type) {
-        (OrderStatus::Cancelled, _) => {
-            let id = a.deal_id.clone().unwrap_or_else(|| base_id(a));
-            let text = (a.status == ActivityStatus::Expired).then_some("The order expired.");
-            (id, tv::OrderType::Limit, text)
-        }
-        (_, ActivityType::Position) => (
-            format!("{}.rejected", base_id(a)),
-            tv::OrderType::Market,
-            Some("Capital.com rejected this order."),
-        ),
-        (_, ActivityType::EditStopAndLimit) => (
-            format!("{}.rejected", base_id(a)),
-            if d.stop_level.is_some() {
-                tv::OrderType::Stop
-            } else {
-                tv::OrderType::Limit
-            },
-            Some("Capital.com rejected this change of stop loss or take profit."),
-        ),
-        (_, _) => (
-            format!("{}.rejected", base_id(a)),
-            tv::OrderType::Limit,
-            Some("Capital.com rejected this order."),
-        ),
-    };
-    let mut o = tv::Order::new(unique(id, used), symbol, qty, side, kind, status, time);
-    match kind {
-        tv::OrderType::Stop => o.stop_price = d.stop_level,
-        tv::OrderType::Limit if a.activity_type == ActivityType::EditStopAndLimit => {
-            o.limit_price = d.profit_level
-        }
-        tv::OrderType::Limit => o.limit_price = d.level,
-        tv::OrderType::Market | tv::OrderType::StopLimit => {}
-    }
-    o.message = text.map(|text| InfoMessage {
-        text: text.to_owned(),
-        kind: if status == OrderStatus::Rejected {
-            MessageType::Error
-        } else {
-            MessageType::Information
-        },
-    });
-    Some(o)
+    deal_id: &str,
+) -> Option<String> {
+    fills(activities, symbol_of)
+        .into_iter()
+        .find(|f| {
+            f.is_close
+                && f.activity.deal_id.as_deref() == Some(deal_id)
+                && f.activity.source == Some(ActivitySource::User)
+        })
+        .map(|f| f.order_id)
 }

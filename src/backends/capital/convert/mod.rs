@@ -7,6 +7,7 @@
 pub mod account;
 pub mod bars;
 pub mod history;
+pub mod history_orders;
 pub mod markets;
 pub mod order_views;
 pub mod orders;
@@ -16,6 +17,7 @@ mod session;
 pub use account::*;
 pub use bars::*;
 pub use history::*;
+pub use history_orders::*;
 pub use markets::*;
 pub use order_views::*;
 pub use orders::*;

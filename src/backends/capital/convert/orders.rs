@@ -69,8 +69,8 @@ pub fn placement(epic: &str, order: &tv::PlaceOrder, pip_size: Decimal) -> Resul
 /// Maps a change of the working order `current`. Its size cannot change upstream, so a different `qty` is
 /// rejected. The level is the new limit price (LIMIT) or stop price (STOP), else the current one; the
 /// duration as in [`placement`], and when no duration is sent the current expiry is sent again so that it is
-/// kept whatever the upstream does with a missing field. The brackets are the complete new set: a bracket
-/// left out is left out of the request, which removes it.
+/// kept whatever the upstream does with a missing field. The brackets are the complete new set, sent as
+/// [`stops_update`] describes.
 pub fn working_order_update(
     current: &WorkingOrderData,
     change: &tv::ModifyOrder,
@@ -99,21 +99,75 @@ pub fn working_order_update(
             .and_then(model::parse_time)
             .map(|t| model::format_time(t.and_utc())),
     };
+    let now = super::order_views::order_brackets(current, pip_size);
     Ok(UpdateWorkingOrderRequest {
         level: Some(new_level.unwrap_or(current.order_level)),
         good_till_date,
-        stops: stops(&change.brackets, pip_size)?,
+        stops: stops_update(&change.brackets, &now, pip_size)?,
     })
 }
 
-/// Maps a change of a position's brackets; `brackets` is the complete new set (absent = removed).
+/// Maps a change of a position's brackets from `current` to `brackets`, the complete new set (absent =
+/// removed), sent as [`stops_update`] describes.
 pub fn position_update(
     brackets: &tv::Brackets,
+    current: &tv::Brackets,
     pip_size: Decimal,
 ) -> Result<UpdatePositionRequest, BrokerError> {
     Ok(UpdatePositionRequest {
-        stops: stops(brackets, pip_size)?,
+        stops: stops_update(brackets, current, pip_size)?,
     })
+}
+
+/// The stop and profit fields of an update from `current` to `intended`, stated so that both readings of
+/// a field left out (removed, or kept) give the same result wherever the API allows it: every intended stop
+/// or take profit is sent whole, `trailingStop` is always sent, and `guaranteedStop` whenever the deal has
+/// or gets a guaranteed stop (it is left out otherwise, where both readings agree, because the
+/// documentation forbids setting it on hedging accounts). A bracket that is removed can only be left out:
+/// the API documents no field that removes one, so callers check afterwards ([`kept_despite_removal`]).
+pub fn stops_update(
+    intended: &tv::Brackets,
+    current: &tv::Brackets,
+    pip_size: Decimal,
+) -> Result<StopsAndLimits, BrokerError> {
+    let mut s = stops(intended, pip_size)?;
+    s.trailing_stop = Some(intended.trailing_stop_pips.is_some());
+    s.guaranteed_stop = match (intended.guaranteed_stop, current.guaranteed_stop) {
+        (Some(_), _) => Some(true),
+        (None, Some(_)) => Some(false),
+        (None, None) => None,
+    };
+    Ok(s)
+}
+
+/// The brackets an update meant to remove (present in `before`, absent from `intended`) that are still
+/// there `after` it, in words ("stop loss", "take profit"). Capital.com documents no way to remove a stop
+/// or a take profit except leaving its fields out, which an upstream reading "left out = kept" ignores.
+pub fn kept_despite_removal(
+    before: &tv::Brackets,
+    intended: &tv::Brackets,
+    after: &tv::Brackets,
+) -> Vec<&'static str> {
+    let has_stop = |b: &tv::Brackets| {
+        b.stop_loss.is_some() || b.trailing_stop_pips.is_some() || b.guaranteed_stop.is_some()
+    };
+    let mut kept = Vec::new();
+    if has_stop(before) && !has_stop(intended) && has_stop(after) {
+        kept.push("stop loss");
+    }
+    if before.take_profit.is_some() && intended.take_profit.is_none() && after.take_profit.is_some() {
+        kept.push("take profit");
+    }
+    kept
+}
+
+/// The refusal when [`kept_despite_removal`] found brackets still in place on `what` ("position X").
+pub fn removal_refused(what: &str, kept: &[&str]) -> BrokerError {
+    BrokerError::Rejected(format!(
+        "Capital.com kept the {} of {what}: its API documents no way to remove one. Move it instead, or close \
+         the position.",
+        kept.join(" and ")
+    ))
 }
 
 /// Brackets as Capital.com stop and profit fields: `stop_loss` -> `stopLevel`; `guaranteed_stop` ->

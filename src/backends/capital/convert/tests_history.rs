@@ -2,13 +2,15 @@
 
 use super::fixtures::*;
 use super::history::*;
+use super::history_orders::*;
 use super::model::Activity;
 use crate::tv::{self, MessageType, OrderStatus, Side};
 use rust_decimal_macros::dec;
 use serde_json::{json, Value};
 
 const DEAL: &str = "00018509-0001-54c4-0000-0000803c0ec6";
-const REF: &str = "p_00018509-0001-54c4-0000-0000803c0ec6";
+/// The close-out's own id: the deal, `.close`, and its time in unix milliseconds.
+const CLOSE: &str = "00018509-0001-54c4-0000-0000803c0ec6.close.1641222108420";
 
 fn symbol_of(epic: &str) -> Option<String> {
     match epic {
@@ -48,18 +50,18 @@ fn official_detailed_activities() {
     let ex = executions(&acts, &symbol_of);
     assert_eq!(ex.len(), 2, "the system's rejected stop edit is no fill");
     let close = &ex[0];
-    assert_eq!(close.id, format!("{REF}.close"));
+    assert_eq!(close.id, CLOSE);
     assert_eq!(
         (close.instrument.as_str(), close.price, close.qty, close.side),
         ("USOIL", dec!(75.2), dec!(1), Side::Sell)
     );
     assert_eq!((close.time, close.is_close), (1_641_222_108, true));
     assert_eq!(
-        (close.order_id.clone(), close.position_id.as_deref()),
-        (format!("{REF}.close"), Some(DEAL))
+        (close.order_id.as_str(), close.position_id.as_deref()),
+        (CLOSE, Some(DEAL))
     );
     let open = &ex[1];
-    assert_eq!((open.id.as_str(), open.order_id.as_str()), (REF, REF));
+    assert_eq!((open.id.as_str(), open.order_id.as_str()), (DEAL, DEAL));
     assert_eq!(
         (open.price, open.side, open.time, open.is_close),
         (dec!(75.31), Side::Buy, 1_641_222_094, false)
@@ -245,13 +247,14 @@ fn closes_by_stop_profit_and_the_user() {
     assert_eq!(
         summary,
         [
-            ("p_tp1.close", true, Side::Buy),
-            ("p_sl1.close", true, Side::Sell),
-            ("p_u1.close", true, Side::Buy),
+            // A triggered take profit or stop is the bracket order `/orders` listed.
+            ("tp1.tp", true, Side::Buy),
+            ("sl1.sl", true, Side::Sell),
+            ("u1.close.1641224400000", true, Side::Buy),
             // Its opening is older than the window: it reads as an opening.
-            ("p_old", false, Side::Sell),
-            ("p_u1", false, Side::Sell),
-            ("p_tp1", false, Side::Sell),
+            ("old", false, Side::Sell),
+            ("u1", false, Side::Sell),
+            ("tp1", false, Side::Sell),
         ]
     );
     let orders = orders_history(&acts, &symbol_of);
@@ -293,7 +296,7 @@ fn repeated_ids_are_made_unique_oldest_first() {
         ),
     ]);
     let ids: Vec<String> = executions(&acts, &symbol_of).into_iter().map(|e| e.id).collect();
-    assert_eq!(ids, ["p_d-2", "p_d"]);
+    assert_eq!(ids, ["d-2", "d"]);
 }
 
 #[test]
@@ -381,8 +384,9 @@ fn cancelled_expired_and_rejected_orders() {
             "w2",
             "p_e1.rejected",
             "p_e2.rejected",
-            "p_r1.rejected",
-            "p_w3.rejected"
+            // A rejected placement keeps the id `placeOrder` answered: its deal reference.
+            "p_r1",
+            "p_w3"
         ]
     );
     assert_eq!(
@@ -439,7 +443,7 @@ fn finished_ids_never_clash_with_fills() {
         1.0,
         60.0,
     );
-    cancelled["dealId"] = json!("p_f");
+    cancelled["dealId"] = json!("f");
     let acts = list(vec![
         cancelled,
         activity(
@@ -454,6 +458,213 @@ fn finished_ids_never_clash_with_fills() {
         ),
     ]);
     let o = orders_history(&acts, &symbol_of);
-    assert_eq!((o[0].id.as_str(), o[1].id.as_str()), ("p_f-2", "p_f"));
-    assert_eq!(executions(&acts, &symbol_of)[0].order_id, "p_f");
+    assert_eq!((o[0].id.as_str(), o[1].id.as_str()), ("f-2", "f"));
+    assert_eq!(executions(&acts, &symbol_of)[0].order_id, "f");
+}
+
+#[test]
+fn the_fills_of_one_request_are_one_order() {
+    // A netting reversal: one request closed deal x (bought earlier) and opened deal y, at one instant.
+    let acts = list(vec![
+        activity(
+            "2022-01-03T16:00:00.250",
+            "y",
+            "USER",
+            "POSITION",
+            "ACCEPTED",
+            "SELL",
+            1.0,
+            74.0,
+        ),
+        activity(
+            "2022-01-03T16:00:00.250",
+            "x",
+            "USER",
+            "POSITION",
+            "ACCEPTED",
+            "SELL",
+            2.0,
+            74.5,
+        ),
+        activity(
+            "2022-01-03T15:00:00",
+            "x",
+            "USER",
+            "POSITION",
+            "ACCEPTED",
+            "BUY",
+            2.0,
+            75.0,
+        ),
+    ]);
+    let ex = executions(&acts, &symbol_of);
+    let summary: Vec<(&str, &str, bool)> = ex
+        .iter()
+        .map(|e| (e.id.as_str(), e.order_id.as_str(), e.is_close))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("y", "y", false),
+            ("x.close.1641225600250", "y", true),
+            ("x", "x", false),
+        ],
+        "the reversing request is the order of the deal it opened"
+    );
+    let o = orders_history(&acts, &symbol_of);
+    assert_eq!(o.len(), 2);
+    assert_eq!(
+        (o[0].id.as_str(), o[0].qty, o[0].avg_price, o[0].side),
+        ("y", dec!(3), Some(dec!(74.3333333333)), Side::Sell)
+    );
+    assert_eq!((o[1].id.as_str(), o[1].qty), ("x", dec!(2)));
+}
+
+#[test]
+fn an_order_that_only_reduced_deals_is_its_first_close() {
+    // One request reduced two deals (netting, oldest first) and opened none.
+    let acts = list(vec![
+        activity(
+            "2022-01-03T16:00:00",
+            "b",
+            "USER",
+            "POSITION",
+            "ACCEPTED",
+            "SELL",
+            1.0,
+            74.0,
+        ),
+        activity(
+            "2022-01-03T16:00:00",
+            "a",
+            "USER",
+            "POSITION",
+            "ACCEPTED",
+            "SELL",
+            2.0,
+            74.0,
+        ),
+        activity(
+            "2022-01-03T15:01:00",
+            "b",
+            "USER",
+            "POSITION",
+            "ACCEPTED",
+            "BUY",
+            2.0,
+            75.0,
+        ),
+        activity(
+            "2022-01-03T15:00:00",
+            "a",
+            "USER",
+            "POSITION",
+            "ACCEPTED",
+            "BUY",
+            2.0,
+            75.0,
+        ),
+    ]);
+    let ex = executions(&acts, &symbol_of);
+    let order = "a.close.1641225600000";
+    assert_eq!((ex[0].order_id.as_str(), ex[1].order_id.as_str()), (order, order));
+    // What `placeOrder` answered is found again from either deal.
+    for deal in ["a", "b"] {
+        assert_eq!(reducing_order_id(&acts, &symbol_of, deal).as_deref(), Some(order));
+    }
+    // A window without the deals' openings reads the reductions as openings: the lookup must read the
+    // window `/executions` reads.
+    assert_eq!(reducing_order_id(&acts[..2], &symbol_of, "a"), None);
+    assert_eq!(reducing_order_id(&acts, &symbol_of, "nope"), None);
+    let o = orders_history(&acts, &symbol_of);
+    assert_eq!((o[0].id.as_str(), o[0].qty), (order, dec!(3)));
+}
+
+#[test]
+fn a_working_orders_fill_keeps_the_working_orders_id() {
+    let mut executed = activity(
+        "2022-01-03T16:00:00",
+        "w1",
+        "SYSTEM",
+        "WORKING_ORDER",
+        "EXECUTED",
+        "BUY",
+        1.0,
+        75.0,
+    );
+    executed["details"]["dealReference"] = json!("o_w1");
+    // The official examples show the system's `ACCEPTED` at the fill's instant: read the same way.
+    let mut accepted = activity(
+        "2022-01-03T17:00:00",
+        "w2",
+        "SYSTEM",
+        "WORKING_ORDER",
+        "ACCEPTED",
+        "SELL",
+        1.0,
+        70.0,
+    );
+    accepted["details"]["dealReference"] = json!("o_w2");
+    let acts = list(vec![
+        // A deal of the user's at the instant a working order is accepted stays a market order.
+        activity(
+            "2022-01-03T18:00:00",
+            "m",
+            "USER",
+            "POSITION",
+            "ACCEPTED",
+            "BUY",
+            1.0,
+            71.0,
+        ),
+        activity(
+            "2022-01-03T18:00:00",
+            "w3",
+            "USER",
+            "WORKING_ORDER",
+            "ACCEPTED",
+            "BUY",
+            1.0,
+            60.0,
+        ),
+        activity(
+            "2022-01-03T17:00:00",
+            "y2",
+            "SYSTEM",
+            "POSITION",
+            "ACCEPTED",
+            "SELL",
+            1.0,
+            70.5,
+        ),
+        accepted,
+        activity(
+            "2022-01-03T16:00:00",
+            "y1",
+            "SYSTEM",
+            "POSITION",
+            "ACCEPTED",
+            "BUY",
+            1.0,
+            74.9,
+        ),
+        executed,
+    ]);
+    let ex = executions(&acts, &symbol_of);
+    let summary: Vec<(&str, &str)> = ex.iter().map(|e| (e.id.as_str(), e.order_id.as_str())).collect();
+    assert_eq!(summary, [("m", "m"), ("y2", "w2"), ("y1", "w1")]);
+    assert_eq!(ex[2].position_id.as_deref(), Some("y1"));
+    let o = orders_history(&acts, &symbol_of);
+    let ids: Vec<&str> = o.iter().map(|o| o.id.as_str()).collect();
+    assert_eq!(ids, ["m", "w2", "w1"]);
+    // A buy filled below its level was a limit, a sell filled above its level too.
+    assert_eq!(
+        (o[2].kind, o[2].limit_price, o[2].avg_price),
+        (tv::OrderType::Limit, Some(dec!(75)), Some(dec!(74.9)))
+    );
+    assert_eq!(
+        (o[1].kind, o[1].limit_price),
+        (tv::OrderType::Limit, Some(dec!(70)))
+    );
+    assert_eq!(o[0].kind, tv::OrderType::Market);
 }

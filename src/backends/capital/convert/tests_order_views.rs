@@ -200,7 +200,7 @@ fn position_brackets_hang_on_the_position() {
     let b = deal_brackets(&deal, dec!(0.001));
     assert_eq!((b.stop_loss, b.take_profit), (Some(dec!(20.5)), Some(dec!(22))));
     // The mapping goes both ways.
-    let back = position_update(&b, dec!(0.001)).unwrap();
+    let back = position_update(&b, &b, dec!(0.001)).unwrap();
     assert_eq!(
         (back.stops.stop_level, back.stops.profit_level),
         (Some(dec!(20.5)), Some(dec!(22)))

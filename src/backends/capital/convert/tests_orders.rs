@@ -189,7 +189,7 @@ fn two_kinds_of_stop_are_refused() {
         ..Default::default()
     };
     assert!(matches!(
-        position_update(&b, dec!(1)),
+        position_update(&b, &Brackets::default(), dec!(1)),
         Err(BrokerError::Rejected(_))
     ));
 }
@@ -218,13 +218,15 @@ fn working_order_changes() {
     assert_eq!(
         serde_json::to_value(&u).unwrap(),
         json!({"level": 21.0, "goodTillDate": "2022-06-09T01:01:00", "guaranteedStop": true,
-               "stopLevel": 17.0, "profitLevel": 23.0})
+               "trailingStop": false, "stopLevel": 17.0, "profitLevel": 23.0})
     );
-    // No price, no duration, no brackets: level and expiry kept, brackets removed.
+    // No price, no duration, no brackets: level and expiry kept, brackets removed. The guaranteed flag the
+    // order had is cleared explicitly; the stop and profit levels can only be left out.
     let u = working_order_update(current, &change(), dec!(0.001)).unwrap();
     assert_eq!(
         serde_json::to_value(&u).unwrap(),
-        json!({"level": 20.0, "goodTillDate": "2022-06-09T01:01:00"})
+        json!({"level": 20.0, "goodTillDate": "2022-06-09T01:01:00", "guaranteedStop": false,
+               "trailingStop": false})
     );
     let mut gtc = change();
     gtc.duration = duration("GTC");
@@ -261,8 +263,11 @@ fn stop_and_unknown_working_orders_take_their_price() {
     c.limit_price = Some(dec!(1));
     c.stop_price = Some(dec!(6.5));
     let u = working_order_update(stop, &c, dec!(0.001)).unwrap();
-    // A GTC order has no expiry to send again.
-    assert_eq!(serde_json::to_value(&u).unwrap(), json!({"level": 6.5}));
+    // A GTC order has no expiry to send again; it never had a guaranteed stop, so that flag is left out.
+    assert_eq!(
+        serde_json::to_value(&u).unwrap(),
+        json!({"level": 6.5, "trailingStop": false})
+    );
     v["workingOrders"][1]["workingOrderData"]["orderType"] = json!("STOP_LIMIT");
     let orders: super::model::WorkingOrdersResponse = parse(v);
     let unknown = &orders.working_orders[1].working_order_data;
@@ -282,24 +287,62 @@ fn position_bracket_changes() {
         take_profit: Some(dec!(27)),
         ..Default::default()
     };
+    let none = Brackets::default();
     assert_eq!(
-        serde_json::to_value(position_update(&b, dec!(0.001)).unwrap()).unwrap(),
-        json!({"guaranteedStop": true, "stopLevel": 21.0, "profitLevel": 27.0})
+        serde_json::to_value(position_update(&b, &none, dec!(0.001)).unwrap()).unwrap(),
+        json!({"guaranteedStop": true, "trailingStop": false, "stopLevel": 21.0, "profitLevel": 27.0})
     );
     let trailing = Brackets {
         trailing_stop_pips: Some(dec!(250)),
         ..Default::default()
     };
     assert_eq!(
-        serde_json::to_value(position_update(&trailing, dec!(0.001)).unwrap()).unwrap(),
-        json!({"trailingStop": true, "stopDistance": 0.25})
+        serde_json::to_value(position_update(&trailing, &b, dec!(0.001)).unwrap()).unwrap(),
+        json!({"guaranteedStop": false, "trailingStop": true, "stopDistance": 0.25}),
+        "a guaranteed stop becoming a trailing one is said explicitly"
     );
     assert_eq!(
-        serde_json::to_value(position_update(&Brackets::default(), dec!(0.001)).unwrap()).unwrap(),
-        json!({})
+        serde_json::to_value(position_update(&none, &trailing, dec!(0.001)).unwrap()).unwrap(),
+        json!({"trailingStop": false})
     );
     assert_eq!(
         stops(&Brackets::default(), Decimal::ZERO).unwrap(),
         Default::default()
     );
+}
+
+#[test]
+fn removals_the_upstream_ignored_are_found() {
+    let before = Brackets {
+        stop_loss: Some(dec!(1.05)),
+        take_profit: Some(dec!(1.2)),
+        ..Default::default()
+    };
+    let only_tp = Brackets {
+        take_profit: Some(dec!(1.2)),
+        ..Default::default()
+    };
+    // Nothing removed: nothing to check.
+    assert!(kept_despite_removal(&before, &before, &before).is_empty());
+    // The stop loss was to go: gone is fine, still there (or turned into another kind of stop) is not.
+    assert!(kept_despite_removal(&before, &only_tp, &only_tp).is_empty());
+    assert_eq!(kept_despite_removal(&before, &only_tp, &before), ["stop loss"]);
+    let trailing_left = Brackets {
+        trailing_stop_pips: Some(dec!(10)),
+        take_profit: Some(dec!(1.2)),
+        ..Default::default()
+    };
+    assert_eq!(
+        kept_despite_removal(&before, &only_tp, &trailing_left),
+        ["stop loss"]
+    );
+    assert_eq!(
+        kept_despite_removal(&before, &Brackets::default(), &before),
+        ["stop loss", "take profit"]
+    );
+    let m = match removal_refused("deal D1", &["stop loss", "take profit"]) {
+        BrokerError::Rejected(m) => m,
+        other => panic!("{other:?}"),
+    };
+    assert!(m.contains("stop loss and take profit of deal D1"), "{m}");
 }

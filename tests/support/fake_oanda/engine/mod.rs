@@ -43,6 +43,21 @@ pub(super) enum Ev {
         order_spec: String,
         reason: &'static str,
     },
+    /// An order's client extensions were set (`ORDER_CLIENT_EXTENSIONS_MODIFY`); `client_order_id` is the
+    /// order's client id before the change, the extensions are what the request set.
+    ExtensionsModify {
+        order_id: u64,
+        client_order_id: Option<String>,
+        ext: Option<Value>,
+        trade_ext: Option<Value>,
+    },
+    /// A client-extensions request was refused (`ORDER_CLIENT_EXTENSIONS_MODIFY_REJECT`).
+    ExtensionsReject {
+        order_spec: String,
+        ext: Option<Value>,
+        trade_ext: Option<Value>,
+        reason: String,
+    },
     /// v1 only: an order was changed in place (`ORDER_UPDATE`).
     OrderUpdate(Box<Order>),
     /// v1 only: a trade's stops were changed (`TRADE_UPDATE`).

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod candles;
+mod extensions;
 mod orders;
 mod positions;
 pub(super) mod pricing;
@@ -39,6 +40,10 @@ pub(super) fn rest() -> Router<Arc<Shared>> {
             get(orders::get_one).put(orders::replace),
         )
         .route(&format!("{acct}/orders/{{spec}}/cancel"), put(orders::cancel))
+        .route(
+            &format!("{acct}/orders/{{spec}}/clientExtensions"),
+            put(extensions::set_order),
+        )
         .route(&format!("{acct}/trades"), get(trades::list))
         .route(&format!("{acct}/openTrades"), get(trades::open))
         .route(&format!("{acct}/trades/{{spec}}"), get(trades::get_one))

@@ -311,7 +311,7 @@ pub(super) async fn replace(
             order.reason = "REPLACEMENT";
             order.replaces = Some(old.id);
             order.replace_cancel_tx = Some(cancel_tx);
-            if order.ext.is_none() {
+            if order.ext.is_none() && !st.replacements_drop_client_extensions {
                 order.ext = old.ext.clone();
             }
             let placed = engine::place(&mut st, a, *order);

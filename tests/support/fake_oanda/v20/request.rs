@@ -41,6 +41,7 @@ pub(in super::super) fn message(reason: &str) -> String {
             "A guaranteed Stop Loss Order is not allowed for this Account"
         }
         "TRADE_DOESNT_EXIST" => "The Trade specified does not exist",
+        "ORDER_DOESNT_EXIST" => "The Order specified does not exist",
         _ => "",
     };
     if !text.is_empty() {
@@ -456,7 +457,7 @@ fn parse_dependent(
 
 /// Reads `clientExtensions`: an object whose `id`, `tag` and `comment` are strings of at most 128
 /// characters. `prefix` names the reject reasons (`CLIENT_ORDER_ID_INVALID`...).
-fn client_ext(v: Option<&Value>, prefix: &str) -> Result<Option<Value>, String> {
+pub(super) fn client_ext(v: Option<&Value>, prefix: &str) -> Result<Option<Value>, String> {
     let Some(v) = v.filter(|v| !v.is_null()) else {
         return Ok(None);
     };

@@ -139,6 +139,45 @@ pub(in super::super) fn render(st: &State, a: usize, id: u64, now: DateTime<Utc>
             m.insert("rejectReason".into(), (*reason).into());
             m
         }
+        Ev::ExtensionsModify {
+            order_id,
+            client_order_id,
+            ext,
+            trade_ext,
+        } => {
+            let mut m = base(acct, id, now, "ORDER_CLIENT_EXTENSIONS_MODIFY");
+            m.insert("orderID".into(), order_id.to_string().into());
+            if let Some(c) = client_order_id {
+                m.insert("clientOrderID".into(), c.clone().into());
+            }
+            if let Some(e) = ext {
+                m.insert("clientExtensionsModify".into(), e.clone());
+            }
+            if let Some(e) = trade_ext {
+                m.insert("tradeClientExtensionsModify".into(), e.clone());
+            }
+            m
+        }
+        Ev::ExtensionsReject {
+            order_spec,
+            ext,
+            trade_ext,
+            reason,
+        } => {
+            let mut m = base(acct, id, now, "ORDER_CLIENT_EXTENSIONS_MODIFY_REJECT");
+            match order_spec.strip_prefix('@') {
+                Some(c) => m.insert("clientOrderID".into(), c.into()),
+                None => m.insert("orderID".into(), order_spec.clone().into()),
+            };
+            if let Some(e) = ext {
+                m.insert("clientExtensionsModify".into(), e.clone());
+            }
+            if let Some(e) = trade_ext {
+                m.insert("tradeClientExtensionsModify".into(), e.clone());
+            }
+            m.insert("rejectReason".into(), reason.clone().into());
+            m
+        }
         Ev::OrderUpdate(_) | Ev::TradeUpdate(_) => return None,
     };
     Some(Value::Object(m))

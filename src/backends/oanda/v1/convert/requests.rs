@@ -164,7 +164,20 @@ pub fn place_form(
         ("side", wire_side(order.side).to_owned()),
         ("type", wire_type.to_owned()),
     ];
-    // A market order fills at once or is rejected (fill or kill): its duration changes nothing.
+    // A market order fills at once or is rejected, which is fill or kill: any other duration (IOC) would be
+    // a promise v1 cannot keep, so it is refused rather than ignored.
+    if let Some(d) = order.duration.as_ref().filter(|_| price.is_none()) {
+        if d.kind != durations::FOK {
+            return rejected(format!(
+                "OANDA v1 market orders are fill or kill; duration '{}' is not available.",
+                d.kind
+                    .chars()
+                    .filter(|c| !c.is_control())
+                    .take(40)
+                    .collect::<String>()
+            ));
+        }
+    }
     if let Some(p) = price {
         form.push(("price", form_decimal(p)));
         form.push(("expiry", expiry(order.duration.as_ref(), now)?));

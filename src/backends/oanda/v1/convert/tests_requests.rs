@@ -137,6 +137,16 @@ fn what_v1_cannot_do_is_refused_clearly() {
         let m = rejected(place_form(&spec(), &o, now()));
         assert!(m.contains(&format!("'{kind}' is not available")), "{m}");
     }
+    // A market order is fill or kill on v1: IOC (or a pending duration) would be silently ignored.
+    let mut market = order(OrderType::Market);
+    for kind in ["IOC", "GTC", "GFD"] {
+        market.duration = duration(kind, None);
+        let m = rejected(place_form(&spec(), &market, now()));
+        assert!(
+            m.contains("fill or kill") && m.contains(&format!("'{kind}' is not available")),
+            "{m}"
+        );
+    }
     o.duration = duration("GTD", None);
     assert!(rejected(place_form(&spec(), &o, now())).contains("needs an expiry"));
     o.duration = duration("GTD", Some(now().timestamp() - 1));
