@@ -3,8 +3,10 @@
 use crate::auth::{SessionStore, TokenIssuer};
 use crate::broker::Broker;
 use crate::config::Config;
+use crate::http::stream_life::StreamRegistry;
 use crate::hub::{AccountHubs, QuoteHub};
 use crate::idempotency::IdempotencyCache;
+use crate::server::Shutdown;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,6 +22,8 @@ struct Inner {
     idempotency: IdempotencyCache,
     hubs: AccountHubs,
     quotes: QuoteHub,
+    shutdown: Shutdown,
+    streams: StreamRegistry,
 }
 
 impl AppState {
@@ -32,6 +36,10 @@ impl AppState {
         let hubs = AccountHubs::new(broker.clone(), config.hub.clone());
         let idle = Duration::from_secs(config.hub.idle_timeout_secs);
         let quotes = QuoteHub::new(broker.clone(), config.hub.stream_queue, idle);
+        let streams = StreamRegistry::new(
+            config.server.max_streams_per_session,
+            config.server.max_streams_per_user,
+        );
         AppState(Arc::new(Inner {
             config,
             broker,
@@ -41,6 +49,8 @@ impl AppState {
             idempotency: IdempotencyCache::new(Duration::from_secs(24 * 3600)),
             hubs,
             quotes,
+            shutdown: Shutdown::new(),
+            streams,
         }))
     }
 
@@ -72,5 +82,15 @@ impl AppState {
     /// Market data fan-out.
     pub fn quotes(&self) -> &QuoteHub {
         &self.0.quotes
+    }
+
+    /// The process-wide shutdown signal: streams end with a final line once it is set.
+    pub fn shutdown(&self) -> &Shutdown {
+        &self.0.shutdown
+    }
+
+    /// Open streams per session and user, with their limits and logout signal.
+    pub fn streams(&self) -> &StreamRegistry {
+        &self.0.streams
     }
 }

@@ -64,6 +64,8 @@ async fn logout(State(state): State<AppState>, authed: Authed) -> ApiResult<TvDo
     let session = authed.0;
     // The token dies whatever the upstream says: a logout the user asked for must take effect.
     state.sessions().revoke(&session.ctx.session_id);
+    // Streams first: each ends with the logout line (the hubs' own error line would say less).
+    state.streams().end_session(&session.ctx.session_id);
     state.hubs().remove_session(&session.ctx.session_id);
     if let Err(e) = state.broker().logout(&session.ctx).await {
         tracing::warn!(error = %e, "upstream logout failed; the bridge session is revoked anyway");

@@ -3,4 +3,5 @@
 pub mod bars;
 pub mod call;
 pub mod limiter;
+pub mod probe;
 pub mod settings;
