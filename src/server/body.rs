@@ -134,6 +134,7 @@ impl Body for TrackedBody {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use futures_util::StreamExt;
     use http_body_util::{BodyExt, StreamBody};
 
     #[tokio::test(start_paused = true)]
