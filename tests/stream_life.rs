@@ -60,7 +60,10 @@ impl Lines {
             match self.next(left).await {
                 Ok(Some(line)) => lines.push(line),
                 Ok(None) => return lines,
-                Err(()) => panic!("the stream did not end within {wait:?}; last lines {:?}", lines.last()),
+                Err(()) => panic!(
+                    "the stream did not end within {wait:?}; last lines {:?}",
+                    lines.last()
+                ),
             }
         }
     }
@@ -93,8 +96,14 @@ async fn every_stream_ends_when_its_token_expires() {
     for (path, all, took) in ends {
         let last = all.last().unwrap();
         assert_eq!(last["s"], "error", "{path}: {last}");
-        assert_eq!(last["errmsg"], "the access token has expired; please log in again", "{path}");
-        assert!(took <= Duration::from_secs(61), "{path} ended {took:?} after login");
+        assert_eq!(
+            last["errmsg"], "the access token has expired; please log in again",
+            "{path}"
+        );
+        assert!(
+            took <= Duration::from_secs(61),
+            "{path} ended {took:?} after login"
+        );
         assert!(all.len() >= 2, "{path}: data flowed before the end");
     }
     // They all ended at the same moment: the token's expiry.
@@ -111,20 +120,31 @@ async fn logout_ends_every_stream_including_quotes_and_the_data_feed() {
     for path in STREAMS {
         let mut lines = Lines::open(&app, path, &token).await;
         if !path.contains("streaming") {
-            assert!(lines.next(Duration::from_secs(5)).await.unwrap().is_some(), "{path}: snapshot");
+            assert!(
+                lines.next(Duration::from_secs(5)).await.unwrap().is_some(),
+                "{path}: snapshot"
+            );
         }
         open.push((path, lines));
     }
     assert_eq!(app.state.streams().open_streams(), 4);
     let r = app
-        .send(axum::http::Method::POST, "/logout", Some(&token), Some("locale=en"))
+        .send(
+            axum::http::Method::POST,
+            "/logout",
+            Some(&token),
+            Some("locale=en"),
+        )
         .await;
     assert_eq!(r.body["s"], "ok");
     for (path, mut lines) in open {
         let rest = lines.to_end(Duration::from_secs(5)).await;
         let last = rest.last().unwrap_or_else(|| panic!("{path}: no final line"));
         assert_eq!(last["s"], "error", "{path}: {last}");
-        assert_eq!(last["errmsg"], "the session has ended; please log in again", "{path}");
+        assert_eq!(
+            last["errmsg"], "the session has ended; please log in again",
+            "{path}"
+        );
     }
     assert_eq!(app.state.streams().open_streams(), 0);
 }
@@ -139,7 +159,9 @@ async fn the_per_session_and_per_user_stream_limits_refuse_with_a_clear_error() 
     let token = app.login().await;
     let first = Lines::open(&app, STREAMS[0], &token).await;
     let _second = Lines::open(&app, STREAMS[1], &token).await;
-    let refused = app.refused(axum::http::Method::GET, &token, STREAMS[2], None).await;
+    let refused = app
+        .refused(axum::http::Method::GET, &token, STREAMS[2], None)
+        .await;
     assert_eq!(
         refused,
         "Too many open streams: this session already has 2 (the limit is 2 per session); close one and try again"
@@ -150,7 +172,9 @@ async fn the_per_session_and_per_user_stream_limits_refuse_with_a_clear_error() 
     // The same user in a second session: one more fits under the user's limit of 3, then no more.
     let other = app.login().await;
     let _fourth = Lines::open(&app, STREAMS[0], &other).await;
-    let refused = app.refused(axum::http::Method::GET, &other, STREAMS[1], None).await;
+    let refused = app
+        .refused(axum::http::Method::GET, &other, STREAMS[1], None)
+        .await;
     assert!(refused.contains("the limit is 3 per user"), "{refused}");
 }
 
@@ -185,18 +209,35 @@ async fn streams_leave_an_audit_line_when_they_open_and_close() {
     orders.next(Duration::from_secs(5)).await.unwrap();
     let quotes = Lines::open(&app, STREAMS[2], &token).await;
     drop(quotes);
-    app.send(axum::http::Method::POST, "/logout", Some(&token), None).await;
+    app.send(axum::http::Method::POST, "/logout", Some(&token), None)
+        .await;
     orders.to_end(Duration::from_secs(5)).await;
     drop(orders);
     let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     let lines: Vec<&str> = text.lines().filter(|l| l.contains("stream ")).collect();
     let has = |parts: &[&str]| lines.iter().any(|l| parts.iter().all(|p| l.contains(p)));
-    assert!(has(&["stream opened", "user=demo", "account=\"demo-net\"", "kind=\"orders\""]), "{text}");
     assert!(
-        has(&["stream closed", "kind=\"orders\"", "reason=\"logged out\"", "duration_secs="]),
+        has(&[
+            "stream opened",
+            "user=demo",
+            "account=\"demo-net\"",
+            "kind=\"orders\""
+        ]),
         "{text}"
     );
-    assert!(has(&["stream closed", "kind=\"quotes\"", "reason=\"client left\""]), "{text}");
+    assert!(
+        has(&[
+            "stream closed",
+            "kind=\"orders\"",
+            "reason=\"logged out\"",
+            "duration_secs="
+        ]),
+        "{text}"
+    );
+    assert!(
+        has(&["stream closed", "kind=\"quotes\"", "reason=\"client left\""]),
+        "{text}"
+    );
 }
 
 /// A `/streaming` client that connects after the prices last moved still gets every symbol's latest quote,
