@@ -52,7 +52,7 @@ impl Lines {
     }
 
     /// Every line until the body ends; panics when it has not ended within `wait`.
-    async fn to_end(&mut self, wait: Duration) -> Vec<Value> {
+    async fn read_to_end(&mut self, wait: Duration) -> Vec<Value> {
         let deadline = Instant::now() + wait;
         let mut lines = Vec::new();
         loop {
@@ -89,7 +89,7 @@ async fn every_stream_ends_when_its_token_expires() {
     }
     // Read side by side, as clients would.
     let ends = futures_util::future::join_all(open.into_iter().map(|(path, mut lines)| async move {
-        let all = lines.to_end(Duration::from_secs(600)).await;
+        let all = lines.read_to_end(Duration::from_secs(600)).await;
         (path, all, started.elapsed())
     }))
     .await;
@@ -138,7 +138,7 @@ async fn logout_ends_every_stream_including_quotes_and_the_data_feed() {
         .await;
     assert_eq!(r.body["s"], "ok");
     for (path, mut lines) in open {
-        let rest = lines.to_end(Duration::from_secs(5)).await;
+        let rest = lines.read_to_end(Duration::from_secs(5)).await;
         let last = rest.last().unwrap_or_else(|| panic!("{path}: no final line"));
         assert_eq!(last["s"], "error", "{path}: {last}");
         assert_eq!(
@@ -211,7 +211,7 @@ async fn streams_leave_an_audit_line_when_they_open_and_close() {
     drop(quotes);
     app.send(axum::http::Method::POST, "/logout", Some(&token), None)
         .await;
-    orders.to_end(Duration::from_secs(5)).await;
+    orders.read_to_end(Duration::from_secs(5)).await;
     drop(orders);
     let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     let lines: Vec<&str> = text.lines().filter(|l| l.contains("stream ")).collect();

@@ -58,7 +58,8 @@ pub async fn run(
     let graceful = CancellationToken::new();
     let force = CancellationToken::new();
     let tracker = TaskTracker::new();
-    let accepting = {
+    // Boxed, so that dropping it below really closes the listening socket it owns.
+    let mut accepting = Box::pin({
         let (tracker, graceful, force) = (tracker.clone(), graceful.clone(), force.clone());
         accept_loop(listener, slots, stop_accepting.clone(), move |io, _addr, slot| {
             let conn = serve_connection(io, router.clone(), limits, graceful.clone(), force.clone());
@@ -67,8 +68,7 @@ pub async fn run(
                 drop(slot);
             });
         })
-    };
-    tokio::pin!(accepting);
+    });
     tokio::select! {
         _ = &mut accepting => {}
         _ = signal => {}
