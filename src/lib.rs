@@ -69,6 +69,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         println!("paper trading user 'demo', password 'demo'; try:");
         println!("  curl -s -X POST http://{addr}{base}/authorize -d 'login=demo&password=demo&locale=en'");
     }
+    server::warn_if_descriptors_short(state.config().server.max_connections);
     // One route table shared by every connection (cloning a `Router` is a reference count).
     let router = app(state.clone());
     let stopped = server::run(listener, state, router, server::signal()).await;

@@ -101,3 +101,27 @@ pub async fn run(
         cut,
     }
 }
+
+/// Warns when the process may open fewer files than `max_connections` needs (each connection is one
+/// descriptor, and the backends need a few more): the accept loop would then run into EMFILE instead of
+/// the configured cap. Linux only (`/proc/self/limits`); silent elsewhere.
+pub fn warn_if_descriptors_short(max_connections: usize) {
+    let Ok(limits) = std::fs::read_to_string("/proc/self/limits") else {
+        return;
+    };
+    let soft = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .and_then(|l| l.split_whitespace().nth(3))
+        .and_then(|v| v.parse::<usize>().ok());
+    if let Some(soft) = soft {
+        if soft < max_connections.saturating_add(100) {
+            tracing::warn!(
+                open_files_limit = soft,
+                max_connections,
+                "the open-files limit is below server.max_connections plus a margin of 100; raise it \
+                 (ulimit -n, LimitNOFILE, docker --ulimit nofile) or lower server.max_connections"
+            );
+        }
+    }
+}
