@@ -106,8 +106,13 @@ async fn every_stream_ends_when_its_token_expires() {
         );
         assert!(all.len() >= 2, "{path}: data flowed before the end");
     }
-    // They all ended at the same moment: the token's expiry.
-    assert!(started.elapsed() >= Duration::from_secs(58));
+    // They ended at the token's expiry, 60 s after login less the real time the set-up took (the expiry
+    // is a wall-clock time; the test's clock is paused): generous, since this machine may be busy.
+    assert!(
+        started.elapsed() >= Duration::from_secs(45),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(app.state.streams().open_streams(), 0);
 }
 
@@ -142,7 +147,7 @@ async fn logout_ends_every_stream_including_quotes_and_the_data_feed() {
         let last = rest.last().unwrap_or_else(|| panic!("{path}: no final line"));
         assert_eq!(last["s"], "error", "{path}: {last}");
         assert_eq!(
-            last["errmsg"], "the session has ended; please log in again",
+            last["errmsg"], "Your broker session has ended. Please log in again.",
             "{path}"
         );
     }

@@ -50,7 +50,8 @@ impl CloseReason {
     fn final_line(self) -> Option<Bytes> {
         let errmsg = match self {
             CloseReason::TokenExpired => TokenError::Expired.to_string(),
-            CloseReason::LoggedOut => "the session has ended; please log in again".to_owned(),
+            // The words the account streams have always ended with at logout.
+            CloseReason::LoggedOut => "Your broker session has ended. Please log in again.".to_owned(),
             CloseReason::Shutdown => RESTARTING.to_owned(),
             CloseReason::ClientLeft | CloseReason::Ended => return None,
         };
