@@ -154,7 +154,9 @@ fn an_unknown_key_in_the_file_is_named() {
     let stderr = config_error(dir.path(), &["--config", path.to_str().unwrap()], &[]);
     let expected = format!(
         "tvbridge: invalid configuration: server.listen_addr: unknown key 'listen_addr' (expected one of: \
-         listen, base_path, cors_origins, max_body_bytes, log_format) (in {})",
+         listen, base_path, cors_origins, max_body_bytes, log_format, header_read_timeout_secs, \
+         body_read_timeout_secs, idle_timeout_secs, max_connections, max_streams_per_session, \
+         max_streams_per_user, shutdown_grace_secs) (in {})",
         path.display()
     );
     assert_eq!(stderr.trim(), expected);
