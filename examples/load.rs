@@ -156,7 +156,11 @@ impl Population {
     }
 
     fn config_toml(&self, freshness_ms: u64) -> String {
-        let mut t = format!("[hub]\nfreshness_ms = {freshness_ms}\n");
+        // The load itself is legitimate: no connection or stream limit may refuse part of it.
+        let mut t = format!(
+            "[server]\nmax_connections = 1000000\nmax_streams_per_session = 100000\n\
+             max_streams_per_user = 1000000\n[hub]\nfreshness_ms = {freshness_ms}\n"
+        );
         for u in 0..self.users {
             let _ = write!(
                 t,
@@ -176,9 +180,8 @@ struct Servers {
     baseline: String,
 }
 
-/// tvbridge and the baseline, both served like `tvbridge::serve` does (`axum::serve` of
-/// `Router::into_make_service()`, which shares the routes across connections; keep this in step with
-/// src/lib.rs).
+/// tvbridge served like `tvbridge::serve` does (`tvbridge::server::run`, the bridge's own edge; keep this in
+/// step with src/lib.rs) and the baseline by plain `axum::serve`.
 fn start_servers(rt: &tokio::runtime::Runtime, config: Config) -> anyhow::Result<Servers> {
     rt.block_on(async move {
         let base_path = config.server.base_path.clone();
@@ -187,11 +190,9 @@ fn start_servers(rt: &tokio::runtime::Runtime, config: Config) -> anyhow::Result
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let api = format!("http://{}{base_path}", listener.local_addr()?);
         let app = tvbridge::app(state.clone());
+        let served = state.clone();
         tokio::spawn(async move {
-            let served = axum::serve(listener, app.into_make_service()).await;
-            if let Err(e) = served {
-                eprintln!("tvbridge server stopped: {e}");
-            }
+            tvbridge::server::run(listener, served, app, std::future::pending()).await;
         });
         let hello = axum::Router::new()
             .route(

@@ -48,6 +48,20 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// `text` or `json` log lines.
     pub log_format: LogFormat,
+    /// A request head (request line and headers) must arrive within this many seconds of its first byte.
+    pub header_read_timeout_secs: u64,
+    /// A request body must arrive whole within this many seconds of its head.
+    pub body_read_timeout_secs: u64,
+    /// A keep-alive connection with no request for this long is closed (also a connection that never sends).
+    pub idle_timeout_secs: u64,
+    /// Open connections at most; further clients wait in the listen backlog until one closes.
+    pub max_connections: usize,
+    /// Streams one login session may hold open at once.
+    pub max_streams_per_session: usize,
+    /// Streams one user may hold open at once, over all their sessions.
+    pub max_streams_per_user: usize,
+    /// On SIGTERM, in-flight requests get this long to finish before the process exits anyway.
+    pub shutdown_grace_secs: u64,
 }
 
 /// Log line format.
@@ -66,7 +80,55 @@ impl Default for ServerConfig {
             cors_origins: vec!["https://*.tradingview.com".into(), "https://*.xstaging.tv".into()],
             max_body_bytes: 64 * 1024,
             log_format: LogFormat::Text,
+            header_read_timeout_secs: 10,
+            body_read_timeout_secs: 15,
+            // Longer than any browser poll gap, as long as nginx's default keep-alive.
+            idle_timeout_secs: 75,
+            max_connections: 10_000,
+            // TradingView opens about five streams per account and tab; tabs of one login share a session.
+            max_streams_per_session: 100,
+            max_streams_per_user: 300,
+            shutdown_grace_secs: 10,
         }
+    }
+}
+
+impl ServerConfig {
+    /// Problems of the connection limits and timeouts, each naming its key.
+    pub fn edge_problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (name, value, range) in [
+            ("header_read_timeout_secs", self.header_read_timeout_secs, 1..=300),
+            ("body_read_timeout_secs", self.body_read_timeout_secs, 1..=600),
+            ("idle_timeout_secs", self.idle_timeout_secs, 1..=3600),
+            ("shutdown_grace_secs", self.shutdown_grace_secs, 1..=600),
+        ] {
+            if !range.contains(&value) {
+                out.push(format!(
+                    "server.{name} must be {}..={}, got {value}",
+                    range.start(),
+                    range.end()
+                ));
+            }
+        }
+        for (name, value, range) in [
+            ("max_connections", self.max_connections, 1..=1_000_000),
+            (
+                "max_streams_per_session",
+                self.max_streams_per_session,
+                1..=100_000,
+            ),
+            ("max_streams_per_user", self.max_streams_per_user, 1..=1_000_000),
+        ] {
+            if !range.contains(&value) {
+                out.push(format!(
+                    "server.{name} must be {}..={}, got {value}",
+                    range.start(),
+                    range.end()
+                ));
+            }
+        }
+        out
     }
 }
 
@@ -272,6 +334,7 @@ impl Config {
                 self.server.max_body_bytes
             ));
         }
+        problems.extend(self.server.edge_problems());
         if !(60..=24 * 3600).contains(&self.auth.token_ttl_secs) {
             problems.push(format!(
                 "auth.token_ttl_secs must be 60..=86400, got {}",

@@ -27,6 +27,9 @@ pub enum ApiError {
     /// The body is larger than the configured limit.
     #[error("request body too large (limit {limit} bytes)")]
     PayloadTooLarge { limit: usize },
+    /// The body did not arrive whole in time (HTTP 408).
+    #[error("{0}")]
+    RequestTimeout(String),
 }
 
 /// Shorthand for handler results.
@@ -46,6 +49,7 @@ impl ApiError {
             ApiError::UnknownEndpoint(_) => (StatusCode::NOT_FOUND, self.to_string()),
             ApiError::MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, self.to_string()),
             ApiError::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, self.to_string()),
+            ApiError::RequestTimeout(m) => (StatusCode::REQUEST_TIMEOUT, m.clone()),
             ApiError::Broker(e) => match e {
                 BrokerError::Unauthorized(detail) => {
                     tracing::info!(%detail, "upstream session lost; asking the user to log in again");

@@ -7,10 +7,12 @@ pub mod backends;
 pub mod broker;
 pub mod config;
 pub mod error;
+pub mod healthcheck;
 pub mod http;
 pub mod hub;
 pub mod idempotency;
 pub mod secret;
+pub mod server;
 pub mod startup;
 pub mod state;
 pub mod tv;
@@ -65,31 +67,18 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr()?;
     startup::announce(&config_summary, addr, &base, demo_login);
-    // `into_make_service` shares one route table across connections; serving the `Router` itself makes
-    // axum rebuild it, with every middleware stack, per connection (measured: 108 KB instead of 18 KB
-    // per open stream).
-    axum::serve(listener, app(state).into_make_service())
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
-    tracing::info!("shut down cleanly");
+    server::warn_if_descriptors_short(state.config().server.max_connections);
+    // One route table shared by every connection (cloning a `Router` is a reference count).
+    let router = app(state.clone());
+    let stopped = server::run(listener, state, router, server::signal()).await;
+    if stopped.cut == 0 {
+        tracing::info!(took_ms = stopped.took.as_millis() as u64, "shut down cleanly");
+    } else {
+        tracing::warn!(
+            took_ms = stopped.took.as_millis() as u64,
+            cut = stopped.cut,
+            "shut down after the grace period; connections still open were closed"
+        );
+    }
     Ok(())
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
-    tracing::info!("shutdown signal received; finishing in-flight requests");
 }

@@ -1,4 +1,4 @@
-//! The `tvbridge` command line: `serve` (default), `check-config`, `--version`.
+//! The `tvbridge` command line: `serve` (default), `check-config`, `health`, `--version`.
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -28,6 +28,19 @@ enum Command {
     },
     /// Validate the configuration and print it with secrets masked.
     CheckConfig,
+    /// Ask a running server whether it is ready (`/readyz`; `/healthz` with --live): exit 0 when it answers
+    /// 200, 1 otherwise. For Docker's HEALTHCHECK.
+    Health {
+        /// URL to ask (default: /readyz on the configured listen address).
+        #[arg(long)]
+        url: Option<String>,
+        /// Ask /healthz (the process is up) instead of /readyz (it can also reach its upstream).
+        #[arg(long)]
+        live: bool,
+        /// Seconds to wait for the answer.
+        #[arg(long, default_value_t = 5)]
+        timeout_secs: u64,
+    },
 }
 
 fn init_logs(format: LogFormat) {
@@ -46,6 +59,28 @@ fn init_logs(format: LogFormat) {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Health {
+        url,
+        live,
+        timeout_secs,
+    }) = &cli.command
+    {
+        let url = match url {
+            Some(u) => u.clone(),
+            // Docker treats any exit code but 0 and 1 as reserved: a bad configuration is unhealthy.
+            None => match Config::load(cli.config.as_deref()) {
+                Ok(l) => {
+                    tvbridge::healthcheck::default_url(cli.listen.unwrap_or(l.config.server.listen), *live)
+                }
+                Err(e) => {
+                    eprintln!("tvbridge health: {e}");
+                    return ExitCode::from(1);
+                }
+            },
+        };
+        let timeout = std::time::Duration::from_secs(*timeout_secs);
+        return ExitCode::from(tvbridge::healthcheck::run(&url, timeout));
+    }
     let loaded = match Config::load(cli.config.as_deref()) {
         Ok(c) => c,
         Err(e) => {
@@ -64,7 +99,7 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Some(Command::Serve { listen }) => listen.or(cli.listen),
-        None => cli.listen,
+        Some(Command::Health { .. }) | None => cli.listen,
     };
     if let Some(addr) = listen {
         config.server.listen = addr;
@@ -83,7 +118,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(tvbridge::serve(config)) {
+    let outcome = runtime.block_on(tvbridge::serve(config));
+    // Background work (hub pollers, upstream streams, blocking file writes) must not hold the exit.
+    runtime.shutdown_timeout(tvbridge::server::RUNTIME_SHUTDOWN);
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("tvbridge: {e:#}");

@@ -4,8 +4,10 @@ use crate::auth::{LoginThrottle, SessionStore, TokenIssuer};
 use crate::broker::Broker;
 use crate::config::Config;
 use crate::http::client_addr::TrustedProxies;
+use crate::http::stream_life::StreamRegistry;
 use crate::hub::{AccountHubs, QuoteHub};
 use crate::idempotency::IdempotencyCache;
+use crate::server::Shutdown;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,6 +25,8 @@ struct Inner {
     quotes: QuoteHub,
     login_throttle: LoginThrottle,
     trusted_proxies: TrustedProxies,
+    shutdown: Shutdown,
+    streams: StreamRegistry,
 }
 
 impl AppState {
@@ -37,6 +41,10 @@ impl AppState {
         let quotes = QuoteHub::new(broker.clone(), config.hub.stream_queue, idle);
         // Validated with the configuration; a list that still fails to parse trusts no proxy.
         let trusted_proxies = TrustedProxies::parse(&config.auth.trusted_proxies).unwrap_or_default();
+        let streams = StreamRegistry::new(
+            config.server.max_streams_per_session,
+            config.server.max_streams_per_user,
+        );
         AppState(Arc::new(Inner {
             tokens,
             sessions: SessionStore::new(config.auth.max_sessions_per_user),
@@ -47,6 +55,8 @@ impl AppState {
             trusted_proxies,
             config,
             broker,
+            shutdown: Shutdown::new(),
+            streams,
         }))
     }
 
@@ -88,5 +98,15 @@ impl AppState {
     /// Reverse proxies whose `X-Forwarded-For` is believed.
     pub fn trusted_proxies(&self) -> &TrustedProxies {
         &self.0.trusted_proxies
+    }
+
+    /// The process-wide shutdown signal: streams end with a final line once it is set.
+    pub fn shutdown(&self) -> &Shutdown {
+        &self.0.shutdown
+    }
+
+    /// Open streams per session and user, with their limits and logout signal.
+    pub fn streams(&self) -> &StreamRegistry {
+        &self.0.streams
     }
 }

@@ -222,6 +222,35 @@ async fn failures_from_one_address_throttle_that_address_only() {
     assert_eq!(r.body["s"], "ok", "another address logs in: {}", r.body);
 }
 
+/// Over a real socket the server hands every handler its TCP peer, so the per-address allowance applies to
+/// clients that never name an address themselves.
+#[tokio::test]
+async fn over_a_socket_the_peer_address_is_the_client_address() {
+    let app = LiveApp::start(
+        config("[auth.login_throttle]\nfree_failures_per_address = 3\n"),
+        true,
+    )
+    .await;
+    for i in 0..3 {
+        let r = app
+            .form(
+                "POST",
+                "/authorize",
+                None,
+                &format!("login=guess{i}&password=x&locale=en"),
+            )
+            .await;
+        assert_eq!(r["errmsg"], "Invalid login or password");
+    }
+    let r = app
+        .form("POST", "/authorize", None, "login=demo&password=demo&locale=en")
+        .await;
+    assert_eq!(
+        r["errmsg"], "Too many failed logins from this address; try again in 1 s.",
+        "the loopback peer was not seen: {r}"
+    );
+}
+
 #[tokio::test]
 async fn behind_a_trusted_proxy_the_forwarded_client_is_throttled_and_forged_headers_are_not_believed() {
     let app = TestApp::with_config(config(

@@ -154,7 +154,9 @@ fn an_unknown_key_in_the_file_is_named() {
     let stderr = config_error(dir.path(), &["--config", path.to_str().unwrap()], &[]);
     let expected = format!(
         "tvbridge: invalid configuration: server.listen_addr: unknown key 'listen_addr' (expected one of: \
-         listen, base_path, cors_origins, max_body_bytes, log_format) (in {})",
+         listen, base_path, cors_origins, max_body_bytes, log_format, header_read_timeout_secs, \
+         body_read_timeout_secs, idle_timeout_secs, max_connections, max_streams_per_session, \
+         max_streams_per_user, shutdown_grace_secs) (in {})",
         path.display()
     );
     assert_eq!(stderr.trim(), expected);
@@ -478,4 +480,86 @@ fn start_up_never_prints_a_real_password() {
     assert!(out.contains(&format!("http://{listen}/api")), "{out}");
     assert!(!out.contains(SECRET) && !out.contains("password 'demo'"), "{out}");
     assert!(server.terminate().success());
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// health, and SIGTERM with an open stream
+// ---------------------------------------------------------------------------------------------------------
+
+fn health(args: &[&str]) -> (Option<i32>, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, stdout, stderr) = run(tvbridge(dir.path()).args(args));
+    (out.status.code(), stdout, stderr)
+}
+
+#[test]
+fn health_exits_0_when_the_server_answers_and_1_when_it_does_not() {
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut server = Server::start(&["serve", "--listen", &listen], port);
+    let readyz = format!("http://{listen}/readyz");
+    let (code, stdout, stderr) = health(&["health", "--url", &readyz]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("\"ready\":true"), "{stdout}");
+    // Without --url it asks the configured listen address; --live asks /healthz.
+    let (code, _, stderr) = health(&["--listen", &listen, "health"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let (code, stdout, stderr) = health(&["--listen", &listen, "health", "--live"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("\"version\""), "{stdout}");
+    assert!(server.terminate().success());
+
+    let (code, _, stderr) = health(&["health", "--url", &readyz, "--timeout-secs", "2"]);
+    assert_eq!(code, Some(1), "no server: unhealthy");
+    assert!(stderr.contains(&readyz), "{stderr}");
+    let (code, _, stderr) = health(&["health", "--url", &format!("http://{listen}/nothing-here")]);
+    assert_eq!(code, Some(1), "{stderr}");
+}
+
+#[test]
+fn sigterm_ends_open_streams_with_a_final_line_and_exits_at_once() {
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut server = Server::start(&["serve", "--listen", &listen], port);
+    let auth = server.json(
+        "POST",
+        "/api/authorize",
+        None,
+        Some("login=demo&password=demo&locale=en"),
+    );
+    let token = auth["d"]["access_token"].as_str().unwrap().to_owned();
+    let mut streams = Vec::new();
+    for path in ["/api/accounts/demo-net/stream/orders", "/api/streaming"] {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n"
+        )
+        .unwrap();
+        let mut head = [0u8; 12];
+        s.read_exact(&mut head).unwrap();
+        assert_eq!(&head, b"HTTP/1.1 200", "{path}");
+        streams.push((path, s));
+    }
+    let started = Instant::now();
+    let status = server.terminate();
+    assert!(status.success(), "exit {status}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?} with open streams",
+        started.elapsed()
+    );
+    for (path, mut s) in streams {
+        let mut rest = String::new();
+        let _ = s.read_to_string(&mut rest);
+        assert!(
+            rest.contains(r#"{"errmsg":"The server is restarting; reconnect.","s":"error"}"#),
+            "{path}: {rest}"
+        );
+        assert!(
+            rest.ends_with("0\r\n\r\n"),
+            "{path}: the chunked body is ended properly"
+        );
+    }
 }

@@ -4,9 +4,11 @@
 
 mod capabilities;
 mod error;
+mod readiness;
 
 pub use capabilities::Capabilities;
 pub use error::BrokerError;
+pub use readiness::Readiness;
 
 use crate::secret::Secret;
 use crate::tv;
@@ -64,6 +66,12 @@ pub struct BrokerAccount {
 pub trait Broker: Send + Sync + 'static {
     /// Checks credentials and opens whatever upstream session the backend needs for `session`.
     async fn login(&self, session_id: &str, credentials: &Credentials) -> BrokerResult<LoginOutcome>;
+
+    /// Whether the upstream can be reached, for `/readyz`: cheap and cached, never an upstream call per
+    /// check. Backends without an upstream (paper) are always ready.
+    async fn readiness(&self) -> Readiness {
+        Readiness::local()
+    }
 
     /// Ends the upstream session. The bridge revokes its own token whatever this answers.
     async fn logout(&self, _session: &SessionCtx) -> BrokerResult<()> {

@@ -3,6 +3,7 @@
 
 use crate::error::{ApiError, ApiResult, TvOk};
 use crate::http::extract::{Authed, TvQuery};
+use crate::http::stream_life::{guarded, open_stream};
 use crate::http::streams::{streaming_response, tick_stream};
 use crate::http::AppState;
 use crate::hub::json_line;
@@ -249,15 +250,22 @@ impl HistoryBody {
 }
 
 /// Every symbol's quotes, trades and daily bars, real time only, with a heartbeat; each connection gets the
-/// same lines (rendered once per tick by the quote hub).
-async fn streaming(State(state): State<AppState>, _authed: Authed) -> ApiResult<Response> {
+/// same lines (rendered once per tick by the quote hub). A new connection first gets the latest tick of
+/// every symbol that has one, so a late subscriber does not wait for the next price change.
+async fn streaming(State(state): State<AppState>, authed: Authed) -> ApiResult<Response> {
+    let ticket = open_stream(&state, &authed.0, "streaming", None)?;
     let symbols = state.broker().data_symbols().await?;
     let mut receivers = Vec::with_capacity(symbols.len());
+    let mut latest = Vec::new();
     for s in &symbols {
         let name = s.ticker.clone().unwrap_or_else(|| s.symbol.clone());
-        let (_, rx) = state.quotes().subscribe(&name).await?;
+        let (last, rx) = state.quotes().subscribe(&name).await?;
+        if let Some(tick) = last {
+            latest.extend_from_slice(&tick.streaming);
+        }
         receivers.push(rx);
     }
+    let first = (!latest.is_empty()).then(|| Bytes::from(latest));
     let ticks = stream::select_all(receivers.into_iter().map(tick_stream)).map(|t| t.streaming.clone());
     let every = Duration::from_secs(state.config().datafeed.heartbeat_secs);
     let heartbeats = stream::unfold(
@@ -267,7 +275,8 @@ async fn streaming(State(state): State<AppState>, _authed: Authed) -> ApiResult<
             Some((heartbeat_line(), i))
         },
     );
-    Ok(streaming_response(stream::select(ticks, heartbeats)))
+    let lines = stream::iter(first).chain(stream::select(ticks, heartbeats));
+    Ok(streaming_response(guarded(ticket, &state, lines)))
 }
 
 fn heartbeat_line() -> Bytes {

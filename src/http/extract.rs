@@ -273,9 +273,12 @@ impl FromRequest<AppState> for TvForm {
                 )));
             }
         }
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|_| ApiError::PayloadTooLarge { limit })?;
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            match crate::server::body::BodyTimedOut::find(&rejection) {
+                Some(late) => ApiError::RequestTimeout(late.to_string()),
+                None => ApiError::PayloadTooLarge { limit },
+            }
+        })?;
         Ok(TvForm(Fields::parse(&bytes, "form field")?))
     }
 }

@@ -6,11 +6,13 @@ pub mod audit;
 pub mod client_addr;
 mod cors;
 pub mod datafeed;
+mod envelope;
 pub mod extract;
 pub(crate) mod market;
 mod order_form;
 mod positions;
 mod session;
+pub mod stream_life;
 mod streams;
 mod trading;
 
@@ -20,7 +22,8 @@ use crate::error::ApiError;
 use axum::extract::{DefaultBodyLimit, OriginalUri, Request};
 use axum::http::HeaderName;
 use axum::http::Method;
-use axum::response::IntoResponse;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -44,6 +47,7 @@ pub fn router(state: AppState) -> Router {
     let base = state.config().server.base_path.clone();
     let root = Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .method_not_allowed_fallback(method_not_allowed);
     let app = if base.is_empty() {
         root.merge(api)
@@ -53,6 +57,7 @@ pub fn router(state: AppState) -> Router {
     let limit = state.config().server.max_body_bytes;
     let cors = cors::layer(&state.config().server.cors_origins);
     app.layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::map_response(envelope::ensure_envelope))
         .layer(cors)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         // One INFO line per request with status and latency; headers (and so tokens) are never logged.
@@ -70,6 +75,34 @@ pub fn router(state: AppState) -> Router {
 
 async fn healthz() -> impl IntoResponse {
     Json(serde_json::json!({ "s": "ok", "version": env!("CARGO_PKG_VERSION") }))
+}
+
+/// Readiness for orchestrators and load balancers: 200 when the upstream answers, 503 when it does not or
+/// the server is shutting down, with the upstream URL and the reason.
+async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+    let mut readiness = state.broker().readiness().await;
+    let mut errmsg = readiness.reason.as_ref().map(|reason| match &readiness.upstream {
+        Some(url) => format!("upstream {url} unreachable: {reason}"),
+        None => reason.clone(),
+    });
+    if state.shutdown().is_stopping() {
+        readiness.ready = false;
+        errmsg = Some("the server is shutting down".into());
+    }
+    let status = if readiness.ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let mut body = serde_json::json!({
+        "s": if readiness.ready { "ok" } else { "error" },
+        "ready": readiness.ready,
+        "upstream": readiness.upstream,
+    });
+    if let Some(errmsg) = errmsg {
+        body["errmsg"] = serde_json::json!(errmsg);
+    }
+    (status, Json(body)).into_response()
 }
 
 // Inside `nest` the request's URI has the base path stripped; the user sent the original one.

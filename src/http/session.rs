@@ -121,6 +121,8 @@ async fn logout(State(state): State<AppState>, authed: Authed) -> ApiResult<TvDo
 /// Ends a session already removed from the store: its account hubs stop (ending their streams with an
 /// error line) and its upstream session is logged out.
 async fn end_session(state: &AppState, session: &Session) {
+    // Streams first: each ends with the logout line (the hubs' own error line would say less).
+    state.streams().end_session(&session.ctx.session_id);
     state.hubs().remove_session(&session.ctx.session_id);
     if let Err(e) = state.broker().logout(&session.ctx).await {
         tracing::warn!(error = %e, "upstream logout failed; the bridge session is revoked anyway");

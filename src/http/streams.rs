@@ -7,6 +7,7 @@ use crate::broker::BrokerAccount;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{Authed, TvQuery};
 use crate::http::positions::{require_hedging, require_netting};
+use crate::http::stream_life::{guarded, open_stream};
 use crate::http::AppState;
 use crate::hub::{json_line, AccountHub, StreamKind, TickLines, Update};
 use crate::tv;
@@ -83,16 +84,23 @@ async fn account_stream(
 ) -> ApiResult<Response> {
     let account = authed.account(&account_id)?;
     check_kind(account, kind)?;
+    let ticket = open_stream(&state, &authed.0, kind_name(kind), Some(&account.id))?;
     let hub = state.hubs().get(&authed.0.ctx, account);
     let (snapshot, updates) = hub.subscribe().await?;
     let ping = Duration::from_secs(state.config().hub.ping_secs);
-    Ok(streaming_response(account_lines(
-        hub,
-        kind,
-        snapshot.line(kind),
-        updates,
-        ping,
-    )))
+    let lines = account_lines(hub, kind, snapshot.line(kind), updates, ping);
+    Ok(streaming_response(guarded(ticket, &state, lines)))
+}
+
+/// The stream's name in audit lines.
+fn kind_name(kind: StreamKind) -> &'static str {
+    match kind {
+        StreamKind::Orders => "orders",
+        StreamKind::Positions => "positions",
+        StreamKind::NetPositions => "netPositions",
+        StreamKind::IndividualPositions => "individualPositions",
+        StreamKind::State => "state",
+    }
 }
 
 struct AccountStream {
@@ -169,6 +177,7 @@ async fn quote_stream(
     let account_id = query.str_req("accountId")?.to_owned();
     authed.account(&account_id)?;
     let symbols = crate::http::market::symbols_param(&query)?;
+    let ticket = open_stream(&state, &authed.0, "quotes", Some(&account_id))?;
     let ctx = authed.0.ctx.clone();
     // The snapshot carries pip values in the account currency, and says which symbols are unknown.
     let snapshot = state.broker().quotes(&ctx, &account_id, &symbols).await?;
@@ -188,7 +197,8 @@ async fn quote_stream(
         values: snapshot,
         fetched: Instant::now(),
     };
-    Ok(streaming_response(quote_lines(first, ticks, pips, ping)))
+    let lines = quote_lines(first, ticks, pips, ping);
+    Ok(streaming_response(guarded(ticket, &state, lines)))
 }
 
 /// Pip values per symbol, refreshed now and then from the backend's quotes.

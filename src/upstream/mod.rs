@@ -4,5 +4,6 @@
 pub mod bars;
 pub mod call;
 pub mod limiter;
+pub mod probe;
 pub mod refusal;
 pub mod settings;

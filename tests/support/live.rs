@@ -54,8 +54,10 @@ impl LiveApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().unwrap();
         let app = tvbridge::app(state.clone());
+        // The bridge's own edge (timeouts, connection cap), as `serve` runs it.
+        let served = state.clone();
         let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app.into_make_service()).await;
+            tvbridge::server::run(listener, served, app, std::future::pending()).await;
         });
         LiveApp {
             base: format!("http://{addr}/api"),

@@ -119,7 +119,7 @@ impl TestApp {
         body: Option<&str>,
         headers: &[(&str, &str)],
     ) -> Reply {
-        let uri = if path.starts_with("/api") || path.starts_with("/healthz") {
+        let uri = if path.starts_with("/api") || path.starts_with("/healthz") || path.starts_with("/readyz") {
             path.to_owned()
         } else {
             format!("/api{path}")

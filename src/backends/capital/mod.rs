@@ -61,6 +61,8 @@ struct Inner {
     accounts: Mutex<HashMap<(String, String), AccountInfo>>,
     deals: Mutex<HashMap<(String, String), DealsSlot>>,
     streams: stream::QuoteStreams,
+    /// Reachability of the REST base, for `/readyz`.
+    probe: crate::upstream::probe::UpstreamProbe,
 }
 
 /// The Capital.com broker.
@@ -107,6 +109,7 @@ impl CapitalBroker {
                 accounts: Mutex::new(HashMap::new()),
                 deals: Mutex::new(HashMap::new()),
                 streams,
+                probe: crate::upstream::probe::UpstreamProbe::new(&resolved.base_url),
             }),
         })
     }
@@ -233,6 +236,10 @@ impl Inner {
 
 #[async_trait]
 impl Broker for CapitalBroker {
+    async fn readiness(&self) -> crate::broker::Readiness {
+        self.inner.probe.check().await
+    }
+
     async fn login(&self, session_id: &str, credentials: &Credentials) -> BrokerResult<LoginOutcome> {
         let (user, opened) = self.inner.registry.login(session_id, credentials).await?;
         if self.inner.catalog.needs_load().await {

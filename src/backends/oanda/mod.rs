@@ -60,6 +60,8 @@ pub(crate) struct Inner {
     instrument_rows: Mutex<HashMap<String, (Instant, Vec<tv::Instrument>)>>,
     prices: PriceStreams,
     watchers: Watchers,
+    /// Reachability of the REST host, for `/readyz`.
+    probe: crate::upstream::probe::UpstreamProbe,
 }
 
 /// The OANDA broker.
@@ -136,8 +138,10 @@ impl OandaBroker {
             }),
             options,
         );
+        let probe = crate::upstream::probe::UpstreamProbe::new(&config.rest_url);
         Ok(OandaBroker {
             inner: Arc::new(Inner {
+                probe,
                 rules: SymbolRules::new(&config.instruments),
                 config,
                 v20,
@@ -343,6 +347,10 @@ impl OandaBroker {
 
 #[async_trait]
 impl Broker for OandaBroker {
+    async fn readiness(&self) -> crate::broker::Readiness {
+        self.inner.probe.check().await
+    }
+
     async fn login(&self, session_id: &str, credentials: &Credentials) -> BrokerResult<LoginOutcome> {
         let inner = &self.inner;
         let session = inner
