@@ -10,8 +10,11 @@
 mod candles;
 mod engine;
 mod gate;
+mod market;
 mod model;
 mod options;
+#[path = "../price_path/mod.rs"]
+mod price_path;
 mod state;
 mod stream;
 mod v1;
@@ -116,6 +119,9 @@ impl FakeOanda {
             stream.local_addr().expect("a bound listener has an address")
         );
         let shared = Arc::new(Shared::new(&options, rest_url.clone()));
+        if options.moving {
+            tokio::spawn(market::drive(shared.clone()));
+        }
         tokio::spawn(run(rest, rest_router(shared.clone()), shared.clone()));
         tokio::spawn(run(stream, stream_router(shared.clone()), shared.clone()));
         FakeOanda {
@@ -129,6 +135,9 @@ impl FakeOanda {
     pub async fn serve(rest: TcpListener, stream: TcpListener, options: FakeOptions) -> std::io::Result<()> {
         let rest_url = format!("http://{}", rest.local_addr()?);
         let shared = Arc::new(Shared::new(&options, rest_url));
+        if options.moving {
+            tokio::spawn(market::drive(shared.clone()));
+        }
         tokio::try_join!(
             run(rest, rest_router(shared.clone()), shared.clone()),
             run(stream, stream_router(shared.clone()), shared.clone()),

@@ -21,6 +21,13 @@ pub struct FakeOptions {
     pub heartbeat: Duration,
     /// Where the fake clock starts (default: the real time); the clock then advances with real time.
     pub now: Option<DateTime<Utc>>,
+    /// Seed of the price process every candle and (when `moving`) every streamed price comes from.
+    pub seed: u64,
+    /// Prices move by themselves, one tick per second while the market is open (see [`super::market`]);
+    /// otherwise they stay where the instruments start until `set_price` moves them (trading tests).
+    pub moving: bool,
+    /// The oldest time the fake has prices for: no candle starts before it (default 2005-01-01).
+    pub data_start: DateTime<Utc>,
 }
 
 impl Default for FakeOptions {
@@ -40,6 +47,9 @@ impl Default for FakeOptions {
             requests_per_second: 120,
             heartbeat: Duration::from_secs(5),
             now: None,
+            seed: 20_240_101,
+            moving: false,
+            data_start: DateTime::from_timestamp(1_104_537_600, 0).unwrap_or_default(),
         }
     }
 }
