@@ -15,6 +15,7 @@ pub mod journal;
 pub mod model;
 mod orders;
 mod positions;
+mod prices;
 pub mod registry;
 pub mod session;
 pub mod stream;
@@ -60,6 +61,8 @@ struct Inner {
     accounts: Mutex<HashMap<(String, String), AccountInfo>>,
     deals: Mutex<HashMap<(String, String), DealsSlot>>,
     streams: stream::QuoteStreams,
+    /// `backend.data_start`: the oldest bar `/history` asks for.
+    data_start: i64,
 }
 
 /// The Capital.com broker.
@@ -106,6 +109,7 @@ impl CapitalBroker {
                 accounts: Mutex::new(HashMap::new()),
                 deals: Mutex::new(HashMap::new()),
                 streams,
+                data_start: resolved.data_start,
             }),
         })
     }
@@ -445,6 +449,6 @@ impl Broker for CapitalBroker {
     }
 
     async fn history(&self, query: &tv::HistoryQuery) -> BrokerResult<Vec<tv::Bar>> {
-        data::history(&self.inner, query).await
+        prices::history(&self.inner, query).await
     }
 }

@@ -114,7 +114,13 @@ pub struct OandaConfig {
     /// A stream that sent nothing (not even a heartbeat, which OANDA sends every 5 s) for this long is
     /// considered dead and reopened.
     pub stream_timeout_secs: u64,
+    /// The oldest date `/history` asks OANDA for (`YYYY-MM-DD`, UTC); older ranges are answered with
+    /// the bars from here on, or with no bars. OANDA documents no limit; see README, Known gaps.
+    pub data_start: String,
 }
+
+/// The default `backend.data_start`: OANDA's history is commonly available from 2005 (not documented).
+pub const DEFAULT_DATA_START: &str = "2005-01-01";
 
 impl Default for OandaConfig {
     fn default() -> Self {
@@ -131,6 +137,7 @@ impl Default for OandaConfig {
             requests_per_second: 100,
             request_timeout_ms: 10_000,
             stream_timeout_secs: 20,
+            data_start: DEFAULT_DATA_START.to_string(),
         }
     }
 }
@@ -151,6 +158,8 @@ pub struct ResolvedConfig {
     pub requests_per_second: u32,
     pub request_timeout: std::time::Duration,
     pub stream_timeout: std::time::Duration,
+    /// Unix time of `data_start`.
+    pub data_start: i64,
 }
 
 /// Whether `name` looks like an OANDA instrument (`EUR_USD`, `SPX500_USD`, `XAU_XAG`).
@@ -198,6 +207,9 @@ impl OandaConfig {
                 "backend.stream_timeout_secs must be 6..=300 (OANDA sends a heartbeat every 5 s), got {}",
                 self.stream_timeout_secs
             ));
+        }
+        if let Err(e) = crate::upstream::settings::data_start(&self.data_start) {
+            out.push(e);
         }
         match self.login {
             LoginMode::Mapped if self.users.is_empty() => {
@@ -274,6 +286,7 @@ impl OandaConfig {
             requests_per_second: self.requests_per_second,
             request_timeout: std::time::Duration::from_millis(self.request_timeout_ms),
             stream_timeout: std::time::Duration::from_secs(self.stream_timeout_secs),
+            data_start: crate::upstream::settings::data_start(&self.data_start)?,
         })
     }
 }
