@@ -3,6 +3,7 @@
 
 pub mod bars;
 pub mod call;
+pub mod clock;
 pub mod days;
 pub mod history;
 pub mod limiter;

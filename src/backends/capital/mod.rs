@@ -63,6 +63,10 @@ struct Inner {
     streams: stream::QuoteStreams,
     /// `backend.data_start`: the oldest bar `/history` asks for.
     data_start: i64,
+    /// `backend.history_max_pages`: `/prices` requests one `/history` answer may make.
+    history_max_pages: usize,
+    /// What "now" is for the data feed (the system clock, or a test's).
+    now: crate::upstream::clock::Now,
 }
 
 /// The Capital.com broker.
@@ -85,6 +89,15 @@ impl CapitalBroker {
     pub fn start_resolved(
         resolved: config::ResolvedConfig,
         bridge_users: &[UserConfig],
+    ) -> anyhow::Result<CapitalBroker> {
+        Self::start_with_clock(resolved, bridge_users, crate::upstream::clock::system())
+    }
+
+    /// [`Self::start_resolved`] with the clock the data feed calls "now" (tests give the fake's).
+    pub fn start_with_clock(
+        resolved: config::ResolvedConfig,
+        bridge_users: &[UserConfig],
+        now: crate::upstream::clock::Now,
     ) -> anyhow::Result<CapitalBroker> {
         let resolved = Arc::new(resolved);
         let registry = Arc::new(Registry::new(resolved.clone(), bridge_users.to_vec())?);
@@ -110,6 +123,8 @@ impl CapitalBroker {
                 deals: Mutex::new(HashMap::new()),
                 streams,
                 data_start: resolved.data_start,
+                history_max_pages: resolved.history_max_pages,
+                now,
             }),
         })
     }

@@ -16,9 +16,6 @@ use std::sync::Arc;
 
 /// Bars per `/prices` request (the documented maximum).
 const BARS_PER_REQUEST: usize = 1000;
-/// Most `/prices` requests one history call makes (20,000 upstream bars); a longer range keeps its
-/// newest bars.
-pub const MAX_PRICE_REQUESTS: usize = 20;
 /// A `to` this close to the bridge's clock is asked as "the newest bars": Capital.com's clock and the
 /// bridge's may differ a little, and the newest page needs neither.
 const RECENT_SECS: i64 = 600;
@@ -33,6 +30,8 @@ struct PricePages<'a> {
     before: Option<i64>,
     /// Where the walk ends.
     data_start: i64,
+    /// Windows in a row that held no bar (a closed market): each next window doubles, up to the limit.
+    empty_windows: u32,
 }
 
 impl PricePages<'_> {
@@ -80,17 +79,18 @@ impl Pages for PricePages<'_> {
                 })
                 .await?;
             let oldest = bars.iter().map(|b| b.t).min();
-            self.before = oldest.or(Some(chrono::Utc::now().timestamp()));
+            self.before = oldest.or(Some((self.inner.now)()));
             return Ok(Page {
                 covered_from: oldest,
                 bars,
                 exhausted: false,
             });
         };
-        // Window starts stay on bar starts, so a window holds at most `count` of them.
-        let start = before
-            .saturating_sub(count as i64 * len)
-            .max(self.data_start - self.data_start.rem_euclid(len));
+        // A closed market leaves windows empty: widen them, so a weekend costs a few requests, not many.
+        let slots = (count << self.empty_windows.min(10)).min(BARS_PER_REQUEST);
+        // Window starts stay on bar starts, so a window holds at most `slots` of them.
+        let first_slot = self.data_start - self.data_start.rem_euclid(len);
+        let start = before.saturating_sub(slots as i64 * len).max(first_slot);
         if start >= before {
             return Ok(Page {
                 bars: Vec::new(),
@@ -107,6 +107,11 @@ impl Pages for PricePages<'_> {
             })
             .await?;
         self.before = Some(start);
+        self.empty_windows = if bars.is_empty() {
+            self.empty_windows + 1
+        } else {
+            0
+        };
         Ok(Page {
             bars,
             covered_from: Some(start),
@@ -131,10 +136,10 @@ pub(super) async fn history(inner: &Inner, query: &tv::HistoryQuery) -> BrokerRe
         // Aggregating also re-aligns upstream bars to TradingView's rules (the identity on aligned bars).
         exact: false,
         data_start: inner.data_start,
-        max_pages: MAX_PRICE_REQUESTS,
+        max_pages: inner.history_max_pages,
     };
     let upper = plan.upper();
-    let recent = upper >= chrono::Utc::now().timestamp() - RECENT_SECS;
+    let recent = upper >= (inner.now)() - RECENT_SECS;
     let mut pages = PricePages {
         inner,
         upstream,
@@ -142,6 +147,7 @@ pub(super) async fn history(inner: &Inner, query: &tv::HistoryQuery) -> BrokerRe
         resolution: base,
         before: (!recent).then_some(upper),
         data_start: inner.data_start,
+        empty_windows: 0,
     };
     collect(&plan, &mut pages).await
 }
@@ -156,6 +162,7 @@ pub(super) async fn newest_day(inner: &Inner, epic: &str) -> BrokerResult<Option
         resolution: model::Resolution::Day,
         before: None,
         data_start: inner.data_start,
+        empty_windows: 0,
     };
     let bars = pages
         .fetch(PricesQuery {

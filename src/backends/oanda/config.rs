@@ -117,6 +117,9 @@ pub struct OandaConfig {
     /// The oldest date `/history` asks OANDA for (`YYYY-MM-DD`, UTC); older ranges are answered with
     /// the bars from here on, or with no bars. OANDA documents no limit; see README, Known gaps.
     pub data_start: String,
+    /// Most candle requests one `/history` answer makes (5000 candles each); a longer range is answered
+    /// with its newest bars.
+    pub history_max_pages: usize,
 }
 
 /// The default `backend.data_start`: OANDA's history is commonly available from 2005 (not documented).
@@ -138,6 +141,7 @@ impl Default for OandaConfig {
             request_timeout_ms: 10_000,
             stream_timeout_secs: 20,
             data_start: DEFAULT_DATA_START.to_string(),
+            history_max_pages: 20,
         }
     }
 }
@@ -160,6 +164,7 @@ pub struct ResolvedConfig {
     pub stream_timeout: std::time::Duration,
     /// Unix time of `data_start`.
     pub data_start: i64,
+    pub history_max_pages: usize,
 }
 
 /// Whether `name` looks like an OANDA instrument (`EUR_USD`, `SPX500_USD`, `XAU_XAG`).
@@ -210,6 +215,12 @@ impl OandaConfig {
         }
         if let Err(e) = crate::upstream::settings::data_start(&self.data_start) {
             out.push(e);
+        }
+        if !(1..=100).contains(&self.history_max_pages) {
+            out.push(format!(
+                "backend.history_max_pages must be 1..=100, got {}",
+                self.history_max_pages
+            ));
         }
         match self.login {
             LoginMode::Mapped if self.users.is_empty() => {
@@ -287,6 +298,7 @@ impl OandaConfig {
             request_timeout: std::time::Duration::from_millis(self.request_timeout_ms),
             stream_timeout: std::time::Duration::from_secs(self.stream_timeout_secs),
             data_start: crate::upstream::settings::data_start(&self.data_start)?,
+            history_max_pages: self.history_max_pages,
         })
     }
 }

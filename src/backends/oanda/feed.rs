@@ -63,7 +63,12 @@ pub(super) async fn history(inner: &Inner, query: &tv::HistoryQuery) -> BrokerRe
         side: CHART_SIDE,
         day_cut: convert::day_cut(spec.kind),
     };
-    history::history(&candles, query, inner.config.data_start).await
+    let limits = history::Limits {
+        data_start: inner.config.data_start,
+        max_pages: inner.config.history_max_pages,
+        now: (inner.now)(),
+    };
+    history::history(&candles, query, limits).await
 }
 
 /// Live ticks of `symbol`, each with its trading day's bar up to it. The bar starts from the day's

@@ -16,8 +16,6 @@ use rust_decimal::Decimal;
 
 /// OANDA's largest `count`.
 pub const MAX_CANDLES_PER_REQUEST: u32 = 5000;
-/// Most requests one `/history` call makes (100,000 candles); a longer range keeps its newest part.
-pub const MAX_PAGES: usize = 20;
 /// A `to` this close to the bridge's clock is sent as "up to now": OANDA refuses a `to` in its future,
 /// and the two clocks may differ a little.
 const RECENT_SECS: i64 = 600;
@@ -143,19 +141,35 @@ impl Pages for CandlePages<'_> {
     }
 }
 
-/// The bars of `query` (see [`tv::HistoryQuery`]) from `source`'s candles, nothing before `data_start`.
+/// What bounds one `/history` answer.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Nothing before this is asked for nor answered (`backend.data_start`).
+    pub data_start: i64,
+    /// Candle requests at most (`backend.history_max_pages`).
+    pub max_pages: usize,
+    /// The bridge's now: a `to` this recent is asked as "up to now".
+    pub now: i64,
+}
+
+/// The bars of `query` (see [`tv::HistoryQuery`]) from `source`'s candles within `limits`.
 pub async fn history(
     source: &Source<'_>,
     query: &tv::HistoryQuery,
-    data_start: i64,
+    limits: Limits,
 ) -> BrokerResult<Vec<tv::Bar>> {
+    let Limits {
+        data_start,
+        max_pages,
+        now,
+    } = limits;
     let g = granularity_for(query.resolution);
     let plan = Plan {
         query: query.clone(),
         base_secs: g.seconds(),
         exact: is_exact(g, query.resolution),
         data_start,
-        max_pages: MAX_PAGES,
+        max_pages,
     };
     let mut upper = plan.upper();
     if g == Granularity::D && source.day_cut == DayCut::NewYork17 {
@@ -163,7 +177,6 @@ pub async fn history(
         // UTC): candles from then on are not wanted.
         upper -= 3 * 3600;
     }
-    let now = Utc::now().timestamp();
     let before = (upper < now - RECENT_SECS)
         .then(|| DateTime::from_timestamp(upper, 0))
         .flatten();

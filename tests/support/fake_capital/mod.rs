@@ -167,6 +167,12 @@ impl FakeCapital {
         self.state().now()
     }
 
+    /// The fake clock as unix seconds, for a client that must agree with the fake on what "now" is.
+    pub fn clock(&self) -> impl Fn() -> i64 + Send + Sync + 'static {
+        let shared = self.shared.clone();
+        move || shared.lock().now().timestamp()
+    }
+
     /// Stops real time from moving the fake clock; from then on only [`Self::advance_clock`] and
     /// [`Self::set_clock`] move it (useful for "the newest bars" tests).
     pub fn freeze_clock(&self) {

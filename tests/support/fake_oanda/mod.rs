@@ -286,4 +286,10 @@ impl FakeOanda {
     pub fn now(&self) -> DateTime<Utc> {
         self.state().now()
     }
+
+    /// The fake clock as unix seconds, for a client that must agree with the fake on what "now" is.
+    pub fn clock(&self) -> impl Fn() -> i64 + Send + Sync + 'static {
+        let shared = self.shared.clone();
+        move || shared.lock().now().timestamp()
+    }
 }
