@@ -48,8 +48,8 @@ pub async fn symbol_info_arrays_are_parallel_and_typed(feed: &Feed) {
         }
     }
     let mut forex = 0;
-    for i in 0..symbols.len() {
-        let name = symbols[i].as_str().unwrap_or_default();
+    for (i, symbol) in symbols.iter().enumerate() {
+        let name = symbol.as_str().unwrap_or_default();
         let typespecs = &column(&body, "typespecs")[i];
         assert!(
             typespecs.is_string(),

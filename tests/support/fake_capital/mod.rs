@@ -14,6 +14,9 @@ mod market;
 mod markets;
 mod options;
 mod orders;
+// Both fakes include the price process, so test binaries holding both load it twice (each fake stays
+// self-contained for its runnable example).
+#[allow(clippy::duplicate_mod)]
 #[path = "../price_path/mod.rs"]
 mod price_path;
 mod prices;

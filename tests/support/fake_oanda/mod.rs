@@ -13,6 +13,9 @@ mod gate;
 mod market;
 mod model;
 mod options;
+// Both fakes include the price process, so test binaries holding both load it twice (each fake stays
+// self-contained for its runnable example).
+#[allow(clippy::duplicate_mod)]
 #[path = "../price_path/mod.rs"]
 mod price_path;
 mod state;
