@@ -298,12 +298,14 @@ async fn moving_prices_send_a_quote_per_open_second_and_minute_bars_aggregate_th
         checked += 1;
     }
     assert!(checked >= 1, "a whole minute streamed");
-    // The snapshot carries the day's open and extremes so far, as the day bar has them.
+    // The snapshot carries the day's low so far, as the day bar has it, and the change since the
+    // previous day's close (which is not the day's open: a day opens a few ticks away).
     let (_, details) = c.get("/markets/EURUSD").await;
     let now = fake.now().timestamp();
-    let day = bars(&c, "EURUSD", &format!("resolution=DAY&max=1&to={}", fmt(now))).await;
+    let days = bars(&c, "EURUSD", &format!("resolution=DAY&max=2&to={}", fmt(now))).await;
     let snap = &details["snapshot"];
     assert_eq!(snap["marketStatus"], "TRADEABLE");
-    assert_eq!(num(&snap["low"]), day[0].3);
-    assert_eq!(num(&snap["bid"]) - num(&snap["netChange"]), day[0].1);
+    assert_eq!(num(&snap["low"]), days[1].3);
+    assert_eq!(num(&snap["bid"]) - num(&snap["netChange"]), days[0].4);
+    assert_ne!(days[0].4, days[1].1, "yesterday's close is not today's open");
 }

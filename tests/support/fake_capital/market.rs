@@ -83,18 +83,21 @@ impl MarketState {
         !moving || self.path.is_open(now.timestamp())
     }
 
-    /// The day's opening bid, high offer and low bid so far: from the price process when prices move,
-    /// else around the starting quote.
+    /// The reference of the day's change, the day's high and its low so far: from the price process
+    /// when prices move (the previous trading day's closing bid, as brokers quote a daily change; the
+    /// high offer and low bid of today's ticks), else around the starting quote.
     pub fn day_stats(&self, moving: bool, now: DateTime<Utc>) -> (Decimal, Decimal, Decimal) {
         let t = now.timestamp();
         let day = t.div_euclid(DAY) * DAY;
-        match self.path.bar(day, t + 1).filter(|_| moving) {
-            Some(bar) => (
-                self.bid_at(bar.open),
+        let today = self.path.bar(day, t + 1).filter(|_| moving);
+        let previous = (1..=7).find_map(|k| self.path.bar(day - k * DAY, day - (k - 1) * DAY));
+        match (today, previous) {
+            (Some(bar), Some(prev)) => (
+                self.bid_at(prev.close),
                 self.offer_at(bar.high),
                 self.bid_at(bar.low),
             ),
-            None => (self.open_bid, self.high, self.low),
+            _ => (self.open_bid, self.high, self.low),
         }
     }
 }

@@ -1,8 +1,9 @@
 //! `/markets`, `/markets/{epic}` and `/marketnavigation[/{nodeId}]`: market summaries and details in the
 //! documented shapes. `openingHours` lists each market's trading hours (the default markets trade
 //! around the clock); with moving prices a market outside them is `CLOSED` and its snapshot carries
-//! the day's open, high and low so far, otherwise every market is `TRADEABLE`, so trading tests do not
-//! depend on the day of the week.
+//! the day's high and low so far, otherwise every market is `TRADEABLE`, so trading tests do not
+//! depend on the day of the week. `netChange` is the change since the previous trading day's close
+//! (the official examples do not say; this is how brokers quote a daily change).
 
 use super::gate::Ctx;
 use super::price_path::Hours;
@@ -34,12 +35,12 @@ impl MarketState {
     }
 
     fn figures(&self, moving: bool, now: DateTime<Utc>) -> Figures {
-        let (open, high, low) = self.day_stats(moving, now);
-        let net_change = self.round(self.spec.bid - open);
-        let percentage_change = if open.is_zero() {
+        let (reference, high, low) = self.day_stats(moving, now);
+        let net_change = self.round(self.spec.bid - reference);
+        let percentage_change = if reference.is_zero() {
             Decimal::ZERO
         } else {
-            (net_change / open * Decimal::ONE_HUNDRED).round_dp(4)
+            (net_change / reference * Decimal::ONE_HUNDRED).round_dp(4)
         };
         Figures {
             status: if self.is_open(moving, now) {

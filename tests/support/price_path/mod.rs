@@ -1,5 +1,6 @@
 //! A deterministic moving market for the fake upstreams: one tick per open second, a pure function of
 //! (seed, instrument, second), and bars of any span that are the exact aggregation of those ticks.
+//! A day opens a few ticks away from the previous day's close, as markets do.
 //!
 //! Built top-down so that a bar costs a few dozen hashes, never a walk over its ticks: a UTC day opens
 //! and closes on a slow path (a sum of waves through the starting price), its high and low are a hashed
@@ -201,7 +202,10 @@ impl PricePath {
         let (first, last) = (open.first()?.0, open.last()?.1);
         let seconds: i64 = open.iter().map(|(a, b)| b - a).sum();
         let seed = self.node_seed(start, Level::Day);
-        let (o, c) = (self.slow(first), self.slow(last));
+        // The first tick of a day is a new price: a small hashed gap from where the path stood.
+        let minute = self.spec.start as f64 * self.spec.daily_range * (MINUTE as f64 / DAY as f64).sqrt();
+        let gap = ((unit(seed, 4) - 0.5) * 2.0 * minute).round() as i64;
+        let (o, c) = ((self.slow(first) + gap).max(1), self.slow(last));
         let sigma =
             self.spec.start as f64 * self.spec.daily_range * (seconds as f64 / DAY as f64).sqrt() * 0.6;
         let up = (unit(seed, 1) * sigma) as i64 + 1;
