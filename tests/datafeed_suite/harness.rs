@@ -93,6 +93,28 @@ impl Feed {
         }
     }
 
+    /// OANDA through its fake with the data feed on the legacy v1 account (`/v1/candles`, the v1 rates
+    /// stream).
+    pub async fn oanda_v1() -> Feed {
+        let fake = FakeOanda::start(OandaOptions {
+            now: Some(wednesday()),
+            moving: true,
+            ..oanda::fake_options()
+        })
+        .await;
+        let extra = format!("request_timeout_ms = 30000\ndata_account = \"{}\"\n", oanda::V1);
+        let config = oanda::config(&fake, &extra, DATAFEED);
+        let app = LiveApp::with_broker(config.clone(), oanda::broker_on(&config, &fake)).await;
+        let token = login(&app, oanda::V1, oanda::TOKEN).await;
+        Feed {
+            app,
+            token,
+            market: Market::Oanda(fake),
+            fx: "EURUSD",
+            trades_have_size: false,
+        }
+    }
+
     /// The market's clock, unix seconds.
     pub fn now(&self) -> i64 {
         match &self.market {
