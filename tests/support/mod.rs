@@ -304,23 +304,6 @@ pub fn dec(v: &Value) -> Decimal {
         .expect("finite")
 }
 
-/// The next `weekday` at `hour`:00 UTC after now: where a fake upstream's clock starts in data-feed tests
-/// that need a given weekday (markets open). The bridge judges what is recent by its own clock, as it
-/// must with a real upstream, so a fake clock behind the bridge's would have it ask for the fake's
-/// future; one somewhat ahead is harmless.
-pub fn upcoming(weekday: chrono::Weekday, hour: u32) -> chrono::DateTime<chrono::Utc> {
-    use chrono::{Datelike, Duration, Utc};
-    let now = Utc::now();
-    let mut day = now.date_naive();
-    loop {
-        let at = day.and_hms_opt(hour, 0, 0).map(|d| d.and_utc());
-        if let Some(at) = at.filter(|at| day.weekday() == weekday && *at > now) {
-            return at;
-        }
-        day += Duration::days(1);
-    }
-}
-
 /// Default instruments, for tests that iterate over them.
 pub fn instrument_names() -> Vec<String> {
     default_instruments().into_iter().map(|i| i.symbol).collect()
