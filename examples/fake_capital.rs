@@ -17,6 +17,12 @@ struct Cli {
     /// The API key clients must send in `X-CAP-API-KEY`.
     #[arg(long, default_value = "fake-api-key")]
     api_key: String,
+    /// Seed of the price process (the same seed and start time give the same prices).
+    #[arg(long, default_value_t = 20_240_101)]
+    seed: u64,
+    /// Keep prices where they start instead of moving them every second.
+    #[arg(long)]
+    fixed_prices: bool,
 }
 
 #[tokio::main]
@@ -32,10 +38,13 @@ async fn main() -> std::io::Result<()> {
     println!("  password:   {}", demo.password);
     println!("  API key:    {}", cli.api_key);
     println!("press Ctrl-C to stop");
-    let options = FakeOptions {
-        api_key: cli.api_key,
-        ..FakeOptions::default()
+    let mut options = if cli.fixed_prices {
+        FakeOptions::default()
+    } else {
+        FakeOptions::moving_market(chrono::Utc::now())
     };
+    options.api_key = cli.api_key;
+    options.seed = cli.seed;
     tokio::select! {
         served = FakeCapital::serve(listener, options) => served,
         _ = tokio::signal::ctrl_c() => Ok(()),

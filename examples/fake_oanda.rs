@@ -22,6 +22,12 @@ struct Cli {
     /// The personal access token clients must send as `Authorization: Bearer <token>`.
     #[arg(long, default_value = "fake-token")]
     token: String,
+    /// Seed of the price process (the same seed and start time give the same prices).
+    #[arg(long, default_value_t = 20_240_101)]
+    seed: u64,
+    /// Keep prices where they start instead of moving them every second.
+    #[arg(long)]
+    fixed_prices: bool,
 }
 
 #[tokio::main]
@@ -29,7 +35,11 @@ async fn main() -> std::io::Result<()> {
     let cli = Cli::parse();
     let rest = tokio::net::TcpListener::bind(&cli.listen).await?;
     let stream = tokio::net::TcpListener::bind(&cli.stream_listen).await?;
-    let mut options = FakeOptions::default();
+    let mut options = FakeOptions {
+        seed: cli.seed,
+        moving: !cli.fixed_prices,
+        ..FakeOptions::default()
+    };
     options.tokens = vec![FakeToken {
         token: cli.token.clone(),
         accounts: options.accounts.iter().map(|a| a.id.clone()).collect(),

@@ -19,6 +19,8 @@ mod markets;
 mod orders;
 #[path = "fake_capital/prices.rs"]
 mod prices;
+#[path = "fake_capital/process.rs"]
+mod process;
 #[path = "fake_capital/trading.rs"]
 mod trading;
 #[path = "fake_capital/ws.rs"]

@@ -19,6 +19,8 @@ mod extensions;
 mod faults;
 #[path = "fake_oanda/orders.rs"]
 mod orders;
+#[path = "fake_oanda/process.rs"]
+mod process;
 #[path = "fake_oanda/streams.rs"]
 mod streams;
 #[path = "fake_oanda/trades.rs"]

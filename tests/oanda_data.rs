@@ -222,11 +222,14 @@ async fn history_is_paged_past_5000_candles_with_utc_alignment() {
 
 #[tokio::test]
 async fn coarser_resolutions_are_aligned_like_tradingview_bars() {
-    let options = support::fake_oanda::FakeOptions {
+    let fake = support::fake_oanda::FakeOanda::start(support::fake_oanda::FakeOptions {
         now: Some(thursday()),
         ..oanda::fake_options()
-    };
-    let (_fake, app) = oanda::start_with(options, "", "").await;
+    })
+    .await;
+    // The bridge shares the fake's clock, so a `to` in the fake's current week is recent to both.
+    let config = oanda::config(&fake, "", "");
+    let app = TestApp::with_broker(config.clone(), oanda::broker_on(&config, &fake));
     let token = oanda::login(&app, V20).await;
     let to = thursday().timestamp() - 3600;
     let from = to - 3 * 86_400;

@@ -134,7 +134,7 @@ fn symbol_arrays(symbols: &[&SymbolInfo]) -> Value {
     column("exchange-listed", &|s| json!(s.exchange));
     column("exchange-traded", &|s| json!(s.exchange));
     column("minmovement", &|s| json!(s.minmovement));
-    column("minmovement2", &|_| json!(0));
+    column("minmovement2", &|s| json!(s.minmovement2));
     column("fractional", &|_| json!(false));
     column("pricescale", &|s| json!(s.pricescale));
     column("has-intraday", &|_| json!(true));
@@ -142,7 +142,8 @@ fn symbol_arrays(symbols: &[&SymbolInfo]) -> Value {
     column("has-weekly-and-monthly", &|_| json!(true));
     column("has-no-volume", &|s| json!(s.has_no_volume));
     column("type", &|s| json!(s.kind));
-    column("typespecs", &|s| json!(s.typespecs));
+    // An array of strings (1.4.20): a symbol without type specifics gets "", never null.
+    column("typespecs", &|s| json!(s.typespecs.clone().unwrap_or_default()));
     column("volume-type", &|s| {
         json!(if s.kind == tv::SymbolType::Crypto {
             Some("base")

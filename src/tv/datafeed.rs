@@ -154,6 +154,9 @@ pub struct SymbolInfo {
     pub exchange: String,
     /// Smallest price increment as a multiple of `1 / pricescale`.
     pub minmovement: u64,
+    /// TradingView's `minmovement2`: for FX quoted finer than a pip, ticks per pip (10 for 5-digit pairs),
+    /// so that prices show the pip fraction; 0 otherwise.
+    pub minmovement2: u64,
     /// A power of ten.
     pub pricescale: u64,
     pub timezone: String,
@@ -167,6 +170,20 @@ pub struct SymbolInfo {
 }
 
 impl SymbolInfo {
+    /// `minmovement2` of an FX symbol whose price step is `tick` and pip `pip`: the ticks in a pip when a
+    /// pip is a whole number (more than one) of ticks, else 0.
+    pub fn pip_fraction(tick: Decimal, pip: Decimal) -> u64 {
+        if tick <= Decimal::ZERO || pip <= tick {
+            return 0;
+        }
+        let ratio = pip / tick;
+        if ratio.fract().is_zero() {
+            rust_decimal::prelude::ToPrimitive::to_u64(&ratio).unwrap_or(0)
+        } else {
+            0
+        }
+    }
+
     /// `minmovement` and `pricescale` for a tick size: the tick as an integer count of 1/10^decimals.
     pub fn price_format(tick: Decimal) -> (u64, u64) {
         let tick = tick.normalize();
@@ -234,6 +251,16 @@ mod tests {
             (spike.low, spike.close, spike.volume, spike.t),
             (d("8"), d("8"), d("8"), 60)
         );
+    }
+
+    #[test]
+    fn fx_pip_fractions() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        assert_eq!(SymbolInfo::pip_fraction(d("0.00001"), d("0.0001")), 10);
+        assert_eq!(SymbolInfo::pip_fraction(d("0.001"), d("0.01")), 10);
+        assert_eq!(SymbolInfo::pip_fraction(d("0.0001"), d("0.0001")), 0);
+        assert_eq!(SymbolInfo::pip_fraction(d("0.00003"), d("0.0001")), 0);
+        assert_eq!(SymbolInfo::pip_fraction(d("0"), d("0.0001")), 0);
     }
 
     #[test]

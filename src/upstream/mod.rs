@@ -1,8 +1,12 @@
-//! Pieces every upstream backend shares: call-failure classification, request pacing and the memory of a
-//! refused configured credential.
+//! Pieces every upstream backend shares: call-failure classification, request pacing, TradingView's bar
+//! alignment, trading days, history paging, reachability probes and the memory of a refused configured
+//! credential.
 
 pub mod bars;
 pub mod call;
+pub mod clock;
+pub mod days;
+pub mod history;
 pub mod limiter;
 pub mod probe;
 pub mod refusal;

@@ -1,5 +1,6 @@
 //! Configuration pieces every upstream backend shares: reading the secrets a configuration names from the
-//! environment (every missing variable named at once), and the rules of a bridge symbol name.
+//! environment (every missing variable named at once), the rules of a bridge symbol name, and the data
+//! start (`backend.data_start`).
 
 use crate::secret::Secret;
 use std::collections::HashSet;
@@ -61,9 +62,33 @@ pub fn check_symbol(i: usize, symbol: &str, seen: &mut HashSet<String>, out: &mu
     }
 }
 
+/// The unix time of `backend.data_start`, a date `YYYY-MM-DD` (00:00 UTC) from 1970 on and not in the
+/// future: the oldest bar the upstream is asked for. `Err` names the key.
+pub fn data_start(value: &str) -> Result<i64, String> {
+    let bad = || {
+        format!("backend.data_start must be a date YYYY-MM-DD between 1970-01-01 and today, got {value:?}")
+    };
+    let date = chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").map_err(|_| bad())?;
+    let t = date.and_hms_opt(0, 0, 0).ok_or_else(bad)?.and_utc().timestamp();
+    if t < 0 || t > chrono::Utc::now().timestamp() {
+        return Err(bad());
+    }
+    Ok(t)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_data_start_is_a_past_date() {
+        assert_eq!(data_start("2005-01-01"), Ok(1_104_537_600));
+        assert_eq!(data_start(" 1970-01-01 "), Ok(0));
+        for bad in ["2005-13-01", "01/01/2005", "", "1800-01-01", "2999-01-01"] {
+            let e = data_start(bad).unwrap_err();
+            assert!(e.starts_with("backend.data_start must be"), "{bad}: {e}");
+        }
+    }
 
     #[test]
     fn every_missing_variable_is_named_once_read() {

@@ -10,16 +10,16 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{connect_async, MaybeTlsStream, WebSocketStream};
 
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub(crate) type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-async fn connect(fake: &FakeCapital) -> Ws {
+pub(crate) async fn connect(fake: &FakeCapital) -> Ws {
     connect_async(fake.ws_url.as_str())
         .await
         .expect("websocket connect")
         .0
 }
 
-async fn send(ws: &mut Ws, c: &Client, destination: &str, correlation: &str, payload: Value) {
+pub(crate) async fn send(ws: &mut Ws, c: &Client, destination: &str, correlation: &str, payload: Value) {
     let msg = json!({
         "destination": destination,
         "correlationId": correlation,
@@ -33,7 +33,7 @@ async fn send(ws: &mut Ws, c: &Client, destination: &str, correlation: &str, pay
 }
 
 /// The next text message as JSON (fails the test after two seconds).
-async fn recv(ws: &mut Ws) -> Value {
+pub(crate) async fn recv(ws: &mut Ws) -> Value {
     loop {
         let next = tokio::time::timeout(Duration::from_secs(2), ws.next()).await;
         match next.expect("a websocket message in time") {

@@ -51,6 +51,21 @@ pub fn broker(config: &Config) -> Arc<CapitalBroker> {
     Arc::new(CapitalBroker::start(capital, &config.auth.users).expect("capital broker starts"))
 }
 
+/// Starts the Capital.com broker for `config` with the fake's clock as the data feed's "now" (so the
+/// bridge and a fake clock far from real time agree on what is recent, as the bridge and Capital.com do).
+pub fn broker_on(config: &Config, fake: &FakeCapital) -> Arc<CapitalBroker> {
+    let BackendConfig::Capital(capital) = &config.backend else {
+        panic!("capital config expected");
+    };
+    let resolved = capital
+        .resolve(&|name| std::env::var(name).ok())
+        .expect("the test configuration resolves");
+    Arc::new(
+        CapitalBroker::start_with_clock(resolved, &config.auth.users, Arc::new(fake.clock()))
+            .expect("capital broker starts"),
+    )
+}
+
 /// The fake (default options) and the bridge in-process on it.
 pub async fn start(backend_extra: &str, rest: &str) -> (FakeCapital, TestApp) {
     start_with(FakeOptions::default(), backend_extra, rest).await

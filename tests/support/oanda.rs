@@ -24,6 +24,12 @@ pub fn config(fake: &FakeOanda, backend_extra: &str, rest: &str) -> Config {
     } else {
         "[hub]\nfreshness_ms = 0\n"
     };
+    // A short timeout unless the test sets its own.
+    let timeout = if backend_extra.contains("request_timeout_ms") {
+        ""
+    } else {
+        "request_timeout_ms = 2000"
+    };
     let text = format!(
         r#"{hub}
 {rest}
@@ -32,7 +38,7 @@ pub fn config(fake: &FakeOanda, backend_extra: &str, rest: &str) -> Config {
 kind = "oanda"
 rest_url = "{rest_url}"
 stream_url = "{stream_url}"
-request_timeout_ms = 2000
+{timeout}
 {backend_extra}
 "#,
         rest_url = fake.rest_url,
@@ -61,6 +67,26 @@ pub fn broker(config: &Config) -> Arc<OandaBroker> {
     Arc::new(
         OandaBroker::start_with(resolved, &config.auth.users, Some(quick_streams()))
             .expect("oanda broker starts"),
+    )
+}
+
+/// Starts the OANDA broker for `config` with the fake's clock as the data feed's "now" (so the bridge
+/// and a fake clock far from real time agree on what is recent, as the bridge and OANDA do).
+pub fn broker_on(config: &Config, fake: &FakeOanda) -> Arc<OandaBroker> {
+    let BackendConfig::Oanda(oanda) = &config.backend else {
+        panic!("oanda config expected");
+    };
+    let resolved = oanda
+        .resolve(&|name| std::env::var(name).ok())
+        .expect("the test configuration resolves");
+    Arc::new(
+        OandaBroker::start_with_clock(
+            resolved,
+            &config.auth.users,
+            Some(quick_streams()),
+            Arc::new(fake.clock()),
+        )
+        .expect("oanda broker starts"),
     )
 }
 

@@ -89,7 +89,16 @@ pub struct CapitalConfig {
     pub keepalive_max_idle_secs: u64,
     /// How long market details (dealing rules, snapshot) are reused before being fetched again, in seconds.
     pub market_cache_secs: u64,
+    /// The oldest date `/history` asks Capital.com for (`YYYY-MM-DD`, UTC); older ranges are answered
+    /// with the bars from here on, or with no bars. Capital.com documents no limit; see README, Known gaps.
+    pub data_start: String,
+    /// Most `/prices` requests one `/history` answer makes (1000 bars each); a longer range is answered
+    /// with its newest bars.
+    pub history_max_pages: usize,
 }
+
+/// The default `backend.data_start` (Capital.com says nothing about how far back `/prices` reaches).
+pub const DEFAULT_DATA_START: &str = "2010-01-01";
 
 impl Default for CapitalConfig {
     fn default() -> Self {
@@ -108,6 +117,8 @@ impl Default for CapitalConfig {
             keepalive_secs: 480,
             keepalive_max_idle_secs: 3_600,
             market_cache_secs: 300,
+            data_start: DEFAULT_DATA_START.to_string(),
+            history_max_pages: 20,
         }
     }
 }
@@ -157,6 +168,9 @@ pub struct ResolvedConfig {
     pub keepalive: std::time::Duration,
     pub keepalive_max_idle: std::time::Duration,
     pub market_cache: std::time::Duration,
+    /// Unix time of `data_start`.
+    pub data_start: i64,
+    pub history_max_pages: usize,
 }
 
 impl CapitalConfig {
@@ -199,6 +213,15 @@ impl CapitalConfig {
         }
         if self.keepalive_max_idle_secs < self.keepalive_secs {
             out.push("backend.keepalive_max_idle_secs must be at least backend.keepalive_secs".into());
+        }
+        if let Err(e) = crate::upstream::settings::data_start(&self.data_start) {
+            out.push(e);
+        }
+        if !(1..=100).contains(&self.history_max_pages) {
+            out.push(format!(
+                "backend.history_max_pages must be 1..=100, got {}",
+                self.history_max_pages
+            ));
         }
         match self.login {
             LoginMode::Mapped if self.users.is_empty() => {
@@ -307,6 +330,8 @@ impl CapitalConfig {
             keepalive: std::time::Duration::from_secs(self.keepalive_secs),
             keepalive_max_idle: std::time::Duration::from_secs(self.keepalive_max_idle_secs),
             market_cache: std::time::Duration::from_secs(self.market_cache_secs),
+            data_start: crate::upstream::settings::data_start(&self.data_start)?,
+            history_max_pages: self.history_max_pages,
         })
     }
 }

@@ -1,10 +1,10 @@
 //! Market data on Capital.com: instruments with dealing rules, quote snapshots, live ticks from the
-//! WebSocket, data-feed symbols and history from `/prices` (paged past the 1000-bar limit).
+//! WebSocket (with the day's bar from `/prices`) and data-feed symbols; `/history` is in `prices.rs`.
 
-use super::client::{CallError, PricesQuery, Tokens};
-use super::model::{self, MarketDetails};
+use super::client::Tokens;
+use super::model::MarketDetails;
 use super::registry::Registry;
-use super::session::{Kind, Upstream, UpstreamError};
+use super::session::{Kind, Upstream};
 use super::stream::{StreamTokens, TokenSource};
 use super::{convert, Inner};
 use crate::broker::{BrokerError, BrokerResult, SessionCtx};
@@ -13,10 +13,6 @@ use rust_decimal::Decimal;
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 
-/// Bars per `/prices` request (the documented maximum).
-const BARS_PER_REQUEST: i64 = 1000;
-/// Most `/prices` requests one history call may make (20,000 upstream bars).
-const MAX_PRICE_REQUESTS: usize = 20;
 const DAY: i64 = 86_400;
 
 /// Price of one unit of `from` in `to`, from a Capital.com FX market when one exists.
@@ -135,30 +131,41 @@ pub(super) async fn quotes(
     Ok(out)
 }
 
-/// Live ticks of `symbol` from the WebSocket, with the day's bar kept from the market snapshot onwards.
+/// Live ticks of `symbol` from the WebSocket, each with the day's bar up to it. The bar starts from the
+/// day's bar of `/prices` (the one `/history` gives, so the chart's daily bar does not jump); ticks then
+/// extend it. A tick of a day that bar does not cover (a new day) starts a new bar.
 pub(super) async fn subscribe_market(
     inner: &Inner,
     symbol: &str,
 ) -> BrokerResult<mpsc::Receiver<tv::MarketTick>> {
     let epic = inner.catalog.epic_of(symbol)?;
-    let upstream = inner.registry.data_session().await?;
-    let details = inner
-        .catalog
-        .detail(&inner.registry.ctx, &upstream, &epic)
-        .await?;
+    // Listen first, then read the day's bar: no quote can fall between the two.
     let mut quotes = inner.streams.subscribe(&epic).await?;
+    let mut day: Option<tv::Bar> = match super::prices::newest_day(inner, &epic).await {
+        Ok(bar) => bar,
+        Err(e) => {
+            tracing::debug!(error = %e, %symbol, "no daily bar to start the day bar from");
+            None
+        }
+    };
     let (tx, rx) = mpsc::channel(256);
     let symbol = symbol.to_string();
-    let snapshot = details.snapshot.clone();
     tokio::spawn(async move {
-        let mut day: Option<tv::Bar> = None;
+        let mut last_t = i64::MIN;
         while let Some(q) = quotes.recv().await {
-            let t = q.timestamp.div_euclid(1000);
+            // Tick times never go back, whatever the upstream's clock does.
+            let t = q.timestamp.div_euclid(1000).max(last_t);
+            last_t = t;
             let day_start = t - t.rem_euclid(DAY);
+            let tick_bar = tv::Bar::trade(t, q.bid, Decimal::ZERO);
             let bar = match day {
-                Some(bar) if bar.t == day_start => bar.then(tv::Bar::trade(t, q.bid, Decimal::ZERO)),
-                Some(_) => tv::Bar::trade(day_start, q.bid, Decimal::ZERO),
-                None => first_day_bar(day_start, q.bid, &snapshot),
+                Some(bar) if bar.t == day_start => bar.then(tick_bar),
+                // A quote older than the day's bar (sent before it was read) changes nothing.
+                Some(bar) if bar.t > day_start => bar,
+                _ => tv::Bar {
+                    t: day_start,
+                    ..tick_bar
+                },
             };
             day = Some(bar);
             let tick = tv::MarketTick {
@@ -182,24 +189,6 @@ pub(super) async fn subscribe_market(
     Ok(rx)
 }
 
-/// The day's bar at the first tick: the snapshot's high and low, the open implied by the net change.
-fn first_day_bar(day_start: i64, bid: Decimal, s: &model::MarketSnapshot) -> tv::Bar {
-    let open = match (s.bid, s.net_change) {
-        (Some(b), Some(change)) => b - change,
-        _ => bid,
-    };
-    let high = s.high.unwrap_or(bid).max(bid).max(open);
-    let low = s.low.unwrap_or(bid).min(bid).min(open);
-    tv::Bar {
-        t: day_start,
-        open,
-        high,
-        low,
-        close: bid,
-        volume: Decimal::ZERO,
-    }
-}
-
 /// `/symbol_info` rows of the offered instruments.
 pub(super) async fn data_symbols(inner: &Inner) -> BrokerResult<Vec<tv::SymbolInfo>> {
     let upstream = inner.registry.data_session().await?;
@@ -219,71 +208,6 @@ pub(super) async fn data_symbols(inner: &Inner) -> BrokerResult<Vec<tv::SymbolIn
             Some(convert::symbol_info(&symbol, d))
         })
         .collect())
-}
-
-/// Bars of `symbol` starting in `[from, to]`, built from the coarsest upstream resolution that divides the
-/// requested one, fetched in windows of at most 1000 bars.
-pub(super) async fn history(inner: &Inner, query: &tv::HistoryQuery) -> BrokerResult<Vec<tv::Bar>> {
-    let (symbol, resolution, to) = (query.symbol.as_str(), query.resolution, query.to);
-    let from = match query.countback {
-        Some(n) => {
-            let len = resolution.fixed_secs().unwrap_or(31 * 86_400);
-            to.saturating_sub(len.saturating_mul(n as i64))
-        }
-        None => query.from,
-    };
-    let epic = inner.catalog.epic_of(symbol)?;
-    let upstream = inner.registry.data_session().await?;
-    let base = convert::upstream_resolution(resolution);
-    let Some(resolution_name) = base.as_str() else {
-        return Err(BrokerError::Internal(format!(
-            "no upstream resolution for {resolution}"
-        )));
-    };
-    let to = to.min(chrono::Utc::now().timestamp());
-    if from > to {
-        return Ok(Vec::new());
-    }
-    let windows = convert::windows(base, from, to, BARS_PER_REQUEST);
-    if windows.len() > MAX_PRICE_REQUESTS {
-        return Err(BrokerError::Rejected(format!(
-            "That range needs more than {} bars at resolution {resolution}; narrow it.",
-            MAX_PRICE_REQUESTS as i64 * BARS_PER_REQUEST
-        )));
-    }
-    let mut base_bars = Vec::new();
-    for (start, end) in windows {
-        let query = PricesQuery {
-            resolution: resolution_name,
-            max: BARS_PER_REQUEST as u32,
-            from: Some(format_ts(start)?),
-            to: Some(format_ts(end)?),
-        };
-        let answer = upstream
-            .call(&inner.registry.ctx, Kind::Read, |c, t| {
-                let (epic, query) = (epic.clone(), query.clone());
-                async move { c.prices(&t, &epic, &query).await }
-            })
-            .await;
-        match answer {
-            Ok(prices) => base_bars.extend(convert::bars(&prices.prices)),
-            // No prices in a window (market closed all along) is an empty window, not a failure.
-            Err(UpstreamError::Call(CallError::Status { status: 404, .. })) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    // Windows are consecutive, but an upstream may repeat a boundary bar: keep one bar per start.
-    base_bars.sort_by_key(|b| b.t);
-    base_bars.dedup_by_key(|b| b.t);
-    // Aggregating also re-aligns bars to TradingView's rules (it is the identity on aligned bars).
-    let bars = convert::aggregate(base_bars, resolution);
-    Ok(bars.into_iter().filter(|b| b.t >= from && b.t <= to).collect())
-}
-
-fn format_ts(t: i64) -> BrokerResult<String> {
-    chrono::DateTime::from_timestamp(t, 0)
-        .map(model::format_time)
-        .ok_or_else(|| BrokerError::Rejected(format!("time {t} is out of range")))
 }
 
 /// Hands the WebSocket the tokens of the market-data session.

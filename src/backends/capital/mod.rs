@@ -16,6 +16,7 @@ pub mod journal;
 pub mod model;
 mod orders;
 mod positions;
+mod prices;
 pub mod registry;
 pub mod session;
 pub mod stream;
@@ -63,6 +64,12 @@ struct Inner {
     streams: stream::QuoteStreams,
     /// Reachability of the REST base, for `/readyz`.
     probe: crate::upstream::probe::UpstreamProbe,
+    /// `backend.data_start`: the oldest bar `/history` asks for.
+    data_start: i64,
+    /// `backend.history_max_pages`: `/prices` requests one `/history` answer may make.
+    history_max_pages: usize,
+    /// What "now" is for the data feed (the system clock, or a test's).
+    now: crate::upstream::clock::Now,
 }
 
 /// The Capital.com broker.
@@ -85,6 +92,15 @@ impl CapitalBroker {
     pub fn start_resolved(
         resolved: config::ResolvedConfig,
         bridge_users: &[UserConfig],
+    ) -> anyhow::Result<CapitalBroker> {
+        Self::start_with_clock(resolved, bridge_users, crate::upstream::clock::system())
+    }
+
+    /// [`Self::start_resolved`] with the clock the data feed calls "now" (tests give the fake's).
+    pub fn start_with_clock(
+        resolved: config::ResolvedConfig,
+        bridge_users: &[UserConfig],
+        now: crate::upstream::clock::Now,
     ) -> anyhow::Result<CapitalBroker> {
         let resolved = Arc::new(resolved);
         let registry = Arc::new(Registry::new(resolved.clone(), bridge_users.to_vec())?);
@@ -110,6 +126,9 @@ impl CapitalBroker {
                 deals: Mutex::new(HashMap::new()),
                 streams,
                 probe: crate::upstream::probe::UpstreamProbe::new(&resolved.base_url),
+                data_start: resolved.data_start,
+                history_max_pages: resolved.history_max_pages,
+                now,
             }),
         })
     }
@@ -458,6 +477,6 @@ impl Broker for CapitalBroker {
     }
 
     async fn history(&self, query: &tv::HistoryQuery) -> BrokerResult<Vec<tv::Bar>> {
-        data::history(&self.inner, query).await
+        prices::history(&self.inner, query).await
     }
 }

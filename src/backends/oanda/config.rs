@@ -114,7 +114,16 @@ pub struct OandaConfig {
     /// A stream that sent nothing (not even a heartbeat, which OANDA sends every 5 s) for this long is
     /// considered dead and reopened.
     pub stream_timeout_secs: u64,
+    /// The oldest date `/history` asks OANDA for (`YYYY-MM-DD`, UTC); older ranges are answered with
+    /// the bars from here on, or with no bars. OANDA documents no limit; see README, Known gaps.
+    pub data_start: String,
+    /// Most candle requests one `/history` answer makes (5000 candles each); a longer range is answered
+    /// with its newest bars.
+    pub history_max_pages: usize,
 }
+
+/// The default `backend.data_start`: OANDA's history is commonly available from 2005 (not documented).
+pub const DEFAULT_DATA_START: &str = "2005-01-01";
 
 impl Default for OandaConfig {
     fn default() -> Self {
@@ -131,6 +140,8 @@ impl Default for OandaConfig {
             requests_per_second: 100,
             request_timeout_ms: 10_000,
             stream_timeout_secs: 20,
+            data_start: DEFAULT_DATA_START.to_string(),
+            history_max_pages: 20,
         }
     }
 }
@@ -154,6 +165,9 @@ pub struct ResolvedConfig {
     pub requests_per_second: u32,
     pub request_timeout: std::time::Duration,
     pub stream_timeout: std::time::Duration,
+    /// Unix time of `data_start`.
+    pub data_start: i64,
+    pub history_max_pages: usize,
 }
 
 /// Whether `name` looks like an OANDA instrument (`EUR_USD`, `SPX500_USD`, `XAU_XAG`).
@@ -200,6 +214,15 @@ impl OandaConfig {
             out.push(format!(
                 "backend.stream_timeout_secs must be 6..=300 (OANDA sends a heartbeat every 5 s), got {}",
                 self.stream_timeout_secs
+            ));
+        }
+        if let Err(e) = crate::upstream::settings::data_start(&self.data_start) {
+            out.push(e);
+        }
+        if !(1..=100).contains(&self.history_max_pages) {
+            out.push(format!(
+                "backend.history_max_pages must be 1..=100, got {}",
+                self.history_max_pages
             ));
         }
         match self.login {
@@ -291,6 +314,8 @@ impl OandaConfig {
             requests_per_second: self.requests_per_second,
             request_timeout: std::time::Duration::from_millis(self.request_timeout_ms),
             stream_timeout: std::time::Duration::from_secs(self.stream_timeout_secs),
+            data_start: crate::upstream::settings::data_start(&self.data_start)?,
+            history_max_pages: self.history_max_pages,
         })
     }
 }

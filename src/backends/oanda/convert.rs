@@ -4,6 +4,7 @@
 use super::catalog::SymbolRules;
 use super::venue::{InstrumentKind, InstrumentSpec, Price};
 use crate::tv;
+use crate::upstream::days::DayCut;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 
@@ -71,9 +72,31 @@ pub fn instrument(symbol: &str, spec: &InstrumentSpec, to_home: Decimal) -> tv::
     }
 }
 
-/// A `/symbol_info` row. Bars are UTC-aligned (days start at 00:00 UTC), so the session is UTC too.
+/// How an instrument's trading days are cut: currencies and metals trade the FX day (17:00 to 17:00
+/// New York, Sunday evening to Friday evening, which OANDA documents as its daily alignment default);
+/// OANDA documents no hours for CFDs, which are given UTC days (see README, Known gaps).
+pub fn day_cut(kind: InstrumentKind) -> DayCut {
+    match kind {
+        InstrumentKind::Currency | InstrumentKind::Metal => DayCut::NewYork17,
+        InstrumentKind::Cfd => DayCut::Utc,
+    }
+}
+
+/// TradingView's `timezone` and `session-regular` of an instrument kind: the FX week for currencies and
+/// metals (`1700-1700:23456` in New York: Monday's session begins Sunday 17:00), and for CFDs, whose
+/// hours OANDA does not document, a session that never closes, so that no bar falls outside it.
+fn session(kind: InstrumentKind) -> (&'static str, &'static str) {
+    match day_cut(kind) {
+        DayCut::NewYork17 => DayCut::NewYork17.weekday_session(),
+        DayCut::Utc => ("Etc/UTC", "24x7"),
+    }
+}
+
+/// A `/symbol_info` row: the session of the instrument's kind; FX prices finer than a pip show the pip
+/// fraction (`minmovement2`).
 pub fn symbol_info(symbol: &str, spec: &InstrumentSpec) -> tv::SymbolInfo {
     let (minmovement, pricescale) = tv::SymbolInfo::price_format(spec.tick());
+    let (timezone, session) = session(spec.kind);
     let (base, quote) = currencies(&spec.name);
     tv::SymbolInfo {
         symbol: symbol.to_string(),
@@ -85,9 +108,13 @@ pub fn symbol_info(symbol: &str, spec: &InstrumentSpec) -> tv::SymbolInfo {
             .flatten(),
         exchange: EXCHANGE.to_string(),
         minmovement,
+        minmovement2: match spec.kind {
+            InstrumentKind::Currency => tv::SymbolInfo::pip_fraction(spec.tick(), spec.pip()),
+            InstrumentKind::Metal | InstrumentKind::Cfd => 0,
+        },
         pricescale,
-        timezone: "Etc/UTC".to_string(),
-        session: "24x7".to_string(),
+        timezone: timezone.to_string(),
+        session: session.to_string(),
         kind: symbol_type(spec.kind),
         typespecs: typespecs(spec.kind),
         group: group(spec.kind).to_string(),
@@ -201,7 +228,12 @@ mod tests {
         assert_eq!(row.kind, tv::SymbolType::Forex);
         let info = symbol_info("USDJPY", &spec("USD_JPY", -2, 3));
         assert_eq!((info.minmovement, info.pricescale), (1, 1000));
+        assert_eq!(info.minmovement2, 10, "a tenth of a pip");
         assert_eq!(info.currency, "JPY");
+        assert_eq!(
+            (info.timezone.as_str(), info.session.as_str()),
+            ("America/New_York", "1700-1700:23456")
+        );
     }
 
     #[test]

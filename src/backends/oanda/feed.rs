@@ -7,7 +7,6 @@ use super::venue::{CandleQuery, CandleSide, Granularity, Venue};
 use super::{convert, unknown_symbol, Inner};
 use crate::broker::BrokerResult;
 use crate::tv;
-use crate::upstream::bars::DAY;
 use rust_decimal::Decimal;
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -52,55 +51,56 @@ pub(super) async fn data_symbols(inner: &Inner) -> BrokerResult<Vec<tv::SymbolIn
 }
 
 pub(super) async fn history(inner: &Inner, query: &tv::HistoryQuery) -> BrokerResult<Vec<tv::Bar>> {
-    let (symbol, resolution, to) = (query.symbol.as_str(), query.resolution, query.to);
-    let from = match query.countback {
-        Some(n) => {
-            let len = resolution.fixed_secs().unwrap_or(31 * 86_400);
-            to.saturating_sub(len.saturating_mul(n as i64))
-        }
-        None => query.from,
-    };
     let (source, catalog, venue) = source(inner).await?;
-    let spec = catalog.by_symbol(symbol).ok_or_else(|| unknown_symbol(symbol))?;
-    history::history(
-        &*venue,
-        &source.conn,
-        &source.account,
-        &spec.name,
-        CHART_SIDE,
-        resolution,
-        from,
-        to,
-    )
-    .await
+    let spec = catalog
+        .by_symbol(&query.symbol)
+        .ok_or_else(|| unknown_symbol(&query.symbol))?;
+    let candles = history::Source {
+        venue: &*venue,
+        conn: &source.conn,
+        account: &source.account,
+        instrument: &spec.name,
+        side: CHART_SIDE,
+        day_cut: convert::day_cut(spec.kind),
+    };
+    let limits = history::Limits {
+        data_start: inner.config.data_start,
+        max_pages: inner.config.history_max_pages,
+        now: (inner.now)(),
+    };
+    history::history(&candles, query, limits).await
 }
 
-/// Live ticks of `symbol`, each with the day's bar (00:00 UTC) up to it; the bar starts from today's daily
-/// candle so that the first tick does not reset the day's open, high and low.
+/// Live ticks of `symbol`, each with its trading day's bar up to it. The bar starts from the day's
+/// candle (the same one `/history` gives, so the chart's daily bar does not jump); ticks then extend it.
+/// A tick of a day the candle does not cover (a new day) starts a new bar.
 pub(super) async fn subscribe_market(
     inner: &Inner,
     symbol: &str,
 ) -> BrokerResult<mpsc::Receiver<tv::MarketTick>> {
     let (source, catalog, venue) = source(inner).await?;
     let spec = catalog.by_symbol(symbol).ok_or_else(|| unknown_symbol(symbol))?;
-    let now = chrono::Utc::now().timestamp();
-    let today = now - now.rem_euclid(DAY);
+    // Listen first, then read the day's candle: no tick can fall between the two.
+    let mut prices = inner.prices.subscribe(&spec.name);
+    let day_cut = convert::day_cut(spec.kind);
     let query = CandleQuery {
         instrument: spec.name.clone(),
         granularity: Granularity::D,
         side: CHART_SIDE,
-        from: chrono::DateTime::from_timestamp(today, 0).unwrap_or_default(),
+        before: None,
         count: 1,
+        day_cut,
     };
-    // Without today's candle (a fresh day, a hiccup) the day bar starts at the first tick.
     let mut day: Option<tv::Bar> = match venue.candles(&source.conn, &source.account, &query).await {
-        Ok(candles) => candles.iter().map(history::bar).find(|b| b.t == today),
+        Ok(candles) => candles.last().map(|c| tv::Bar {
+            t: day_cut.day_of(c.time.timestamp()),
+            ..history::bar(c)
+        }),
         Err(e) => {
             tracing::debug!(error = %e, %symbol, "no daily candle to start the day bar from");
             None
         }
     };
-    let mut prices = inner.prices.subscribe(&spec.name);
     let (tx, rx) = mpsc::channel(256);
     let symbol = catalog.symbol(&spec.name);
     tokio::spawn(async move {
@@ -109,10 +109,15 @@ pub(super) async fn subscribe_market(
             // Tick times never go back, whatever the upstream's clock does.
             let t = p.time.timestamp().max(last_t);
             last_t = t;
-            let day_start = t - t.rem_euclid(DAY);
+            let day_start = day_cut.day_of(t);
             let tick_bar = tv::Bar::trade(t, p.bid, Decimal::ZERO);
             let bar = match day {
-                Some(bar) if bar.t == day_start => bar.then(tick_bar),
+                Some(bar) if bar.t == day_start => bar.then(tv::Bar {
+                    t: day_start,
+                    ..tick_bar
+                }),
+                // A tick older than the candle (sent before it was read) changes nothing.
+                Some(bar) if bar.t > day_start => bar,
                 _ => tv::Bar {
                     t: day_start,
                     ..tick_bar

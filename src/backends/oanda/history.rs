@@ -1,18 +1,24 @@
-//! `/history` from OANDA candles: the granularity a TradingView resolution is built from, paging past the
-//! 5000-candle limit of one request, and aggregation into TradingView's bars (the bridge asks OANDA for
-//! UTC-aligned candles, so its day, week and month candles start where TradingView's bars do).
+//! `/history` from OANDA candles: the granularity a TradingView resolution is built from, and the pages
+//! of candles the shared pager ([`crate::upstream::history`]) walks backward from `to`, 5000 candles at
+//! a time (`to` + `count`, never a `from`). Intraday candles are UTC-aligned, so they start where
+//! TradingView's bars do; daily candles are the instrument's trading days (the FX day ends at 17:00 New
+//! York), each filed under 00:00 UTC of its date; weeks and months are built from those days, so that a
+//! week is always the aggregation of the same days' bars.
 
 use super::venue::{Candle, CandleQuery, CandleSide, Conn, Granularity, Venue};
-use crate::broker::{BrokerError, BrokerResult};
+use crate::broker::BrokerResult;
 use crate::tv;
-use crate::upstream::bars::{aggregate, bar_start};
+use crate::upstream::days::DayCut;
+use crate::upstream::history::{collect, Page, Pages, Plan};
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 /// OANDA's largest `count`.
 pub const MAX_CANDLES_PER_REQUEST: u32 = 5000;
-/// Most requests one `/history` call makes (100,000 candles); a longer range keeps its newest part.
-pub const MAX_PAGES: i64 = 20;
+/// A `to` this close to the bridge's clock is sent as "up to now": OANDA refuses a `to` in its future,
+/// and the two clocks may differ a little.
+const RECENT_SECS: i64 = 600;
 
 /// Intraday granularities, coarsest first, with their length in minutes. All start on multiples of their
 /// length from the epoch under UTC alignment, as TradingView's minute bars do.
@@ -35,16 +41,14 @@ const INTRADAY: [(Granularity, u32); 15] = [
 ];
 
 /// The granularity a TradingView resolution is built from: for minutes the coarsest whose length divides
-/// it (7 from M1, 45 from M15, 240 from H4, 1440 from D); days from D, weeks from W, months from M.
+/// it (7 from M1, 45 from M15, 240 from H4, 1440 from D); days, weeks and months from D.
 pub fn granularity_for(resolution: tv::Resolution) -> Granularity {
     match resolution {
         tv::Resolution::Minutes(n) => INTRADAY
             .iter()
             .find(|(_, len)| n % len == 0)
             .map_or(Granularity::M1, |(g, _)| *g),
-        tv::Resolution::Days(_) => Granularity::D,
-        tv::Resolution::Weeks(_) => Granularity::W,
-        tv::Resolution::Months(_) => Granularity::M,
+        tv::Resolution::Days(_) | tv::Resolution::Weeks(_) | tv::Resolution::Months(_) => Granularity::D,
     }
 }
 
@@ -52,11 +56,12 @@ pub fn granularity_for(resolution: tv::Resolution) -> Granularity {
 fn is_exact(g: Granularity, resolution: tv::Resolution) -> bool {
     match resolution {
         tv::Resolution::Minutes(n) => g.seconds() == i64::from(n) * 60,
-        tv::Resolution::Days(n) | tv::Resolution::Weeks(n) | tv::Resolution::Months(n) => n == 1,
+        tv::Resolution::Days(n) => n == 1,
+        tv::Resolution::Weeks(_) | tv::Resolution::Months(_) => false,
     }
 }
 
-/// A candle as a TradingView bar.
+/// A candle as a TradingView bar, stamped with its start.
 pub fn bar(c: &Candle) -> tv::Bar {
     tv::Bar {
         t: c.time.timestamp(),
@@ -68,79 +73,119 @@ pub fn bar(c: &Candle) -> tv::Bar {
     }
 }
 
-fn time(t: i64) -> BrokerResult<DateTime<Utc>> {
-    DateTime::from_timestamp(t, 0).ok_or_else(|| BrokerError::Rejected(format!("{t} is not a valid time")))
+/// Where the candles of one instrument come from.
+pub struct Source<'a> {
+    pub venue: &'a dyn Venue,
+    pub conn: &'a Conn,
+    pub account: &'a str,
+    pub instrument: &'a str,
+    pub side: CandleSide,
+    /// How the instrument's trading days are cut.
+    pub day_cut: DayCut,
 }
 
-/// Bars of `instrument` whose start lies in `[from, to]` (unix seconds), oldest first, fetched page by page.
-#[allow(clippy::too_many_arguments)]
-pub async fn history(
-    venue: &dyn Venue,
-    conn: &Conn,
-    account: &str,
-    instrument: &str,
-    side: CandleSide,
-    resolution: tv::Resolution,
-    from: i64,
-    to: i64,
-) -> BrokerResult<Vec<tv::Bar>> {
-    if from > to {
-        return Ok(Vec::new());
-    }
-    let g = granularity_for(resolution);
-    let len = g.seconds();
-    // Start at the TradingView bar holding `from`, so that the first aggregated bar is whole.
-    let start = bar_start(from, resolution).unwrap_or(from);
-    // Too long a range keeps its newest part (OANDA keeps far less fine history than this reaches anyway).
-    let span = len
-        .saturating_mul(i64::from(MAX_CANDLES_PER_REQUEST))
-        .saturating_mul(MAX_PAGES);
-    let mut cursor = start.max(to.saturating_sub(span));
-    let now = Utc::now().timestamp();
-    let mut candles: Vec<Candle> = Vec::new();
-    // Newest candle start already taken: OANDA answers `from` with the candle containing it, so a page
-    // starting inside a month (months vary in length) begins with a candle already held.
-    let mut taken = i64::MIN;
-    for _ in 0..MAX_PAGES {
-        if cursor > to || cursor > now {
-            break;
+impl Source<'_> {
+    /// A candle of `g` as a TradingView bar: daily candles filed under their trading date.
+    fn bar(&self, g: Granularity, c: &Candle) -> tv::Bar {
+        let b = bar(c);
+        match g {
+            Granularity::D => tv::Bar {
+                t: self.day_cut.day_of(b.t),
+                ..b
+            },
+            _ => b,
         }
-        let wanted = (to.min(now) - cursor) / len + 1;
-        let count = u32::try_from(wanted.clamp(1, i64::from(MAX_CANDLES_PER_REQUEST))).unwrap_or(1);
+    }
+}
+
+/// Candle pages of one granularity, newest first.
+struct CandlePages<'a> {
+    source: &'a Source<'a>,
+    granularity: Granularity,
+    /// The next page holds candles starting before this; `None`: up to the current candle.
+    before: Option<DateTime<Utc>>,
+}
+
+#[async_trait]
+impl Pages for CandlePages<'_> {
+    async fn next(&mut self, count: usize) -> BrokerResult<Page> {
+        let count = u32::try_from(count)
+            .unwrap_or(MAX_CANDLES_PER_REQUEST)
+            .clamp(1, MAX_CANDLES_PER_REQUEST);
         let query = CandleQuery {
-            instrument: instrument.to_string(),
-            granularity: g,
-            side,
-            from: time(cursor)?,
+            instrument: self.source.instrument.to_string(),
+            granularity: self.granularity,
+            side: self.source.side,
+            before: self.before,
             count,
+            day_cut: self.source.day_cut,
         };
-        let page = venue.candles(conn, account, &query).await?;
-        let Some(last) = page.last().map(|c| c.time.timestamp()) else {
-            break;
-        };
-        let full = page.len() as u32 >= count;
-        candles.extend(page.into_iter().filter(|c| {
-            let t = c.time.timestamp();
-            t > taken && t <= to
-        }));
-        taken = taken.max(last);
-        // Fewer candles than asked: OANDA has nothing newer.
-        if !full || last >= to {
-            break;
+        let s = self.source;
+        let candles = s.venue.candles(s.conn, s.account, &query).await?;
+        let oldest = candles.iter().map(|c| c.time).min();
+        if let Some(oldest) = oldest {
+            self.before = Some(oldest);
         }
-        // The next candle's start (for months an estimate inside the next month, which OANDA answers with
-        // the candle containing it).
-        cursor = last + len;
+        // OANDA answers `count` candles whenever that many exist before `to`: fewer means no older ones.
+        let exhausted = candles.len() < count as usize;
+        let bars: Vec<tv::Bar> = candles.iter().map(|c| s.bar(self.granularity, c)).collect();
+        Ok(Page {
+            covered_from: bars.iter().map(|b| b.t).min(),
+            bars,
+            exhausted,
+        })
     }
-    candles.sort_by_key(|c| c.time);
-    candles.dedup_by_key(|c| c.time);
-    let bars: Vec<tv::Bar> = candles.iter().map(bar).collect();
-    let bars = if is_exact(g, resolution) {
-        bars
-    } else {
-        aggregate(bars, resolution)
+
+    fn page_limit(&self) -> usize {
+        MAX_CANDLES_PER_REQUEST as usize
+    }
+}
+
+/// What bounds one `/history` answer.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Nothing before this is asked for nor answered (`backend.data_start`).
+    pub data_start: i64,
+    /// Candle requests at most (`backend.history_max_pages`).
+    pub max_pages: usize,
+    /// The bridge's now: a `to` this recent is asked as "up to now".
+    pub now: i64,
+}
+
+/// The bars of `query` (see [`tv::HistoryQuery`]) from `source`'s candles within `limits`.
+pub async fn history(
+    source: &Source<'_>,
+    query: &tv::HistoryQuery,
+    limits: Limits,
+) -> BrokerResult<Vec<tv::Bar>> {
+    let Limits {
+        data_start,
+        max_pages,
+        now,
+    } = limits;
+    let g = granularity_for(query.resolution);
+    let plan = Plan {
+        query: query.clone(),
+        base_secs: g.seconds(),
+        exact: is_exact(g, query.resolution),
+        data_start,
+        max_pages,
     };
-    Ok(bars.into_iter().filter(|b| b.t >= start && b.t <= to).collect())
+    let mut upper = plan.upper();
+    if g == Granularity::D && source.day_cut == DayCut::NewYork17 {
+        // The trading day filed under `upper` begins 17:00 New York the day before (21:00 or 22:00
+        // UTC): candles from then on are not wanted.
+        upper -= 3 * 3600;
+    }
+    let before = (upper < now - RECENT_SECS)
+        .then(|| DateTime::from_timestamp(upper, 0))
+        .flatten();
+    let mut pages = CandlePages {
+        source,
+        granularity: g,
+        before,
+    };
+    collect(&plan, &mut pages).await
 }
 
 #[cfg(test)]
@@ -161,13 +206,14 @@ mod tests {
             (Minutes(1440), Granularity::D),
             (Days(1), Granularity::D),
             (Days(3), Granularity::D),
-            (Weeks(1), Granularity::W),
-            (Months(3), Granularity::M),
+            (Weeks(1), Granularity::D),
+            (Months(3), Granularity::D),
         ];
         for (r, g) in cases {
             assert_eq!(granularity_for(r), g, "{r:?}");
         }
         assert!(is_exact(Granularity::H4, Minutes(240)) && !is_exact(Granularity::M1, Minutes(3)));
         assert!(is_exact(Granularity::D, Days(1)) && !is_exact(Granularity::D, Days(2)));
+        assert!(!is_exact(Granularity::D, Weeks(1)) && !is_exact(Granularity::D, Months(1)));
     }
 }

@@ -28,6 +28,7 @@ use crate::broker::{
 };
 use crate::config::UserConfig;
 use crate::tv;
+use crate::upstream::clock::Now;
 use async_trait::async_trait;
 use catalog::{AccountCatalog, SymbolRules};
 use config::{ApiVersion, Environment, ResolvedConfig};
@@ -62,6 +63,8 @@ pub(crate) struct Inner {
     watchers: Watchers,
     /// Reachability of the REST host, for `/readyz`.
     probe: crate::upstream::probe::UpstreamProbe,
+    /// What "now" is for the data feed (the system clock, or a test's).
+    now: Now,
 }
 
 /// The OANDA broker.
@@ -118,6 +121,16 @@ impl OandaBroker {
         bridge_users: &[UserConfig],
         streams: Option<StreamOptions>,
     ) -> anyhow::Result<OandaBroker> {
+        Self::start_with_clock(resolved, bridge_users, streams, crate::upstream::clock::system())
+    }
+
+    /// [`Self::start_with`] with the clock the data feed calls "now" (tests give the fake's).
+    pub fn start_with_clock(
+        resolved: ResolvedConfig,
+        bridge_users: &[UserConfig],
+        streams: Option<StreamOptions>,
+        now: Now,
+    ) -> anyhow::Result<OandaBroker> {
         let config = Arc::new(resolved);
         let http = Arc::new(http::Http::new(
             &config.rest_url,
@@ -151,6 +164,7 @@ impl OandaBroker {
                 instrument_rows: Mutex::new(HashMap::new()),
                 prices,
                 watchers: Watchers::new(options),
+                now,
             }),
         })
     }

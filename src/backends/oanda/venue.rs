@@ -7,6 +7,7 @@ use super::http::Http;
 use crate::broker::BrokerResult;
 use crate::secret::Secret;
 use crate::tv;
+use crate::upstream::days::DayCut;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -195,17 +196,37 @@ impl Granularity {
     }
 }
 
-/// One candles request. The bridge always asks for UTC alignment (`dailyAlignment=0`,
-/// `alignmentTimezone=UTC`, `weeklyAlignment=Monday`), which is how TradingView's bars are aligned.
+/// One candles request: the newest `count` candles starting before `before` (or the newest of all). The
+/// bridge pages backward with these, so it never sends a `from` (nor `includeFirst`, which only matters
+/// with one). Intraday candles are aligned on UTC (`dailyAlignment=0`, `alignmentTimezone=UTC`), daily
+/// ones as `day_cut` says; weeks start on Monday.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CandleQuery {
     pub instrument: String,
     pub granularity: Granularity,
     pub side: CandleSide,
-    /// Inclusive start.
-    pub from: DateTime<Utc>,
-    /// Candles wanted from `from` on (at most 5000, OANDA's limit); the answer may hold fewer.
+    /// Candles starting before this (exclusive); `None`: up to the current candle.
+    pub before: Option<DateTime<Utc>>,
+    /// Candles wanted (at most 5000, OANDA's limit); fewer come back only when no older ones exist.
     pub count: u32,
+    /// How daily candles are cut: UTC days, or OANDA's own FX day (17:00 New York).
+    pub day_cut: DayCut,
+}
+
+impl CandleQuery {
+    /// `dailyAlignment` and `alignmentTimezone` of this request.
+    pub fn alignment(&self) -> (u32, &'static str) {
+        match self.day_cut {
+            DayCut::NewYork17 if self.granularity == Granularity::D => (17, "America/New_York"),
+            DayCut::NewYork17 | DayCut::Utc => (0, "UTC"),
+        }
+    }
+
+    /// The `to` (v1: `end`) sent for `before`: one second earlier, so that whether OANDA reads `to` as
+    /// exclusive, inclusive or as the candle containing it, the candle starting at `before` stays out.
+    pub fn to(&self) -> Option<DateTime<Utc>> {
+        self.before.map(|b| b - chrono::Duration::seconds(1))
+    }
 }
 
 /// One candle, in the requested price.

@@ -31,6 +31,10 @@ pub fn symbols(market: &Market) -> Vec<SymbolInfo> {
                 base_currency: c.base_currency.clone(),
                 exchange: "TVBRIDGE".into(),
                 minmovement,
+                minmovement2: match c.kind {
+                    SymbolType::Forex => SymbolInfo::pip_fraction(c.tick_size, c.pip_size),
+                    _ => 0,
+                },
                 pricescale,
                 timezone: "Etc/UTC".into(),
                 // The paper market never closes.

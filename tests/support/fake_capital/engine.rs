@@ -4,6 +4,7 @@
 //! expired working orders go).
 
 use super::state::{ActivityRec, Dir, OrderKind, Position, State, Stops, TxRec, WorkingOrder};
+use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 /// A deal to make at the market.
@@ -283,6 +284,12 @@ impl State {
     /// take profits trigger, and WebSocket subscribers get the quote.
     pub fn set_price(&mut self, epic: &str, bid: Decimal, offer: Decimal) {
         let now = self.now();
+        self.set_price_at(epic, bid, offer, now);
+    }
+
+    /// [`Self::set_price`] with the quote stamped `now` (the moving market sends each tick at its own
+    /// second).
+    pub fn set_price_at(&mut self, epic: &str, bid: Decimal, offer: Decimal, now: DateTime<Utc>) {
         let Some(m) = self.markets.iter_mut().find(|m| m.spec.epic == epic) else {
             return;
         };

@@ -1,12 +1,17 @@
 //! `/markets`, `/markets/{epic}` and `/marketnavigation[/{nodeId}]`: market summaries and details in the
-//! documented shapes. Every fake market trades around the clock and is always `TRADEABLE`, so tests do
-//! not depend on the day of the week.
+//! documented shapes. `openingHours` lists each market's trading hours (the default markets trade
+//! around the clock); with moving prices a market outside them is `CLOSED` and its snapshot carries
+//! the day's high and low so far, otherwise every market is `TRADEABLE`, so trading tests do not
+//! depend on the day of the week. `netChange` is the change since the previous trading day's close
+//! (the official examples do not say; this is how brokers quote a daily change).
 
 use super::gate::Ctx;
+use super::price_path::Hours;
 use super::state::{MarketState, Shared, State};
 use super::wire::{fmt_ms, fmt_ms_local, num, ok, query_get, query_pairs, ApiError, ApiResult};
 use axum::extract::{Path, RawQuery, State as AxState};
 use axum::Extension;
+use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -14,47 +19,98 @@ use std::sync::Arc;
 /// Most epics `GET /markets?epics=` takes.
 const MAX_EPICS: usize = 50;
 
+/// A market's status and day figures at one moment: `(status, net change, percentage change, high, low)`.
+struct Figures {
+    status: &'static str,
+    net_change: Decimal,
+    percentage_change: Decimal,
+    high: Decimal,
+    low: Decimal,
+}
+
 impl MarketState {
     /// `minControlledRiskStopDistance` in percent: guaranteed stops keep at least 1% away.
     pub fn guaranteed_min_pct(&self) -> Decimal {
         self.spec.min_stop_distance_pct.max(Decimal::ONE)
     }
 
-    fn net_change(&self) -> Decimal {
-        self.round(self.spec.bid - self.open_bid)
-    }
-
-    fn percentage_change(&self) -> Decimal {
-        if self.open_bid.is_zero() {
-            return Decimal::ZERO;
+    fn figures(&self, moving: bool, now: DateTime<Utc>) -> Figures {
+        let (reference, high, low) = self.day_stats(moving, now);
+        let net_change = self.round(self.spec.bid - reference);
+        let percentage_change = if reference.is_zero() {
+            Decimal::ZERO
+        } else {
+            (net_change / reference * Decimal::ONE_HUNDRED).round_dp(4)
+        };
+        Figures {
+            status: if self.is_open(moving, now) {
+                "TRADEABLE"
+            } else {
+                "CLOSED"
+            },
+            net_change,
+            percentage_change,
+            high,
+            low,
         }
-        (self.net_change() / self.open_bid * Decimal::ONE_HUNDRED).round_dp(4)
     }
 
     /// The summary shape: an item of `GET /markets?searchTerm=`, `market` of a position, `marketData` of
     /// a working order.
-    pub fn summary(&self) -> Value {
+    pub fn summary(&self, moving: bool, now: DateTime<Utc>) -> Value {
+        let f = self.figures(moving, now);
         let m = &self.spec;
         json!({
             "delayTime": 0,
             "epic": m.epic,
-            "netChange": num(self.net_change()),
+            "netChange": num(f.net_change),
             "lotSize": num(m.lot_size),
             "expiry": "-",
             "instrumentType": m.instrument_type,
             "instrumentName": m.name,
-            "high": num(self.high),
-            "low": num(self.low),
-            "percentageChange": num(self.percentage_change()),
+            "high": num(f.high),
+            "low": num(f.low),
+            "percentageChange": num(f.percentage_change),
             "updateTime": fmt_ms_local(self.updated),
             "updateTimeUTC": fmt_ms(self.updated),
             "bid": num(m.bid),
             "offer": num(m.offer),
             "streamingPricesAvailable": true,
-            "marketStatus": "TRADEABLE",
+            "marketStatus": f.status,
             "scalingFactor": 1,
         })
     }
+}
+
+/// `openingHours`: per weekday the open ranges in UTC, `"HH:MM - HH:MM"` (`00:00` as an end is
+/// midnight), as the official examples write them.
+fn opening_hours(hours: &Hours) -> Value {
+    let all_day = || vec!["00:00 - 00:00".to_string()];
+    let mut days: Vec<Vec<String>> = vec![Vec::new(); 7];
+    match hours {
+        Hours::Always => days.iter_mut().for_each(|d| *d = all_day()),
+        Hours::FxWeek | Hours::Weekly(_) => {
+            // One sample week, cut at UTC midnights (Monday 2024-01-01 is a Monday).
+            let monday = 1_704_067_200;
+            for (a, b) in hours.open_intervals(monday, monday + 7 * 86_400) {
+                let mut t = a;
+                while t < b {
+                    let day = ((t - monday) / 86_400) as usize;
+                    let end = b.min(monday + (day as i64 + 1) * 86_400);
+                    let hm = |s: i64| {
+                        let s = s.rem_euclid(86_400);
+                        format!("{:02}:{:02}", s / 3600, (s % 3600) / 60)
+                    };
+                    days[day].push(format!("{} - {}", hm(t), hm(end)));
+                    t = end;
+                }
+            }
+        }
+    }
+    let [mon, tue, wed, thu, fri, sat, sun] = <[Vec<String>; 7]>::try_from(days).unwrap_or_default();
+    json!({
+        "mon": mon, "tue": tue, "wed": wed, "thu": thu, "fri": fri, "sat": sat, "sun": sun, "zone": "UTC",
+    })
 }
 
 impl State {
@@ -62,7 +118,7 @@ impl State {
     pub fn market_details(&self, account: usize, m: &MarketState) -> Value {
         let s = &m.spec;
         let leverage = Decimal::from(self.leverage(account, &s.instrument_type).max(1));
-        let all_day = json!(["00:00 - 00:00"]);
+        let f = m.figures(self.moving, self.now());
         let rule = |unit: &str, value: Decimal| json!({ "unit": unit, "value": num(value) });
         json!({
             "instrument": {
@@ -76,10 +132,7 @@ impl State {
                 "currency": s.currency,
                 "marginFactor": num((Decimal::ONE_HUNDRED / leverage).round_dp(2)),
                 "marginFactorUnit": "PERCENTAGE",
-                "openingHours": {
-                    "mon": all_day, "tue": all_day, "wed": all_day, "thu": all_day,
-                    "fri": all_day, "sat": all_day, "sun": all_day, "zone": "UTC",
-                },
+                "openingHours": opening_hours(&s.hours),
                 "country": "",
             },
             "dealingRules": {
@@ -93,15 +146,15 @@ impl State {
                 "trailingStopsPreference": if s.trailing_stops { "AVAILABLE" } else { "NOT_AVAILABLE" },
             },
             "snapshot": {
-                "marketStatus": "TRADEABLE",
-                "netChange": num(m.net_change()),
-                "percentageChange": num(m.percentage_change()),
+                "marketStatus": f.status,
+                "netChange": num(f.net_change),
+                "percentageChange": num(f.percentage_change),
                 "updateTime": fmt_ms(m.updated),
                 "delayTime": 0,
                 "bid": num(s.bid),
                 "offer": num(s.offer),
-                "high": num(m.high),
-                "low": num(m.low),
+                "high": num(f.high),
+                "low": num(f.low),
                 "decimalPlacesFactor": s.decimal_places,
                 "scalingFactor": 1,
             },
@@ -129,7 +182,7 @@ pub(super) async fn search(
             .filter(|m| {
                 m.spec.epic.to_lowercase().contains(&term) || m.spec.name.to_lowercase().contains(&term)
             })
-            .map(MarketState::summary)
+            .map(|m| m.summary(st.moving, st.now()))
             .collect();
         return ok(json!({ "markets": markets }));
     }
@@ -153,7 +206,11 @@ pub(super) async fn search(
             .collect();
         return ok(json!({ "marketDetails": details }));
     }
-    let markets: Vec<Value> = st.markets.iter().map(MarketState::summary).collect();
+    let markets: Vec<Value> = st
+        .markets
+        .iter()
+        .map(|m| m.summary(st.moving, st.now()))
+        .collect();
     ok(json!({ "markets": markets }))
 }
 
@@ -211,7 +268,7 @@ pub(super) async fn navigation_node(
         .markets
         .iter()
         .filter(|m| node_id(&m.spec.instrument_type) == node)
-        .map(MarketState::summary)
+        .map(|m| m.summary(st.moving, st.now()))
         .collect();
     if markets.is_empty() {
         return Err(ApiError::not_found("nodeId"));

@@ -10,9 +10,15 @@ mod accounts;
 mod engine;
 mod gate;
 mod history;
+mod market;
 mod markets;
 mod options;
 mod orders;
+// Both fakes include the price process, so test binaries holding both load it twice (each fake stays
+// self-contained for its runnable example).
+#[allow(clippy::duplicate_mod)]
+#[path = "../price_path/mod.rs"]
+mod price_path;
 mod prices;
 mod session;
 mod state;
@@ -26,6 +32,8 @@ mod ws;
 pub use options::{
     FakeAccount, FakeMarket, FakeOptions, FakePosition, FakeUser, FakeWorkingOrder, Fault, LoggedRequest,
 };
+#[allow(unused_imports)]
+pub use price_path::Hours as FakeHours;
 
 use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post, put};
@@ -49,11 +57,16 @@ pub struct FakeCapital {
     pub api_key: String,
     shared: Arc<Shared>,
     server: JoinHandle<()>,
+    /// The moving market, when prices move.
+    market: Option<JoinHandle<()>>,
 }
 
 impl Drop for FakeCapital {
     fn drop(&mut self) {
         self.server.abort();
+        if let Some(m) = &self.market {
+            m.abort();
+        }
         self.shared.lock().abort_sockets();
     }
 }
@@ -117,12 +130,16 @@ impl FakeCapital {
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
+        let market = options
+            .moving
+            .then(|| tokio::spawn(market::drive(shared.clone())));
         FakeCapital {
             base_url: format!("http://{addr}/api/v1"),
             ws_url: format!("ws://{addr}/connect"),
             api_key: options.api_key.clone(),
             shared,
             server,
+            market,
         }
     }
 
@@ -130,6 +147,9 @@ impl FakeCapital {
     pub async fn serve(listener: TcpListener, options: FakeOptions) -> std::io::Result<()> {
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared::new(&options, format!("ws://{addr}/")));
+        if options.moving {
+            tokio::spawn(market::drive(shared.clone()));
+        }
         axum::serve(listener, router(shared)).await
     }
 
@@ -148,6 +168,12 @@ impl FakeCapital {
     /// The fake clock's current time.
     pub fn now(&self) -> DateTime<Utc> {
         self.state().now()
+    }
+
+    /// The fake clock as unix seconds, for a client that must agree with the fake on what "now" is.
+    pub fn clock(&self) -> impl Fn() -> i64 + Send + Sync + 'static {
+        let shared = self.shared.clone();
+        move || shared.lock().now().timestamp()
     }
 
     /// Stops real time from moving the fake clock; from then on only [`Self::advance_clock`] and

@@ -1,6 +1,8 @@
 //! The fake's configuration (users, accounts, markets, limits), the records tests read back (requests,
 //! positions, working orders) and the faults tests can inject.
 
+use super::price_path::Hours;
+use chrono::{DateTime, Utc, Weekday};
 use rust_decimal::Decimal;
 use std::time::{Duration, Instant};
 
@@ -23,6 +25,15 @@ pub struct FakeOptions {
     /// `PUT /positions/{dealId}` or `PUT /workingorders/{dealId}` (and a `guaranteedStop` or `trailingStop`
     /// flag left out) keeps the current setting (`true`), instead of removing it (`false`, the default).
     pub omitted_stops_kept: bool,
+    /// Where the fake clock starts (default: the real time); it then advances with real time.
+    pub now: Option<DateTime<Utc>>,
+    /// Seed of the price process every price bar and (when `moving`) every streamed quote comes from.
+    pub seed: u64,
+    /// Prices move by themselves, one tick per second while a market is open (see [`super::market`]);
+    /// otherwise they stay where the markets start until `set_price` moves them (trading tests).
+    pub moving: bool,
+    /// The oldest time the fake has prices for: no bar starts before it (default 2005-01-01).
+    pub data_start: DateTime<Utc>,
 }
 
 impl Default for FakeOptions {
@@ -35,7 +46,27 @@ impl Default for FakeOptions {
             session_creations_per_second: 1,
             idle_expiry: Duration::from_secs(600),
             omitted_stops_kept: false,
+            now: None,
+            seed: 20_240_101,
+            moving: false,
+            data_start: DateTime::from_timestamp(1_104_537_600, 0).unwrap_or_default(),
         }
+    }
+}
+
+impl FakeOptions {
+    /// Moving prices with realistic trading hours for every market (see [`FakeMarket::usual_hours`]),
+    /// the clock starting at `now`.
+    pub fn moving_market(now: DateTime<Utc>) -> FakeOptions {
+        let mut o = FakeOptions {
+            now: Some(now),
+            moving: true,
+            ..FakeOptions::default()
+        };
+        for m in &mut o.markets {
+            m.hours = FakeMarket::usual_hours(&m.instrument_type);
+        }
+        o
     }
 }
 
@@ -125,6 +156,9 @@ pub struct FakeMarket {
     pub max_stop_distance_pct: Decimal,
     /// Whether trailing stops are allowed (`trailingStopsPreference`).
     pub trailing_stops: bool,
+    /// When it trades (UTC, as `openingHours` lists it): no ticks and no price bars outside. The
+    /// default markets never close, so trading tests do not depend on the day of the week.
+    pub hours: Hours,
 }
 
 impl FakeMarket {
@@ -156,6 +190,7 @@ impl FakeMarket {
             min_stop_distance_pct: min_pct,
             max_stop_distance_pct: max_pct,
             trailing_stops: trailing,
+            hours: Hours::Always,
         };
         vec![
             m(
@@ -231,6 +266,32 @@ impl FakeMarket {
                 false,
             ),
         ]
+    }
+}
+
+impl FakeMarket {
+    /// Trading hours like Capital.com lists them per instrument type, in UTC: currencies, commodities and
+    /// indices from Sunday 22:00 to Friday 21:00, shares on weekdays 14:30 to 21:00, crypto always.
+    pub fn usual_hours(instrument_type: &str) -> Hours {
+        use Weekday::*;
+        match instrument_type {
+            "CRYPTOCURRENCIES" => Hours::Always,
+            "SHARES" => Hours::weekly(&[
+                (Mon, "14:30", "21:00"),
+                (Tue, "14:30", "21:00"),
+                (Wed, "14:30", "21:00"),
+                (Thu, "14:30", "21:00"),
+                (Fri, "14:30", "21:00"),
+            ]),
+            _ => Hours::weekly(&[
+                (Sun, "22:00", "00:00"),
+                (Mon, "00:00", "00:00"),
+                (Tue, "00:00", "00:00"),
+                (Wed, "00:00", "00:00"),
+                (Thu, "00:00", "00:00"),
+                (Fri, "00:00", "21:00"),
+            ]),
+        }
     }
 }
 

@@ -71,7 +71,7 @@ impl State {
         }
         json!({
             "workingOrderData": data,
-            "marketData": m.map(|m| m.summary()).unwrap_or(Value::Null),
+            "marketData": m.map(|m| m.summary(self.moving, self.now())).unwrap_or(Value::Null),
         })
     }
 

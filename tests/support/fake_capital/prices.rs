@@ -1,20 +1,19 @@
-//! `/prices/{epic}`: historical bars. A bar is a pure function of (epic, resolution, bar start) scaled
-//! around the market's current mid price, so overlapping requests always agree; the path passes through
-//! the current price at the moment the fake started, so a chart meets the live quotes there. Bars
-//! start on UTC boundaries of their resolution (weekly bars on Mondays) and never lie in the future
-//! (fake clock).
+//! `/prices/{epic}`: historical bars, each the aggregation of the market's price process (one tick per
+//! open second, see `price_path`) over the bar, in bid and ask (the bid plus the starting spread), so
+//! bars of every resolution, the WebSocket quotes and the market snapshot agree. Bars start on UTC
+//! boundaries of their resolution (weekly bars on Mondays), never lie in the future (fake clock) nor
+//! before the fake's data start, and a span without ticks (a closed market) has no bar.
 //!
 //! Paging follows the documentation and observed upstream behaviour: `max` defaults to 10 and may not
 //! exceed 1000 (`error.invalid.max`); with `from` the oldest `max` bars from there are returned,
 //! otherwise the newest `max` bars up to `to` (or now); a window without bars is
 //! 404 `error.prices.not-found`.
 
+use super::price_path::Ohlc;
 use super::state::{MarketState, Shared};
 use super::wire::{fmt_s, fmt_s_local, num, ok, parse_date, query_get, query_pairs, ApiError, ApiResult};
 use axum::extract::{Path, RawQuery, State as AxState};
 use chrono::{DateTime, Utc};
-use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
-use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -51,103 +50,68 @@ fn first_start_from(t: i64, dur: i64) -> i64 {
     }
 }
 
-/// SplitMix64: a small, stable hash (std's hasher is not guaranteed stable across releases).
-fn mix(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
-}
+/// Bar slots one request may look at (closed spans are skipped one slot at a time).
+const MAX_STEPS: usize = 100_000;
 
-/// FNV-1a of a string.
-fn hash_str(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
-/// A uniform number in [0, 1) from a seed.
-fn unit(seed: u64) -> f64 {
-    (mix(seed) >> 11) as f64 / (1u64 << 53) as f64
-}
-
-/// Relative deviation of the path from the anchor price at time `t` (a few percent at most): a sum of
-/// waves with epic-specific phases plus minute-scale value noise. The same for every resolution, so
-/// bars of different resolutions tell the same story.
-fn path(epic_seed: u64, t: i64) -> f64 {
-    const WAVES: [(f64, f64); 5] = [
-        (3_600.0, 0.0012),
-        (22_620.0, 0.0025),
-        (177_800.0, 0.005),
-        (784_600.0, 0.008),
-        (3_196_800.0, 0.012),
-    ];
-    let tf = t as f64;
-    let waves: f64 = WAVES
-        .iter()
-        .enumerate()
-        .map(|(i, (period, amp))| {
-            let phase = unit(epic_seed ^ (i as u64 + 1)) * std::f64::consts::TAU;
-            amp * (tf / period * std::f64::consts::TAU + phase).sin()
-        })
-        .sum();
-    let minute = t.div_euclid(60);
-    let frac = t.rem_euclid(60) as f64 / 60.0;
-    let noise_at = |k: i64| (unit(epic_seed ^ mix(k as u64)) - 0.5) * 0.0008;
-    waves + noise_at(minute) * (1.0 - frac) + noise_at(minute + 1) * frac
-}
-
-/// One bar as (open, high, low, close) mids and the traded volume; the path is at `anchor` at time
-/// `anchor_t`.
-fn bar(epic_seed: u64, dur: i64, start: i64, (anchor, anchor_t): (f64, i64)) -> ([f64; 4], i64) {
-    let base = path(epic_seed, anchor_t);
-    let open = anchor * (1.0 + path(epic_seed, start) - base);
-    let close = anchor * (1.0 + path(epic_seed, start + dur) - base);
-    let seed = epic_seed ^ mix(start as u64 ^ mix(dur as u64));
-    let spread = (0.0003 * (dur as f64 / 60.0).sqrt()).min(0.02);
-    let high = open.max(close) * (1.0 + unit(seed ^ 1) * spread);
-    let low = open.min(close) * (1.0 - unit(seed ^ 2) * spread);
-    let volume = ((40.0 + unit(seed ^ 3) * 400.0) * (dur as f64 / 60.0).sqrt()) as i64;
-    ([open, high, low, close], volume)
-}
-
-/// `{bid, ask}` around a mid, at the market's current spread and precision.
-fn bid_ask(m: &MarketState, mid: f64) -> Value {
-    let spread = m.spec.offer - m.spec.bid;
-    let mid = Decimal::from_f64(mid).unwrap_or_else(|| m.mid());
-    let bid = m.round(mid - spread / Decimal::TWO);
-    json!({ "bid": num(bid), "ask": num(m.round(bid + spread)) })
+/// `{bid, ask}` of a bid in price steps.
+fn bid_ask(m: &MarketState, steps: i64) -> Value {
+    json!({ "bid": num(m.bid_at(steps)), "ask": num(m.offer_at(steps)) })
 }
 
 /// The JSON of the bar starting at `start`.
-fn bar_json(m: &MarketState, dur: i64, start: i64, anchor_t: i64) -> Value {
-    let anchor = m.mid().to_f64().unwrap_or(1.0);
-    let ([o, h, l, c], volume) = bar(hash_str(&m.spec.epic), dur, start, (anchor, anchor_t));
+fn bar_json(m: &MarketState, start: i64, bar: &Ohlc) -> Value {
     let t = DateTime::<Utc>::from_timestamp(start, 0).unwrap_or_default();
     json!({
         "snapshotTime": fmt_s_local(t),
         "snapshotTimeUTC": fmt_s(t),
-        "openPrice": bid_ask(m, o),
-        "closePrice": bid_ask(m, c),
-        "highPrice": bid_ask(m, h),
-        "lowPrice": bid_ask(m, l),
-        "lastTradedVolume": volume,
+        "openPrice": bid_ask(m, bar.open),
+        "closePrice": bid_ask(m, bar.close),
+        "highPrice": bid_ask(m, bar.high),
+        "lowPrice": bid_ask(m, bar.low),
+        "lastTradedVolume": bar.volume,
     })
 }
 
-/// The bar starts a request asks for, oldest first.
-pub(super) fn select(dur: i64, max: i64, from: Option<i64>, to: Option<i64>, now: i64) -> Vec<i64> {
+/// The bars a request asks for, oldest first: `bar(start)` gives the bar starting there, if any.
+pub(super) fn select(
+    dur: i64,
+    max: i64,
+    (from, to): (Option<i64>, Option<i64>),
+    (now, data_start): (i64, i64),
+    bar: impl Fn(i64) -> Option<Ohlc>,
+) -> Vec<(i64, Ohlc)> {
     let last = bar_start(to.unwrap_or(now).min(now), dur);
+    let first_kept = bar_start(data_start, dur);
+    let max = usize::try_from(max).unwrap_or(0);
+    let mut out = Vec::new();
     match from {
         Some(f) => {
-            let first = first_start_from(f, dur);
-            (0..max)
-                .map(|i| first + i * dur)
-                .take_while(|s| *s <= last)
-                .collect()
+            let mut s = first_start_from(f, dur).max(first_kept);
+            for _ in 0..MAX_STEPS {
+                if s > last || out.len() >= max {
+                    break;
+                }
+                if let Some(b) = bar(s) {
+                    out.push((s, b));
+                }
+                s += dur;
+            }
         }
-        None => (0..max).rev().map(|i| last - i * dur).collect(),
+        None => {
+            let mut s = last;
+            for _ in 0..MAX_STEPS {
+                if s < first_kept || out.len() >= max {
+                    break;
+                }
+                if let Some(b) = bar(s) {
+                    out.push((s, b));
+                }
+                s -= dur;
+            }
+            out.reverse();
+        }
     }
+    out
 }
 
 /// `GET /prices/{epic}?resolution&max&from&to`.
@@ -183,13 +147,14 @@ pub(super) async fn prices(
     let (from, to) = (date("from")?, date("to")?);
     let st = shared.lock();
     let m = st.market(&epic).ok_or_else(|| ApiError::not_found("epic"))?;
-    let starts = select(dur, max, from, to, st.now().timestamp());
-    if starts.is_empty() {
+    let now = st.now().timestamp();
+    let data_start = m.path.spec().data_start;
+    let bars = select(dur, max, (from, to), (now, data_start), |s| {
+        m.path.bar(s, (s + dur).min(now + 1))
+    });
+    if bars.is_empty() {
         return Err(ApiError::new(404, "error.prices.not-found"));
     }
-    let prices: Vec<Value> = starts
-        .iter()
-        .map(|s| bar_json(m, dur, *s, st.bars_anchor))
-        .collect();
+    let prices: Vec<Value> = bars.iter().map(|(s, b)| bar_json(m, *s, b)).collect();
     ok(json!({ "prices": prices, "instrumentType": m.spec.instrument_type }))
 }

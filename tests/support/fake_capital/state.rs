@@ -3,6 +3,7 @@
 //! open WebSocket connections.
 
 use super::options::{FakeMarket, FakeOptions, FakeUser, Fault, LoggedRequest};
+use super::price_path::PricePath;
 use super::wire::round_price;
 use chrono::{DateTime, TimeDelta, Utc};
 use rust_decimal::Decimal;
@@ -86,6 +87,13 @@ pub(super) struct MarketState {
     pub high: Decimal,
     pub low: Decimal,
     pub updated: DateTime<Utc>,
+    /// The price process of the bid, in steps of `decimal_places`, meeting the starting bid when the
+    /// fake starts: price bars aggregate it, and with `moving` the live quote follows it.
+    pub path: PricePath,
+    /// The starting spread in price steps (bars and moving quotes keep it).
+    pub spread_ticks: i64,
+    /// The last second whose tick was sent (moving prices only).
+    pub emitted: i64,
 }
 
 impl MarketState {
@@ -238,9 +246,9 @@ pub(super) struct Clock {
 }
 
 impl Clock {
-    fn new() -> Self {
+    fn new(start: Option<DateTime<Utc>>) -> Self {
         Clock {
-            origin_utc: Utc::now(),
+            origin_utc: start.unwrap_or_else(Utc::now),
             origin: Instant::now(),
             offset: TimeDelta::zero(),
             frozen: false,
@@ -296,13 +304,13 @@ pub(super) struct State {
     pub next_ws: u64,
     /// A session dies after this long without use (fake clock).
     pub idle_expiry: TimeDelta,
-    /// Unix seconds of the fake's start: historical bars meet the live price there.
-    pub bars_anchor: i64,
     /// See [`FakeOptions::omitted_stops_kept`].
     pub omitted_stops_kept: bool,
     /// While one deal is made: its instant, which every activity it records carries (the official examples
     /// show a deal's working-order and position activities with one time).
     pub instant: Option<DateTime<Utc>>,
+    /// Whether prices move by themselves (see [`super::market`]).
+    pub moving: bool,
 }
 
 /// Leverage choices per instrument type: (type, default, available).
@@ -316,7 +324,7 @@ pub(super) const LEVERAGES: [(&str, u32, &[u32]); 5] = [
 
 impl State {
     pub fn new(options: &FakeOptions) -> State {
-        let clock = Clock::new();
+        let clock = Clock::new(options.now);
         let now = clock.now();
         let mut state = State {
             clock,
@@ -325,14 +333,7 @@ impl State {
             markets: options
                 .markets
                 .iter()
-                .map(|m| MarketState {
-                    spec: m.clone(),
-                    open_bid: m.bid,
-                    // A plausible day range around the opening quote (0.4% each way).
-                    high: round_price(m.offer * Decimal::new(1004, 3), m.decimal_places),
-                    low: round_price(m.bid * Decimal::new(996, 3), m.decimal_places),
-                    updated: now,
-                })
+                .map(|m| super::market::market(m, options, now))
                 .collect(),
             sessions: HashMap::new(),
             key_windows: HashMap::new(),
@@ -348,7 +349,7 @@ impl State {
             ws: BTreeMap::new(),
             next_ws: 0,
             idle_expiry: TimeDelta::from_std(options.idle_expiry).unwrap_or(TimeDelta::MAX),
-            bars_anchor: now.timestamp(),
+            moving: options.moving,
         };
         for (u, user) in options.users.iter().enumerate() {
             for a in &user.accounts {

@@ -106,7 +106,7 @@ impl State {
     fn position_entry(&self, account: usize, p: &Position) -> Value {
         json!({
             "position": self.position_json(account, p),
-            "market": self.market(&p.epic).map(|m| m.summary()).unwrap_or(Value::Null),
+            "market": self.market(&p.epic).map(|m| m.summary(self.moving, self.now())).unwrap_or(Value::Null),
         })
     }
 

@@ -10,8 +10,14 @@
 mod candles;
 mod engine;
 mod gate;
+mod market;
 mod model;
 mod options;
+// Both fakes include the price process, so test binaries holding both load it twice (each fake stays
+// self-contained for its runnable example).
+#[allow(clippy::duplicate_mod)]
+#[path = "../price_path/mod.rs"]
+mod price_path;
 mod state;
 mod stream;
 mod v1;
@@ -116,6 +122,9 @@ impl FakeOanda {
             stream.local_addr().expect("a bound listener has an address")
         );
         let shared = Arc::new(Shared::new(&options, rest_url.clone()));
+        if options.moving {
+            tokio::spawn(market::drive(shared.clone()));
+        }
         tokio::spawn(run(rest, rest_router(shared.clone()), shared.clone()));
         tokio::spawn(run(stream, stream_router(shared.clone()), shared.clone()));
         FakeOanda {
@@ -129,6 +138,9 @@ impl FakeOanda {
     pub async fn serve(rest: TcpListener, stream: TcpListener, options: FakeOptions) -> std::io::Result<()> {
         let rest_url = format!("http://{}", rest.local_addr()?);
         let shared = Arc::new(Shared::new(&options, rest_url));
+        if options.moving {
+            tokio::spawn(market::drive(shared.clone()));
+        }
         tokio::try_join!(
             run(rest, rest_router(shared.clone()), shared.clone()),
             run(stream, stream_router(shared.clone()), shared.clone()),
@@ -276,5 +288,11 @@ impl FakeOanda {
     /// The fake clock's current time.
     pub fn now(&self) -> DateTime<Utc> {
         self.state().now()
+    }
+
+    /// The fake clock as unix seconds, for a client that must agree with the fake on what "now" is.
+    pub fn clock(&self) -> impl Fn() -> i64 + Send + Sync + 'static {
+        let shared = self.shared.clone();
+        move || shared.lock().now().timestamp()
     }
 }

@@ -25,6 +25,13 @@ pub struct FakeOptions {
     /// (`PUT /orders/{spec}`) without `clientExtensions` in the request keeps the replaced order's (`false`,
     /// the default) or starts without any (`true`), so that a client must set them again.
     pub replacements_drop_client_extensions: bool,
+    /// Seed of the price process every candle and (when `moving`) every streamed price comes from.
+    pub seed: u64,
+    /// Prices move by themselves, one tick per second while the market is open (see [`super::market`]);
+    /// otherwise they stay where the instruments start until `set_price` moves them (trading tests).
+    pub moving: bool,
+    /// The oldest time the fake has prices for: no candle starts before it (default 2005-01-01).
+    pub data_start: DateTime<Utc>,
 }
 
 impl Default for FakeOptions {
@@ -45,6 +52,9 @@ impl Default for FakeOptions {
             heartbeat: Duration::from_secs(5),
             now: None,
             replacements_drop_client_extensions: false,
+            seed: 20_240_101,
+            moving: false,
+            data_start: DateTime::from_timestamp(1_104_537_600, 0).unwrap_or_default(),
         }
     }
 }

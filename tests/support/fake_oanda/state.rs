@@ -3,6 +3,7 @@
 
 use super::model::Account;
 use super::options::{FakeInstrument, FakeOptions, FakeToken, Fault, LoggedRequest};
+use super::price_path::PricePath;
 use chrono::{DateTime, TimeDelta, Utc};
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -43,10 +44,13 @@ pub(super) struct Quote {
     pub spec: FakeInstrument,
     /// When the quote last changed.
     pub time: DateTime<Utc>,
-    /// The mid when the fake started: generated candles meet the live price there.
-    pub start_mid: Decimal,
-    /// The spread when the fake started (candles keep it).
-    pub start_spread: Decimal,
+    /// The price process of the bid, in ticks of `display_precision`, meeting the starting bid when the
+    /// fake starts: candles aggregate it, and with `moving` the live quote follows it.
+    pub path: PricePath,
+    /// The spread when the fake started, in ticks (candles and moving quotes keep it).
+    pub spread_ticks: i64,
+    /// The last second whose tick was sent (moving prices only).
+    pub emitted: i64,
 }
 
 impl Quote {
@@ -119,6 +123,10 @@ pub(super) struct State {
     pub anchor: i64,
     /// See [`FakeOptions::replacements_drop_client_extensions`].
     pub replacements_drop_client_extensions: bool,
+    /// Whether prices move by themselves (see [`super::market`]).
+    pub moving: bool,
+    /// The oldest time the fake has prices for.
+    pub data_start: DateTime<Utc>,
 }
 
 impl State {
@@ -132,12 +140,7 @@ impl State {
             quotes: options
                 .instruments
                 .iter()
-                .map(|i| Quote {
-                    spec: i.clone(),
-                    time: now,
-                    start_mid: (i.bid + i.ask) / Decimal::TWO,
-                    start_spread: i.ask - i.bid,
-                })
+                .map(|i| super::market::quote(i, options, now))
                 .collect(),
             accounts: Vec::new(),
             log: Vec::new(),
@@ -148,6 +151,8 @@ impl State {
             stream_connections: 0,
             anchor: now.timestamp(),
             replacements_drop_client_extensions: options.replacements_drop_client_extensions,
+            moving: options.moving,
+            data_start: options.data_start,
             clock,
         };
         for spec in &options.accounts {

@@ -1,6 +1,6 @@
 //! Capital.com price bars as TradingView bars: which upstream resolution serves a TradingView one, the
-//! bars themselves, their aggregation (aligned like the paper data feed: minutes and days from the unix
-//! epoch, weeks from Monday 00:00 UTC, months from the 1st) and the request windows that fetch them.
+//! bars themselves and their aggregation (aligned like the paper data feed: minutes and days from the
+//! unix epoch, weeks from Monday 00:00 UTC, months from the 1st).
 
 use super::model::{PriceBar, Resolution};
 use super::unix_secs;
@@ -8,11 +8,7 @@ use crate::tv;
 use rust_decimal::Decimal;
 
 pub use crate::upstream::bars::{aggregate, bar_start};
-use crate::upstream::bars::{DAY, FIRST_MONDAY, MINUTE, WEEK};
-
-/// Most windows [`windows`] returns; past that the oldest part of the range is dropped (the upstream keeps
-/// far less history than that many requests would reach, and bad input must not exhaust memory).
-pub const MAX_WINDOWS: usize = 10_000;
+use crate::upstream::bars::{DAY, MINUTE, WEEK};
 
 /// Intraday upstream resolutions, coarsest first, with their length in minutes.
 const INTRADAY: [(Resolution, u32); 6] = [
@@ -27,15 +23,15 @@ const INTRADAY: [(Resolution, u32); 6] = [
 /// The upstream resolution a TradingView resolution is built from: for minutes the coarsest one whose
 /// length divides it (all of them start on multiples of their length from the epoch, as TradingView's
 /// minute bars do): 1, 5, 15, 30, 60, 240 directly, 2 and 3 from MINUTE, 10 from MINUTE_5, 45 from
-/// MINUTE_15, 120 from HOUR, 1440 from HOUR_4. Days and months from DAY, weeks from WEEK.
+/// MINUTE_15, 120 from HOUR, 1440 from HOUR_4. Days, weeks and months from DAY, so that a week is always
+/// the aggregation of the same days' bars (Capital.com's own WEEK bars need not be, nor start on Monday).
 pub fn upstream_resolution(r: tv::Resolution) -> Resolution {
     match r {
         tv::Resolution::Minutes(n) => INTRADAY
             .iter()
             .find(|(_, len)| n % len == 0)
             .map_or(Resolution::Minute, |(res, _)| *res),
-        tv::Resolution::Days(_) | tv::Resolution::Months(_) => Resolution::Day,
-        tv::Resolution::Weeks(_) => Resolution::Week,
+        tv::Resolution::Days(_) | tv::Resolution::Weeks(_) | tv::Resolution::Months(_) => Resolution::Day,
     }
 }
 
@@ -91,42 +87,4 @@ pub fn bars(prices: &[PriceBar]) -> Vec<tv::Bar> {
         }
     }
     unique
-}
-
-/// Request windows for `[from, to]` at `res`, oldest first: each starts on a bar start (the first one at
-/// or after `from`), holds at most `max_bars` bar starts and ends one second before the next window, the
-/// last one at `to`. Empty when no bar starts in the range. Weekly bars start on Mondays, the others on
-/// multiples of their length from the epoch. At most [`MAX_WINDOWS`] windows, the newest ones.
-pub fn windows(res: Resolution, from: i64, to: i64, max_bars: i64) -> Vec<(i64, i64)> {
-    // In i128: no `from`, `to` or `max_bars`, however absurd, can overflow.
-    let (from, to) = (i128::from(from), i128::from(to));
-    let len = i128::from(resolution_secs(res));
-    let anchor = if res == Resolution::Week {
-        i128::from(FIRST_MONDAY)
-    } else {
-        0
-    };
-    let span = len * i128::from(max_bars.max(1));
-    // First bar start at or after `from`.
-    let mut first = anchor + (from - anchor).div_euclid(len) * len;
-    if first < from {
-        first += len;
-    }
-    if first > to {
-        return Vec::new();
-    }
-    // Keep the newest windows when the range is too long for MAX_WINDOWS.
-    let count = (to - first) / span + 1;
-    let skip = (count - MAX_WINDOWS as i128).max(0);
-    let mut start = first + skip * span;
-    let mut out = Vec::new();
-    while start <= to {
-        let end = (start + span - 1).min(to);
-        // Both bounds lie within [from, to], so they always fit in i64.
-        if let (Ok(a), Ok(b)) = (i64::try_from(start), i64::try_from(end)) {
-            out.push((a, b));
-        }
-        start += span;
-    }
-    out
 }

@@ -164,6 +164,10 @@ pub fn symbol_info(symbol: &str, details: &MarketDetails) -> SymbolInfo {
         base_currency: base_currency(details),
         exchange: EXCHANGE.to_owned(),
         minmovement,
+        minmovement2: match ins.instrument_type {
+            InstrumentType::Currencies => SymbolInfo::pip_fraction(min_tick(details), pip_size(details)),
+            _ => 0,
+        },
         pricescale,
         timezone: timezone(hours.and_then(|h| h.zone.as_deref())),
         session: hours.map_or_else(|| session::ALWAYS_OPEN.to_owned(), session::tradingview_session),

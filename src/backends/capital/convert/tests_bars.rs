@@ -1,4 +1,4 @@
-//! Resolutions, bars, aggregation and request windows, on the official price examples and synthetic bars.
+//! Resolutions, bars and aggregation, on the official price examples and synthetic bars.
 
 use super::bars::*;
 use super::fixtures::*;
@@ -57,7 +57,7 @@ fn upstream_resolutions() {
     }
     for n in [1, 2, 7] {
         assert_eq!(upstream_resolution(tv::Resolution::Days(n)), Resolution::Day);
-        assert_eq!(upstream_resolution(tv::Resolution::Weeks(n)), Resolution::Week);
+        assert_eq!(upstream_resolution(tv::Resolution::Weeks(n)), Resolution::Day);
         assert_eq!(upstream_resolution(tv::Resolution::Months(n)), Resolution::Day);
     }
 }
@@ -231,58 +231,4 @@ fn days_and_minutes_align_to_the_epoch() {
         ..daily(0, 1)[0]
     }];
     assert!(aggregate(far, tv::Resolution::Weeks(1)).is_empty());
-}
-
-#[test]
-fn windows_at_exact_boundaries() {
-    assert_eq!(windows(Resolution::Minute, 0, 599, 5), [(0, 299), (300, 599)]);
-    assert_eq!(windows(Resolution::Minute, 0, 300, 5), [(0, 299), (300, 300)]);
-    assert_eq!(windows(Resolution::Minute, 60, 60, 1000), [(60, 60)]);
-    assert_eq!(windows(Resolution::Minute, 61, 120, 1000), [(120, 120)]);
-    assert!(windows(Resolution::Minute, 61, 119, 1000).is_empty());
-    assert!(windows(Resolution::Minute, 120, 60, 1000).is_empty());
-    assert_eq!(windows(Resolution::Minute5, 1, 900, 2), [(300, 899), (900, 900)]);
-    assert_eq!(
-        windows(Resolution::Minute, 0, 120, 0),
-        [(0, 59), (60, 119), (120, 120)]
-    );
-    // Weekly windows start on Mondays.
-    assert_eq!(
-        windows(Resolution::Week, MONDAY - DAY, MONDAY + 20 * DAY, 2),
-        [
-            (MONDAY, MONDAY + 14 * DAY - 1),
-            (MONDAY + 14 * DAY, MONDAY + 20 * DAY)
-        ]
-    );
-    assert_eq!(
-        windows(Resolution::Day, MONDAY, MONDAY + DAY - 1, 1000),
-        [(MONDAY, MONDAY + DAY - 1)]
-    );
-}
-
-#[test]
-fn windows_tile_the_range_and_hold_at_most_max_bars() {
-    for (res, from, to, max) in [
-        (Resolution::Minute, 1_649_251_000, 1_649_351_000, 1000),
-        (Resolution::Hour4, 1_600_000_123, 1_700_000_000, 7),
-        (Resolution::Week, 0, 1_800_000_000, 1000),
-    ] {
-        let w = windows(res, from, to, max);
-        let len = resolution_secs(res);
-        assert!(w[0].0 >= from && w[0].0 - from < len);
-        assert_eq!(w.last().unwrap().1, to);
-        for pair in w.windows(2) {
-            assert_eq!(pair[1].0, pair[0].1 + 1, "consecutive");
-        }
-        for (a, b) in &w {
-            assert!(
-                a <= b && (b - a) / len < max,
-                "at most {max} bar starts in [{a}, {b}]"
-            );
-        }
-    }
-    // An absurd range is cut to the newest MAX_WINDOWS windows instead of exhausting memory.
-    let w = windows(Resolution::Minute, i64::MIN, i64::MAX, 1);
-    assert_eq!(w.len(), MAX_WINDOWS);
-    assert_eq!(w.last().unwrap().1, i64::MAX);
 }

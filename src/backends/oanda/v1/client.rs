@@ -91,23 +91,26 @@ impl<'a> Client<'a> {
             .await
     }
 
-    /// `GET /v1/candles` from `query.from` on, aligned on UTC midnight and Monday.
+    /// `GET /v1/candles`: the newest `query.count` candles before `query.before` (`end` + `count`, as the
+    /// v1 documentation allows), aligned like the v20 requests.
     pub async fn candles(&self, query: &CandleQuery) -> CallResult<model::Candles> {
         let format = match query.side {
             CandleSide::Mid => "midpoint",
             CandleSide::Bid | CandleSide::Ask => "bidask",
         };
-        let q = [
+        let (daily, zone) = query.alignment();
+        let mut q = vec![
             ("instrument", query.instrument.clone()),
             ("granularity", query.granularity.as_str().to_owned()),
-            ("start", query.from.to_rfc3339_opts(SecondsFormat::Secs, true)),
             ("count", query.count.clamp(1, 5000).to_string()),
-            ("includeFirst", "true".to_owned()),
             ("candleFormat", format.to_owned()),
-            ("dailyAlignment", "0".to_owned()),
-            ("alignmentTimezone", "UTC".to_owned()),
+            ("dailyAlignment", daily.to_string()),
+            ("alignmentTimezone", zone.to_owned()),
             ("weeklyAlignment", "Monday".to_owned()),
         ];
+        if let Some(end) = query.to() {
+            q.push(("end", end.to_rfc3339_opts(SecondsFormat::Secs, true)));
+        }
         self.get("/v1/candles", &q).await
     }
 

@@ -1,6 +1,6 @@
 //! Candles for both APIs: which candle times a request covers (OANDA's from/to/count/includeFirst
-//! semantics, at most 5000, none in the weekend closure) and their prices, generated deterministically
-//! from (instrument, time) on a smooth path that meets the live quote.
+//! semantics, at most 5000, none in the weekend closure nor before the data start) and their prices,
+//! the aggregation of the instrument's price process over each candle.
 
 mod align;
 mod series;
@@ -22,6 +22,8 @@ pub(super) struct Request {
     pub to: Option<DateTime<Utc>>,
     pub count: Option<u32>,
     pub include_first: bool,
+    /// The fake has no prices before this: no candle ends at or before it.
+    pub data_start: DateTime<Utc>,
 }
 
 /// A request error: which parameter and why (the API shapes it).
@@ -92,6 +94,10 @@ pub(super) fn select(r: &Request, now: DateTime<Utc>) -> Result<Vec<Slot>, Refus
         if !r.include_first {
             s = a.next(s);
         }
+        // Nothing before the data start: a `from` long before it starts there.
+        if a.next(s) <= r.data_start {
+            s = a.floor(r.data_start);
+        }
         for _ in 0..MAX_STEPS {
             if s > current || r.to.is_some_and(|t| s >= t) || out.len() >= limit {
                 break;
@@ -126,6 +132,9 @@ pub(super) fn select(r: &Request, now: DateTime<Utc>) -> Result<Vec<Slot>, Refus
             break;
         }
         let e = a.next(s);
+        if e <= r.data_start {
+            break;
+        }
         if align::in_gap(s, e) {
             s = skip_back(a, s);
             continue;

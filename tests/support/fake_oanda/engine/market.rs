@@ -12,6 +12,17 @@ use rust_decimal::Decimal;
 /// pricing streams, then lets every account react, then feeds the transaction streams.
 pub(in super::super) fn set_price(st: &mut State, instrument: &str, bid: Decimal, ask: Decimal) {
     let now = st.now();
+    set_price_at(st, instrument, bid, ask, now);
+}
+
+/// [`set_price`] with the quote stamped `at` (the moving market sends each tick at its own second).
+pub(in super::super) fn set_price_at(
+    st: &mut State,
+    instrument: &str,
+    bid: Decimal,
+    ask: Decimal,
+    now: DateTime<Utc>,
+) {
     let Some(q) = st.quotes.iter_mut().find(|q| q.spec.name == instrument) else {
         return;
     };

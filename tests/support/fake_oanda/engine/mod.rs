@@ -10,7 +10,9 @@ mod market;
 pub(super) use exec::{add_dependent, cancel, close_position, close_trade, place, Placed};
 pub(super) use figures::{figures, trade_figures};
 pub(super) use fill::{has_margin, round4};
-pub(super) use market::{expire_all, fill_now, gfd_expiry, set_price, trailing_start, triggered};
+pub(super) use market::{
+    expire_all, fill_now, gfd_expiry, set_price, set_price_at, trailing_start, triggered,
+};
 
 use super::model::{Account, Kind, Order, Trade};
 use super::state::State;

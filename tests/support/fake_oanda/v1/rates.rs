@@ -218,6 +218,7 @@ pub(super) async fn candles(AxState(shared): AxState<Arc<Shared>>, RawQuery(raw)
         to: end,
         count,
         include_first: include_first.unwrap_or(true),
+        data_start: st.data_start,
     };
     let now = st.now();
     let slots = match candles::select(&request, now) {
@@ -233,8 +234,8 @@ pub(super) async fn candles(AxState(shared): AxState<Arc<Shared>>, RawQuery(raw)
     };
     let list: Vec<Value> = slots
         .into_iter()
-        .map(|(s, e)| {
-            let c = candle(quote, st.anchor, s, e, now);
+        .filter_map(|(s, e)| candle(quote, s, e, now, st.moving))
+        .map(|c| {
             let mut m = Map::new();
             m.insert("time".into(), time1(c.time).into());
             if midpoint {

@@ -93,6 +93,7 @@ fn answer(st: &State, instrument: &str, raw: Option<&str>) -> Response {
         to,
         count,
         include_first: include_first.unwrap_or(true),
+        data_start: st.data_start,
     };
     let now = st.now();
     let slots = match candles::select(&request, now) {
@@ -102,8 +103,8 @@ fn answer(st: &State, instrument: &str, raw: Option<&str>) -> Response {
     // The path is continuous, so a smoothed candle (opening at the previous close) is the same.
     let list: Vec<Value> = slots
         .into_iter()
-        .map(|(s, e)| {
-            let c = candle(quote, st.anchor, s, e, now);
+        .filter_map(|(s, e)| candle(quote, s, e, now, st.moving))
+        .map(|c| {
             let mut m = Map::new();
             m.insert("complete".into(), c.complete.into());
             m.insert("volume".into(), c.volume.into());

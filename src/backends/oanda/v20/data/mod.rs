@@ -100,7 +100,7 @@ async fn pricing(
         .collect())
 }
 
-/// `GET /v3/instruments/{instrument}/candles`: one page of candles from `query.from` on, aligned to UTC.
+/// `GET /v3/instruments/{instrument}/candles`: the newest `query.count` candles before `query.before`.
 pub async fn candles(http: &Http, token: &Secret, query: &CandleQuery) -> BrokerResult<Vec<Candle>> {
     let path = format!("/v3/instruments/{}/candles", segment(&query.instrument));
     let body: CandlesBody = http
@@ -121,18 +121,23 @@ pub(super) fn candle_params(query: &CandleQuery) -> Vec<(&'static str, String)> 
         CandleSide::Bid => "B",
         CandleSide::Ask => "A",
     };
-    vec![
+    let (daily, zone) = query.alignment();
+    let mut params = vec![
         ("price", price.to_string()),
         ("granularity", query.granularity.as_str().to_string()),
-        ("from", query.from.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
         ("count", query.count.clamp(1, MAX_CANDLES).to_string()),
-        // The candle covering `from` is wanted: the broker pages forward from the last bar it has.
-        ("includeFirst", "true".to_string()),
-        // TradingView's daily and weekly bars start at 00:00 UTC on Monday; OANDA's default is 17:00 New York.
-        ("dailyAlignment", "0".to_string()),
-        ("alignmentTimezone", "UTC".to_string()),
-        ("weeklyAlignment", "Monday".to_string()),
-    ]
+    ];
+    // Without `to` OANDA answers the newest candles: the bridge leaves it out for "up to now", so that a
+    // clock running ahead of OANDA's never asks for a `to` in OANDA's future (which it refuses).
+    if let Some(to) = query.to() {
+        params.push(("to", to.to_rfc3339_opts(SecondsFormat::AutoSi, true)));
+    }
+    // TradingView's intraday bars start on UTC multiples and its weeks on Monday; the FX day is OANDA's
+    // own (17:00 New York), the default alignment.
+    params.push(("dailyAlignment", daily.to_string()));
+    params.push(("alignmentTimezone", zone.to_string()));
+    params.push(("weeklyAlignment", "Monday".to_string()));
+    params
 }
 
 /// The pricing stream of `instruments` on the stream host, starting with a snapshot of each price.

@@ -5,6 +5,7 @@ use super::tests_wire::{candles_body, instruments_body};
 use super::*;
 use crate::backends::oanda::venue::Granularity;
 use crate::broker::BrokerError;
+use crate::upstream::days::DayCut;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -134,8 +135,9 @@ async fn a_refused_token_is_unauthorized_everywhere() {
         instrument: "EUR_USD".into(),
         granularity: Granularity::M1,
         side: CandleSide::Mid,
-        from: Utc.with_ymd_and_hms(2024, 1, 2, 0, 0, 0).unwrap(),
+        before: Some(Utc.with_ymd_and_hms(2024, 1, 2, 0, 0, 0).unwrap()),
         count: 10,
+        day_cut: DayCut::Utc,
     };
     let errors = [
         instruments(&http, &bad, ACCOUNT).await.unwrap_err(),
@@ -233,8 +235,9 @@ async fn candles_send_the_documented_query() {
         instrument: "EUR_USD".into(),
         granularity: Granularity::H4,
         side: CandleSide::Bid,
-        from: Utc.with_ymd_and_hms(2024, 3, 4, 8, 0, 0).unwrap(),
+        before: Some(Utc.with_ymd_and_hms(2024, 3, 4, 8, 0, 0).unwrap()),
         count: 7000,
+        day_cut: DayCut::NewYork17,
     };
     let got = candles(&http, &token(), &query).await.unwrap();
     assert_eq!(got.len(), 1, "only the candle with bid prices");
@@ -246,9 +249,8 @@ async fn candles_send_the_documented_query() {
     let expected: HashMap<String, String> = [
         ("price", "B"),
         ("granularity", "H4"),
-        ("from", "2024-03-04T08:00:00Z"),
+        ("to", "2024-03-04T07:59:59Z"),
         ("count", "5000"),
-        ("includeFirst", "true"),
         ("dailyAlignment", "0"),
         ("alignmentTimezone", "UTC"),
         ("weeklyAlignment", "Monday"),
@@ -266,8 +268,9 @@ async fn a_refused_candles_request_keeps_oandas_words() {
         instrument: "FOO_BAR".into(),
         granularity: Granularity::M5,
         side: CandleSide::Mid,
-        from: Utc.with_ymd_and_hms(2024, 3, 4, 8, 0, 0).unwrap(),
+        before: None,
         count: 100,
+        day_cut: DayCut::Utc,
     };
     let e = candles(&http, &token(), &query).await.unwrap_err();
     assert_eq!(

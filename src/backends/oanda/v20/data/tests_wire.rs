@@ -4,6 +4,7 @@
 use super::wire::*;
 use super::*;
 use crate::backends::oanda::venue::{Granularity, InstrumentKind};
+use crate::upstream::days::DayCut;
 use chrono::{DateTime, TimeZone, Utc};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
@@ -250,32 +251,44 @@ fn candles_use_the_requested_side() {
 }
 
 #[test]
-fn candle_query_asks_for_utc_alignment() {
+fn candle_queries_page_backward_with_to_and_count() {
     let query = CandleQuery {
         instrument: "EUR_USD".into(),
-        granularity: Granularity::D,
+        granularity: Granularity::H4,
         side: CandleSide::Ask,
-        from: Utc.with_ymd_and_hms(2024, 3, 4, 0, 0, 0).unwrap(),
+        before: Some(Utc.with_ymd_and_hms(2024, 3, 4, 0, 0, 0).unwrap()),
         count: 0,
+        day_cut: DayCut::NewYork17,
     };
     let params = candle_params(&query);
     let get = |k: &str| params.iter().find(|(n, _)| *n == k).map(|(_, v)| v.as_str());
     assert_eq!(get("price"), Some("A"));
-    assert_eq!(get("granularity"), Some("D"));
-    assert_eq!(get("from"), Some("2024-03-04T00:00:00Z"));
+    assert_eq!(get("granularity"), Some("H4"));
+    // One second before: the candle starting at `before` stays out however OANDA reads `to`.
+    assert_eq!(get("to"), Some("2024-03-03T23:59:59Z"));
     assert_eq!(get("count"), Some("1"), "count is kept within 1..=5000");
-    assert_eq!(get("includeFirst"), Some("true"));
-    assert_eq!(get("dailyAlignment"), Some("0"));
+    assert_eq!(get("from"), None, "never a from");
+    assert_eq!(get("includeFirst"), None);
+    assert_eq!(get("dailyAlignment"), Some("0"), "intraday candles on UTC");
     assert_eq!(get("alignmentTimezone"), Some("UTC"));
     assert_eq!(get("weeklyAlignment"), Some("Monday"));
-    let later = CandleQuery {
-        from: query.from + chrono::Duration::milliseconds(250),
+    // Daily candles of the FX day: OANDA's own 17:00 New York; the newest ones without a `to`.
+    let daily = CandleQuery {
+        granularity: Granularity::D,
+        before: None,
         count: 9000,
-        ..query
+        ..query.clone()
     };
-    let params = candle_params(&later);
-    assert!(params.contains(&("from", "2024-03-04T00:00:00.250Z".to_string())));
+    let params = candle_params(&daily);
     assert!(params.contains(&("count", "5000".to_string())));
+    assert!(params.contains(&("dailyAlignment", "17".to_string())));
+    assert!(params.contains(&("alignmentTimezone", "America/New_York".to_string())));
+    assert!(!params.iter().any(|(k, _)| *k == "to"));
+    let utc_days = CandleQuery {
+        day_cut: DayCut::Utc,
+        ..daily
+    };
+    assert!(candle_params(&utc_days).contains(&("dailyAlignment", "0".to_string())));
 }
 
 #[test]
