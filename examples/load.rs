@@ -156,10 +156,12 @@ impl Population {
     }
 
     fn config_toml(&self, freshness_ms: u64) -> String {
-        // The load itself is legitimate: no connection or stream limit may refuse part of it.
+        // The load itself is legitimate: no connection, stream or login limit may refuse part of it (every
+        // simulated user logs in from 127.0.0.1, up to 32 at once).
         let mut t = format!(
             "[server]\nmax_connections = 1000000\nmax_streams_per_session = 100000\n\
-             max_streams_per_user = 1000000\n[hub]\nfreshness_ms = {freshness_ms}\n"
+             max_streams_per_user = 1000000\n[auth.login_throttle]\nfree_failures_per_address = 1000\n\
+             [hub]\nfreshness_ms = {freshness_ms}\n"
         );
         for u in 0..self.users {
             let _ = write!(
