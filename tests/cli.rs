@@ -100,7 +100,7 @@ fn check_config_prints_the_effective_config_with_secrets_masked() {
         "the demo password is not masked"
     );
     assert!(!stdout.contains("password = \"demo\""), "{stdout}");
-    // The values of config/default.toml are there.
+    // The values of the built-in configuration (config/default.toml, compiled in) are there.
     assert_eq!(doc["server"]["listen"].as_str(), Some("127.0.0.1:8080"));
     assert_eq!(doc["server"]["base_path"].as_str(), Some("/api"));
     assert_eq!(doc["backend"]["kind"].as_str(), Some("paper"));
@@ -289,8 +289,8 @@ fn wait_timeout(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
 }
 
 impl Server {
-    /// Starts `tvbridge <args>` in the repository (so config/default.toml applies) and waits until `/healthz`
-    /// answers.
+    /// Starts `tvbridge <args>` in the repository (the built-in demo configuration applies) and waits
+    /// until `/healthz` answers.
     fn start(args: &[&str], port: u16) -> Server {
         let mut child = tvbridge(&repo())
             .args(args)
