@@ -94,9 +94,9 @@ pub fn classify(e: reqwest::Error) -> CallError {
     }
 }
 
-/// The advised delay of a 429 (`Retry-After` seconds, at most a minute), if any.
+/// The advised delay of a 429 or 503 (`Retry-After` seconds, at most a minute), if any.
 pub fn retry_after(headers: &reqwest::header::HeaderMap, status: StatusCode) -> Option<Duration> {
-    if status != StatusCode::TOO_MANY_REQUESTS {
+    if status != StatusCode::TOO_MANY_REQUESTS && status != StatusCode::SERVICE_UNAVAILABLE {
         return None;
     }
     headers
