@@ -122,6 +122,7 @@ impl Client {
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .pool_idle_timeout(Duration::from_secs(60))
             .retry(RETRY)
+            .error_body::<model::ErrorBody>()
             .build()?;
         Ok(Client {
             transport: Arc::new(transport),

@@ -7,8 +7,8 @@ use super::config::UpstreamCredentials;
 use super::credentials::{self, When};
 use crate::broker::BrokerError;
 use crate::upstream::limiter::ReservingWindow;
-use crate::upstream::transport::Lane;
 use crate::upstream::refusal::{RefusalLatch, COOL_DOWN};
+use crate::upstream::transport::Lane;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -51,8 +51,8 @@ impl From<UpstreamError> for BrokerError {
     fn from(e: UpstreamError) -> BrokerError {
         match e {
             UpstreamError::Broker(b) => b,
-            UpstreamError::Call(CallError::Status { status, body, .. }) => {
-                let mapped = super::errors::to_broker_error(status, &body);
+            UpstreamError::Call(e @ CallError::Status { .. }) => {
+                let mapped = super::errors::status_error(e.status().unwrap_or_default(), &e);
                 if matches!(mapped, BrokerError::Unauthorized(_)) {
                     // Only the session layer decides that the user must log in again.
                     BrokerError::Rejected("Capital.com refused the request for this account.".into())
@@ -432,11 +432,13 @@ impl Upstream {
 async fn switch_call(ctx: &SessionContext, tokens: &Tokens, account: &str) -> UpstreamResult<()> {
     match ctx.client.switch_account(tokens, account).await {
         Ok(_) => Ok(()),
-        Err(CallError::Status {
-            status: 400, body, ..
-        }) if super::errors::error_code(&body).is_some_and(|c| c.contains("not-different")) => Ok(()),
-        Err(CallError::Status { status, body, .. }) if status == 400 || status == 404 => {
-            tracing::warn!(status, code = ?super::errors::error_code(&body), "Capital.com refused the account switch");
+        Err(e @ CallError::Status { status: 400, .. })
+            if super::errors::code_of(&e).is_some_and(|c| c.contains("not-different")) =>
+        {
+            Ok(())
+        }
+        Err(e @ CallError::Status { status, .. }) if status == 400 || status == 404 => {
+            tracing::warn!(status, code = ?super::errors::code_of(&e), "Capital.com refused the account switch");
             Err(UpstreamError::Broker(BrokerError::NotFound(format!(
                 "Capital.com does not know account {account} for this login."
             ))))
@@ -485,8 +487,8 @@ async fn login(
 fn is_auth_failure(e: &CallError) -> bool {
     match e {
         CallError::Status { status: 401, .. } => true,
-        CallError::Status { status, body, .. } if *status < 500 && *status != 429 => matches!(
-            super::errors::to_broker_error(*status, body),
+        CallError::Status { status, .. } if *status < 500 && *status != 429 => matches!(
+            super::errors::status_error(*status, e),
             BrokerError::Unauthorized(_)
         ),
         _ => false,

@@ -2,6 +2,7 @@
 //! (requests per second on the REST host, 2 new stream connections per second on the stream host) and
 //! OANDA's retry policy. Reads are retried; writes are sent again only when they certainly never left.
 
+use super::errors::OandaError;
 use crate::secret::Secret;
 use crate::upstream::call::CallResult;
 use crate::upstream::limiter::SlidingWindow;
@@ -54,11 +55,13 @@ impl Http {
             .pool_idle_timeout(Duration::from_secs(60))
             .retry(RETRY)
             .pace_all(SlidingWindow::per_second(requests_per_second))
+            .error_body::<OandaError>()
             .build()?;
         // Streams live for hours: only connecting is bounded; silence is watched by the stream reader.
         let stream = Transport::builder(stream)
             .connect_timeout(connect)
             .pace_all(SlidingWindow::per_second(NEW_STREAMS_PER_SECOND))
+            .error_body::<OandaError>()
             .build()?;
         Ok(Http { rest, stream })
     }

@@ -1,6 +1,7 @@
 //! An upstream's answer: a success kept as status, headers and text for decoding, a failure classified as a
 //! [`CallError`] (with the advised delay of a 429 or 503).
 
+use super::error_body::Parser;
 use crate::upstream::call::{retry_after, CallError, CallResult};
 use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
@@ -27,8 +28,18 @@ impl Answer {
     }
 }
 
+/// A failed answer, its body parsed by the backend's hook if the transport has one.
+fn failure(status: StatusCode, headers: &HeaderMap, body: String, parser: Option<Parser>) -> CallError {
+    CallError::Status {
+        status: status.as_u16(),
+        retry_after: retry_after(headers, status),
+        parsed: parser.map(|parse| parse(&body)).unwrap_or_default(),
+        body,
+    }
+}
+
 /// Reads a whole answer: a success as an [`Answer`], anything else as [`CallError::Status`].
-pub async fn read(response: reqwest::Response) -> CallResult<Answer> {
+pub async fn read(response: reqwest::Response, parser: Option<Parser>) -> CallResult<Answer> {
     let status = response.status();
     let headers = response.headers().clone();
     let text = response
@@ -36,11 +47,7 @@ pub async fn read(response: reqwest::Response) -> CallResult<Answer> {
         .await
         .map_err(|e| CallError::NoAnswer(format!("reading the answer: {}", e.without_url())))?;
     if !status.is_success() {
-        return Err(CallError::Status {
-            status: status.as_u16(),
-            retry_after: retry_after(&headers, status),
-            body: text,
-        });
+        return Err(failure(status, &headers, text, parser));
     }
     Ok(Answer {
         status,
@@ -50,18 +57,14 @@ pub async fn read(response: reqwest::Response) -> CallResult<Answer> {
 }
 
 /// Keeps a response whose status is a success open (a stream), else reads it as a failure.
-pub async fn open(response: reqwest::Response) -> CallResult<reqwest::Response> {
+pub async fn open(response: reqwest::Response, parser: Option<Parser>) -> CallResult<reqwest::Response> {
     if response.status().is_success() {
         return Ok(response);
     }
     let status = response.status();
     let headers = response.headers().clone();
     let body = response.text().await.unwrap_or_default();
-    Err(CallError::Status {
-        status: status.as_u16(),
-        retry_after: retry_after(&headers, status),
-        body,
-    })
+    Err(failure(status, &headers, body, parser))
 }
 
 #[cfg(test)]
@@ -82,6 +85,9 @@ mod tests {
         struct Empty {}
         assert!(answer("  ").json::<Empty>("/ping").is_ok());
         let e = answer("<html>").json::<Empty>("/ping").unwrap_err();
-        assert!(matches!(&e, CallError::Decode(m) if m.starts_with("/ping: ")), "{e:?}");
+        assert!(
+            matches!(&e, CallError::Decode(m) if m.starts_with("/ping: ")),
+            "{e:?}"
+        );
     }
 }

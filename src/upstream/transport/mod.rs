@@ -4,6 +4,7 @@
 //! call kind ([`RetryPolicy`]): reads after failures that changed nothing, writes only when they never left.
 
 mod answer;
+mod error_body;
 mod limits;
 mod request;
 mod retry;
@@ -12,6 +13,7 @@ mod sign;
 mod tests;
 
 pub use answer::Answer;
+pub use error_body::{ErrorBody, ParsedBody};
 pub use limits::{EndpointLimit, Lane, LanePermit, Lanes};
 pub use request::Call;
 pub use retry::{CallKind, RetryPolicy};
@@ -35,6 +37,7 @@ pub struct Transport {
     /// Paces every call through this transport (an upstream limit per application or per host).
     all: Option<SlidingWindow>,
     endpoints: Vec<EndpointLimit>,
+    errors: Option<error_body::Parser>,
 }
 
 impl std::fmt::Debug for Transport {
@@ -56,6 +59,7 @@ pub struct TransportBuilder {
     retry: RetryPolicy,
     all: Option<SlidingWindow>,
     endpoints: Vec<EndpointLimit>,
+    errors: Option<error_body::Parser>,
 }
 
 impl TransportBuilder {
@@ -103,6 +107,12 @@ impl TransportBuilder {
         self
     }
 
+    /// Parses the body of every failed answer as `E`, once ([`CallError::upstream`]).
+    pub fn error_body<E: ErrorBody>(mut self) -> Self {
+        self.errors = Some(error_body::parser::<E>());
+        self
+    }
+
     /// The transport.
     pub fn build(self) -> anyhow::Result<Transport> {
         let mut client = reqwest::Client::builder()
@@ -121,6 +131,7 @@ impl TransportBuilder {
             retry: self.retry,
             all: self.all,
             endpoints: self.endpoints,
+            errors: self.errors,
         })
     }
 }
@@ -138,6 +149,7 @@ impl Transport {
             retry: RetryPolicy::default(),
             all: None,
             endpoints: Vec::new(),
+            errors: None,
         }
     }
 
@@ -158,7 +170,7 @@ impl Transport {
         loop {
             attempt += 1;
             let error = match self.attempt(call).await {
-                Ok(response) => match answer::read(response).await {
+                Ok(response) => match answer::read(response, self.errors).await {
                     Ok(answer) => return Ok(answer),
                     Err(e) => e,
                 },
@@ -183,7 +195,7 @@ impl Transport {
     /// Opens a long answer (a stream) once, never retried: a success is returned unread, anything else as
     /// a failure.
     pub async fn open(&self, call: &Call<'_>) -> CallResult<reqwest::Response> {
-        answer::open(self.attempt(call).await?).await
+        answer::open(self.attempt(call).await?, self.errors).await
     }
 
     /// One attempt: limits, then build, sign and send.
@@ -228,9 +240,7 @@ impl Transport {
         }
         req = match &call.body {
             Body::None => req,
-            Body::Json(bytes) => req
-                .header(CONTENT_TYPE, "application/json")
-                .body(bytes.clone()),
+            Body::Json(bytes) => req.header(CONTENT_TYPE, "application/json").body(bytes.clone()),
             Body::Form(pairs) => req.form(pairs),
             Body::Unsendable(e) => return Err(CallError::NotSent(format!("the request body: {e}"))),
         };

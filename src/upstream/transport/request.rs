@@ -84,7 +84,10 @@ impl<'a> Call<'a> {
     }
 
     /// Adds query parameters.
-    pub fn query<K: Into<String>, V: Into<String>>(mut self, pairs: impl IntoIterator<Item = (K, V)>) -> Self {
+    pub fn query<K: Into<String>, V: Into<String>>(
+        mut self,
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
         self.query
             .extend(pairs.into_iter().map(|(k, v)| (k.into(), v.into())));
         self
@@ -108,12 +111,7 @@ impl<'a> Call<'a> {
 
     /// A form body.
     pub fn form<K: Into<String>, V: Into<String>>(mut self, pairs: impl IntoIterator<Item = (K, V)>) -> Self {
-        self.body = Body::Form(
-            pairs
-                .into_iter()
-                .map(|(k, v)| (k.into(), v.into()))
-                .collect(),
-        );
+        self.body = Body::Form(pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect());
         self
     }
 

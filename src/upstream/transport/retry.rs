@@ -54,17 +54,25 @@ impl RetryPolicy {
         match (kind, error) {
             (CallKind::Write, CallError::NotSent(_)) if attempt < UNSENT_WRITE_ATTEMPTS => Some(backoff),
             (CallKind::Write, _) => None,
-            (CallKind::Read, CallError::Status { status: 429, retry_after, .. })
-                if attempt < self.throttled_attempts =>
-            {
+            (
+                CallKind::Read,
+                CallError::Status {
+                    status: 429,
+                    retry_after,
+                    ..
+                },
+            ) if attempt < self.throttled_attempts => {
                 Some(retry_after.or(self.throttled_wait).unwrap_or(backoff))
             }
-            (CallKind::Read, CallError::Status { status, retry_after, .. })
-                if *status >= 500 && attempt < self.read_attempts =>
+            (
+                CallKind::Read,
+                CallError::Status {
+                    status, retry_after, ..
+                },
+            ) if *status >= 500 && attempt < self.read_attempts => Some(retry_after.unwrap_or(backoff)),
+            (CallKind::Read, CallError::NotSent(_) | CallError::NoAnswer(_))
+                if attempt < self.read_attempts =>
             {
-                Some(retry_after.unwrap_or(backoff))
-            }
-            (CallKind::Read, CallError::NotSent(_) | CallError::NoAnswer(_)) if attempt < self.read_attempts => {
                 Some(backoff)
             }
             // Other statuses are answers, and an undecodable answer would be the same again.
@@ -82,6 +90,7 @@ mod tests {
             status,
             body: String::new(),
             retry_after: retry_after.map(Duration::from_secs),
+            parsed: Default::default(),
         }
     }
 
@@ -133,7 +142,12 @@ mod tests {
             Some(ms(1000))
         );
         assert_eq!(POLICY.retry_after(CallKind::Read, &status(429, None), 4), None);
-        for e in [status(400, None), status(401, None), status(404, None), CallError::Decode("x".into())] {
+        for e in [
+            status(400, None),
+            status(401, None),
+            status(404, None),
+            CallError::Decode("x".into()),
+        ] {
             assert_eq!(POLICY.retry_after(CallKind::Read, &e, 1), None, "{e:?}");
         }
         // The default back-off grows with the attempt.

@@ -38,10 +38,11 @@ impl Server {
         let server = Server::default();
         server.script.lock().unwrap().extend(replies.iter().cloned());
         let s = server.clone();
-        let app = axum::Router::new().fallback(move |m: AxumMethod, uri: Uri, h: AxumHeaders, body: String| {
-            let s = s.clone();
-            async move { s.answer(m, uri, h, body).await }
-        });
+        let app =
+            axum::Router::new().fallback(move |m: AxumMethod, uri: Uri, h: AxumHeaders, body: String| {
+                let s = s.clone();
+                async move { s.answer(m, uri, h, body).await }
+            });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -131,21 +132,25 @@ async fn a_read_is_retried_on_5xx_and_429_honouring_retry_after_and_signed_afres
         .await
         .unwrap();
     assert_eq!(got, Ok { ok: true });
-    assert!(started.elapsed() >= Duration::from_secs(1), "Retry-After was not honoured");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After was not honoured"
+    );
     let seen = server.seen();
     assert_eq!(seen.len(), 3);
     assert!(seen.iter().all(|s| s.path == "/things?a=1"));
     let auth: Vec<_> = seen.iter().map(|s| s.auth.clone().unwrap()).collect();
-    assert_eq!(auth, ["Sig 1", "Sig 2", "Sig 3"], "every attempt is signed afresh");
+    assert_eq!(
+        auth,
+        ["Sig 1", "Sig 2", "Sig 3"],
+        "every attempt is signed afresh"
+    );
 }
 
 #[tokio::test]
 async fn a_read_gives_up_after_its_attempts_and_reports_the_status() {
     let (server, base) = Server::start(&[Reply::Status(502, None, "{}"); 5]).await;
-    let e = transport(&base)
-        .json::<Ok>(&Call::get("/x"))
-        .await
-        .unwrap_err();
+    let e = transport(&base).json::<Ok>(&Call::get("/x")).await.unwrap_err();
     assert_eq!(e.status(), Some(502));
     assert_eq!(server.seen().len(), 3);
 }
@@ -154,10 +159,7 @@ async fn a_read_gives_up_after_its_attempts_and_reports_the_status() {
 async fn a_retry_past_the_total_wait_is_not_made() {
     let (server, base) = Server::start(&[Reply::Status(429, Some("30"), r#"{"errorCode":"slow"}"#)]).await;
     let started = Instant::now();
-    let e = transport(&base)
-        .json::<Ok>(&Call::get("/x"))
-        .await
-        .unwrap_err();
+    let e = transport(&base).json::<Ok>(&Call::get("/x")).await.unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(5));
     assert_eq!(
         e,
@@ -165,6 +167,7 @@ async fn a_retry_past_the_total_wait_is_not_made() {
             status: 429,
             body: r#"{"errorCode":"slow"}"#.into(),
             retry_after: Some(Duration::from_secs(30)),
+            parsed: ParsedBody::default(),
         }
     );
     assert_eq!(server.seen().len(), 1);
@@ -216,7 +219,11 @@ async fn a_write_that_never_left_is_sent_once_more() {
         .await
         .unwrap_err();
     assert!(matches!(e, CallError::NotSent(_)), "{e:?}");
-    assert_eq!(signer.0.load(Ordering::SeqCst), 2, "one resend of a write that never left");
+    assert_eq!(
+        signer.0.load(Ordering::SeqCst),
+        2,
+        "one resend of a write that never left"
+    );
 }
 
 #[tokio::test]
@@ -229,11 +236,16 @@ async fn a_signing_failure_is_not_sent_and_bearer_reaches_the_server() {
     }
     let (server, base) = Server::start(&[]).await;
     let t = transport(&base);
-    let e = t.json::<Ok>(&Call::get("/x").signed(&Refusing)).await.unwrap_err();
+    let e = t
+        .json::<Ok>(&Call::get("/x").signed(&Refusing))
+        .await
+        .unwrap_err();
     assert_eq!(e, CallError::NotSent("signing: no key".into()));
     assert!(server.seen().is_empty());
     let token = crate::secret::Secret::new("tok");
-    t.json::<Ok>(&Call::get("/x").signed(&Bearer(&token))).await.unwrap();
+    t.json::<Ok>(&Call::get("/x").signed(&Bearer(&token)))
+        .await
+        .unwrap();
     assert_eq!(server.seen()[0].auth.as_deref(), Some("Bearer tok"));
 }
 
@@ -242,7 +254,10 @@ async fn calls_are_paced_per_key_and_other_keys_do_not_wait() {
     let (server, base) = Server::start(&[]).await;
     let t = Arc::new(transport(&base));
     let window = Duration::from_millis(600);
-    let (a, b) = (Arc::new(Lane::new(2, window, None)), Arc::new(Lane::new(2, window, None)));
+    let (a, b) = (
+        Arc::new(Lane::new(2, window, None)),
+        Arc::new(Lane::new(2, window, None)),
+    );
     let started = Instant::now();
     for _ in 0..2 {
         t.json::<Ok>(&Call::get("/a").on_lane(Some(&a))).await.unwrap();
@@ -250,7 +265,10 @@ async fn calls_are_paced_per_key_and_other_keys_do_not_wait() {
     t.json::<Ok>(&Call::get("/b").on_lane(Some(&b))).await.unwrap();
     assert!(started.elapsed() < window, "a call of another key waited");
     t.json::<Ok>(&Call::get("/a").on_lane(Some(&a))).await.unwrap();
-    assert!(started.elapsed() >= window, "the third call of a key within its window did not wait");
+    assert!(
+        started.elapsed() >= window,
+        "the third call of a key within its window did not wait"
+    );
     assert_eq!(server.seen().len(), 4);
 }
 
@@ -295,4 +313,37 @@ async fn an_endpoint_limit_paces_only_its_endpoint_and_a_stream_opens_once() {
     assert!(started.elapsed() >= window);
     assert_eq!(response.text().await.unwrap(), r#"{"ok":true}"#);
     assert_eq!(server.seen().len(), 3);
+}
+
+/// A test upstream's error body; counts how often a body is parsed.
+#[derive(Debug, PartialEq)]
+struct Coded(String);
+
+static PARSES: AtomicUsize = AtomicUsize::new(0);
+
+impl ErrorBody for Coded {
+    fn parse(body: &str) -> Option<Self> {
+        PARSES.fetch_add(1, Ordering::SeqCst);
+        let v: serde_json::Value = serde_json::from_str(body).ok()?;
+        Some(Coded(v.get("code")?.as_str()?.to_string()))
+    }
+    fn code(&self) -> Option<String> {
+        Some(self.0.clone())
+    }
+}
+
+#[tokio::test]
+async fn a_failed_answer_is_parsed_once_into_the_backends_error_type() {
+    let (_server, base) = Server::start(&[Reply::Status(400, None, r#"{"code":"bad.units"}"#)]).await;
+    let t = Transport::builder(&base).error_body::<Coded>().build().unwrap();
+    let e = t.json::<Ok>(&Call::get("/x")).await.unwrap_err();
+    assert_eq!(PARSES.load(Ordering::SeqCst), 1);
+    assert_eq!(e.upstream::<Coded>(), Some(&Coded("bad.units".into())));
+    assert_eq!(e.upstream::<Coded>().map(|c| c.0.as_str()), Some("bad.units"));
+    assert_eq!(e.to_string(), "HTTP 400 bad.units");
+    assert_eq!(
+        PARSES.load(Ordering::SeqCst),
+        1,
+        "looking at the error parsed the body again"
+    );
 }
