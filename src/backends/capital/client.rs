@@ -236,9 +236,7 @@ impl Client {
     }
 
     pub async fn activity(&self, t: &Tokens, q: &ActivityQuery) -> CallResult<model::ActivityResponse> {
-        use erased::Query;
-        self.call(Call::get("/history/activity").query(q.pairs()), t)
-            .await
+        self.call(Call::get("/history/activity").query_of(q), t).await
     }
 
     // ---- trading -------------------------------------------------------------------------------------
@@ -327,73 +325,14 @@ impl Client {
     }
 
     pub async fn prices(&self, t: &Tokens, epic: &str, q: &PricesQuery) -> CallResult<model::PricesResponse> {
-        use erased::Query;
         let path = format!("/prices/{}", segment(epic));
-        self.call(Call::get(path).query(q.pairs()), t).await
-    }
-}
-
-/// Query parameters of any shape as name-value pairs.
-mod erased {
-    use serde::Serialize;
-
-    pub trait Query {
-        fn pairs(&self) -> Vec<(String, String)>;
-    }
-
-    impl<T: Serialize> Query for T {
-        fn pairs(&self) -> Vec<(String, String)> {
-            let value = serde_json::to_value(self).unwrap_or_default();
-            match value {
-                serde_json::Value::Object(map) => map
-                    .into_iter()
-                    .filter(|(_, v)| !v.is_null())
-                    .map(|(k, v)| (k, plain(v)))
-                    .collect(),
-                serde_json::Value::Array(items) => items
-                    .into_iter()
-                    .filter_map(|item| match item {
-                        serde_json::Value::Array(kv) if kv.len() == 2 => {
-                            let mut it = kv.into_iter();
-                            let k = it.next().map(plain)?;
-                            let v = it.next().map(plain)?;
-                            Some((k, v))
-                        }
-                        _ => None,
-                    })
-                    .collect(),
-                _ => Vec::new(),
-            }
-        }
-    }
-
-    fn plain(v: serde_json::Value) -> String {
-        match v {
-            serde_json::Value::String(s) => s,
-            other => other.to_string(),
-        }
+        self.call(Call::get(path).query_of(q), t).await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn query_pairs_skip_absent_values() {
-        use erased::Query;
-        let q = ActivityQuery {
-            from: Some("2022-01-01T00:00:00".into()),
-            detailed: true,
-            ..Default::default()
-        };
-        let pairs = q.pairs();
-        assert!(pairs.contains(&("from".into(), "2022-01-01T00:00:00".into())));
-        assert!(pairs.contains(&("detailed".into(), "true".into())));
-        assert!(!pairs.iter().any(|(k, _)| k == "to"));
-        let list = [("epics", "A,B".to_string())];
-        assert_eq!(list.pairs(), vec![("epics".to_string(), "A,B".to_string())]);
-    }
 
     #[test]
     fn tokens_never_print() {

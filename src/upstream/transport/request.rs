@@ -93,6 +93,23 @@ impl<'a> Call<'a> {
         self
     }
 
+    /// Adds the fields of `q` (a struct) as query parameters, in the order of their names; absent
+    /// (`null`) fields are left out, strings go as they are, other values as their JSON text.
+    pub fn query_of(self, q: &impl Serialize) -> Self {
+        let pairs = match serde_json::to_value(q) {
+            Ok(serde_json::Value::Object(fields)) => fields
+                .into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| match v {
+                    serde_json::Value::String(s) => (k, s),
+                    other => (k, other.to_string()),
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        self.query(pairs)
+    }
+
     /// Adds a header that carries no secret (secrets go through a [`Signer`]).
     pub fn header(mut self, name: &'static str, value: &'static str) -> Self {
         self.headers
@@ -135,5 +152,38 @@ impl<'a> Call<'a> {
     /// The path, for messages.
     pub fn path(&self) -> &str {
         &self.path
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_fields_go_in_name_order_without_absent_ones() {
+        #[derive(Serialize)]
+        struct Q {
+            to: Option<String>,
+            max: u32,
+            from: Option<String>,
+            detailed: bool,
+        }
+        let q = Q {
+            to: None,
+            max: 10,
+            from: Some("2022-01-01T00:00:00".into()),
+            detailed: true,
+        };
+        let call = Call::get("/x").query_of(&q).query([("epics", "A,B")]);
+        let pairs: Vec<(&str, &str)> = call.query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(
+            pairs,
+            [
+                ("detailed", "true"),
+                ("from", "2022-01-01T00:00:00"),
+                ("max", "10"),
+                ("epics", "A,B")
+            ]
+        );
     }
 }
