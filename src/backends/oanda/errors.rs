@@ -38,18 +38,11 @@ impl ErrorBody for OandaError {
     }
 
     fn code(&self) -> Option<String> {
-        let code = match (&self.v20.error_code, self.v1_code) {
-            (Some(code), _) => code.clone(),
-            (None, Some(code)) => code.to_string(),
-            (None, None) => return None,
-        };
-        let code: String = code
-            .trim()
-            .chars()
-            .filter(|c| !c.is_control())
-            .take(MAX_CODE_LEN)
-            .collect();
-        (!code.is_empty()).then_some(code)
+        match (&self.v20.error_code, self.v1_code) {
+            (Some(code), _) => printable(code, MAX_CODE_LEN),
+            (None, Some(code)) => Some(code.to_string()),
+            (None, None) => None,
+        }
     }
 }
 
@@ -68,11 +61,16 @@ fn message_of(value: &serde_json::Value) -> Option<String> {
         .get("errorMessage")
         .or_else(|| value.get("message"))?
         .as_str()?;
+    printable(text, MAX_MESSAGE_LEN)
+}
+
+/// `text` trimmed, without control characters and at most `max` characters long; `None` when empty.
+fn printable(text: &str, max: usize) -> Option<String> {
     let text: String = text
         .trim()
         .chars()
         .filter(|c| !c.is_control())
-        .take(MAX_MESSAGE_LEN)
+        .take(max)
         .collect();
     (!text.is_empty()).then_some(text)
 }
