@@ -4,11 +4,9 @@
 //! [`CallError::is_ambiguous`] whether a failed write must be looked up upstream before answering (it is never
 //! simply sent again).
 
+use crate::upstream::transport::{ErrorBody, ParsedBody};
 use reqwest::StatusCode;
 use std::time::Duration;
-
-/// Longest upstream error code carried into a `Display` (anything longer is cut).
-const MAX_CODE_LEN: usize = 120;
 
 /// How one upstream call failed.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,6 +16,8 @@ pub enum CallError {
         status: u16,
         body: String,
         retry_after: Option<Duration>,
+        /// The body as the backend's error type, parsed once by the transport ([`CallError::upstream`]).
+        parsed: ParsedBody,
     },
     /// Nothing was sent (connection refused, DNS): safe to retry even a write.
     NotSent(String),
@@ -39,6 +39,25 @@ impl CallError {
         }
     }
 
+    /// The upstream's error body of a `Status` failure as the backend's own type `E`, parsed once when the
+    /// answer came in; `None` when the body was not the documented shape.
+    pub fn upstream<E: ErrorBody>(&self) -> Option<&E> {
+        match self {
+            CallError::Status { parsed, .. } => parsed.get(),
+            _ => None,
+        }
+    }
+
+    /// A `Status` failure with `body` parsed by `E`'s hook (for errors made outside a transport: tests).
+    pub fn status_of<E: ErrorBody>(status: u16, body: &str) -> CallError {
+        CallError::Status {
+            status,
+            body: body.to_string(),
+            retry_after: None,
+            parsed: ParsedBody::of::<E>(body),
+        }
+    }
+
     /// The HTTP status of a `Status` failure.
     pub fn status(&self) -> Option<u16> {
         match self {
@@ -51,8 +70,8 @@ impl CallError {
 impl std::fmt::Display for CallError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            CallError::Status { status, body, .. } => {
-                let code = error_code(body).unwrap_or_default();
+            CallError::Status { status, parsed, .. } => {
+                let code = parsed.code().unwrap_or_default();
                 write!(f, "HTTP {status} {code}")
             }
             CallError::NotSent(e) => write!(f, "not sent: {e}"),
@@ -65,24 +84,6 @@ impl std::fmt::Display for CallError {
 /// Result of one call.
 pub type CallResult<T> = Result<T, CallError>;
 
-/// The error code of a JSON error body: `errorCode` (Capital.com, OANDA v20) or `code` (OANDA v1), printable
-/// characters only and bounded, so that it can go to a log line.
-pub fn error_code(body: &str) -> Option<String> {
-    let value: serde_json::Value = serde_json::from_str(body).ok()?;
-    let code = match value.get("errorCode").or_else(|| value.get("code"))? {
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Number(n) => n.to_string(),
-        _ => return None,
-    };
-    let code: String = code
-        .trim()
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(MAX_CODE_LEN)
-        .collect();
-    (!code.is_empty()).then_some(code)
-}
-
 /// Classifies a transport failure of reqwest (the URL is dropped: it may carry ids).
 pub fn classify(e: reqwest::Error) -> CallError {
     let e = e.without_url();
@@ -94,9 +95,9 @@ pub fn classify(e: reqwest::Error) -> CallError {
     }
 }
 
-/// The advised delay of a 429 (`Retry-After` seconds, at most a minute), if any.
+/// The advised delay of a 429 or 503 (`Retry-After` seconds, at most a minute), if any.
 pub fn retry_after(headers: &reqwest::header::HeaderMap, status: StatusCode) -> Option<Duration> {
-    if status != StatusCode::TOO_MANY_REQUESTS {
+    if status != StatusCode::TOO_MANY_REQUESTS && status != StatusCode::SERVICE_UNAVAILABLE {
         return None;
     }
     headers
@@ -139,25 +140,8 @@ mod tests {
             status: s,
             body: String::new(),
             retry_after: None,
+            parsed: ParsedBody::default(),
         };
         assert!(status(502).is_ambiguous() && !status(400).is_ambiguous() && !status(401).is_ambiguous());
-    }
-
-    #[test]
-    fn error_codes_of_each_upstream() {
-        assert_eq!(
-            error_code(r#"{"errorCode":"error.invalid.details"}"#).as_deref(),
-            Some("error.invalid.details")
-        );
-        assert_eq!(
-            error_code(r#"{"errorCode":"MARKET_HALTED","errorMessage":"x"}"#).as_deref(),
-            Some("MARKET_HALTED")
-        );
-        assert_eq!(
-            error_code(r#"{"code":43,"message":"Order not found"}"#).as_deref(),
-            Some("43")
-        );
-        assert_eq!(error_code("<html>"), None);
-        assert_eq!(error_code(r#"{"errorMessage":"no code"}"#), None);
     }
 }

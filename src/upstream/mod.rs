@@ -11,3 +11,4 @@ pub mod limiter;
 pub mod probe;
 pub mod refusal;
 pub mod settings;
+pub mod transport;

@@ -1,17 +1,34 @@
-//! Raw Capital.com REST client: one method per upstream endpoint, the documented headers, no policy.
+//! Raw Capital.com REST client: one method per upstream endpoint, the documented headers, sent through the
+//! shared [`Transport`].
 //!
-//! Retries, pacing, re-login and account switching live in [`super::session`]; this module only sends one
-//! request and reports precisely how it failed, because whether a failed write may be retried depends on
-//! whether it can have reached the upstream ([`CallError::is_ambiguous`]).
+//! Re-login and account switching live in [`super::session`]. A client handed out by a session
+//! ([`Client::bound`]) paces each attempt in the session's [`Lane`] and retries by call kind (reads after
+//! failures that changed nothing, writes only when they never left: whether a failed write may be repeated
+//! depends on whether it can have reached the upstream, [`CallError::is_ambiguous`]). The unbound client
+//! sends each call once, for the session layer's own paced calls (login, ping, account switch, logout).
 
 use super::model;
 use crate::secret::Secret;
-use crate::upstream::call::{classify, retry_after, segment};
+use crate::upstream::call::segment;
 pub use crate::upstream::call::{CallError, CallResult};
+use crate::upstream::transport::{
+    Call, CallKind, Lane, RetryPolicy, SecretHeaders, SignError, Signer, Transport,
+};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use std::time::Duration;
+
+/// Capital.com's retries: a read once more after a lost answer or a 5xx (300 ms later), up to three more
+/// times while it is answered 429 (after the advised delay, else 1 s).
+const RETRY: RetryPolicy = RetryPolicy {
+    read_attempts: 2,
+    throttled_attempts: 4,
+    backoff: Duration::from_millis(300),
+    throttled_wait: Some(Duration::from_secs(1)),
+    max_total_wait: Duration::from_secs(10),
+};
 
 /// The two session tokens Capital.com sends back on `POST /session`. `Debug` masks both.
 #[derive(Clone, PartialEq, Eq)]
@@ -69,18 +86,26 @@ pub struct PricesQuery {
     pub to: Option<String>,
 }
 
+/// The session tokens sign every call made with them.
+impl Signer for Tokens {
+    fn sign(&self, req: &mut reqwest::Request) -> Result<(), SignError> {
+        SecretHeaders(&[("CST", &self.cst), ("X-SECURITY-TOKEN", &self.security_token)]).sign(req)
+    }
+}
+
 /// The raw client. Cheap to clone.
 #[derive(Clone)]
 pub struct Client {
-    http: reqwest::Client,
-    base: String,
+    transport: Arc<Transport>,
     api_key: Secret,
+    /// Set on a client bound to a session: its pace, and the least strict kind its calls may have.
+    bound: Option<(Arc<Lane>, CallKind)>,
 }
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
-            .field("base", &self.base)
+            .field("base", &self.transport.base())
             .finish_non_exhaustive()
     }
 }
@@ -92,68 +117,39 @@ pub struct Ignored {}
 impl Client {
     /// A client of `base` (e.g. `https://demo-api-capital.backend-capital.com/api/v1`) with a per-request timeout.
     pub fn new(base: &str, api_key: Secret, timeout: Duration) -> anyhow::Result<Client> {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
+        let transport = Transport::builder(base)
+            .request_timeout(Some(timeout))
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .pool_idle_timeout(Duration::from_secs(60))
-            .user_agent(concat!("tvbridge/", env!("CARGO_PKG_VERSION")))
+            .retry(RETRY)
+            .error_body::<model::ErrorBody>()
             .build()?;
         Ok(Client {
-            http,
-            base: base.trim_end_matches('/').to_string(),
+            transport: Arc::new(transport),
             api_key,
+            bound: None,
         })
     }
 
-    async fn call<T: DeserializeOwned>(
-        &self,
-        method: Method,
-        path: &str,
-        query: Option<&(dyn erased::Query + Sync)>,
-        body: Option<serde_json::Value>,
-        tokens: Option<&Tokens>,
-    ) -> CallResult<(T, reqwest::header::HeaderMap)> {
-        let mut req = self.http.request(method, format!("{}{}", self.base, path));
-        if let Some(q) = query {
-            req = req.query(&q.pairs());
+    /// This client for one session: every attempt paced in `lane`, calls retried by their kind, which is
+    /// at least `kind` (a caller may forbid retrying a read).
+    pub fn bound(&self, lane: Arc<Lane>, kind: CallKind) -> Client {
+        Client {
+            bound: Some((lane, kind)),
+            ..self.clone()
         }
-        match tokens {
-            Some(t) => {
-                req = req
-                    .header("CST", t.cst.expose())
-                    .header("X-SECURITY-TOKEN", t.security_token.expose());
-            }
-            None => req = req.header("X-CAP-API-KEY", self.api_key.expose()),
-        }
-        if let Some(body) = body {
-            req = req.json(&body);
-        }
-        let response = req.send().await.map_err(classify)?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let text = response
-            .text()
-            .await
-            .map_err(|e| CallError::NoAnswer(format!("reading the answer: {}", e.without_url())))?;
-        if !status.is_success() {
-            return Err(CallError::Status {
-                status: status.as_u16(),
-                retry_after: retry_after(&headers, status),
-                body: text,
-            });
-        }
-        // Some documented answers are empty on success; treat them as `{}`.
-        let text = if text.trim().is_empty() {
-            "{}"
-        } else {
-            text.as_str()
+    }
+
+    async fn call<T: DeserializeOwned>(&self, call: Call<'_>, tokens: &Tokens) -> CallResult<T> {
+        let call = match &self.bound {
+            Some((lane, kind)) => call.on_lane(Some(lane)).at_least(*kind),
+            None => call.once(),
         };
-        let value = serde_json::from_str(text).map_err(|e| CallError::Decode(format!("{path}: {e}")))?;
-        Ok((value, headers))
+        self.transport.json(&call.signed(tokens)).await
     }
 
     async fn get<T: DeserializeOwned>(&self, path: &str, tokens: &Tokens) -> CallResult<T> {
-        Ok(self.call(Method::GET, path, None, None, Some(tokens)).await?.0)
+        self.call(Call::get(path), tokens).await
     }
 
     async fn send<T: DeserializeOwned>(
@@ -163,8 +159,7 @@ impl Client {
         body: impl Serialize,
         tokens: &Tokens,
     ) -> CallResult<T> {
-        let body = serde_json::to_value(body).map_err(|e| CallError::NotSent(e.to_string()))?;
-        Ok(self.call(method, path, None, Some(body), Some(tokens)).await?.0)
+        self.call(Call::write(method, path).json(&body), tokens).await
     }
 
     // ---- session -------------------------------------------------------------------------------------
@@ -180,10 +175,15 @@ impl Client {
             password: password.expose(),
             encrypted_password: false,
         };
-        let body = serde_json::to_value(&body).map_err(|e| CallError::NotSent(e.to_string()))?;
-        let (created, headers): (model::SessionCreated, _) = self
-            .call(Method::POST, "/session", None, Some(body), None)
-            .await?;
+        // Paced per API key by the caller, so never repeated here.
+        let api_key = SecretHeaders(&[("X-CAP-API-KEY", &self.api_key)]);
+        let call = Call::write(Method::POST, "/session")
+            .json(&body)
+            .signed(&api_key)
+            .once();
+        let answer = self.transport.execute(&call).await?;
+        let created: model::SessionCreated = answer.json("/session")?;
+        let headers = answer.headers;
         let header = |name: &str| {
             headers
                 .get(name)
@@ -214,10 +214,7 @@ impl Client {
     }
 
     pub async fn delete_session(&self, t: &Tokens) -> CallResult<Ignored> {
-        Ok(self
-            .call(Method::DELETE, "/session", None, None, Some(t))
-            .await?
-            .0)
+        self.call(Call::write(Method::DELETE, "/session"), t).await
     }
 
     // ---- accounts ------------------------------------------------------------------------------------
@@ -239,10 +236,7 @@ impl Client {
     }
 
     pub async fn activity(&self, t: &Tokens, q: &ActivityQuery) -> CallResult<model::ActivityResponse> {
-        Ok(self
-            .call(Method::GET, "/history/activity", Some(q), None, Some(t))
-            .await?
-            .0)
+        self.call(Call::get("/history/activity").query_of(q), t).await
     }
 
     // ---- trading -------------------------------------------------------------------------------------
@@ -271,7 +265,7 @@ impl Client {
 
     pub async fn close_position(&self, t: &Tokens, deal_id: &str) -> CallResult<model::DealReference> {
         let path = format!("/positions/{}", segment(deal_id));
-        Ok(self.call(Method::DELETE, &path, None, None, Some(t)).await?.0)
+        self.call(Call::write(Method::DELETE, path), t).await
     }
 
     pub async fn working_orders(&self, t: &Tokens) -> CallResult<model::WorkingOrdersResponse> {
@@ -303,7 +297,7 @@ impl Client {
 
     pub async fn delete_working_order(&self, t: &Tokens, deal_id: &str) -> CallResult<model::DealReference> {
         let path = format!("/workingorders/{}", segment(deal_id));
-        Ok(self.call(Method::DELETE, &path, None, None, Some(t)).await?.0)
+        self.call(Call::write(Method::DELETE, path), t).await
     }
 
     pub async fn confirm(&self, t: &Tokens, deal_reference: &str) -> CallResult<model::Confirmation> {
@@ -319,11 +313,8 @@ impl Client {
 
     /// `GET /markets?epics=A,B` (at most 50 epics per call).
     pub async fn markets(&self, t: &Tokens, epics: &[String]) -> CallResult<model::MarketDetailsList> {
-        let q = [("epics", epics.join(","))];
-        Ok(self
-            .call(Method::GET, "/markets", Some(&q), None, Some(t))
-            .await?
-            .0)
+        self.call(Call::get("/markets").query([("epics", epics.join(","))]), t)
+            .await
     }
 
     pub async fn navigation(&self, t: &Tokens, node: Option<&str>) -> CallResult<NavigationNode> {
@@ -335,71 +326,13 @@ impl Client {
 
     pub async fn prices(&self, t: &Tokens, epic: &str, q: &PricesQuery) -> CallResult<model::PricesResponse> {
         let path = format!("/prices/{}", segment(epic));
-        Ok(self.call(Method::GET, &path, Some(q), None, Some(t)).await?.0)
-    }
-}
-
-/// Query parameters of any shape, without making `call` generic over them.
-mod erased {
-    use serde::Serialize;
-
-    pub trait Query {
-        fn pairs(&self) -> Vec<(String, String)>;
-    }
-
-    impl<T: Serialize> Query for T {
-        fn pairs(&self) -> Vec<(String, String)> {
-            let value = serde_json::to_value(self).unwrap_or_default();
-            match value {
-                serde_json::Value::Object(map) => map
-                    .into_iter()
-                    .filter(|(_, v)| !v.is_null())
-                    .map(|(k, v)| (k, plain(v)))
-                    .collect(),
-                serde_json::Value::Array(items) => items
-                    .into_iter()
-                    .filter_map(|item| match item {
-                        serde_json::Value::Array(kv) if kv.len() == 2 => {
-                            let mut it = kv.into_iter();
-                            let k = it.next().map(plain)?;
-                            let v = it.next().map(plain)?;
-                            Some((k, v))
-                        }
-                        _ => None,
-                    })
-                    .collect(),
-                _ => Vec::new(),
-            }
-        }
-    }
-
-    fn plain(v: serde_json::Value) -> String {
-        match v {
-            serde_json::Value::String(s) => s,
-            other => other.to_string(),
-        }
+        self.call(Call::get(path).query_of(q), t).await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn query_pairs_skip_absent_values() {
-        use erased::Query;
-        let q = ActivityQuery {
-            from: Some("2022-01-01T00:00:00".into()),
-            detailed: true,
-            ..Default::default()
-        };
-        let pairs = q.pairs();
-        assert!(pairs.contains(&("from".into(), "2022-01-01T00:00:00".into())));
-        assert!(pairs.contains(&("detailed".into(), "true".into())));
-        assert!(!pairs.iter().any(|(k, _)| k == "to"));
-        let list = [("epics", "A,B".to_string())];
-        assert_eq!(list.pairs(), vec![("epics".to_string(), "A,B".to_string())]);
-    }
 
     #[test]
     fn tokens_never_print() {

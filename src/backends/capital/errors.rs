@@ -8,16 +8,31 @@
 
 use super::model::ErrorBody;
 use crate::broker::BrokerError;
+use crate::upstream::call::CallError;
+use crate::upstream::transport;
 
 /// Longest error code carried into a message (anything longer is cut).
 const MAX_CODE_LEN: usize = 120;
 
+/// The transport parses every failed answer's body once into Capital.com's documented error object.
+impl transport::ErrorBody for ErrorBody {
+    fn parse(body: &str) -> Option<Self> {
+        serde_json::from_str(body).ok()
+    }
+
+    fn code(&self) -> Option<String> {
+        Some(sanitize(&self.error_code)).filter(|c| !c.is_empty())
+    }
+}
+
 /// The `errorCode` of an upstream body, if the body is the documented JSON error object.
 pub fn error_code(body: &str) -> Option<String> {
-    serde_json::from_str::<ErrorBody>(body)
-        .ok()
-        .map(|e| sanitize(&e.error_code))
-        .filter(|c| !c.is_empty())
+    <ErrorBody as transport::ErrorBody>::parse(body).and_then(|e| transport::ErrorBody::code(&e))
+}
+
+/// The `errorCode` of a failed call, as the transport parsed it.
+pub fn code_of(e: &CallError) -> Option<String> {
+    e.upstream::<ErrorBody>().and_then(transport::ErrorBody::code)
 }
 
 /// Keeps printable characters only and bounds the length.
@@ -29,9 +44,18 @@ fn sanitize(s: &str) -> String {
         .collect()
 }
 
-/// Maps a failed upstream answer (any non-2xx status) to a [`BrokerError`].
+/// Maps a failed call answered with `status` to a [`BrokerError`] by its parsed error code.
+pub fn status_error(status: u16, e: &CallError) -> BrokerError {
+    from_code(status, code_of(e))
+}
+
+/// Maps a failed upstream answer (any non-2xx status) given as text to a [`BrokerError`].
 pub fn to_broker_error(status: u16, body: &str) -> BrokerError {
-    let code = error_code(body);
+    from_code(status, error_code(body))
+}
+
+/// Maps a non-2xx status and the body's error code to a [`BrokerError`].
+fn from_code(status: u16, code: Option<String>) -> BrokerError {
     let c = code.as_deref().unwrap_or("");
     if status == 429 || c == "error.too-many.requests" {
         return BrokerError::RateLimited { retry_after: None };

@@ -1,28 +1,26 @@
 //! Upstream sessions: one Capital.com session per bridge session, with its tokens, its current account and
-//! its request pacing, and the policy around every call (re-login once on 401, retries of reads only,
-//! account switching serialised per session).
+//! its request pacing lane, and the policy around every call (re-login once on 401, account switching
+//! serialised per session; pacing and retries by call kind are the shared transport's).
 
 use super::client::{CallError, CallResult, Client, Tokens};
 use super::config::UpstreamCredentials;
 use super::credentials::{self, When};
 use crate::broker::BrokerError;
-use crate::upstream::limiter::{ReservingWindow, SlidingWindow};
+use crate::upstream::limiter::ReservingWindow;
 use crate::upstream::refusal::{RefusalLatch, COOL_DOWN};
+use crate::upstream::transport::Lane;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::sync::Mutex as SyncMutex;
 use std::time::Duration;
 use tokio::sync::{Mutex, RwLock, RwLockReadGuard};
 use tokio::time::Instant;
 
-/// Whether a call may be repeated after a failure that leaves its effect unknown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// No side effect: retried after 429 (with the advised delay), 5xx and lost answers.
-    Read,
-    /// A side effect: repeated only when it provably did not happen (401 refusal, not sent).
-    Write,
-}
+/// Whether a call may be repeated after a failure that leaves its effect unknown: reads are retried by the
+/// transport after 429 (with the advised delay), 5xx and lost answers; writes only when they provably did
+/// not happen (not sent here, a 401 refusal in [`Upstream::call`]).
+pub use crate::upstream::transport::CallKind as Kind;
 
 /// How a call through a session failed.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,8 +51,8 @@ impl From<UpstreamError> for BrokerError {
     fn from(e: UpstreamError) -> BrokerError {
         match e {
             UpstreamError::Broker(b) => b,
-            UpstreamError::Call(CallError::Status { status, body, .. }) => {
-                let mapped = super::errors::to_broker_error(status, &body);
+            UpstreamError::Call(e @ CallError::Status { .. }) => {
+                let mapped = super::errors::status_error(e.status().unwrap_or_default(), &e);
                 if matches!(mapped, BrokerError::Unauthorized(_)) {
                     // Only the session layer decides that the user must log in again.
                     BrokerError::Rejected("Capital.com refused the request for this account.".into())
@@ -87,7 +85,8 @@ struct Live {
 /// One Capital.com session.
 pub struct Upstream {
     credentials: UpstreamCredentials,
-    limiter: SlidingWindow,
+    /// The session's pace (Capital.com allows 10 requests per second per session).
+    limiter: Arc<Lane>,
     live: Mutex<Live>,
     /// The account in-flight account-scoped calls act on: shared while it stays, exclusive to switch, so two
     /// TradingView tabs on different accounts never see each other's data.
@@ -149,7 +148,7 @@ impl Upstream {
         let now = Instant::now();
         let upstream = Upstream {
             credentials,
-            limiter: SlidingWindow::per_second(ctx.requests_per_second),
+            limiter: Arc::new(Lane::per_second(ctx.requests_per_second)),
             live: Mutex::new(Live {
                 tokens: Some(tokens),
                 generation: 1,
@@ -293,12 +292,12 @@ impl Upstream {
     {
         self.touch_requested();
         let mut relogged = false;
-        let mut retries = 0u32;
         loop {
             let (tokens, generation) = self.current_tokens(ctx, account).await?;
-            self.limiter.acquire().await;
             self.touch_used();
-            let error = match f(ctx.client.clone(), tokens).await {
+            // Pacing and the retries a call's kind allows are the transport's, through the bound client.
+            let client = ctx.client.bound(self.limiter.clone(), kind);
+            let error = match f(client, tokens).await {
                 Ok(value) => return Ok(value),
                 Err(e) => e,
             };
@@ -313,28 +312,6 @@ impl Upstream {
                     return Err(UpstreamError::Broker(credentials::refused_again(
                         &self.credentials,
                     )));
-                }
-                CallError::Status {
-                    status: 429,
-                    retry_after,
-                    ..
-                } if kind == Kind::Read && retries < 3 => {
-                    retries += 1;
-                    let wait = retry_after.unwrap_or(Duration::from_secs(1));
-                    tracing::warn!(
-                        ?wait,
-                        "Capital.com answered 429; retrying the read after the advised delay"
-                    );
-                    tokio::time::sleep(wait).await;
-                }
-                CallError::NotSent(_) if retries < 1 => {
-                    retries += 1;
-                    tokio::time::sleep(Duration::from_millis(200)).await;
-                }
-                e if kind == Kind::Read && e.is_ambiguous() && retries < 1 => {
-                    retries += 1;
-                    tracing::info!(error = %e, "Capital.com read failed; retrying once");
-                    tokio::time::sleep(Duration::from_millis(300)).await;
                 }
                 _ => return Err(UpstreamError::Call(error)),
             }
@@ -455,11 +432,13 @@ impl Upstream {
 async fn switch_call(ctx: &SessionContext, tokens: &Tokens, account: &str) -> UpstreamResult<()> {
     match ctx.client.switch_account(tokens, account).await {
         Ok(_) => Ok(()),
-        Err(CallError::Status {
-            status: 400, body, ..
-        }) if super::errors::error_code(&body).is_some_and(|c| c.contains("not-different")) => Ok(()),
-        Err(CallError::Status { status, body, .. }) if status == 400 || status == 404 => {
-            tracing::warn!(status, code = ?super::errors::error_code(&body), "Capital.com refused the account switch");
+        Err(e @ CallError::Status { status: 400, .. })
+            if super::errors::code_of(&e).is_some_and(|c| c.contains("not-different")) =>
+        {
+            Ok(())
+        }
+        Err(e @ CallError::Status { status, .. }) if status == 400 || status == 404 => {
+            tracing::warn!(status, code = ?super::errors::code_of(&e), "Capital.com refused the account switch");
             Err(UpstreamError::Broker(BrokerError::NotFound(format!(
                 "Capital.com does not know account {account} for this login."
             ))))
@@ -508,8 +487,8 @@ async fn login(
 fn is_auth_failure(e: &CallError) -> bool {
     match e {
         CallError::Status { status: 401, .. } => true,
-        CallError::Status { status, body, .. } if *status < 500 && *status != 429 => matches!(
-            super::errors::to_broker_error(*status, body),
+        CallError::Status { status, .. } if *status < 500 && *status != 429 => matches!(
+            super::errors::status_error(*status, e),
             BrokerError::Unauthorized(_)
         ),
         _ => false,

@@ -2,24 +2,75 @@
 //! `errorMessage`, v1 `message`) is carried into the text the user sees. Order rejections get their
 //! reject reason from each version's own module; this is the common ground.
 
+use super::v20::model::ErrorBody as V20Body;
 use crate::broker::BrokerError;
 use crate::upstream::call::CallError;
+use crate::upstream::transport::ErrorBody;
 
 /// Longest upstream message carried into a user-visible error.
 const MAX_MESSAGE_LEN: usize = 200;
+/// Longest error code carried into a log line.
+const MAX_CODE_LEN: usize = 120;
+
+/// What an OANDA error body says, parsed once by the transport when a call fails: the readable message,
+/// the v20 fields (`errorCode`, the reject transactions) and the v1 `code`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OandaError {
+    /// v20 `errorMessage` or v1 `message`, printable and bounded.
+    pub message: Option<String>,
+    /// The v20 body (all fields empty on a v1 body).
+    pub v20: V20Body,
+    /// The v1 numeric code.
+    pub v1_code: Option<i64>,
+}
+
+impl ErrorBody for OandaError {
+    fn parse(body: &str) -> Option<Self> {
+        let value: serde_json::Value = serde_json::from_str(body).ok()?;
+        if !value.is_object() {
+            return None;
+        }
+        Some(OandaError {
+            message: message_of(&value),
+            v1_code: value.get("code").and_then(serde_json::Value::as_i64),
+            v20: serde_json::from_value(value).unwrap_or_default(),
+        })
+    }
+
+    fn code(&self) -> Option<String> {
+        match (&self.v20.error_code, self.v1_code) {
+            (Some(code), _) => printable(code, MAX_CODE_LEN),
+            (None, Some(code)) => Some(code.to_string()),
+            (None, None) => None,
+        }
+    }
+}
+
+/// The OANDA error body of a failed call, as the transport parsed it.
+pub fn parsed(e: &CallError) -> Option<&OandaError> {
+    e.upstream::<OandaError>()
+}
 
 /// The readable message of an OANDA error body: v20 `errorMessage` or v1 `message`, printable and bounded.
 pub fn upstream_message(body: &str) -> Option<String> {
-    let value: serde_json::Value = serde_json::from_str(body).ok()?;
+    message_of(&serde_json::from_str(body).ok()?)
+}
+
+fn message_of(value: &serde_json::Value) -> Option<String> {
     let text = value
         .get("errorMessage")
         .or_else(|| value.get("message"))?
         .as_str()?;
+    printable(text, MAX_MESSAGE_LEN)
+}
+
+/// `text` trimmed, without control characters and at most `max` characters long; `None` when empty.
+fn printable(text: &str, max: usize) -> Option<String> {
     let text: String = text
         .trim()
         .chars()
         .filter(|c| !c.is_control())
-        .take(MAX_MESSAGE_LEN)
+        .take(max)
         .collect();
     (!text.is_empty()).then_some(text)
 }
@@ -35,11 +86,9 @@ pub fn unconfirmed(statement: impl Into<String>) -> BrokerError {
 pub fn broker_error(e: &CallError, what: &str) -> BrokerError {
     match e {
         CallError::Status {
-            status,
-            body,
-            retry_after,
+            status, retry_after, ..
         } => {
-            let message = upstream_message(body);
+            let message = parsed(e).and_then(|b| b.message.clone());
             match status {
                 401 => BrokerError::Unauthorized(format!(
                     "OANDA refused the access token{}",
@@ -74,11 +123,26 @@ mod tests {
     use super::*;
 
     fn status(status: u16, body: &str) -> CallError {
-        CallError::Status {
-            status,
-            body: body.into(),
-            retry_after: None,
-        }
+        CallError::status_of::<OandaError>(status, body)
+    }
+
+    #[test]
+    fn error_bodies_of_both_versions_are_parsed_once_with_their_codes() {
+        let v20 = status(400, r#"{"errorCode":"MARKET_HALTED","errorMessage":"x"}"#);
+        let b = parsed(&v20).unwrap();
+        assert_eq!(b.code().as_deref(), Some("MARKET_HALTED"));
+        assert_eq!(b.message.as_deref(), Some("x"));
+        assert_eq!(v20.to_string(), "HTTP 400 MARKET_HALTED");
+        let v1 = status(404, r#"{"code":43,"message":"Order not found"}"#);
+        assert_eq!(parsed(&v1).unwrap().code().as_deref(), Some("43"));
+        assert_eq!(parsed(&v1).unwrap().v1_code, Some(43));
+        assert!(parsed(&status(502, "<html>")).is_none());
+        assert_eq!(
+            parsed(&status(400, r#"{"errorMessage":"no code"}"#))
+                .unwrap()
+                .code(),
+            None
+        );
     }
 
     #[test]

@@ -2,8 +2,7 @@
 //! message is carried to the user (it is OANDA's own sentence, e.g. why an order was rejected), and the
 //! common codes have words of their own for when the message is missing.
 
-use super::super::errors::{broker_error, upstream_message};
-use super::model::ErrorBody;
+use super::super::errors::{broker_error, parsed, OandaError};
 use crate::broker::BrokerError;
 use crate::upstream::call::CallError;
 
@@ -40,11 +39,10 @@ fn code_words(code: i64) -> Option<&'static str> {
 }
 
 /// What OANDA said about a failed call: its message, else the code in words.
-fn message(body: &str) -> Option<String> {
-    upstream_message(body).or_else(|| {
-        let code = serde_json::from_str::<ErrorBody>(body).ok()?.code?;
-        code_words(code).map(str::to_owned)
-    })
+fn message(body: &OandaError) -> Option<String> {
+    body.message
+        .clone()
+        .or_else(|| code_words(body.v1_code?).map(str::to_owned))
 }
 
 /// Maps a failed call about `what` ("the order", "order 175427639", "trade 175427743"...).
@@ -52,10 +50,10 @@ fn message(body: &str) -> Option<String> {
 /// A 400 is a refusal with OANDA's reason ("OANDA refused the order: Insufficient margin"), a 404 names
 /// what is missing; statuses without a v1 body fall back to the common OANDA mapping.
 pub fn error(e: &CallError, what: &str) -> BrokerError {
-    let CallError::Status { status, body, .. } = e else {
+    let CallError::Status { status, .. } = e else {
         return broker_error(e, what);
     };
-    match (*status, message(body)) {
+    match (*status, parsed(e).and_then(message)) {
         (400 | 409 | 422, Some(m)) => BrokerError::Rejected(format!("OANDA refused {what}: {m}")),
         (404, Some(m)) => BrokerError::NotFound(format!("{what}: {m}")),
         (404, None) => BrokerError::NotFound(format!("{what} was not found at OANDA")),
@@ -70,11 +68,7 @@ mod tests {
     use crate::backends::oanda::v1::fixtures::ERROR_NOT_FOUND;
 
     fn status(status: u16, body: &str) -> CallError {
-        CallError::Status {
-            status,
-            body: body.into(),
-            retry_after: None,
-        }
+        CallError::status_of::<OandaError>(status, body)
     }
 
     #[test]

@@ -5,8 +5,7 @@
 //! The common reasons have a hand-written sentence; any other value (including one OANDA adds later) becomes
 //! a sentence made from its own name, so a refusal is never left without words.
 
-use super::model::ErrorBody;
-use crate::backends::oanda::errors::{broker_error, upstream_message};
+use crate::backends::oanda::errors::{broker_error, parsed};
 use crate::broker::BrokerError;
 use crate::upstream::call::CallError;
 
@@ -194,27 +193,21 @@ fn sentence_of(code: &str) -> String {
 
 /// The reject reason (`rejectReason`, else `errorCode`) of a failed write's body, if any.
 pub fn rejected_reason(e: &CallError) -> Option<String> {
-    match e {
-        CallError::Status { body, .. } => serde_json::from_str::<ErrorBody>(body)
-            .ok()
-            .and_then(|b| b.reason().map(str::to_string)),
-        _ => None,
-    }
+    parsed(e).and_then(|b| b.v20.reason().map(str::to_string))
 }
 
 /// Maps a failed write about `what` ("the order", "trade 42") to a [`BrokerError`]. A 400 or 404 whose body
 /// names a reject reason becomes `Rejected` (or `NotFound` for a missing order or trade) with the reason
 /// in words and OANDA's own message; anything else goes through the common mapping.
 pub fn write_error(e: &CallError, what: &str) -> BrokerError {
-    let CallError::Status { status, body, .. } = e else {
+    let (CallError::Status { status, .. }, Some(body)) = (e, parsed(e)) else {
         return broker_error(e, what);
     };
     if !matches!(status, 400 | 404) {
         return broker_error(e, what);
     }
-    let parsed: ErrorBody = serde_json::from_str(body).unwrap_or_default();
-    let message = upstream_message(body);
-    let Some(reason) = parsed.reason() else {
+    let message = body.message.clone();
+    let Some(reason) = body.v20.reason() else {
         return broker_error(e, what);
     };
     let words = reject_reason(reason);
@@ -252,11 +245,7 @@ mod tests {
     use super::*;
 
     fn status(status: u16, body: &str) -> CallError {
-        CallError::Status {
-            status,
-            body: body.into(),
-            retry_after: None,
-        }
+        CallError::status_of::<crate::backends::oanda::errors::OandaError>(status, body)
     }
 
     #[test]

@@ -1,0 +1,249 @@
+//! The one way every upstream backend sends HTTP: a [`Transport`] (base URL, timeouts, user agent, default
+//! headers) sends a [`Call`] through the limits ([`Lane`] per key, [`EndpointLimit`]s, a pace for all),
+//! signs each attempt ([`Signer`]), classifies failures as [`CallError`]s, decodes JSON and retries by
+//! call kind ([`RetryPolicy`]): reads after failures that changed nothing, writes only when they never left.
+
+mod answer;
+mod error_body;
+mod limits;
+mod request;
+mod retry;
+mod sign;
+#[cfg(test)]
+mod tests;
+
+pub use answer::Answer;
+pub use error_body::{ErrorBody, ParsedBody};
+pub use limits::{EndpointLimit, Lane, LanePermit, Lanes};
+pub use request::Call;
+pub use retry::{CallKind, RetryPolicy};
+pub use sign::{Bearer, SecretHeaders, SignError, Signer};
+
+use crate::upstream::call::{classify, CallError, CallResult};
+use crate::upstream::limiter::SlidingWindow;
+use request::Body;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
+use serde::de::DeserializeOwned;
+use std::time::Duration;
+
+/// The user agent of every upstream call.
+pub const USER_AGENT: &str = concat!("tvbridge/", env!("CARGO_PKG_VERSION"));
+
+/// The HTTP client of one upstream host. Cheap to share behind an `Arc`.
+pub struct Transport {
+    client: reqwest::Client,
+    base: String,
+    retry: RetryPolicy,
+    /// Paces every call through this transport (an upstream limit per application or per host).
+    all: Option<SlidingWindow>,
+    endpoints: Vec<EndpointLimit>,
+    errors: Option<error_body::Parser>,
+}
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transport")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`Transport`].
+#[derive(Debug)]
+pub struct TransportBuilder {
+    base: String,
+    request_timeout: Option<Duration>,
+    connect_timeout: Duration,
+    pool_idle_timeout: Option<Duration>,
+    headers: HeaderMap,
+    retry: RetryPolicy,
+    all: Option<SlidingWindow>,
+    endpoints: Vec<EndpointLimit>,
+    errors: Option<error_body::Parser>,
+}
+
+impl TransportBuilder {
+    /// Bounds each attempt, from sending to the last byte of the answer (`None`: no bound, for streams,
+    /// whose silence their reader watches).
+    pub fn request_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// Bounds making the connection.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Closes pooled connections idle for this long.
+    pub fn pool_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.pool_idle_timeout = Some(timeout);
+        self
+    }
+
+    /// A header sent with every call.
+    pub fn header(mut self, name: &'static str, value: &'static str) -> Self {
+        self.headers
+            .insert(HeaderName::from_static(name), HeaderValue::from_static(value));
+        self
+    }
+
+    /// How failed calls are retried.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Paces every call through the transport.
+    pub fn pace_all(mut self, window: SlidingWindow) -> Self {
+        self.all = Some(window);
+        self
+    }
+
+    /// Paces the calls one endpoint limit matches.
+    pub fn pace_endpoint(mut self, limit: EndpointLimit) -> Self {
+        self.endpoints.push(limit);
+        self
+    }
+
+    /// Parses the body of every failed answer as `E`, once ([`CallError::upstream`]).
+    pub fn error_body<E: ErrorBody>(mut self) -> Self {
+        self.errors = Some(error_body::parser::<E>());
+        self
+    }
+
+    /// The transport.
+    pub fn build(self) -> anyhow::Result<Transport> {
+        let mut client = reqwest::Client::builder()
+            .connect_timeout(self.connect_timeout)
+            .user_agent(USER_AGENT)
+            .default_headers(self.headers);
+        if let Some(t) = self.request_timeout {
+            client = client.timeout(t);
+        }
+        if let Some(t) = self.pool_idle_timeout {
+            client = client.pool_idle_timeout(t);
+        }
+        Ok(Transport {
+            client: client.build()?,
+            base: self.base,
+            retry: self.retry,
+            all: self.all,
+            endpoints: self.endpoints,
+            errors: self.errors,
+        })
+    }
+}
+
+impl Transport {
+    /// A transport of `base` (e.g. `https://api-fxtrade.oanda.com`; a trailing `/` is dropped), with a
+    /// connect timeout of 5 s, the default [`RetryPolicy`] and no pacing until configured.
+    pub fn builder(base: &str) -> TransportBuilder {
+        TransportBuilder {
+            base: base.trim_end_matches('/').to_string(),
+            request_timeout: None,
+            connect_timeout: Duration::from_secs(5),
+            pool_idle_timeout: None,
+            headers: HeaderMap::new(),
+            retry: RetryPolicy::default(),
+            all: None,
+            endpoints: Vec::new(),
+            errors: None,
+        }
+    }
+
+    /// The base URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// Sends `call`, retried as its kind and the policy allow, and decodes the answer as `T`.
+    pub async fn json<T: DeserializeOwned>(&self, call: &Call<'_>) -> CallResult<T> {
+        self.execute(call).await?.json(call.path())
+    }
+
+    /// Sends `call`, retried as its kind and the policy allow, and returns the whole successful answer.
+    pub async fn execute(&self, call: &Call<'_>) -> CallResult<Answer> {
+        let mut attempt = 0;
+        let mut waited = Duration::ZERO;
+        loop {
+            attempt += 1;
+            let error = match self.attempt(call).await {
+                Ok(response) => match answer::read(response, self.errors).await {
+                    Ok(answer) => return Ok(answer),
+                    Err(e) => e,
+                },
+                Err(e) => e,
+            };
+            let wait = match self.retry.retry_after(call.kind, &error, attempt) {
+                Some(wait) if !call.once && waited + wait <= self.retry.max_total_wait => wait,
+                _ => return Err(error),
+            };
+            tracing::info!(
+                path = call.path(),
+                attempt,
+                wait_ms = wait.as_millis() as u64,
+                error = %error,
+                "upstream call failed; trying again"
+            );
+            tokio::time::sleep(wait).await;
+            waited += wait;
+        }
+    }
+
+    /// Opens a long answer (a stream) once, never retried: a success is returned unread, anything else as
+    /// a failure.
+    pub async fn open(&self, call: &Call<'_>) -> CallResult<reqwest::Response> {
+        answer::open(self.attempt(call).await?, self.errors).await
+    }
+
+    /// One attempt: limits, then build, sign and send.
+    async fn attempt(&self, call: &Call<'_>) -> CallResult<reqwest::Response> {
+        // The in-flight slot first (waiting for it must not hold a send time), then the shared paces, and
+        // the key's own pace last, nearest to sending: the per-key limit is the one upstreams enforce most.
+        // The slot is held until the response headers are in; reading the body is quick.
+        let _permit = match call.lane {
+            Some(lane) => Some(lane.enter().await),
+            None => None,
+        };
+        for limit in &self.endpoints {
+            if limit.applies(&call.method, &call.path) {
+                limit.acquire().await;
+            }
+        }
+        if let Some(all) = &self.all {
+            all.acquire().await;
+        }
+        if let Some(lane) = call.lane {
+            lane.pace().await;
+        }
+        let mut req = self.build(call)?;
+        // Signed last, just before sending, so nonces and timestamps are fresh on every attempt.
+        if let Some(signer) = call.signer {
+            signer
+                .sign(&mut req)
+                .map_err(|e| CallError::NotSent(format!("signing: {e}")))?;
+        }
+        self.client.execute(req).await.map_err(classify)
+    }
+
+    fn build(&self, call: &Call<'_>) -> CallResult<reqwest::Request> {
+        let mut req = self
+            .client
+            .request(call.method.clone(), format!("{}{}", self.base, call.path));
+        if !call.query.is_empty() {
+            req = req.query(&call.query);
+        }
+        for (name, value) in &call.headers {
+            req = req.header(name, value);
+        }
+        req = match &call.body {
+            Body::None => req,
+            Body::Json(bytes) => req.header(CONTENT_TYPE, "application/json").body(bytes.clone()),
+            Body::Form(pairs) => req.form(pairs),
+            Body::Unsendable(e) => return Err(CallError::NotSent(format!("the request body: {e}"))),
+        };
+        req.build().map_err(classify)
+    }
+}
