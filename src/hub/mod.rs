@@ -5,6 +5,8 @@
 mod accounts;
 mod diff;
 mod quotes;
+#[cfg(test)]
+mod tests;
 
 pub use accounts::{json_line, AccountHub, AccountHubs, Snapshot, SnapshotPart, StreamKind, Update};
 

@@ -582,6 +582,11 @@ impl Broker for OandaBroker {
         Some(self.inner.watchers.subscribe())
     }
 
+    /// Every change is announced on `account_changes`; the hub polls only for valuations.
+    fn refresh_policy(&self, _account: &BrokerAccount) -> crate::broker::RefreshPolicy {
+        crate::broker::RefreshPolicy::PUSH
+    }
+
     async fn subscribe_market(&self, symbol: &str) -> BrokerResult<mpsc::Receiver<tv::MarketTick>> {
         feed::subscribe_market(&self.inner, symbol).await
     }
