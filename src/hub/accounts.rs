@@ -4,6 +4,7 @@
 //! backend pushes a change, and stops when nobody has used it for a while. How often it may ask the
 //! backend is the backend's [`RefreshPolicy`] for the account.
 
+use super::catalog::{Catalogs, MAX_CATALOGS};
 use super::diff::changed;
 use super::HubConfig;
 use crate::broker::{
@@ -280,6 +281,7 @@ struct HubsInner {
     map: Mutex<HashMap<HubKey, Arc<AccountHub>>>,
     broker: Arc<dyn Broker>,
     config: HubConfig,
+    catalogs: Catalogs,
 }
 
 /// Every account hub, by (session id, account id).
@@ -289,11 +291,18 @@ pub struct AccountHubs(Arc<HubsInner>);
 impl AccountHubs {
     /// No hubs yet.
     pub fn new(broker: Arc<dyn Broker>, config: HubConfig) -> Self {
+        let ttl = Duration::from_secs(config.catalog_ttl_secs);
         AccountHubs(Arc::new(HubsInner {
             map: Mutex::new(HashMap::new()),
+            catalogs: Catalogs::new(broker.clone(), ttl, MAX_CATALOGS),
             broker,
             config,
         }))
+    }
+
+    /// The instrument rows of every (session, account), shared by `/instruments` and the order checks.
+    pub fn catalogs(&self) -> &Catalogs {
+        &self.0.catalogs
     }
 
     /// The hub of `account` in session `ctx`, started on first use.
@@ -344,6 +353,7 @@ impl AccountHubs {
 
     /// Stops every hub of a session (logout); its streams get an error line and end.
     pub fn remove_session(&self, session_id: &str) {
+        self.0.catalogs.remove_session(session_id);
         let mut removed = Vec::new();
         self.0
             .map

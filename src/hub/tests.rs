@@ -15,17 +15,23 @@ use tokio::sync::broadcast;
 use tokio::time::Instant;
 
 /// A backend that records every account call with its (tokio) time.
-struct Scripted {
+pub(super) struct Scripted {
     policy: RefreshPolicy,
+    /// The instruments `instruments` lists.
+    pub(super) symbols: Mutex<Vec<String>>,
+    /// `instruments` fails while set.
+    pub(super) fail_instruments: Mutex<bool>,
     balance: Mutex<Decimal>,
-    calls: Mutex<Vec<(&'static str, Instant)>>,
+    pub(super) calls: Mutex<Vec<(&'static str, Instant)>>,
     pushes: broadcast::Sender<String>,
 }
 
 impl Scripted {
-    fn new(policy: RefreshPolicy) -> Arc<Scripted> {
+    pub(super) fn new(policy: RefreshPolicy) -> Arc<Scripted> {
         Arc::new(Scripted {
             policy,
+            symbols: Mutex::new(vec!["EURUSD".into()]),
+            fail_instruments: Mutex::new(false),
             balance: Mutex::new(Decimal::ONE),
             calls: Mutex::new(Vec::new()),
             pushes: broadcast::channel(16).0,
@@ -68,7 +74,13 @@ impl Broker for Scripted {
         Ok(Vec::new())
     }
     async fn instruments(&self, _: &SessionCtx, _: &str) -> BrokerResult<Vec<tv::Instrument>> {
-        Ok(Vec::new())
+        self.record("instruments");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        if *self.fail_instruments.lock().unwrap() {
+            return Err(crate::broker::BrokerError::Unavailable("down".into()));
+        }
+        let symbols = self.symbols.lock().unwrap().clone();
+        Ok(symbols.into_iter().map(instrument).collect())
     }
     async fn state(&self, _: &SessionCtx, _: &str) -> BrokerResult<tv::AccountState> {
         self.record("state");
@@ -129,7 +141,38 @@ impl Broker for Scripted {
     }
 }
 
-fn ctx() -> SessionCtx {
+fn instrument(name: String) -> tv::Instrument {
+    tv::Instrument {
+        description: name.clone(),
+        name,
+        min_qty: Decimal::ONE,
+        max_qty: Decimal::ONE_HUNDRED,
+        qty_step: Decimal::ONE,
+        pip_size: Decimal::ONE,
+        pip_value: Decimal::ONE,
+        min_tick: Decimal::ONE,
+        lot_size: None,
+        base_currency: None,
+        quote_currency: None,
+        margin_rate: None,
+        units: None,
+        kind: tv::SymbolType::Forex,
+        typespecs: None,
+    }
+}
+
+/// How many calls named `name` the backend got.
+pub(super) fn count(broker: &Scripted, name: &str) -> usize {
+    broker
+        .calls
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(c, _)| *c == name)
+        .count()
+}
+
+pub(super) fn ctx() -> SessionCtx {
     SessionCtx {
         session_id: "s".into(),
         user: "u".into(),
