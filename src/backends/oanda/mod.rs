@@ -423,6 +423,19 @@ impl Broker for OandaBroker {
         self.answer(session, result)
     }
 
+    async fn snapshot(
+        &self,
+        session: &SessionCtx,
+        account: &BrokerAccount,
+    ) -> BrokerResult<crate::broker::AccountSnapshot> {
+        let result = async {
+            let scope = self.inner.scope(session, &account.id).await?;
+            scope.venue.snapshot(scope.ctx()).await
+        }
+        .await;
+        self.answer(session, result)
+    }
+
     async fn place_order(
         &self,
         session: &SessionCtx,
