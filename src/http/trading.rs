@@ -435,10 +435,13 @@ async fn set_leverage(
     let result = async {
         let query = leverage_query(authed.account(&account_id)?, &form)?;
         let leverage = leverage_value(&form)?;
-        Ok(state
+        let set = state
             .broker()
             .set_leverage(&authed.0.ctx, &account_id, query, leverage)
-            .await?)
+            .await;
+        // Instrument rows carry margin rates that follow the leverage, whatever the outcome.
+        state.hubs().catalogs().forget(&authed.0.ctx, &account_id);
+        Ok(set?)
     }
     .await;
     audit::trade(

@@ -109,6 +109,14 @@ impl Catalogs {
         Ok(rows)
     }
 
+    /// Forgets the rows of one account (a write changed them, e.g. a leverage change their margin rates).
+    pub fn forget(&self, ctx: &SessionCtx, account: &str) {
+        self.map
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&(ctx.session_id.clone(), account.to_string()));
+    }
+
     /// Forgets every catalog of a session (logout).
     pub fn remove_session(&self, session_id: &str) {
         self.map

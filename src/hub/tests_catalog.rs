@@ -98,6 +98,18 @@ async fn the_cache_is_bounded_and_forgets_a_session_at_logout() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn forgotten_rows_are_fetched_again_at_once() {
+    let broker = Scripted::new(RefreshPolicy::POLL);
+    let cache = catalogs(&broker, 60, 16);
+    cache.rows(&ctx(), "A").await.unwrap();
+    cache.rows(&ctx(), "B").await.unwrap();
+    cache.forget(&ctx(), "A");
+    cache.rows(&ctx(), "A").await.unwrap();
+    cache.rows(&ctx(), "B").await.unwrap();
+    assert_eq!(count(&broker, "instruments"), 3, "only A is read again");
+}
+
+#[tokio::test(start_paused = true)]
 async fn failures_are_not_kept() {
     let broker = Scripted::new(RefreshPolicy::POLL);
     let cache = catalogs(&broker, 60, 16);
