@@ -66,7 +66,7 @@ pub(super) async fn listed(
     epics.dedup();
     let details = inner
         .catalog
-        .details(&inner.registry.ctx, &upstream, &epics)
+        .details(&inner.registry.ctx, upstream, &epics)
         .await?;
     let pips: HashMap<&str, rust_decimal::Decimal> = details
         .iter()
