@@ -5,10 +5,12 @@
 mod capabilities;
 mod error;
 mod readiness;
+mod snapshot;
 
 pub use capabilities::Capabilities;
 pub use error::BrokerError;
 pub use readiness::Readiness;
+pub use snapshot::{joined_snapshot, AccountSnapshot, RefreshMode, RefreshPolicy};
 
 use crate::secret::Secret;
 use crate::tv;
@@ -92,6 +94,19 @@ pub trait Broker: Send + Sync + 'static {
     async fn state(&self, session: &SessionCtx, account: &str) -> BrokerResult<tv::AccountState>;
 
     async fn orders(&self, session: &SessionCtx, account: &str) -> BrokerResult<Vec<tv::Order>>;
+
+    /// Orders, positions (as the account's hedging mode calls for) and state in one refresh: what the
+    /// account hub asks for. The default joins the separate calls; an upstream backend overrides it with
+    /// the fewest upstream requests that answer all of them.
+    async fn snapshot(&self, session: &SessionCtx, account: &BrokerAccount) -> BrokerResult<AccountSnapshot> {
+        joined_snapshot(self, session, account).await
+    }
+
+    /// How often, and on what, the account hub refreshes `account` (see [`RefreshPolicy`]). The default
+    /// polls at the hub's interval with no minimum.
+    fn refresh_policy(&self, _account: &BrokerAccount) -> RefreshPolicy {
+        RefreshPolicy::POLL
+    }
     /// Places an order. `request_id` is TradingView's idempotency key when it sent one; the bridge already
     /// de-duplicates on it, and upstream backends pass it on as their client order id.
     async fn place_order(

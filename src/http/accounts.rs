@@ -139,9 +139,8 @@ async fn instruments(
     Path(account_id): Path<String>,
 ) -> ApiResult<TvOk<Vec<tv::Instrument>>> {
     authed.account(&account_id)?;
-    Ok(TvOk(
-        state.broker().instruments(&authed.0.ctx, &account_id).await?,
-    ))
+    let rows = state.hubs().catalogs().rows(&authed.0.ctx, &account_id).await?;
+    Ok(TvOk(rows.as_ref().clone()))
 }
 
 async fn state(

@@ -156,7 +156,11 @@ async fn check_position_brackets(
     let Some((instrument, _, _)) = find_position(&snapshot, kind, id) else {
         return Ok(());
     };
-    let instruments = state.broker().instruments(&authed.0.ctx, &account.id).await?;
+    let instruments = state
+        .hubs()
+        .catalogs()
+        .rows_with(&authed.0.ctx, &account.id, &instrument)
+        .await?;
     let instrument = order_form::find_instrument(&instruments, &instrument)?;
     order_form::check_bracket_prices(brackets, instrument)
 }

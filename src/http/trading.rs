@@ -52,7 +52,11 @@ async fn validated_order(
     form: &Fields,
 ) -> ApiResult<tv::PlaceOrder> {
     let order = order_form::place_order(form)?;
-    let instruments = state.broker().instruments(ctx, &account.id).await?;
+    let instruments = state
+        .hubs()
+        .catalogs()
+        .rows_with(ctx, &account.id, &order.instrument)
+        .await?;
     order_form::check_place(&order, &account.capabilities, &instruments, &account.durations)?;
     Ok(order)
 }
@@ -226,7 +230,11 @@ async fn modify(
     subject.instrument = Some(current.instrument.clone());
     subject.side = Some(current.side.to_string());
     subject.qty = Some(change.qty.unwrap_or(current.qty).to_string());
-    let instruments = state.broker().instruments(ctx, account_id).await?;
+    let instruments = state
+        .hubs()
+        .catalogs()
+        .rows_with(ctx, account_id, &current.instrument)
+        .await?;
     order_form::check_modify(
         &change,
         &current,
@@ -427,10 +435,13 @@ async fn set_leverage(
     let result = async {
         let query = leverage_query(authed.account(&account_id)?, &form)?;
         let leverage = leverage_value(&form)?;
-        Ok(state
+        let set = state
             .broker()
             .set_leverage(&authed.0.ctx, &account_id, query, leverage)
-            .await?)
+            .await;
+        // Instrument rows carry margin rates that follow the leverage, whatever the outcome.
+        state.hubs().catalogs().forget(&authed.0.ctx, &account_id);
+        Ok(set?)
     }
     .await;
     audit::trade(

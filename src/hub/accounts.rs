@@ -1,11 +1,15 @@
 //! The account hub: one per (session, account). It keeps the latest snapshot (orders, positions, state),
 //! refreshes it single-flight, serves every poll from it while fresh, diffs consecutive snapshots into
 //! stream lines rendered once for all subscribers, polls while streams listen, refreshes at once when the
-//! backend pushes a change, and stops when nobody has used it for a while.
+//! backend pushes a change, and stops when nobody has used it for a while. How often it may ask the
+//! backend is the backend's [`RefreshPolicy`] for the account.
 
+use super::catalog::{Catalogs, MAX_CATALOGS};
 use super::diff::changed;
 use super::HubConfig;
-use crate::broker::{Broker, BrokerAccount, BrokerError, BrokerResult, SessionCtx};
+use crate::broker::{
+    AccountSnapshot, Broker, BrokerAccount, BrokerError, BrokerResult, RefreshMode, RefreshPolicy, SessionCtx,
+};
 use crate::error::ApiError;
 use crate::tv;
 use bytes::Bytes;
@@ -13,8 +17,10 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::broadcast;
+// Tokio's clock, so that tests can run the hub's timing on a paused clock.
+use tokio::time::Instant;
 
 /// The trading streams.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +53,17 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    fn new(taken: Instant, s: AccountSnapshot) -> Snapshot {
+        Snapshot {
+            taken,
+            orders: s.orders,
+            positions: s.positions,
+            net_positions: s.net_positions,
+            individual_positions: s.individual_positions,
+            state: s.state,
+        }
+    }
+
     /// The full-snapshot message of a stream (its first line).
     pub fn line(&self, kind: StreamKind) -> Bytes {
         match kind {
@@ -134,8 +151,12 @@ pub struct AccountHub {
     account: BrokerAccount,
     broker: Arc<dyn Broker>,
     config: HubConfig,
+    /// What the backend allows for this account.
+    policy: RefreshPolicy,
     current: RwLock<Option<Arc<Snapshot>>>,
-    refresh_lock: tokio::sync::Mutex<()>,
+    /// Held while fetching; holds when the last fetch started (success or not), which the policy's
+    /// minimum interval counts from.
+    refresh_lock: tokio::sync::Mutex<Option<Instant>>,
     updates: broadcast::Sender<Arc<Update>>,
     last_used: Mutex<Instant>,
     fetches: AtomicU64,
@@ -175,15 +196,27 @@ impl AccountHub {
         self.last_used.lock().unwrap_or_else(|p| p.into_inner()).elapsed()
     }
 
-    /// The snapshot, fetched from the backend only when the cached one is older than the freshness window.
+    /// The snapshot, fetched from the backend only when the cached one is older than the freshness window
+    /// (or the backend's minimum interval, when longer).
     pub async fn snapshot(&self) -> BrokerResult<Arc<Snapshot>> {
         self.touch();
-        let freshness = Duration::from_millis(self.config.freshness_ms);
-        self.newer_than(Instant::now().checked_sub(freshness).unwrap_or_else(Instant::now))
-            .await
+        self.newer_than(self.fresh_since()).await
     }
 
-    /// Refreshes after a write so that the client's next poll, and every stream, sees its own change.
+    /// The oldest snapshot start a poll accepts.
+    fn fresh_since(&self) -> Instant {
+        let window = Duration::from_millis(self.config.freshness_ms).max(self.policy.min_interval);
+        let now = Instant::now();
+        now.checked_sub(window).unwrap_or(now)
+    }
+
+    /// The refresh policy the backend declared for this account.
+    pub fn policy(&self) -> RefreshPolicy {
+        self.policy
+    }
+
+    /// Refreshes after a write so that the client's next poll, and every stream, sees its own change (once
+    /// the backend's minimum interval since the last fetch has passed).
     pub async fn after_write(&self) {
         if let Err(e) = self.newer_than(Instant::now()).await {
             tracing::warn!(error = %e, account = %self.account.id, "refresh after a write failed");
@@ -202,11 +235,16 @@ impl AccountHub {
         if let Some(s) = self.current().filter(|s| s.taken >= t) {
             return Ok(s);
         }
-        let _guard = self.refresh_lock.lock().await;
+        let mut last_fetch = self.refresh_lock.lock().await;
         if let Some(s) = self.current().filter(|s| s.taken >= t) {
             return Ok(s);
         }
+        if let Some(last) = *last_fetch {
+            // Never sooner than the backend allows, however many callers queue here.
+            tokio::time::sleep_until(last + self.policy.min_interval).await;
+        }
         let started = Instant::now();
+        *last_fetch = Some(started);
         let fetched = self.fetch(started).await;
         let new = match fetched {
             Ok(s) => Arc::new(s),
@@ -232,34 +270,8 @@ impl AccountHub {
 
     async fn fetch(&self, taken: Instant) -> BrokerResult<Snapshot> {
         self.fetches.fetch_add(1, Ordering::Relaxed);
-        let (b, ctx, id) = (self.broker.as_ref(), &self.ctx, self.account.id.as_str());
-        if self.account.capabilities.hedging {
-            let (orders, state, net_positions, individual_positions) = tokio::try_join!(
-                b.orders(ctx, id),
-                b.state(ctx, id),
-                b.net_positions(ctx, id),
-                b.individual_positions(ctx, id)
-            )?;
-            Ok(Snapshot {
-                taken,
-                orders,
-                positions: Vec::new(),
-                net_positions,
-                individual_positions,
-                state,
-            })
-        } else {
-            let (orders, state, positions) =
-                tokio::try_join!(b.orders(ctx, id), b.state(ctx, id), b.positions(ctx, id))?;
-            Ok(Snapshot {
-                taken,
-                orders,
-                positions,
-                net_positions: Vec::new(),
-                individual_positions: Vec::new(),
-                state,
-            })
-        }
+        let fetched = self.broker.snapshot(&self.ctx, &self.account).await?;
+        Ok(Snapshot::new(taken, fetched))
     }
 }
 
@@ -269,6 +281,7 @@ struct HubsInner {
     map: Mutex<HashMap<HubKey, Arc<AccountHub>>>,
     broker: Arc<dyn Broker>,
     config: HubConfig,
+    catalogs: Catalogs,
 }
 
 /// Every account hub, by (session id, account id).
@@ -278,11 +291,18 @@ pub struct AccountHubs(Arc<HubsInner>);
 impl AccountHubs {
     /// No hubs yet.
     pub fn new(broker: Arc<dyn Broker>, config: HubConfig) -> Self {
+        let ttl = Duration::from_secs(config.catalog_ttl_secs);
         AccountHubs(Arc::new(HubsInner {
             map: Mutex::new(HashMap::new()),
+            catalogs: Catalogs::new(broker.clone(), ttl, MAX_CATALOGS),
             broker,
             config,
         }))
+    }
+
+    /// The instrument rows of every (session, account), shared by `/instruments` and the order checks.
+    pub fn catalogs(&self) -> &Catalogs {
+        &self.0.catalogs
     }
 
     /// The hub of `account` in session `ctx`, started on first use.
@@ -298,8 +318,9 @@ impl AccountHubs {
             account: account.clone(),
             broker: self.0.broker.clone(),
             config: self.0.config.clone(),
+            policy: self.0.broker.refresh_policy(account),
             current: RwLock::new(None),
-            refresh_lock: tokio::sync::Mutex::new(()),
+            refresh_lock: tokio::sync::Mutex::new(None),
             updates,
             last_used: Mutex::new(Instant::now()),
             fetches: AtomicU64::new(0),
@@ -332,6 +353,7 @@ impl AccountHubs {
 
     /// Stops every hub of a session (logout); its streams get an error line and end.
     pub fn remove_session(&self, session_id: &str) {
+        self.0.catalogs.remove_session(session_id);
         let mut removed = Vec::new();
         self.0
             .map
@@ -353,8 +375,12 @@ impl AccountHubs {
 
 /// A hub's background life: poll while streams listen, refresh at once on pushed changes, stop when idle.
 async fn run_hub(hubs: Weak<HubsInner>, key: HubKey, hub: Arc<AccountHub>) {
-    let mut events = hub.broker.account_changes();
-    let mut tick = tokio::time::interval(Duration::from_millis(hub.config.poll_interval_ms));
+    let hub_interval = Duration::from_millis(hub.config.poll_interval_ms);
+    let (mut events, interval) = match hub.policy.mode {
+        RefreshMode::Push => (hub.broker.account_changes(), hub_interval),
+        RefreshMode::Poll(every) => (None, every.unwrap_or(hub_interval)),
+    };
+    let mut tick = tokio::time::interval(interval.max(hub.policy.min_interval));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let idle = Duration::from_secs(hub.config.idle_timeout_secs);
     loop {
@@ -377,13 +403,7 @@ async fn run_hub(hubs: Weak<HubsInner>, key: HubKey, hub: Arc<AccountHub>) {
         }
         if hub.subscribers() > 0 {
             hub.touch();
-            let since = if pushed {
-                Instant::now()
-            } else {
-                Instant::now()
-                    .checked_sub(Duration::from_millis(hub.config.freshness_ms))
-                    .unwrap_or_else(Instant::now)
-            };
+            let since = if pushed { Instant::now() } else { hub.fresh_since() };
             // Errors reach the streams inside `newer_than`.
             let _ = hub.newer_than(since).await;
         } else if hub.idle_for() >= idle {

@@ -3,10 +3,16 @@
 //! subscription per symbol, fanned out to every stream).
 
 mod accounts;
+mod catalog;
 mod diff;
 mod quotes;
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_catalog;
 
 pub use accounts::{json_line, AccountHub, AccountHubs, Snapshot, SnapshotPart, StreamKind, Update};
+pub use catalog::{Catalogs, MAX_CATALOGS};
 
 pub use quotes::{QuoteHub, TickLines};
 
@@ -30,6 +36,9 @@ pub struct HubConfig {
     pub ping_secs: u64,
     /// Messages a slow stream client may fall behind before it is resynchronised with a fresh snapshot.
     pub stream_queue: usize,
+    /// How long an account's instrument rows (`/instruments`, and what every order is checked against)
+    /// are reused before the backend is asked again.
+    pub catalog_ttl_secs: u64,
 }
 
 impl Default for HubConfig {
@@ -40,6 +49,7 @@ impl Default for HubConfig {
             idle_timeout_secs: 60,
             ping_secs: 5,
             stream_queue: 256,
+            catalog_ttl_secs: 60,
         }
     }
 }
@@ -73,6 +83,12 @@ impl HubConfig {
             out.push(format!(
                 "hub.stream_queue must be 8..=65536, got {}",
                 self.stream_queue
+            ));
+        }
+        if !(1..=86_400).contains(&self.catalog_ttl_secs) {
+            out.push(format!(
+                "hub.catalog_ttl_secs must be 1..=86400, got {}",
+                self.catalog_ttl_secs
             ));
         }
         out

@@ -19,6 +19,7 @@ mod positions;
 mod prices;
 pub mod registry;
 pub mod session;
+mod snapshot;
 pub mod stream;
 
 pub use config::CapitalConfig;
@@ -36,12 +37,7 @@ use rust_decimal::Decimal;
 use session::{AccountScope, Upstream};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 use tokio::sync::mpsc;
-use tokio::time::Instant;
-
-/// How long one `GET /positions` answer serves the orders, positions and state of one refresh.
-const DEALS_FRESH: Duration = Duration::from_millis(300);
 
 /// What the bridge knows of one upstream account.
 #[derive(Debug, Clone)]
@@ -49,8 +45,6 @@ struct AccountInfo {
     hedging: bool,
     currency: String,
 }
-
-type DealsSlot = Arc<tokio::sync::Mutex<Option<(Instant, Arc<Vec<model::PositionEntry>>)>>>;
 
 /// Shared state of the backend.
 struct Inner {
@@ -60,7 +54,6 @@ struct Inner {
     catalog: Catalog,
     journal: Journal,
     accounts: Mutex<HashMap<(String, String), AccountInfo>>,
-    deals: Mutex<HashMap<(String, String), DealsSlot>>,
     streams: stream::QuoteStreams,
     /// Reachability of the REST base, for `/readyz`.
     probe: crate::upstream::probe::UpstreamProbe,
@@ -123,7 +116,6 @@ impl CapitalBroker {
                 catalog,
                 journal: Journal::default(),
                 accounts: Mutex::new(HashMap::new()),
-                deals: Mutex::new(HashMap::new()),
                 streams,
                 probe: crate::upstream::probe::UpstreamProbe::new(&resolved.base_url),
                 data_start: resolved.data_start,
@@ -210,40 +202,12 @@ impl Inner {
             .ok_or_else(|| BrokerError::NotFound(format!("Unknown account '{account}'")))
     }
 
-    /// The deals of `account`, reusing an answer younger than [`DEALS_FRESH`] (one refresh asks for orders,
-    /// positions and state at once; they share one upstream call).
-    async fn deals(
-        &self,
-        session: &SessionCtx,
-        scope: &AccountScope<'_>,
-    ) -> BrokerResult<Arc<Vec<model::PositionEntry>>> {
-        let slot = self
-            .deals
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry((session.session_id.clone(), scope.account().to_string()))
-            .or_default()
-            .clone();
-        let mut slot = slot.lock().await;
-        if let Some((at, deals)) = slot.as_ref() {
-            if at.elapsed() < DEALS_FRESH {
-                return Ok(deals.clone());
-            }
-        }
+    /// The deals of the scope's account: one `GET /positions`.
+    async fn deals(&self, scope: &AccountScope<'_>) -> BrokerResult<Arc<Vec<model::PositionEntry>>> {
         let answer = scope
             .call(session::Kind::Read, |c, t| async move { c.positions(&t).await })
             .await?;
-        let deals = Arc::new(answer.positions);
-        *slot = Some((Instant::now(), deals.clone()));
-        Ok(deals)
-    }
-
-    /// Forgets cached deals after a write, so the next read sees its effect.
-    fn written(&self, session: &SessionCtx, account: &str) {
-        self.deals
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&(session.session_id.clone(), account.to_string()));
+        Ok(Arc::new(answer.positions))
     }
 
     /// Pip size of an epic from its (cached) details.
@@ -281,11 +245,6 @@ impl Broker for CapitalBroker {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .retain(|(s, _), _| *s != session.session_id);
-        self.inner
-            .deals
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .retain(|(s, _), _| *s != session.session_id);
         Ok(())
     }
 
@@ -318,6 +277,14 @@ impl Broker for CapitalBroker {
 
     async fn orders(&self, session: &SessionCtx, account: &str) -> BrokerResult<Vec<tv::Order>> {
         orders::orders(&self.inner, session, account).await
+    }
+
+    async fn snapshot(
+        &self,
+        session: &SessionCtx,
+        account: &BrokerAccount,
+    ) -> BrokerResult<crate::broker::AccountSnapshot> {
+        snapshot::snapshot(&self.inner, session, account).await
     }
 
     async fn place_order(

@@ -4,11 +4,12 @@
 use super::client::{ActivityQuery, CallError};
 use super::convert::{self, Placement};
 use super::model::{self, DealStatus};
-use super::session::{AccountScope, Kind, UpstreamError};
+use super::session::{AccountScope, Kind, Upstream, UpstreamError};
 use super::{errors, Inner};
 use crate::broker::{BrokerError, BrokerResult, SessionCtx};
 use crate::tv;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How often a missing confirmation is asked for again (it can lag the deal reference by a moment).
@@ -29,18 +30,31 @@ pub(super) async fn orders(
     session: &SessionCtx,
     account: &str,
 ) -> BrokerResult<Vec<tv::Order>> {
-    let info = inner.account_info(session, account)?;
     let upstream = inner.upstream(session)?;
     let scope = upstream.on_account(&inner.registry.ctx, account).await?;
-    let (working, deals) = tokio::try_join!(
-        async {
-            scope
-                .call(Kind::Read, |c, t| async move { c.working_orders(&t).await })
-                .await
-                .map_err(BrokerError::from)
-        },
-        inner.deals(session, &scope)
-    )?;
+    let (working, deals) = tokio::try_join!(working_orders(&scope), inner.deals(&scope))?;
+    listed(inner, session, &upstream, &scope, working, deals).await
+}
+
+/// `GET /workingorders` of the scope's account.
+pub(super) async fn working_orders(scope: &AccountScope<'_>) -> BrokerResult<model::WorkingOrdersResponse> {
+    scope
+        .call(Kind::Read, |c, t| async move { c.working_orders(&t).await })
+        .await
+        .map_err(BrokerError::from)
+}
+
+/// `/orders` from a listing of working orders and deals (one account refresh reads both once).
+pub(super) async fn listed(
+    inner: &Inner,
+    session: &SessionCtx,
+    upstream: &Upstream,
+    scope: &AccountScope<'_>,
+    working: model::WorkingOrdersResponse,
+    deals: Arc<Vec<model::PositionEntry>>,
+) -> BrokerResult<Vec<tv::Order>> {
+    let account = scope.account();
+    let info = inner.account_info(session, account)?;
     let mut epics: Vec<String> = working
         .working_orders
         .iter()
@@ -52,7 +66,7 @@ pub(super) async fn orders(
     epics.dedup();
     let details = inner
         .catalog
-        .details(&inner.registry.ctx, &upstream, &epics)
+        .details(&inner.registry.ctx, upstream, &epics)
         .await?;
     let pips: HashMap<&str, rust_decimal::Decimal> = details
         .iter()
@@ -97,8 +111,7 @@ pub(super) async fn orders(
     // The deals may be a few hundred milliseconds older than the working orders: look again before calling
     // a vanished order cancelled.
     let deals = if gone.iter().any(|(_, by_us)| !by_us) {
-        inner.written(session, account);
-        inner.deals(session, &scope).await?
+        inner.deals(scope).await?
     } else {
         deals
     };
@@ -166,7 +179,6 @@ pub(super) async fn place(
             (before, sent)
         }
     };
-    inner.written(session, account);
     let reference = match sent {
         Ok(r) => r.deal_reference,
         Err(e) if e.is_ambiguous() => {
@@ -527,7 +539,6 @@ pub(super) async fn modify(
             set_leg(inner, &upstream, &scope, &parent, stop, Some(price)).await
         }
     };
-    inner.written(session, account);
     result
 }
 
@@ -574,7 +585,6 @@ pub(super) async fn cancel(
         }
         Target::Leg { parent, stop } => set_leg(inner, &upstream, &scope, &parent, stop, None).await,
     };
-    inner.written(session, account);
     result
 }
 

@@ -12,16 +12,17 @@ use rust_decimal::Decimal;
 use std::sync::Arc;
 
 /// The account's deals on offered instruments, each with its TradingView symbol.
-async fn symbol_deals(
-    inner: &Inner,
-    session: &SessionCtx,
-    scope: &AccountScope<'_>,
-) -> BrokerResult<Vec<(String, PositionEntry)>> {
-    let deals = inner.deals(session, scope).await?;
-    Ok(deals
+async fn symbol_deals(inner: &Inner, scope: &AccountScope<'_>) -> BrokerResult<Vec<(String, PositionEntry)>> {
+    let deals = inner.deals(scope).await?;
+    Ok(with_symbols(inner, &deals))
+}
+
+/// The deals on offered instruments, each with its TradingView symbol.
+pub(super) fn with_symbols(inner: &Inner, deals: &[PositionEntry]) -> Vec<(String, PositionEntry)> {
+    deals
         .iter()
         .filter_map(|d| inner.catalog.symbol_of(&d.market.epic).map(|s| (s, d.clone())))
-        .collect())
+        .collect()
 }
 
 async fn with_deals<T>(
@@ -32,7 +33,7 @@ async fn with_deals<T>(
 ) -> BrokerResult<T> {
     let upstream = inner.upstream(session)?;
     let scope = upstream.on_account(&inner.registry.ctx, account).await?;
-    let deals = symbol_deals(inner, session, &scope).await?;
+    let deals = symbol_deals(inner, &scope).await?;
     Ok(view(&deals))
 }
 
@@ -57,13 +58,15 @@ pub(super) async fn individual_positions(
     session: &SessionCtx,
     account: &str,
 ) -> BrokerResult<Vec<tv::IndividualPosition>> {
-    with_deals(inner, session, account, |deals| {
-        deals
-            .iter()
-            .map(|(symbol, entry)| convert::individual_position(symbol, entry))
-            .collect()
-    })
-    .await
+    with_deals(inner, session, account, individual).await
+}
+
+/// Every deal as an individual position.
+pub(super) fn individual(deals: &[(String, PositionEntry)]) -> Vec<tv::IndividualPosition> {
+    deals
+        .iter()
+        .map(|(symbol, entry)| convert::individual_position(symbol, entry))
+        .collect()
 }
 
 /// Deals of the position `position_id` names: a symbol (netting and net positions) or one deal id.
@@ -109,7 +112,7 @@ pub(super) async fn modify(
 ) -> BrokerResult<()> {
     let upstream = inner.upstream(session)?;
     let scope = upstream.on_account(&inner.registry.ctx, account).await?;
-    let all = symbol_deals(inner, session, &scope).await?;
+    let all = symbol_deals(inner, &scope).await?;
     let deals = deals_of(position_id, &all);
     if deals.is_empty() {
         return Err(no_position(position_id));
@@ -144,7 +147,6 @@ pub(super) async fn modify(
         }
         result
     };
-    inner.written(session, account);
     result
 }
 
@@ -158,7 +160,7 @@ pub(super) async fn close(
 ) -> BrokerResult<()> {
     let upstream = inner.upstream(session)?;
     let scope = upstream.on_account(&inner.registry.ctx, account).await?;
-    let all = symbol_deals(inner, session, &scope).await?;
+    let all = symbol_deals(inner, &scope).await?;
     let deals = deals_of(position_id, &all);
     if deals.is_empty() {
         return Err(no_position(position_id));
@@ -191,7 +193,6 @@ pub(super) async fn close(
             result
         }
     };
-    inner.written(session, account);
     result
 }
 
@@ -206,7 +207,6 @@ pub(super) async fn modify_deal(
     let upstream = inner.upstream(session)?;
     let scope = upstream.on_account(&inner.registry.ctx, account).await?;
     let result = update_deal_brackets(inner, &upstream, &scope, deal_id, |_| brackets.clone()).await;
-    inner.written(session, account);
     result
 }
 
@@ -221,7 +221,7 @@ pub(super) async fn close_deal(
 ) -> BrokerResult<()> {
     let upstream = inner.upstream(session)?;
     let scope = upstream.on_account(&inner.registry.ctx, account).await?;
-    let all = symbol_deals(inner, session, &scope).await?;
+    let all = symbol_deals(inner, &scope).await?;
     let Some((_, d)) = all.iter().find(|(_, d)| d.position.deal_id == deal_id) else {
         return Err(no_position(deal_id));
     };
@@ -231,7 +231,6 @@ pub(super) async fn close_deal(
         ));
     }
     let result = close_one(&scope, deal_id).await;
-    inner.written(session, account);
     result
 }
 

@@ -46,9 +46,6 @@ use venue::{AccountHead, Conn, Ctx, Venue};
 
 /// How long an account's instrument list is reused (OANDA changes it rarely).
 const CATALOG_FRESH: Duration = Duration::from_secs(600);
-/// How long an account's `/instruments` rows are reused (their pip values follow exchange rates; quotes
-/// carry live pip values).
-const INSTRUMENT_ROWS_FRESH: Duration = Duration::from_secs(60);
 
 /// Shared state of the backend.
 pub(crate) struct Inner {
@@ -58,7 +55,6 @@ pub(crate) struct Inner {
     rules: SymbolRules,
     registry: Arc<Registry>,
     catalogs: Mutex<HashMap<String, (Instant, Arc<AccountCatalog>)>>,
-    instrument_rows: Mutex<HashMap<String, (Instant, Vec<tv::Instrument>)>>,
     prices: PriceStreams,
     watchers: Watchers,
     /// Reachability of the REST host, for `/readyz`.
@@ -161,7 +157,6 @@ impl OandaBroker {
                 v1,
                 registry,
                 catalogs: Mutex::new(HashMap::new()),
-                instrument_rows: Mutex::new(HashMap::new()),
                 prices,
                 watchers: Watchers::new(options),
                 now,
@@ -317,21 +312,6 @@ impl Inner {
         Ok(catalog)
     }
 
-    /// The account's `/instruments` rows, when computed less than [`INSTRUMENT_ROWS_FRESH`] ago.
-    fn instrument_rows(&self, account: &str) -> Option<Vec<tv::Instrument>> {
-        let rows = self.instrument_rows.lock().unwrap_or_else(|p| p.into_inner());
-        rows.get(account)
-            .filter(|(at, _)| at.elapsed() < INSTRUMENT_ROWS_FRESH)
-            .map(|(_, rows)| rows.clone())
-    }
-
-    fn keep_instrument_rows(&self, account: &str, rows: &[tv::Instrument]) {
-        self.instrument_rows
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(account.to_string(), (Instant::now(), rows.to_vec()));
-    }
-
     async fn scope(&self, session: &SessionCtx, account: &str) -> BrokerResult<Scope> {
         let s = self.registry.get(&session.session_id)?;
         if let Some(refused) = credentials::recently_refused(&s) {
@@ -438,6 +418,19 @@ impl Broker for OandaBroker {
         let result = async {
             let scope = self.inner.scope(session, account).await?;
             scope.venue.orders(scope.ctx()).await
+        }
+        .await;
+        self.answer(session, result)
+    }
+
+    async fn snapshot(
+        &self,
+        session: &SessionCtx,
+        account: &BrokerAccount,
+    ) -> BrokerResult<crate::broker::AccountSnapshot> {
+        let result = async {
+            let scope = self.inner.scope(session, &account.id).await?;
+            scope.venue.snapshot(scope.ctx()).await
         }
         .await;
         self.answer(session, result)
@@ -580,6 +573,11 @@ impl Broker for OandaBroker {
 
     fn account_changes(&self) -> Option<broadcast::Receiver<String>> {
         Some(self.inner.watchers.subscribe())
+    }
+
+    /// Every change is announced on `account_changes`; the hub polls only for valuations.
+    fn refresh_policy(&self, _account: &BrokerAccount) -> crate::broker::RefreshPolicy {
+        crate::broker::RefreshPolicy::PUSH
     }
 
     async fn subscribe_market(&self, symbol: &str) -> BrokerResult<mpsc::Receiver<tv::MarketTick>> {

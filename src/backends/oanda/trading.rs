@@ -40,12 +40,9 @@ pub(super) async fn instruments(
     session: &SessionCtx,
     account: &str,
 ) -> BrokerResult<Vec<tv::Instrument>> {
+    // The rows' pip values need prices of every offered instrument: the hub's catalog cache keeps them,
+    // so placing an order costs no price request.
     let scope = inner.scope(session, account).await?;
-    // The HTTP layer reads the instruments for every order it validates: the rows (whose pip values need
-    // prices of every offered instrument) are reused for a while, so placing an order costs no price request.
-    if let Some(rows) = inner.instrument_rows(account) {
-        return Ok(rows);
-    }
     let home = scope.head()?.currency.clone();
     let offered = scope.catalog.offered();
     let names: Vec<String> = offered.iter().map(|s| s.name.clone()).collect();
@@ -60,7 +57,6 @@ pub(super) async fn instruments(
             convert::instrument(&scope.catalog.symbol(&spec.name), spec, rate)
         })
         .collect();
-    inner.keep_instrument_rows(account, &rows);
     Ok(rows)
 }
 

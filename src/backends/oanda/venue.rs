@@ -299,6 +299,24 @@ pub trait Venue: Send + Sync + 'static {
     /// Open positions as net positions, one per instrument (id: the instrument's symbol).
     async fn net_positions(&self, cx: Ctx<'_>) -> BrokerResult<Vec<tv::NetPosition>>;
 
+    /// Orders, net and individual positions and state of one refresh (every OANDA account shows trades as
+    /// individual positions). The default joins the calls above; a version overrides it with fewer reads.
+    async fn snapshot(&self, cx: Ctx<'_>) -> BrokerResult<crate::broker::AccountSnapshot> {
+        let (orders, net_positions, individual_positions, state) = tokio::try_join!(
+            self.orders(cx),
+            self.net_positions(cx),
+            self.individual_positions(cx),
+            self.state(cx)
+        )?;
+        Ok(crate::broker::AccountSnapshot {
+            orders,
+            positions: Vec::new(),
+            net_positions,
+            individual_positions,
+            state,
+        })
+    }
+
     /// Closes a trade, or `units` of it.
     async fn close_trade(&self, cx: Ctx<'_>, trade_id: &str, units: Option<Decimal>) -> BrokerResult<()>;
 

@@ -555,6 +555,11 @@ impl Broker for PaperBroker {
         Some(self.events.subscribe())
     }
 
+    /// Every change is announced on `account_changes`; the hub polls only for valuations.
+    fn refresh_policy(&self, _account: &BrokerAccount) -> crate::broker::RefreshPolicy {
+        crate::broker::RefreshPolicy::PUSH
+    }
+
     async fn subscribe_market(&self, symbol: &str) -> BrokerResult<mpsc::Receiver<tv::MarketTick>> {
         data::subscribe(self.market.clone(), self.clock.clone(), symbol)
     }

@@ -1,8 +1,8 @@
 //! OANDA v1 REST (`/v1`, legacy accounts whose id is all digits) behind [`super::venue::Venue`].
 //!
 //! Layers: `client` calls one endpoint and returns `model` wire types; `convert` maps them to venue and
-//! TradingView types without I/O; `cache` keeps account reads for a few hundred milliseconds (single
-//! flight, forgotten after writes); `journal` builds finished orders from the transaction history;
+//! TradingView types without I/O; `books` keeps per account what outlives a call (the journal, and
+//! whether the history must be read); `journal` builds finished orders from the transaction history;
 //! `reads`, `trading` and `positions` put these together for each [`Venue`] method.
 //!
 //! What v1 cannot do, and how the bridge answers: no client order id (an order whose placement may have
@@ -12,7 +12,7 @@
 //! the oldest of its instrument, as v1 reduces trades first in, first out); no unrealized P/L per trade
 //! (computed from current prices).
 
-mod cache;
+mod books;
 mod client;
 pub mod convert;
 mod errors;
@@ -35,18 +35,18 @@ use super::venue::{
 use crate::broker::BrokerResult;
 use crate::tv;
 use async_trait::async_trait;
-use cache::Caches;
+use books::Books;
 use chrono::Utc;
 use rust_decimal::Decimal;
 
 /// The v1 API.
 #[derive(Debug, Default)]
 pub struct V1Venue {
-    caches: Caches,
+    books: Books,
 }
 
 impl V1Venue {
-    /// A venue with empty caches (one is shared by every account and token the backend serves).
+    /// A venue with empty books (one venue serves every account and token of the backend).
     pub fn new() -> V1Venue {
         V1Venue::default()
     }
@@ -68,8 +68,7 @@ impl Venue for V1Venue {
     }
 
     async fn state(&self, cx: Ctx<'_>) -> BrokerResult<tv::AccountState> {
-        let cache = self.caches.of(cx.conn, cx.account);
-        let account = reads::account(&cache, cx.conn, cx.account).await?;
+        let account = reads::account(cx.conn, cx.account).await?;
         Ok(convert::account_state(&account))
     }
 
@@ -78,8 +77,31 @@ impl Venue for V1Venue {
     }
 
     async fn orders(&self, cx: Ctx<'_>) -> BrokerResult<Vec<tv::Order>> {
-        let cache = self.caches.of(cx.conn, cx.account);
-        reads::orders(&cache, cx).await
+        let books = self.books.of(cx.conn, cx.account);
+        reads::orders(&books, cx).await
+    }
+
+    /// The pending orders, trades, positions and account once each, then the prices that value the trades
+    /// (and the transaction history when a write or an upstream change makes it due).
+    async fn snapshot(&self, cx: Ctx<'_>) -> BrokerResult<crate::broker::AccountSnapshot> {
+        let (pending, trades, listed, account) = tokio::try_join!(
+            reads::pending(cx.conn, cx.account),
+            reads::trades(cx.conn, cx.account),
+            reads::positions(cx.conn, cx.account),
+            reads::account(cx.conn, cx.account)
+        )?;
+        let books = self.books.of(cx.conn, cx.account);
+        let (orders, individual_positions) = tokio::try_join!(
+            reads::orders_of(&books, cx, &pending, &trades),
+            positions::individual_of(cx, &trades, &account)
+        )?;
+        Ok(crate::broker::AccountSnapshot {
+            orders,
+            positions: Vec::new(),
+            net_positions: positions::net_of(cx, &listed),
+            individual_positions,
+            state: convert::account_state(&account),
+        })
     }
 
     async fn place_order(
@@ -90,34 +112,32 @@ impl Venue for V1Venue {
         _client_id: &str,
     ) -> BrokerResult<String> {
         // v1 has no client order id: placement is made safe by looking the order up in the history.
-        let cache = self.caches.of(cx.conn, cx.account);
+        let books = self.books.of(cx.conn, cx.account);
         let form = convert::place_form(spec, order, Utc::now())?;
-        trading::submit(&cache, cx, &form).await
+        trading::submit(&books, cx, &form).await
     }
 
     async fn modify_order(&self, cx: Ctx<'_>, order_id: &str, change: &tv::ModifyOrder) -> BrokerResult<()> {
-        let cache = self.caches.of(cx.conn, cx.account);
-        trading::modify(&cache, cx, order_id, change).await
+        let books = self.books.of(cx.conn, cx.account);
+        trading::modify(&books, cx, order_id, change).await
     }
 
     async fn cancel_order(&self, cx: Ctx<'_>, order_id: &str) -> BrokerResult<()> {
-        let cache = self.caches.of(cx.conn, cx.account);
-        trading::cancel(&cache, cx, order_id).await
+        let books = self.books.of(cx.conn, cx.account);
+        trading::cancel(&books, cx, order_id).await
     }
 
     async fn individual_positions(&self, cx: Ctx<'_>) -> BrokerResult<Vec<tv::IndividualPosition>> {
-        let cache = self.caches.of(cx.conn, cx.account);
-        positions::individual(&cache, cx).await
+        positions::individual(cx).await
     }
 
     async fn net_positions(&self, cx: Ctx<'_>) -> BrokerResult<Vec<tv::NetPosition>> {
-        let cache = self.caches.of(cx.conn, cx.account);
-        positions::net(&cache, cx).await
+        positions::net(cx).await
     }
 
     async fn close_trade(&self, cx: Ctx<'_>, trade_id: &str, units: Option<Decimal>) -> BrokerResult<()> {
-        let cache = self.caches.of(cx.conn, cx.account);
-        positions::close_trade(&cache, cx, trade_id, units).await
+        let books = self.books.of(cx.conn, cx.account);
+        positions::close_trade(&books, cx, trade_id, units).await
     }
 
     async fn set_trade_brackets(
@@ -126,13 +146,13 @@ impl Venue for V1Venue {
         trade_id: &str,
         brackets: &tv::Brackets,
     ) -> BrokerResult<()> {
-        let cache = self.caches.of(cx.conn, cx.account);
-        positions::set_brackets(&cache, cx, trade_id, brackets).await
+        let books = self.books.of(cx.conn, cx.account);
+        positions::set_brackets(&books, cx, trade_id, brackets).await
     }
 
     async fn close_position(&self, cx: Ctx<'_>, instrument: &str) -> BrokerResult<()> {
-        let cache = self.caches.of(cx.conn, cx.account);
-        positions::close_position(&cache, cx, instrument).await
+        let books = self.books.of(cx.conn, cx.account);
+        positions::close_position(&books, cx, instrument).await
     }
 
     async fn executions(
@@ -141,13 +161,13 @@ impl Venue for V1Venue {
         instrument: Option<&str>,
         max: usize,
     ) -> BrokerResult<Vec<tv::Execution>> {
-        let cache = self.caches.of(cx.conn, cx.account);
-        reads::executions(&cache, cx, instrument, max).await
+        let books = self.books.of(cx.conn, cx.account);
+        reads::executions(&books, cx, instrument, max).await
     }
 
     async fn orders_history(&self, cx: Ctx<'_>, max: usize) -> BrokerResult<Vec<tv::Order>> {
-        let cache = self.caches.of(cx.conn, cx.account);
-        reads::orders_history(&cache, cx, max).await
+        let books = self.books.of(cx.conn, cx.account);
+        reads::orders_history(&books, cx, max).await
     }
 
     async fn candles(&self, conn: &Conn, _account: &str, query: &CandleQuery) -> BrokerResult<Vec<Candle>> {
@@ -180,7 +200,7 @@ impl Venue for V1Venue {
     }
 
     fn account_changed(&self, account: &str) {
-        self.caches.changed_upstream(account);
+        self.books.changed_upstream(account);
     }
 
     fn parse_transaction_line(&self, line: &[u8]) -> StreamLine<String> {

@@ -2,7 +2,7 @@
 //! trade wholly or in part, setting its brackets, closing a net position.
 
 use super::super::venue::Ctx;
-use super::cache::AccountCache;
+use super::books::AccountBooks;
 use super::client::Client;
 use super::convert::{self, Book, OrderForm, Probe};
 use super::errors::error;
@@ -12,77 +12,72 @@ use super::trading;
 use crate::broker::{BrokerError, BrokerResult};
 use crate::tv;
 use rust_decimal::Decimal;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// Wait before reading back a close whose answer was lost.
 const VERIFY_DELAY: Duration = Duration::from_millis(500);
 
-/// Current prices of the instruments that value `trades` in `home`, cached with the other account reads.
-async fn book(
-    cache: &AccountCache,
-    cx: Ctx<'_>,
-    trades: &[model::Trade],
-    home: &str,
-) -> BrokerResult<Arc<(Vec<String>, Book)>> {
+/// Current prices of the instruments that value `trades` in `home`.
+async fn book(cx: Ctx<'_>, trades: &[model::Trade], home: &str) -> BrokerResult<Book> {
     let exists = |name: &str| cx.catalog.spec(name).is_some();
     let mut wanted = convert::valuation_instruments(trades, home, &exists);
     wanted.sort();
-    cache
-        .prices
-        .get_if(
-            &cache.generation,
-            |(names, _)| *names == wanted,
-            || async {
-                let prices = reads::prices(cx, &wanted).await?;
-                let book = prices
-                    .iter()
-                    .map(|p| (p.instrument.clone(), (p.bid, p.ask)))
-                    .collect();
-                Ok((wanted.clone(), book))
-            },
-        )
-        .await
+    let prices = reads::prices(cx, &wanted).await?;
+    Ok(prices
+        .iter()
+        .map(|p| (p.instrument.clone(), (p.bid, p.ask)))
+        .collect())
 }
 
 /// Open trades as individual positions, each valued at the current price in the account currency (zero
 /// when a price or a conversion rate is missing: TradingView needs a figure).
-pub(super) async fn individual(
-    cache: &AccountCache,
-    cx: Ctx<'_>,
-) -> BrokerResult<Vec<tv::IndividualPosition>> {
+pub(super) async fn individual(cx: Ctx<'_>) -> BrokerResult<Vec<tv::IndividualPosition>> {
     let (trades, account) = tokio::try_join!(
-        reads::trades(cache, cx.conn, cx.account),
-        reads::account(cache, cx.conn, cx.account)
+        reads::trades(cx.conn, cx.account),
+        reads::account(cx.conn, cx.account)
     )?;
+    individual_of(cx, &trades, &account).await
+}
+
+/// Individual positions from listings already read (one refresh reads each once); prices the trades.
+pub(super) async fn individual_of(
+    cx: Ctx<'_>,
+    trades: &[model::Trade],
+    account: &model::Account,
+) -> BrokerResult<Vec<tv::IndividualPosition>> {
     if trades.is_empty() {
         return Ok(Vec::new());
     }
-    let home = convert::account_currency(&account);
-    let book = match book(cache, cx, &trades, &home).await {
+    let home = convert::account_currency(account);
+    let book = match book(cx, trades, &home).await {
         Ok(book) => book,
         Err(e) => {
             tracing::warn!(error = %e, "pricing OANDA v1 trades failed; their P/L shows as zero");
-            Arc::new((Vec::new(), Book::new()))
+            Book::new()
         }
     };
     Ok(trades
         .iter()
         .filter_map(|t| {
-            let pl = convert::unrealized_pl(t, &book.1, &home).unwrap_or_default();
+            let pl = convert::unrealized_pl(t, &book, &home).unwrap_or_default();
             convert::individual_position(t, &cx.catalog.symbol(&t.instrument), pl)
         })
         .collect())
 }
 
 /// Net positions, one per instrument.
-pub(super) async fn net(cache: &AccountCache, cx: Ctx<'_>) -> BrokerResult<Vec<tv::NetPosition>> {
-    let positions = reads::positions(cache, cx.conn, cx.account).await?;
-    Ok(positions
+pub(super) async fn net(cx: Ctx<'_>) -> BrokerResult<Vec<tv::NetPosition>> {
+    let positions = reads::positions(cx.conn, cx.account).await?;
+    Ok(net_of(cx, &positions))
+}
+
+/// Net positions from a listing already read.
+pub(super) fn net_of(cx: Ctx<'_>, positions: &model::Positions) -> Vec<tv::NetPosition> {
+    positions
         .positions
         .iter()
         .filter_map(|p| convert::net_position(p, &cx.catalog.symbol(&p.instrument)))
-        .collect())
+        .collect()
 }
 
 fn trade_id(id: &str) -> BrokerResult<u64> {
@@ -97,7 +92,7 @@ fn trade_id(id: &str) -> BrokerResult<u64> {
 /// oldest trade of the instrument first. That is only the requested trade when it is the oldest, so any
 /// other partial close is refused rather than reducing a different trade.
 pub(super) async fn close_trade(
-    cache: &AccountCache,
+    books: &AccountBooks,
     cx: Ctx<'_>,
     trade: &str,
     units: Option<Decimal>,
@@ -114,7 +109,7 @@ pub(super) async fn close_trade(
     };
     let units = units.filter(|u| *u != t.units);
     let Some(units) = units else {
-        return close_whole(cache, cx, id).await;
+        return close_whole(books, cx, id).await;
     };
     if units <= Decimal::ZERO || units > t.units {
         return Err(BrokerError::Rejected(format!(
@@ -156,14 +151,14 @@ pub(super) async fn close_trade(
             tick: Decimal::ZERO,
         },
     };
-    trading::submit(cache, cx, &form).await.map(|_| ())
+    trading::submit(books, cx, &form).await.map(|_| ())
 }
 
-async fn close_whole(cache: &AccountCache, cx: Ctx<'_>, id: u64) -> BrokerResult<()> {
+async fn close_whole(books: &AccountBooks, cx: Ctx<'_>, id: u64) -> BrokerResult<()> {
     let client = Client::new(cx.conn);
     let what = format!("trade {id}");
     let result = client.close_trade(cx.account, &id.to_string()).await;
-    cache.written();
+    books.written();
     match result {
         Ok(_) => Ok(()),
         Err(e) if e.status() == Some(404) => Err(BrokerError::NotFound(format!("Trade {id} is not open."))),
@@ -190,22 +185,22 @@ fn unknown(what: &str) -> BrokerError {
 
 /// Sets a trade's stop loss, take profit and trailing stop; an absent one is removed (sent as `0`).
 pub(super) async fn set_brackets(
-    cache: &AccountCache,
+    books: &AccountBooks,
     cx: Ctx<'_>,
     trade: &str,
     brackets: &tv::Brackets,
 ) -> BrokerResult<()> {
     let id = trade_id(trade)?;
     let form = convert::bracket_fields(brackets, true)?;
-    trading::patch_trade(cache, cx, id, &form).await
+    trading::patch_trade(books, cx, id, &form).await
 }
 
 /// Closes the whole position of `instrument`.
-pub(super) async fn close_position(cache: &AccountCache, cx: Ctx<'_>, instrument: &str) -> BrokerResult<()> {
+pub(super) async fn close_position(books: &AccountBooks, cx: Ctx<'_>, instrument: &str) -> BrokerResult<()> {
     let client = Client::new(cx.conn);
     let what = format!("the {} position", cx.catalog.symbol(instrument));
     let result = client.close_position(cx.account, instrument).await;
-    cache.written();
+    books.written();
     match result {
         Ok(_) => Ok(()),
         Err(e) if e.status() == Some(404) => Err(BrokerError::NotFound(format!(

@@ -1,8 +1,8 @@
-//! Reads: accounts, instruments, prices, candles, the cached account answers, `/orders` (working orders
+//! Reads: accounts, instruments, prices, candles, the account's listings, `/orders` (working orders
 //! plus the journal's finished ones), executions and order history.
 
 use super::super::venue::{AccountHead, Candle, CandleQuery, Conn, Ctx, InstrumentSpec, Price};
-use super::cache::AccountCache;
+use super::books::AccountBooks;
 use super::client::{Client, TxQuery, MAX_COUNT};
 use super::convert::{self, Known, OrderInfo};
 use super::errors::error;
@@ -13,7 +13,6 @@ use crate::broker::BrokerResult;
 use crate::tv;
 use chrono::Utc;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 
 /// Instruments priced per request (keeps the query string short).
 const PRICES_PER_REQUEST: usize = 50;
@@ -78,73 +77,36 @@ pub(super) async fn candles(conn: &Conn, query: &CandleQuery) -> BrokerResult<Ve
     Ok(convert::candles(&answer, query.side))
 }
 
-/// The account (balance, P/L, margin), cached.
-pub(super) async fn account(
-    cache: &AccountCache,
-    conn: &Conn,
-    account: &str,
-) -> BrokerResult<Arc<model::Account>> {
-    let client = Client::new(conn);
-    cache
-        .account
-        .get(&cache.generation, || async {
-            client
-                .account(account)
-                .await
-                .map_err(|e| error(&e, &format!("account {account}")))
-        })
+/// The account (balance, P/L, margin).
+pub(super) async fn account(conn: &Conn, account: &str) -> BrokerResult<model::Account> {
+    Client::new(conn)
+        .account(account)
         .await
+        .map_err(|e| error(&e, &format!("account {account}")))
 }
 
-/// The pending orders, cached.
-pub(super) async fn pending(
-    cache: &AccountCache,
-    conn: &Conn,
-    account: &str,
-) -> BrokerResult<Arc<Vec<model::Order>>> {
-    let client = Client::new(conn);
-    cache
-        .orders
-        .get(&cache.generation, || async {
-            client
-                .orders(account)
-                .await
-                .map_err(|e| error(&e, "pending orders"))
-        })
+/// The pending orders.
+pub(super) async fn pending(conn: &Conn, account: &str) -> BrokerResult<Vec<model::Order>> {
+    Client::new(conn)
+        .orders(account)
         .await
+        .map_err(|e| error(&e, "pending orders"))
 }
 
-/// The open trades, cached.
-pub(super) async fn trades(
-    cache: &AccountCache,
-    conn: &Conn,
-    account: &str,
-) -> BrokerResult<Arc<Vec<model::Trade>>> {
-    let client = Client::new(conn);
-    cache
-        .trades
-        .get(&cache.generation, || async {
-            client.trades(account).await.map_err(|e| error(&e, "open trades"))
-        })
+/// The open trades.
+pub(super) async fn trades(conn: &Conn, account: &str) -> BrokerResult<Vec<model::Trade>> {
+    Client::new(conn)
+        .trades(account)
         .await
+        .map_err(|e| error(&e, "open trades"))
 }
 
-/// The net positions, cached.
-pub(super) async fn positions(
-    cache: &AccountCache,
-    conn: &Conn,
-    account: &str,
-) -> BrokerResult<Arc<model::Positions>> {
-    let client = Client::new(conn);
-    cache
-        .positions
-        .get(&cache.generation, || async {
-            client
-                .positions(account)
-                .await
-                .map_err(|e| error(&e, "positions"))
-        })
+/// The net positions.
+pub(super) async fn positions(conn: &Conn, account: &str) -> BrokerResult<model::Positions> {
+    Client::new(conn)
+        .positions(account)
         .await
+        .map_err(|e| error(&e, "positions"))
 }
 
 /// What the journal remembers of a listed pending order.
@@ -165,11 +127,18 @@ fn order_info(o: &model::Order) -> Option<OrderInfo> {
 
 /// Pending orders with their brackets, the brackets of open trades, and the orders that finished since
 /// the session began.
-pub(super) async fn orders(cache: &AccountCache, cx: Ctx<'_>) -> BrokerResult<Vec<tv::Order>> {
-    let (pending, trades) = tokio::try_join!(
-        pending(cache, cx.conn, cx.account),
-        trades(cache, cx.conn, cx.account)
-    )?;
+pub(super) async fn orders(books: &AccountBooks, cx: Ctx<'_>) -> BrokerResult<Vec<tv::Order>> {
+    let (pending, trades) = tokio::try_join!(pending(cx.conn, cx.account), trades(cx.conn, cx.account))?;
+    orders_of(books, cx, &pending, &trades).await
+}
+
+/// `/orders` from listings already read (one refresh reads each once).
+pub(super) async fn orders_of(
+    books: &AccountBooks,
+    cx: Ctx<'_>,
+    pending: &[model::Order],
+    trades: &[model::Trade],
+) -> BrokerResult<Vec<tv::Order>> {
     let pip = |instrument: &str| cx.catalog.spec(instrument).map(|s| s.pip());
     let mut working = Vec::new();
     for o in pending.iter() {
@@ -193,7 +162,7 @@ pub(super) async fn orders(cache: &AccountCache, cx: Ctx<'_>) -> BrokerResult<Ve
         trades: trades.iter().map(|t| t.id).collect(),
     };
 
-    let mut journal = cache.journal.lock().await;
+    let mut journal = books.journal.lock().await;
     for o in pending.iter() {
         if let Some(info) = order_info(o) {
             journal.learn_order(o.id, info);
@@ -204,7 +173,7 @@ pub(super) async fn orders(cache: &AccountCache, cx: Ctx<'_>) -> BrokerResult<Ve
             journal.known.learn_trade(t.id, &t.instrument, s);
         }
     }
-    let due = cache.transactions_due.swap(false, Ordering::SeqCst);
+    let due = books.transactions_due.swap(false, Ordering::SeqCst);
     let read = if journal.needs_sync(print, due) {
         let client = Client::new(cx.conn);
         let result = match journal.last_transaction() {
@@ -220,7 +189,7 @@ pub(super) async fn orders(cache: &AccountCache, cx: Ctx<'_>) -> BrokerResult<Ve
             Err(e) => {
                 // Working orders are still worth showing; the history is read again next time.
                 tracing::warn!(account = cx.account, error = %e, "reading the OANDA v1 transaction history failed");
-                cache.transactions_due.store(true, Ordering::SeqCst);
+                books.transactions_due.store(true, Ordering::SeqCst);
                 None
             }
         }
@@ -239,7 +208,7 @@ pub(super) async fn orders(cache: &AccountCache, cx: Ctx<'_>) -> BrokerResult<Ve
 /// The newest transactions (of one instrument or all), with what the journal knows added to what they
 /// say themselves.
 async fn history(
-    cache: &AccountCache,
+    books: &AccountBooks,
     cx: Ctx<'_>,
     instrument: Option<&str>,
 ) -> BrokerResult<(Vec<model::Transaction>, Known)> {
@@ -252,19 +221,19 @@ async fn history(
         .transactions(cx.account, &q)
         .await
         .map_err(|e| error(&e, "the transaction history"))?;
-    let mut known = cache.journal.lock().await.known.clone();
+    let mut known = books.journal.lock().await.known.clone();
     known.learn(&page.transactions);
     Ok((page.transactions, known))
 }
 
 /// Fills, newest first, at most `max`.
 pub(super) async fn executions(
-    cache: &AccountCache,
+    books: &AccountBooks,
     cx: Ctx<'_>,
     instrument: Option<&str>,
     max: usize,
 ) -> BrokerResult<Vec<tv::Execution>> {
-    let (txs, known) = history(cache, cx, instrument).await?;
+    let (txs, known) = history(books, cx, instrument).await?;
     let symbol_of = symbols(cx.catalog);
     // OANDA filtered by instrument already; a transaction without one (a trade close) is placed by its
     // trade, so the filter is applied again on the result.
@@ -280,11 +249,11 @@ pub(super) async fn executions(
 
 /// Orders that reached a final status, newest first, at most `max`.
 pub(super) async fn orders_history(
-    cache: &AccountCache,
+    books: &AccountBooks,
     cx: Ctx<'_>,
     max: usize,
 ) -> BrokerResult<Vec<tv::Order>> {
-    let (txs, known) = history(cache, cx, None).await?;
+    let (txs, known) = history(books, cx, None).await?;
     let mut out = convert::orders_history(&txs, &known, &symbols(cx.catalog));
     out.truncate(max);
     Ok(out)

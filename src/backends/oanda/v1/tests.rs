@@ -257,16 +257,9 @@ async fn one_refresh_reads_each_list_once() {
             .clone();
     });
     let cx = rig.cx();
-    let (orders, state, individual, net) = tokio::join!(
-        rig.venue.orders(cx),
-        rig.venue.state(cx),
-        rig.venue.individual_positions(cx),
-        rig.venue.net_positions(cx)
-    );
-    let orders = orders.unwrap();
-    state.unwrap();
-    let individual = individual.unwrap();
-    assert_eq!(net.unwrap().len(), 2);
+    let snapshot = rig.venue.snapshot(cx).await.unwrap();
+    let (orders, individual) = (snapshot.orders, snapshot.individual_positions);
+    assert_eq!(snapshot.net_positions.len(), 2);
     assert_eq!(
         orders.len(),
         4 + 1 + 2 + 3,
@@ -286,12 +279,9 @@ async fn one_refresh_reads_each_list_once() {
     for suffix in ["/orders", "/trades", "/positions", ACCOUNT_ID] {
         assert_eq!(rig.hits("GET", suffix).len(), 1, "{suffix} read once");
     }
+    // Nothing is cached in the venue (the account hub serves polls): the next listing reads again.
     rig.venue.orders(cx).await.unwrap();
-    assert_eq!(rig.hits("GET", "/orders").len(), 1, "served from the cache");
-    rig.with(|s| s.write = Some((200, json!({"id":175427639}))));
-    rig.venue.cancel_order(cx, "175427639").await.unwrap();
-    rig.venue.orders(cx).await.unwrap();
-    assert_eq!(rig.hits("GET", "/orders").len(), 2, "a write invalidates");
+    assert_eq!(rig.hits("GET", "/orders").len(), 2);
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 //! failure that may have reached OANDA, the outcome is read back instead.
 
 use super::super::venue::Ctx;
-use super::cache::AccountCache;
+use super::books::AccountBooks;
 use super::client::Client;
 use super::convert::{self, BracketSet, Form, Leg, OrderForm, Probe, Target};
 use super::errors::error;
@@ -31,7 +31,7 @@ const VERIFY_DELAY: Duration = Duration::from_millis(500);
 /// order at all created on the instrument since, it was not placed; anything else (an unreadable history,
 /// another order on the instrument that is not quite this one), the outcome is unknown. The order is never
 /// sent again.
-pub(super) async fn submit(cache: &AccountCache, cx: Ctx<'_>, req: &OrderForm) -> BrokerResult<String> {
+pub(super) async fn submit(books: &AccountBooks, cx: Ctx<'_>, req: &OrderForm) -> BrokerResult<String> {
     let client = Client::new(cx.conn);
     let before = client.last_transaction_id(cx.account).await.map_err(|e| {
         error(
@@ -40,7 +40,7 @@ pub(super) async fn submit(cache: &AccountCache, cx: Ctx<'_>, req: &OrderForm) -
         )
     })?;
     let sent = client.create_order(cx.account, &req.form).await;
-    cache.written();
+    books.written();
     match sent {
         Ok(answer) => Ok(placed_id(client, cx.account, before, &req.probe, &answer).await),
         Err(e) if e.is_ambiguous() => settle(client, cx.account, before, &req.probe, &e).await,
@@ -148,12 +148,12 @@ enum Parent {
 }
 
 /// The pending order or open trade with id `id` (orders are looked at first; v1 ids never collide).
-async fn parent(cache: &AccountCache, cx: Ctx<'_>, id: u64) -> BrokerResult<Parent> {
-    let pending = reads::pending(cache, cx.conn, cx.account).await?;
+async fn parent(cx: Ctx<'_>, id: u64) -> BrokerResult<Parent> {
+    let pending = reads::pending(cx.conn, cx.account).await?;
     if let Some(o) = pending.iter().find(|o| o.id == id) {
         return Ok(Parent::Order(o.clone()));
     }
-    let trades = reads::trades(cache, cx.conn, cx.account).await?;
+    let trades = reads::trades(cx.conn, cx.account).await?;
     match trades.iter().find(|t| t.id == id) {
         Some(t) => Ok(Parent::Trade(t.clone())),
         None => Err(BrokerError::NotFound(format!(
@@ -169,16 +169,16 @@ fn target(order_id: &str) -> BrokerResult<Target> {
 
 /// Changes a pending order (quantity, price, expiry, brackets) or moves one bracket of an order or trade.
 pub(super) async fn modify(
-    cache: &AccountCache,
+    books: &AccountBooks,
     cx: Ctx<'_>,
     order_id: &str,
     change: &tv::ModifyOrder,
 ) -> BrokerResult<()> {
     match target(order_id)? {
-        Target::Entry(id) => match parent(cache, cx, id).await? {
+        Target::Entry(id) => match parent(cx, id).await? {
             Parent::Order(current) => {
                 let form = convert::modify_order_form(&current, change, Utc::now())?;
-                patch_order(cache, cx, id, &form).await
+                patch_order(books, cx, id, &form).await
             }
             Parent::Trade(_) => Err(BrokerError::Rejected(format!(
                 "{id} is an open trade, not a pending order: change its brackets instead."
@@ -186,16 +186,16 @@ pub(super) async fn modify(
         },
         Target::Bracket(id, leg) => {
             let pip = |instrument: &str| cx.catalog.spec(instrument).map(|s| s.pip());
-            match parent(cache, cx, id).await? {
+            match parent(cx, id).await? {
                 Parent::Order(o) => {
                     let current = BracketSet::of_order(&o, pip(&o.instrument));
                     let v = convert::leg_value(leg, change, &current, o.side, o.units, pip(&o.instrument))?;
-                    patch_order(cache, cx, id, &leg_form(leg, Some(v))).await
+                    patch_order(books, cx, id, &leg_form(leg, Some(v))).await
                 }
                 Parent::Trade(t) => {
                     let current = BracketSet::of_trade(&t, pip(&t.instrument));
                     let v = convert::leg_value(leg, change, &current, t.side, t.units, pip(&t.instrument))?;
-                    patch_trade(cache, cx, id, &leg_form(leg, Some(v))).await
+                    patch_trade(books, cx, id, &leg_form(leg, Some(v))).await
                 }
             }
         }
@@ -203,12 +203,12 @@ pub(super) async fn modify(
 }
 
 /// Cancels a pending order, or removes one bracket from its order or trade.
-pub(super) async fn cancel(cache: &AccountCache, cx: Ctx<'_>, order_id: &str) -> BrokerResult<()> {
+pub(super) async fn cancel(books: &AccountBooks, cx: Ctx<'_>, order_id: &str) -> BrokerResult<()> {
     match target(order_id)? {
-        Target::Entry(id) => cancel_order(cache, cx, id).await,
-        Target::Bracket(id, leg) => match parent(cache, cx, id).await? {
-            Parent::Order(_) => patch_order(cache, cx, id, &leg_form(leg, None)).await,
-            Parent::Trade(_) => patch_trade(cache, cx, id, &leg_form(leg, None)).await,
+        Target::Entry(id) => cancel_order(books, cx, id).await,
+        Target::Bracket(id, leg) => match parent(cx, id).await? {
+            Parent::Order(_) => patch_order(books, cx, id, &leg_form(leg, None)).await,
+            Parent::Trade(_) => patch_trade(books, cx, id, &leg_form(leg, None)).await,
         },
     }
 }
@@ -221,11 +221,11 @@ fn leg_form(leg: Leg, value: Option<Decimal>) -> Form {
     )]
 }
 
-async fn cancel_order(cache: &AccountCache, cx: Ctx<'_>, id: u64) -> BrokerResult<()> {
+async fn cancel_order(books: &AccountBooks, cx: Ctx<'_>, id: u64) -> BrokerResult<()> {
     let client = Client::new(cx.conn);
     let what = format!("order {id}");
     let result = client.cancel_order(cx.account, &id.to_string()).await;
-    cache.written();
+    books.written();
     match result {
         Ok(_) => Ok(()),
         Err(e) if e.status() == Some(404) => Err(BrokerError::NotFound(format!(
@@ -253,11 +253,11 @@ fn unknown(what: &str) -> BrokerError {
 }
 
 /// `PATCH /orders/{id}`, read back after a lost answer.
-pub(super) async fn patch_order(cache: &AccountCache, cx: Ctx<'_>, id: u64, form: &Form) -> BrokerResult<()> {
+pub(super) async fn patch_order(books: &AccountBooks, cx: Ctx<'_>, id: u64, form: &Form) -> BrokerResult<()> {
     let client = Client::new(cx.conn);
     let what = format!("order {id}");
     let result = client.patch_order(cx.account, &id.to_string(), form).await;
-    cache.written();
+    books.written();
     match result {
         Ok(_) => Ok(()),
         Err(e) if e.is_ambiguous() => {
@@ -275,11 +275,11 @@ pub(super) async fn patch_order(cache: &AccountCache, cx: Ctx<'_>, id: u64, form
 }
 
 /// `PATCH /trades/{id}`, read back after a lost answer.
-pub(super) async fn patch_trade(cache: &AccountCache, cx: Ctx<'_>, id: u64, form: &Form) -> BrokerResult<()> {
+pub(super) async fn patch_trade(books: &AccountBooks, cx: Ctx<'_>, id: u64, form: &Form) -> BrokerResult<()> {
     let client = Client::new(cx.conn);
     let what = format!("trade {id}");
     let result = client.patch_trade(cx.account, &id.to_string(), form).await;
-    cache.written();
+    books.written();
     match result {
         Ok(_) => Ok(()),
         Err(e) if e.is_ambiguous() => {

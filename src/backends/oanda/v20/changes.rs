@@ -3,7 +3,7 @@
 //! changed or removed by replacing it too, and a bracket of an open trade is set through
 //! `PUT /trades/{id}/orders`. A change whose outcome is unknown is checked, never sent again.
 
-use super::cache::AccountCache;
+use super::account;
 use super::convert::{self, Leg};
 use super::errors;
 use super::model::{
@@ -47,42 +47,37 @@ fn spec_of<'a>(cx: &Ctx<'a>, instrument: Option<&str>) -> BrokerResult<&'a Instr
 }
 
 /// Changes a pending entry order (replaced at OANDA), one leg of it, or one bracket of a trade.
-pub async fn modify(
-    cache: &AccountCache,
-    cx: Ctx<'_>,
-    order_id: &str,
-    change: &tv::ModifyOrder,
-) -> BrokerResult<()> {
-    let snapshot = cache.fresh_snapshot(cx.conn, cx.account).await?;
+pub async fn modify(cx: Ctx<'_>, order_id: &str, change: &tv::ModifyOrder) -> BrokerResult<()> {
+    let snapshot = account::read(cx.conn, cx.account).await?;
     match target(&snapshot.account, order_id)? {
         Target::Entry(entry) => {
             let spec = spec_of(&cx, entry.instrument.as_deref())?;
             let request = convert::replace_request(entry, change, spec)?;
-            replace(cache, &cx, entry, request).await
+            replace(&cx, entry, request).await
         }
         Target::EntryLeg(entry, leg) => {
             let spec = spec_of(&cx, entry.instrument.as_deref())?;
             let mut brackets = convert::entry_brackets(entry, spec);
             set_leg(&mut brackets, leg, change, order_id)?;
             let request = convert::replace_request(entry, &unchanged(brackets), spec)?;
-            replace(cache, &cx, entry, request).await
+            replace(&cx, entry, request).await
         }
         Target::TradeLeg(trade, leg) => {
             let instrument = convert::find_trade(&snapshot.account, trade).map(|t| t.instrument.as_str());
             let spec = spec_of(&cx, instrument)?;
             let current = convert::TradeLegs::of(convert::trade_orders(&snapshot.account, trade));
             let body = trade_leg_body(leg, change, &current, spec, order_id)?;
-            set_dependents(cache, &cx, trade, &body).await
+            set_dependents(&cx, trade, &body).await
         }
     }
 }
 
 /// Cancels a pending entry order, removes one leg of it (replacing it without the leg), or cancels one
 /// bracket of a trade.
-pub async fn cancel(cache: &AccountCache, cx: Ctx<'_>, order_id: &str) -> BrokerResult<()> {
-    let snapshot = cache.fresh_snapshot(cx.conn, cx.account).await?;
+pub async fn cancel(cx: Ctx<'_>, order_id: &str) -> BrokerResult<()> {
+    let snapshot = account::read(cx.conn, cx.account).await?;
     match target(&snapshot.account, order_id)? {
-        Target::Entry(entry) => cancel_entry(cache, &cx, entry, order_id).await,
+        Target::Entry(entry) => cancel_entry(&cx, entry, order_id).await,
         Target::EntryLeg(entry, leg) => {
             let spec = spec_of(&cx, entry.instrument.as_deref())?;
             let mut brackets = convert::entry_brackets(entry, spec);
@@ -95,7 +90,7 @@ pub async fn cancel(cache: &AccountCache, cx: Ctx<'_>, order_id: &str) -> Broker
                 Leg::TrailingStop => brackets.trailing_stop_pips = None,
             }
             let request = convert::replace_request(entry, &unchanged(brackets), spec)?;
-            replace(cache, &cx, entry, request).await
+            replace(&cx, entry, request).await
         }
         Target::TradeLeg(trade, leg) => {
             let mut body = DependentOrdersBody::default();
@@ -104,7 +99,7 @@ pub async fn cancel(cache: &AccountCache, cx: Ctx<'_>, order_id: &str) -> Broker
                 Leg::StopLoss => body.stop_loss = Dependent::Cancel,
                 Leg::TrailingStop => body.trailing_stop_loss = Dependent::Cancel,
             }
-            set_dependents(cache, &cx, trade, &body).await
+            set_dependents(&cx, trade, &body).await
         }
     }
 }
@@ -218,22 +213,16 @@ fn trade_leg_body(
 }
 
 /// Replaces pending entry order `entry` with `request`, keeping its TradingView id.
-async fn replace(
-    cache: &AccountCache,
-    cx: &Ctx<'_>,
-    entry: &Order,
-    request: OrderRequest,
-) -> BrokerResult<()> {
+async fn replace(cx: &Ctx<'_>, entry: &Order, request: OrderRequest) -> BrokerResult<()> {
     let tv_id = convert::tv_order_id(entry);
     let sent = client(cx)
         .replace_order(cx.account, &entry.id, &OrderBody { order: request })
         .await;
-    cache.invalidate(cx.conn, cx.account);
     let answer = match sent {
         Ok(answer) => answer,
         Err(e) if e.is_ambiguous() => {
             tracing::warn!(error = %e, "OANDA did not confirm an order change; looking at the order instead of resending");
-            return settle_replace(cache, cx, entry, &tv_id).await;
+            return settle_replace(cx, entry, &tv_id).await;
         }
         Err(e) => return Err(errors::write_error(&e, &format!("the change of order {tv_id}"))),
     };
@@ -257,15 +246,14 @@ async fn replace(
             {
                 tracing::warn!(error = %e, "could not give a replaced OANDA order its TradingView id back");
             }
-            cache.invalidate(cx.conn, cx.account);
         }
     }
     Ok(())
 }
 
 /// After a replacement whose outcome is unknown: compares the order with what it was.
-async fn settle_replace(cache: &AccountCache, cx: &Ctx<'_>, entry: &Order, tv_id: &str) -> BrokerResult<()> {
-    let now = match cache.fresh_snapshot(cx.conn, cx.account).await {
+async fn settle_replace(cx: &Ctx<'_>, entry: &Order, tv_id: &str) -> BrokerResult<()> {
+    let now = match account::read(cx.conn, cx.account).await {
         Ok(s) => s,
         Err(_) => {
             return Err(errors::unconfirmed(format!(
@@ -287,12 +275,11 @@ async fn settle_replace(cache: &AccountCache, cx: &Ctx<'_>, entry: &Order, tv_id
     }
 }
 
-async fn cancel_entry(cache: &AccountCache, cx: &Ctx<'_>, entry: &Order, tv_id: &str) -> BrokerResult<()> {
+async fn cancel_entry(cx: &Ctx<'_>, entry: &Order, tv_id: &str) -> BrokerResult<()> {
     let sent = client(cx).cancel_order(cx.account, &entry.id).await;
-    cache.invalidate(cx.conn, cx.account);
     match sent {
         Ok(_) => Ok(()),
-        Err(e) if e.is_ambiguous() => match cache.fresh_snapshot(cx.conn, cx.account).await {
+        Err(e) if e.is_ambiguous() => match account::read(cx.conn, cx.account).await {
             Ok(now) if convert::find_entry(&now.account, tv_id).is_none() => Ok(()),
             Ok(_) => Err(errors::unconfirmed(format!(
                 "OANDA did not confirm the cancellation and order {tv_id} is still pending. Try again."
@@ -306,17 +293,11 @@ async fn cancel_entry(cache: &AccountCache, cx: &Ctx<'_>, entry: &Order, tv_id: 
 }
 
 /// Sends a dependent-orders change of a trade (nothing when it changes nothing).
-pub async fn set_dependents(
-    cache: &AccountCache,
-    cx: &Ctx<'_>,
-    trade_id: &str,
-    body: &DependentOrdersBody,
-) -> BrokerResult<()> {
+pub async fn set_dependents(cx: &Ctx<'_>, trade_id: &str, body: &DependentOrdersBody) -> BrokerResult<()> {
     if body.is_empty() {
         return Ok(());
     }
     let sent = client(cx).set_dependent_orders(cx.account, trade_id, body).await;
-    cache.invalidate(cx.conn, cx.account);
     let answer = match sent {
         Ok(a) => a,
         Err(e) if e.is_ambiguous() => {

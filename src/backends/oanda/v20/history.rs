@@ -3,9 +3,10 @@
 //! of each cancellation read once from its transaction), and executions (from `ORDER_FILL` transactions,
 //! read backwards in id ranges once, then only the new ones).
 
-use super::cache::{AccountCache, Snapshot};
+use super::account::{self, Snapshot};
 use super::client::Client;
 use super::convert::{self, FactsMap, TxFacts};
+use super::journal::Journals;
 use super::model::{Order, TransactionType};
 use crate::backends::oanda::errors::broker_error;
 use crate::backends::oanda::venue::{Conn, Ctx};
@@ -94,11 +95,11 @@ impl FactsStore {
 /// The account's orders (newest first), listed again only when its last transaction id moved. When the
 /// listing fails, the previous one is used if there is one.
 async fn listed_orders(
-    cache: &AccountCache,
+    journals: &Journals,
     cx: Ctx<'_>,
     snapshot: &Snapshot,
 ) -> BrokerResult<Arc<Vec<Order>>> {
-    let slot = cache.slot(cx.conn, cx.account);
+    let slot = journals.slot(cx.conn, cx.account);
     let mut finals = slot.finals.lock().await;
     let key = snapshot.last_transaction_id.clone().unwrap_or_default();
     if let Some((at, orders)) = finals.as_ref() {
@@ -126,10 +127,20 @@ async fn listed_orders(
 }
 
 /// `/orders`: pending orders with their legs, then the orders that reached a final state since `cx.since`.
-pub async fn orders(cache: &AccountCache, facts: &FactsStore, cx: Ctx<'_>) -> BrokerResult<Vec<tv::Order>> {
-    let snapshot = cache.snapshot(cx.conn, cx.account).await?;
+pub async fn orders(journals: &Journals, facts: &FactsStore, cx: Ctx<'_>) -> BrokerResult<Vec<tv::Order>> {
+    let snapshot = account::read(cx.conn, cx.account).await?;
+    orders_of(journals, facts, cx, &snapshot).await
+}
+
+/// `/orders` of an account already read (one refresh reads it once for orders, positions and state).
+pub async fn orders_of(
+    journals: &Journals,
+    facts: &FactsStore,
+    cx: Ctx<'_>,
+    snapshot: &Snapshot,
+) -> BrokerResult<Vec<tv::Order>> {
     let mut out = convert::pending_orders(&snapshot.account, cx.catalog);
-    let listed = listed_orders(cache, cx, &snapshot).await?;
+    let listed = listed_orders(journals, cx, snapshot).await?;
     let needed = convert::needed_facts(&listed, Some(cx.since));
     let known = facts.get(cx.conn, cx.account, &needed).await;
     let hide: HashSet<String> = out.iter().map(|o| o.id.clone()).collect();
@@ -146,13 +157,13 @@ pub async fn orders(cache: &AccountCache, facts: &FactsStore, cx: Ctx<'_>) -> Br
 
 /// `/ordersHistory`: filled, cancelled and rejected orders, newest first, at most `max`.
 pub async fn orders_history(
-    cache: &AccountCache,
+    journals: &Journals,
     facts: &FactsStore,
     cx: Ctx<'_>,
     max: usize,
 ) -> BrokerResult<Vec<tv::Order>> {
-    let snapshot = cache.snapshot(cx.conn, cx.account).await?;
-    let listed = listed_orders(cache, cx, &snapshot).await?;
+    let snapshot = account::read(cx.conn, cx.account).await?;
+    let listed = listed_orders(journals, cx, &snapshot).await?;
     let needed: Vec<String> = convert::needed_facts(&listed, None)
         .into_iter()
         .take(max)
@@ -165,17 +176,17 @@ pub async fn orders_history(
 
 /// `/executions`: fills of `instrument` (OANDA name) or of all, newest first, at most `max`.
 pub async fn executions(
-    cache: &AccountCache,
+    journals: &Journals,
     cx: Ctx<'_>,
     instrument: Option<&str>,
     max: usize,
 ) -> BrokerResult<Vec<tv::Execution>> {
-    let snapshot = cache.snapshot(cx.conn, cx.account).await?;
+    let snapshot = account::read(cx.conn, cx.account).await?;
     let Some(last) = snapshot.last_transaction() else {
         tracing::warn!("OANDA gave no last transaction id; no executions can be listed");
         return Ok(Vec::new());
     };
-    let slot = cache.slot(cx.conn, cx.account);
+    let slot = journals.slot(cx.conn, cx.account);
     let mut log = slot.fills.lock().await;
     let client = Client::new(&cx.conn.http, &cx.conn.token);
     let fail = |e: crate::upstream::call::CallError| {

@@ -1,17 +1,19 @@
 //! OANDA v20 REST (`/v3`) behind [`super::venue::Venue`].
 //!
 //! Layers: `model` (wire types from the OpenAPI definitions), `client` (one method per endpoint), `convert`
-//! (pure mapping to TradingView types), `errors` (reject and cancel reasons in words); `cache` keeps one
-//! account answer per refresh, `placing`, `changes`, `positions` and `history` hold the flows; `data` is the market
-//! data side (instruments, prices, candles, streams).
+//! (pure mapping to TradingView types), `errors` (reject and cancel reasons in words); `account` reads the
+//! full account (one read per refresh), `journal` keeps what the history module reuses between calls;
+//! `placing`, `changes`, `positions` and `history` hold the flows; `data` is the market data side
+//! (instruments, prices, candles, streams).
 
-mod cache;
+mod account;
 mod changes;
 pub mod client;
 pub mod convert;
 pub mod data;
 pub mod errors;
 mod history;
+mod journal;
 pub mod model;
 mod placing;
 mod positions;
@@ -23,21 +25,21 @@ use super::venue::{
 use crate::broker::{BrokerError, BrokerResult};
 use crate::tv;
 use async_trait::async_trait;
-use cache::AccountCache;
 use client::Client;
 use futures_util::future::join_all;
 use history::FactsStore;
+use journal::Journals;
 use rust_decimal::Decimal;
 
-/// The v20 API. One per OANDA backend: it keeps the per-account caches of every token it serves.
+/// The v20 API. One per OANDA backend: it keeps the per-account journals of every token it serves.
 #[derive(Debug, Default)]
 pub struct V20Venue {
-    cache: AccountCache,
+    journals: Journals,
     facts: FactsStore,
 }
 
 impl V20Venue {
-    /// A venue with empty caches.
+    /// A venue with empty journals.
     pub fn new() -> V20Venue {
         V20Venue::default()
     }
@@ -80,7 +82,7 @@ impl Venue for V20Venue {
     }
 
     async fn state(&self, cx: Ctx<'_>) -> BrokerResult<tv::AccountState> {
-        let snapshot = self.cache.snapshot(cx.conn, cx.account).await?;
+        let snapshot = account::read(cx.conn, cx.account).await?;
         Ok(convert::account_state(&snapshot.account.summary))
     }
 
@@ -89,7 +91,7 @@ impl Venue for V20Venue {
     }
 
     async fn orders(&self, cx: Ctx<'_>) -> BrokerResult<Vec<tv::Order>> {
-        history::orders(&self.cache, &self.facts, cx).await
+        history::orders(&self.journals, &self.facts, cx).await
     }
 
     async fn place_order(
@@ -99,29 +101,41 @@ impl Venue for V20Venue {
         order: &tv::PlaceOrder,
         client_id: &str,
     ) -> BrokerResult<String> {
-        placing::place(&self.cache, cx, spec, order, client_id).await
+        placing::place(cx, spec, order, client_id).await
     }
 
     async fn modify_order(&self, cx: Ctx<'_>, order_id: &str, change: &tv::ModifyOrder) -> BrokerResult<()> {
-        changes::modify(&self.cache, cx, order_id, change).await
+        changes::modify(cx, order_id, change).await
     }
 
     async fn cancel_order(&self, cx: Ctx<'_>, order_id: &str) -> BrokerResult<()> {
-        changes::cancel(&self.cache, cx, order_id).await
+        changes::cancel(cx, order_id).await
     }
 
     async fn individual_positions(&self, cx: Ctx<'_>) -> BrokerResult<Vec<tv::IndividualPosition>> {
-        let snapshot = self.cache.snapshot(cx.conn, cx.account).await?;
+        let snapshot = account::read(cx.conn, cx.account).await?;
         Ok(convert::individual_positions(&snapshot.account, cx.catalog))
     }
 
     async fn net_positions(&self, cx: Ctx<'_>) -> BrokerResult<Vec<tv::NetPosition>> {
-        let snapshot = self.cache.snapshot(cx.conn, cx.account).await?;
+        let snapshot = account::read(cx.conn, cx.account).await?;
         Ok(convert::net_positions(&snapshot.account, cx.catalog))
     }
 
+    /// One `GET /accounts/{id}` for everything (plus what the final orders need, see `history`).
+    async fn snapshot(&self, cx: Ctx<'_>) -> BrokerResult<crate::broker::AccountSnapshot> {
+        let snapshot = account::read(cx.conn, cx.account).await?;
+        Ok(crate::broker::AccountSnapshot {
+            orders: history::orders_of(&self.journals, &self.facts, cx, &snapshot).await?,
+            positions: Vec::new(),
+            net_positions: convert::net_positions(&snapshot.account, cx.catalog),
+            individual_positions: convert::individual_positions(&snapshot.account, cx.catalog),
+            state: convert::account_state(&snapshot.account.summary),
+        })
+    }
+
     async fn close_trade(&self, cx: Ctx<'_>, trade_id: &str, units: Option<Decimal>) -> BrokerResult<()> {
-        positions::close_trade(&self.cache, cx, trade_id, units).await
+        positions::close_trade(cx, trade_id, units).await
     }
 
     async fn set_trade_brackets(
@@ -130,11 +144,11 @@ impl Venue for V20Venue {
         trade_id: &str,
         brackets: &tv::Brackets,
     ) -> BrokerResult<()> {
-        positions::set_trade_brackets(&self.cache, cx, trade_id, brackets).await
+        positions::set_trade_brackets(cx, trade_id, brackets).await
     }
 
     async fn close_position(&self, cx: Ctx<'_>, instrument: &str) -> BrokerResult<()> {
-        positions::close_position(&self.cache, cx, instrument).await
+        positions::close_position(cx, instrument).await
     }
 
     async fn executions(
@@ -143,11 +157,11 @@ impl Venue for V20Venue {
         instrument: Option<&str>,
         max: usize,
     ) -> BrokerResult<Vec<tv::Execution>> {
-        history::executions(&self.cache, cx, instrument, max).await
+        history::executions(&self.journals, cx, instrument, max).await
     }
 
     async fn orders_history(&self, cx: Ctx<'_>, max: usize) -> BrokerResult<Vec<tv::Order>> {
-        history::orders_history(&self.cache, &self.facts, cx, max).await
+        history::orders_history(&self.journals, &self.facts, cx, max).await
     }
 
     async fn candles(&self, conn: &Conn, _account: &str, query: &CandleQuery) -> BrokerResult<Vec<Candle>> {
@@ -168,10 +182,6 @@ impl Venue for V20Venue {
 
     fn parse_transaction_line(&self, line: &[u8]) -> StreamLine<String> {
         data::parse_transaction_line(line)
-    }
-
-    fn account_changed(&self, account: &str) {
-        self.cache.invalidate_account(account);
     }
 }
 

@@ -2,7 +2,6 @@
 //! sent again. After an ambiguous failure it is looked up by its client id (`GET /orders/@{clientID}`) and
 //! the answer says what really happened.
 
-use super::cache::AccountCache;
 use super::client::{Client, OrderSpecifier};
 use super::convert;
 use super::errors;
@@ -24,7 +23,6 @@ pub(super) fn client<'a>(cx: &Ctx<'a>) -> Client<'a> {
 
 /// Places an order (see [`convert::place_request`]) and returns its TradingView id.
 pub async fn place(
-    cache: &AccountCache,
     cx: Ctx<'_>,
     spec: &InstrumentSpec,
     order: &tv::PlaceOrder,
@@ -34,7 +32,6 @@ pub async fn place(
     let sent = client(&cx)
         .create_order(cx.account, &OrderBody { order: request })
         .await;
-    cache.invalidate(cx.conn, cx.account);
     match sent {
         Ok(answer) => placed(&answer, client_id),
         Err(e)

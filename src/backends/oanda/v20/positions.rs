@@ -1,7 +1,7 @@
 //! Closing trades and positions and setting a trade's brackets on OANDA v20. A close whose outcome is
 //! unknown is checked against the account, never sent again.
 
-use super::cache::AccountCache;
+use super::account;
 use super::changes::set_dependents;
 use super::client::Client;
 use super::convert;
@@ -25,13 +25,8 @@ fn close_refused(what: &str, cancel: &Transaction) -> BrokerError {
 }
 
 /// Closes trade `trade_id`, or `units` of it.
-pub async fn close_trade(
-    cache: &AccountCache,
-    cx: Ctx<'_>,
-    trade_id: &str,
-    units: Option<Decimal>,
-) -> BrokerResult<()> {
-    let snapshot = cache.snapshot(cx.conn, cx.account).await?;
+pub async fn close_trade(cx: Ctx<'_>, trade_id: &str, units: Option<Decimal>) -> BrokerResult<()> {
+    let snapshot = account::read(cx.conn, cx.account).await?;
     let trade = convert::find_trade(&snapshot.account, trade_id).ok_or_else(|| not_open(trade_id))?;
     let open = trade.current_units;
     let units = match (units, cx.catalog.spec(&trade.instrument)) {
@@ -47,7 +42,6 @@ pub async fn close_trade(
     let sent = Client::new(&cx.conn.http, &cx.conn.token)
         .close_trade(cx.account, trade_id, &CloseTradeBody { units })
         .await;
-    cache.invalidate(cx.conn, cx.account);
     let what = format!("trade {trade_id}");
     match sent {
         Ok(answer) => match (&answer.order_fill_transaction, &answer.order_cancel_transaction) {
@@ -56,7 +50,7 @@ pub async fn close_trade(
         },
         Err(e) if e.is_ambiguous() => {
             tracing::warn!(error = %e, "OANDA did not confirm a trade close; looking at the trade instead of resending");
-            match cache.fresh_snapshot(cx.conn, cx.account).await {
+            match account::read(cx.conn, cx.account).await {
                 Ok(now) => match convert::find_trade(&now.account, trade_id) {
                     Some(t) if t.current_units == open => Err(errors::unconfirmed(format!(
                         "OANDA did not confirm closing {what} and it is still open as it was; nothing was sent \
@@ -74,13 +68,8 @@ pub async fn close_trade(
 }
 
 /// Gives trade `trade_id` exactly `brackets` (see [`convert::dependent_body`]).
-pub async fn set_trade_brackets(
-    cache: &AccountCache,
-    cx: Ctx<'_>,
-    trade_id: &str,
-    brackets: &tv::Brackets,
-) -> BrokerResult<()> {
-    let snapshot = cache.fresh_snapshot(cx.conn, cx.account).await?;
+pub async fn set_trade_brackets(cx: Ctx<'_>, trade_id: &str, brackets: &tv::Brackets) -> BrokerResult<()> {
+    let snapshot = account::read(cx.conn, cx.account).await?;
     let trade = convert::find_trade(&snapshot.account, trade_id).ok_or_else(|| not_open(trade_id))?;
     let spec = cx.catalog.spec(&trade.instrument).ok_or_else(|| {
         BrokerError::Rejected(format!(
@@ -90,12 +79,12 @@ pub async fn set_trade_brackets(
     })?;
     let current = convert::TradeLegs::of(convert::trade_orders(&snapshot.account, trade_id));
     let body = convert::dependent_body(&current, brackets, spec)?;
-    set_dependents(cache, &cx, trade_id, &body).await
+    set_dependents(&cx, trade_id, &body).await
 }
 
 /// Closes the whole position in `instrument`: `"ALL"` for each side that has units, and only for those.
-pub async fn close_position(cache: &AccountCache, cx: Ctx<'_>, instrument: &str) -> BrokerResult<()> {
-    let snapshot = cache.snapshot(cx.conn, cx.account).await?;
+pub async fn close_position(cx: Ctx<'_>, instrument: &str) -> BrokerResult<()> {
+    let snapshot = account::read(cx.conn, cx.account).await?;
     let (long, short) = convert::position_units(&snapshot.account, instrument);
     let symbol = cx.catalog.symbol(instrument);
     if long.is_zero() && short.is_zero() {
@@ -111,7 +100,6 @@ pub async fn close_position(cache: &AccountCache, cx: Ctx<'_>, instrument: &str)
     let sent = Client::new(&cx.conn.http, &cx.conn.token)
         .close_position(cx.account, instrument, &body)
         .await;
-    cache.invalidate(cx.conn, cx.account);
     let what = format!("the {symbol} position");
     match sent {
         Ok(answer) => {
@@ -134,7 +122,7 @@ pub async fn close_position(cache: &AccountCache, cx: Ctx<'_>, instrument: &str)
         }
         Err(e) if e.is_ambiguous() => {
             tracing::warn!(error = %e, "OANDA did not confirm a position close; looking at it instead of resending");
-            match cache.fresh_snapshot(cx.conn, cx.account).await {
+            match account::read(cx.conn, cx.account).await {
                 Ok(now) if convert::position_units(&now.account, instrument) == (long, short) => {
                     Err(errors::unconfirmed(format!(
                         "OANDA did not confirm closing {what} and it is still open as it was; nothing was sent \

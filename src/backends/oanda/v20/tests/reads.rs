@@ -1,4 +1,4 @@
-//! Reads: one account answer per refresh, accounts, orders with their final states, executions.
+//! Reads: one account read per refresh, accounts, orders with their final states, executions.
 
 use super::*;
 use crate::backends::oanda::v20::V20Venue;
@@ -7,38 +7,27 @@ use crate::broker::BrokerError;
 use rust_decimal_macros::dec;
 
 #[tokio::test]
-async fn one_account_answer_serves_a_whole_refresh_and_a_write_forgets_it() {
+async fn one_refresh_reads_the_account_once() {
     let (fake, base) = with_account().await;
+    script_finals(&fake);
     let (conn, catalog, venue) = (conn(&base), fixtures::catalog(), V20Venue::new());
     let cx = ctx(&conn, &catalog);
-    let (state, trades, positions) = tokio::join!(
-        venue.state(cx),
-        venue.individual_positions(cx),
-        venue.net_positions(cx)
-    );
-    assert_eq!(state.unwrap().equity, dec!(100002.5000));
-    assert_eq!((trades.unwrap().len(), positions.unwrap().len()), (2, 2));
+    let snapshot = venue.snapshot(cx).await.unwrap();
+    assert_eq!(snapshot.state.equity, dec!(100002.5000));
     assert_eq!(
-        fake.seen(&Method::GET, &path("")).len(),
-        1,
-        "concurrent callers share one request"
+        (snapshot.individual_positions.len(), snapshot.net_positions.len()),
+        (2, 2)
     );
-    venue.state(cx).await.unwrap();
-    assert_eq!(fake.seen(&Method::GET, &path("")).len(), 1, "still fresh");
-
-    venue.cache.invalidate(&conn, fixtures::ACCOUNT_ID);
-    venue.state(cx).await.unwrap();
+    assert_eq!(snapshot.orders, venue.orders(cx).await.unwrap());
     assert_eq!(
         fake.seen(&Method::GET, &path("")).len(),
         2,
-        "read again after a write"
+        "one read for the whole refresh, one for the separate /orders"
     );
-    tokio::time::sleep(crate::backends::oanda::v20::cache::SNAPSHOT_TTL).await;
-    venue.state(cx).await.unwrap();
     assert_eq!(
-        fake.seen(&Method::GET, &path("")).len(),
-        3,
-        "read again once stale"
+        fake.seen(&Method::GET, &path("/orders")).len(),
+        1,
+        "the final orders are listed again only when the last transaction moves"
     );
 }
 
@@ -140,7 +129,6 @@ async fn orders_are_the_pending_ones_and_those_finished_since_the_session_began(
     );
 
     // The same last transaction: neither the listing nor the transactions are read again.
-    venue.cache.invalidate(&conn, fixtures::ACCOUNT_ID);
     let again = venue.orders(ctx(&conn, &catalog)).await.unwrap();
     assert_eq!(again, orders);
     assert_eq!(fake.seen(&Method::GET, &path("/orders")).len(), 1);
@@ -194,14 +182,13 @@ async fn executions_are_read_once_then_only_the_new_ones() {
 }
 
 #[tokio::test]
-async fn callers_queued_behind_a_failed_read_share_its_failure() {
+async fn a_failed_read_fails_the_refresh_after_one_read() {
     let fake = Fake::default();
     fake.on(Method::GET, &path(""), 503, json!({"errorMessage": "down"}));
     let base = fake.serve().await;
     let (conn, catalog, venue) = (conn(&base), fixtures::catalog(), V20Venue::new());
-    let cx = ctx(&conn, &catalog);
-    let (a, b) = tokio::join!(venue.state(cx), venue.net_positions(cx));
-    assert!(matches!(a, Err(BrokerError::Unavailable(_))) && matches!(b, Err(BrokerError::Unavailable(_))));
-    // One read, retried by the HTTP layer (three attempts), not one per caller.
+    let failed = venue.snapshot(ctx(&conn, &catalog)).await;
+    assert!(matches!(failed, Err(BrokerError::Unavailable(_))), "{failed:?}");
+    // One read, retried by the HTTP layer (three attempts), not one per part of the refresh.
     assert_eq!(fake.seen(&Method::GET, &path("")).len(), 3);
 }
