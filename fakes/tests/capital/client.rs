@@ -1,7 +1,7 @@
 //! A minimal Capital.com client for the fake's own tests: login, JSON calls with the session headers,
 //! and a deal helper that posts and fetches the confirmation.
 
-use crate::support::fake_capital::{FakeCapital, FakeOptions};
+use fakes::capital::{FakeCapital, FakeOptions};
 use reqwest::Method;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};

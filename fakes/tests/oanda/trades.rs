@@ -188,7 +188,7 @@ async fn a_trailing_stop_follows_the_price_and_never_moves_back() {
         .as_str()
         .unwrap_or_default()
         .to_string();
-    let stop = |fake: &crate::fake_oanda::FakeOanda| {
+    let stop = |fake: &fakes::oanda::FakeOanda| {
         fake.orders(NET)
             .into_iter()
             .find(|o| o.kind == "TRAILING_STOP_LOSS")
@@ -293,7 +293,7 @@ async fn dependent_orders_are_set_replaced_and_cancelled_on_the_trade() {
 async fn guaranteed_stops_need_an_account_that_allows_them_and_fill_at_their_price() {
     let mut opts = crate::client::options();
     opts.accounts[0].guaranteed_stops = true;
-    let fake = crate::fake_oanda::FakeOanda::start(opts).await;
+    let fake = fakes::oanda::FakeOanda::start(opts).await;
     let c = Client::new(&fake);
     let (_, summary) = c.get(&format!("/v3/accounts/{NET}/summary")).await;
     assert_eq!(summary["account"]["guaranteedStopLossOrderMode"], "ALLOWED");

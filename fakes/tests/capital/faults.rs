@@ -1,7 +1,7 @@
 //! Injected faults: canned statuses, "accepted then hung" and "slow before doing anything".
 
 use crate::client::{impatient, login, start};
-use crate::support::fake_capital::Fault;
+use fakes::capital::Fault;
 use reqwest::Method;
 use serde_json::json;
 use std::time::{Duration, Instant};

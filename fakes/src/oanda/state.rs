@@ -119,8 +119,6 @@ pub(super) struct State {
     pub streams: BTreeMap<u64, StreamConn>,
     pub next_stream: u64,
     pub stream_connections: usize,
-    /// Unix seconds of the fake's start: generated candles meet the start quote there.
-    pub anchor: i64,
     /// See [`FakeOptions::replacements_drop_client_extensions`].
     pub replacements_drop_client_extensions: bool,
     /// Whether prices move by themselves (see [`super::market`]).
@@ -149,7 +147,6 @@ impl State {
             streams: BTreeMap::new(),
             next_stream: 0,
             stream_connections: 0,
-            anchor: now.timestamp(),
             replacements_drop_client_extensions: options.replacements_drop_client_extensions,
             moving: options.moving,
             data_start: options.data_start,

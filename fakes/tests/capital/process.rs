@@ -4,7 +4,7 @@
 //! nothing trades before the data start.
 
 use crate::client::{login, num, relaxed, Client};
-use crate::support::fake_capital::{FakeCapital, FakeMarket, FakeOptions};
+use fakes::capital::{FakeCapital, FakeMarket, FakeOptions};
 use crate::ws::{connect, recv, send};
 use chrono::{DateTime, NaiveDateTime, TimeDelta, TimeZone, Utc};
 use rust_decimal::Decimal;

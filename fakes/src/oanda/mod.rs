@@ -3,9 +3,8 @@
 //! stream host. Both APIs share one account model (orders, trades, balance, a transaction log per
 //! account). Tests drive it through [`FakeOanda`]; `examples/fake_oanda.rs` serves it on its own.
 //!
-//! This folder is self-contained (external crates only): it is compiled both as
-//! `tests/support/fake_oanda` and, through `#[path]`, into the example.
-#![allow(dead_code)]
+//! Part of the `fakes` crate (external crates only, never `tvbridge`): the bridge's tests and the example
+//! use it as `fakes::oanda`.
 
 mod candles;
 mod engine;
@@ -13,19 +12,13 @@ mod gate;
 mod market;
 mod model;
 mod options;
-// Both fakes include the price process, so test binaries holding both load it twice (each fake stays
-// self-contained for its runnable example).
-#[allow(clippy::duplicate_mod)]
-#[path = "../price_path/mod.rs"]
-mod price_path;
+use crate::price_path;
 mod state;
 mod stream;
 mod v1;
 mod v20;
 mod wire;
 
-// Each test binary uses a different subset of these re-exports.
-#[allow(unused_imports)]
 pub use options::{
     FakeAccount, FakeInstrument, FakeOptions, FakeOrder, FakeToken, FakeTrade, Fault, LoggedRequest,
 };

@@ -2,7 +2,7 @@
 //! weekly and monthly), the weekend gap, the 5000 limit, determinism and the live last candle.
 
 use crate::client::{d, start, Client};
-use crate::fake_oanda::FakeOanda;
+use fakes::oanda::FakeOanda;
 use serde_json::Value;
 
 /// `GET /v3/instruments/EUR_USD/candles?{query}`: (status, body).

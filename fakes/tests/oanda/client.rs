@@ -1,7 +1,7 @@
 //! A minimal OANDA client for the fake's own tests: JSON calls for v20, form calls for v1, and a
 //! line reader for the streams.
 
-use crate::fake_oanda::{FakeOanda, FakeOptions};
+use fakes::oanda::{FakeOanda, FakeOptions};
 use chrono::{DateTime, TimeZone, Utc};
 use futures_util::StreamExt;
 use reqwest::Method;

@@ -75,6 +75,8 @@ impl Kind {
 }
 
 /// `OrderState`.
+// `Triggered` is a documented state the fake never reaches (its orders fill or are cancelled at once).
+#[allow(dead_code)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum OrderState {
     Pending,

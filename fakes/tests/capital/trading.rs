@@ -429,7 +429,7 @@ async fn guaranteed_stops() {
 
 #[tokio::test]
 async fn under_the_other_reading_omitted_stop_fields_are_kept() {
-    let fake = crate::support::fake_capital::FakeCapital::start(crate::support::fake_capital::FakeOptions {
+    let fake = fakes::capital::FakeCapital::start(fakes::capital::FakeOptions {
         omitted_stops_kept: true,
         ..crate::client::relaxed()
     })

@@ -2,9 +2,8 @@
 //! collection (paths, headers, JSON shapes, error codes) plus a few upstream behaviours observed in
 //! practice. Tests drive it through [`FakeCapital`]; `examples/fake_capital.rs` serves it on its own.
 //!
-//! This folder is self-contained (external crates only): it is compiled both as
-//! `tests/support/fake_capital` and, through `#[path]`, into the example.
-#![allow(dead_code)]
+//! Part of the `fakes` crate (external crates only, never `tvbridge`): the bridge's tests and the example
+//! use it as `fakes::capital`.
 
 mod accounts;
 mod engine;
@@ -14,11 +13,7 @@ mod market;
 mod markets;
 mod options;
 mod orders;
-// Both fakes include the price process, so test binaries holding both load it twice (each fake stays
-// self-contained for its runnable example).
-#[allow(clippy::duplicate_mod)]
-#[path = "../price_path/mod.rs"]
-mod price_path;
+use crate::price_path;
 mod prices;
 mod session;
 mod state;
@@ -27,12 +22,9 @@ mod trading;
 mod wire;
 mod ws;
 
-// Each test binary uses a different subset of these re-exports.
-#[allow(unused_imports)]
 pub use options::{
     FakeAccount, FakeMarket, FakeOptions, FakePosition, FakeUser, FakeWorkingOrder, Fault, LoggedRequest,
 };
-#[allow(unused_imports)]
 pub use price_path::Hours as FakeHours;
 
 use axum::middleware::from_fn_with_state;

@@ -1,7 +1,7 @@
 //! Login, session tokens, idle expiry, rate limits, account switch, logout and account preferences.
 
 use crate::client::{login, raw_login, start, IDENTIFIER, PASSWORD};
-use crate::support::fake_capital::{FakeCapital, FakeOptions};
+use fakes::capital::{FakeCapital, FakeOptions};
 use serde_json::json;
 use std::time::Duration;
 

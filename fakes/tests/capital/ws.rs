@@ -2,7 +2,7 @@
 //! the ways a socket ends.
 
 use crate::client::{dec, login, num, relaxed, start, Client};
-use crate::support::fake_capital::{FakeCapital, FakeMarket, FakeOptions};
+use fakes::capital::{FakeCapital, FakeMarket, FakeOptions};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! Injected faults: documented error answers, "accepted then hung" and "slow before doing anything".
 
 use crate::client::{start, Client, NET, V1};
-use crate::fake_oanda::Fault;
+use fakes::oanda::Fault;
 use serde_json::json;
 use std::time::{Duration, Instant};
 

@@ -75,11 +75,6 @@ pub(super) fn num(d: Decimal) -> Value {
         .unwrap_or(Value::Null)
 }
 
-/// An optional decimal as a JSON number or `null`.
-pub(super) fn opt_num(d: Option<Decimal>) -> Value {
-    d.map(num).unwrap_or(Value::Null)
-}
-
 /// A money amount as the transaction history spells it: a string with at least one decimal (`"416.0"`).
 pub(super) fn money_string(d: Decimal) -> String {
     let d = d.round_dp(2).normalize();

@@ -4,7 +4,7 @@
 //! FX weekend.
 
 use crate::client::{d, options, start, t0, Client, Lines, NET};
-use crate::fake_oanda::{FakeOanda, FakeOptions};
+use fakes::oanda::{FakeOanda, FakeOptions};
 use chrono::{DateTime, TimeDelta};
 use rust_decimal::Decimal;
 use serde_json::Value;

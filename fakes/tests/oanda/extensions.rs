@@ -4,7 +4,7 @@
 //! extensions.
 
 use crate::client::{options, Client, HEDGE};
-use crate::fake_oanda::{FakeOanda, FakeOptions};
+use fakes::oanda::{FakeOanda, FakeOptions};
 use serde_json::{json, Value};
 
 /// A pending stop order with client id `client`; returns its order id.

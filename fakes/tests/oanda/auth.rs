@@ -2,7 +2,7 @@
 //! per-token rate limit (429) and the request log.
 
 use crate::client::{options, start, Client, HEDGE, NET, TOKEN, V1};
-use crate::fake_oanda::{FakeOanda, FakeOptions, FakeToken};
+use fakes::oanda::{FakeOanda, FakeOptions, FakeToken};
 use serde_json::json;
 
 #[tokio::test]

@@ -9,13 +9,11 @@
 //! sixty one-second ticks the same way. Every level is the aggregation of the one below by construction,
 //! so a week, a day, a five-minute bar and the ticks a stream sends always agree.
 //!
-//! Self-contained (external crates only): both fakes include it with `#[path]`.
-#![allow(dead_code)]
+//! Shared by both fakes (`crate::capital`, `crate::oanda`).
 
 mod calendar;
 mod split;
 
-#[allow(unused_imports)]
 pub use calendar::{new_york, new_york_offset, Hours};
 pub use split::Ohlc;
 

@@ -154,7 +154,7 @@ async fn invalid_orders_are_rejected_with_the_documented_reasons() {
     // The documented enum spells the minimum reason this way.
     let mut opts = crate::client::options();
     opts.instruments[0].minimum_trade_size = dec("100");
-    let small = crate::fake_oanda::FakeOanda::start(opts).await;
+    let small = fakes::oanda::FakeOanda::start(opts).await;
     let (_, body) = rejected(&Client::new(&small), m("10")).await;
     assert_eq!(body["errorCode"], "UNITS_MIMIMUM_NOT_MET");
     // Unreadable requests get a plain 400 without a transaction.
