@@ -2,7 +2,7 @@
 //! TradingView resolutions, data-feed symbols, and WebSocket quotes on `/streaming` and `/stream/quotes`
 //! surviving a dropped socket.
 
-mod support;
+use crate::support;
 
 use axum::http::Method;
 use rust_decimal::Decimal;

@@ -1,10 +1,7 @@
 //! The data-feed suite (`tests/datafeed_suite/`) on OANDA through the fake OANDA (moving prices, the FX
 //! weekend closed), with the data feed on a v20 account and, in `v1`, on a legacy v1 account.
 
-mod support;
-
-#[path = "datafeed_suite/mod.rs"]
-mod suite;
+use crate::suite;
 
 suite::suite!(suite::Feed::oanda);
 

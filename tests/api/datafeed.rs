@@ -1,11 +1,7 @@
 //! The data-feed suite (`tests/datafeed_suite/`) on the paper broker (manual clock), and what only the
 //! paper broker's own instrument set says (its groups, its symbols, their price format).
 
-mod support;
-
-#[path = "datafeed_suite/mod.rs"]
-mod suite;
-
+use crate::{suite, support};
 use serde_json::Value;
 use suite::{property, Feed};
 use support::schema::assert_schema;

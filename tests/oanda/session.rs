@@ -2,7 +2,7 @@
 //! hedging mode, a revoked token giving TradingView a 401, client-side pacing under a burst of polls, and the
 //! transaction stream pushing changes into the account streams (and being reopened after a drop).
 
-mod support;
+use crate::support;
 
 use axum::http::{Method, StatusCode};
 use serde_json::Value;

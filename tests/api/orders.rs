@@ -2,7 +2,7 @@
 //! one-cancels-other, trailing and guaranteed stops, durations, modify, cancel, idempotent `requestId`,
 //! previews with `confirmId`, order info, leverage, margin, executions and history.
 
-mod support;
+use crate::support;
 
 use axum::http::Method;
 use rust_decimal::Decimal;

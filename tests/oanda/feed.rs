@@ -4,7 +4,7 @@
 //! `backend.history_max_pages` candle requests and answers a longer range with its newest bars; nothing
 //! before `backend.data_start` is asked for; a client that goes away stops the paging.
 
-mod support;
+use crate::support;
 
 use axum::http::Method;
 use chrono::{DateTime, TimeZone, Utc};

@@ -3,7 +3,7 @@
 //! position and reversals, and the same ids come back from a bridge that restarted (they are read from the
 //! activity history, not remembered).
 
-mod support;
+use crate::support;
 
 use rust_decimal::Decimal;
 use serde_json::Value;

@@ -2,7 +2,7 @@
 //! of them changes anything. Then the HTTP-level refusals (413, 404, 405, wrong content type), which must
 //! still answer with the `{"s":"error","errmsg":..}` envelope and never with a 500.
 
-mod support;
+use crate::support;
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};

@@ -1,7 +1,7 @@
 //! `/readyz`: ready on the paper broker, ready on the fake Capital.com and the fake OANDA while they
 //! listen, 503 naming the upstream URL and the cause once the fake's listener is gone; 503 while stopping.
 
-mod support;
+use crate::support;
 
 use axum::http::{Method, StatusCode};
 use std::time::Duration;

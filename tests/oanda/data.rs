@@ -2,7 +2,7 @@
 //! data-feed symbols and mapping, `/history` paged past the 5000-candle limit and aligned to TradingView's
 //! bars, and the pricing stream feeding `/streaming` and `/stream/quotes`, reopened after it drops.
 
-mod support;
+use crate::support;
 
 use axum::http::Method;
 use chrono::{DateTime, Utc};

@@ -2,7 +2,7 @@
 //! per-session and per-user limits refuse extra streams with a clear error, each stream leaves an audit
 //! line when it opens and closes, and a late `/streaming` subscriber gets every symbol's latest quote at once.
 
-mod support;
+use crate::support;
 
 use axum::body::Body;
 use axum::http::Request;

@@ -1,7 +1,7 @@
 //! Trading streams and the account hub over a real socket: snapshot then updates, `qty:0` on close,
 //! pings when quiet, slow-client isolation, and many polls coalesced into one backend fetch.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! type with brackets, modify, cancel, rejections with their reason, netting and hedging positions, partial
 //! close, reverse, executions, order history and leverage.
 
-mod support;
+use crate::support;
 
 use axum::http::Method;
 use rust_decimal::Decimal;

@@ -3,7 +3,7 @@
 //! message, trades and net positions with bracket changes and closes, executions and order history, an
 //! order whose answer never came ending as exactly one order, and the v1 price stream feeding `/streaming`.
 
-mod support;
+use crate::support;
 
 use axum::http::Method;
 use rust_decimal::Decimal;

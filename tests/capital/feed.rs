@@ -3,7 +3,7 @@
 //! (never "more than N bars"), nothing before `backend.data_start` is asked for, and a client that goes
 //! away stops the paging.
 
-mod support;
+use crate::support;
 
 use axum::http::Method;
 use chrono::{DateTime, TimeZone, Utc};

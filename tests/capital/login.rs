@@ -2,7 +2,7 @@
 //! Capital.com, and a flood of bogus logins for other identifiers cannot queue a good login behind them
 //! at `POST /session`'s one-per-second pacing.
 
-mod support;
+use crate::support;
 
 use axum::http::Method;
 use std::time::{Duration, Instant};

@@ -2,7 +2,7 @@
 //! keep-alive, a 401 when the session cannot be re-established, pacing under a burst of polls, and an
 //! accepted-but-timed-out deal ending as exactly one position.
 
-mod support;
+use crate::support;
 
 use axum::http::{Method, StatusCode};
 use std::time::Duration;

@@ -1,6 +1,6 @@
 //! A first end-to-end pass: login, accounts, a market order, its position.
 
-mod support;
+use crate::support;
 
 use support::*;
 

@@ -6,21 +6,14 @@
 //! Every TradingView answer is checked against the schemas by the `TestApp` helpers; the tests also look
 //! at what reached OANDA (`fake.requests()`) and at the fake's own books.
 
-mod support;
+use crate::support;
 
-#[path = "oanda_trading/history.rs"]
 mod history;
-#[path = "oanda_trading/modify.rs"]
 mod modify;
-#[path = "oanda_trading/no_doubles.rs"]
 mod no_doubles;
-#[path = "oanda_trading/orders.rs"]
 mod orders;
-#[path = "oanda_trading/pending.rs"]
 mod pending;
-#[path = "oanda_trading/positions.rs"]
 mod positions;
-#[path = "oanda_trading/refusals.rs"]
 mod refusals;
 
 use axum::http::Method;

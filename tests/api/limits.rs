@@ -2,7 +2,7 @@
 //! length and number, sessions are capped per user, failed logins back off per login and per client
 //! address, and every trading action and login leaves one audit line.
 
-mod support;
+use crate::support;
 
 use axum::http::{Method, StatusCode};
 use serde_json::Value;

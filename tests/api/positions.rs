@@ -2,7 +2,7 @@
 //! close, reverse, brackets on positions, P/L and margin converted into the account currency, and the
 //! state file that keeps all of it across a restart.
 
-mod support;
+use crate::support;
 
 use axum::http::Method;
 use rust_decimal::Decimal;

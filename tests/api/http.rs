@@ -1,7 +1,7 @@
 //! HTTP behaviour around the API: CORS for TradingView's browser calls, request ids, `/healthz`, `locale`,
 //! `/config`, and the account flags and instruments derived from the backend's capabilities.
 
-mod support;
+use crate::support;
 
 use axum::http::{HeaderMap, Method, StatusCode};
 use rust_decimal::Decimal;

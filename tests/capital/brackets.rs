@@ -5,7 +5,7 @@
 //! can express, either happens or is refused with a clear message, never reported done while the bracket
 //! stays.
 
-mod support;
+use crate::support;
 
 use axum::http::Method;
 use rust_decimal::Decimal;

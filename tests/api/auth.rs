@@ -1,7 +1,7 @@
 //! `/authorize`, `/logout`, access tokens and the 401s TradingView relies on to ask the user to log in
 //! again; `/mapping` without a token; `/userInfo`.
 
-mod support;
+use crate::support;
 
 use axum::http::{header, Method, StatusCode};
 use jsonwebtoken::{encode, EncodingKey, Header};

@@ -1,7 +1,7 @@
 //! The HTTP edge over real sockets: header, body and idle timeouts, the connection cap, hyper's and axum's
 //! own error answers in the envelope, and the shutdown that ends streams and returns within the grace period.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use std::sync::Arc;

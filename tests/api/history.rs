@@ -3,7 +3,7 @@
 //! that stop computing when their client leaves or the runtime shuts down, a bounded number of computations
 //! at once, split-equals-whole at every resolution family across the data start, and `data_start` checks.
 
-mod support;
+use crate::support;
 
 use axum::body::Body;
 use axum::http::{header, Method, Request};
