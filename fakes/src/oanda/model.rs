@@ -7,42 +7,45 @@ use serde_json::Value;
 
 use super::options::FakeAccount;
 
-/// An order type, named as v20 names it.
+/// An order type, named as v20 names it; the discriminant is the kind's place in [`Kind::ALL`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Kind {
-    Market,
-    Limit,
-    Stop,
-    MarketIfTouched,
-    TakeProfit,
-    StopLoss,
-    TrailingStopLoss,
+    /// Fills at once at the current price.
+    Market = 0,
+    /// Waits for the price to reach its level or better.
+    Limit = 1,
+    /// Waits for the price to pass its level.
+    Stop = 2,
+    /// A market order once the price touches its level.
+    MarketIfTouched = 3,
+    /// Closes its trade at a profit (dependent).
+    TakeProfit = 4,
+    /// Closes its trade at a loss (dependent).
+    StopLoss = 5,
+    /// A stop loss that follows the price (dependent).
+    TrailingStopLoss = 6,
 }
 
 impl Kind {
+    /// Every kind with its wire name, in discriminant order.
+    const ALL: [(Kind, &'static str); 7] = [
+        (Kind::Market, "MARKET"),
+        (Kind::Limit, "LIMIT"),
+        (Kind::Stop, "STOP"),
+        (Kind::MarketIfTouched, "MARKET_IF_TOUCHED"),
+        (Kind::TakeProfit, "TAKE_PROFIT"),
+        (Kind::StopLoss, "STOP_LOSS"),
+        (Kind::TrailingStopLoss, "TRAILING_STOP_LOSS"),
+    ];
+
+    /// The kind of a wire name (`"MARKET_IF_TOUCHED"`), if it is one the fake knows.
     pub fn parse(s: &str) -> Option<Kind> {
-        Some(match s {
-            "MARKET" => Kind::Market,
-            "LIMIT" => Kind::Limit,
-            "STOP" => Kind::Stop,
-            "MARKET_IF_TOUCHED" => Kind::MarketIfTouched,
-            "TAKE_PROFIT" => Kind::TakeProfit,
-            "STOP_LOSS" => Kind::StopLoss,
-            "TRAILING_STOP_LOSS" => Kind::TrailingStopLoss,
-            _ => return None,
-        })
+        Kind::ALL.iter().find(|(_, name)| *name == s).map(|(kind, _)| *kind)
     }
 
+    /// The wire name (`"MARKET_IF_TOUCHED"`).
     pub fn wire(self) -> &'static str {
-        match self {
-            Kind::Market => "MARKET",
-            Kind::Limit => "LIMIT",
-            Kind::Stop => "STOP",
-            Kind::MarketIfTouched => "MARKET_IF_TOUCHED",
-            Kind::TakeProfit => "TAKE_PROFIT",
-            Kind::StopLoss => "STOP_LOSS",
-            Kind::TrailingStopLoss => "TRAILING_STOP_LOSS",
-        }
+        Kind::ALL[self as usize].1
     }
 
     /// The transaction type that creates an order of this kind (`LIMIT_ORDER`).
@@ -442,5 +445,21 @@ impl Account {
             }
         };
         &mut self.positions[i].1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Kind;
+
+    #[test]
+    fn each_kind_sits_at_its_discriminant_and_reads_back_from_its_wire_name() {
+        for (i, (kind, name)) in Kind::ALL.iter().enumerate() {
+            assert_eq!(*kind as usize, i, "{name}");
+            assert_eq!(kind.wire(), *name);
+            assert_eq!(Kind::parse(name), Some(*kind));
+        }
+        assert_eq!(Kind::parse("GUARANTEED_STOP_LOSS"), None);
+        assert_eq!(Kind::parse("market"), None);
     }
 }

@@ -134,28 +134,69 @@ pub fn new_york(date: NaiveDate, hour: u32) -> i64 {
     }
 }
 
-/// New York's offset from UTC at instant `t`, in seconds (US rules: 2007 on, 1987 to 2006, before).
+/// New York's offset from UTC at instant `t`, in seconds. Each US rule is read as "the first Sunday on or
+/// after" a date (2007 on: March 8 to November 1; 1987 to 2006: April 1 to October 25; before: April 24 to
+/// October 25): another reading of the rules than the bridge's, so that the two check each other.
 pub fn new_york_offset(t: i64) -> i64 {
-    let Some(date) = date_of(t) else {
+    let Some(year) = date_of(t).map(|d| d.year()) else {
         return -5 * HOUR;
     };
-    let year = date.year();
-    let sunday = |month: u32, n: u8| NaiveDate::from_weekday_of_month_opt(year, month, Weekday::Sun, n);
-    let last_sunday = |month: u32| sunday(month, 5).or_else(|| sunday(month, 4));
-    let (start, end) = if year >= 2007 {
-        (sunday(3, 2), sunday(11, 1))
-    } else if year >= 1987 {
-        (sunday(4, 1), last_sunday(10))
-    } else {
-        (last_sunday(4), last_sunday(10))
+    let (spring, autumn) = match year {
+        2007.. => ((3, 8), (11, 1)),
+        1987..=2006 => ((4, 1), (10, 25)),
+        _ => ((4, 24), (10, 25)),
     };
-    // The switches happen at 02:00 local: 07:00 UTC in spring, 06:00 UTC in autumn.
-    let at = |d: Option<NaiveDate>, h: u32| {
-        d.and_then(|d| d.and_hms_opt(h, 0, 0))
-            .map(|d| d.and_utc().timestamp())
-    };
-    match (at(start, 7), at(end, 6)) {
-        (Some(s), Some(e)) if t >= s && t < e => -4 * HOUR,
+    // Clocks change at 02:00 local time: 07:00 UTC in spring (from standard time), 06:00 UTC in autumn.
+    let start = sunday_on_or_after(year, spring).map(|s| s + 7 * HOUR);
+    let end = sunday_on_or_after(year, autumn).map(|s| s + 6 * HOUR);
+    match (start, end) {
+        (Some(start), Some(end)) if (start..end).contains(&t) => -4 * HOUR,
         _ => -5 * HOUR,
+    }
+}
+
+/// Midnight UTC (unix seconds) of the first Sunday on or after `(month, day)` of `year`.
+fn sunday_on_or_after(year: i32, (month, day): (u32, u32)) -> Option<i64> {
+    let date = NaiveDate::from_ymd_opt(year, month, day)?;
+    let ahead = (7 - date.weekday().num_days_from_sunday()) % 7;
+    let midnight = date.and_hms_opt(0, 0, 0)?.and_utc().timestamp();
+    Some(midnight + i64::from(ahead) * DAY)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(y: i32, m: u32, d: u32, h: u32) -> i64 {
+        NaiveDate::from_ymd_opt(y, m, d)
+            .and_then(|d| d.and_hms_opt(h, 0, 0))
+            .expect("valid date")
+            .and_utc()
+            .timestamp()
+    }
+
+    /// The switches of each US rule, one second either side (dates from the published US calendars).
+    #[test]
+    fn new_york_switches_under_each_rule() {
+        for (spring, autumn) in [
+            (utc(2024, 3, 10, 7), utc(2024, 11, 3, 6)),
+            (utc(2007, 3, 11, 7), utc(2007, 11, 4, 6)),
+            (utc(2006, 4, 2, 7), utc(2006, 10, 29, 6)),
+            (utc(1987, 4, 5, 7), utc(1987, 10, 25, 6)),
+            (utc(1986, 4, 27, 7), utc(1986, 10, 26, 6)),
+        ] {
+            assert_eq!(new_york_offset(spring - 1), -5 * HOUR, "before spring {spring}");
+            assert_eq!(new_york_offset(spring), -4 * HOUR, "at spring {spring}");
+            assert_eq!(new_york_offset(autumn - 1), -4 * HOUR, "before autumn {autumn}");
+            assert_eq!(new_york_offset(autumn), -5 * HOUR, "at autumn {autumn}");
+        }
+    }
+
+    #[test]
+    fn new_york_hours_are_utc_instants() {
+        let july = NaiveDate::from_ymd_opt(2024, 7, 1).expect("valid date");
+        let january = NaiveDate::from_ymd_opt(2024, 1, 2).expect("valid date");
+        assert_eq!(new_york(july, 17), utc(2024, 7, 1, 21));
+        assert_eq!(new_york(january, 17), utc(2024, 1, 2, 22));
     }
 }
