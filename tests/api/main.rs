@@ -3,10 +3,10 @@
 //! (`stream_life`), `/readyz`, paper `/history` (`history`) and the data-feed suite (`datafeed`). Each module
 //! was a binary of its own; none needs a process to itself (the log capture of `limits` is per thread).
 
-#[path = "../support/mod.rs"]
-mod support;
 #[path = "../datafeed_suite/mod.rs"]
 mod suite;
+#[path = "../support/mod.rs"]
+mod support;
 
 mod auth;
 mod bad_input;

@@ -3,10 +3,10 @@
 //! accounts (`v1`) and the data-feed suite (`datafeed`). Each module was a binary of its own; the environment
 //! variables some set have names of their own, and the log capture is per thread.
 
-#[path = "../support/mod.rs"]
-mod support;
 #[path = "../datafeed_suite/mod.rs"]
 mod suite;
+#[path = "../support/mod.rs"]
+mod support;
 
 mod data;
 mod datafeed;

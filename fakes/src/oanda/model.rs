@@ -40,7 +40,10 @@ impl Kind {
 
     /// The kind of a wire name (`"MARKET_IF_TOUCHED"`), if it is one the fake knows.
     pub fn parse(s: &str) -> Option<Kind> {
-        Kind::ALL.iter().find(|(_, name)| *name == s).map(|(kind, _)| *kind)
+        Kind::ALL
+            .iter()
+            .find(|(_, name)| *name == s)
+            .map(|(kind, _)| *kind)
     }
 
     /// The wire name (`"MARKET_IF_TOUCHED"`).

@@ -4,9 +4,9 @@
 //! nothing trades before the data start.
 
 use crate::client::{login, num, relaxed, Client};
-use fakes::capital::{FakeCapital, FakeMarket, FakeOptions};
 use crate::ws::{connect, recv, send};
 use chrono::{DateTime, NaiveDateTime, TimeDelta, TimeZone, Utc};
+use fakes::capital::{FakeCapital, FakeMarket, FakeOptions};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;

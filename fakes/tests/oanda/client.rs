@@ -1,8 +1,8 @@
 //! A minimal OANDA client for the fake's own tests: JSON calls for v20, form calls for v1, and a
 //! line reader for the streams.
 
-use fakes::oanda::{FakeOanda, FakeOptions};
 use chrono::{DateTime, TimeZone, Utc};
+use fakes::oanda::{FakeOanda, FakeOptions};
 use futures_util::StreamExt;
 use reqwest::Method;
 use rust_decimal::Decimal;

@@ -4,8 +4,8 @@
 //! FX weekend.
 
 use crate::client::{d, options, start, t0, Client, Lines, NET};
-use fakes::oanda::{FakeOanda, FakeOptions};
 use chrono::{DateTime, TimeDelta};
+use fakes::oanda::{FakeOanda, FakeOptions};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::collections::BTreeMap;
