@@ -3,11 +3,14 @@
 FROM rust:1-slim-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
+# The workspace's other member (the test-only fakes) must be there for cargo to read the workspace; an empty
+# library stands for it, as the release binary never builds it.
+COPY fakes/Cargo.toml ./fakes/
 # The dependencies first, in a layer of their own, built against a placeholder crate: a change to src/ then
 # rebuilds only tvbridge itself, not its ~250 dependencies.
-RUN mkdir src \
+RUN mkdir src fakes/src \
     && echo 'fn main() {}' > src/main.rs \
-    && touch src/lib.rs \
+    && touch src/lib.rs fakes/src/lib.rs \
     && cargo build --release --locked --bin tvbridge \
     && rm -rf src
 COPY src ./src

@@ -1,11 +1,8 @@
 //! Serves the fake Capital.com API on its own, so the Capital.com backend can be tried without an
 //! account: `cargo run --example fake_capital -- --listen 127.0.0.1:8099`.
 
-#[path = "../tests/support/fake_capital/mod.rs"]
-mod fake_capital;
-
 use clap::Parser;
-use fake_capital::{FakeCapital, FakeOptions, FakeUser};
+use fakes::capital::{FakeCapital, FakeOptions, FakeUser};
 
 /// Command line of the fake.
 #[derive(Parser)]

@@ -1,11 +1,8 @@
 //! Serves the fake OANDA API (v20 and v1) on its own, so the OANDA backend can be tried without an
 //! account: `cargo run --example fake_oanda -- --listen 127.0.0.1:8098 --stream-listen 127.0.0.1:8097`.
 
-#[path = "../tests/support/fake_oanda/mod.rs"]
-mod fake_oanda;
-
 use clap::Parser;
-use fake_oanda::{FakeOanda, FakeOptions, FakeToken};
+use fakes::oanda::{FakeOanda, FakeOptions, FakeToken};
 
 /// Command line of the fake.
 #[derive(Parser)]

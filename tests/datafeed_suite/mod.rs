@@ -1,6 +1,6 @@
 //! The data-feed properties every backend must have (TradingView's data autotests and the 1.4.27 rules),
 //! written once and run against the paper broker, Capital.com through its fake and OANDA through its
-//! fake (`tests/datafeed_paper.rs`, `datafeed_capital.rs`, `datafeed_oanda.rs`), so that no backend can
+//! fake (`datafeed.rs` in `tests/api/`, `tests/capital/` and `tests/oanda/`), so that no backend can
 //! fall behind the others. Each property is a function taking a [`Feed`].
 #![allow(dead_code)]
 

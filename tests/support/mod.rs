@@ -3,13 +3,16 @@
 #![allow(dead_code)]
 
 pub mod capital;
-pub mod fake_capital;
-pub mod fake_oanda;
 pub mod live;
 pub mod log_capture;
 pub mod oanda;
 pub mod peer;
 pub mod schema;
+
+/// The fake upstreams live in their own crate (`fakes/`, compiled once); these names keep the tests'
+/// `support::fake_capital` and `support::fake_oanda` paths.
+pub use fakes::capital as fake_capital;
+pub use fakes::oanda as fake_oanda;
 
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};

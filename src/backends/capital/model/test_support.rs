@@ -2,6 +2,28 @@
 
 use serde_json::json;
 
+/// An official example from `testdata/capital/` by file name, as a JSON value.
+pub fn testdata(name: &str) -> serde_json::Value {
+    let text = match name {
+        "market_details" => include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/testdata/capital/market_details.json"
+        )),
+        "accounts" => include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/testdata/capital/accounts.json"
+        )),
+        "account_preferences" => {
+            include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/testdata/capital/account_preferences.json"
+            ))
+        }
+        other => panic!("no testdata/capital/{other}.json in the model tests"),
+    };
+    serde_json::from_str(text).expect("testdata JSON parses")
+}
+
 pub fn parse<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> T {
     serde_json::from_value(v).expect("fixture deserialises")
 }

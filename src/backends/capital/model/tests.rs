@@ -84,16 +84,12 @@ fn session_misc() {
 
 #[test]
 fn accounts() {
-    let a: AccountsResponse = parse(json!({"accounts": [
-        {"accountId": "12345678901234567", "accountName": "USD", "status": "ENABLED", "accountType": "CFD",
-         "preferred": true,
-         "balance": {"balance": 124.95, "deposit": 125.18, "profitLoss": -0.23, "available": 116.93},
-         "currency": "USD"},
-        {"accountId": "12345678907654321", "accountName": "Second account", "status": "FROZEN",
-         "accountType": "CFD", "preferred": false,
-         "balance": {"balance": 100.0, "deposit": 100.0, "profitLoss": 0.0, "available": 0.0},
-         "currency": "EUR", "futureField": true}
-    ]}));
+    // The official example, its second account given an unknown status, another currency and a new field.
+    let mut v = testdata("accounts");
+    v["accounts"][1]["status"] = json!("FROZEN");
+    v["accounts"][1]["currency"] = json!("EUR");
+    v["accounts"][1]["futureField"] = json!(true);
+    let a: AccountsResponse = parse(v);
     assert_eq!(a.accounts.len(), 2);
     let first = &a.accounts[0];
     assert_eq!(first.status, Some(AccountStatus::Enabled));
@@ -106,17 +102,10 @@ fn accounts() {
 
 #[test]
 fn preferences() {
-    let p: AccountPreferences = parse(json!({
-        "hedgingMode": false,
-        "leverages": {
-            "SHARES": {"current": 2, "available": [1, 2, 3, 5]},
-            "CURRENCIES": {"current": 1, "available": [1, 10, 20, 30]},
-            "INDICES": {"current": 10, "available": [1, 10, 20]},
-            "CRYPTOCURRENCIES": {"current": 1, "available": [1, 2]},
-            "COMMODITIES": {"current": 5, "available": [1, 5, 10, 20]},
-            "BONDS": {"current": 3, "available": [3]}
-        }
-    }));
+    // The official example with an instrument type the bridge does not know.
+    let mut v = testdata("account_preferences");
+    v["leverages"]["BONDS"] = json!({"current": 3, "available": [3]});
+    let p: AccountPreferences = parse(v);
     assert!(!p.hedging_mode);
     assert_eq!(p.leverages.get(InstrumentType::Shares).unwrap().current, dec!(2));
     assert_eq!(

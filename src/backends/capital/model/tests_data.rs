@@ -5,34 +5,11 @@ use super::*;
 use rust_decimal_macros::dec;
 use serde_json::json;
 
+/// The official single market details with a field the bridge does not know (`overnightFee`).
 fn market_details_json() -> serde_json::Value {
-    json!({
-        "instrument": {
-            "epic": "SILVER", "expiry": "-", "name": "Silver", "lotSize": 1, "type": "COMMODITIES",
-            "controlledRiskAllowed": true, "streamingPricesAvailable": true, "currency": "USD",
-            "marginFactor": 10, "marginFactorUnit": "PERCENTAGE",
-            "openingHours": {
-                "mon": ["00:00 - 22:00", "23:05 - 00:00"], "tue": ["00:00 - 22:00", "23:05 - 00:00"],
-                "wed": ["00:00 - 22:00", "23:05 - 00:00"], "thu": ["00:00 - 22:00", "23:05 - 00:00"],
-                "fri": ["00:00 - 22:00"], "sat": [], "sun": ["23:05 - 00:00"], "zone": "UTC"
-            },
-            "country": "", "overnightFee": {"longRate": -0.01}
-        },
-        "dealingRules": {
-            "minStepDistance": {"unit": "POINTS", "value": 0.001},
-            "minDealSize": {"unit": "POINTS", "value": 0.1},
-            "minControlledRiskStopDistance": {"unit": "PERCENTAGE", "value": 2},
-            "minNormalStopOrLimitDistance": {"unit": "PERCENTAGE", "value": 0.01},
-            "maxStopOrLimitDistance": {"unit": "PERCENTAGE", "value": 60},
-            "marketOrderPreference": "AVAILABLE_DEFAULT_ON",
-            "trailingStopsPreference": "NOT_AVAILABLE"
-        },
-        "snapshot": {
-            "marketStatus": "TRADEABLE", "netChange": -0.313, "percentageChange": -1.2762,
-            "updateTime": "2022-04-06T13:17:42.113", "delayTime": 0, "bid": 24.203, "offer": 24.223,
-            "high": 24.405, "low": 24.193, "decimalPlacesFactor": 3, "scalingFactor": 1
-        }
-    })
+    let mut v = testdata("market_details");
+    v["instrument"]["overnightFee"] = json!({"longRate": -0.01});
+    v
 }
 
 #[test]
