@@ -18,6 +18,7 @@ mod limits;
 mod orders;
 mod positions;
 mod readyz;
+mod refresh;
 mod smoke;
 mod stream_life;
 mod streams;

@@ -14,5 +14,6 @@ mod datafeed;
 mod feed;
 mod ids;
 mod login;
+mod refresh;
 mod session;
 mod trading;

@@ -8,6 +8,7 @@ pub mod log_capture;
 pub mod oanda;
 pub mod peer;
 pub mod schema;
+pub mod tally;
 
 /// The fake upstreams live in their own crate (`fakes/`, compiled once); these names keep the tests'
 /// `support::fake_capital` and `support::fake_oanda` paths.
