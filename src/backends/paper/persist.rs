@@ -7,17 +7,17 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// How the bytes reach the disk (the atomic write, or a test's stand-in).
-type Write_ = Arc<dyn Fn(&Path, &[u8]) -> anyhow::Result<()> + Send + Sync>;
+type WriteFn = Arc<dyn Fn(&Path, &[u8]) -> anyhow::Result<()> + Send + Sync>;
 
 /// The state file the actor saves to after every change.
 #[derive(Clone)]
 pub struct StateFile {
     path: PathBuf,
-    write: Write_,
+    write: WriteFn,
 }
 
 impl StateFile {
-    /// The file at `path`, written with [`save`].
+    /// The file at `path`, written atomically.
     pub fn new(path: PathBuf) -> StateFile {
         StateFile {
             path,
@@ -54,12 +54,8 @@ pub fn load(path: &Path) -> anyhow::Result<Option<PaperState>> {
     }
 }
 
-/// Writes `state` so that a crash leaves either the old or the new file, never a torn one.
-pub fn save(path: &Path, state: &PaperState) -> anyhow::Result<()> {
-    write_atomic(path, &serde_json::to_vec(state)?)
-}
-
-/// Writes `bytes` to a temp file beside `path`, syncs it and renames it over `path`.
+/// Writes `bytes` to a temp file beside `path`, syncs it and renames it over `path`, so that a crash
+/// leaves either the old or the new file, never a torn one.
 fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let dir = path
         .parent()
@@ -95,7 +91,7 @@ mod tests {
             last_eval: 7,
             ..Default::default()
         };
-        save(&path, &state).unwrap();
+        write_atomic(&path, &serde_json::to_vec(&state).unwrap()).unwrap();
         assert_eq!(load(&path).unwrap(), Some(state));
         std::fs::write(&path, b"{not json").unwrap();
         assert!(load(&path).unwrap_err().to_string().contains("is not valid"));
