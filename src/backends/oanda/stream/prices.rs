@@ -3,7 +3,7 @@
 //! fails, or when it goes silent.
 
 use super::lines::LineReader;
-use super::{Backoff, StreamOptions};
+use super::StreamOptions;
 use crate::backends::oanda::errors::broker_error;
 use crate::backends::oanda::venue::{Conn, Price, StreamLine, Venue};
 use crate::broker::BrokerResult;
@@ -112,7 +112,7 @@ impl PriceStreams {
 
 /// Keeps one stream open for the wanted instruments while anyone listens.
 async fn run(shared: Arc<Shared>, source: Arc<dyn PriceSource>, options: StreamOptions) {
-    let mut backoff = Backoff::new(options);
+    let mut backoff = options.backoff();
     loop {
         let wanted = {
             let mut st = shared.lock();
@@ -137,7 +137,7 @@ async fn run(shared: Arc<Shared>, source: Arc<dyn PriceSource>, options: StreamO
         let (response, venue) = match opened.await {
             Ok(opened) => opened,
             Err(e) => {
-                let wait = backoff.after(None);
+                let wait = backoff.after_failure(false);
                 tracing::warn!(error = %e, ?wait, "the OANDA pricing stream could not be opened");
                 tokio::time::sleep(wait).await;
                 continue;
@@ -171,7 +171,7 @@ async fn run(shared: Arc<Shared>, source: Arc<dyn PriceSource>, options: StreamO
             // New instruments (or nobody left): reopen (or stop) at once.
             continue;
         }
-        let wait = backoff.after(Some(since.elapsed()));
+        let wait = backoff.after_failure(options.healthy(since.elapsed()));
         tracing::info!(reason = %ended, ?wait, "the OANDA pricing stream ended; reopening");
         tokio::time::sleep(wait).await;
     }
