@@ -8,6 +8,7 @@ pub mod call;
 pub mod clock;
 pub mod day_bars;
 pub mod days;
+pub mod fanout;
 pub mod history;
 pub mod limiter;
 pub mod probe;

@@ -7,6 +7,7 @@ use super::StreamOptions;
 use crate::backends::oanda::errors::broker_error;
 use crate::backends::oanda::venue::{Conn, Price, StreamLine, Venue};
 use crate::broker::BrokerResult;
+use crate::upstream::fanout::Listeners;
 use async_trait::async_trait;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -26,7 +27,7 @@ pub trait PriceSource: Send + Sync + 'static {
 
 #[derive(Default)]
 struct State {
-    listeners: HashMap<String, Vec<mpsc::Sender<Price>>>,
+    listeners: HashMap<String, Listeners<Price>>,
     running: bool,
     /// Stream connections opened so far (diagnostics and tests).
     connections: u64,
@@ -35,10 +36,7 @@ struct State {
 impl State {
     /// Instruments with at least one live listener (closed listeners are dropped here).
     fn wanted(&mut self) -> BTreeSet<String> {
-        self.listeners.retain(|_, l| {
-            l.retain(|tx| !tx.is_closed());
-            !l.is_empty()
-        });
+        self.listeners.retain(|_, l| l.prune());
         self.listeners.keys().cloned().collect()
     }
 }
@@ -56,13 +54,8 @@ impl Shared {
     fn deliver(&self, price: Price) {
         let mut st = self.lock();
         if let Some(listeners) = st.listeners.get_mut(&price.instrument) {
-            // `try_send`: a slow listener must never hold up the stream.
-            listeners.retain(|tx| {
-                !matches!(
-                    tx.try_send(price.clone()),
-                    Err(mpsc::error::TrySendError::Closed(_))
-                )
-            });
+            // Without waiting: a slow listener must never hold up the stream.
+            listeners.send(&price);
         }
     }
 }
@@ -93,7 +86,7 @@ impl PriceStreams {
         let (tx, rx) = mpsc::channel(LISTENER_BUFFER);
         let start = {
             let mut st = self.shared.lock();
-            st.listeners.entry(instrument.to_string()).or_default().push(tx);
+            st.listeners.entry(instrument.to_string()).or_default().add(tx);
             !std::mem::replace(&mut st.running, true)
         };
         if start {
