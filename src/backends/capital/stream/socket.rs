@@ -93,10 +93,8 @@ impl Socket {
         let mut backoff = Backoff::new(opts.reconnect_min, opts.reconnect_max).jittered();
         loop {
             let failures = backoff.failures();
-            if failures > 0 {
-                if !self.pause(backoff.wait()).await {
-                    return;
-                }
+            if failures > 0 && !self.pause(backoff.wait()).await {
+                return;
             }
             // A socket whose connection dropped while it had nothing to carry just goes away; receivers
             // dropped while it was down count as nothing to carry.
