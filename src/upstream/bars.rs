@@ -35,6 +35,16 @@ pub fn bar_start(t: i64, r: tv::Resolution) -> Option<i64> {
     }
 }
 
+/// The base bar length an intraday resolution of `minutes` is built from: the first (coarsest, when
+/// `bases` lists them coarsest first) whose length in minutes divides it, so every bar of the resolution
+/// is made of whole base bars that start where it does; `None` when none divides it.
+pub fn coarsest_dividing<T: Copy>(bases: &[(T, u32)], minutes: u32) -> Option<T> {
+    bases
+        .iter()
+        .find(|(_, len)| *len > 0 && minutes % len == 0)
+        .map(|(base, _)| *base)
+}
+
 /// Groups base bars into bars of `r` starting at [`bar_start`], merged with [`tv::Bar::then`]; bars are
 /// sorted first, so the input order does not matter.
 pub fn aggregate(mut base: Vec<tv::Bar>, r: tv::Resolution) -> Vec<tv::Bar> {
@@ -50,4 +60,23 @@ pub fn aggregate(mut base: Vec<tv::Bar>, r: tv::Resolution) -> Vec<tv::Bar> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_coarsest_base_that_divides_the_resolution_is_chosen() {
+        let bases = [("H4", 240), ("H1", 60), ("M15", 15), ("M5", 5), ("M1", 1)];
+        let picks: Vec<_> = [1, 3, 5, 10, 45, 60, 120, 240, 480, 1440]
+            .iter()
+            .map(|m| coarsest_dividing(&bases, *m))
+            .collect();
+        let want = ["M1", "M1", "M5", "M5", "M15", "H1", "H1", "H4", "H4", "H4"];
+        assert_eq!(picks, want.map(Some));
+        // Nothing divides 7 but the minute; without a minute base nothing does.
+        assert_eq!(coarsest_dividing(&bases[..4], 7), None);
+        assert_eq!(coarsest_dividing(&[("zero", 0)], 7), None);
+    }
 }

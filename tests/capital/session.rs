@@ -389,3 +389,48 @@ async fn mapped_credentials_refused_later_give_an_error_not_a_login_loop() {
         "one warning per cool-down"
     );
 }
+
+#[tokio::test]
+async fn a_deal_waiting_for_its_confirmation_does_not_hold_up_another_tabs_account_switch() {
+    let (fake, app) = capital::start("", "").await;
+    let token = capital::login(&app).await;
+    // The confirmation lags: five answers of 404 before it is there, over a second of asking again.
+    fake.inject(Fault::Status {
+        method: Some("GET".into()),
+        path_prefix: "/confirms".into(),
+        status: 404,
+        body: serde_json::json!({"errorCode": "error.not-found.dealReference"}),
+        times: 5,
+    });
+    let placing = app.place(&token, NET, "instrument=EURUSD&qty=1000&side=buy&type=market");
+    let other_tab = async {
+        // Once the placement is asking for its confirmation, another tab reads the other account.
+        for _ in 0..500 {
+            if fake.requests().iter().any(|r| r.path.starts_with("/confirms/")) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let path = format!("/accounts/{HEDGE}/individualPositions?locale=en");
+        let positions = capital::get_json(app.router.clone(), &token, &path).await;
+        (positions, std::time::Instant::now())
+    };
+    let (id, (positions, other_done)) = tokio::join!(placing, other_tab);
+    assert_eq!(positions["d"], serde_json::json!([]), "{positions}");
+    let last_confirm = fake
+        .requests()
+        .iter()
+        .filter(|r| r.path.starts_with("/confirms/"))
+        .map(|r| r.at)
+        .max()
+        .expect("the deal was confirmed");
+    assert!(
+        other_done < last_confirm,
+        "the other tab's account switch waited for the whole confirmation"
+    );
+    // The placement went back to its account for the rest of its confirmation and ended as one deal.
+    assert_eq!(app.order(&token, NET, &id).await["status"], "filled");
+    assert_eq!(fake.positions(NET).len(), 1);
+    assert!(fake.positions(HEDGE).is_empty());
+    assert_eq!(capital::count(&fake.requests(), "POST", "/positions"), 1);
+}

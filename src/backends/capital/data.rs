@@ -9,11 +9,11 @@ use super::stream::{StreamTokens, TokenSource};
 use super::{convert, Inner};
 use crate::broker::{BrokerError, BrokerResult, SessionCtx};
 use crate::tv;
+use crate::upstream::day_bars::{spawn_ticks, DayBar, Quote};
+use crate::upstream::days::DayCut;
 use rust_decimal::Decimal;
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
-
-const DAY: i64 = 86_400;
 
 /// Price of one unit of `from` in `to`, from a Capital.com FX market when one exists.
 async fn conversion(inner: &Inner, upstream: &Upstream, from: &str, to: &str) -> Decimal {
@@ -140,53 +140,23 @@ pub(super) async fn subscribe_market(
 ) -> BrokerResult<mpsc::Receiver<tv::MarketTick>> {
     let epic = inner.catalog.epic_of(symbol)?;
     // Listen first, then read the day's bar: no quote can fall between the two.
-    let mut quotes = inner.streams.subscribe(&epic).await?;
-    let mut day: Option<tv::Bar> = match super::prices::newest_day(inner, &epic).await {
+    let quotes = inner.streams.subscribe(&epic).await?;
+    let day: Option<tv::Bar> = match super::prices::newest_day(inner, &epic).await {
         Ok(bar) => bar,
         Err(e) => {
             tracing::debug!(error = %e, %symbol, "no daily bar to start the day bar from");
             None
         }
     };
-    let (tx, rx) = mpsc::channel(256);
-    let symbol = symbol.to_string();
-    tokio::spawn(async move {
-        let mut last_t = i64::MIN;
-        while let Some(q) = quotes.recv().await {
-            // Tick times never go back, whatever the upstream's clock does.
-            let t = q.timestamp.div_euclid(1000).max(last_t);
-            last_t = t;
-            let day_start = t - t.rem_euclid(DAY);
-            let tick_bar = tv::Bar::trade(t, q.bid, Decimal::ZERO);
-            let bar = match day {
-                Some(bar) if bar.t == day_start => bar.then(tick_bar),
-                // A quote older than the day's bar (sent before it was read) changes nothing.
-                Some(bar) if bar.t > day_start => bar,
-                _ => tv::Bar {
-                    t: day_start,
-                    ..tick_bar
-                },
-            };
-            day = Some(bar);
-            let tick = tv::MarketTick {
-                symbol: symbol.clone(),
-                t,
-                bid: q.bid,
-                ask: q.ofr,
-                bid_size: q.bid_qty.unwrap_or_default(),
-                ask_size: q.ofr_qty.unwrap_or_default(),
-                // Capital.com has no trade prints: charts and `last` use the bid, like `/history`.
-                last: q.bid,
-                last_size: Decimal::ZERO,
-                day: bar,
-            };
-            if tx.send(tick).await.is_err() {
-                // The listener is gone: dropping `quotes` ends the upstream subscription.
-                return;
-            }
-        }
-    });
-    Ok(rx)
+    let day = DayBar::new(symbol.to_string(), DayCut::Utc, day);
+    Ok(spawn_ticks(day, quotes, |q| Quote {
+        t: q.timestamp.div_euclid(1000),
+        // Capital.com has no trade prints: charts and `last` use the bid, like `/history`.
+        bid: q.bid,
+        ask: q.ofr,
+        bid_size: q.bid_qty.unwrap_or_default(),
+        ask_size: q.ofr_qty.unwrap_or_default(),
+    }))
 }
 
 /// `/symbol_info` rows of the offered instruments.

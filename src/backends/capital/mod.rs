@@ -11,6 +11,7 @@ pub mod config;
 pub mod convert;
 pub mod credentials;
 mod data;
+mod deal;
 pub mod errors;
 pub mod journal;
 pub mod model;

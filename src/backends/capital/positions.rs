@@ -2,8 +2,8 @@
 //! (individual deals and net positions), bracket changes, closes, partial closes and reversal.
 
 use super::convert;
+use super::deal::check_confirmed;
 use super::model::{self, Direction, PositionEntry};
-use super::orders::check_confirmed;
 use super::session::{AccountScope, Kind, Upstream};
 use super::Inner;
 use crate::broker::{BrokerError, BrokerResult, SessionCtx};

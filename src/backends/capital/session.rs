@@ -11,10 +11,9 @@ use crate::upstream::refusal::{RefusalLatch, COOL_DOWN};
 use crate::upstream::transport::Lane;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::sync::Mutex as SyncMutex;
+use std::sync::{Arc, Mutex as SyncMutex};
 use std::time::Duration;
-use tokio::sync::{Mutex, RwLock, RwLockReadGuard};
+use tokio::sync::{Mutex, OwnedRwLockReadGuard, RwLock};
 use tokio::time::Instant;
 
 /// Whether a call may be repeated after a failure that leaves its effect unknown: reads are retried by the
@@ -90,7 +89,7 @@ pub struct Upstream {
     live: Mutex<Live>,
     /// The account in-flight account-scoped calls act on: shared while it stays, exclusive to switch, so two
     /// TradingView tabs on different accounts never see each other's data.
-    account: RwLock<String>,
+    account: Arc<RwLock<String>>,
     last_used: SyncMutex<Instant>,
     last_requested: SyncMutex<Instant>,
     closed: AtomicBool,
@@ -113,10 +112,17 @@ pub struct SessionContext {
 }
 
 /// Account-scoped calls made while the upstream session stays on one account.
+///
+/// The scope holds the account lock shared, so no other tab can switch the session under its calls, but
+/// lets go of it in [`AccountScope::pause`]: a deal confirmation asked again, a lookup after an ambiguous
+/// write or the activity read for a reducing deal waits seconds in all, and another tab's account switch
+/// must not wait with it. The next call takes the lock again (switching back when another tab switched).
 pub struct AccountScope<'a> {
     upstream: &'a Upstream,
     ctx: &'a SessionContext,
-    _guard: RwLockReadGuard<'a, String>,
+    /// The shared hold on the account, `None` after a pause. Each call keeps its own clone for as long as
+    /// it runs, so a pause never lets a switch in under a call in flight.
+    held: SyncMutex<Option<Arc<OwnedRwLockReadGuard<String>>>>,
     account: String,
 }
 
@@ -127,7 +133,22 @@ impl<'a> AccountScope<'a> {
         F: Fn(Client, Tokens) -> Fut,
         Fut: Future<Output = CallResult<T>>,
     {
+        let held = self.held.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let _hold = match held {
+            Some(hold) => hold,
+            None => {
+                let hold = Arc::new(self.upstream.hold(self.ctx, &self.account).await?);
+                *self.held.lock().unwrap_or_else(|p| p.into_inner()) = Some(hold.clone());
+                hold
+            }
+        };
         self.upstream.exec(self.ctx, Some(&self.account), kind, f).await
+    }
+
+    /// Waits `wait` without holding the account, so another tab may switch the session meanwhile.
+    pub async fn pause(&self, wait: Duration) {
+        self.held.lock().unwrap_or_else(|p| p.into_inner()).take();
+        tokio::time::sleep(wait).await;
     }
 
     pub fn account(&self) -> &str {
@@ -154,7 +175,7 @@ impl Upstream {
                 generation: 1,
                 upstream_account: created.current_account_id.clone(),
             }),
-            account: RwLock::new(created.current_account_id.clone()),
+            account: Arc::new(RwLock::new(created.current_account_id.clone())),
             last_used: SyncMutex::new(now),
             last_requested: SyncMutex::new(now),
             closed: AtomicBool::new(false),
@@ -179,28 +200,33 @@ impl Upstream {
         account: &str,
     ) -> UpstreamResult<AccountScope<'a>> {
         self.touch_requested();
+        let hold = self.hold(ctx, account).await?;
+        Ok(AccountScope {
+            upstream: self,
+            ctx,
+            held: SyncMutex::new(Some(Arc::new(hold))),
+            account: account.to_string(),
+        })
+    }
+
+    /// The account lock held shared with the session on `account`, switching it first when needed.
+    async fn hold(
+        &self,
+        ctx: &SessionContext,
+        account: &str,
+    ) -> UpstreamResult<OwnedRwLockReadGuard<String>> {
         {
-            let guard = self.account.read().await;
+            let guard = self.account.clone().read_owned().await;
             if *guard == account {
-                return Ok(AccountScope {
-                    upstream: self,
-                    ctx,
-                    _guard: guard,
-                    account: account.to_string(),
-                });
+                return Ok(guard);
             }
         }
-        let mut guard = self.account.write().await;
+        let mut guard = self.account.clone().write_owned().await;
         if *guard != account {
             self.switch(ctx, account).await?;
             *guard = account.to_string();
         }
-        Ok(AccountScope {
-            upstream: self,
-            ctx,
-            _guard: guard.downgrade(),
-            account: account.to_string(),
-        })
+        Ok(guard.downgrade())
     }
 
     /// Ends the upstream session (best effort) and refuses later calls.

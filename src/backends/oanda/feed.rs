@@ -7,7 +7,7 @@ use super::venue::{CandleQuery, CandleSide, Granularity, Venue};
 use super::{convert, unknown_symbol, Inner};
 use crate::broker::BrokerResult;
 use crate::tv;
-use rust_decimal::Decimal;
+use crate::upstream::day_bars::{spawn_ticks, DayBar, Quote};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
@@ -81,7 +81,7 @@ pub(super) async fn subscribe_market(
     let (source, catalog, venue) = source(inner).await?;
     let spec = catalog.by_symbol(symbol).ok_or_else(|| unknown_symbol(symbol))?;
     // Listen first, then read the day's candle: no tick can fall between the two.
-    let mut prices = inner.prices.subscribe(&spec.name);
+    let prices = inner.prices.subscribe(&spec.name);
     let day_cut = convert::day_cut(spec.kind);
     let query = CandleQuery {
         instrument: spec.name.clone(),
@@ -91,7 +91,7 @@ pub(super) async fn subscribe_market(
         count: 1,
         day_cut,
     };
-    let mut day: Option<tv::Bar> = match venue.candles(&source.conn, &source.account, &query).await {
+    let day: Option<tv::Bar> = match venue.candles(&source.conn, &source.account, &query).await {
         Ok(candles) => candles.last().map(|c| tv::Bar {
             t: day_cut.day_of(c.time.timestamp()),
             ..history::bar(c)
@@ -101,45 +101,12 @@ pub(super) async fn subscribe_market(
             None
         }
     };
-    let (tx, rx) = mpsc::channel(256);
-    let symbol = catalog.symbol(&spec.name);
-    tokio::spawn(async move {
-        let mut last_t = i64::MIN;
-        while let Some(p) = prices.recv().await {
-            // Tick times never go back, whatever the upstream's clock does.
-            let t = p.time.timestamp().max(last_t);
-            last_t = t;
-            let day_start = day_cut.day_of(t);
-            let tick_bar = tv::Bar::trade(t, p.bid, Decimal::ZERO);
-            let bar = match day {
-                Some(bar) if bar.t == day_start => bar.then(tv::Bar {
-                    t: day_start,
-                    ..tick_bar
-                }),
-                // A tick older than the candle (sent before it was read) changes nothing.
-                Some(bar) if bar.t > day_start => bar,
-                _ => tv::Bar {
-                    t: day_start,
-                    ..tick_bar
-                },
-            };
-            day = Some(bar);
-            let tick = tv::MarketTick {
-                symbol: symbol.clone(),
-                t,
-                bid: p.bid,
-                ask: p.ask,
-                bid_size: p.bid_size.unwrap_or_default(),
-                ask_size: p.ask_size.unwrap_or_default(),
-                last: p.bid,
-                last_size: Decimal::ZERO,
-                day: bar,
-            };
-            if tx.send(tick).await.is_err() {
-                // The listener is gone: dropping `prices` lets the pricing stream drop the instrument.
-                return;
-            }
-        }
-    });
-    Ok(rx)
+    let day = DayBar::new(catalog.symbol(&spec.name), day_cut, day);
+    Ok(spawn_ticks(day, prices, |p| Quote {
+        t: p.time.timestamp(),
+        bid: p.bid,
+        ask: p.ask,
+        bid_size: p.bid_size.unwrap_or_default(),
+        ask_size: p.ask_size.unwrap_or_default(),
+    }))
 }

@@ -8,6 +8,7 @@
 use super::venue::{Candle, CandleQuery, CandleSide, Conn, Granularity, Venue};
 use crate::broker::BrokerResult;
 use crate::tv;
+use crate::upstream::bars::coarsest_dividing;
 use crate::upstream::days::DayCut;
 use crate::upstream::history::{collect, Page, Pages, Plan};
 use async_trait::async_trait;
@@ -44,10 +45,7 @@ const INTRADAY: [(Granularity, u32); 15] = [
 /// it (7 from M1, 45 from M15, 240 from H4, 1440 from D); days, weeks and months from D.
 pub fn granularity_for(resolution: tv::Resolution) -> Granularity {
     match resolution {
-        tv::Resolution::Minutes(n) => INTRADAY
-            .iter()
-            .find(|(_, len)| n % len == 0)
-            .map_or(Granularity::M1, |(g, _)| *g),
+        tv::Resolution::Minutes(n) => coarsest_dividing(&INTRADAY, n).unwrap_or(Granularity::M1),
         tv::Resolution::Days(_) | tv::Resolution::Weeks(_) | tv::Resolution::Months(_) => Granularity::D,
     }
 }

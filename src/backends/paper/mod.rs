@@ -103,7 +103,7 @@ impl PaperBroker {
             rx,
             clock.clone(),
             tick,
-            config.state_file.clone(),
+            config.state_file.clone().map(persist::StateFile::new),
             events.clone(),
         ));
         let history = history::PaperHistory::new(
@@ -229,7 +229,7 @@ async fn run_actor(
     mut jobs: mpsc::Receiver<Job>,
     clock: Arc<dyn Clock>,
     tick: Duration,
-    state_file: Option<std::path::PathBuf>,
+    state_file: Option<persist::StateFile>,
     events: broadcast::Sender<String>,
 ) {
     let mut interval = tokio::time::interval(tick);
@@ -254,9 +254,9 @@ async fn run_actor(
         }
         if engine.dirty {
             engine.dirty = false;
-            if let Some(path) = &state_file {
-                if let Err(e) = persist::save(path, engine.state()) {
-                    tracing::error!(error = %e, path = %path.display(), "could not write the paper state file");
+            if let Some(file) = &state_file {
+                if let Err(e) = file.save(engine.state()).await {
+                    tracing::error!(error = %e, path = %file.path().display(), "could not write the paper state file");
                 }
             }
         }

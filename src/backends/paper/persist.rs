@@ -1,8 +1,45 @@
-//! The optional state file: written atomically (temp file, fsync, rename), read back at start.
+//! The optional state file: written atomically (temp file, fsync, rename) on a blocking thread, read back
+//! at start.
 
 use super::engine::PaperState;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// How the bytes reach the disk (the atomic write, or a test's stand-in).
+type WriteFn = Arc<dyn Fn(&Path, &[u8]) -> anyhow::Result<()> + Send + Sync>;
+
+/// The state file the actor saves to after every change.
+#[derive(Clone)]
+pub struct StateFile {
+    path: PathBuf,
+    write: WriteFn,
+}
+
+impl StateFile {
+    /// The file at `path`, written atomically.
+    pub fn new(path: PathBuf) -> StateFile {
+        StateFile {
+            path,
+            write: Arc::new(write_atomic),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Saves `state`. The write and its fsync run on a blocking thread: they take milliseconds, and the
+    /// async worker they would block also serves other connections. The caller awaits the save before it
+    /// takes its next job, so saves stay in order and a reply never outlives an unsaved state for long.
+    pub async fn save(&self, state: &PaperState) -> anyhow::Result<()> {
+        let bytes = serde_json::to_vec(state)?;
+        let (path, write) = (self.path.clone(), self.write.clone());
+        tokio::task::spawn_blocking(move || write(&path, &bytes))
+            .await
+            .map_err(|e| anyhow::anyhow!("the state file writer stopped: {e}"))?
+    }
+}
 
 /// Reads the state file; `Ok(None)` when it does not exist yet.
 pub fn load(path: &Path) -> anyhow::Result<Option<PaperState>> {
@@ -17,9 +54,9 @@ pub fn load(path: &Path) -> anyhow::Result<Option<PaperState>> {
     }
 }
 
-/// Writes `state` so that a crash leaves either the old or the new file, never a torn one.
-pub fn save(path: &Path, state: &PaperState) -> anyhow::Result<()> {
-    let bytes = serde_json::to_vec(state)?;
+/// Writes `bytes` to a temp file beside `path`, syncs it and renames it over `path`, so that a crash
+/// leaves either the old or the new file, never a torn one.
+fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -33,7 +70,7 @@ pub fn save(path: &Path, state: &PaperState) -> anyhow::Result<()> {
     ));
     {
         let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(&bytes)?;
+        file.write_all(bytes)?;
         file.sync_all()?;
     }
     std::fs::rename(&tmp, path)?;
@@ -54,9 +91,36 @@ mod tests {
             last_eval: 7,
             ..Default::default()
         };
-        save(&path, &state).unwrap();
+        write_atomic(&path, &serde_json::to_vec(&state).unwrap()).unwrap();
         assert_eq!(load(&path).unwrap(), Some(state));
         std::fs::write(&path, b"{not json").unwrap();
         assert!(load(&path).unwrap_err().to_string().contains("is not valid"));
+    }
+
+    #[tokio::test]
+    async fn saves_in_order_without_blocking_the_async_loop() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let rx = std::sync::Mutex::new(rx);
+        // The write waits for a signal that only a task on this (single-threaded) runtime sends: were it
+        // run on the async loop, that task could never run and the write would give up.
+        let file = StateFile {
+            path: path.clone(),
+            write: Arc::new(move |path, bytes| {
+                let signal = rx.lock().unwrap().recv_timeout(std::time::Duration::from_secs(5));
+                anyhow::ensure!(signal.is_ok(), "the async loop was blocked during the write");
+                write_atomic(path, bytes)
+            }),
+        };
+        for next_id in [1, 2] {
+            let state = PaperState {
+                next_id,
+                ..Default::default()
+            };
+            let (saved, ()) = tokio::join!(file.save(&state), async { tx.send(()).unwrap() });
+            saved.unwrap();
+            assert_eq!(load(&path).unwrap(), Some(state), "the newest save is the file");
+        }
     }
 }

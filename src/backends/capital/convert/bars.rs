@@ -8,7 +8,7 @@ use crate::tv;
 use rust_decimal::Decimal;
 
 pub use crate::upstream::bars::{aggregate, bar_start};
-use crate::upstream::bars::{DAY, MINUTE, WEEK};
+use crate::upstream::bars::{coarsest_dividing, DAY, MINUTE, WEEK};
 
 /// Intraday upstream resolutions, coarsest first, with their length in minutes.
 const INTRADAY: [(Resolution, u32); 6] = [
@@ -27,10 +27,7 @@ const INTRADAY: [(Resolution, u32); 6] = [
 /// the aggregation of the same days' bars (Capital.com's own WEEK bars need not be, nor start on Monday).
 pub fn upstream_resolution(r: tv::Resolution) -> Resolution {
     match r {
-        tv::Resolution::Minutes(n) => INTRADAY
-            .iter()
-            .find(|(_, len)| n % len == 0)
-            .map_or(Resolution::Minute, |(res, _)| *res),
+        tv::Resolution::Minutes(n) => coarsest_dividing(&INTRADAY, n).unwrap_or(Resolution::Minute),
         tv::Resolution::Days(_) | tv::Resolution::Weeks(_) | tv::Resolution::Months(_) => Resolution::Day,
     }
 }

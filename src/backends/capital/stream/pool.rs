@@ -9,11 +9,11 @@ use super::model::StreamQuote;
 use super::socket::Socket;
 use super::{StreamOptions, StreamStats, TokenSource};
 use crate::broker::BrokerError;
+use crate::upstream::fanout::Listeners;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
-use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{mpsc, watch, Notify};
 
 /// Longest epic accepted (upstream epics are short identifiers such as `OIL_CRUDE`).
@@ -49,7 +49,7 @@ struct Table {
 
 struct EpicEntry {
     socket: SocketId,
-    receivers: Vec<mpsc::Sender<StreamQuote>>,
+    receivers: Listeners<StreamQuote>,
     /// The latest quote, handed to a receiver that joins an epic already streaming.
     last: Option<StreamQuote>,
 }
@@ -99,7 +99,7 @@ impl Shared {
                 // A fresh channel has room: this cannot fail except by a dropped receiver, which is fine.
                 let _ = tx.try_send(last.clone());
             }
-            entry.receivers.push(tx);
+            entry.receivers.add(tx);
             return Ok(rx);
         }
         let max = self.options.max_epics_per_socket;
@@ -120,7 +120,7 @@ impl Shared {
             epic.to_string(),
             EpicEntry {
                 socket: id,
-                receivers: vec![tx],
+                receivers: Listeners::new(tx),
                 last: None,
             },
         );
@@ -151,11 +151,7 @@ impl Shared {
         let Some(entry) = table.epics.get_mut(&quote.epic).filter(|e| e.socket == id) else {
             return false;
         };
-        entry.receivers.retain(|tx| match tx.try_send(quote.clone()) {
-            Ok(()) | Err(TrySendError::Full(_)) => true,
-            Err(TrySendError::Closed(_)) => false,
-        });
-        if entry.receivers.is_empty() {
+        if !entry.receivers.send(&quote) {
             table.remove_epic(&quote.epic);
             return true;
         }
@@ -173,10 +169,7 @@ impl Shared {
         let epics: Vec<String> = socket.epics.iter().cloned().collect();
         let mut dropped = false;
         for epic in epics {
-            let unused = table.epics.get_mut(&epic).is_some_and(|e| {
-                e.receivers.retain(|tx| !tx.is_closed());
-                e.receivers.is_empty()
-            });
+            let unused = table.epics.get_mut(&epic).is_some_and(|e| !e.receivers.prune());
             if unused {
                 table.remove_epic(&epic);
                 dropped = true;

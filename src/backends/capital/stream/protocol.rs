@@ -4,7 +4,6 @@
 use super::model::{EpicsPayload, StreamDestination, StreamMessage, StreamQuote, StreamRequest};
 use super::StreamTokens;
 use serde_json::Value;
-use std::time::Duration;
 
 /// The status an epic gets in a successful subscription answer.
 const PROCESSED: &str = "PROCESSED";
@@ -129,15 +128,6 @@ pub(super) fn request(
     value.to_string()
 }
 
-/// The delay before reconnection attempt `failures` (1 = first retry): `min` doubled per earlier failure,
-/// at most `max`, then lowered by up to a quarter at random so sockets dropped together do not all
-/// reconnect (and log in) in the same instant.
-pub(super) fn backoff(min: Duration, max: Duration, failures: u32, jitter: f64) -> Duration {
-    let doublings = failures.saturating_sub(1).min(31);
-    let base = min.saturating_mul(1u32 << doublings).min(max);
-    base.mul_f64(1.0 - 0.25 * jitter.clamp(0.0, 1.0))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,17 +219,5 @@ mod tests {
         );
         assert!(is_session_error("error.security.token-invalid"));
         assert!(!is_session_error("error.too-many.requests"));
-    }
-
-    #[test]
-    fn backoff_doubles_up_to_the_limit() {
-        let (min, max) = (Duration::from_millis(200), Duration::from_secs(30));
-        let delays: Vec<_> = (1..=10).map(|n| backoff(min, max, n, 0.0).as_millis()).collect();
-        assert_eq!(
-            delays,
-            [200, 400, 800, 1600, 3200, 6400, 12800, 25600, 30000, 30000]
-        );
-        assert_eq!(backoff(min, max, 1, 1.0), Duration::from_millis(150));
-        assert_eq!(backoff(min, max, u32::MAX, 0.0), max);
     }
 }

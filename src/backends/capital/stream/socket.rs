@@ -4,8 +4,9 @@
 
 use super::model::StreamDestination;
 use super::pool::{Shared, SocketId};
-use super::protocol::{backoff, classify, request, Incoming};
+use super::protocol::{classify, request, Incoming};
 use super::{StreamTokens, MAX_EPICS_PER_SOCKET};
+use crate::upstream::backoff::Backoff;
 use futures_util::{SinkExt, StreamExt};
 use std::collections::{BTreeSet, VecDeque};
 use std::sync::atomic::Ordering;
@@ -88,14 +89,12 @@ impl Socket {
 
     /// Runs connections until the pool shuts down or leaves this socket without epics.
     pub async fn run(mut self) {
-        let mut failures: u32 = 0;
+        let opts = &self.shared.options;
+        let mut backoff = Backoff::new(opts.reconnect_min, opts.reconnect_max).jittered();
         loop {
-            if failures > 0 {
-                let opts = &self.shared.options;
-                let delay = backoff(opts.reconnect_min, opts.reconnect_max, failures, rand::random());
-                if !self.pause(delay).await {
-                    return;
-                }
+            let failures = backoff.failures();
+            if failures > 0 && !self.pause(backoff.wait()).await {
+                return;
             }
             // A socket whose connection dropped while it had nothing to carry just goes away; receivers
             // dropped while it was down count as nothing to carry.
@@ -110,14 +109,11 @@ impl Socket {
             match self.connect(failures).await {
                 End::Stop => return,
                 End::Lost { reason, healthy } => {
-                    if healthy {
-                        failures = 0;
-                    }
-                    failures = failures.saturating_add(1);
+                    backoff.failed(healthy);
                     warn!(
                         socket = self.id,
                         %reason,
-                        attempt = failures,
+                        attempt = backoff.failures(),
                         "Capital.com quote stream lost; reconnecting"
                     );
                 }

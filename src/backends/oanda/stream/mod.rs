@@ -7,6 +7,7 @@ pub mod lines;
 pub mod prices;
 pub mod transactions;
 
+use crate::upstream::backoff::Backoff;
 use std::time::Duration;
 
 /// Timing of stream upkeep.
@@ -35,29 +36,15 @@ impl StreamOptions {
     }
 }
 
-/// Exponential back-off between reopenings.
-#[derive(Debug)]
-struct Backoff {
-    next: Duration,
-    options: StreamOptions,
-}
-
-impl Backoff {
-    fn new(options: StreamOptions) -> Backoff {
-        Backoff {
-            next: options.min_backoff,
-            options,
-        }
+impl StreamOptions {
+    /// The back-off of one stream: from `min_backoff` doubling to `max_backoff`, without jitter.
+    fn backoff(&self) -> Backoff {
+        Backoff::new(self.min_backoff, self.max_backoff)
     }
 
-    /// The wait before the next attempt, after a stream that lived `lived` (`None`: it never opened).
-    fn after(&mut self, lived: Option<Duration>) -> Duration {
-        if lived.is_some_and(|l| l >= self.options.healthy_after) {
-            self.next = self.options.min_backoff;
-        }
-        let wait = self.next;
-        self.next = (self.next * 2).min(self.options.max_backoff);
-        wait
+    /// Whether a stream that lived `lived` was healthy, so the back-off starts again.
+    fn healthy(&self, lived: Duration) -> bool {
+        lived >= self.healthy_after
     }
 }
 
@@ -66,11 +53,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn backoff_doubles_to_its_cap_and_resets_after_a_healthy_stream() {
-        let mut b = Backoff::new(StreamOptions::new(Duration::from_secs(20)));
-        let waits: Vec<u64> = (0..8).map(|_| b.after(None).as_millis() as u64).collect();
+    fn streams_back_off_from_half_a_second_to_thirty_and_start_again_after_a_healthy_one() {
+        let options = StreamOptions::new(Duration::from_secs(20));
+        let mut b = options.backoff();
+        let waits: Vec<u64> = (0..8)
+            .map(|_| b.after_failure(false).as_millis() as u64)
+            .collect();
         assert_eq!(waits, vec![500, 1000, 2000, 4000, 8000, 16000, 30000, 30000]);
-        assert_eq!(b.after(Some(Duration::from_secs(31))), Duration::from_millis(500));
-        assert_eq!(b.after(Some(Duration::from_secs(1))), Duration::from_millis(1000));
+        let lived = |secs| options.healthy(Duration::from_secs(secs));
+        assert_eq!(b.after_failure(lived(31)), Duration::from_millis(500));
+        assert_eq!(b.after_failure(lived(1)), Duration::from_millis(1000));
     }
 }

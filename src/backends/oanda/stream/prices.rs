@@ -3,10 +3,11 @@
 //! fails, or when it goes silent.
 
 use super::lines::LineReader;
-use super::{Backoff, StreamOptions};
+use super::StreamOptions;
 use crate::backends::oanda::errors::broker_error;
 use crate::backends::oanda::venue::{Conn, Price, StreamLine, Venue};
 use crate::broker::BrokerResult;
+use crate::upstream::fanout::Listeners;
 use async_trait::async_trait;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -26,7 +27,7 @@ pub trait PriceSource: Send + Sync + 'static {
 
 #[derive(Default)]
 struct State {
-    listeners: HashMap<String, Vec<mpsc::Sender<Price>>>,
+    listeners: HashMap<String, Listeners<Price>>,
     running: bool,
     /// Stream connections opened so far (diagnostics and tests).
     connections: u64,
@@ -35,10 +36,7 @@ struct State {
 impl State {
     /// Instruments with at least one live listener (closed listeners are dropped here).
     fn wanted(&mut self) -> BTreeSet<String> {
-        self.listeners.retain(|_, l| {
-            l.retain(|tx| !tx.is_closed());
-            !l.is_empty()
-        });
+        self.listeners.retain(|_, l| l.prune());
         self.listeners.keys().cloned().collect()
     }
 }
@@ -56,13 +54,8 @@ impl Shared {
     fn deliver(&self, price: Price) {
         let mut st = self.lock();
         if let Some(listeners) = st.listeners.get_mut(&price.instrument) {
-            // `try_send`: a slow listener must never hold up the stream.
-            listeners.retain(|tx| {
-                !matches!(
-                    tx.try_send(price.clone()),
-                    Err(mpsc::error::TrySendError::Closed(_))
-                )
-            });
+            // Without waiting: a slow listener must never hold up the stream.
+            listeners.send(&price);
         }
     }
 }
@@ -93,7 +86,7 @@ impl PriceStreams {
         let (tx, rx) = mpsc::channel(LISTENER_BUFFER);
         let start = {
             let mut st = self.shared.lock();
-            st.listeners.entry(instrument.to_string()).or_default().push(tx);
+            st.listeners.entry(instrument.to_string()).or_default().add(tx);
             !std::mem::replace(&mut st.running, true)
         };
         if start {
@@ -112,7 +105,7 @@ impl PriceStreams {
 
 /// Keeps one stream open for the wanted instruments while anyone listens.
 async fn run(shared: Arc<Shared>, source: Arc<dyn PriceSource>, options: StreamOptions) {
-    let mut backoff = Backoff::new(options);
+    let mut backoff = options.backoff();
     loop {
         let wanted = {
             let mut st = shared.lock();
@@ -137,7 +130,7 @@ async fn run(shared: Arc<Shared>, source: Arc<dyn PriceSource>, options: StreamO
         let (response, venue) = match opened.await {
             Ok(opened) => opened,
             Err(e) => {
-                let wait = backoff.after(None);
+                let wait = backoff.after_failure(false);
                 tracing::warn!(error = %e, ?wait, "the OANDA pricing stream could not be opened");
                 tokio::time::sleep(wait).await;
                 continue;
@@ -171,7 +164,7 @@ async fn run(shared: Arc<Shared>, source: Arc<dyn PriceSource>, options: StreamO
             // New instruments (or nobody left): reopen (or stop) at once.
             continue;
         }
-        let wait = backoff.after(Some(since.elapsed()));
+        let wait = backoff.after_failure(options.healthy(since.elapsed()));
         tracing::info!(reason = %ended, ?wait, "the OANDA pricing stream ended; reopening");
         tokio::time::sleep(wait).await;
     }

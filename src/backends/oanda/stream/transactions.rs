@@ -3,7 +3,7 @@
 //! too, since transactions may have been missed while the stream was down.
 
 use super::lines::LineReader;
-use super::{Backoff, StreamOptions};
+use super::StreamOptions;
 use crate::backends::oanda::errors::broker_error;
 use crate::backends::oanda::venue::{Conn, StreamLine, Venue};
 use crate::broker::BrokerError;
@@ -100,7 +100,7 @@ async fn watch_account(
     options: StreamOptions,
     connections: Arc<std::sync::atomic::AtomicU64>,
 ) {
-    let mut backoff = Backoff::new(options);
+    let mut backoff = options.backoff();
     let mut reconnecting = false;
     loop {
         let request = venue.transaction_stream(&account);
@@ -118,7 +118,7 @@ async fn watch_account(
                     let _ = changes.send(account.clone());
                     return;
                 }
-                let wait = backoff.after(None);
+                let wait = backoff.after_failure(false);
                 tracing::warn!(%account, error = %error, ?wait, "an OANDA transaction stream could not be opened");
                 tokio::time::sleep(wait).await;
                 continue;
@@ -147,7 +147,7 @@ async fn watch_account(
                 }
             }
         };
-        let wait = backoff.after(Some(since.elapsed()));
+        let wait = backoff.after_failure(options.healthy(since.elapsed()));
         tracing::info!(%account, reason = %ended, ?wait, "an OANDA transaction stream ended; reopening");
         tokio::time::sleep(wait).await;
     }

@@ -4,6 +4,10 @@
 use super::math::{decimal_to_f64, fnv1a, mix64, stream, unit};
 use super::minute::{Minute, SECONDS};
 use super::path::{Cursor, Path, Point, MAX_BOUNDARY, MIN_BOUNDARY};
+use super::spec::{
+    MAX_BASE_PRICE, MAX_BASE_PRICE_F64, MAX_DAILY_VOLATILITY, MAX_SIZE, MAX_SIZE_F64, MAX_TICKS_PER_PRICE,
+    MAX_TICKS_PER_PRICE_F64, MIN_BASE_PRICE, MIN_BASE_PRICE_F64,
+};
 use super::{Bar, FeedSpec, Tick};
 use rust_decimal::Decimal;
 
@@ -15,19 +19,6 @@ const SIZE_MIN: f64 = 0.2;
 const SIZE_SPAN: f64 = 2.8;
 /// Where in the spread the trade prints drifts over cells of this many seconds (see `Prepared::quote`).
 const PLACEMENT_CELL_SECS: i64 = 4;
-
-// Validation bounds; `Prepared::new` clamps into the same ranges so an unvalidated spec can't make a
-// Decimal operation overflow or divide by zero.
-pub(super) const MIN_BASE_PRICE: Decimal = Decimal::from_parts(1, 0, 0, false, 12);
-pub(super) const MAX_BASE_PRICE: Decimal = Decimal::from_parts(0xA4C6_8000, 0x38D7E, 0, false, 0); // 1e15
-pub(super) const MAX_TICKS_PER_PRICE: Decimal = Decimal::from_parts(0xD4A5_1000, 0xE8, 0, false, 0); // 1e12
-pub(super) const MAX_SIZE_RATIO: Decimal = MAX_BASE_PRICE;
-pub(super) const MAX_SIZE: Decimal = MAX_BASE_PRICE;
-pub(super) const MAX_DAILY_VOLATILITY: f64 = 0.5;
-const MIN_BASE_PRICE_F64: f64 = 1e-12;
-const MAX_BASE_PRICE_F64: f64 = 1e15;
-const MAX_TICKS_PER_PRICE_F64: f64 = 1e12;
-const MAX_SIZE_F64: f64 = 1e15;
 
 // Domain separators for the per-symbol sub-keys (the path uses 0..=100), so that the streams never
 // share inputs.
