@@ -5,6 +5,7 @@
 mod describe;
 mod load;
 
+pub use crate::auth::UserConfig;
 pub use load::{Loaded, BUILTIN};
 
 use crate::backends::paper::PaperConfig;
@@ -179,19 +180,6 @@ impl AuthConfig {
         }
         out
     }
-}
-
-/// One bridge user.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UserConfig {
-    pub login: String,
-    pub password: Secret,
-    /// Display name for `/userInfo`; the login when absent.
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub email: Option<String>,
 }
 
 /// `[tradingview]`: what `/config` tells TradingView.

@@ -1,6 +1,7 @@
-//! Upstream sessions: one Capital.com session per bridge session, with its tokens, its current account and
-//! its request pacing, and the policy around every call (re-login once on 401, retries of reads only,
-//! account switching serialised per session).
+//! Upstream sessions: one Capital.com session per bridge session, with its tokens, its current account, its
+//! request pacing and the accounts it lists, and the policy around every call (re-login once on 401,
+//! retries of reads only, account switching serialised per session). A session carries the shared
+//! context its calls need, so callers hold only the session.
 
 use super::client::{CallError, CallResult, Client, Tokens};
 use super::config::UpstreamCredentials;
@@ -8,9 +9,12 @@ use super::credentials::{self, When};
 use crate::broker::BrokerError;
 use crate::upstream::limiter::{ReservingWindow, SlidingWindow};
 use crate::upstream::refusal::{RefusalLatch, COOL_DOWN};
+use crate::upstream::relogin::{AfterRefusal, ReloginOnce};
+use crate::upstream::sessions::UpstreamSession;
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex as SyncMutex;
+use std::sync::{Arc, Mutex as SyncMutex};
 use std::time::Duration;
 use tokio::sync::{Mutex, RwLock, RwLockReadGuard};
 use tokio::time::Instant;
@@ -84,9 +88,21 @@ struct Live {
     upstream_account: String,
 }
 
+/// What the bridge knows of one upstream account of a session.
+#[derive(Debug, Clone)]
+pub struct AccountInfo {
+    pub hedging: bool,
+    pub currency: String,
+}
+
 /// One Capital.com session.
 pub struct Upstream {
+    ctx: Arc<SessionContext>,
+    /// The bridge user (logs only).
+    user: String,
     credentials: UpstreamCredentials,
+    /// The accounts `/accounts` listed for this session, by id (filled by the account list).
+    accounts: SyncMutex<HashMap<String, AccountInfo>>,
     limiter: SlidingWindow,
     live: Mutex<Live>,
     /// The account in-flight account-scoped calls act on: shared while it stays, exclusive to switch, so two
@@ -106,11 +122,16 @@ impl std::fmt::Debug for Upstream {
     }
 }
 
-/// Shared by every session: the raw client and the per-key pacing of `POST /session`.
+/// Shared by every session: the raw client, the per-key pacing of `POST /session` and the keep-alive
+/// timings.
 pub struct SessionContext {
     pub client: Client,
     pub creation_pacer: ReservingWindow,
     pub requests_per_second: u32,
+    /// A session idle this long is pinged.
+    pub keepalive: Duration,
+    /// A session TradingView has not used for this long is dropped.
+    pub max_idle: Duration,
 }
 
 /// Account-scoped calls made while the upstream session stays on one account.
@@ -141,14 +162,18 @@ impl Upstream {
     /// a login whose turn at the pacer is further away than that is refused at once (see
     /// [`NEW_LOGIN_MAX_WAIT`]).
     pub async fn open(
-        ctx: &SessionContext,
+        ctx: &Arc<SessionContext>,
+        user: &str,
         credentials: UpstreamCredentials,
         max_wait: Option<Duration>,
     ) -> UpstreamResult<(Upstream, super::model::SessionCreated)> {
         let (created, tokens) = login(ctx, &credentials, max_wait).await?;
         let now = Instant::now();
         let upstream = Upstream {
+            ctx: ctx.clone(),
+            user: user.to_string(),
             credentials,
+            accounts: SyncMutex::new(HashMap::new()),
             limiter: SlidingWindow::per_second(ctx.requests_per_second),
             live: Mutex::new(Live {
                 tokens: Some(tokens),
@@ -165,20 +190,17 @@ impl Upstream {
     }
 
     /// A call that does not depend on the current account (markets, prices, the account list).
-    pub async fn call<T, F, Fut>(&self, ctx: &SessionContext, kind: Kind, f: F) -> UpstreamResult<T>
+    pub async fn call<T, F, Fut>(&self, kind: Kind, f: F) -> UpstreamResult<T>
     where
         F: Fn(Client, Tokens) -> Fut,
         Fut: Future<Output = CallResult<T>>,
     {
-        self.exec(ctx, None, kind, f).await
+        self.exec(&self.ctx, None, kind, f).await
     }
 
     /// Holds the session on `account` (switching with `PUT /session` when needed) for a sequence of calls.
-    pub async fn on_account<'a>(
-        &'a self,
-        ctx: &'a SessionContext,
-        account: &str,
-    ) -> UpstreamResult<AccountScope<'a>> {
+    pub async fn on_account(&self, account: &str) -> UpstreamResult<AccountScope<'_>> {
+        let ctx = &*self.ctx;
         self.touch_requested();
         {
             let guard = self.account.read().await;
@@ -205,7 +227,8 @@ impl Upstream {
     }
 
     /// Ends the upstream session (best effort) and refuses later calls.
-    pub async fn close(&self, ctx: &SessionContext) {
+    pub async fn close(&self) {
+        let ctx = &self.ctx;
         self.closed.store(true, Ordering::SeqCst);
         let tokens = self.live.lock().await.tokens.take();
         if let Some(tokens) = tokens {
@@ -216,9 +239,10 @@ impl Upstream {
         }
     }
 
-    /// Pings the upstream when the session has been idle for `keepalive`; returns false once the session has
-    /// been unused by TradingView for `max_idle` (the caller then drops it).
-    pub async fn keep_alive(&self, ctx: &SessionContext, keepalive: Duration, max_idle: Duration) -> bool {
+    /// Pings the upstream when the session has been idle for the keep-alive interval; returns false once
+    /// TradingView has not used the session for the longest idle time (the registry then drops it).
+    pub async fn keep_alive(&self) -> bool {
+        let (ctx, keepalive, max_idle) = (&self.ctx, self.ctx.keepalive, self.ctx.max_idle);
         if self.closed.load(Ordering::SeqCst) {
             return false;
         }
@@ -251,8 +275,8 @@ impl Upstream {
     }
 
     /// The current tokens (logging in again if they were dropped), for the WebSocket stream.
-    pub async fn tokens(&self, ctx: &SessionContext) -> UpstreamResult<Tokens> {
-        Ok(self.current_tokens(ctx, None).await?.0)
+    pub async fn tokens(&self) -> UpstreamResult<Tokens> {
+        Ok(self.current_tokens(&self.ctx, None).await?.0)
     }
 
     /// Forgets the tokens so the next use logs in again (the stream reported them invalid).
@@ -266,6 +290,23 @@ impl Upstream {
     /// The credentials this session logs in with.
     pub fn credentials(&self) -> &UpstreamCredentials {
         &self.credentials
+    }
+
+    /// Remembers what `/accounts` said of `account`.
+    pub fn remember_account(&self, account: &str, info: AccountInfo) {
+        self.accounts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(account.to_string(), info);
+    }
+
+    /// What `/accounts` said of `account`, if it listed it for this session.
+    pub fn account_info(&self, account: &str) -> Option<AccountInfo> {
+        self.accounts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(account)
+            .cloned()
     }
 
     pub fn last_requested(&self) -> Instant {
@@ -292,7 +333,7 @@ impl Upstream {
         Fut: Future<Output = CallResult<T>>,
     {
         self.touch_requested();
-        let mut relogged = false;
+        let mut relogin = ReloginOnce::default();
         let mut retries = 0u32;
         loop {
             let (tokens, generation) = self.current_tokens(ctx, account).await?;
@@ -304,16 +345,15 @@ impl Upstream {
             };
             match &error {
                 // A 401 refused the request, so even a write may be repeated after logging in again; once.
-                e if is_auth_failure(e) && !relogged => {
-                    relogged = true;
-                    self.relogin(ctx, generation, account).await?;
-                }
-                e if is_auth_failure(e) => {
-                    self.live.lock().await.tokens = None;
-                    return Err(UpstreamError::Broker(credentials::refused_again(
-                        &self.credentials,
-                    )));
-                }
+                e if is_auth_failure(e) => match relogin.refused() {
+                    AfterRefusal::Relogin => self.relogin(ctx, generation, account).await?,
+                    AfterRefusal::GiveUp => {
+                        self.live.lock().await.tokens = None;
+                        return Err(UpstreamError::Broker(credentials::refused_again(
+                            &self.credentials,
+                        )));
+                    }
+                },
                 CallError::Status {
                     status: 429,
                     retry_after,
@@ -423,7 +463,7 @@ impl Upstream {
 
     /// Switches the upstream session to `account` (the caller holds the account lock exclusively).
     async fn switch(&self, ctx: &SessionContext, account: &str) -> UpstreamResult<()> {
-        let mut relogged = false;
+        let mut relogin = ReloginOnce::default();
         loop {
             let (tokens, generation) = self.current_tokens(ctx, None).await?;
             let mut live = self.live.lock().await;
@@ -440,14 +480,46 @@ impl Upstream {
                     live.upstream_account = account.to_string();
                     return Ok(());
                 }
-                Err(UpstreamError::Call(CallError::Status { status: 401, .. })) if !relogged => {
-                    relogged = true;
+                Err(UpstreamError::Call(CallError::Status { status: 401, .. }))
+                    if relogin.refused() == AfterRefusal::Relogin =>
+                {
                     drop(live);
                     self.relogin(ctx, generation, None).await?;
                 }
                 Err(e) => return Err(e),
             }
         }
+    }
+}
+
+#[async_trait::async_trait]
+impl UpstreamSession for Upstream {
+    type Lend = UpstreamCredentials;
+    /// The market-data session is a Capital.com session of its own.
+    type Data = Upstream;
+
+    fn user(&self) -> &str {
+        &self.user
+    }
+
+    fn lend(&self) -> UpstreamCredentials {
+        self.credentials.clone()
+    }
+
+    async fn keep_alive(&self) -> bool {
+        Upstream::keep_alive(self).await
+    }
+
+    async fn close(&self) {
+        Upstream::close(self).await
+    }
+
+    async fn keep_data_alive(data: &Upstream) -> bool {
+        data.keep_alive().await
+    }
+
+    async fn close_data(data: &Upstream) {
+        data.close().await
     }
 }
 

@@ -24,9 +24,9 @@ pub mod wire;
 pub use config::OandaConfig;
 
 use crate::broker::{
-    Broker, BrokerAccount, BrokerError, BrokerResult, Capabilities, Credentials, LoginOutcome, SessionCtx,
+    Broker, BrokerAccount, BrokerError, BrokerResult, Capabilities, Login, LoginKind, LoginOutcome,
+    SessionCtx,
 };
-use crate::config::UserConfig;
 use crate::tv;
 use crate::upstream::clock::Now;
 use async_trait::async_trait;
@@ -73,7 +73,7 @@ pub struct OandaBroker {
     inner: Arc<Inner>,
 }
 
-/// The data feed's pricing stream source: the registry's data token or lender, asked at every (re)connection.
+/// The data feed's pricing stream source: the registry's data-feed token, asked at every (re)connection.
 struct FeedSource {
     registry: Arc<Registry>,
     v20: Arc<dyn Venue>,
@@ -93,41 +93,36 @@ impl PriceSource for FeedSource {
             ApiVersion::V20 => self.v20.clone(),
             ApiVersion::V1 => self.v1.clone(),
         };
-        Ok((source.conn, source.account, venue))
+        Ok((source.conn.clone(), source.account.clone(), venue))
     }
 }
 
 impl OandaBroker {
     /// Reads the tokens the configuration names from the environment. No upstream call is made until the
     /// first login or data-feed request.
-    pub fn start(config: &config::OandaConfig, bridge_users: &[UserConfig]) -> anyhow::Result<OandaBroker> {
+    pub fn start(config: &config::OandaConfig) -> anyhow::Result<OandaBroker> {
         let resolved = config
             .resolve(&|name| std::env::var(name).ok())
             .map_err(|e| anyhow::anyhow!(e))?;
-        Self::start_resolved(resolved, bridge_users)
+        Self::start_resolved(resolved)
     }
 
     /// Starts from an already resolved configuration (tests).
-    pub fn start_resolved(
-        resolved: ResolvedConfig,
-        bridge_users: &[UserConfig],
-    ) -> anyhow::Result<OandaBroker> {
-        Self::start_with(resolved, bridge_users, None)
+    pub fn start_resolved(resolved: ResolvedConfig) -> anyhow::Result<OandaBroker> {
+        Self::start_with(resolved, None)
     }
 
     /// Starts with stream timings of the caller's choice (tests shorten the silence and back-off).
     pub fn start_with(
         resolved: ResolvedConfig,
-        bridge_users: &[UserConfig],
         streams: Option<StreamOptions>,
     ) -> anyhow::Result<OandaBroker> {
-        Self::start_with_clock(resolved, bridge_users, streams, crate::upstream::clock::system())
+        Self::start_with_clock(resolved, streams, crate::upstream::clock::system())
     }
 
     /// [`Self::start_with`] with the clock the data feed calls "now" (tests give the fake's).
     pub fn start_with_clock(
         resolved: ResolvedConfig,
-        bridge_users: &[UserConfig],
         streams: Option<StreamOptions>,
         now: Now,
     ) -> anyhow::Result<OandaBroker> {
@@ -140,7 +135,7 @@ impl OandaBroker {
         )?);
         let v20: Arc<dyn Venue> = Arc::new(v20::V20Venue::new());
         let v1: Arc<dyn Venue> = Arc::new(v1::V1Venue::new());
-        let registry = Arc::new(Registry::new(config.clone(), http, bridge_users.to_vec()));
+        let registry = Arc::new(Registry::new(config.clone(), http));
         let options = streams.unwrap_or_else(|| StreamOptions::new(config.stream_timeout));
         let prices = PriceStreams::new(
             Arc::new(FeedSource {
@@ -365,12 +360,13 @@ impl Broker for OandaBroker {
         self.inner.probe.check().await
     }
 
-    async fn login(&self, session_id: &str, credentials: &Credentials) -> BrokerResult<LoginOutcome> {
+    fn login_kind(&self) -> LoginKind {
+        self.inner.registry.login_kind()
+    }
+
+    async fn login(&self, session_id: &str, login: &Login) -> BrokerResult<LoginOutcome> {
         let inner = &self.inner;
-        let session = inner
-            .registry
-            .login(&inner.venues(), session_id, credentials)
-            .await?;
+        let session = inner.registry.login(&inner.venues(), session_id, login).await?;
         for account in &session.accounts {
             inner
                 .watchers
@@ -383,12 +379,11 @@ impl Broker for OandaBroker {
     }
 
     async fn logout(&self, session: &SessionCtx) -> BrokerResult<()> {
-        if let Ok(s) = self.inner.registry.get(&session.session_id) {
+        if let Some(s) = self.inner.registry.logout(&session.session_id).await {
             for account in &s.accounts {
                 self.inner.watchers.unwatch(&account.id);
             }
         }
-        self.inner.registry.logout(&session.session_id);
         Ok(())
     }
 

@@ -1,17 +1,18 @@
-//! The bridge's OANDA sessions: login in both modes (pass-through token or mapped bridge user), the accounts
-//! each session may use, and the token that serves the data feed when no TradingView session is named.
+//! The bridge's OANDA sessions on the shared [`SessionRegistry`]: what a login maps to in each mode (the
+//! user's own token, or a mapped bridge user's configured one), the accounts each session may use, and the
+//! token and account that serve the data feed.
 
 use super::config::{ApiChoice, ApiVersion, LoginMode, ResolvedConfig};
 use super::credentials::{self, MappedToken};
 use super::http::Http;
 use super::venue::{AccountHead, Conn, Venue};
-use crate::broker::{BrokerError, BrokerResult, Credentials};
-use crate::config::UserConfig;
+use crate::broker::{BrokerError, BrokerResult, Login, LoginKind, INVALID_LOGIN};
 use crate::secret::Secret;
+use crate::upstream::data_session::{DataFeed, DataSession};
 use crate::upstream::refusal::RefusalLatch;
+use crate::upstream::sessions::{SessionRegistry, UpstreamSession};
 use chrono::{DateTime, Utc};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// One logged-in bridge session.
 #[derive(Debug)]
@@ -37,22 +38,47 @@ impl Session {
     }
 }
 
-/// Who lends the data feed its token and account.
+/// A token that may serve the data feed, with the accounts it reaches when a login listed them already.
+#[derive(Debug, Clone)]
+pub struct DataGrant {
+    pub conn: Conn,
+    /// The accounts a logged-in session may use; `None`: listed when the data feed first needs them.
+    pub accounts: Option<Vec<AccountHead>>,
+    /// The accounts to look for when listing.
+    pub wanted: Vec<String>,
+}
+
+/// The token and account serving the data feed.
 #[derive(Debug, Clone)]
 pub struct DataSource {
     pub conn: Conn,
     pub account: String,
-    /// The bridge session whose login lent the token (`None`: the configured data token).
-    pub lender: Option<String>,
+}
+
+#[async_trait::async_trait]
+impl UpstreamSession for Session {
+    type Lend = DataGrant;
+    type Data = DataSource;
+
+    fn user(&self) -> &str {
+        &self.user
+    }
+
+    fn lend(&self) -> DataGrant {
+        DataGrant {
+            conn: self.conn.clone(),
+            accounts: Some(self.accounts.clone()),
+            wanted: Vec::new(),
+        }
+    }
+    // OANDA tokens are not sessions: nothing to ping and nothing to end upstream.
 }
 
 /// Every live session, by bridge session id.
 pub struct Registry {
     config: Arc<ResolvedConfig>,
     http: Arc<Http>,
-    bridge_users: Vec<UserConfig>,
-    sessions: Mutex<HashMap<String, Arc<Session>>>,
-    data: Mutex<Option<DataSource>>,
+    sessions: SessionRegistry<Session>,
 }
 
 /// The venues, by version (lent to the registry to list accounts).
@@ -71,18 +97,57 @@ impl Venues<'_> {
 }
 
 impl Registry {
-    pub fn new(config: Arc<ResolvedConfig>, http: Arc<Http>, bridge_users: Vec<UserConfig>) -> Registry {
+    pub fn new(config: Arc<ResolvedConfig>, http: Arc<Http>) -> Registry {
+        let conn = |token: &Secret| Conn {
+            http: http.clone(),
+            token: token.clone(),
+        };
+        let configured = config.data_token.as_ref().map(|token| {
+            let grant = DataGrant {
+                conn: conn(token),
+                accounts: None,
+                wanted: config.data_account.iter().cloned().collect(),
+            };
+            ("backend.data_token_env".to_string(), grant)
+        });
+        let (seed, fallback) = match &config.data_session {
+            DataSession::FirstLogin => (None, configured),
+            DataSession::Configured => (configured, None),
+            DataSession::User(login) => {
+                let mapped = config.users.iter().find(|(l, _, _)| l == login);
+                let seed = mapped.map(|(l, token, accounts)| {
+                    let grant = DataGrant {
+                        conn: conn(token),
+                        accounts: None,
+                        wanted: accounts.clone(),
+                    };
+                    (format!("mapped user {l}"), grant)
+                });
+                (seed, None)
+            }
+        };
+        let data = DataFeed::new(
+            "OANDA",
+            config.data_session.clone(),
+            seed,
+            fallback,
+            BrokerError::Unavailable(
+                "the OANDA data feed needs a logged-in user or backend.data_token_env".into(),
+            ),
+        );
         Registry {
             config,
             http,
-            bridge_users,
-            sessions: Mutex::new(HashMap::new()),
-            data: Mutex::new(None),
+            sessions: SessionRegistry::new("OANDA", data),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Session>>> {
-        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
+    /// Which logins the configured mode takes.
+    pub fn login_kind(&self) -> LoginKind {
+        match self.config.login {
+            LoginMode::PassThrough => LoginKind::PassThrough,
+            LoginMode::Mapped => LoginKind::Bridge,
+        }
     }
 
     fn conn(&self, token: Secret) -> Conn {
@@ -92,16 +157,16 @@ impl Registry {
         }
     }
 
-    /// Checks the TradingView credentials, lists the token's accounts and registers the session.
+    /// Finds the token `login` maps to, lists its accounts and registers the session.
     pub async fn login(
         &self,
         venues: &Venues<'_>,
         session_id: &str,
-        credentials: &Credentials,
+        login: &Login,
     ) -> BrokerResult<Arc<Session>> {
         let mut mapped_token = None;
-        let (user, token, wanted) = match self.config.login {
-            LoginMode::PassThrough => {
+        let (user, token, wanted) = match (self.config.login, login) {
+            (LoginMode::PassThrough, Login::PassThrough(credentials)) => {
                 let account = credentials.login.trim();
                 if account.is_empty() || credentials.password.expose().trim().is_empty() {
                     return Err(BrokerError::Rejected(
@@ -117,17 +182,14 @@ impl Registry {
                 let token = Secret::new(credentials.password.expose().trim().to_string());
                 (account.to_string(), token, vec![account.to_string()])
             }
-            LoginMode::Mapped => {
-                let known = self.bridge_users.iter().any(|u| {
-                    u.login == credentials.login && u.password.constant_time_eq(credentials.password.expose())
-                });
+            (LoginMode::Mapped, Login::Bridge(bridge)) => {
                 let mapped = self
                     .config
                     .users
                     .iter()
-                    .find(|(login, _, _)| *login == credentials.login);
-                match (known, mapped) {
-                    (true, Some((login, token, accounts))) => {
+                    .find(|(login, _, _)| *login == bridge.login);
+                match mapped {
+                    Some((login, token, accounts)) => {
                         mapped_token = Some(MappedToken {
                             login: login.clone(),
                             token_env: self
@@ -140,9 +202,10 @@ impl Registry {
                         });
                         (login.clone(), token.clone(), accounts.clone())
                     }
-                    _ => return Err(BrokerError::Rejected("Invalid login or password".into())),
+                    None => return Err(BrokerError::Rejected(INVALID_LOGIN.into())),
                 }
             }
+            _ => return Err(BrokerError::Rejected(INVALID_LOGIN.into())),
         };
         let conn = self.conn(token);
         let reachable = self
@@ -178,15 +241,7 @@ impl Registry {
             mapped: mapped_token,
             refused: RefusalLatch::default(),
         });
-        self.lock().insert(session_id.to_string(), session.clone());
-        let mut data = self.data.lock().unwrap_or_else(|p| p.into_inner());
-        if data.is_none() {
-            *data = Some(DataSource {
-                conn,
-                account: self.data_account(&session.accounts),
-                lender: Some(session_id.to_string()),
-            });
-        }
+        self.sessions.insert(session_id, session.clone());
         Ok(session)
     }
 
@@ -242,50 +297,34 @@ impl Registry {
 
     /// The session of a bridge session.
     pub fn get(&self, session_id: &str) -> BrokerResult<Arc<Session>> {
-        self.lock()
-            .get(session_id)
-            .cloned()
-            .ok_or_else(|| BrokerError::Unauthorized("no OANDA session for this bridge session".into()))
+        self.sessions.get(session_id)
     }
 
     /// Forgets a session; when it lent the data feed its token, another live session's (or none) takes over.
-    pub fn logout(&self, session_id: &str) {
-        self.lock().remove(session_id);
-        let mut data = self.data.lock().unwrap_or_else(|p| p.into_inner());
-        if matches!(&*data, Some(DataSource { lender: Some(l), .. }) if l == session_id) {
-            *data = self.lock().iter().next().map(|(id, s)| DataSource {
-                conn: s.conn.clone(),
-                account: self.data_account(&s.accounts),
-                lender: Some(id.clone()),
-            });
-        }
+    pub async fn logout(&self, session_id: &str) -> Option<Arc<Session>> {
+        self.sessions.logout(session_id).await
     }
 
-    /// The token and account of the data feed: the configured data token (its account found on first use),
-    /// or a logged-in session's.
-    pub async fn data_source(&self, venues: &Venues<'_>) -> BrokerResult<DataSource> {
-        if let Some(d) = self.data.lock().unwrap_or_else(|p| p.into_inner()).clone() {
-            return Ok(d);
-        }
-        let Some(token) = self.config.data_token.clone() else {
-            return Err(BrokerError::Unavailable(
-                "the OANDA data feed needs a logged-in user or backend.data_token_env".into(),
-            ));
-        };
-        let conn = self.conn(token);
-        let wanted: Vec<String> = self.config.data_account.iter().cloned().collect();
-        let accounts = self.list_accounts(venues, &conn, &wanted).await?;
-        let source = DataSource {
-            conn,
-            account: self.data_account(&accounts),
-            lender: None,
-        };
-        if source.account.is_empty() {
-            return Err(BrokerError::Unavailable(
-                "the OANDA data token reaches no account".into(),
-            ));
-        }
-        *self.data.lock().unwrap_or_else(|p| p.into_inner()) = Some(source.clone());
-        Ok(source)
+    /// The token and account of the data feed, as `backend.data_session` chooses them (a configured token's
+    /// account is found on first use).
+    pub async fn data_source(&self, venues: &Venues<'_>) -> BrokerResult<Arc<DataSource>> {
+        self.sessions
+            .data_session(|grant| async move {
+                let accounts = match grant.accounts {
+                    Some(accounts) => accounts,
+                    None => self.list_accounts(venues, &grant.conn, &grant.wanted).await?,
+                };
+                let account = self.data_account(&accounts);
+                if account.is_empty() {
+                    return Err(BrokerError::Unavailable(
+                        "the OANDA data token reaches no account".into(),
+                    ));
+                }
+                Ok(DataSource {
+                    conn: grant.conn,
+                    account,
+                })
+            })
+            .await
     }
 }

@@ -1,0 +1,429 @@
+//! The data-feed session: whose upstream login serves TradingView's data-feed calls (`/symbol_info`,
+//! `/history`, quote streams). Those come from TradingView's servers, not from a logged-in user, so the
+//! choice is the operator's (`[backend] data_session`), made once here for every upstream backend.
+
+use crate::broker::{BrokerError, BrokerResult};
+use serde::{Deserialize, Serialize};
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+/// `backend.data_session`: where the data feed's upstream login comes from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum DataSession {
+    /// `"first-login"` (the default): the first bridge session to log in lends its upstream login; when it
+    /// logs out, another live session's takes over. A backend's configured credentials still serve while
+    /// nobody lends (Capital.com in mapped mode: the first mapped user; OANDA: `data_token_env`).
+    #[default]
+    FirstLogin,
+    /// `"user:<login>"`: always the configured upstream credentials of this mapped user (mapped mode).
+    User(String),
+    /// `"configured"`: only the backend's own data credentials (OANDA: `data_token_env`).
+    Configured,
+}
+
+const USER_PREFIX: &str = "user:";
+
+impl TryFrom<String> for DataSession {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, String> {
+        match value.as_str() {
+            "first-login" => Ok(DataSession::FirstLogin),
+            "configured" => Ok(DataSession::Configured),
+            v if v.starts_with(USER_PREFIX) && !v[USER_PREFIX.len()..].trim().is_empty() => {
+                Ok(DataSession::User(v[USER_PREFIX.len()..].to_string()))
+            }
+            v => Err(format!(
+                "backend.data_session must be \"first-login\", \"configured\" or \"user:<login>\", got {:?}",
+                v.chars().take(64).collect::<String>()
+            )),
+        }
+    }
+}
+
+impl From<DataSession> for String {
+    fn from(value: DataSession) -> String {
+        match value {
+            DataSession::FirstLogin => "first-login".into(),
+            DataSession::Configured => "configured".into(),
+            DataSession::User(login) => format!("{USER_PREFIX}{login}"),
+        }
+    }
+}
+
+/// What a backend offers for [`DataSession::problems`].
+#[derive(Debug, Clone, Copy)]
+pub struct DataOptions<'a> {
+    /// The mapped users' logins, or `None` when the backend is not in mapped mode.
+    pub mapped: Option<&'a [&'a str]>,
+    /// The key holding the backend's own data credentials and whether it is set; `None` when the backend
+    /// has no such key.
+    pub configured: Option<(&'a str, bool)>,
+    /// The upstream's name, for messages.
+    pub upstream: &'a str,
+}
+
+impl DataSession {
+    /// Problems of the choice against what the backend has, each naming `backend.data_session`.
+    pub fn problems(&self, options: DataOptions<'_>) -> Vec<String> {
+        let mut out = Vec::new();
+        match self {
+            DataSession::FirstLogin => {}
+            DataSession::User(login) => match options.mapped {
+                None => out.push(format!(
+                    "backend.data_session = \"user:{login}\" needs backend.login = \"mapped\""
+                )),
+                Some(logins) if !logins.contains(&login.as_str()) => out.push(format!(
+                    "backend.data_session: {login:?} is not a [[backend.users]] login"
+                )),
+                Some(_) => {}
+            },
+            DataSession::Configured => match options.configured {
+                None => out.push(format!(
+                    "backend.data_session = \"configured\": {} has no data credentials of its own; use \
+                     \"first-login\" or \"user:<login>\"",
+                    options.upstream
+                )),
+                Some((key, false)) => out.push(format!(
+                    "backend.data_session = \"configured\" needs backend.{key}"
+                )),
+                Some((_, true)) => {}
+            },
+        }
+        out
+    }
+
+    /// Whether logged-in sessions lend the data feed their login.
+    fn lends(&self) -> bool {
+        *self == DataSession::FirstLogin
+    }
+}
+
+/// Credentials serving the data feed, and where they come from.
+#[derive(Debug, Clone)]
+struct Source<L> {
+    /// The bridge session that lent them (`None`: configured credentials).
+    owner: Option<String>,
+    /// Who they belong to, for the log (a user's login or the configuration key; never a secret).
+    who: String,
+    credentials: L,
+}
+
+#[derive(Debug)]
+struct State<L, D> {
+    current: Option<Source<L>>,
+    /// Configured credentials used while nobody lends (taken on first use).
+    fallback: Option<Source<L>>,
+    /// Bumped on every change of `current`, so a session opened with credentials withdrawn meanwhile is
+    /// not kept.
+    generation: u64,
+    session: Option<Arc<D>>,
+}
+
+/// The data feed's credentials (`L`) and the upstream session opened with them (`D`).
+pub struct DataFeed<L, D> {
+    upstream: &'static str,
+    choice: DataSession,
+    /// The refusal while no credentials serve the feed.
+    missing: BrokerError,
+    state: Mutex<State<L, D>>,
+    /// Serialises opening the session, so a burst of data-feed calls opens it once.
+    opening: tokio::sync::Mutex<()>,
+}
+
+impl<L: Clone, D> DataFeed<L, D> {
+    /// The data feed of `upstream` under `choice`: `seed` serves from the start (a mapped user's
+    /// credentials), `fallback` only while nobody lends (configured data credentials); each comes with who
+    /// it belongs to, for the log. `missing` answers data-feed calls while nothing serves.
+    pub fn new(
+        upstream: &'static str,
+        choice: DataSession,
+        seed: Option<(String, L)>,
+        fallback: Option<(String, L)>,
+        missing: BrokerError,
+    ) -> Self {
+        let source = |(who, credentials)| Source {
+            owner: None,
+            who,
+            credentials,
+        };
+        let current = seed.map(source);
+        let fallback = fallback.map(source);
+        match (&current, &fallback) {
+            (Some(s), _) => tracing::info!(data_session = %String::from(choice.clone()), source = %s.who,
+                "the {upstream} data feed uses these credentials"),
+            (None, Some(f)) => tracing::info!(data_session = %String::from(choice.clone()), source = %f.who,
+                "the {upstream} data feed uses the first login's credentials, or these while nobody is logged in"),
+            (None, None) => tracing::info!(data_session = %String::from(choice.clone()),
+                "the {upstream} data feed uses the first login's credentials"),
+        }
+        DataFeed {
+            upstream,
+            choice,
+            missing,
+            state: Mutex::new(State {
+                current,
+                fallback,
+                generation: 0,
+                session: None,
+            }),
+            opening: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// A bridge session of `user` logged in: under `first-login` it lends its credentials when nobody does.
+    pub fn offer(&self, session_id: &str, user: &str, credentials: impl FnOnce() -> L) {
+        if !self.choice.lends() {
+            return;
+        }
+        let mut state = self.lock();
+        if state.current.is_none() {
+            state.current = Some(Source {
+                owner: Some(session_id.to_string()),
+                who: format!("user {user}"),
+                credentials: credentials(),
+            });
+            state.generation += 1;
+            tracing::info!(user = %user, "the {} data feed now uses this user's login", self.upstream);
+        }
+    }
+
+    /// Bridge session `session_id` ended. When it lent the feed its credentials, `next` (another live
+    /// session: id, user, credentials) takes over, and the session opened with the old credentials is
+    /// returned for the caller to close.
+    pub fn withdraw(
+        &self,
+        session_id: &str,
+        next: impl FnOnce() -> Option<(String, String, L)>,
+    ) -> Option<Arc<D>> {
+        let mut state = self.lock();
+        let lent = matches!(&state.current, Some(Source { owner: Some(o), .. }) if o == session_id);
+        if !lent {
+            return None;
+        }
+        state.current = next().map(|(owner, user, credentials)| Source {
+            owner: Some(owner),
+            who: format!("user {user}"),
+            credentials,
+        });
+        state.generation += 1;
+        match &state.current {
+            Some(s) => {
+                tracing::info!(source = %s.who, "the {} data feed's lender logged out; another login serves it", self.upstream)
+            }
+            None => tracing::info!(
+                "the {} data feed's lender logged out; no login serves it now",
+                self.upstream
+            ),
+        }
+        state.session.take()
+    }
+
+    /// The open data-feed session, opening it with `open` from the serving credentials when there is none.
+    pub async fn session<F, Fut>(&self, open: F) -> BrokerResult<Arc<D>>
+    where
+        F: FnOnce(L) -> Fut,
+        Fut: Future<Output = BrokerResult<D>>,
+    {
+        if let Some(s) = self.open_session() {
+            return Ok(s);
+        }
+        let _turn = self.opening.lock().await;
+        if let Some(s) = self.open_session() {
+            return Ok(s);
+        }
+        let (source, from_fallback, generation) = {
+            let state = self.lock();
+            match (&state.current, &state.fallback) {
+                (Some(s), _) => (s.clone(), false, state.generation),
+                (None, Some(f)) => (f.clone(), true, state.generation),
+                (None, None) => return Err(self.missing.clone()),
+            }
+        };
+        let session = Arc::new(open(source.credentials.clone()).await?);
+        let mut state = self.lock();
+        if state.generation == generation {
+            if from_fallback {
+                tracing::info!(source = %source.who, "the {} data feed uses the configured credentials", self.upstream);
+                state.current = Some(source);
+                state.generation += 1;
+            }
+            state.session = Some(session.clone());
+        }
+        Ok(session)
+    }
+
+    /// The data-feed session if one is open.
+    pub fn open_session(&self) -> Option<Arc<D>> {
+        self.lock().session.clone()
+    }
+
+    /// Forgets the open session (the keep-alive found it idle); the next data-feed call opens another.
+    pub fn take_session(&self) -> Option<Arc<D>> {
+        self.lock().session.take()
+    }
+
+    /// The credentials serving the feed now, if any (tests and diagnostics).
+    pub fn credentials(&self) -> Option<L> {
+        let state = self.lock();
+        state.current.as_ref().map(|s| s.credentials.clone())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State<L, D>> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn feed(choice: DataSession, seed: Option<&str>, fallback: Option<&str>) -> DataFeed<String, String> {
+        DataFeed::new(
+            "Test",
+            choice,
+            seed.map(|s| ("seed".to_string(), s.to_string())),
+            fallback.map(|s| ("fallback".to_string(), s.to_string())),
+            BrokerError::Rejected("log in first".into()),
+        )
+    }
+
+    async fn open(feed: &DataFeed<String, String>) -> BrokerResult<Arc<String>> {
+        feed.session(|c| async move { Ok(format!("session of {c}")) })
+            .await
+    }
+
+    #[test]
+    fn values_parse_and_print_back() {
+        for (text, value) in [
+            ("first-login", DataSession::FirstLogin),
+            ("configured", DataSession::Configured),
+            ("user:alice", DataSession::User("alice".into())),
+        ] {
+            assert_eq!(DataSession::try_from(text.to_string()), Ok(value.clone()));
+            assert_eq!(String::from(value), text);
+        }
+        for bad in ["", "first", "user:", "user: ", "User:alice"] {
+            let e = DataSession::try_from(bad.to_string()).unwrap_err();
+            assert!(e.starts_with("backend.data_session must be"), "{e}");
+        }
+    }
+
+    #[test]
+    fn problems_name_what_the_choice_lacks() {
+        let mapped = ["alice", "bob"];
+        let with = |mapped, configured| DataOptions {
+            mapped,
+            configured,
+            upstream: "Test",
+        };
+        assert!(DataSession::FirstLogin.problems(with(None, None)).is_empty());
+        let bob = DataSession::User("bob".into());
+        assert!(bob.problems(with(Some(&mapped), None)).is_empty());
+        assert_eq!(
+            bob.problems(with(None, None)),
+            ["backend.data_session = \"user:bob\" needs backend.login = \"mapped\""]
+        );
+        let carol = DataSession::User("carol".into());
+        assert_eq!(
+            carol.problems(with(Some(&mapped), None)),
+            ["backend.data_session: \"carol\" is not a [[backend.users]] login"]
+        );
+        let configured = DataSession::Configured;
+        assert!(configured
+            .problems(with(None, Some(("data_token_env", true))))
+            .is_empty());
+        assert_eq!(
+            configured.problems(with(None, Some(("data_token_env", false)))),
+            ["backend.data_session = \"configured\" needs backend.data_token_env"]
+        );
+        assert!(configured.problems(with(None, None))[0].contains("Test has no data credentials"));
+    }
+
+    #[tokio::test]
+    async fn the_first_login_lends_until_it_logs_out_then_the_next_one_does() {
+        let feed = feed(DataSession::FirstLogin, None, None);
+        assert_eq!(
+            open(&feed).await,
+            Err(BrokerError::Rejected("log in first".into()))
+        );
+        feed.offer("s1", "alice", || "alice-key".into());
+        feed.offer("s2", "bob", || "bob-key".into());
+        assert_eq!(*open(&feed).await.unwrap(), "session of alice-key");
+        assert!(feed.withdraw("s2", || unreachable!("bob lent nothing")).is_none());
+        let closed = feed.withdraw("s1", || Some(("s2".into(), "bob".into(), "bob-key".into())));
+        assert_eq!(
+            closed.as_deref().map(String::as_str),
+            Some("session of alice-key")
+        );
+        assert_eq!(*open(&feed).await.unwrap(), "session of bob-key");
+        assert!(feed.withdraw("s2", || None).is_some());
+        assert!(open(&feed).await.is_err(), "nobody left to lend");
+    }
+
+    #[tokio::test]
+    async fn configured_credentials_serve_while_nobody_lends_and_then_stay() {
+        let feed = feed(DataSession::FirstLogin, None, Some("data-token"));
+        assert_eq!(*open(&feed).await.unwrap(), "session of data-token");
+        feed.offer("s1", "alice", || "alice-key".into());
+        assert_eq!(feed.credentials().as_deref(), Some("data-token"));
+        assert!(feed.withdraw("s1", || None).is_none());
+    }
+
+    #[tokio::test]
+    async fn a_seeded_or_configured_choice_ignores_logins() {
+        for choice in [DataSession::User("bob".into()), DataSession::Configured] {
+            let feed = feed(choice, Some("bob-key"), None);
+            feed.offer("s1", "alice", || "alice-key".into());
+            assert_eq!(*open(&feed).await.unwrap(), "session of bob-key");
+            assert!(feed.withdraw("s1", || None).is_none());
+        }
+    }
+
+    #[tokio::test]
+    async fn a_burst_of_calls_opens_one_session() {
+        let feed = Arc::new(feed(DataSession::FirstLogin, Some("k"), None));
+        let opened = Arc::new(AtomicUsize::new(0));
+        let calls = (0..8).map(|_| {
+            let (feed, opened) = (feed.clone(), opened.clone());
+            tokio::spawn(async move {
+                feed.session(|c| async move {
+                    opened.fetch_add(1, Ordering::SeqCst);
+                    tokio::task::yield_now().await;
+                    Ok(c)
+                })
+                .await
+            })
+        });
+        for call in calls.collect::<Vec<_>>() {
+            assert_eq!(*call.await.unwrap().unwrap(), "k");
+        }
+        assert_eq!(opened.load(Ordering::SeqCst), 1);
+        assert!(feed.take_session().is_some());
+        assert!(feed.open_session().is_none(), "the next call opens a new one");
+    }
+
+    #[tokio::test]
+    async fn a_session_opened_with_credentials_withdrawn_meanwhile_is_not_kept() {
+        let feed = Arc::new(feed(DataSession::FirstLogin, None, None));
+        feed.offer("s1", "alice", || "alice-key".into());
+        let (release, wait) = tokio::sync::oneshot::channel::<()>();
+        let opening = {
+            let feed = feed.clone();
+            tokio::spawn(async move {
+                feed.session(|c| async move {
+                    let _ = wait.await;
+                    Ok(c)
+                })
+                .await
+            })
+        };
+        tokio::task::yield_now().await;
+        feed.withdraw("s1", || None);
+        release.send(()).unwrap();
+        assert_eq!(*opening.await.unwrap().unwrap(), "alice-key");
+        assert!(feed.open_session().is_none());
+    }
+}
