@@ -121,6 +121,18 @@ struct State<L, D> {
     session: Option<Arc<D>>,
 }
 
+/// Where a backend's data-feed credentials may come from.
+#[derive(Debug, Clone)]
+pub struct DataSources<L> {
+    /// The mapped users' logins and credentials, in configuration order (mapped mode; empty otherwise).
+    pub mapped: Vec<(String, L)>,
+    /// The backend's own data credentials with the key that configures them, when set.
+    pub configured: Option<(String, L)>,
+    /// Under `first-login`, whether the first mapped user serves from the start (their credentials need
+    /// no login; Capital.com's behaviour) rather than the first login.
+    pub first_mapped_serves: bool,
+}
+
 /// The data feed's credentials (`L`) and the upstream session opened with them (`D`).
 pub struct DataFeed<L, D> {
     upstream: &'static str,
@@ -170,6 +182,27 @@ impl<L: Clone, D> DataFeed<L, D> {
             }),
             opening: tokio::sync::Mutex::new(()),
         }
+    }
+
+    /// The data feed `choice` makes of `sources` (a choice naming what the sources lack serves nothing:
+    /// configuration checks refuse it at start-up).
+    pub fn choose(
+        upstream: &'static str,
+        choice: DataSession,
+        sources: DataSources<L>,
+        missing: BrokerError,
+    ) -> Self {
+        let mapped =
+            |(login, credentials): &(String, L)| (format!("mapped user {login}"), credentials.clone());
+        let (seed, fallback) = match &choice {
+            DataSession::FirstLogin => {
+                let first = sources.mapped.first().filter(|_| sources.first_mapped_serves);
+                (first.map(mapped), sources.configured)
+            }
+            DataSession::User(login) => (sources.mapped.iter().find(|(l, _)| l == login).map(mapped), None),
+            DataSession::Configured => (sources.configured, None),
+        };
+        Self::new(upstream, choice, seed, fallback, missing)
     }
 
     /// A bridge session of `user` logged in: under `first-login` it lends its credentials when nobody does.
@@ -293,6 +326,45 @@ mod tests {
     async fn open(feed: &DataFeed<String, String>) -> BrokerResult<Arc<String>> {
         feed.session(|c| async move { Ok(format!("session of {c}")) })
             .await
+    }
+
+    #[tokio::test]
+    async fn each_choice_takes_its_source() {
+        let sources = |first_mapped_serves| DataSources {
+            mapped: vec![
+                ("alice".into(), "alice-key".into()),
+                ("bob".into(), "bob-key".into()),
+            ],
+            configured: Some(("backend.data_token_env".into(), "data-token".into())),
+            first_mapped_serves,
+        };
+        let missing = || BrokerError::Rejected("log in first".into());
+        let served = |choice, first_mapped_serves| {
+            let feed: DataFeed<String, String> =
+                DataFeed::choose("Test", choice, sources(first_mapped_serves), missing());
+            feed.offer("s1", "carol", || "carol-key".into());
+            feed.credentials()
+        };
+        assert_eq!(
+            served(DataSession::FirstLogin, true).as_deref(),
+            Some("alice-key")
+        );
+        assert_eq!(
+            served(DataSession::FirstLogin, false).as_deref(),
+            Some("carol-key"),
+            "the first login, the configured token only while nobody lends"
+        );
+        assert_eq!(
+            served(DataSession::User("bob".into()), false).as_deref(),
+            Some("bob-key")
+        );
+        assert_eq!(
+            served(DataSession::Configured, true).as_deref(),
+            Some("data-token")
+        );
+        let idle: DataFeed<String, String> =
+            DataFeed::choose("Test", DataSession::FirstLogin, sources(false), missing());
+        assert_eq!(*open(&idle).await.unwrap(), "session of data-token");
     }
 
     #[test]

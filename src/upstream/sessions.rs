@@ -2,13 +2,36 @@
 //! struct (tokens, accounts, whatever it holds), the data-feed session beside them, a keep-alive loop that
 //! drops sessions nobody uses, and logout cleanup in one place.
 
-use super::data_session::DataFeed;
-use crate::broker::{BrokerError, BrokerResult};
+use super::data_session::{DataFeed, DataSession, DataSources};
+use crate::broker::{BrokerError, BrokerResult, LoginKind};
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+/// `backend.login`: how TradingView's `/authorize` login becomes an upstream session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LoginMode {
+    /// TradingView's login and password are the upstream's own credentials (an identifier and API-key
+    /// password, an account id and token), checked upstream.
+    PassThrough,
+    /// Bridge users (`[[auth.users]]`) log in with their bridge password; each is mapped to upstream
+    /// credentials read from the environment (`[[backend.users]]`).
+    Mapped,
+}
+
+impl LoginMode {
+    /// The logins a backend in this mode takes.
+    pub fn kind(self) -> LoginKind {
+        match self {
+            LoginMode::PassThrough => LoginKind::PassThrough,
+            LoginMode::Mapped => LoginKind::Bridge,
+        }
+    }
+}
 
 /// A backend's upstream session, as the registry drives it.
 #[async_trait]
@@ -51,12 +74,18 @@ pub struct SessionRegistry<S: UpstreamSession> {
 }
 
 impl<S: UpstreamSession> SessionRegistry<S> {
-    /// An empty registry of `upstream` (named in messages) whose data feed is `data`.
-    pub fn new(upstream: &'static str, data: DataFeed<S::Lend, S::Data>) -> Self {
+    /// An empty registry of `upstream` (named in messages) whose data feed is what `choice` makes of
+    /// `sources`; `missing` answers data-feed calls while nothing serves it.
+    pub fn new(
+        upstream: &'static str,
+        choice: DataSession,
+        sources: DataSources<S::Lend>,
+        missing: BrokerError,
+    ) -> Self {
         SessionRegistry {
             upstream,
             sessions: Mutex::new(HashMap::new()),
-            data,
+            data: DataFeed::choose(upstream, choice, sources, missing),
         }
     }
 

@@ -22,16 +22,9 @@ pub enum Environment {
     Live,
 }
 
-/// How TradingView users become Capital.com sessions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LoginMode {
-    /// TradingView's login and password are the Capital.com identifier and API-key password.
-    PassThrough,
-    /// Bridge users (`[auth] users`) log in with their bridge password; each is mapped to a Capital.com
-    /// credential set read from the environment (`[[backend.users]]`).
-    Mapped,
-}
+/// How TradingView users become Capital.com sessions: pass-through (the Capital.com identifier and API-key
+/// password typed into TradingView) or mapped (bridge users mapped to configured credentials).
+pub use crate::upstream::sessions::LoginMode;
 
 /// One instrument offered to TradingView.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

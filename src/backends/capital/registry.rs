@@ -7,7 +7,7 @@ use super::credentials::When;
 use super::session::{SessionContext, Upstream, UpstreamError, NEW_LOGIN_MAX_WAIT};
 use crate::broker::{BrokerError, BrokerResult, Login, LoginKind, INVALID_LOGIN};
 use crate::secret::Secret;
-use crate::upstream::data_session::{DataFeed, DataSession};
+use crate::upstream::data_session::DataSources;
 use crate::upstream::limiter::ReservingWindow;
 use crate::upstream::sessions::SessionRegistry;
 use std::sync::Arc;
@@ -23,7 +23,7 @@ pub struct Opened {
 
 /// Every live Capital.com session, by bridge session id, and the market-data session.
 pub struct Registry {
-    pub ctx: Arc<SessionContext>,
+    ctx: Arc<SessionContext>,
     config: Arc<ResolvedConfig>,
     sessions: Arc<SessionRegistry<Upstream>>,
 }
@@ -31,27 +31,15 @@ pub struct Registry {
 impl Registry {
     pub fn new(config: Arc<ResolvedConfig>) -> anyhow::Result<Registry> {
         let client = Client::new(&config.base_url, config.api_key.clone(), config.request_timeout)?;
-        let mapped = |login: &str| {
-            config
-                .users
-                .iter()
-                .find(|(l, _)| l == login)
-                .map(|(l, c)| (format!("mapped user {l}"), c.clone()))
+        let sources = DataSources {
+            mapped: config.users.clone(),
+            // Capital.com has no credentials of the bridge's own: only users' logins.
+            configured: None,
+            // In mapped mode the first mapped user serves from the start (their credentials need no login).
+            first_mapped_serves: true,
         };
-        // In mapped mode the first mapped user serves until then (their credentials need no login).
-        let seed = match &config.data_session {
-            DataSession::FirstLogin => config.users.first().and_then(|(l, _)| mapped(l)),
-            DataSession::User(login) => mapped(login),
-            DataSession::Configured => None,
-        };
-        let data = DataFeed::new(
-            "Capital.com",
-            config.data_session.clone(),
-            seed,
-            None,
-            BrokerError::Rejected(
-                "Market data from Capital.com needs a logged-in session: log in first.".into(),
-            ),
+        let missing = BrokerError::Rejected(
+            "Market data from Capital.com needs a logged-in session: log in first.".into(),
         );
         Ok(Registry {
             ctx: Arc::new(SessionContext {
@@ -62,17 +50,19 @@ impl Registry {
                 keepalive: config.keepalive,
                 max_idle: config.keepalive_max_idle,
             }),
-            sessions: Arc::new(SessionRegistry::new("Capital.com", data)),
+            sessions: Arc::new(SessionRegistry::new(
+                "Capital.com",
+                config.data_session.clone(),
+                sources,
+                missing,
+            )),
             config,
         })
     }
 
     /// Which logins the configured mode takes.
     pub fn login_kind(&self) -> LoginKind {
-        match self.config.login {
-            LoginMode::PassThrough => LoginKind::PassThrough,
-            LoginMode::Mapped => LoginKind::Bridge,
-        }
+        self.config.login.kind()
     }
 
     /// Opens the Capital.com session `login` maps to and registers it under `session_id`.

@@ -53,16 +53,9 @@ impl ApiChoice {
     }
 }
 
-/// How TradingView's `/authorize` login is turned into an OANDA token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LoginMode {
-    /// The login is the OANDA account id, the password the personal access token.
-    PassThrough,
-    /// Bridge users (`[[auth.users]]`) log in with their bridge password; each is mapped to a token read
-    /// from the environment (`[[backend.users]]`).
-    Mapped,
-}
+/// How TradingView's `/authorize` login is turned into an OANDA token: pass-through (the account id as
+/// login, the personal access token as password) or mapped (bridge users mapped to configured tokens).
+pub use crate::upstream::sessions::LoginMode;
 
 /// A bridge user of the mapped mode and the token that trades for them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -19,7 +19,7 @@ const CHART_SIDE: CandleSide = CandleSide::Bid;
 async fn source(
     inner: &Inner,
 ) -> BrokerResult<(Arc<DataSource>, Arc<super::AccountCatalog>, Arc<dyn Venue>)> {
-    let source = inner.registry.data_source(&inner.venues()).await?;
+    let source = inner.registry.data_source().await?;
     let catalog = inner.catalog(&source.conn, &source.account).await?;
     let venue = inner.venue(&source.account);
     Ok((source, catalog, venue))

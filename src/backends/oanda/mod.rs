@@ -32,7 +32,7 @@ use crate::upstream::clock::Now;
 use async_trait::async_trait;
 use catalog::{AccountCatalog, SymbolRules};
 use config::{ApiVersion, Environment, ResolvedConfig};
-use registry::{Registry, Session, Venues};
+use registry::{Registry, Session};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -53,8 +53,6 @@ const INSTRUMENT_ROWS_FRESH: Duration = Duration::from_secs(60);
 /// Shared state of the backend.
 pub(crate) struct Inner {
     config: Arc<ResolvedConfig>,
-    v20: Arc<dyn Venue>,
-    v1: Arc<dyn Venue>,
     rules: SymbolRules,
     registry: Arc<Registry>,
     catalogs: Mutex<HashMap<String, (Instant, Arc<AccountCatalog>)>>,
@@ -76,23 +74,13 @@ pub struct OandaBroker {
 /// The data feed's pricing stream source: the registry's data-feed token, asked at every (re)connection.
 struct FeedSource {
     registry: Arc<Registry>,
-    v20: Arc<dyn Venue>,
-    v1: Arc<dyn Venue>,
-    config: Arc<ResolvedConfig>,
 }
 
 #[async_trait]
 impl PriceSource for FeedSource {
     async fn price_source(&self) -> BrokerResult<(Conn, String, Arc<dyn Venue>)> {
-        let venues = Venues {
-            v20: &*self.v20,
-            v1: &*self.v1,
-        };
-        let source = self.registry.data_source(&venues).await?;
-        let venue = match self.config.api.version_for(&source.account) {
-            ApiVersion::V20 => self.v20.clone(),
-            ApiVersion::V1 => self.v1.clone(),
-        };
+        let source = self.registry.data_source().await?;
+        let venue = self.registry.venue(&source.account);
         Ok((source.conn.clone(), source.account.clone(), venue))
     }
 }
@@ -135,14 +123,11 @@ impl OandaBroker {
         )?);
         let v20: Arc<dyn Venue> = Arc::new(v20::V20Venue::new());
         let v1: Arc<dyn Venue> = Arc::new(v1::V1Venue::new());
-        let registry = Arc::new(Registry::new(config.clone(), http));
+        let registry = Arc::new(Registry::new(config.clone(), http, v20, v1));
         let options = streams.unwrap_or_else(|| StreamOptions::new(config.stream_timeout));
         let prices = PriceStreams::new(
             Arc::new(FeedSource {
                 registry: registry.clone(),
-                v20: v20.clone(),
-                v1: v1.clone(),
-                config: config.clone(),
             }),
             options,
         );
@@ -152,8 +137,6 @@ impl OandaBroker {
                 probe,
                 rules: SymbolRules::new(&config.instruments),
                 config,
-                v20,
-                v1,
                 registry,
                 catalogs: Mutex::new(HashMap::new()),
                 instrument_rows: Mutex::new(HashMap::new()),
@@ -278,17 +261,7 @@ impl Inner {
     }
 
     fn venue(&self, account: &str) -> Arc<dyn Venue> {
-        match self.version(account) {
-            ApiVersion::V20 => self.v20.clone(),
-            ApiVersion::V1 => self.v1.clone(),
-        }
-    }
-
-    fn venues(&self) -> Venues<'_> {
-        Venues {
-            v20: &*self.v20,
-            v1: &*self.v1,
-        }
+        self.registry.venue(account)
     }
 
     /// The account's instruments, reused for [`CATALOG_FRESH`].
@@ -366,7 +339,7 @@ impl Broker for OandaBroker {
 
     async fn login(&self, session_id: &str, login: &Login) -> BrokerResult<LoginOutcome> {
         let inner = &self.inner;
-        let session = inner.registry.login(&inner.venues(), session_id, login).await?;
+        let session = inner.registry.login(session_id, login).await?;
         for account in &session.accounts {
             inner
                 .watchers

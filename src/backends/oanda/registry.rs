@@ -8,7 +8,7 @@ use super::http::Http;
 use super::venue::{AccountHead, Conn, Venue};
 use crate::broker::{BrokerError, BrokerResult, Login, LoginKind, INVALID_LOGIN};
 use crate::secret::Secret;
-use crate::upstream::data_session::{DataFeed, DataSession};
+use crate::upstream::data_session::DataSources;
 use crate::upstream::refusal::RefusalLatch;
 use crate::upstream::sessions::{SessionRegistry, UpstreamSession};
 use chrono::{DateTime, Utc};
@@ -78,75 +78,63 @@ impl UpstreamSession for Session {
 pub struct Registry {
     config: Arc<ResolvedConfig>,
     http: Arc<Http>,
+    /// The API versions' venues, which list a token's accounts.
+    v20: Arc<dyn Venue>,
+    v1: Arc<dyn Venue>,
     sessions: SessionRegistry<Session>,
 }
 
-/// The venues, by version (lent to the registry to list accounts).
-pub struct Venues<'a> {
-    pub v20: &'a dyn Venue,
-    pub v1: &'a dyn Venue,
-}
-
-impl Venues<'_> {
-    pub fn of(&self, version: ApiVersion) -> &dyn Venue {
-        match version {
-            ApiVersion::V20 => self.v20,
-            ApiVersion::V1 => self.v1,
-        }
-    }
-}
-
 impl Registry {
-    pub fn new(config: Arc<ResolvedConfig>, http: Arc<Http>) -> Registry {
+    pub fn new(
+        config: Arc<ResolvedConfig>,
+        http: Arc<Http>,
+        v20: Arc<dyn Venue>,
+        v1: Arc<dyn Venue>,
+    ) -> Registry {
         let conn = |token: &Secret| Conn {
             http: http.clone(),
             token: token.clone(),
         };
-        let configured = config.data_token.as_ref().map(|token| {
-            let grant = DataGrant {
-                conn: conn(token),
-                accounts: None,
-                wanted: config.data_account.iter().cloned().collect(),
-            };
-            ("backend.data_token_env".to_string(), grant)
-        });
-        let (seed, fallback) = match &config.data_session {
-            DataSession::FirstLogin => (None, configured),
-            DataSession::Configured => (configured, None),
-            DataSession::User(login) => {
-                let mapped = config.users.iter().find(|(l, _, _)| l == login);
-                let seed = mapped.map(|(l, token, accounts)| {
-                    let grant = DataGrant {
-                        conn: conn(token),
-                        accounts: None,
-                        wanted: accounts.clone(),
-                    };
-                    (format!("mapped user {l}"), grant)
-                });
-                (seed, None)
-            }
+        let grant = |token: &Secret, wanted: Vec<String>| DataGrant {
+            conn: conn(token),
+            accounts: None,
+            wanted,
         };
-        let data = DataFeed::new(
-            "OANDA",
-            config.data_session.clone(),
-            seed,
-            fallback,
-            BrokerError::Unavailable(
-                "the OANDA data feed needs a logged-in user or backend.data_token_env".into(),
-            ),
+        let sources = DataSources {
+            mapped: config
+                .users
+                .iter()
+                .map(|(login, token, accounts)| (login.clone(), grant(token, accounts.clone())))
+                .collect(),
+            configured: config.data_token.as_ref().map(|token| {
+                let wanted = config.data_account.iter().cloned().collect();
+                ("backend.data_token_env".to_string(), grant(token, wanted))
+            }),
+            // The first login lends its token; the configured one serves while nobody does.
+            first_mapped_serves: false,
+        };
+        let missing = BrokerError::Unavailable(
+            "the OANDA data feed needs a logged-in user or backend.data_token_env".into(),
         );
         Registry {
+            sessions: SessionRegistry::new("OANDA", config.data_session.clone(), sources, missing),
             config,
             http,
-            sessions: SessionRegistry::new("OANDA", data),
+            v20,
+            v1,
         }
     }
 
     /// Which logins the configured mode takes.
     pub fn login_kind(&self) -> LoginKind {
-        match self.config.login {
-            LoginMode::PassThrough => LoginKind::PassThrough,
-            LoginMode::Mapped => LoginKind::Bridge,
+        self.config.login.kind()
+    }
+
+    /// The venue serving `account` (by the configured API choice).
+    pub fn venue(&self, account: &str) -> Arc<dyn Venue> {
+        match self.config.api.version_for(account) {
+            ApiVersion::V20 => self.v20.clone(),
+            ApiVersion::V1 => self.v1.clone(),
         }
     }
 
@@ -158,12 +146,7 @@ impl Registry {
     }
 
     /// Finds the token `login` maps to, lists its accounts and registers the session.
-    pub async fn login(
-        &self,
-        venues: &Venues<'_>,
-        session_id: &str,
-        login: &Login,
-    ) -> BrokerResult<Arc<Session>> {
+    pub async fn login(&self, session_id: &str, login: &Login) -> BrokerResult<Arc<Session>> {
         let mut mapped_token = None;
         let (user, token, wanted) = match (self.config.login, login) {
             (LoginMode::PassThrough, Login::PassThrough(credentials)) => {
@@ -209,7 +192,7 @@ impl Registry {
         };
         let conn = self.conn(token);
         let reachable = self
-            .list_accounts(venues, &conn, &wanted)
+            .list_accounts(&conn, &wanted)
             .await
             .map_err(|e| credentials::at_login(mapped_token.as_ref(), &user, e))?;
         let accounts: Vec<AccountHead> = if wanted.is_empty() {
@@ -247,15 +230,10 @@ impl Registry {
 
     /// The accounts the token reaches through the API version(s) the configuration allows. With `auto`, v20
     /// is asked first; v1 is asked too when an all-digit account is wanted or v20 knows none of the token.
-    async fn list_accounts(
-        &self,
-        venues: &Venues<'_>,
-        conn: &Conn,
-        wanted: &[String],
-    ) -> BrokerResult<Vec<AccountHead>> {
+    async fn list_accounts(&self, conn: &Conn, wanted: &[String]) -> BrokerResult<Vec<AccountHead>> {
         match self.config.api {
-            ApiChoice::V20 => venues.v20.accounts(conn).await,
-            ApiChoice::V1 => venues.v1.accounts(conn).await,
+            ApiChoice::V20 => self.v20.accounts(conn).await,
+            ApiChoice::V1 => self.v1.accounts(conn).await,
             ApiChoice::Auto => {
                 let wants_v1 = wanted
                     .iter()
@@ -267,13 +245,13 @@ impl Registry {
                 let mut out = Vec::new();
                 let mut v20_failure = None;
                 if wants_v20 {
-                    match venues.v20.accounts(conn).await {
+                    match self.v20.accounts(conn).await {
                         Ok(list) => out.extend(list),
                         Err(e) => v20_failure = Some(e),
                     }
                 }
                 if wants_v1 || (wanted.is_empty() && out.is_empty()) {
-                    match venues.v1.accounts(conn).await {
+                    match self.v1.accounts(conn).await {
                         Ok(list) => out.extend(list),
                         Err(e) if v20_failure.is_none() || wants_v1 => return Err(e),
                         // A v20 token unknown to v1 (or the reverse): the first failure says more.
@@ -307,12 +285,12 @@ impl Registry {
 
     /// The token and account of the data feed, as `backend.data_session` chooses them (a configured token's
     /// account is found on first use).
-    pub async fn data_source(&self, venues: &Venues<'_>) -> BrokerResult<Arc<DataSource>> {
+    pub async fn data_source(&self) -> BrokerResult<Arc<DataSource>> {
         self.sessions
             .data_session(|grant| async move {
                 let accounts = match grant.accounts {
                     Some(accounts) => accounts,
-                    None => self.list_accounts(venues, &grant.conn, &grant.wanted).await?,
+                    None => self.list_accounts(&grant.conn, &grant.wanted).await?,
                 };
                 let account = self.data_account(&accounts);
                 if account.is_empty() {

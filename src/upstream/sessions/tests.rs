@@ -1,7 +1,7 @@
 //! The registry on a fake upstream session that counts its pings and closes.
 
 use super::*;
-use crate::upstream::data_session::DataSession;
+use crate::upstream::data_session::{DataSession, DataSources};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 #[derive(Default)]
@@ -54,14 +54,13 @@ fn fake(user: &str) -> Arc<Fake> {
 }
 
 fn registry() -> SessionRegistry<Fake> {
-    let data = DataFeed::new(
-        "Test",
-        DataSession::FirstLogin,
-        None,
-        None,
-        BrokerError::Rejected("log in first".into()),
-    );
-    SessionRegistry::new("Test", data)
+    let sources = DataSources {
+        mapped: Vec::new(),
+        configured: None,
+        first_mapped_serves: false,
+    };
+    let missing = BrokerError::Rejected("log in first".into());
+    SessionRegistry::new("Test", DataSession::FirstLogin, sources, missing)
 }
 
 async fn open_data(registry: &SessionRegistry<Fake>) -> BrokerResult<Arc<Fake>> {
