@@ -1,7 +1,10 @@
-//! The re-login rule every upstream session follows: a call the upstream refuses because the session is
-//! gone (a 401) logs in again once and is repeated, which is safe even for a write because the refusal
-//! proves it was not carried out; a second refusal of the same call ends it, and the backend answers a
-//! TradingView 401 (or, when the operator's configured credentials were refused, a refusal naming them).
+//! The re-login rule of upstream sessions that can be re-established (Capital.com's; an OANDA token cannot
+//! be, so a refused one goes straight to the 401): a call the upstream refuses because the session is gone
+//! (a 401) logs in again once and is repeated, which is safe even for a write because the refusal proves it
+//! was not carried out; a second refusal of the same call ends it, and the backend answers a TradingView 401
+//! (or, when the operator's configured credentials were refused, a refusal naming them). [`ReloginOnce`] is
+//! the budget for call loops that also retry other failures (Capital.com's); [`with_relogin`] the whole
+//! rule for calls that retry nothing else.
 
 use std::future::Future;
 
