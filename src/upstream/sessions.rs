@@ -42,9 +42,6 @@ pub trait UpstreamSession: Send + Sync + 'static {
     /// sessions, a token and account when it has not).
     type Data: Send + Sync + 'static;
 
-    /// The bridge user it belongs to (logs only).
-    fn user(&self) -> &str;
-
     /// What the data feed borrows from this session under `first-login`.
     fn lend(&self) -> Self::Lend;
 
@@ -69,8 +66,14 @@ pub trait UpstreamSession: Send + Sync + 'static {
 /// Every live upstream session of one backend, by bridge session id, and its data-feed session.
 pub struct SessionRegistry<S: UpstreamSession> {
     upstream: &'static str,
-    sessions: Mutex<HashMap<String, Arc<S>>>,
+    sessions: Mutex<HashMap<String, Entry<S>>>,
     data: DataFeed<S::Lend, S::Data>,
+}
+
+/// A registered session and the bridge user it belongs to (for the log).
+struct Entry<S> {
+    user: String,
+    session: Arc<S>,
 }
 
 impl<S: UpstreamSession> SessionRegistry<S> {
@@ -89,10 +92,13 @@ impl<S: UpstreamSession> SessionRegistry<S> {
         }
     }
 
-    /// Registers the session a login opened (lending it to the data feed when the choice says so).
-    pub fn insert(&self, session_id: &str, session: Arc<S>) {
-        self.data.offer(session_id, session.user(), || session.lend());
-        self.lock().insert(session_id.to_string(), session);
+    /// Registers the session a login of `user` opened (lending it to the data feed when the choice says
+    /// so).
+    pub fn insert(&self, session_id: &str, user: &str, session: Arc<S>) {
+        self.data.offer(session_id, user, || session.lend());
+        let user = user.to_string();
+        self.lock()
+            .insert(session_id.to_string(), Entry { user, session });
     }
 
     /// The session of a bridge session; a missing one means the user must log in again (a 401).
@@ -104,22 +110,21 @@ impl<S: UpstreamSession> SessionRegistry<S> {
 
     /// The session of a bridge session, if there is one.
     pub fn find(&self, session_id: &str) -> Option<Arc<S>> {
-        self.lock().get(session_id).cloned()
+        self.lock().get(session_id).map(|e| e.session.clone())
     }
 
     /// Ends a bridge session's upstream session: forgets it, closes it upstream, and when it lent the data
     /// feed its login, hands the feed to another live session and closes the session opened with the old
     /// login. Returns the ended session (the backend may read what it held).
     pub async fn logout(&self, session_id: &str) -> Option<Arc<S>> {
-        let removed = self.lock().remove(session_id);
+        let removed = self.lock().remove(session_id).map(|e| e.session);
         if let Some(session) = &removed {
             session.close().await;
         }
         let stale = self.data.withdraw(session_id, || {
-            self.lock()
-                .iter()
-                .next()
-                .map(|(id, s)| (id.clone(), s.user().to_string(), s.lend()))
+            let sessions = self.lock();
+            let (id, e) = sessions.iter().next()?;
+            Some((id.clone(), e.user.clone(), e.session.lend()))
         });
         if let Some(stale) = stale {
             S::close_data(&stale).await;
@@ -154,14 +159,14 @@ impl<S: UpstreamSession> SessionRegistry<S> {
     /// One round of the keep-alive: every session (and the data-feed session) gets its hook called; those
     /// answering false are logged out.
     pub async fn keep_alive_round(&self) {
-        let sessions: Vec<(String, Arc<S>)> = self
+        let sessions: Vec<(String, String, Arc<S>)> = self
             .lock()
             .iter()
-            .map(|(id, s)| (id.clone(), s.clone()))
+            .map(|(id, e)| (id.clone(), e.user.clone(), e.session.clone()))
             .collect();
-        for (id, session) in sessions {
+        for (id, user, session) in sessions {
             if !session.keep_alive().await {
-                tracing::info!(user = %session.user(), "dropping a {} session nobody used for too long", self.upstream);
+                tracing::info!(user = %user, "dropping a {} session nobody used for too long", self.upstream);
                 self.logout(&id).await;
             }
         }
@@ -193,7 +198,7 @@ impl<S: UpstreamSession> SessionRegistry<S> {
         });
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<S>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry<S>>> {
         self.sessions.lock().unwrap_or_else(|p| p.into_inner())
     }
 }

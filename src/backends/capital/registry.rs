@@ -91,16 +91,12 @@ impl Registry {
             }
             _ => return Err(BrokerError::Rejected(INVALID_LOGIN.into())),
         };
-        let (upstream, created) = Upstream::open(
-            &self.ctx,
-            &user,
-            upstream_credentials.clone(),
-            Some(NEW_LOGIN_MAX_WAIT),
-        )
-        .await
-        .map_err(|e| login_error(e, &upstream_credentials))?;
+        let (upstream, created) =
+            Upstream::open(&self.ctx, upstream_credentials.clone(), Some(NEW_LOGIN_MAX_WAIT))
+                .await
+                .map_err(|e| login_error(e, &upstream_credentials))?;
         let upstream = Arc::new(upstream);
-        self.sessions.insert(session_id, upstream.clone());
+        self.sessions.insert(session_id, &user, upstream.clone());
         Ok((
             user,
             Opened {
@@ -129,7 +125,7 @@ impl Registry {
     pub async fn data_session(&self) -> BrokerResult<Arc<Upstream>> {
         self.sessions
             .data_session(|credentials| async move {
-                let (upstream, _) = Upstream::open(&self.ctx, "market data", credentials.clone(), None)
+                let (upstream, _) = Upstream::open(&self.ctx, credentials.clone(), None)
                     .await
                     .map_err(|e| login_error(e, &credentials))?;
                 Ok(upstream)

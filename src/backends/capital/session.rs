@@ -98,8 +98,6 @@ pub struct AccountInfo {
 /// One Capital.com session.
 pub struct Upstream {
     ctx: Arc<SessionContext>,
-    /// The bridge user (logs only).
-    user: String,
     credentials: UpstreamCredentials,
     /// The accounts `/accounts` listed for this session, by id (filled by the account list).
     accounts: SyncMutex<HashMap<String, AccountInfo>>,
@@ -163,7 +161,6 @@ impl Upstream {
     /// [`NEW_LOGIN_MAX_WAIT`]).
     pub async fn open(
         ctx: &Arc<SessionContext>,
-        user: &str,
         credentials: UpstreamCredentials,
         max_wait: Option<Duration>,
     ) -> UpstreamResult<(Upstream, super::model::SessionCreated)> {
@@ -171,7 +168,6 @@ impl Upstream {
         let now = Instant::now();
         let upstream = Upstream {
             ctx: ctx.clone(),
-            user: user.to_string(),
             credentials,
             accounts: SyncMutex::new(HashMap::new()),
             limiter: SlidingWindow::per_second(ctx.requests_per_second),
@@ -497,10 +493,6 @@ impl UpstreamSession for Upstream {
     type Lend = UpstreamCredentials;
     /// The market-data session is a Capital.com session of its own.
     type Data = Upstream;
-
-    fn user(&self) -> &str {
-        &self.user
-    }
 
     fn lend(&self) -> UpstreamCredentials {
         self.credentials.clone()

@@ -60,10 +60,6 @@ impl UpstreamSession for Session {
     type Lend = DataGrant;
     type Data = DataSource;
 
-    fn user(&self) -> &str {
-        &self.user
-    }
-
     fn lend(&self) -> DataGrant {
         DataGrant {
             conn: self.conn.clone(),
@@ -224,7 +220,7 @@ impl Registry {
             mapped: mapped_token,
             refused: RefusalLatch::default(),
         });
-        self.sessions.insert(session_id, session.clone());
+        self.sessions.insert(session_id, &session.user, session.clone());
         Ok(session)
     }
 

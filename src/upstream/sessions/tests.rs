@@ -19,10 +19,6 @@ impl UpstreamSession for Fake {
     type Lend = String;
     type Data = Fake;
 
-    fn user(&self) -> &str {
-        &self.user
-    }
-
     fn lend(&self) -> String {
         self.key.clone()
     }
@@ -78,8 +74,8 @@ async fn open_data(registry: &SessionRegistry<Fake>) -> BrokerResult<Arc<Fake>> 
 #[tokio::test]
 async fn sessions_are_found_by_bridge_session_and_a_missing_one_asks_for_a_login() {
     let registry = registry();
-    registry.insert("s1", fake("alice"));
-    registry.insert("s2", fake("bob"));
+    registry.insert("s1", "alice", fake("alice"));
+    registry.insert("s2", "bob", fake("bob"));
     assert_eq!(registry.get("s1").unwrap().user, "alice");
     assert_eq!(registry.get("s2").unwrap().user, "bob");
     assert_eq!(registry.len(), 2);
@@ -93,7 +89,7 @@ async fn sessions_are_found_by_bridge_session_and_a_missing_one_asks_for_a_login
 async fn logout_closes_the_session_once_and_forgets_it() {
     let registry = registry();
     let alice = fake("alice");
-    registry.insert("s1", alice.clone());
+    registry.insert("s1", "alice", alice.clone());
     let ended = registry.logout("s1").await.unwrap();
     assert!(Arc::ptr_eq(&ended, &alice));
     assert_eq!(alice.closes.load(Ordering::SeqCst), 1);
@@ -109,8 +105,8 @@ async fn logout_closes_the_session_once_and_forgets_it() {
 #[tokio::test]
 async fn the_lenders_logout_closes_the_data_session_and_another_login_serves() {
     let registry = registry();
-    registry.insert("s1", fake("alice"));
-    registry.insert("s2", fake("bob"));
+    registry.insert("s1", "alice", fake("alice"));
+    registry.insert("s2", "bob", fake("bob"));
     let first = open_data(&registry).await.unwrap();
     assert_eq!(first.key, "alice-key");
     registry.logout("s2").await;
@@ -119,7 +115,7 @@ async fn the_lenders_logout_closes_the_data_session_and_another_login_serves() {
     assert_eq!(first.closes.load(Ordering::SeqCst), 1);
     let second = open_data(&registry).await;
     assert!(second.is_err(), "nobody is logged in");
-    registry.insert("s3", fake("carol"));
+    registry.insert("s3", "carol", fake("carol"));
     assert_eq!(open_data(&registry).await.unwrap().key, "carol-key");
 }
 
@@ -127,8 +123,8 @@ async fn the_lenders_logout_closes_the_data_session_and_another_login_serves() {
 async fn the_keep_alive_drops_idle_sessions_and_keeps_the_others() {
     let registry = registry();
     let (alice, bob) = (fake("alice"), fake("bob"));
-    registry.insert("s1", alice.clone());
-    registry.insert("s2", bob.clone());
+    registry.insert("s1", "alice", alice.clone());
+    registry.insert("s2", "bob", bob.clone());
     let data = open_data(&registry).await.unwrap();
     registry.keep_alive_round().await;
     for s in [&alice, &bob, &data] {
@@ -153,7 +149,7 @@ async fn the_keep_alive_drops_idle_sessions_and_keeps_the_others() {
 async fn the_keep_alive_loop_runs_every_tick_and_ends_with_the_registry() {
     let registry = Arc::new(registry());
     let alice = fake("alice");
-    registry.insert("s1", alice.clone());
+    registry.insert("s1", "alice", alice.clone());
     registry.spawn_keepalive(Duration::from_secs(10));
     tokio::time::sleep(Duration::from_secs(25)).await;
     // Ticks at 0 s, 10 s and 20 s.
