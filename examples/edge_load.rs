@@ -85,7 +85,7 @@ async fn start_bridge(streams: usize) -> Bridge {
     let BackendConfig::Paper(paper) = config.backend.clone() else {
         unreachable!()
     };
-    let broker = PaperBroker::start_with_clock(paper, &config.auth.users, Arc::new(SystemClock))
+    let broker = PaperBroker::start_with_clock(paper, Arc::new(SystemClock))
         .await
         .expect("paper");
     let state = AppState::new(config, Arc::new(broker));

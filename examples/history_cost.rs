@@ -87,7 +87,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let paper = paper.clone();
     config.validate()?;
-    let broker = Arc::new(PaperBroker::start(paper.clone(), &config.auth.users).await?);
+    let broker = Arc::new(PaperBroker::start(paper.clone()).await?);
     let app = tvbridge::app(AppState::new(config, broker.clone()));
     let login = Request::post("/api/authorize")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")

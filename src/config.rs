@@ -5,6 +5,7 @@
 mod describe;
 mod load;
 
+pub use crate::auth::UserConfig;
 pub use load::{Loaded, BUILTIN};
 
 use crate::backends::paper::PaperConfig;
@@ -181,19 +182,6 @@ impl AuthConfig {
     }
 }
 
-/// One bridge user.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UserConfig {
-    pub login: String,
-    pub password: Secret,
-    /// Display name for `/userInfo`; the login when absent.
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub email: Option<String>,
-}
-
 /// `[tradingview]`: what `/config` tells TradingView.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -277,6 +265,22 @@ impl BackendConfig {
                     stream_url,
                 }
             }
+        }
+    }
+}
+
+impl BackendConfig {
+    /// The bridge logins the backend maps to upstream credentials (mapped login mode); none otherwise.
+    pub fn mapped_logins(&self) -> Vec<&str> {
+        use crate::upstream::sessions::LoginMode;
+        match self {
+            BackendConfig::Capital(c) if c.login == LoginMode::Mapped => {
+                c.users.iter().map(|u| u.login.as_str()).collect()
+            }
+            BackendConfig::Oanda(o) if o.login == LoginMode::Mapped => {
+                o.users.iter().map(|u| u.login.as_str()).collect()
+            }
+            _ => Vec::new(),
         }
     }
 }
@@ -370,31 +374,15 @@ impl Config {
         problems.extend(self.datafeed.problems());
         match &self.backend {
             BackendConfig::Paper(paper) => problems.extend(paper.problems()),
-            BackendConfig::Capital(capital) => {
-                problems.extend(capital.problems());
-                if capital.login == crate::backends::capital::config::LoginMode::Mapped {
-                    for user in &capital.users {
-                        if !self.auth.users.iter().any(|u| u.login == user.login) {
-                            problems.push(format!(
-                                "backend.users: {:?} has no [[auth.users]] entry holding its bridge password",
-                                user.login
-                            ));
-                        }
-                    }
-                }
-            }
-            BackendConfig::Oanda(oanda) => {
-                problems.extend(oanda.problems());
-                if oanda.login == crate::backends::oanda::config::LoginMode::Mapped {
-                    for user in &oanda.users {
-                        if !self.auth.users.iter().any(|u| u.login == user.login) {
-                            problems.push(format!(
-                                "backend.users: {:?} has no [[auth.users]] entry holding its bridge password",
-                                user.login
-                            ));
-                        }
-                    }
-                }
+            BackendConfig::Capital(capital) => problems.extend(capital.problems()),
+            BackendConfig::Oanda(oanda) => problems.extend(oanda.problems()),
+        }
+        // Mapped users log in with their bridge password, which only `[[auth.users]]` holds.
+        for login in self.backend.mapped_logins() {
+            if !self.auth.users.iter().any(|u| u.login == login) {
+                problems.push(format!(
+                    "backend.users: {login:?} has no [[auth.users]] entry holding its bridge password"
+                ));
             }
         }
         problems.extend(self.demo_exposure());

@@ -34,15 +34,15 @@ pub fn app(state: AppState) -> Router {
 pub async fn build_broker(config: &Config) -> anyhow::Result<Arc<dyn Broker>> {
     match &config.backend {
         BackendConfig::Paper(paper) => {
-            let broker = backends::paper::PaperBroker::start(paper.clone(), &config.auth.users).await?;
+            let broker = backends::paper::PaperBroker::start(paper.clone()).await?;
             Ok(Arc::new(broker))
         }
         BackendConfig::Capital(capital) => {
-            let broker = backends::capital::CapitalBroker::start(capital, &config.auth.users)?;
+            let broker = backends::capital::CapitalBroker::start(capital)?;
             Ok(Arc::new(broker))
         }
         BackendConfig::Oanda(oanda) => {
-            let broker = backends::oanda::OandaBroker::start(oanda, &config.auth.users)?;
+            let broker = backends::oanda::OandaBroker::start(oanda)?;
             Ok(Arc::new(broker))
         }
     }

@@ -4,11 +4,13 @@
 
 mod capabilities;
 mod error;
+mod login;
 mod readiness;
 mod snapshot;
 
 pub use capabilities::Capabilities;
 pub use error::BrokerError;
+pub use login::{BridgeUser, Login, LoginKind, INVALID_LOGIN};
 pub use readiness::Readiness;
 pub use snapshot::{joined_snapshot, AccountSnapshot, RefreshMode, RefreshPolicy};
 
@@ -66,8 +68,15 @@ pub struct BrokerAccount {
 /// Every `account` argument has already been checked to belong to the session.
 #[async_trait]
 pub trait Broker: Send + Sync + 'static {
-    /// Checks credentials and opens whatever upstream session the backend needs for `session`.
-    async fn login(&self, session_id: &str, credentials: &Credentials) -> BrokerResult<LoginOutcome>;
+    /// Which logins the backend takes: bridge users (the core checks their password before calling
+    /// [`Broker::login`]) or the upstream's own credentials.
+    fn login_kind(&self) -> LoginKind {
+        LoginKind::Bridge
+    }
+
+    /// Opens whatever upstream session the backend needs for bridge session `session_id`. A
+    /// [`Login::Bridge`] user is already verified; [`Login::PassThrough`] credentials are checked upstream.
+    async fn login(&self, session_id: &str, login: &Login) -> BrokerResult<LoginOutcome>;
 
     /// Whether the upstream can be reached, for `/readyz`: cheap and cached, never an upstream call per
     /// check. Backends without an upstream (paper) are always ready.

@@ -53,16 +53,19 @@ async fn authorize(
             ApiError::bad(message)
         })?;
     let session_id = uuid::Uuid::new_v4().simple().to_string();
-    let outcome = state
-        .broker()
-        .login(
-            &session_id,
-            &Credentials {
-                login: login.clone(),
-                password,
-            },
-        )
-        .await;
+    let credentials = Credentials {
+        login: login.clone(),
+        password,
+    };
+    // Bridge passwords are checked here, once, for every backend that takes bridge users.
+    let outcome = match crate::auth::users::resolve(
+        state.broker().login_kind(),
+        &state.config().auth.users,
+        credentials,
+    ) {
+        Ok(resolved) => state.broker().login(&session_id, &resolved).await,
+        Err(refused) => Err(refused),
+    };
     let outcome = match outcome {
         Ok(outcome) => {
             attempt.succeeded(Instant::now());

@@ -283,22 +283,18 @@ fn quote_lines(
 mod tests {
     use super::*;
     use crate::backends::paper::{PaperBroker, PaperConfig};
-    use crate::broker::{Broker, BrokerAccount, SessionCtx};
-    use crate::config::UserConfig;
+    use crate::broker::{BridgeUser, Broker, BrokerAccount, Login, SessionCtx};
     use crate::hub::{AccountHubs, HubConfig};
-    use crate::secret::Secret;
 
     /// Past its queue, a client that did not read gets one snapshot holding everything it missed.
     #[tokio::test]
     async fn a_client_that_falls_behind_gets_a_fresh_snapshot() {
-        let users = [UserConfig {
+        let broker: Arc<dyn Broker> = Arc::new(PaperBroker::start(PaperConfig::default()).await.unwrap());
+        let demo = BridgeUser {
             login: "demo".into(),
-            password: Secret::new("demo"),
-            name: None,
-            email: None,
-        }];
-        let broker: Arc<dyn Broker> =
-            Arc::new(PaperBroker::start(PaperConfig::default(), &users).await.unwrap());
+            display_name: "demo".into(),
+        };
+        broker.login("s", &Login::Bridge(demo)).await.unwrap();
         let ctx = SessionCtx {
             session_id: "s".into(),
             user: "demo".into(),

@@ -3,7 +3,7 @@
 
 use super::{AccountHubs, HubConfig, StreamKind};
 use crate::broker::{
-    Broker, BrokerAccount, BrokerResult, Capabilities, Credentials, LoginOutcome, RefreshMode, RefreshPolicy,
+    Broker, BrokerAccount, BrokerResult, Capabilities, Login, LoginOutcome, RefreshMode, RefreshPolicy,
     SessionCtx,
 };
 use crate::tv;
@@ -61,7 +61,7 @@ impl Scripted {
 
 #[async_trait]
 impl Broker for Scripted {
-    async fn login(&self, _: &str, _: &Credentials) -> BrokerResult<LoginOutcome> {
+    async fn login(&self, _: &str, _: &Login) -> BrokerResult<LoginOutcome> {
         unreachable!("not used by the hub")
     }
     async fn accounts(&self, _: &SessionCtx) -> BrokerResult<Vec<BrokerAccount>> {

@@ -1,11 +1,13 @@
-//! Pieces every upstream backend shares: call-failure classification, request pacing, TradingView's bar
-//! alignment, trading days, history paging, reachability probes and the memory of a refused configured
-//! credential.
+//! The toolkit every upstream backend shares: the transport (send, classify, retry by call kind, pacing,
+//! signing), the session registry with its re-login rule and the data-feed session, TradingView's bar
+//! alignment, trading days, history paging, streamed day bars, reconnection back-off, per-symbol fan-out,
+//! reachability probes and the memory of a refused configured credential.
 
 pub mod backoff;
 pub mod bars;
 pub mod call;
 pub mod clock;
+pub mod data_session;
 pub mod day_bars;
 pub mod days;
 pub mod fanout;
@@ -13,5 +15,7 @@ pub mod history;
 pub mod limiter;
 pub mod probe;
 pub mod refusal;
+pub mod relogin;
+pub mod sessions;
 pub mod settings;
 pub mod transport;

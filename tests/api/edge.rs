@@ -33,7 +33,7 @@ impl Edge {
         let BackendConfig::Paper(paper) = config.backend.clone() else {
             panic!("paper");
         };
-        let broker = PaperBroker::start_with_clock(paper, &config.auth.users, Arc::new(SystemClock))
+        let broker = PaperBroker::start_with_clock(paper, Arc::new(SystemClock))
             .await
             .unwrap();
         let state = AppState::new(config, Arc::new(broker));

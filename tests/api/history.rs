@@ -29,7 +29,7 @@ async fn paper(backend_toml: &str) -> (TestApp, Arc<PaperBroker>, String) {
         unreachable!("a paper configuration");
     };
     let clock = ManualClock::new(T0_MS);
-    let broker = PaperBroker::start_with_clock(paper.clone(), &config.auth.users, Arc::new(clock.clone()))
+    let broker = PaperBroker::start_with_clock(paper.clone(), Arc::new(clock.clone()))
         .await
         .expect("paper broker starts");
     let broker = Arc::new(broker);

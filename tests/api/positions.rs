@@ -439,7 +439,7 @@ async fn a_corrupt_state_file_stops_start_up_with_its_name() {
     let tvbridge::config::BackendConfig::Paper(paper) = cfg.backend.clone() else {
         panic!("paper backend expected");
     };
-    let err = tvbridge::backends::paper::PaperBroker::start(paper, &cfg.auth.users)
+    let err = tvbridge::backends::paper::PaperBroker::start(paper)
         .await
         .err()
         .expect("refused");
@@ -473,7 +473,7 @@ max_leverage = 20
     let tvbridge::config::BackendConfig::Paper(paper) = cfg.backend.clone() else {
         panic!("paper backend expected");
     };
-    let err = tvbridge::backends::paper::PaperBroker::start(paper, &cfg.auth.users)
+    let err = tvbridge::backends::paper::PaperBroker::start(paper)
         .await
         .err()
         .expect("refused");

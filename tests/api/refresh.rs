@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use std::sync::{Arc, Mutex};
 use tvbridge::backends::paper::PaperBroker;
 use tvbridge::broker::{
-    Broker, BrokerAccount, BrokerResult, Credentials, LoginOutcome, RefreshPolicy, SessionCtx,
+    Broker, BrokerAccount, BrokerResult, Login, LoginKind, LoginOutcome, RefreshPolicy, SessionCtx,
 };
 use tvbridge::tv;
 
@@ -24,8 +24,11 @@ impl Counting {
 
 #[async_trait]
 impl Broker for Counting {
-    async fn login(&self, session_id: &str, c: &Credentials) -> BrokerResult<LoginOutcome> {
-        self.inner.login(session_id, c).await
+    fn login_kind(&self) -> LoginKind {
+        self.inner.login_kind()
+    }
+    async fn login(&self, session_id: &str, login: &Login) -> BrokerResult<LoginOutcome> {
+        self.inner.login(session_id, login).await
     }
     async fn accounts(&self, s: &SessionCtx) -> BrokerResult<Vec<BrokerAccount>> {
         self.inner.accounts(s).await
@@ -95,7 +98,7 @@ async fn a_refresh_is_one_call_per_list_of_the_hedging_mode() {
         unreachable!("the test configuration runs the paper broker")
     };
     let broker = Arc::new(Counting {
-        inner: PaperBroker::start(paper, &config.auth.users).await.unwrap(),
+        inner: PaperBroker::start(paper).await.unwrap(),
         calls: Mutex::new(Vec::new()),
     });
     let app = TestApp::with_broker(config, broker.clone());

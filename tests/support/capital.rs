@@ -48,7 +48,7 @@ pub fn broker(config: &Config) -> Arc<CapitalBroker> {
     let BackendConfig::Capital(capital) = &config.backend else {
         panic!("capital config expected");
     };
-    Arc::new(CapitalBroker::start(capital, &config.auth.users).expect("capital broker starts"))
+    Arc::new(CapitalBroker::start(capital).expect("capital broker starts"))
 }
 
 /// Starts the Capital.com broker for `config` with the fake's clock as the data feed's "now" (so the
@@ -61,8 +61,7 @@ pub fn broker_on(config: &Config, fake: &FakeCapital) -> Arc<CapitalBroker> {
         .resolve(&|name| std::env::var(name).ok())
         .expect("the test configuration resolves");
     Arc::new(
-        CapitalBroker::start_with_clock(resolved, &config.auth.users, Arc::new(fake.clock()))
-            .expect("capital broker starts"),
+        CapitalBroker::start_with_clock(resolved, Arc::new(fake.clock())).expect("capital broker starts"),
     )
 }
 

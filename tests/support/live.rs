@@ -39,7 +39,7 @@ impl LiveApp {
         let tvbridge::config::BackendConfig::Paper(paper) = config.backend.clone() else {
             panic!("LiveApp::start runs the paper broker; use LiveApp::with_broker for others");
         };
-        let broker = PaperBroker::start_with_clock(paper, &config.auth.users, clock)
+        let broker = PaperBroker::start_with_clock(paper, clock)
             .await
             .expect("paper starts");
         let mut app = LiveApp::with_broker(config, Arc::new(broker)).await;

@@ -85,7 +85,7 @@ impl TestApp {
             panic!("TestApp::with_config runs the paper broker; use TestApp::with_broker for others");
         };
         let market = Market::new(paper.seed, paper.effective_instruments());
-        let broker = PaperBroker::start_with_clock(paper, &config.auth.users, Arc::new(clock.clone()))
+        let broker = PaperBroker::start_with_clock(paper, Arc::new(clock.clone()))
             .await
             .expect("paper broker starts");
         let mut app = TestApp::with_broker(config, Arc::new(broker));

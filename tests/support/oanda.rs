@@ -64,10 +64,7 @@ pub fn broker(config: &Config) -> Arc<OandaBroker> {
     let resolved = oanda
         .resolve(&|name| std::env::var(name).ok())
         .expect("the test configuration resolves");
-    Arc::new(
-        OandaBroker::start_with(resolved, &config.auth.users, Some(quick_streams()))
-            .expect("oanda broker starts"),
-    )
+    Arc::new(OandaBroker::start_with(resolved, Some(quick_streams())).expect("oanda broker starts"))
 }
 
 /// Starts the OANDA broker for `config` with the fake's clock as the data feed's "now" (so the bridge
@@ -80,13 +77,8 @@ pub fn broker_on(config: &Config, fake: &FakeOanda) -> Arc<OandaBroker> {
         .resolve(&|name| std::env::var(name).ok())
         .expect("the test configuration resolves");
     Arc::new(
-        OandaBroker::start_with_clock(
-            resolved,
-            &config.auth.users,
-            Some(quick_streams()),
-            Arc::new(fake.clock()),
-        )
-        .expect("oanda broker starts"),
+        OandaBroker::start_with_clock(resolved, Some(quick_streams()), Arc::new(fake.clock()))
+            .expect("oanda broker starts"),
     )
 }
 

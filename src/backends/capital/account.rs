@@ -16,18 +16,17 @@ pub(super) const ACTIVITY_PERIOD_SECS: u64 = 86_400;
 /// one), so each account is visited once per login.
 pub(super) async fn accounts(inner: &Inner, session: &SessionCtx) -> BrokerResult<Vec<BrokerAccount>> {
     let upstream = inner.upstream(session)?;
-    let ctx = &inner.registry.ctx;
     let list = upstream
-        .call(ctx, Kind::Read, |c, t| async move { c.accounts(&t).await })
+        .call(Kind::Read, |c, t| async move { c.accounts(&t).await })
         .await?;
     let mut out = Vec::new();
     for account in &list.accounts {
-        let scope = upstream.on_account(ctx, &account.account_id).await?;
+        let scope = upstream.on_account(&account.account_id).await?;
         let prefs = scope
             .call(Kind::Read, |c, t| async move { c.preferences(&t).await })
             .await?;
-        inner.accounts.lock().unwrap_or_else(|p| p.into_inner()).insert(
-            (session.session_id.clone(), account.account_id.clone()),
+        upstream.remember_account(
+            &account.account_id,
             AccountInfo {
                 hedging: prefs.hedging_mode,
                 currency: account.currency.clone(),
@@ -63,9 +62,7 @@ pub(super) async fn state(
 ) -> BrokerResult<tv::AccountState> {
     let upstream = inner.upstream(session)?;
     let list = upstream
-        .call(&inner.registry.ctx, Kind::Read, |c, t| async move {
-            c.accounts(&t).await
-        })
+        .call(Kind::Read, |c, t| async move { c.accounts(&t).await })
         .await?;
     let found = list
         .accounts
@@ -77,7 +74,7 @@ pub(super) async fn state(
 
 async fn activity(inner: &Inner, session: &SessionCtx, account: &str) -> BrokerResult<Vec<model::Activity>> {
     let upstream = inner.upstream(session)?;
-    let scope = upstream.on_account(&inner.registry.ctx, account).await?;
+    let scope = upstream.on_account(account).await?;
     let query = ActivityQuery {
         last_period: Some(ACTIVITY_PERIOD_SECS),
         detailed: true,
@@ -134,10 +131,7 @@ async fn instrument_type(
 ) -> BrokerResult<model::InstrumentType> {
     let epic = inner.catalog.epic_of(symbol)?;
     let upstream = inner.upstream(session)?;
-    let details = inner
-        .catalog
-        .detail(&inner.registry.ctx, &upstream, &epic)
-        .await?;
+    let details = inner.catalog.detail(&upstream, &epic).await?;
     Ok(details.instrument.instrument_type)
 }
 
@@ -147,7 +141,7 @@ async fn preferences(
     account: &str,
 ) -> BrokerResult<model::AccountPreferences> {
     let upstream = inner.upstream(session)?;
-    let scope = upstream.on_account(&inner.registry.ctx, account).await?;
+    let scope = upstream.on_account(account).await?;
     Ok(scope
         .call(Kind::Read, |c, t| async move { c.preferences(&t).await })
         .await?)
@@ -181,7 +175,7 @@ pub(super) async fn set_leverage(
     let kind = instrument_type(inner, session, &query.instrument).await?;
     let body = convert::leverage_setting(kind, leverage)?;
     let upstream = inner.upstream(session)?;
-    let scope = upstream.on_account(&inner.registry.ctx, account).await?;
+    let scope = upstream.on_account(account).await?;
     scope
         .call(Kind::Write, |c, t| {
             let body = body.clone();

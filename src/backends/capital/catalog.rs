@@ -3,7 +3,7 @@
 
 use super::config::InstrumentConfig;
 use super::model::MarketDetails;
-use super::session::{Kind, SessionContext, Upstream};
+use super::session::{Kind, Upstream};
 use crate::broker::{BrokerError, BrokerResult};
 use crate::tv;
 use std::collections::HashMap;
@@ -60,13 +60,13 @@ impl Catalog {
     }
 
     /// Expands the configured market navigation node once (its markets join the configured instruments).
-    pub async fn load(&self, ctx: &SessionContext, upstream: &Upstream) -> BrokerResult<()> {
+    pub async fn load(&self, upstream: &Upstream) -> BrokerResult<()> {
         let mut pending = self.pending_node.lock().await;
         let Some(node) = pending.clone() else {
             return Ok(());
         };
         let answer = upstream
-            .call(ctx, Kind::Read, |c, t| {
+            .call(Kind::Read, |c, t| {
                 let node = node.clone();
                 async move { c.navigation(&t, Some(&node)).await }
             })
@@ -128,13 +128,8 @@ impl Catalog {
     }
 
     /// Details of one market (cached for the configured time).
-    pub async fn detail(
-        &self,
-        ctx: &SessionContext,
-        upstream: &Upstream,
-        epic: &str,
-    ) -> BrokerResult<Arc<MarketDetails>> {
-        let found = self.details(ctx, upstream, &[epic.to_string()]).await?;
+    pub async fn detail(&self, upstream: &Upstream, epic: &str) -> BrokerResult<Arc<MarketDetails>> {
+        let found = self.details(upstream, &[epic.to_string()]).await?;
         found
             .into_iter()
             .next()
@@ -144,7 +139,6 @@ impl Catalog {
     /// Details of `epics` that exist upstream, in the given order (unknown epics are left out and logged).
     pub async fn details(
         &self,
-        ctx: &SessionContext,
         upstream: &Upstream,
         epics: &[String],
     ) -> BrokerResult<Vec<Arc<MarketDetails>>> {
@@ -163,7 +157,7 @@ impl Catalog {
         for chunk in missing.chunks(EPICS_PER_REQUEST) {
             let chunk = chunk.to_vec();
             let answer = upstream
-                .call(ctx, Kind::Read, |c, t| {
+                .call(Kind::Read, |c, t| {
                     let chunk = chunk.clone();
                     async move { c.markets(&t, &chunk).await }
                 })

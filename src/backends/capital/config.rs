@@ -5,6 +5,7 @@
 //! missing variable stops the server with its name instead of failing at the first login.
 
 use crate::secret::Secret;
+use crate::upstream::data_session::{DataOptions, DataSession};
 use serde::{Deserialize, Serialize};
 
 /// Capital.com's documented REST hosts (the API lives under `/api/v1`).
@@ -21,16 +22,9 @@ pub enum Environment {
     Live,
 }
 
-/// How TradingView users become Capital.com sessions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LoginMode {
-    /// TradingView's login and password are the Capital.com identifier and API-key password.
-    PassThrough,
-    /// Bridge users (`[auth] users`) log in with their bridge password; each is mapped to a Capital.com
-    /// credential set read from the environment (`[[backend.users]]`).
-    Mapped,
-}
+/// How TradingView users become Capital.com sessions: pass-through (the Capital.com identifier and API-key
+/// password typed into TradingView) or mapped (bridge users mapped to configured credentials).
+pub use crate::upstream::sessions::LoginMode;
 
 /// One instrument offered to TradingView.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,6 +89,9 @@ pub struct CapitalConfig {
     /// Most `/prices` requests one `/history` answer makes (1000 bars each); a longer range is answered
     /// with its newest bars.
     pub history_max_pages: usize,
+    /// Whose Capital.com login serves the data feed: `first-login` (in mapped mode the first mapped user,
+    /// otherwise the first TradingView login), or `user:<login>` (a mapped user).
+    pub data_session: DataSession,
 }
 
 /// The default `backend.data_start` (Capital.com says nothing about how far back `/prices` reaches).
@@ -119,6 +116,7 @@ impl Default for CapitalConfig {
             market_cache_secs: 300,
             data_start: DEFAULT_DATA_START.to_string(),
             history_max_pages: 20,
+            data_session: DataSession::FirstLogin,
         }
     }
 }
@@ -171,6 +169,7 @@ pub struct ResolvedConfig {
     /// Unix time of `data_start`.
     pub data_start: i64,
     pub history_max_pages: usize,
+    pub data_session: DataSession,
 }
 
 impl CapitalConfig {
@@ -252,6 +251,12 @@ impl CapitalConfig {
                 }
             }
         }
+        let mapped: Vec<&str> = self.users.iter().map(|u| u.login.as_str()).collect();
+        out.extend(self.data_session.problems(DataOptions {
+            mapped: (self.login == LoginMode::Mapped).then_some(&mapped[..]),
+            configured: None,
+            upstream: "Capital.com",
+        }));
         let mut symbols = std::collections::HashSet::new();
         for (i, ins) in self.instruments.iter().enumerate() {
             let symbol = ins.symbol.as_deref().unwrap_or(&ins.epic);
@@ -332,6 +337,7 @@ impl CapitalConfig {
             market_cache: std::time::Duration::from_secs(self.market_cache_secs),
             data_start: crate::upstream::settings::data_start(&self.data_start)?,
             history_max_pages: self.history_max_pages,
+            data_session: self.data_session.clone(),
         })
     }
 }
@@ -415,6 +421,46 @@ mod tests {
         let resolved = capital.resolve(&env(&[("CAPITAL_API_KEY", "k")])).unwrap();
         assert_eq!(resolved.instruments.len(), 3);
         assert_eq!(resolved.base_url, DEMO_BASE_URL);
+    }
+
+    #[test]
+    fn the_data_session_must_be_a_mapped_user_or_the_first_login() {
+        let mapped = CapitalConfig {
+            login: LoginMode::Mapped,
+            users: vec![MappedUser {
+                login: "alice".into(),
+                identifier_env: "ALICE_ID".into(),
+                password_env: "ALICE_PW".into(),
+            }],
+            data_session: DataSession::User("alice".into()),
+            ..CapitalConfig::default()
+        };
+        assert!(mapped.problems().is_empty(), "{:?}", mapped.problems());
+        let bob = CapitalConfig {
+            data_session: DataSession::User("bob".into()),
+            ..mapped.clone()
+        };
+        assert_eq!(
+            bob.problems(),
+            ["backend.data_session: \"bob\" is not a [[backend.users]] login"]
+        );
+        let configured = CapitalConfig {
+            data_session: DataSession::Configured,
+            ..CapitalConfig::default()
+        };
+        assert!(configured.problems()[0].contains("Capital.com has no data credentials of its own"));
+        let toml = "[[auth.users]]\nlogin = \"alice\"\npassword = \"pw\"\n\
+                    [backend]\nkind = \"capital\"\nlogin = \"mapped\"\ndata_session = \"user:alice\"\n\
+                    [[backend.users]]\nlogin = \"alice\"\nidentifier_env = \"A_ID\"\npassword_env = \"A_PW\"\n";
+        let config = crate::config::Config::from_toml(toml).unwrap();
+        let crate::config::BackendConfig::Capital(capital) = config.backend else {
+            panic!("a capital backend");
+        };
+        assert_eq!(capital.data_session, DataSession::User("alice".into()));
+        assert!(crate::config::Config::from_toml(
+            "[backend]\nkind = \"capital\"\ndata_session = \"anyone\"\n"
+        )
+        .is_err());
     }
 
     #[test]

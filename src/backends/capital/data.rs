@@ -22,10 +22,9 @@ async fn conversion(inner: &Inner, upstream: &Upstream, from: &str, to: &str) ->
     }
     let direct = format!("{from}{to}");
     let inverse = format!("{to}{from}");
-    let ctx = &inner.registry.ctx;
     let found = inner
         .catalog
-        .details(ctx, upstream, &[direct.clone(), inverse.clone()])
+        .details(upstream, &[direct.clone(), inverse.clone()])
         .await
         .unwrap_or_default();
     for d in found {
@@ -56,10 +55,7 @@ pub(super) async fn instruments(
     let upstream = inner.upstream(session)?;
     let entries = inner.catalog.entries();
     let epics: Vec<String> = entries.iter().map(|e| e.epic.clone()).collect();
-    let details = inner
-        .catalog
-        .details(&inner.registry.ctx, &upstream, &epics)
-        .await?;
+    let details = inner.catalog.details(&upstream, &epics).await?;
     let mut out = Vec::with_capacity(details.len());
     for d in details {
         let Some(symbol) = inner.catalog.symbol_of(&d.instrument.epic) else {
@@ -89,7 +85,7 @@ pub(super) async fn quotes(
     for chunk in wanted.chunks(50) {
         let chunk = chunk.to_vec();
         let answer = upstream
-            .call(&inner.registry.ctx, Kind::Read, |c, t| {
+            .call(Kind::Read, |c, t| {
                 let chunk = chunk.clone();
                 async move { c.markets(&t, &chunk).await }
             })
@@ -163,14 +159,11 @@ pub(super) async fn subscribe_market(
 pub(super) async fn data_symbols(inner: &Inner) -> BrokerResult<Vec<tv::SymbolInfo>> {
     let upstream = inner.registry.data_session().await?;
     if inner.catalog.needs_load().await {
-        inner.catalog.load(&inner.registry.ctx, &upstream).await?;
+        inner.catalog.load(&upstream).await?;
     }
     let entries = inner.catalog.entries();
     let epics: Vec<String> = entries.iter().map(|e| e.epic.clone()).collect();
-    let details = inner
-        .catalog
-        .details(&inner.registry.ctx, &upstream, &epics)
-        .await?;
+    let details = inner.catalog.details(&upstream, &epics).await?;
     Ok(details
         .iter()
         .filter_map(|d| {
@@ -199,7 +192,7 @@ impl DataTokens {
 impl TokenSource for DataTokens {
     async fn tokens(&self) -> Result<StreamTokens, BrokerError> {
         let upstream = self.registry.data_session().await?;
-        let tokens = upstream.tokens(&self.registry.ctx).await?;
+        let tokens = upstream.tokens().await?;
         *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some((upstream, tokens.clone()));
         Ok(StreamTokens {
             cst: tokens.cst,

@@ -26,26 +26,18 @@ pub mod stream;
 pub use config::CapitalConfig;
 
 use crate::broker::{
-    Broker, BrokerAccount, BrokerError, BrokerResult, Capabilities, Credentials, LoginOutcome, SessionCtx,
+    Broker, BrokerAccount, BrokerError, BrokerResult, Capabilities, Login, LoginKind, LoginOutcome,
+    SessionCtx,
 };
-use crate::config::UserConfig;
 use crate::tv;
 use async_trait::async_trait;
 use catalog::Catalog;
 use journal::Journal;
 use registry::Registry;
 use rust_decimal::Decimal;
-use session::{AccountScope, Upstream};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use session::{AccountInfo, AccountScope, Upstream};
+use std::sync::Arc;
 use tokio::sync::mpsc;
-
-/// What the bridge knows of one upstream account.
-#[derive(Debug, Clone)]
-struct AccountInfo {
-    hedging: bool,
-    currency: String,
-}
 
 /// Shared state of the backend.
 struct Inner {
@@ -54,7 +46,6 @@ struct Inner {
     registry: Arc<Registry>,
     catalog: Catalog,
     journal: Journal,
-    accounts: Mutex<HashMap<(String, String), AccountInfo>>,
     streams: stream::QuoteStreams,
     /// Reachability of the REST base, for `/readyz`.
     probe: crate::upstream::probe::UpstreamProbe,
@@ -75,29 +66,25 @@ pub struct CapitalBroker {
 impl CapitalBroker {
     /// Resolves the configuration's environment variables and starts the keep-alive loop. No upstream call is
     /// made until the first login.
-    pub fn start(config: &CapitalConfig, bridge_users: &[UserConfig]) -> anyhow::Result<CapitalBroker> {
+    pub fn start(config: &CapitalConfig) -> anyhow::Result<CapitalBroker> {
         let resolved = config
             .resolve(&|name| std::env::var(name).ok())
             .map_err(|e| anyhow::anyhow!(e))?;
-        Self::start_resolved(resolved, bridge_users)
+        Self::start_resolved(resolved)
     }
 
     /// Starts from an already resolved configuration (tests).
-    pub fn start_resolved(
-        resolved: config::ResolvedConfig,
-        bridge_users: &[UserConfig],
-    ) -> anyhow::Result<CapitalBroker> {
-        Self::start_with_clock(resolved, bridge_users, crate::upstream::clock::system())
+    pub fn start_resolved(resolved: config::ResolvedConfig) -> anyhow::Result<CapitalBroker> {
+        Self::start_with_clock(resolved, crate::upstream::clock::system())
     }
 
     /// [`Self::start_resolved`] with the clock the data feed calls "now" (tests give the fake's).
     pub fn start_with_clock(
         resolved: config::ResolvedConfig,
-        bridge_users: &[UserConfig],
         now: crate::upstream::clock::Now,
     ) -> anyhow::Result<CapitalBroker> {
         let resolved = Arc::new(resolved);
-        let registry = Arc::new(Registry::new(resolved.clone(), bridge_users.to_vec())?);
+        let registry = Arc::new(Registry::new(resolved.clone())?);
         registry.spawn_keepalive();
         let catalog = Catalog::new(
             &resolved.instruments,
@@ -116,7 +103,6 @@ impl CapitalBroker {
                 registry,
                 catalog,
                 journal: Journal::default(),
-                accounts: Mutex::new(HashMap::new()),
                 streams,
                 probe: crate::upstream::probe::UpstreamProbe::new(&resolved.base_url),
                 data_start: resolved.data_start,
@@ -195,11 +181,8 @@ impl Inner {
     }
 
     fn account_info(&self, session: &SessionCtx, account: &str) -> BrokerResult<AccountInfo> {
-        self.accounts
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&(session.session_id.clone(), account.to_string()))
-            .cloned()
+        self.upstream(session)?
+            .account_info(account)
             .ok_or_else(|| BrokerError::NotFound(format!("Unknown account '{account}'")))
     }
 
@@ -213,7 +196,7 @@ impl Inner {
 
     /// Pip size of an epic from its (cached) details.
     async fn pip_size(&self, upstream: &Upstream, epic: &str) -> BrokerResult<Decimal> {
-        let details = self.catalog.detail(&self.registry.ctx, upstream, epic).await?;
+        let details = self.catalog.detail(upstream, epic).await?;
         Ok(convert::pip_size(&details))
     }
 }
@@ -224,13 +207,14 @@ impl Broker for CapitalBroker {
         self.inner.probe.check().await
     }
 
-    async fn login(&self, session_id: &str, credentials: &Credentials) -> BrokerResult<LoginOutcome> {
-        let (user, opened) = self.inner.registry.login(session_id, credentials).await?;
+    fn login_kind(&self) -> LoginKind {
+        self.inner.registry.login_kind()
+    }
+
+    async fn login(&self, session_id: &str, login: &Login) -> BrokerResult<LoginOutcome> {
+        let (user, opened) = self.inner.registry.login(session_id, login).await?;
         if self.inner.catalog.needs_load().await {
-            self.inner
-                .catalog
-                .load(&self.inner.registry.ctx, &opened.upstream)
-                .await?;
+            self.inner.catalog.load(&opened.upstream).await?;
         }
         Ok(LoginOutcome {
             user_id: user.clone(),
@@ -241,11 +225,6 @@ impl Broker for CapitalBroker {
     async fn logout(&self, session: &SessionCtx) -> BrokerResult<()> {
         self.inner.registry.logout(&session.session_id).await;
         self.inner.journal.end_session(&session.session_id);
-        self.inner
-            .accounts
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .retain(|(s, _), _| *s != session.session_id);
         Ok(())
     }
 
@@ -260,10 +239,7 @@ impl Broker for CapitalBroker {
     async fn symbol_mapping(&self) -> BrokerResult<Vec<tv::SymbolMapping>> {
         if self.inner.catalog.needs_load().await {
             let upstream = self.inner.registry.data_session().await?;
-            self.inner
-                .catalog
-                .load(&self.inner.registry.ctx, &upstream)
-                .await?;
+            self.inner.catalog.load(&upstream).await?;
         }
         Ok(self.inner.catalog.mapping())
     }

@@ -22,7 +22,7 @@ pub(super) async fn orders(
     account: &str,
 ) -> BrokerResult<Vec<tv::Order>> {
     let upstream = inner.upstream(session)?;
-    let scope = upstream.on_account(&inner.registry.ctx, account).await?;
+    let scope = upstream.on_account(account).await?;
     let (working, deals) = tokio::try_join!(working_orders(&scope), inner.deals(&scope))?;
     listed(inner, session, &upstream, &scope, working, deals).await
 }
@@ -55,10 +55,7 @@ pub(super) async fn listed(
         .collect();
     epics.sort();
     epics.dedup();
-    let details = inner
-        .catalog
-        .details(&inner.registry.ctx, upstream, &epics)
-        .await?;
+    let details = inner.catalog.details(upstream, &epics).await?;
     let pips: HashMap<&str, rust_decimal::Decimal> = details
         .iter()
         .map(|d| (d.instrument.epic.as_str(), convert::pip_size(d)))
@@ -137,14 +134,11 @@ pub(super) async fn place(
     let info = inner.account_info(session, account)?;
     let epic = inner.catalog.epic_of(&order.instrument)?;
     let upstream = inner.upstream(session)?;
-    let details = inner
-        .catalog
-        .detail(&inner.registry.ctx, &upstream, &epic)
-        .await?;
+    let details = inner.catalog.detail(&upstream, &epic).await?;
     check_market_rules(&order, &details, info.hedging)?;
     let pip = convert::pip_size(&details);
     let placement = convert::placement(&epic, &order, pip)?;
-    let scope = upstream.on_account(&inner.registry.ctx, account).await?;
+    let scope = upstream.on_account(account).await?;
 
     let (before, sent) = match &placement {
         Placement::Position(req) => {
@@ -288,7 +282,7 @@ pub(super) async fn modify(
     change: tv::ModifyOrder,
 ) -> BrokerResult<()> {
     let upstream = inner.upstream(session)?;
-    let scope = upstream.on_account(&inner.registry.ctx, account).await?;
+    let scope = upstream.on_account(account).await?;
     let result = match target(order_id) {
         Target::WorkingOrder(id) => {
             let current = find_working(&scope, &id).await?;
@@ -322,7 +316,7 @@ pub(super) async fn cancel(
     order_id: &str,
 ) -> BrokerResult<()> {
     let upstream = inner.upstream(session)?;
-    let scope = upstream.on_account(&inner.registry.ctx, account).await?;
+    let scope = upstream.on_account(account).await?;
     let result = match target(order_id) {
         Target::WorkingOrder(id) => {
             let current = find_working(&scope, &id).await?;

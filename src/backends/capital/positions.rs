@@ -32,7 +32,7 @@ async fn with_deals<T>(
     view: impl FnOnce(&[(String, PositionEntry)]) -> T,
 ) -> BrokerResult<T> {
     let upstream = inner.upstream(session)?;
-    let scope = upstream.on_account(&inner.registry.ctx, account).await?;
+    let scope = upstream.on_account(account).await?;
     let deals = symbol_deals(inner, &scope).await?;
     Ok(view(&deals))
 }
@@ -111,7 +111,7 @@ pub(super) async fn modify(
     change: tv::ModifyPosition,
 ) -> BrokerResult<()> {
     let upstream = inner.upstream(session)?;
-    let scope = upstream.on_account(&inner.registry.ctx, account).await?;
+    let scope = upstream.on_account(account).await?;
     let all = symbol_deals(inner, &scope).await?;
     let deals = deals_of(position_id, &all);
     if deals.is_empty() {
@@ -159,7 +159,7 @@ pub(super) async fn close(
     amount: Option<Decimal>,
 ) -> BrokerResult<()> {
     let upstream = inner.upstream(session)?;
-    let scope = upstream.on_account(&inner.registry.ctx, account).await?;
+    let scope = upstream.on_account(account).await?;
     let all = symbol_deals(inner, &scope).await?;
     let deals = deals_of(position_id, &all);
     if deals.is_empty() {
@@ -205,7 +205,7 @@ pub(super) async fn modify_deal(
     brackets: tv::Brackets,
 ) -> BrokerResult<()> {
     let upstream = inner.upstream(session)?;
-    let scope = upstream.on_account(&inner.registry.ctx, account).await?;
+    let scope = upstream.on_account(account).await?;
     let result = update_deal_brackets(inner, &upstream, &scope, deal_id, |_| brackets.clone()).await;
     result
 }
@@ -220,7 +220,7 @@ pub(super) async fn close_deal(
     amount: Option<Decimal>,
 ) -> BrokerResult<()> {
     let upstream = inner.upstream(session)?;
-    let scope = upstream.on_account(&inner.registry.ctx, account).await?;
+    let scope = upstream.on_account(account).await?;
     let all = symbol_deals(inner, &scope).await?;
     let Some((_, d)) = all.iter().find(|(_, d)| d.position.deal_id == deal_id) else {
         return Err(no_position(deal_id));

@@ -39,7 +39,7 @@ impl PricePages<'_> {
     async fn fetch(&self, query: PricesQuery) -> BrokerResult<Vec<tv::Bar>> {
         let answer = self
             .upstream
-            .call(&self.inner.registry.ctx, Kind::Read, |c, t| {
+            .call(Kind::Read, |c, t| {
                 let (epic, query) = (self.epic.clone(), query.clone());
                 async move { c.prices(&t, &epic, &query).await }
             })

@@ -1,6 +1,7 @@
-//! Upstream sessions: one Capital.com session per bridge session, with its tokens, its current account and
-//! its request pacing lane, and the policy around every call (re-login once on 401, account switching
-//! serialised per session; pacing and retries by call kind are the shared transport's).
+//! Upstream sessions: one Capital.com session per bridge session, with its tokens, its current account, its
+//! request pacing lane and the accounts it lists, and the policy around every call (re-login once on 401,
+//! account switching serialised per session; pacing and retries by call kind are the shared transport's). A
+//! session carries the shared context its calls need, so callers hold only the session.
 
 use super::client::{CallError, CallResult, Client, Tokens};
 use super::config::UpstreamCredentials;
@@ -8,7 +9,10 @@ use super::credentials::{self, When};
 use crate::broker::BrokerError;
 use crate::upstream::limiter::ReservingWindow;
 use crate::upstream::refusal::{RefusalLatch, COOL_DOWN};
+use crate::upstream::relogin::{AfterRefusal, ReloginOnce};
+use crate::upstream::sessions::UpstreamSession;
 use crate::upstream::transport::Lane;
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex as SyncMutex};
@@ -81,9 +85,19 @@ struct Live {
     upstream_account: String,
 }
 
+/// What the bridge knows of one upstream account of a session.
+#[derive(Debug, Clone)]
+pub struct AccountInfo {
+    pub hedging: bool,
+    pub currency: String,
+}
+
 /// One Capital.com session.
 pub struct Upstream {
+    ctx: Arc<SessionContext>,
     credentials: UpstreamCredentials,
+    /// The accounts `/accounts` listed for this session, by id (filled by the account list).
+    accounts: SyncMutex<HashMap<String, AccountInfo>>,
     /// The session's pace (Capital.com allows 10 requests per second per session).
     limiter: Arc<Lane>,
     live: Mutex<Live>,
@@ -104,11 +118,16 @@ impl std::fmt::Debug for Upstream {
     }
 }
 
-/// Shared by every session: the raw client and the per-key pacing of `POST /session`.
+/// Shared by every session: the raw client, the per-key pacing of `POST /session` and the keep-alive
+/// timings.
 pub struct SessionContext {
     pub client: Client,
     pub creation_pacer: ReservingWindow,
     pub requests_per_second: u32,
+    /// A session idle this long is pinged.
+    pub keepalive: Duration,
+    /// A session TradingView has not used for this long is dropped.
+    pub max_idle: Duration,
 }
 
 /// Account-scoped calls made while the upstream session stays on one account.
@@ -161,14 +180,16 @@ impl Upstream {
     /// a login whose turn at the pacer is further away than that is refused at once (see
     /// [`NEW_LOGIN_MAX_WAIT`]).
     pub async fn open(
-        ctx: &SessionContext,
+        ctx: &Arc<SessionContext>,
         credentials: UpstreamCredentials,
         max_wait: Option<Duration>,
     ) -> UpstreamResult<(Upstream, super::model::SessionCreated)> {
         let (created, tokens) = login(ctx, &credentials, max_wait).await?;
         let now = Instant::now();
         let upstream = Upstream {
+            ctx: ctx.clone(),
             credentials,
+            accounts: SyncMutex::new(HashMap::new()),
             limiter: Arc::new(Lane::per_second(ctx.requests_per_second)),
             live: Mutex::new(Live {
                 tokens: Some(tokens),
@@ -185,20 +206,17 @@ impl Upstream {
     }
 
     /// A call that does not depend on the current account (markets, prices, the account list).
-    pub async fn call<T, F, Fut>(&self, ctx: &SessionContext, kind: Kind, f: F) -> UpstreamResult<T>
+    pub async fn call<T, F, Fut>(&self, kind: Kind, f: F) -> UpstreamResult<T>
     where
         F: Fn(Client, Tokens) -> Fut,
         Fut: Future<Output = CallResult<T>>,
     {
-        self.exec(ctx, None, kind, f).await
+        self.exec(&self.ctx, None, kind, f).await
     }
 
     /// Holds the session on `account` (switching with `PUT /session` when needed) for a sequence of calls.
-    pub async fn on_account<'a>(
-        &'a self,
-        ctx: &'a SessionContext,
-        account: &str,
-    ) -> UpstreamResult<AccountScope<'a>> {
+    pub async fn on_account(&self, account: &str) -> UpstreamResult<AccountScope<'_>> {
+        let ctx = &*self.ctx;
         self.touch_requested();
         let hold = self.hold(ctx, account).await?;
         Ok(AccountScope {
@@ -230,7 +248,8 @@ impl Upstream {
     }
 
     /// Ends the upstream session (best effort) and refuses later calls.
-    pub async fn close(&self, ctx: &SessionContext) {
+    pub async fn close(&self) {
+        let ctx = &self.ctx;
         self.closed.store(true, Ordering::SeqCst);
         let tokens = self.live.lock().await.tokens.take();
         if let Some(tokens) = tokens {
@@ -241,9 +260,10 @@ impl Upstream {
         }
     }
 
-    /// Pings the upstream when the session has been idle for `keepalive`; returns false once the session has
-    /// been unused by TradingView for `max_idle` (the caller then drops it).
-    pub async fn keep_alive(&self, ctx: &SessionContext, keepalive: Duration, max_idle: Duration) -> bool {
+    /// Pings the upstream when the session has been idle for the keep-alive interval; returns false once
+    /// TradingView has not used the session for the longest idle time (the registry then drops it).
+    pub async fn keep_alive(&self) -> bool {
+        let (ctx, keepalive, max_idle) = (&self.ctx, self.ctx.keepalive, self.ctx.max_idle);
         if self.closed.load(Ordering::SeqCst) {
             return false;
         }
@@ -276,8 +296,8 @@ impl Upstream {
     }
 
     /// The current tokens (logging in again if they were dropped), for the WebSocket stream.
-    pub async fn tokens(&self, ctx: &SessionContext) -> UpstreamResult<Tokens> {
-        Ok(self.current_tokens(ctx, None).await?.0)
+    pub async fn tokens(&self) -> UpstreamResult<Tokens> {
+        Ok(self.current_tokens(&self.ctx, None).await?.0)
     }
 
     /// Forgets the tokens so the next use logs in again (the stream reported them invalid).
@@ -291,6 +311,23 @@ impl Upstream {
     /// The credentials this session logs in with.
     pub fn credentials(&self) -> &UpstreamCredentials {
         &self.credentials
+    }
+
+    /// Remembers what `/accounts` said of `account`.
+    pub fn remember_account(&self, account: &str, info: AccountInfo) {
+        self.accounts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(account.to_string(), info);
+    }
+
+    /// What `/accounts` said of `account`, if it listed it for this session.
+    pub fn account_info(&self, account: &str) -> Option<AccountInfo> {
+        self.accounts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(account)
+            .cloned()
     }
 
     pub fn last_requested(&self) -> Instant {
@@ -317,7 +354,7 @@ impl Upstream {
         Fut: Future<Output = CallResult<T>>,
     {
         self.touch_requested();
-        let mut relogged = false;
+        let mut relogin = ReloginOnce::default();
         loop {
             let (tokens, generation) = self.current_tokens(ctx, account).await?;
             self.touch_used();
@@ -329,16 +366,15 @@ impl Upstream {
             };
             match &error {
                 // A 401 refused the request, so even a write may be repeated after logging in again; once.
-                e if is_auth_failure(e) && !relogged => {
-                    relogged = true;
-                    self.relogin(ctx, generation, account).await?;
-                }
-                e if is_auth_failure(e) => {
-                    self.live.lock().await.tokens = None;
-                    return Err(UpstreamError::Broker(credentials::refused_again(
-                        &self.credentials,
-                    )));
-                }
+                e if is_auth_failure(e) => match relogin.refused() {
+                    AfterRefusal::Relogin => self.relogin(ctx, generation, account).await?,
+                    AfterRefusal::GiveUp => {
+                        self.live.lock().await.tokens = None;
+                        return Err(UpstreamError::Broker(credentials::refused_again(
+                            &self.credentials,
+                        )));
+                    }
+                },
                 _ => return Err(UpstreamError::Call(error)),
             }
         }
@@ -426,7 +462,7 @@ impl Upstream {
 
     /// Switches the upstream session to `account` (the caller holds the account lock exclusively).
     async fn switch(&self, ctx: &SessionContext, account: &str) -> UpstreamResult<()> {
-        let mut relogged = false;
+        let mut relogin = ReloginOnce::default();
         loop {
             let (tokens, generation) = self.current_tokens(ctx, None).await?;
             let mut live = self.live.lock().await;
@@ -443,14 +479,42 @@ impl Upstream {
                     live.upstream_account = account.to_string();
                     return Ok(());
                 }
-                Err(UpstreamError::Call(CallError::Status { status: 401, .. })) if !relogged => {
-                    relogged = true;
+                Err(UpstreamError::Call(CallError::Status { status: 401, .. }))
+                    if relogin.refused() == AfterRefusal::Relogin =>
+                {
                     drop(live);
                     self.relogin(ctx, generation, None).await?;
                 }
                 Err(e) => return Err(e),
             }
         }
+    }
+}
+
+#[async_trait::async_trait]
+impl UpstreamSession for Upstream {
+    type Lend = UpstreamCredentials;
+    /// The market-data session is a Capital.com session of its own.
+    type Data = Upstream;
+
+    fn lend(&self) -> UpstreamCredentials {
+        self.credentials.clone()
+    }
+
+    async fn keep_alive(&self) -> bool {
+        Upstream::keep_alive(self).await
+    }
+
+    async fn close(&self) {
+        Upstream::close(self).await
+    }
+
+    async fn keep_data_alive(data: &Upstream) -> bool {
+        data.keep_alive().await
+    }
+
+    async fn close_data(data: &Upstream) {
+        data.close().await
     }
 }
 

@@ -14,12 +14,10 @@ pub(super) async fn snapshot(
     let id = account.id.as_str();
     let hedging = inner.account_info(session, id)?.hedging;
     let upstream = inner.upstream(session)?;
-    let scope = upstream.on_account(&inner.registry.ctx, id).await?;
+    let scope = upstream.on_account(id).await?;
     let accounts = async {
         upstream
-            .call(&inner.registry.ctx, Kind::Read, |c, t| async move {
-                c.accounts(&t).await
-            })
+            .call(Kind::Read, |c, t| async move { c.accounts(&t).await })
             .await
             .map_err(BrokerError::from)
     };

@@ -3,6 +3,7 @@
 //! configuration names from the environment.
 
 use crate::secret::Secret;
+use crate::upstream::data_session::{DataOptions, DataSession};
 use serde::{Deserialize, Serialize};
 
 pub const PRACTICE_REST_URL: &str = "https://api-fxpractice.oanda.com";
@@ -52,16 +53,9 @@ impl ApiChoice {
     }
 }
 
-/// How TradingView's `/authorize` login is turned into an OANDA token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LoginMode {
-    /// The login is the OANDA account id, the password the personal access token.
-    PassThrough,
-    /// Bridge users (`[[auth.users]]`) log in with their bridge password; each is mapped to a token read
-    /// from the environment (`[[backend.users]]`).
-    Mapped,
-}
+/// How TradingView's `/authorize` login is turned into an OANDA token: pass-through (the account id as
+/// login, the personal access token as password) or mapped (bridge users mapped to configured tokens).
+pub use crate::upstream::sessions::LoginMode;
 
 /// A bridge user of the mapped mode and the token that trades for them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -120,6 +114,9 @@ pub struct OandaConfig {
     /// Most candle requests one `/history` answer makes (5000 candles each); a longer range is answered
     /// with its newest bars.
     pub history_max_pages: usize,
+    /// Whose token serves the data feed: `first-login` (the first TradingView login's, or `data_token_env`
+    /// while nobody lends one), `configured` (only `data_token_env`) or `user:<login>` (a mapped user's).
+    pub data_session: DataSession,
 }
 
 /// The default `backend.data_start`: OANDA's history is commonly available from 2005 (not documented).
@@ -142,6 +139,7 @@ impl Default for OandaConfig {
             stream_timeout_secs: 20,
             data_start: DEFAULT_DATA_START.to_string(),
             history_max_pages: 20,
+            data_session: DataSession::FirstLogin,
         }
     }
 }
@@ -168,6 +166,7 @@ pub struct ResolvedConfig {
     /// Unix time of `data_start`.
     pub data_start: i64,
     pub history_max_pages: usize,
+    pub data_session: DataSession,
 }
 
 /// Whether `name` looks like an OANDA instrument (`EUR_USD`, `SPX500_USD`, `XAU_XAG`).
@@ -235,6 +234,12 @@ impl OandaConfig {
             ),
             _ => {}
         }
+        let mapped: Vec<&str> = self.users.iter().map(|u| u.login.as_str()).collect();
+        out.extend(self.data_session.problems(DataOptions {
+            mapped: (self.login == LoginMode::Mapped).then_some(&mapped[..]),
+            configured: Some(("data_token_env", !self.data_token_env.trim().is_empty())),
+            upstream: "OANDA",
+        }));
         let mut logins = std::collections::HashSet::new();
         for (i, user) in self.users.iter().enumerate() {
             if !logins.insert(user.login.as_str()) {
@@ -316,6 +321,7 @@ impl OandaConfig {
             stream_timeout: std::time::Duration::from_secs(self.stream_timeout_secs),
             data_start: crate::upstream::settings::data_start(&self.data_start)?,
             history_max_pages: self.history_max_pages,
+            data_session: self.data_session.clone(),
         })
     }
 }
@@ -413,6 +419,31 @@ mod tests {
         ] {
             assert!(all.contains(needle), "{needle} missing from {all}");
         }
+    }
+
+    #[test]
+    fn the_data_session_needs_what_it_names() {
+        let configured = OandaConfig {
+            data_session: DataSession::Configured,
+            ..OandaConfig::default()
+        };
+        assert_eq!(
+            configured.problems(),
+            ["backend.data_session = \"configured\" needs backend.data_token_env"]
+        );
+        let with_token = OandaConfig {
+            data_token_env: "DATA_TOKEN".into(),
+            ..configured
+        };
+        assert!(with_token.problems().is_empty());
+        let user = OandaConfig {
+            data_session: DataSession::User("alice".into()),
+            ..OandaConfig::default()
+        };
+        assert_eq!(
+            user.problems(),
+            ["backend.data_session = \"user:alice\" needs backend.login = \"mapped\""]
+        );
     }
 
     #[test]

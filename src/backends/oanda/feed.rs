@@ -16,8 +16,10 @@ use tokio::sync::mpsc;
 const CHART_SIDE: CandleSide = CandleSide::Bid;
 
 /// The data source with its catalog and venue.
-async fn source(inner: &Inner) -> BrokerResult<(DataSource, Arc<super::AccountCatalog>, Arc<dyn Venue>)> {
-    let source = inner.registry.data_source(&inner.venues()).await?;
+async fn source(
+    inner: &Inner,
+) -> BrokerResult<(Arc<DataSource>, Arc<super::AccountCatalog>, Arc<dyn Venue>)> {
+    let source = inner.registry.data_source().await?;
     let catalog = inner.catalog(&source.conn, &source.account).await?;
     let venue = inner.venue(&source.account);
     Ok((source, catalog, venue))

@@ -24,15 +24,15 @@ pub mod wire;
 pub use config::OandaConfig;
 
 use crate::broker::{
-    Broker, BrokerAccount, BrokerError, BrokerResult, Capabilities, Credentials, LoginOutcome, SessionCtx,
+    Broker, BrokerAccount, BrokerError, BrokerResult, Capabilities, Login, LoginKind, LoginOutcome,
+    SessionCtx,
 };
-use crate::config::UserConfig;
 use crate::tv;
 use crate::upstream::clock::Now;
 use async_trait::async_trait;
 use catalog::{AccountCatalog, SymbolRules};
 use config::{ApiVersion, Environment, ResolvedConfig};
-use registry::{Registry, Session, Venues};
+use registry::{Registry, Session};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -50,8 +50,6 @@ const CATALOG_FRESH: Duration = Duration::from_secs(600);
 /// Shared state of the backend.
 pub(crate) struct Inner {
     config: Arc<ResolvedConfig>,
-    v20: Arc<dyn Venue>,
-    v1: Arc<dyn Venue>,
     rules: SymbolRules,
     registry: Arc<Registry>,
     catalogs: Mutex<HashMap<String, (Instant, Arc<AccountCatalog>)>>,
@@ -69,61 +67,46 @@ pub struct OandaBroker {
     inner: Arc<Inner>,
 }
 
-/// The data feed's pricing stream source: the registry's data token or lender, asked at every (re)connection.
+/// The data feed's pricing stream source: the registry's data-feed token, asked at every (re)connection.
 struct FeedSource {
     registry: Arc<Registry>,
-    v20: Arc<dyn Venue>,
-    v1: Arc<dyn Venue>,
-    config: Arc<ResolvedConfig>,
 }
 
 #[async_trait]
 impl PriceSource for FeedSource {
     async fn price_source(&self) -> BrokerResult<(Conn, String, Arc<dyn Venue>)> {
-        let venues = Venues {
-            v20: &*self.v20,
-            v1: &*self.v1,
-        };
-        let source = self.registry.data_source(&venues).await?;
-        let venue = match self.config.api.version_for(&source.account) {
-            ApiVersion::V20 => self.v20.clone(),
-            ApiVersion::V1 => self.v1.clone(),
-        };
-        Ok((source.conn, source.account, venue))
+        let source = self.registry.data_source().await?;
+        let venue = self.registry.venue(&source.account);
+        Ok((source.conn.clone(), source.account.clone(), venue))
     }
 }
 
 impl OandaBroker {
     /// Reads the tokens the configuration names from the environment. No upstream call is made until the
     /// first login or data-feed request.
-    pub fn start(config: &config::OandaConfig, bridge_users: &[UserConfig]) -> anyhow::Result<OandaBroker> {
+    pub fn start(config: &config::OandaConfig) -> anyhow::Result<OandaBroker> {
         let resolved = config
             .resolve(&|name| std::env::var(name).ok())
             .map_err(|e| anyhow::anyhow!(e))?;
-        Self::start_resolved(resolved, bridge_users)
+        Self::start_resolved(resolved)
     }
 
     /// Starts from an already resolved configuration (tests).
-    pub fn start_resolved(
-        resolved: ResolvedConfig,
-        bridge_users: &[UserConfig],
-    ) -> anyhow::Result<OandaBroker> {
-        Self::start_with(resolved, bridge_users, None)
+    pub fn start_resolved(resolved: ResolvedConfig) -> anyhow::Result<OandaBroker> {
+        Self::start_with(resolved, None)
     }
 
     /// Starts with stream timings of the caller's choice (tests shorten the silence and back-off).
     pub fn start_with(
         resolved: ResolvedConfig,
-        bridge_users: &[UserConfig],
         streams: Option<StreamOptions>,
     ) -> anyhow::Result<OandaBroker> {
-        Self::start_with_clock(resolved, bridge_users, streams, crate::upstream::clock::system())
+        Self::start_with_clock(resolved, streams, crate::upstream::clock::system())
     }
 
     /// [`Self::start_with`] with the clock the data feed calls "now" (tests give the fake's).
     pub fn start_with_clock(
         resolved: ResolvedConfig,
-        bridge_users: &[UserConfig],
         streams: Option<StreamOptions>,
         now: Now,
     ) -> anyhow::Result<OandaBroker> {
@@ -136,14 +119,11 @@ impl OandaBroker {
         )?);
         let v20: Arc<dyn Venue> = Arc::new(v20::V20Venue::new());
         let v1: Arc<dyn Venue> = Arc::new(v1::V1Venue::new());
-        let registry = Arc::new(Registry::new(config.clone(), http, bridge_users.to_vec()));
+        let registry = Arc::new(Registry::new(config.clone(), http, v20, v1));
         let options = streams.unwrap_or_else(|| StreamOptions::new(config.stream_timeout));
         let prices = PriceStreams::new(
             Arc::new(FeedSource {
                 registry: registry.clone(),
-                v20: v20.clone(),
-                v1: v1.clone(),
-                config: config.clone(),
             }),
             options,
         );
@@ -153,8 +133,6 @@ impl OandaBroker {
                 probe,
                 rules: SymbolRules::new(&config.instruments),
                 config,
-                v20,
-                v1,
                 registry,
                 catalogs: Mutex::new(HashMap::new()),
                 prices,
@@ -278,17 +256,7 @@ impl Inner {
     }
 
     fn venue(&self, account: &str) -> Arc<dyn Venue> {
-        match self.version(account) {
-            ApiVersion::V20 => self.v20.clone(),
-            ApiVersion::V1 => self.v1.clone(),
-        }
-    }
-
-    fn venues(&self) -> Venues<'_> {
-        Venues {
-            v20: &*self.v20,
-            v1: &*self.v1,
-        }
+        self.registry.venue(account)
     }
 
     /// The account's instruments, reused for [`CATALOG_FRESH`].
@@ -345,12 +313,13 @@ impl Broker for OandaBroker {
         self.inner.probe.check().await
     }
 
-    async fn login(&self, session_id: &str, credentials: &Credentials) -> BrokerResult<LoginOutcome> {
+    fn login_kind(&self) -> LoginKind {
+        self.inner.registry.login_kind()
+    }
+
+    async fn login(&self, session_id: &str, login: &Login) -> BrokerResult<LoginOutcome> {
         let inner = &self.inner;
-        let session = inner
-            .registry
-            .login(&inner.venues(), session_id, credentials)
-            .await?;
+        let session = inner.registry.login(session_id, login).await?;
         for account in &session.accounts {
             inner
                 .watchers
@@ -363,12 +332,11 @@ impl Broker for OandaBroker {
     }
 
     async fn logout(&self, session: &SessionCtx) -> BrokerResult<()> {
-        if let Ok(s) = self.inner.registry.get(&session.session_id) {
+        if let Some(s) = self.inner.registry.logout(&session.session_id).await {
             for account in &s.accounts {
                 self.inner.watchers.unwatch(&account.id);
             }
         }
-        self.inner.registry.logout(&session.session_id);
         Ok(())
     }
 

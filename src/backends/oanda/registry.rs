@@ -1,17 +1,18 @@
-//! The bridge's OANDA sessions: login in both modes (pass-through token or mapped bridge user), the accounts
-//! each session may use, and the token that serves the data feed when no TradingView session is named.
+//! The bridge's OANDA sessions on the shared [`SessionRegistry`]: what a login maps to in each mode (the
+//! user's own token, or a mapped bridge user's configured one), the accounts each session may use, and the
+//! token and account that serve the data feed.
 
 use super::config::{ApiChoice, ApiVersion, LoginMode, ResolvedConfig};
 use super::credentials::{self, MappedToken};
 use super::http::Http;
 use super::venue::{AccountHead, Conn, Venue};
-use crate::broker::{BrokerError, BrokerResult, Credentials};
-use crate::config::UserConfig;
+use crate::broker::{BrokerError, BrokerResult, Login, LoginKind, INVALID_LOGIN};
 use crate::secret::Secret;
+use crate::upstream::data_session::DataSources;
 use crate::upstream::refusal::RefusalLatch;
+use crate::upstream::sessions::{SessionRegistry, UpstreamSession};
 use chrono::{DateTime, Utc};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// One logged-in bridge session.
 #[derive(Debug)]
@@ -37,52 +38,100 @@ impl Session {
     }
 }
 
-/// Who lends the data feed its token and account.
+/// A token that may serve the data feed, with the accounts it reaches when a login listed them already.
+#[derive(Debug, Clone)]
+pub struct DataGrant {
+    pub conn: Conn,
+    /// The accounts a logged-in session may use; `None`: listed when the data feed first needs them.
+    pub accounts: Option<Vec<AccountHead>>,
+    /// The accounts to look for when listing.
+    pub wanted: Vec<String>,
+}
+
+/// The token and account serving the data feed.
 #[derive(Debug, Clone)]
 pub struct DataSource {
     pub conn: Conn,
     pub account: String,
-    /// The bridge session whose login lent the token (`None`: the configured data token).
-    pub lender: Option<String>,
+}
+
+#[async_trait::async_trait]
+impl UpstreamSession for Session {
+    type Lend = DataGrant;
+    type Data = DataSource;
+
+    fn lend(&self) -> DataGrant {
+        DataGrant {
+            conn: self.conn.clone(),
+            accounts: Some(self.accounts.clone()),
+            wanted: Vec::new(),
+        }
+    }
+    // OANDA tokens are not sessions: nothing to ping and nothing to end upstream.
 }
 
 /// Every live session, by bridge session id.
 pub struct Registry {
     config: Arc<ResolvedConfig>,
     http: Arc<Http>,
-    bridge_users: Vec<UserConfig>,
-    sessions: Mutex<HashMap<String, Arc<Session>>>,
-    data: Mutex<Option<DataSource>>,
-}
-
-/// The venues, by version (lent to the registry to list accounts).
-pub struct Venues<'a> {
-    pub v20: &'a dyn Venue,
-    pub v1: &'a dyn Venue,
-}
-
-impl Venues<'_> {
-    pub fn of(&self, version: ApiVersion) -> &dyn Venue {
-        match version {
-            ApiVersion::V20 => self.v20,
-            ApiVersion::V1 => self.v1,
-        }
-    }
+    /// The API versions' venues, which list a token's accounts.
+    v20: Arc<dyn Venue>,
+    v1: Arc<dyn Venue>,
+    sessions: SessionRegistry<Session>,
 }
 
 impl Registry {
-    pub fn new(config: Arc<ResolvedConfig>, http: Arc<Http>, bridge_users: Vec<UserConfig>) -> Registry {
+    pub fn new(
+        config: Arc<ResolvedConfig>,
+        http: Arc<Http>,
+        v20: Arc<dyn Venue>,
+        v1: Arc<dyn Venue>,
+    ) -> Registry {
+        let conn = |token: &Secret| Conn {
+            http: http.clone(),
+            token: token.clone(),
+        };
+        let grant = |token: &Secret, wanted: Vec<String>| DataGrant {
+            conn: conn(token),
+            accounts: None,
+            wanted,
+        };
+        let sources = DataSources {
+            mapped: config
+                .users
+                .iter()
+                .map(|(login, token, accounts)| (login.clone(), grant(token, accounts.clone())))
+                .collect(),
+            configured: config.data_token.as_ref().map(|token| {
+                let wanted = config.data_account.iter().cloned().collect();
+                ("backend.data_token_env".to_string(), grant(token, wanted))
+            }),
+            // The first login lends its token; the configured one serves while nobody does.
+            first_mapped_serves: false,
+        };
+        let missing = BrokerError::Unavailable(
+            "the OANDA data feed needs a logged-in user or backend.data_token_env".into(),
+        );
         Registry {
+            sessions: SessionRegistry::new("OANDA", config.data_session.clone(), sources, missing),
             config,
             http,
-            bridge_users,
-            sessions: Mutex::new(HashMap::new()),
-            data: Mutex::new(None),
+            v20,
+            v1,
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Session>>> {
-        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
+    /// Which logins the configured mode takes.
+    pub fn login_kind(&self) -> LoginKind {
+        self.config.login.kind()
+    }
+
+    /// The venue serving `account` (by the configured API choice).
+    pub fn venue(&self, account: &str) -> Arc<dyn Venue> {
+        match self.config.api.version_for(account) {
+            ApiVersion::V20 => self.v20.clone(),
+            ApiVersion::V1 => self.v1.clone(),
+        }
     }
 
     fn conn(&self, token: Secret) -> Conn {
@@ -92,16 +141,11 @@ impl Registry {
         }
     }
 
-    /// Checks the TradingView credentials, lists the token's accounts and registers the session.
-    pub async fn login(
-        &self,
-        venues: &Venues<'_>,
-        session_id: &str,
-        credentials: &Credentials,
-    ) -> BrokerResult<Arc<Session>> {
+    /// Finds the token `login` maps to, lists its accounts and registers the session.
+    pub async fn login(&self, session_id: &str, login: &Login) -> BrokerResult<Arc<Session>> {
         let mut mapped_token = None;
-        let (user, token, wanted) = match self.config.login {
-            LoginMode::PassThrough => {
+        let (user, token, wanted) = match (self.config.login, login) {
+            (LoginMode::PassThrough, Login::PassThrough(credentials)) => {
                 let account = credentials.login.trim();
                 if account.is_empty() || credentials.password.expose().trim().is_empty() {
                     return Err(BrokerError::Rejected(
@@ -117,17 +161,14 @@ impl Registry {
                 let token = Secret::new(credentials.password.expose().trim().to_string());
                 (account.to_string(), token, vec![account.to_string()])
             }
-            LoginMode::Mapped => {
-                let known = self.bridge_users.iter().any(|u| {
-                    u.login == credentials.login && u.password.constant_time_eq(credentials.password.expose())
-                });
+            (LoginMode::Mapped, Login::Bridge(bridge)) => {
                 let mapped = self
                     .config
                     .users
                     .iter()
-                    .find(|(login, _, _)| *login == credentials.login);
-                match (known, mapped) {
-                    (true, Some((login, token, accounts))) => {
+                    .find(|(login, _, _)| *login == bridge.login);
+                match mapped {
+                    Some((login, token, accounts)) => {
                         mapped_token = Some(MappedToken {
                             login: login.clone(),
                             token_env: self
@@ -140,13 +181,14 @@ impl Registry {
                         });
                         (login.clone(), token.clone(), accounts.clone())
                     }
-                    _ => return Err(BrokerError::Rejected("Invalid login or password".into())),
+                    None => return Err(BrokerError::Rejected(INVALID_LOGIN.into())),
                 }
             }
+            _ => return Err(BrokerError::Rejected(INVALID_LOGIN.into())),
         };
         let conn = self.conn(token);
         let reachable = self
-            .list_accounts(venues, &conn, &wanted)
+            .list_accounts(&conn, &wanted)
             .await
             .map_err(|e| credentials::at_login(mapped_token.as_ref(), &user, e))?;
         let accounts: Vec<AccountHead> = if wanted.is_empty() {
@@ -178,29 +220,16 @@ impl Registry {
             mapped: mapped_token,
             refused: RefusalLatch::default(),
         });
-        self.lock().insert(session_id.to_string(), session.clone());
-        let mut data = self.data.lock().unwrap_or_else(|p| p.into_inner());
-        if data.is_none() {
-            *data = Some(DataSource {
-                conn,
-                account: self.data_account(&session.accounts),
-                lender: Some(session_id.to_string()),
-            });
-        }
+        self.sessions.insert(session_id, &session.user, session.clone());
         Ok(session)
     }
 
     /// The accounts the token reaches through the API version(s) the configuration allows. With `auto`, v20
     /// is asked first; v1 is asked too when an all-digit account is wanted or v20 knows none of the token.
-    async fn list_accounts(
-        &self,
-        venues: &Venues<'_>,
-        conn: &Conn,
-        wanted: &[String],
-    ) -> BrokerResult<Vec<AccountHead>> {
+    async fn list_accounts(&self, conn: &Conn, wanted: &[String]) -> BrokerResult<Vec<AccountHead>> {
         match self.config.api {
-            ApiChoice::V20 => venues.v20.accounts(conn).await,
-            ApiChoice::V1 => venues.v1.accounts(conn).await,
+            ApiChoice::V20 => self.v20.accounts(conn).await,
+            ApiChoice::V1 => self.v1.accounts(conn).await,
             ApiChoice::Auto => {
                 let wants_v1 = wanted
                     .iter()
@@ -212,13 +241,13 @@ impl Registry {
                 let mut out = Vec::new();
                 let mut v20_failure = None;
                 if wants_v20 {
-                    match venues.v20.accounts(conn).await {
+                    match self.v20.accounts(conn).await {
                         Ok(list) => out.extend(list),
                         Err(e) => v20_failure = Some(e),
                     }
                 }
                 if wants_v1 || (wanted.is_empty() && out.is_empty()) {
-                    match venues.v1.accounts(conn).await {
+                    match self.v1.accounts(conn).await {
                         Ok(list) => out.extend(list),
                         Err(e) if v20_failure.is_none() || wants_v1 => return Err(e),
                         // A v20 token unknown to v1 (or the reverse): the first failure says more.
@@ -242,50 +271,34 @@ impl Registry {
 
     /// The session of a bridge session.
     pub fn get(&self, session_id: &str) -> BrokerResult<Arc<Session>> {
-        self.lock()
-            .get(session_id)
-            .cloned()
-            .ok_or_else(|| BrokerError::Unauthorized("no OANDA session for this bridge session".into()))
+        self.sessions.get(session_id)
     }
 
     /// Forgets a session; when it lent the data feed its token, another live session's (or none) takes over.
-    pub fn logout(&self, session_id: &str) {
-        self.lock().remove(session_id);
-        let mut data = self.data.lock().unwrap_or_else(|p| p.into_inner());
-        if matches!(&*data, Some(DataSource { lender: Some(l), .. }) if l == session_id) {
-            *data = self.lock().iter().next().map(|(id, s)| DataSource {
-                conn: s.conn.clone(),
-                account: self.data_account(&s.accounts),
-                lender: Some(id.clone()),
-            });
-        }
+    pub async fn logout(&self, session_id: &str) -> Option<Arc<Session>> {
+        self.sessions.logout(session_id).await
     }
 
-    /// The token and account of the data feed: the configured data token (its account found on first use),
-    /// or a logged-in session's.
-    pub async fn data_source(&self, venues: &Venues<'_>) -> BrokerResult<DataSource> {
-        if let Some(d) = self.data.lock().unwrap_or_else(|p| p.into_inner()).clone() {
-            return Ok(d);
-        }
-        let Some(token) = self.config.data_token.clone() else {
-            return Err(BrokerError::Unavailable(
-                "the OANDA data feed needs a logged-in user or backend.data_token_env".into(),
-            ));
-        };
-        let conn = self.conn(token);
-        let wanted: Vec<String> = self.config.data_account.iter().cloned().collect();
-        let accounts = self.list_accounts(venues, &conn, &wanted).await?;
-        let source = DataSource {
-            conn,
-            account: self.data_account(&accounts),
-            lender: None,
-        };
-        if source.account.is_empty() {
-            return Err(BrokerError::Unavailable(
-                "the OANDA data token reaches no account".into(),
-            ));
-        }
-        *self.data.lock().unwrap_or_else(|p| p.into_inner()) = Some(source.clone());
-        Ok(source)
+    /// The token and account of the data feed, as `backend.data_session` chooses them (a configured token's
+    /// account is found on first use).
+    pub async fn data_source(&self) -> BrokerResult<Arc<DataSource>> {
+        self.sessions
+            .data_session(|grant| async move {
+                let accounts = match grant.accounts {
+                    Some(accounts) => accounts,
+                    None => self.list_accounts(&grant.conn, &grant.wanted).await?,
+                };
+                let account = self.data_account(&accounts);
+                if account.is_empty() {
+                    return Err(BrokerError::Unavailable(
+                        "the OANDA data token reaches no account".into(),
+                    ));
+                }
+                Ok(DataSource {
+                    conn: grant.conn,
+                    account,
+                })
+            })
+            .await
     }
 }

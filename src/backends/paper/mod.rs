@@ -19,9 +19,9 @@ pub use history::{HistoryStats, BAR_COST, MINUTE_BUDGET};
 pub use market::Market;
 
 use crate::broker::{
-    Broker, BrokerAccount, BrokerError, BrokerResult, Capabilities, Credentials, LoginOutcome, SessionCtx,
+    Broker, BrokerAccount, BrokerError, BrokerResult, Capabilities, Login, LoginOutcome, SessionCtx,
+    INVALID_LOGIN,
 };
-use crate::config::UserConfig;
 use crate::tv;
 use async_trait::async_trait;
 use rust_decimal::Decimal;
@@ -34,7 +34,6 @@ type Job = Box<dyn FnOnce(&mut Engine, i64) + Send>;
 /// Handle to the paper broker actor.
 pub struct PaperBroker {
     jobs: mpsc::Sender<Job>,
-    users: Vec<UserConfig>,
     events: broadcast::Sender<String>,
     /// The market is a pure function of time: market data is served from here, outside the actor.
     market: Arc<Market>,
@@ -44,16 +43,12 @@ pub struct PaperBroker {
 
 impl PaperBroker {
     /// Starts the actor on the wall clock.
-    pub async fn start(config: PaperConfig, users: &[UserConfig]) -> anyhow::Result<Self> {
-        Self::start_with_clock(config, users, Arc::new(SystemClock)).await
+    pub async fn start(config: PaperConfig) -> anyhow::Result<Self> {
+        Self::start_with_clock(config, Arc::new(SystemClock)).await
     }
 
     /// Starts the actor on `clock` (tests pass a [`ManualClock`]).
-    pub async fn start_with_clock(
-        config: PaperConfig,
-        users: &[UserConfig],
-        clock: Arc<dyn Clock>,
-    ) -> anyhow::Result<Self> {
+    pub async fn start_with_clock(config: PaperConfig, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let data_start = config
             .data_start
             .check()
@@ -91,10 +86,8 @@ impl PaperBroker {
             tracing::info!(path = ?config.state_file, "paper state reloaded");
         }
         let shared_market = Arc::new(market.clone());
-        let mut engine = Engine::new(market, saved, config.initial_balance, clock.now_ms());
-        for user in users {
-            engine.ensure_accounts(&user.login);
-        }
+        // A user's accounts are opened at their first login (`ensure_accounts`), saved ones reloaded.
+        let engine = Engine::new(market, saved, config.initial_balance, clock.now_ms());
         let (jobs, rx) = mpsc::channel::<Job>(1024);
         let (events, _) = broadcast::channel(1024);
         let tick = Duration::from_millis(config.tick_interval_ms);
@@ -117,7 +110,6 @@ impl PaperBroker {
             market: shared_market,
             clock: clock.clone(),
             history: Arc::new(history),
-            users: users.to_vec(),
             events,
         })
     }
@@ -268,18 +260,16 @@ async fn run_actor(
 
 #[async_trait]
 impl Broker for PaperBroker {
-    async fn login(&self, _session_id: &str, credentials: &Credentials) -> BrokerResult<LoginOutcome> {
-        let user = self.users.iter().find(|u| {
-            u.login == credentials.login && u.password.constant_time_eq(credentials.password.expose())
-        });
-        let Some(user) = user else {
-            return Err(BrokerError::Rejected("Invalid login or password".into()));
+    async fn login(&self, _session_id: &str, login: &Login) -> BrokerResult<LoginOutcome> {
+        // Only bridge users trade here, and the core has checked their password.
+        let Login::Bridge(user) = login else {
+            return Err(BrokerError::Rejected(INVALID_LOGIN.into()));
         };
-        let login = user.login.clone();
-        self.call(move |engine, _| engine.ensure_accounts(&login)).await?;
+        let name = user.login.clone();
+        self.call(move |engine, _| engine.ensure_accounts(&name)).await?;
         Ok(LoginOutcome {
             user_id: user.login.clone(),
-            display_name: user.name.clone().unwrap_or(user.login.clone()),
+            display_name: user.display_name.clone(),
         })
     }
 
@@ -585,17 +575,38 @@ impl Broker for PaperBroker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secret::Secret;
+    use crate::broker::BridgeUser;
+
+    async fn demo_login(broker: &PaperBroker) {
+        let demo = Login::Bridge(BridgeUser {
+            login: "demo".into(),
+            display_name: "demo".into(),
+        });
+        broker.login("s", &demo).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_login_opens_the_users_accounts_and_a_pass_through_login_is_refused() {
+        let broker = PaperBroker::start(PaperConfig::default()).await.unwrap();
+        let accounts = broker.call(|engine, _| engine.accounts_of("demo").len()).await;
+        assert_eq!(accounts, Ok(0), "nobody logged in yet");
+        demo_login(&broker).await;
+        let accounts = broker.call(|engine, _| engine.accounts_of("demo").len()).await;
+        assert_eq!(accounts, Ok(2));
+        let typed = Login::PassThrough(crate::broker::Credentials {
+            login: "demo".into(),
+            password: crate::secret::Secret::new("demo"),
+        });
+        assert_eq!(
+            broker.login("t", &typed).await,
+            Err(BrokerError::Rejected(INVALID_LOGIN.into()))
+        );
+    }
 
     #[tokio::test]
     async fn a_panicking_request_does_not_stop_the_broker() {
-        let users = [UserConfig {
-            login: "demo".into(),
-            password: Secret::new("demo"),
-            name: None,
-            email: None,
-        }];
-        let broker = PaperBroker::start(PaperConfig::default(), &users).await.unwrap();
+        let broker = PaperBroker::start(PaperConfig::default()).await.unwrap();
+        demo_login(&broker).await;
         let failed = broker.call(|_, _| -> usize { panic!("simulated bug") }).await;
         assert_eq!(
             failed,
@@ -608,13 +619,8 @@ mod tests {
     /// The account hub of the next issue listens to these to push stream updates.
     #[tokio::test]
     async fn changes_are_announced_per_account() {
-        let users = [UserConfig {
-            login: "demo".into(),
-            password: Secret::new("demo"),
-            name: None,
-            email: None,
-        }];
-        let broker = PaperBroker::start(PaperConfig::default(), &users).await.unwrap();
+        let broker = PaperBroker::start(PaperConfig::default()).await.unwrap();
+        demo_login(&broker).await;
         // A first round-trip flushes the events of the accounts' creation.
         broker.call(|_, _| ()).await.unwrap();
         let mut changes = broker.subscribe_changes();
