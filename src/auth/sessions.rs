@@ -2,6 +2,7 @@
 //! user, and indexed by expiry and by user so that a login never scans every session.
 
 use crate::broker::{BrokerAccount, SessionCtx};
+use crate::sync::RwLockExt;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::RwLock;
 
@@ -70,7 +71,7 @@ impl SessionStore {
 
     /// The live session `sid`, if any.
     pub fn get(&self, sid: &str, now: u64) -> Option<Session> {
-        let inner = self.inner.read().unwrap_or_else(|p| p.into_inner());
+        let inner = self.inner.read_locked();
         inner.by_id.get(sid).filter(|s| s.expires_at > now).cloned()
     }
 
@@ -88,7 +89,7 @@ impl SessionStore {
 
     /// Sessions stored, expired or not (diagnostics and tests).
     pub fn len(&self) -> usize {
-        self.inner.read().unwrap_or_else(|p| p.into_inner()).by_id.len()
+        self.inner.read_locked().by_id.len()
     }
 
     /// Whether no session is stored.
@@ -97,7 +98,7 @@ impl SessionStore {
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
-        self.inner.write().unwrap_or_else(|p| p.into_inner())
+        self.inner.write_locked()
     }
 }
 

@@ -2,6 +2,7 @@
 //! allowance each key backs off exponentially. A throttled attempt is refused at once (never queued) and
 //! before any backend call, so wrong guesses cost the upstream nothing and cannot starve good logins.
 
+use crate::sync::MutexExt;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -341,7 +342,7 @@ fn login_key(login: &str) -> String {
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
+    m.locked()
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use crate::auth::{Session, TokenError};
 use crate::error::{ApiError, ApiResult};
 use crate::hub::json_line;
 use crate::state::AppState;
+use crate::sync::MutexExt;
 use bytes::Bytes;
 use futures_util::stream::{self, Stream, StreamExt};
 use std::collections::HashMap;
@@ -100,7 +101,7 @@ impl StreamRegistry {
     ) -> ApiResult<StreamTicket> {
         let sid = &session.ctx.session_id;
         let user = &session.ctx.user;
-        let mut counts = self.0.counts.lock().unwrap_or_else(|p| p.into_inner());
+        let mut counts = self.0.counts.locked();
         let in_session = counts.sessions.get(sid).map_or(0, |s| s.open);
         if in_session >= self.0.max_per_session {
             return Err(ApiError::bad(format!(
@@ -146,7 +147,7 @@ impl StreamRegistry {
 
     /// Ends every stream of `session_id` (logout): each gets an error line and closes.
     pub fn end_session(&self, session_id: &str) {
-        let counts = self.0.counts.lock().unwrap_or_else(|p| p.into_inner());
+        let counts = self.0.counts.locked();
         if let Some(s) = counts.sessions.get(session_id) {
             s.ended.cancel();
         }
@@ -154,7 +155,7 @@ impl StreamRegistry {
 
     /// Streams open now, over every session.
     pub fn open_streams(&self) -> usize {
-        let counts = self.0.counts.lock().unwrap_or_else(|p| p.into_inner());
+        let counts = self.0.counts.locked();
         counts.sessions.values().map(|s| s.open).sum()
     }
 }
@@ -185,7 +186,7 @@ pub struct StreamTicket {
 impl Drop for StreamTicket {
     fn drop(&mut self) {
         {
-            let mut counts = self.registry.counts.lock().unwrap_or_else(|p| p.into_inner());
+            let mut counts = self.registry.counts.locked();
             if let Some(s) = counts.sessions.get_mut(&self.session_id) {
                 s.open -= 1;
                 if s.open == 0 {

@@ -11,6 +11,7 @@ use crate::broker::{
     AccountSnapshot, Broker, BrokerAccount, BrokerError, BrokerResult, RefreshMode, RefreshPolicy, SessionCtx,
 };
 use crate::error::ApiError;
+use crate::sync::{MutexExt, RwLockExt};
 use crate::tv;
 use bytes::Bytes;
 use serde::Serialize;
@@ -185,15 +186,15 @@ impl AccountHub {
     }
 
     fn current(&self) -> Option<Arc<Snapshot>> {
-        self.current.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.current.read_locked().clone()
     }
 
     fn touch(&self) {
-        *self.last_used.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
+        *self.last_used.locked() = Instant::now();
     }
 
     fn idle_for(&self) -> Duration {
-        self.last_used.lock().unwrap_or_else(|p| p.into_inner()).elapsed()
+        self.last_used.locked().elapsed()
     }
 
     /// The snapshot, fetched from the backend only when the cached one is older than the freshness window
@@ -253,11 +254,7 @@ impl AccountHub {
                 return Err(e);
             }
         };
-        let old = self
-            .current
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .replace(new.clone());
+        let old = self.current.write_locked().replace(new.clone());
         // Stored before it is announced: a subscriber that misses the announcement gets the new snapshot.
         if let Some(old) = old {
             let update = Update::between(&old, &new);
@@ -308,7 +305,7 @@ impl AccountHubs {
     /// The hub of `account` in session `ctx`, started on first use.
     pub fn get(&self, ctx: &SessionCtx, account: &BrokerAccount) -> Arc<AccountHub> {
         let key = (ctx.session_id.clone(), account.id.clone());
-        let mut map = self.0.map.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = self.0.map.locked();
         if let Some(hub) = map.get(&key) {
             return hub.clone();
         }
@@ -332,7 +329,7 @@ impl AccountHubs {
 
     /// Number of live hubs.
     pub fn len(&self) -> usize {
-        self.0.map.lock().unwrap_or_else(|p| p.into_inner()).len()
+        self.0.map.locked().len()
     }
 
     /// Whether no hub is live.
@@ -342,30 +339,20 @@ impl AccountHubs {
 
     /// Backend fetches made by every live hub so far (one fetch = one call per account endpoint).
     pub fn total_fetches(&self) -> u64 {
-        self.0
-            .map
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .values()
-            .map(|h| h.fetches())
-            .sum()
+        self.0.map.locked().values().map(|h| h.fetches()).sum()
     }
 
     /// Stops every hub of a session (logout); its streams get an error line and end.
     pub fn remove_session(&self, session_id: &str) {
         self.0.catalogs.remove_session(session_id);
         let mut removed = Vec::new();
-        self.0
-            .map
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .retain(|(sid, _), hub| {
-                let keep = sid != session_id;
-                if !keep {
-                    removed.push(hub.clone());
-                }
-                keep
-            });
+        self.0.map.locked().retain(|(sid, _), hub| {
+            let keep = sid != session_id;
+            if !keep {
+                removed.push(hub.clone());
+            }
+            keep
+        });
         let ended = Arc::new(Update::error(&BrokerError::Unauthorized("logged out".into())));
         for hub in removed {
             let _ = hub.updates.send(ended.clone());
@@ -391,13 +378,9 @@ async fn run_hub(hubs: Weak<HubsInner>, key: HubKey, hub: Arc<AccountHub>) {
                 Pushed::Account(_) | Pushed::Missed => true,
             },
         };
-        let still_listed = hubs.upgrade().is_some_and(|h| {
-            h.map
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .get(&key)
-                .is_some_and(|h| Arc::ptr_eq(h, &hub))
-        });
+        let still_listed = hubs
+            .upgrade()
+            .is_some_and(|h| h.map.locked().get(&key).is_some_and(|h| Arc::ptr_eq(h, &hub)));
         if !still_listed {
             break;
         }
@@ -408,7 +391,7 @@ async fn run_hub(hubs: Weak<HubsInner>, key: HubKey, hub: Arc<AccountHub>) {
             let _ = hub.newer_than(since).await;
         } else if hub.idle_for() >= idle {
             if let Some(h) = hubs.upgrade() {
-                let mut map = h.map.lock().unwrap_or_else(|p| p.into_inner());
+                let mut map = h.map.locked();
                 if map.get(&key).is_some_and(|h| Arc::ptr_eq(h, &hub)) && hub.subscribers() == 0 {
                     map.remove(&key);
                 }

@@ -5,6 +5,7 @@
 //! [`MAX_CATALOGS`] accounts (the least recently used go first) and forgets a session at logout.
 
 use crate::broker::{Broker, BrokerResult, SessionCtx};
+use crate::sync::MutexExt;
 use crate::tv;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -53,7 +54,7 @@ impl Catalogs {
     fn entry(&self, ctx: &SessionCtx, account: &str) -> Arc<Entry> {
         let key = (ctx.session_id.clone(), account.to_string());
         let now = Instant::now();
-        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = self.map.locked();
         if let Some(slot) = map.get_mut(&key) {
             slot.last_used = now;
             return slot.entry.clone();
@@ -112,22 +113,18 @@ impl Catalogs {
     /// Forgets the rows of one account (a write changed them, e.g. a leverage change their margin rates).
     pub fn forget(&self, ctx: &SessionCtx, account: &str) {
         self.map
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .locked()
             .remove(&(ctx.session_id.clone(), account.to_string()));
     }
 
     /// Forgets every catalog of a session (logout).
     pub fn remove_session(&self, session_id: &str) {
-        self.map
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .retain(|(s, _), _| s != session_id);
+        self.map.locked().retain(|(s, _), _| s != session_id);
     }
 
     /// Accounts cached.
     pub fn len(&self) -> usize {
-        self.map.lock().unwrap_or_else(|p| p.into_inner()).len()
+        self.map.locked().len()
     }
 
     /// Whether nothing is cached.

@@ -4,6 +4,7 @@
 
 use super::accounts::json_line;
 use crate::broker::{Broker, BrokerResult};
+use crate::sync::{MutexExt, RwLockExt};
 use crate::tv;
 use bytes::Bytes;
 use serde_json::json;
@@ -53,7 +54,7 @@ struct SymbolFeed {
 
 impl SymbolFeed {
     fn in_use(&self, idle: Duration) -> bool {
-        self.tx.receiver_count() > 0 || self.polled.lock().unwrap_or_else(|p| p.into_inner()).elapsed() < idle
+        self.tx.receiver_count() > 0 || self.polled.locked().elapsed() < idle
     }
 }
 
@@ -95,7 +96,7 @@ impl QuoteHub {
             return Ok(found);
         }
         let upstream = self.0.broker.subscribe_market(symbol).await?;
-        let mut feeds = self.0.feeds.lock().unwrap_or_else(|p| p.into_inner());
+        let mut feeds = self.0.feeds.locked();
         // Another listener may have subscribed meanwhile: keep theirs, drop ours (dropping unsubscribes).
         let feed = feeds
             .entry(symbol.to_owned())
@@ -111,15 +112,15 @@ impl QuoteHub {
             })
             .clone();
         let rx = feed.tx.subscribe();
-        let latest = feed.latest.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let latest = feed.latest.read_locked().clone();
         Ok((latest, rx))
     }
 
     fn listen(&self, symbol: &str) -> Option<Listening> {
-        let feeds = self.0.feeds.lock().unwrap_or_else(|p| p.into_inner());
+        let feeds = self.0.feeds.locked();
         let feed = feeds.get(symbol)?;
         let rx = feed.tx.subscribe();
-        let latest = feed.latest.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let latest = feed.latest.read_locked().clone();
         Some((latest, rx))
     }
 
@@ -127,10 +128,10 @@ impl QuoteHub {
     /// `None` until the first tick arrives). Polling keeps the subscription alive.
     pub async fn latest(&self, symbol: &str) -> BrokerResult<Option<Arc<TickLines>>> {
         let found = {
-            let feeds = self.0.feeds.lock().unwrap_or_else(|p| p.into_inner());
+            let feeds = self.0.feeds.locked();
             feeds.get(symbol).map(|feed| {
-                *feed.polled.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
-                feed.latest.read().unwrap_or_else(|p| p.into_inner()).clone()
+                *feed.polled.locked() = Instant::now();
+                feed.latest.read_locked().clone()
             })
         };
         match found {
@@ -141,7 +142,7 @@ impl QuoteHub {
 
     /// A cached `/quotes` entry of `symbol` for `account` (for its pip values), if fresh.
     pub fn cached_entry(&self, account: &str, symbol: &str) -> Option<tv::QuoteEntry> {
-        let pips = self.0.pips.lock().unwrap_or_else(|p| p.into_inner());
+        let pips = self.0.pips.locked();
         let key = (account.to_owned(), symbol.to_owned());
         pips.get(&key)
             .filter(|(_, at)| at.elapsed() < PIP_TTL)
@@ -150,7 +151,7 @@ impl QuoteHub {
 
     /// Remembers the backend's `/quotes` entries of `account`.
     pub fn store_entries(&self, account: &str, entries: &[tv::QuoteEntry]) {
-        let mut pips = self.0.pips.lock().unwrap_or_else(|p| p.into_inner());
+        let mut pips = self.0.pips.locked();
         if pips.len() >= PIP_CACHE_CAP {
             pips.clear();
         }
@@ -161,14 +162,7 @@ impl QuoteHub {
 
     /// Symbols with a live upstream subscription.
     pub fn subscribed(&self) -> Vec<String> {
-        let mut v: Vec<String> = self
-            .0
-            .feeds
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .keys()
-            .cloned()
-            .collect();
+        let mut v: Vec<String> = self.0.feeds.locked().keys().cloned().collect();
         v.sort();
         v
     }
@@ -188,7 +182,7 @@ async fn pump(
         match next {
             Ok(Some(tick)) => {
                 let lines = Arc::new(TickLines::render(tick));
-                *feed.latest.write().unwrap_or_else(|p| p.into_inner()) = Some(lines.clone());
+                *feed.latest.write_locked() = Some(lines.clone());
                 let _ = feed.tx.send(lines);
             }
             Ok(None) => {
@@ -204,7 +198,7 @@ async fn pump(
         let since = *alone_since.get_or_insert_with(Instant::now);
         if since.elapsed() >= hub.0.idle {
             // Re-checked under the lock that `subscribe` takes: nobody can join between check and removal.
-            let mut feeds = hub.0.feeds.lock().unwrap_or_else(|p| p.into_inner());
+            let mut feeds = hub.0.feeds.locked();
             if !feed.in_use(hub.0.idle) {
                 if feeds.get(&symbol).is_some_and(|f| Arc::ptr_eq(f, &feed)) {
                     feeds.remove(&symbol);
@@ -213,7 +207,7 @@ async fn pump(
             }
         }
     }
-    let mut feeds = hub.0.feeds.lock().unwrap_or_else(|p| p.into_inner());
+    let mut feeds = hub.0.feeds.locked();
     if feeds.get(&symbol).is_some_and(|f| Arc::ptr_eq(f, &feed)) {
         feeds.remove(&symbol);
     }

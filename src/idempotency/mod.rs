@@ -6,6 +6,7 @@ mod table;
 
 use crate::broker::BrokerError;
 use crate::error::{ApiError, ApiResult};
+use crate::sync::MutexExt;
 use crate::tv::{PlaceOrder, PlacedOrder};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
@@ -218,10 +219,7 @@ impl IdempotencyCache {
                 .await
                 .cloned();
             if result.is_err() {
-                table
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .forget_failed(&key, &cell);
+                table.locked().forget_failed(&key, &cell);
             }
             result
         })
@@ -230,7 +228,7 @@ impl IdempotencyCache {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Table> {
-        self.table.lock().unwrap_or_else(|p| p.into_inner())
+        self.table.locked()
     }
 
     fn refusal(&self, refusal: Refusal, key: &IdempotencyKey) -> ApiError {

@@ -3,6 +3,7 @@
 //! choice is the operator's (`[backend] data_session`), made once here for every upstream backend.
 
 use crate::broker::{BrokerError, BrokerResult};
+use crate::sync::MutexExt;
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -304,7 +305,7 @@ impl<L: Clone, D> DataFeed<L, D> {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State<L, D>> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        self.state.locked()
     }
 }
 

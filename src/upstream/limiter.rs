@@ -2,6 +2,7 @@
 //! TradingView traffic can get an upstream key throttled (Capital.com: 10 requests/s per session; OANDA: 120/s),
 //! and a variant that refuses a caller at once rather than queue it for long.
 
+use crate::sync::MutexExt;
 use std::collections::VecDeque;
 use std::time::Duration;
 use tokio::sync::Mutex;
@@ -106,7 +107,7 @@ impl ReservingWindow {
     }
 
     fn reserve(&self, now: Instant, max_wait: Option<Duration>) -> Result<Instant, Duration> {
-        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        let mut slots = self.slots.locked();
         while slots.front().is_some_and(|t| *t + self.window <= now) {
             slots.pop_front();
         }
@@ -124,7 +125,7 @@ impl ReservingWindow {
     }
 
     fn release(&self, at: Instant) {
-        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        let mut slots = self.slots.locked();
         // Later turns were computed with this one in place; leaving them as they are only errs on the
         // slow side.
         if let Some(i) = slots.iter().rposition(|t| *t == at) {

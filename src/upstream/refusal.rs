@@ -2,6 +2,7 @@
 //! that TradingView's polling neither sends the upstream a stream of logins it will refuse (which can get
 //! the account locked) nor fills the log: one attempt and one warning per cool-down.
 
+use crate::sync::MutexExt;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -33,7 +34,7 @@ impl RefusalLatch {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<Instant>> {
-        self.at.lock().unwrap_or_else(|p| p.into_inner())
+        self.at.locked()
     }
 }
 

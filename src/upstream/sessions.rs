@@ -4,6 +4,7 @@
 
 use super::data_session::{DataFeed, DataSession, DataSources};
 use crate::broker::{BrokerError, BrokerResult, LoginKind};
+use crate::sync::MutexExt;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -199,7 +200,7 @@ impl<S: UpstreamSession> SessionRegistry<S> {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry<S>>> {
-        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
+        self.sessions.locked()
     }
 }
 

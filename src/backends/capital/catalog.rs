@@ -5,6 +5,7 @@ use super::config::InstrumentConfig;
 use super::model::MarketDetails;
 use super::session::{Kind, Upstream};
 use crate::broker::{BrokerError, BrokerResult};
+use crate::sync::{MutexExt, RwLockExt};
 use crate::tv;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -145,7 +146,7 @@ impl Catalog {
         let now = Instant::now();
         let missing: Vec<String> = {
             let cache = self.cache();
-            let unknown = self.unknown.lock().unwrap_or_else(|p| p.into_inner());
+            let unknown = self.unknown.locked();
             let fresh = |at: &Instant| now.duration_since(*at) < self.ttl;
             epics
                 .iter()
@@ -166,7 +167,7 @@ impl Catalog {
             for details in answer.market_details {
                 cache.insert(details.instrument.epic.clone(), (now, Arc::new(details)));
             }
-            let mut unknown = self.unknown.lock().unwrap_or_else(|p| p.into_inner());
+            let mut unknown = self.unknown.locked();
             for epic in &chunk {
                 if !cache.contains_key(epic) && unknown.insert(epic.clone(), now).is_none() {
                     tracing::info!(%epic, "Capital.com has no market with this epic");
@@ -186,14 +187,14 @@ impl Catalog {
     }
 
     fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, Arc<MarketDetails>)>> {
-        self.details.lock().unwrap_or_else(|p| p.into_inner())
+        self.details.locked()
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Vec<Entry>> {
-        self.entries.read().unwrap_or_else(|p| p.into_inner())
+        self.entries.read_locked()
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Vec<Entry>> {
-        self.entries.write().unwrap_or_else(|p| p.into_inner())
+        self.entries.write_locked()
     }
 }

@@ -8,6 +8,7 @@ use super::session::{Kind, Upstream};
 use super::stream::{StreamTokens, TokenSource};
 use super::{convert, Inner};
 use crate::broker::{BrokerError, BrokerResult, SessionCtx};
+use crate::sync::MutexExt;
 use crate::tv;
 use crate::upstream::day_bars::{spawn_ticks, DayBar, Quote};
 use crate::upstream::days::DayCut;
@@ -193,7 +194,7 @@ impl TokenSource for DataTokens {
     async fn tokens(&self) -> Result<StreamTokens, BrokerError> {
         let upstream = self.registry.data_session().await?;
         let tokens = upstream.tokens().await?;
-        *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some((upstream, tokens.clone()));
+        *self.last.locked() = Some((upstream, tokens.clone()));
         Ok(StreamTokens {
             cst: tokens.cst,
             security_token: tokens.security_token,
@@ -201,7 +202,7 @@ impl TokenSource for DataTokens {
     }
 
     fn invalidate(&self) {
-        let last = self.last.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let last = self.last.locked().take();
         if let Some((upstream, tokens)) = last {
             tokio::spawn(async move { upstream.invalidate(&tokens).await });
         }

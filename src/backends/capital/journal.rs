@@ -1,6 +1,7 @@
 //! Orders of the current session that Capital.com no longer lists: filled market deals, rejected deals,
 //! cancelled and filled working orders. TradingView expects them in `/orders` until the session ends.
 
+use crate::sync::MutexExt;
 use crate::tv;
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
@@ -86,7 +87,7 @@ impl Journal {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), AccountJournal>> {
-        self.accounts.lock().unwrap_or_else(|p| p.into_inner())
+        self.accounts.locked()
     }
 }
 

@@ -7,6 +7,7 @@ use super::client::{CallError, CallResult, Client, Tokens};
 use super::config::UpstreamCredentials;
 use super::credentials::{self, When};
 use crate::broker::BrokerError;
+use crate::sync::MutexExt;
 use crate::upstream::limiter::ReservingWindow;
 use crate::upstream::refusal::{RefusalLatch, COOL_DOWN};
 use crate::upstream::relogin::{AfterRefusal, ReloginOnce};
@@ -152,12 +153,12 @@ impl<'a> AccountScope<'a> {
         F: Fn(Client, Tokens) -> Fut,
         Fut: Future<Output = CallResult<T>>,
     {
-        let held = self.held.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let held = self.held.locked().clone();
         let _hold = match held {
             Some(hold) => hold,
             None => {
                 let hold = Arc::new(self.upstream.hold(self.ctx, &self.account).await?);
-                *self.held.lock().unwrap_or_else(|p| p.into_inner()) = Some(hold.clone());
+                *self.held.locked() = Some(hold.clone());
                 hold
             }
         };
@@ -166,7 +167,7 @@ impl<'a> AccountScope<'a> {
 
     /// Waits `wait` without holding the account, so another tab may switch the session meanwhile.
     pub async fn pause(&self, wait: Duration) {
-        self.held.lock().unwrap_or_else(|p| p.into_inner()).take();
+        self.held.locked().take();
         tokio::time::sleep(wait).await;
     }
 
@@ -268,11 +269,11 @@ impl Upstream {
             return false;
         }
         let now = Instant::now();
-        let requested = *self.last_requested.lock().unwrap_or_else(|p| p.into_inner());
+        let requested = *self.last_requested.locked();
         if now.duration_since(requested) >= max_idle {
             return false;
         }
-        let used = *self.last_used.lock().unwrap_or_else(|p| p.into_inner());
+        let used = *self.last_used.locked();
         if now.duration_since(used) < keepalive {
             return true;
         }
@@ -315,31 +316,24 @@ impl Upstream {
 
     /// Remembers what `/accounts` said of `account`.
     pub fn remember_account(&self, account: &str, info: AccountInfo) {
-        self.accounts
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(account.to_string(), info);
+        self.accounts.locked().insert(account.to_string(), info);
     }
 
     /// What `/accounts` said of `account`, if it listed it for this session.
     pub fn account_info(&self, account: &str) -> Option<AccountInfo> {
-        self.accounts
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(account)
-            .cloned()
+        self.accounts.locked().get(account).cloned()
     }
 
     pub fn last_requested(&self) -> Instant {
-        *self.last_requested.lock().unwrap_or_else(|p| p.into_inner())
+        *self.last_requested.locked()
     }
 
     fn touch_used(&self) {
-        *self.last_used.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
+        *self.last_used.locked() = Instant::now();
     }
 
     fn touch_requested(&self) {
-        *self.last_requested.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
+        *self.last_requested.locked() = Instant::now();
     }
 
     async fn exec<T, F, Fut>(

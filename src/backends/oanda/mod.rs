@@ -21,6 +21,7 @@ pub mod v20;
 pub mod venue;
 pub mod wire;
 
+use crate::sync::MutexExt;
 pub use config::OandaConfig;
 
 use crate::broker::{
@@ -261,12 +262,7 @@ impl Inner {
 
     /// The account's instruments, reused for [`CATALOG_FRESH`].
     async fn catalog(&self, conn: &Conn, account: &str) -> BrokerResult<Arc<AccountCatalog>> {
-        if let Some((at, catalog)) = self
-            .catalogs
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(account)
-        {
+        if let Some((at, catalog)) = self.catalogs.locked().get(account) {
             if at.elapsed() < CATALOG_FRESH {
                 return Ok(catalog.clone());
             }
@@ -274,8 +270,7 @@ impl Inner {
         let specs = self.venue(account).instruments(conn, account).await?;
         let catalog = Arc::new(AccountCatalog::new(specs, &self.rules));
         self.catalogs
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .locked()
             .insert(account.to_string(), (Instant::now(), catalog.clone()));
         Ok(catalog)
     }

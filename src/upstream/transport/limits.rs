@@ -2,6 +2,7 @@
 //! how many are in flight at once; [`Lanes`] hands out one lane per key; endpoint limits pace every call to
 //! one endpoint whatever its key. All are built on [`SlidingWindow`].
 
+use crate::sync::MutexExt;
 use crate::upstream::limiter::SlidingWindow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
@@ -88,7 +89,7 @@ impl Lanes {
 
     /// The lane of `key`, shared with every other holder of the same key.
     pub fn lane(&self, key: &str) -> Arc<Lane> {
-        let mut lanes = self.lanes.lock().unwrap_or_else(|p| p.into_inner());
+        let mut lanes = self.lanes.locked();
         if let Some(lane) = lanes.get(key).and_then(Weak::upgrade) {
             return lane;
         }
@@ -100,7 +101,7 @@ impl Lanes {
 
     /// Keys with a live lane (diagnostics and tests).
     pub fn len(&self) -> usize {
-        let lanes = self.lanes.lock().unwrap_or_else(|p| p.into_inner());
+        let lanes = self.lanes.locked();
         lanes.values().filter(|l| l.strong_count() > 0).count()
     }
 

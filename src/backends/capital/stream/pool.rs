@@ -9,6 +9,7 @@ use super::model::StreamQuote;
 use super::socket::Socket;
 use super::{StreamOptions, StreamStats, TokenSource};
 use crate::broker::BrokerError;
+use crate::sync::MutexExt;
 use crate::upstream::fanout::Listeners;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -81,7 +82,7 @@ impl Shared {
 
     fn table(&self) -> MutexGuard<'_, Table> {
         // A panic elsewhere while holding the lock leaves the table consistent enough to keep serving.
-        self.table.lock().unwrap_or_else(|p| p.into_inner())
+        self.table.locked()
     }
 
     /// A receiver of `epic`'s quotes; opens a socket when every socket is full.

@@ -7,6 +7,7 @@ use super::StreamOptions;
 use crate::backends::oanda::errors::broker_error;
 use crate::backends::oanda::venue::{Conn, Price, StreamLine, Venue};
 use crate::broker::BrokerResult;
+use crate::sync::MutexExt;
 use crate::upstream::fanout::Listeners;
 use async_trait::async_trait;
 use std::collections::{BTreeSet, HashMap};
@@ -48,7 +49,7 @@ struct Shared {
 
 impl Shared {
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        self.state.locked()
     }
 
     fn deliver(&self, price: Price) {

@@ -7,6 +7,7 @@ use super::StreamOptions;
 use crate::backends::oanda::errors::broker_error;
 use crate::backends::oanda::venue::{Conn, StreamLine, Venue};
 use crate::broker::BrokerError;
+use crate::sync::MutexExt;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
@@ -47,7 +48,7 @@ impl Watchers {
 
     /// Starts watching `account` for one more session (the first one opens the stream).
     pub fn watch(&self, conn: &Conn, account: &str, venue: Arc<dyn Venue>) {
-        let mut watches = self.watches.lock().unwrap_or_else(|p| p.into_inner());
+        let mut watches = self.watches.locked();
         if let Some(w) = watches.get_mut(account) {
             if !w.task.is_finished() {
                 w.users += 1;
@@ -68,7 +69,7 @@ impl Watchers {
 
     /// One session stopped using `account`; the last one closes the stream.
     pub fn unwatch(&self, account: &str) {
-        let mut watches = self.watches.lock().unwrap_or_else(|p| p.into_inner());
+        let mut watches = self.watches.locked();
         if let Some(w) = watches.get_mut(account) {
             w.users = w.users.saturating_sub(1);
             if w.users == 0 {
@@ -86,7 +87,7 @@ impl Watchers {
 
 impl Drop for Watchers {
     fn drop(&mut self) {
-        for (_, w) in self.watches.lock().unwrap_or_else(|p| p.into_inner()).drain() {
+        for (_, w) in self.watches.locked().drain() {
             w.task.abort();
         }
     }

@@ -5,6 +5,7 @@
 
 use super::super::venue::Conn;
 use super::journal::Journal;
+use crate::sync::MutexExt;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -30,14 +31,11 @@ impl AccountBooks {
     }
 
     fn touch(&self) {
-        *self.last_used.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+        *self.last_used.locked() = Some(Instant::now());
     }
 
     fn idle(&self) -> bool {
-        self.last_used
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .is_some_and(|t| t.elapsed() > IDLE)
+        self.last_used.locked().is_some_and(|t| t.elapsed() > IDLE)
     }
 }
 
@@ -70,7 +68,7 @@ impl Books {
             token: conn.token.expose().to_owned(),
             account: account.to_owned(),
         };
-        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = self.map.locked();
         map.retain(|k, c| k == &key || !c.idle());
         let books = map.entry(key).or_default().clone();
         books.touch();
@@ -80,7 +78,7 @@ impl Books {
     /// The account's event stream announced a change made elsewhere (another client, a triggered stop),
     /// which no write of this bridge accounts for: its next listing reads the history, under every token.
     pub fn changed_upstream(&self, account: &str) {
-        let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        let map = self.map.locked();
         for (key, books) in map.iter() {
             if key.account == account {
                 books.written();

@@ -10,6 +10,7 @@ use crate::backends::oanda::v1::model;
 use crate::backends::oanda::venue::{Conn, Ctx, StreamLine, Venue};
 use crate::broker::BrokerError;
 use crate::secret::Secret;
+use crate::sync::MutexExt;
 use crate::tv::{self, Brackets, OrderStatus, OrderType, Side};
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
@@ -50,7 +51,7 @@ struct State {
 type Shared = Arc<Mutex<State>>;
 
 fn lock(s: &Shared) -> std::sync::MutexGuard<'_, State> {
-    s.lock().unwrap_or_else(|p| p.into_inner())
+    s.locked()
 }
 
 fn param(query: &str, name: &str) -> Option<u64> {

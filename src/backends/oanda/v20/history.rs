@@ -11,6 +11,7 @@ use super::model::{Order, TransactionType};
 use crate::backends::oanda::errors::broker_error;
 use crate::backends::oanda::venue::{Conn, Ctx};
 use crate::broker::BrokerResult;
+use crate::sync::MutexExt;
 use crate::tv;
 use futures_util::future::join_all;
 use std::collections::{HashMap, HashSet};
@@ -37,7 +38,7 @@ pub struct FactsStore {
 
 impl FactsStore {
     fn known(&self, account: &str, ids: &[String]) -> (FactsMap, Vec<String>) {
-        let store = self.by_account.lock().unwrap_or_else(|p| p.into_inner());
+        let store = self.by_account.locked();
         let mut known = FactsMap::new();
         let mut missing = Vec::new();
         let empty = FactsMap::new();
@@ -55,7 +56,7 @@ impl FactsStore {
     }
 
     fn remember(&self, account: &str, id: String, facts: Option<TxFacts>) {
-        let mut store = self.by_account.lock().unwrap_or_else(|p| p.into_inner());
+        let mut store = self.by_account.locked();
         let map = store.entry(account.to_string()).or_default();
         if map.len() >= MAX_FACTS {
             map.clear();

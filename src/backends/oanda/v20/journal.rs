@@ -4,6 +4,7 @@
 
 use super::model::{Order, Transaction};
 use crate::backends::oanda::venue::Conn;
+use crate::sync::MutexExt;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
@@ -75,7 +76,7 @@ impl Journals {
         };
         let now = Instant::now();
         // A poisoned lock only means another thread panicked while holding it; the map is still sound.
-        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        let mut slots = self.slots.locked();
         if slots.len() > MAX_IDLE_SLOTS && !slots.contains_key(&key) {
             slots.retain(|_, s| {
                 s.last_used

@@ -10,6 +10,7 @@
 use super::plan::DAY;
 use super::Work;
 use crate::backends::paper::market::{Market, PaperInstrument};
+use crate::sync::MutexExt;
 use crate::tv::Bar;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -52,7 +53,7 @@ impl DayBars {
             // Not an instrument of this market: compute without caching (never happens through the broker).
             return work.bar(market, ins, day, DAY);
         };
-        let mut days = days.lock().unwrap_or_else(|p| p.into_inner());
+        let mut days = days.locked();
         if let Some(bar) = days.get(&day) {
             return Some(*bar);
         }
@@ -70,14 +71,11 @@ impl DayBars {
     pub fn has(&self, symbol: &str, day: i64) -> bool {
         self.symbols
             .get(symbol)
-            .is_some_and(|days| days.lock().unwrap_or_else(|p| p.into_inner()).contains_key(&day))
+            .is_some_and(|days| days.locked().contains_key(&day))
     }
 
     /// How many daily bars are kept, over every symbol.
     pub fn len(&self) -> usize {
-        self.symbols
-            .values()
-            .map(|days| days.lock().unwrap_or_else(|p| p.into_inner()).len())
-            .sum()
+        self.symbols.values().map(|days| days.locked().len()).sum()
     }
 }
