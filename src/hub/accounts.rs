@@ -216,10 +216,22 @@ impl AccountHub {
         self.policy
     }
 
-    /// Refreshes after a write so that the client's next poll, and every stream, sees its own change (once
-    /// the backend's minimum interval since the last fetch has passed).
-    pub async fn after_write(&self) {
-        if let Err(e) = self.newer_than(Instant::now()).await {
+    /// Refreshes after a write so that the client's next poll, and every stream, sees its own change. A
+    /// backend with a minimum interval between snapshots (Interactive Brokers reads orders once per 5 s)
+    /// gets the refresh in the background as soon as the interval allows: the write's answer never waits
+    /// seconds for it. Queued refreshes collapse into one, since each needs a snapshot newer than its write.
+    pub async fn after_write(self: &Arc<Self>) {
+        let written = Instant::now();
+        if self.policy.min_interval.is_zero() {
+            self.refresh_after(written).await;
+        } else {
+            let hub = self.clone();
+            tokio::spawn(async move { hub.refresh_after(written).await });
+        }
+    }
+
+    async fn refresh_after(&self, written: Instant) {
+        if let Err(e) = self.newer_than(written).await {
             tracing::warn!(error = %e, account = %self.account.id, "refresh after a write failed");
         }
     }

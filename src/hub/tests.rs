@@ -250,6 +250,30 @@ async fn the_minimum_interval_holds_under_many_concurrent_polls_and_writes() {
     }
 }
 
+/// Under a minimum interval a write's answer does not wait for the refresh: it runs in the background once
+/// the interval allows, and several writes meanwhile share it.
+#[tokio::test(start_paused = true)]
+async fn a_write_under_a_minimum_interval_answers_at_once_and_refreshes_when_allowed() {
+    let min = Duration::from_secs(5);
+    let broker = Scripted::new(RefreshPolicy {
+        mode: RefreshMode::Poll(None),
+        min_interval: min,
+    });
+    let hubs = hubs(broker.clone(), HubConfig::default());
+    let hub = hubs.get(&ctx(), &account("A", false));
+    hub.snapshot().await.unwrap();
+    let first = broker.refreshes()[0];
+    let before = Instant::now();
+    hub.after_write().await;
+    hub.after_write().await;
+    assert_eq!(Instant::now(), before, "the writes' answers did not wait");
+    assert_eq!(broker.refreshes().len(), 1);
+    tokio::time::sleep(min + Duration::from_millis(10)).await;
+    let starts = broker.refreshes();
+    assert_eq!(starts.len(), 2, "one refresh for both writes: {starts:?}");
+    assert!(starts[1] - first >= min);
+}
+
 /// Without a minimum, a write refreshes at once, and concurrent polls share one fetch.
 #[tokio::test(start_paused = true)]
 async fn without_a_minimum_writes_refresh_at_once_and_polls_share_a_fetch() {
