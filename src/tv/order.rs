@@ -182,6 +182,38 @@ pub struct ModifyOrder {
     pub brackets: Brackets,
 }
 
+impl PlaceOrder {
+    /// An order of `qty` `instrument` with no prices, duration, brackets or quotes (callers and tests set
+    /// the fields that matter to them).
+    pub fn new(instrument: &str, side: Side, kind: OrderType, qty: Decimal) -> PlaceOrder {
+        PlaceOrder {
+            instrument: instrument.to_string(),
+            qty,
+            side,
+            kind,
+            limit_price: None,
+            stop_price: None,
+            duration: None,
+            brackets: Brackets::default(),
+            current_ask: None,
+            current_bid: None,
+        }
+    }
+}
+
+impl ModifyOrder {
+    /// A modification that keeps quantity, prices and duration and sets the order's brackets to `brackets`.
+    pub fn brackets_only(brackets: Brackets) -> ModifyOrder {
+        ModifyOrder {
+            qty: None,
+            limit_price: None,
+            stop_price: None,
+            duration: None,
+            brackets,
+        }
+    }
+}
+
 /// The `d` of a successful place order.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -223,4 +255,31 @@ pub struct OrderPreview {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OrderInfo {
     pub sections: Vec<PreviewSection>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_order_carries_only_what_was_given() {
+        let o = PlaceOrder::new("EURUSD", Side::Sell, OrderType::Limit, Decimal::from(5));
+        assert_eq!(
+            (o.instrument.as_str(), o.side, o.kind, o.qty),
+            ("EURUSD", Side::Sell, OrderType::Limit, Decimal::from(5))
+        );
+        assert!(o.limit_price.is_none() && o.stop_price.is_none() && o.duration.is_none());
+        assert!(o.current_ask.is_none() && o.current_bid.is_none() && o.brackets.is_empty());
+    }
+
+    #[test]
+    fn a_brackets_only_change_keeps_everything_else() {
+        let brackets = Brackets {
+            take_profit: Some(Decimal::from(2)),
+            ..Brackets::default()
+        };
+        let m = ModifyOrder::brackets_only(brackets.clone());
+        assert_eq!(m.brackets, brackets);
+        assert!(m.qty.is_none() && m.limit_price.is_none() && m.stop_price.is_none() && m.duration.is_none());
+    }
 }

@@ -624,18 +624,12 @@ mod tests {
         // A first round-trip flushes the events of the accounts' creation.
         broker.call(|_, _| ()).await.unwrap();
         let mut changes = broker.subscribe_changes();
-        let order = tv::PlaceOrder {
-            instrument: "EURUSD".into(),
-            qty: Decimal::from(1000),
-            side: tv::Side::Buy,
-            kind: tv::OrderType::Market,
-            limit_price: None,
-            stop_price: None,
-            duration: None,
-            brackets: tv::Brackets::default(),
-            current_ask: None,
-            current_bid: None,
-        };
+        let order = tv::PlaceOrder::new(
+            "EURUSD",
+            tv::Side::Buy,
+            tv::OrderType::Market,
+            Decimal::from(1000),
+        );
         let ctx = SessionCtx {
             session_id: "s".into(),
             user: "demo".into(),
