@@ -182,6 +182,61 @@ pub struct ModifyOrder {
     pub brackets: Brackets,
 }
 
+/// The order or position that bracket orders (stop loss, take profit) protect, as its legs show it.
+#[derive(Debug, Clone, Copy)]
+pub struct BracketParent<'a> {
+    id: &'a str,
+    kind: ParentType,
+    instrument: &'a str,
+    side: Side,
+    qty: Decimal,
+    status: OrderStatus,
+    time: Option<i64>,
+}
+
+impl<'a> BracketParent<'a> {
+    /// The parent `id` of `kind` on `side`; its legs are of `qty` `instrument`, in `status`, last changed
+    /// at `time` (unix seconds; unknown: 0 as the leg's update time).
+    pub fn new(
+        id: &'a str,
+        kind: ParentType,
+        instrument: &'a str,
+        side: Side,
+        qty: Decimal,
+        status: OrderStatus,
+        time: Option<i64>,
+    ) -> Self {
+        BracketParent {
+            id,
+            kind,
+            instrument,
+            side,
+            qty,
+            status,
+            time,
+        }
+    }
+
+    /// The leg `id` of `kind`: on the side opposite to the parent, linked to it.
+    pub fn leg(&self, id: String, kind: OrderType) -> Order {
+        let time = self.time.unwrap_or_default();
+        let side = self.side.opposite();
+        let mut o = Order::new(
+            id,
+            self.instrument.to_owned(),
+            self.qty,
+            side,
+            kind,
+            self.status,
+            time,
+        );
+        o.last_modified = self.time;
+        o.parent_id = Some(self.id.to_owned());
+        o.parent_type = Some(self.kind);
+        o
+    }
+}
+
 impl PlaceOrder {
     /// An order of `qty` `instrument` with no prices, duration, brackets or quotes (callers and tests set
     /// the fields that matter to them).
@@ -270,6 +325,47 @@ mod tests {
         );
         assert!(o.limit_price.is_none() && o.stop_price.is_none() && o.duration.is_none());
         assert!(o.current_ask.is_none() && o.current_bid.is_none() && o.brackets.is_empty());
+    }
+
+    #[test]
+    fn a_leg_is_opposite_and_linked_to_its_parent() {
+        let qty = Decimal::from(3);
+        let parent = BracketParent::new(
+            "P1",
+            ParentType::Position,
+            "EURUSD",
+            Side::Sell,
+            qty,
+            OrderStatus::Working,
+            Some(7),
+        );
+        let leg = parent.leg("P1-SL".into(), OrderType::Stop);
+        assert_eq!(
+            (leg.id.as_str(), leg.instrument.as_str(), leg.qty),
+            ("P1-SL", "EURUSD", qty)
+        );
+        assert_eq!(
+            (leg.side, leg.kind, leg.status),
+            (Side::Buy, OrderType::Stop, OrderStatus::Working)
+        );
+        assert_eq!(leg.parent_id.as_deref(), Some("P1"));
+        assert_eq!(leg.parent_type, Some(ParentType::Position));
+        assert_eq!(leg.last_modified, Some(7));
+        let unknown = BracketParent::new(
+            "O",
+            ParentType::Order,
+            "X",
+            Side::Buy,
+            qty,
+            OrderStatus::Inactive,
+            None,
+        );
+        let leg = unknown.leg("O-TP".into(), OrderType::Limit);
+        assert_eq!(
+            (leg.side, leg.status, leg.last_modified),
+            (Side::Sell, OrderStatus::Inactive, None)
+        );
+        assert_eq!(leg.parent_type, Some(ParentType::Order));
     }
 
     #[test]

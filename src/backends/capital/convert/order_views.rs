@@ -236,21 +236,8 @@ fn children(
     pip_size: Decimal,
     t: Option<i64>,
 ) -> Vec<tv::Order> {
-    let child = |suffix: &str, kind: tv::OrderType| {
-        let mut o = tv::Order::new(
-            format!("{deal_id}{suffix}"),
-            symbol.to_owned(),
-            qty,
-            stops.side.opposite(),
-            kind,
-            status,
-            t.unwrap_or_default(),
-        );
-        o.last_modified = t;
-        o.parent_id = Some(parent_id.to_owned());
-        o.parent_type = Some(parent_type);
-        o
-    };
+    let parent = tv::BracketParent::new(parent_id, parent_type, symbol, stops.side, qty, status, t);
+    let child = |suffix: &str, kind| parent.leg(format!("{deal_id}{suffix}"), kind);
     let mut out = Vec::new();
     if let Some(stop) = stops.stop(pip_size) {
         let mut o = child(STOP_LOSS_SUFFIX, tv::OrderType::Stop);

@@ -188,21 +188,9 @@ pub fn brackets(
         ParentType::Order => OrderStatus::Inactive,
         ParentType::Position => OrderStatus::Working,
     };
-    let child = |leg: Leg, kind: tv::OrderType| {
-        let mut o = tv::Order::new(
-            leg.id_of(parent),
-            symbol.to_owned(),
-            qty,
-            parent_side.opposite(),
-            kind,
-            status,
-            t.unwrap_or_default(),
-        );
-        o.last_modified = t;
-        o.parent_id = Some(parent.to_string());
-        o.parent_type = Some(parent_type);
-        o
-    };
+    let parent_id = parent.to_string();
+    let of = tv::BracketParent::new(&parent_id, parent_type, symbol, parent_side, qty, status, t);
+    let child = |leg: Leg, kind| of.leg(leg.id_of(parent), kind);
     let mut out = Vec::new();
     if let Some(price) = set.stop_loss {
         let mut o = child(Leg::StopLoss, tv::OrderType::Stop);
