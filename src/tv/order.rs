@@ -182,6 +182,36 @@ pub struct ModifyOrder {
     pub brackets: Brackets,
 }
 
+impl Order {
+    /// A working order of `kind` whose one price is `price` (the stop price of a stop order, the limit
+    /// price of any other), last changed at `t` (unix seconds; unknown: 0 as its update time).
+    pub fn working(
+        id: String,
+        instrument: String,
+        qty: Decimal,
+        side: Side,
+        kind: OrderType,
+        price: Option<Decimal>,
+        t: Option<i64>,
+    ) -> Order {
+        let mut o = Order::new(
+            id,
+            instrument,
+            qty,
+            side,
+            kind,
+            OrderStatus::Working,
+            t.unwrap_or_default(),
+        );
+        o.last_modified = t;
+        match kind {
+            OrderType::Stop => o.stop_price = price,
+            _ => o.limit_price = price,
+        }
+        o
+    }
+}
+
 /// The order or position that bracket orders (stop loss, take profit) protect, as its legs show it.
 #[derive(Debug, Clone, Copy)]
 pub struct BracketParent<'a> {
@@ -366,6 +396,39 @@ mod tests {
             (Side::Sell, OrderStatus::Inactive, None)
         );
         assert_eq!(leg.parent_type, Some(ParentType::Order));
+    }
+
+    #[test]
+    fn a_working_order_puts_its_price_where_its_kind_reads_it() {
+        let one = Some(Decimal::ONE);
+        let stop = Order::working(
+            "1".into(),
+            "X".into(),
+            Decimal::TEN,
+            Side::Buy,
+            OrderType::Stop,
+            one,
+            Some(5),
+        );
+        assert_eq!((stop.stop_price, stop.limit_price), (one, None));
+        assert_eq!((stop.status, stop.last_modified), (OrderStatus::Working, Some(5)));
+        let limit = Order::working(
+            "2".into(),
+            "X".into(),
+            Decimal::TEN,
+            Side::Sell,
+            OrderType::Limit,
+            one,
+            None,
+        );
+        assert_eq!(
+            (limit.stop_price, limit.limit_price, limit.last_modified),
+            (None, one, None)
+        );
+        assert_eq!(
+            (limit.id.as_str(), limit.side, limit.qty),
+            ("2", Side::Sell, Decimal::TEN)
+        );
     }
 
     #[test]

@@ -134,20 +134,8 @@ pub fn working_order(symbol: &str, data: &WorkingOrderData, pip_size: Decimal) -
         OrderType::Limit | OrderType::Unknown => tv::OrderType::Limit,
         OrderType::Stop => tv::OrderType::Stop,
     };
-    let mut parent = tv::Order::new(
-        data.deal_id.clone(),
-        symbol.to_owned(),
-        data.order_size,
-        stops.side,
-        kind,
-        OrderStatus::Working,
-        t.unwrap_or_default(),
-    );
-    parent.last_modified = t;
-    match kind {
-        tv::OrderType::Stop => parent.stop_price = Some(data.order_level),
-        _ => parent.limit_price = Some(data.order_level),
-    }
+    let (id, price) = (data.deal_id.clone(), Some(data.order_level));
+    let mut parent = tv::Order::working(id, symbol.to_owned(), data.order_size, stops.side, kind, price, t);
     parent.duration = Some(duration(data));
     let mut warnings = Vec::new();
     if data.order_type == OrderType::Unknown {

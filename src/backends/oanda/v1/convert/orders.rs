@@ -128,20 +128,8 @@ pub fn pending_order(o: &model::Order, symbol: &str, pip: Option<Decimal>) -> Ve
         Side::Buy
     });
     let t = unix(o.time);
-    let mut parent = tv::Order::new(
-        o.id.to_string(),
-        symbol.to_owned(),
-        o.units,
-        order_side,
-        kind,
-        OrderStatus::Working,
-        t.unwrap_or_default(),
-    );
-    parent.last_modified = t;
-    match kind {
-        tv::OrderType::Stop => parent.stop_price = set(o.price),
-        _ => parent.limit_price = set(o.price),
-    }
+    let (id, price) = (o.id.to_string(), set(o.price));
+    let mut parent = tv::Order::working(id, symbol.to_owned(), o.units, order_side, kind, price, t);
     parent.duration = Some(order_duration(o.expiry));
     parent.message = message;
     let mut out = vec![parent];
