@@ -147,30 +147,9 @@ impl PaperBroker {
         use tv::OrderType::*;
         let pending = vec![Limit, Stop, StopLimit];
         vec![
-            tv::DurationConfig {
-                id: engine::GTC.into(),
-                title: "Good till cancelled".into(),
-                has_date_picker: false,
-                has_time_picker: false,
-                default: true,
-                supported_order_types: pending.clone(),
-            },
-            tv::DurationConfig {
-                id: engine::DAY.into(),
-                title: "Day".into(),
-                has_date_picker: false,
-                has_time_picker: false,
-                default: false,
-                supported_order_types: pending.clone(),
-            },
-            tv::DurationConfig {
-                id: engine::GTT.into(),
-                title: "Good till time".into(),
-                has_date_picker: true,
-                has_time_picker: true,
-                default: false,
-                supported_order_types: pending,
-            },
+            tv::DurationConfig::new(engine::GTC, "Good till cancelled", false, true, &pending),
+            tv::DurationConfig::new(engine::DAY, "Day", false, false, &pending),
+            tv::DurationConfig::new(engine::GTT, "Good till time", true, false, &pending),
         ]
     }
 
