@@ -111,6 +111,21 @@ pub struct DurationConfig {
     pub supported_order_types: Vec<super::OrderType>,
 }
 
+impl DurationConfig {
+    /// The duration `id` shown as `title` for `types`; `dated` ones ask for a date and a time, `default`
+    /// is preselected.
+    pub fn new(id: &str, title: &str, dated: bool, default: bool, types: &[super::OrderType]) -> Self {
+        DurationConfig {
+            id: id.into(),
+            title: title.into(),
+            has_date_picker: dated,
+            has_time_picker: dated,
+            default,
+            supported_order_types: types.to_vec(),
+        }
+    }
+}
+
 /// `/config` `pullingInterval`, in milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -176,4 +191,20 @@ pub fn currency_sign(code: &str) -> Option<&'static str> {
         "CAD" => "C$",
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dated_duration_asks_for_date_and_time() {
+        let types = [super::super::OrderType::Limit];
+        let d = DurationConfig::new("GTT", "Good till time", true, false, &types);
+        assert_eq!((d.id.as_str(), d.title.as_str()), ("GTT", "Good till time"));
+        assert!(d.has_date_picker && d.has_time_picker && !d.default);
+        assert_eq!(d.supported_order_types, types);
+        let d = DurationConfig::new("GTC", "Good till cancelled", false, true, &[]);
+        assert!(!d.has_date_picker && !d.has_time_picker && d.default);
+    }
 }

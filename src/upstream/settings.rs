@@ -1,9 +1,13 @@
 //! Configuration pieces every upstream backend shares: reading the secrets a configuration names from the
-//! environment (every missing variable named at once), the rules of a bridge symbol name, and the data
-//! start (`backend.data_start`).
+//! environment (every missing variable named at once), the rules of a bridge symbol name, the data
+//! start (`backend.data_start`), and the checks of the keys every upstream backend has (URL overrides,
+//! numeric ranges, history pages, login mode and mapped users).
 
 use crate::secret::Secret;
+use crate::upstream::sessions::LoginMode;
 use std::collections::HashSet;
+use std::fmt::Display;
+use std::ops::RangeInclusive;
 
 /// Reads environment variables holding secrets, remembering every one that is missing or empty.
 pub struct EnvSecrets<'a> {
@@ -76,6 +80,82 @@ pub fn data_start(value: &str) -> Result<i64, String> {
     Ok(t)
 }
 
+/// Checks an optional URL override `key`: it must start with one of `schemes` and not end with `/`
+/// (paths are appended to it).
+pub fn check_url(key: &str, url: Option<&str>, schemes: [&str; 2], out: &mut Vec<String>) {
+    if let Some(url) = url {
+        if !schemes.iter().any(|s| url.starts_with(s)) || url.ends_with('/') {
+            out.push(format!(
+                "{key} must start with {} or {} and not end with '/', got {url:?}",
+                schemes[0], schemes[1]
+            ));
+        }
+    }
+}
+
+/// Checks that `value` of `key` lies in `range`; `why` (empty, or text starting with a space) follows
+/// the range in the message.
+pub fn check_range<T: PartialOrd + Display>(
+    key: &str,
+    value: T,
+    range: RangeInclusive<T>,
+    why: &str,
+    out: &mut Vec<String>,
+) {
+    if !range.contains(&value) {
+        out.push(format!(
+            "{key} must be {}..={}{why}, got {value}",
+            range.start(),
+            range.end()
+        ));
+    }
+}
+
+/// Checks the keys every upstream backend has: `backend.request_timeout_ms` (100..=120000),
+/// `backend.data_start` and `backend.history_max_pages` (1..=100).
+pub fn check_common(
+    request_timeout_ms: u64,
+    data_start: &str,
+    history_max_pages: usize,
+    out: &mut Vec<String>,
+) {
+    let timeout = request_timeout_ms;
+    check_range("backend.request_timeout_ms", timeout, 100..=120_000, "", out);
+    if let Err(e) = self::data_start(data_start) {
+        out.push(e);
+    }
+    check_range("backend.history_max_pages", history_max_pages, 1..=100, "", out);
+}
+
+/// Checks `backend.login` against the mapped users' logins: mapped mode needs at least one user,
+/// pass-through mode none, and no login may be listed twice.
+pub fn check_login(login: LoginMode, logins: &[&str], out: &mut Vec<String>) {
+    match login {
+        LoginMode::Mapped if logins.is_empty() => {
+            out.push("backend.login = \"mapped\" needs at least one [[backend.users]] entry".into())
+        }
+        LoginMode::PassThrough if !logins.is_empty() => out.push(
+            "backend.users is only used with backend.login = \"mapped\"; remove it or switch the mode".into(),
+        ),
+        _ => {}
+    }
+    let mut seen = HashSet::new();
+    for (i, login) in logins.iter().enumerate() {
+        if !seen.insert(*login) {
+            out.push(format!("backend.users[{i}]: login {login:?} is listed twice"));
+        }
+    }
+}
+
+/// Checks that the variable name `var` of `backend.users[i].key` is not blank.
+pub fn check_env_name(i: usize, key: &str, var: &str, out: &mut Vec<String>) {
+    if var.trim().is_empty() {
+        out.push(format!(
+            "backend.users[{i}].{key} must name an environment variable"
+        ));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,5 +192,77 @@ mod tests {
         assert_eq!(out.len(), 2);
         assert!(out[0].contains("[1]") && out[0].contains("twice"));
         assert!(out[1].contains("[2]") && out[1].contains("must be letters"));
+    }
+
+    #[test]
+    fn urls_need_a_scheme_and_no_trailing_slash() {
+        let mut out = Vec::new();
+        check_url("k", None, ["http://", "https://"], &mut out);
+        check_url("k", Some("https://h/x"), ["http://", "https://"], &mut out);
+        assert!(out.is_empty());
+        check_url("k", Some("ftp://h"), ["http://", "https://"], &mut out);
+        check_url("k", Some("wss://h/"), ["ws://", "wss://"], &mut out);
+        assert_eq!(out.len(), 2);
+        assert_eq!(
+            out[0],
+            "k must start with http:// or https:// and not end with '/', got \"ftp://h\""
+        );
+        assert!(out[1].contains("ws:// or wss://"));
+    }
+
+    #[test]
+    fn ranges_name_the_key_the_bounds_and_the_value() {
+        let mut out = Vec::new();
+        check_range("k", 1u32, 1..=10, " (why)", &mut out);
+        check_range("k", 10u32, 1..=10, " (why)", &mut out);
+        assert!(out.is_empty());
+        check_range("k", 11u32, 1..=10, " (why)", &mut out);
+        check_range("t", 99u64, 100..=120_000, "", &mut out);
+        assert_eq!(
+            out,
+            ["k must be 1..=10 (why), got 11", "t must be 100..=120000, got 99"]
+        );
+    }
+
+    #[test]
+    fn common_keys_are_checked() {
+        let mut out = Vec::new();
+        check_common(100, "2005-01-01", 20, &mut out);
+        assert!(out.is_empty());
+        check_common(120_001, "yesterday", 0, &mut out);
+        assert_eq!(out.len(), 3);
+        assert_eq!(
+            out[0],
+            "backend.request_timeout_ms must be 100..=120000, got 120001"
+        );
+        assert!(out[1].starts_with("backend.data_start"));
+        assert_eq!(out[2], "backend.history_max_pages must be 1..=100, got 0");
+    }
+
+    #[test]
+    fn the_login_mode_must_fit_the_users_and_logins_are_unique() {
+        let mut out = Vec::new();
+        check_login(LoginMode::PassThrough, &[], &mut out);
+        check_login(LoginMode::Mapped, &["a", "b"], &mut out);
+        assert!(out.is_empty());
+        check_login(LoginMode::Mapped, &[], &mut out);
+        check_login(LoginMode::PassThrough, &["a"], &mut out);
+        check_login(LoginMode::Mapped, &["a", "b", "a"], &mut out);
+        assert_eq!(out.len(), 3);
+        assert!(out[0].contains("needs at least one"));
+        assert!(out[1].contains("only used with"));
+        assert_eq!(out[2], "backend.users[2]: login \"a\" is listed twice");
+    }
+
+    #[test]
+    fn blank_variable_names_are_refused() {
+        let mut out = Vec::new();
+        check_env_name(0, "token_env", "T", &mut out);
+        assert!(out.is_empty());
+        check_env_name(3, "token_env", " ", &mut out);
+        assert_eq!(
+            out,
+            ["backend.users[3].token_env must name an environment variable"]
+        );
     }
 }

@@ -175,85 +175,50 @@ pub struct ResolvedConfig {
 impl CapitalConfig {
     /// Problems that types cannot express, each naming the key.
     pub fn problems(&self) -> Vec<String> {
+        use crate::upstream::settings::{check_common, check_env_name, check_login, check_range, check_url};
         let mut out = Vec::new();
-        for (key, url, schemes) in [
-            ("backend.base_url", &self.base_url, ["http://", "https://"]),
-            ("backend.stream_url", &self.stream_url, ["ws://", "wss://"]),
-        ] {
-            if let Some(url) = url {
-                if !schemes.iter().any(|s| url.starts_with(s)) || url.ends_with('/') {
-                    out.push(format!(
-                        "{key} must start with {} or {} and not end with '/', got {url:?}",
-                        schemes[0], schemes[1]
-                    ));
-                }
-            }
-        }
+        check_url(
+            "backend.base_url",
+            self.base_url.as_deref(),
+            ["http://", "https://"],
+            &mut out,
+        );
+        check_url(
+            "backend.stream_url",
+            self.stream_url.as_deref(),
+            ["ws://", "wss://"],
+            &mut out,
+        );
         if self.api_key.is_empty() && self.api_key_env.trim().is_empty() {
             out.push("backend.api_key_env must name the environment variable holding the API key".into());
         }
-        if !(1..=10).contains(&self.requests_per_second) {
-            out.push(format!(
-                "backend.requests_per_second must be 1..=10 (Capital.com allows 10), got {}",
-                self.requests_per_second
-            ));
-        }
-        if !(100..=120_000).contains(&self.request_timeout_ms) {
-            out.push(format!(
-                "backend.request_timeout_ms must be 100..=120000, got {}",
-                self.request_timeout_ms
-            ));
-        }
-        if !(1..=590).contains(&self.keepalive_secs) {
-            out.push(format!(
-                "backend.keepalive_secs must be 1..=590 (sessions end after 600 idle seconds), got {}",
-                self.keepalive_secs
-            ));
-        }
+        let rps = (self.requests_per_second, " (Capital.com allows 10)");
+        check_range("backend.requests_per_second", rps.0, 1..=10, rps.1, &mut out);
+        let why = " (sessions end after 600 idle seconds)";
+        check_range(
+            "backend.keepalive_secs",
+            self.keepalive_secs,
+            1..=590,
+            why,
+            &mut out,
+        );
         if self.keepalive_max_idle_secs < self.keepalive_secs {
             out.push("backend.keepalive_max_idle_secs must be at least backend.keepalive_secs".into());
         }
-        if let Err(e) = crate::upstream::settings::data_start(&self.data_start) {
-            out.push(e);
-        }
-        if !(1..=100).contains(&self.history_max_pages) {
-            out.push(format!(
-                "backend.history_max_pages must be 1..=100, got {}",
-                self.history_max_pages
-            ));
-        }
-        match self.login {
-            LoginMode::Mapped if self.users.is_empty() => {
-                out.push("backend.login = \"mapped\" needs at least one [[backend.users]] entry".into())
-            }
-            LoginMode::PassThrough if !self.users.is_empty() => out.push(
-                "backend.users is only used with backend.login = \"mapped\"; remove it or switch the mode"
-                    .into(),
-            ),
-            _ => {}
-        }
-        let mut logins = std::collections::HashSet::new();
+        check_common(
+            self.request_timeout_ms,
+            &self.data_start,
+            self.history_max_pages,
+            &mut out,
+        );
+        let logins: Vec<&str> = self.users.iter().map(|u| u.login.as_str()).collect();
+        check_login(self.login, &logins, &mut out);
         for (i, user) in self.users.iter().enumerate() {
-            if !logins.insert(user.login.as_str()) {
-                out.push(format!(
-                    "backend.users[{i}]: login {:?} is listed twice",
-                    user.login
-                ));
-            }
-            for (key, var) in [
-                ("identifier_env", &user.identifier_env),
-                ("password_env", &user.password_env),
-            ] {
-                if var.trim().is_empty() {
-                    out.push(format!(
-                        "backend.users[{i}].{key} must name an environment variable"
-                    ));
-                }
-            }
+            check_env_name(i, "identifier_env", &user.identifier_env, &mut out);
+            check_env_name(i, "password_env", &user.password_env, &mut out);
         }
-        let mapped: Vec<&str> = self.users.iter().map(|u| u.login.as_str()).collect();
         out.extend(self.data_session.problems(DataOptions {
-            mapped: (self.login == LoginMode::Mapped).then_some(&mapped[..]),
+            mapped: (self.login == LoginMode::Mapped).then_some(&logins[..]),
             configured: None,
             upstream: "Capital.com",
         }));

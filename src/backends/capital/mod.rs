@@ -118,22 +118,8 @@ fn durations() -> Vec<tv::DurationConfig> {
     // Market deals have no duration on Capital.com; working orders live until cancelled or until a date.
     let pending = vec![tv::OrderType::Limit, tv::OrderType::Stop];
     vec![
-        tv::DurationConfig {
-            id: convert::GTC.into(),
-            title: "Good till cancelled".into(),
-            has_date_picker: false,
-            has_time_picker: false,
-            default: true,
-            supported_order_types: pending.clone(),
-        },
-        tv::DurationConfig {
-            id: convert::GTT.into(),
-            title: "Good till time".into(),
-            has_date_picker: true,
-            has_time_picker: true,
-            default: false,
-            supported_order_types: pending,
-        },
+        tv::DurationConfig::new(convert::GTC, "Good till cancelled", false, true, &pending),
+        tv::DurationConfig::new(convert::GTT, "Good till time", true, false, &pending),
     ]
 }
 

@@ -183,76 +183,52 @@ fn is_instrument_name(name: &str) -> bool {
 impl OandaConfig {
     /// Every problem of the configuration, each naming its key.
     pub fn problems(&self) -> Vec<String> {
+        use crate::upstream::settings::{check_common, check_env_name, check_login, check_range, check_url};
         let mut out = Vec::new();
-        for (key, url) in [
-            ("backend.rest_url", &self.rest_url),
-            ("backend.stream_url", &self.stream_url),
-        ] {
-            if let Some(url) = url {
-                if !(url.starts_with("http://") || url.starts_with("https://")) || url.ends_with('/') {
-                    out.push(format!(
-                        "{key} must start with http:// or https:// and not end with '/', got {url:?}"
-                    ));
-                }
-            }
-        }
-        if !(1..=UPSTREAM_REQUESTS_PER_SECOND).contains(&self.requests_per_second) {
-            out.push(format!(
-                "backend.requests_per_second must be 1..={UPSTREAM_REQUESTS_PER_SECOND} (OANDA allows \
-                 {UPSTREAM_REQUESTS_PER_SECOND}), got {}",
-                self.requests_per_second
-            ));
-        }
-        if !(100..=120_000).contains(&self.request_timeout_ms) {
-            out.push(format!(
-                "backend.request_timeout_ms must be 100..=120000, got {}",
-                self.request_timeout_ms
-            ));
-        }
-        if !(6..=300).contains(&self.stream_timeout_secs) {
-            out.push(format!(
-                "backend.stream_timeout_secs must be 6..=300 (OANDA sends a heartbeat every 5 s), got {}",
-                self.stream_timeout_secs
-            ));
-        }
-        if let Err(e) = crate::upstream::settings::data_start(&self.data_start) {
-            out.push(e);
-        }
-        if !(1..=100).contains(&self.history_max_pages) {
-            out.push(format!(
-                "backend.history_max_pages must be 1..=100, got {}",
-                self.history_max_pages
-            ));
-        }
-        match self.login {
-            LoginMode::Mapped if self.users.is_empty() => {
-                out.push("backend.login = \"mapped\" needs at least one [[backend.users]] entry".into())
-            }
-            LoginMode::PassThrough if !self.users.is_empty() => out.push(
-                "backend.users is only used with backend.login = \"mapped\"; remove it or switch the mode"
-                    .into(),
-            ),
-            _ => {}
-        }
-        let mapped: Vec<&str> = self.users.iter().map(|u| u.login.as_str()).collect();
+        check_url(
+            "backend.rest_url",
+            self.rest_url.as_deref(),
+            ["http://", "https://"],
+            &mut out,
+        );
+        check_url(
+            "backend.stream_url",
+            self.stream_url.as_deref(),
+            ["http://", "https://"],
+            &mut out,
+        );
+        let limit = UPSTREAM_REQUESTS_PER_SECOND;
+        let why = format!(" (OANDA allows {limit})");
+        check_range(
+            "backend.requests_per_second",
+            self.requests_per_second,
+            1..=limit,
+            &why,
+            &mut out,
+        );
+        let why = " (OANDA sends a heartbeat every 5 s)";
+        check_range(
+            "backend.stream_timeout_secs",
+            self.stream_timeout_secs,
+            6..=300,
+            why,
+            &mut out,
+        );
+        check_common(
+            self.request_timeout_ms,
+            &self.data_start,
+            self.history_max_pages,
+            &mut out,
+        );
+        let logins: Vec<&str> = self.users.iter().map(|u| u.login.as_str()).collect();
+        check_login(self.login, &logins, &mut out);
         out.extend(self.data_session.problems(DataOptions {
-            mapped: (self.login == LoginMode::Mapped).then_some(&mapped[..]),
+            mapped: (self.login == LoginMode::Mapped).then_some(&logins[..]),
             configured: Some(("data_token_env", !self.data_token_env.trim().is_empty())),
             upstream: "OANDA",
         }));
-        let mut logins = std::collections::HashSet::new();
         for (i, user) in self.users.iter().enumerate() {
-            if !logins.insert(user.login.as_str()) {
-                out.push(format!(
-                    "backend.users[{i}]: login {:?} is listed twice",
-                    user.login
-                ));
-            }
-            if user.token_env.trim().is_empty() {
-                out.push(format!(
-                    "backend.users[{i}].token_env must name an environment variable"
-                ));
-            }
+            check_env_name(i, "token_env", &user.token_env, &mut out);
             for account in &user.accounts {
                 if account.trim().is_empty() || account.contains(['/', '?', '#', ' ']) {
                     out.push(format!(

@@ -205,15 +205,7 @@ fn durations(version: ApiVersion) -> Vec<tv::DurationConfig> {
         vec![tv::OrderType::Limit, tv::OrderType::Stop]
     };
     let market = vec![tv::OrderType::Market];
-    let row =
-        |id: &str, title: &str, date: bool, default: bool, types: &Vec<tv::OrderType>| tv::DurationConfig {
-            id: id.into(),
-            title: title.into(),
-            has_date_picker: date,
-            has_time_picker: date,
-            default,
-            supported_order_types: types.clone(),
-        };
+    let row = tv::DurationConfig::new;
     let mut rows = vec![
         row(GTC, "Good till cancelled", false, true, &pending),
         row(GTD, "Good till date", true, false, &pending),

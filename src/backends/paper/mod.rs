@@ -147,30 +147,9 @@ impl PaperBroker {
         use tv::OrderType::*;
         let pending = vec![Limit, Stop, StopLimit];
         vec![
-            tv::DurationConfig {
-                id: engine::GTC.into(),
-                title: "Good till cancelled".into(),
-                has_date_picker: false,
-                has_time_picker: false,
-                default: true,
-                supported_order_types: pending.clone(),
-            },
-            tv::DurationConfig {
-                id: engine::DAY.into(),
-                title: "Day".into(),
-                has_date_picker: false,
-                has_time_picker: false,
-                default: false,
-                supported_order_types: pending.clone(),
-            },
-            tv::DurationConfig {
-                id: engine::GTT.into(),
-                title: "Good till time".into(),
-                has_date_picker: true,
-                has_time_picker: true,
-                default: false,
-                supported_order_types: pending,
-            },
+            tv::DurationConfig::new(engine::GTC, "Good till cancelled", false, true, &pending),
+            tv::DurationConfig::new(engine::DAY, "Day", false, false, &pending),
+            tv::DurationConfig::new(engine::GTT, "Good till time", true, false, &pending),
         ]
     }
 
@@ -624,18 +603,12 @@ mod tests {
         // A first round-trip flushes the events of the accounts' creation.
         broker.call(|_, _| ()).await.unwrap();
         let mut changes = broker.subscribe_changes();
-        let order = tv::PlaceOrder {
-            instrument: "EURUSD".into(),
-            qty: Decimal::from(1000),
-            side: tv::Side::Buy,
-            kind: tv::OrderType::Market,
-            limit_price: None,
-            stop_price: None,
-            duration: None,
-            brackets: tv::Brackets::default(),
-            current_ask: None,
-            current_bid: None,
-        };
+        let order = tv::PlaceOrder::new(
+            "EURUSD",
+            tv::Side::Buy,
+            tv::OrderType::Market,
+            Decimal::from(1000),
+        );
         let ctx = SessionCtx {
             session_id: "s".into(),
             user: "demo".into(),

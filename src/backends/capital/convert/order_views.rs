@@ -134,20 +134,8 @@ pub fn working_order(symbol: &str, data: &WorkingOrderData, pip_size: Decimal) -
         OrderType::Limit | OrderType::Unknown => tv::OrderType::Limit,
         OrderType::Stop => tv::OrderType::Stop,
     };
-    let mut parent = tv::Order::new(
-        data.deal_id.clone(),
-        symbol.to_owned(),
-        data.order_size,
-        stops.side,
-        kind,
-        OrderStatus::Working,
-        t.unwrap_or_default(),
-    );
-    parent.last_modified = t;
-    match kind {
-        tv::OrderType::Stop => parent.stop_price = Some(data.order_level),
-        _ => parent.limit_price = Some(data.order_level),
-    }
+    let (id, price) = (data.deal_id.clone(), Some(data.order_level));
+    let mut parent = tv::Order::working(id, symbol.to_owned(), data.order_size, stops.side, kind, price, t);
     parent.duration = Some(duration(data));
     let mut warnings = Vec::new();
     if data.order_type == OrderType::Unknown {
@@ -236,21 +224,8 @@ fn children(
     pip_size: Decimal,
     t: Option<i64>,
 ) -> Vec<tv::Order> {
-    let child = |suffix: &str, kind: tv::OrderType| {
-        let mut o = tv::Order::new(
-            format!("{deal_id}{suffix}"),
-            symbol.to_owned(),
-            qty,
-            stops.side.opposite(),
-            kind,
-            status,
-            t.unwrap_or_default(),
-        );
-        o.last_modified = t;
-        o.parent_id = Some(parent_id.to_owned());
-        o.parent_type = Some(parent_type);
-        o
-    };
+    let parent = tv::BracketParent::new(parent_id, parent_type, symbol, stops.side, qty, status, t);
+    let child = |suffix: &str, kind| parent.leg(format!("{deal_id}{suffix}"), kind);
     let mut out = Vec::new();
     if let Some(stop) = stops.stop(pip_size) {
         let mut o = child(STOP_LOSS_SUFFIX, tv::OrderType::Stop);

@@ -12,18 +12,7 @@ use serde_json::json;
 const JUNE_9: i64 = 1_654_736_460;
 
 fn order(kind: tv::OrderType) -> tv::PlaceOrder {
-    tv::PlaceOrder {
-        instrument: "SILVER".into(),
-        qty: dec!(1),
-        side: Side::Buy,
-        kind,
-        limit_price: None,
-        stop_price: None,
-        duration: None,
-        brackets: Brackets::default(),
-        current_ask: None,
-        current_bid: None,
-    }
+    tv::PlaceOrder::new("SILVER", Side::Buy, kind, dec!(1))
 }
 
 fn gtt(t: Option<i64>) -> Option<OrderDuration> {
@@ -195,13 +184,7 @@ fn two_kinds_of_stop_are_refused() {
 }
 
 fn change() -> tv::ModifyOrder {
-    tv::ModifyOrder {
-        qty: None,
-        limit_price: None,
-        stop_price: None,
-        duration: None,
-        brackets: Brackets::default(),
-    }
+    tv::ModifyOrder::brackets_only(Brackets::default())
 }
 
 #[test]

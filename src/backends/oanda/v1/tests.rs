@@ -197,18 +197,7 @@ impl Rig {
 }
 
 fn market(qty: i64, side: Side) -> tv::PlaceOrder {
-    tv::PlaceOrder {
-        instrument: "EURUSD".into(),
-        qty: qty.into(),
-        side,
-        kind: OrderType::Market,
-        limit_price: None,
-        stop_price: None,
-        duration: None,
-        brackets: Brackets::default(),
-        current_ask: None,
-        current_bid: None,
-    }
+    tv::PlaceOrder::new("EURUSD", side, OrderType::Market, qty.into())
 }
 
 fn spec(rig: &Rig) -> crate::backends::oanda::venue::InstrumentSpec {

@@ -106,13 +106,7 @@ pub async fn cancel(cx: Ctx<'_>, order_id: &str) -> BrokerResult<()> {
 
 /// A modification that changes only the brackets.
 fn unchanged(brackets: tv::Brackets) -> tv::ModifyOrder {
-    tv::ModifyOrder {
-        qty: None,
-        limit_price: None,
-        stop_price: None,
-        duration: None,
-        brackets,
-    }
+    tv::ModifyOrder::brackets_only(brackets)
 }
 
 /// The new value of one leg, from the fields TradingView sends when a bracket order is moved: the limit

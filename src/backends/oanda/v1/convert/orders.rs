@@ -128,20 +128,8 @@ pub fn pending_order(o: &model::Order, symbol: &str, pip: Option<Decimal>) -> Ve
         Side::Buy
     });
     let t = unix(o.time);
-    let mut parent = tv::Order::new(
-        o.id.to_string(),
-        symbol.to_owned(),
-        o.units,
-        order_side,
-        kind,
-        OrderStatus::Working,
-        t.unwrap_or_default(),
-    );
-    parent.last_modified = t;
-    match kind {
-        tv::OrderType::Stop => parent.stop_price = set(o.price),
-        _ => parent.limit_price = set(o.price),
-    }
+    let (id, price) = (o.id.to_string(), set(o.price));
+    let mut parent = tv::Order::working(id, symbol.to_owned(), o.units, order_side, kind, price, t);
     parent.duration = Some(order_duration(o.expiry));
     parent.message = message;
     let mut out = vec![parent];
@@ -188,21 +176,9 @@ pub fn brackets(
         ParentType::Order => OrderStatus::Inactive,
         ParentType::Position => OrderStatus::Working,
     };
-    let child = |leg: Leg, kind: tv::OrderType| {
-        let mut o = tv::Order::new(
-            leg.id_of(parent),
-            symbol.to_owned(),
-            qty,
-            parent_side.opposite(),
-            kind,
-            status,
-            t.unwrap_or_default(),
-        );
-        o.last_modified = t;
-        o.parent_id = Some(parent.to_string());
-        o.parent_type = Some(parent_type);
-        o
-    };
+    let parent_id = parent.to_string();
+    let of = tv::BracketParent::new(&parent_id, parent_type, symbol, parent_side, qty, status, t);
+    let child = |leg: Leg, kind| of.leg(leg.id_of(parent), kind);
     let mut out = Vec::new();
     if let Some(price) = set.stop_loss {
         let mut o = child(Leg::StopLoss, tv::OrderType::Stop);

@@ -31,18 +31,7 @@ fn spec() -> InstrumentSpec {
 }
 
 fn order(kind: OrderType) -> tv::PlaceOrder {
-    tv::PlaceOrder {
-        instrument: "EURUSD".into(),
-        qty: dec!(1000),
-        side: Side::Buy,
-        kind,
-        limit_price: None,
-        stop_price: None,
-        duration: None,
-        brackets: Brackets::default(),
-        current_ask: None,
-        current_bid: None,
-    }
+    tv::PlaceOrder::new("EURUSD", Side::Buy, kind, dec!(1000))
 }
 
 fn duration(kind: &str, datetime: Option<i64>) -> Option<OrderDuration> {
@@ -196,13 +185,7 @@ fn probes_match_only_their_creation() {
 }
 
 fn modify() -> tv::ModifyOrder {
-    tv::ModifyOrder {
-        qty: None,
-        limit_price: None,
-        stop_price: None,
-        duration: None,
-        brackets: Brackets::default(),
-    }
+    tv::ModifyOrder::brackets_only(Brackets::default())
 }
 
 #[test]

@@ -12,18 +12,7 @@ fn eur() -> crate::backends::oanda::venue::InstrumentSpec {
 }
 
 fn order(kind: OrderType, side: Side, qty: rust_decimal::Decimal) -> PlaceOrder {
-    PlaceOrder {
-        instrument: "EURUSD".into(),
-        qty,
-        side,
-        kind,
-        limit_price: None,
-        stop_price: None,
-        duration: None,
-        brackets: Brackets::default(),
-        current_ask: None,
-        current_bid: None,
-    }
+    PlaceOrder::new("EURUSD", side, kind, qty)
 }
 
 fn body(r: &model::OrderRequest) -> Value {
@@ -152,13 +141,7 @@ fn quantities_are_never_rounded_and_trailing_stops_are_bounded() {
 }
 
 fn no_change(brackets: Brackets) -> tv::ModifyOrder {
-    tv::ModifyOrder {
-        qty: None,
-        limit_price: None,
-        stop_price: None,
-        duration: None,
-        brackets,
-    }
+    tv::ModifyOrder::brackets_only(brackets)
 }
 
 #[test]

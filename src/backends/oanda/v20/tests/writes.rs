@@ -9,18 +9,7 @@ use crate::tv::{self, Brackets, OrderType, Side};
 use rust_decimal_macros::dec;
 
 fn market_buy() -> tv::PlaceOrder {
-    tv::PlaceOrder {
-        instrument: "EURUSD".into(),
-        qty: dec!(100),
-        side: Side::Buy,
-        kind: OrderType::Market,
-        limit_price: None,
-        stop_price: None,
-        duration: None,
-        brackets: Brackets::default(),
-        current_ask: None,
-        current_bid: None,
-    }
+    tv::PlaceOrder::new("EURUSD", Side::Buy, OrderType::Market, dec!(100))
 }
 
 fn created(id: &str, client: &str) -> Value {
