@@ -2,12 +2,14 @@
 //! `/instruments` and by every order, bracket and position check of the HTTP layer. One backend call serves
 //! every concurrent first caller (single flight); rows serve for `hub.catalog_ttl_secs`; a symbol missing
 //! from the rows triggers one refresh before the caller refuses it; the cache holds at most
-//! [`MAX_CATALOGS`] accounts (the least recently used go first) and forgets a session at logout.
+//! [`MAX_CATALOGS`] accounts (the least recently used go first) and forgets a session at logout. A failure
+//! is not kept: the callers that queued behind the failed fetch share it, the next caller asks again.
 
-use crate::broker::{Broker, BrokerResult, SessionCtx};
+use crate::broker::{Broker, BrokerError, BrokerResult, SessionCtx};
 use crate::sync::MutexExt;
 use crate::tv;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 // Tokio's clock, so that tests can move it.
@@ -24,7 +26,18 @@ type Rows = Arc<Vec<tv::Instrument>>;
 /// One account's rows. The lock is held while fetching, so concurrent callers share one backend call.
 #[derive(Default)]
 struct Entry {
-    rows: tokio::sync::Mutex<Option<(Instant, Rows)>>,
+    state: tokio::sync::Mutex<State>,
+    /// Fetches finished so far: a caller notes it before queueing for the lock, so it can tell a failure
+    /// that ended while it waited (shared) from one that ended before it came (tried again).
+    finished: AtomicU64,
+}
+
+#[derive(Default)]
+struct State {
+    rows: Option<(Instant, Rows)>,
+    /// The last fetch's failure and its number in `finished`: the callers queued behind a failed fetch get
+    /// its failure instead of each asking a failing backend again in turn.
+    failed: Option<(u64, BrokerError)>,
 }
 
 struct Slot {
@@ -98,16 +111,33 @@ impl Catalogs {
 
     async fn rows_newer_than(&self, ctx: &SessionCtx, account: &str, age: Duration) -> BrokerResult<Rows> {
         let entry = self.entry(ctx, account);
-        let mut cached = entry.rows.lock().await;
-        if let Some((at, rows)) = cached.as_ref() {
+        let seen = entry.finished.load(Ordering::SeqCst);
+        let mut state = entry.state.lock().await;
+        if let Some((at, rows)) = state.rows.as_ref() {
             if at.elapsed() < age {
                 return Ok(rows.clone());
             }
         }
+        if let Some((number, e)) = state.failed.as_ref() {
+            if *number > seen {
+                return Err(e.clone());
+            }
+        }
         let at = Instant::now();
-        let rows = Arc::new(self.broker.instruments(ctx, account).await?);
-        *cached = Some((at, rows.clone()));
-        Ok(rows)
+        let fetched = self.broker.instruments(ctx, account).await;
+        let number = entry.finished.fetch_add(1, Ordering::SeqCst) + 1;
+        match fetched {
+            Ok(rows) => {
+                let rows = Arc::new(rows);
+                state.rows = Some((at, rows.clone()));
+                state.failed = None;
+                Ok(rows)
+            }
+            Err(e) => {
+                state.failed = Some((number, e.clone()));
+                Err(e)
+            }
+        }
     }
 
     /// Forgets the rows of one account (a write changed them, e.g. a leverage change their margin rates).

@@ -109,6 +109,21 @@ async fn forgotten_rows_are_fetched_again_at_once() {
     assert_eq!(count(&broker, "instruments"), 3, "only A is read again");
 }
 
+/// Thirty callers queued behind a failing fetch share its failure: a failing backend is asked once, not
+/// thirty times in turn.
+#[tokio::test(start_paused = true)]
+async fn callers_queued_behind_a_failed_fetch_share_its_failure() {
+    let broker = Scripted::new(RefreshPolicy::POLL);
+    let cache = catalogs(&broker, 60, 16);
+    *broker.fail_instruments.lock().unwrap() = true;
+    let ctx = ctx();
+    let calls: Vec<_> = (0..30).map(|_| cache.rows(&ctx, "A")).collect();
+    for rows in futures_util::future::join_all(calls).await {
+        assert!(rows.is_err());
+    }
+    assert_eq!(count(&broker, "instruments"), 1);
+}
+
 #[tokio::test(start_paused = true)]
 async fn failures_are_not_kept() {
     let broker = Scripted::new(RefreshPolicy::POLL);
