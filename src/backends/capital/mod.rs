@@ -18,6 +18,7 @@ mod orders;
 mod positions;
 mod prices;
 pub mod registry;
+mod scope;
 pub mod session;
 mod snapshot;
 pub mod stream;

@@ -19,7 +19,7 @@ pub use endpoint::{EndpointLimit, EndpointPermit, KeyLimit};
 pub use error_body::{ErrorBody, ParsedBody};
 pub use limits::{Lane, LanePermit, Lanes};
 pub use request::Call;
-pub use retry::{CallKind, RetryPolicy};
+pub use retry::{CallKind, RetryPolicy, RetryWait};
 pub use sign::{Bearer, SecretHeaders, SignError, Signer};
 
 use crate::upstream::call::{classify, CallError, CallResult};
@@ -190,7 +190,15 @@ impl Transport {
                 error = %error,
                 "upstream call failed; trying again"
             );
-            tokio::time::sleep(wait).await;
+            match call.waiter {
+                Some(waiter) => {
+                    if !waiter.wait(wait).await {
+                        tracing::debug!(path = call.path(), "the caller stopped the retries");
+                        return Err(error);
+                    }
+                }
+                None => tokio::time::sleep(wait).await,
+            }
             waited += wait;
         }
     }

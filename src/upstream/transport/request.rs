@@ -2,7 +2,7 @@
 //! transport can build it afresh for every attempt.
 
 use super::limits::Lane;
-use super::retry::CallKind;
+use super::retry::{CallKind, RetryWait};
 use super::sign::Signer;
 use reqwest::header::{HeaderName, HeaderValue};
 use reqwest::Method;
@@ -32,6 +32,8 @@ pub struct Call<'a> {
     pub(super) lane: Option<&'a Lane>,
     /// The key (an upstream session) per-key endpoint limits count this call under.
     pub(super) key: Option<&'a str>,
+    /// Waits between attempts instead of sleeping.
+    pub(super) waiter: Option<&'a dyn RetryWait>,
     /// Never retried, whatever its kind (a call paced by its caller, e.g. a login).
     pub(super) once: bool,
 }
@@ -60,6 +62,7 @@ impl<'a> Call<'a> {
             signer: None,
             lane: None,
             key: None,
+            waiter: None,
             once: false,
         }
     }
@@ -151,6 +154,12 @@ impl<'a> Call<'a> {
     /// ([`super::EndpointLimit::per_key`]).
     pub fn key(mut self, key: &'a str) -> Self {
         self.key = Some(key);
+        self
+    }
+
+    /// Waits between attempts with `waiter` (which may also stop the retries) instead of sleeping.
+    pub fn wait_with(mut self, waiter: &'a dyn RetryWait) -> Self {
+        self.waiter = Some(waiter);
         self
     }
 
