@@ -7,7 +7,7 @@ use crate::support;
 use axum::http::{Method, StatusCode};
 use std::time::Duration;
 use support::capital::{self, HEDGE, LOGIN, NET, PASSWORD};
-use support::fake_capital::{FakeOptions, Fault};
+use support::fake_capital::{FakeCapital, FakeOptions, Fault, LoggedRequest};
 
 #[tokio::test]
 async fn pass_through_login_uses_the_capital_credentials() {
@@ -405,12 +405,7 @@ async fn a_deal_waiting_for_its_confirmation_does_not_hold_up_another_tabs_accou
     let placing = app.place(&token, NET, "instrument=EURUSD&qty=1000&side=buy&type=market");
     let other_tab = async {
         // Once the placement is asking for its confirmation, another tab reads the other account.
-        for _ in 0..500 {
-            if fake.requests().iter().any(|r| r.path.starts_with("/confirms/")) {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        until_seen(&fake, |r| r.path.starts_with("/confirms/")).await;
         let path = format!("/accounts/{HEDGE}/individualPositions?locale=en");
         let positions = capital::get_json(app.router.clone(), &token, &path).await;
         (positions, std::time::Instant::now())
@@ -460,16 +455,7 @@ async fn a_429_back_off_does_not_hold_up_another_tabs_account_switch() {
     let other_tab = async {
         // Once the listing is throttled, another tab reads the other account's executions (which list
         // no working orders).
-        for _ in 0..500 {
-            if fake
-                .requests()
-                .iter()
-                .any(|r| r.path.starts_with("/workingorders") && r.status == 429)
-            {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        until_seen(&fake, |r| r.path.starts_with("/workingorders") && r.status == 429).await;
         let path = format!("/accounts/{HEDGE}/executions?locale=en");
         let executions = capital::get_json(app.router.clone(), &token, &path).await;
         (executions, std::time::Instant::now())
@@ -494,4 +480,14 @@ async fn a_429_back_off_does_not_hold_up_another_tabs_account_switch() {
     // retried on that account): it shows that account's working order.
     assert!(orders.iter().any(|o| o["id"] == id.as_str()), "{orders:?}");
     assert_eq!(listings.iter().filter(|r| r.status == 429).count(), 2);
+}
+
+/// Waits (five seconds at most) until the fake has seen a request `seen` accepts.
+async fn until_seen(fake: &FakeCapital, seen: impl Fn(&LoggedRequest) -> bool) {
+    for _ in 0..500 {
+        if fake.requests().iter().any(&seen) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
