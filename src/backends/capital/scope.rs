@@ -159,7 +159,8 @@ mod tests {
         });
         tokio::time::sleep(Duration::from_millis(1)).await;
         // Another tab switches the session while the call waits out its 429.
-        *lock.write().await = "B".into();
+        let switch = tokio::time::timeout(Duration::from_secs(1), lock.write()).await;
+        *switch.expect("the switch waited for the retry wait") = "B".into();
         assert!(
             Instant::now() - start < Duration::from_secs(1),
             "the switch waited"
