@@ -11,12 +11,15 @@ use std::time::Duration;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 use tokio::time::{sleep, Instant};
 
+/// What the test feeds one fake connection: frames, or `None` to end it.
+pub(super) type Feed = UnboundedSender<Option<Result<Frame, String>>>;
+
 /// The far end of one fake connection.
 pub(super) struct Remote {
     /// The keys the connection was opened for.
     pub keys: Vec<String>,
     /// Frames to hand to the pool; `None` ends the connection.
-    pub tx: UnboundedSender<Option<Result<Frame, String>>>,
+    pub tx: Feed,
     /// Frames the pool sent.
     pub sent: Arc<Mutex<Vec<String>>>,
 }
@@ -65,7 +68,7 @@ pub(super) struct FakeProtocol {
 }
 
 impl FakeProtocol {
-    pub fn remote(&self, i: usize) -> Option<(Vec<String>, UnboundedSender<Option<Result<Frame, String>>>)> {
+    pub fn remote(&self, i: usize) -> Option<(Vec<String>, Feed)> {
         self.remotes
             .locked()
             .get(i)

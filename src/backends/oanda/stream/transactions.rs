@@ -17,10 +17,13 @@ use tokio::sync::{broadcast, mpsc};
 /// Pending change announcements kept for slow hubs (a lagging hub refreshes anyway).
 const CHANGES_BUFFER: usize = 256;
 
+/// The token and API version an account streams with.
+type AccountSource = (Conn, Arc<dyn Venue>);
+
 /// The transaction streams as the pool speaks them: one account per connection, the key is its id.
 struct TransactionProtocol {
     /// The token and API version each watched account streams with.
-    accounts: Mutex<HashMap<String, (Conn, Arc<dyn Venue>)>>,
+    accounts: Mutex<HashMap<String, AccountSource>>,
     changes: broadcast::Sender<String>,
 }
 
