@@ -172,3 +172,135 @@ impl Watchers {
         self.pool.stats().opened
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backends::oanda::http::Http;
+    use crate::backends::oanda::v20::V20Venue;
+    use crate::secret::Secret;
+    use axum::body::Body;
+    use axum::http::StatusCode;
+    use axum::response::{IntoResponse, Response};
+    use axum::routing::get;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    const FILL: &str = r#"{"id":"6410","accountID":"A","type":"ORDER_FILL","orderID":"6409","instrument":"EUR_USD","units":"100","price":"1.13015"}"#;
+
+    /// Counts of a transaction stream fake: requests, and streams whose body was dropped by the client.
+    #[derive(Default)]
+    struct Upstream {
+        refuse: AtomicBool,
+        requests: AtomicUsize,
+        open: Arc<AtomicUsize>,
+    }
+
+    /// Decrements the count of open streams when the body is dropped (the client went away).
+    struct OpenGuard(Arc<AtomicUsize>);
+
+    impl Drop for OpenGuard {
+        fn drop(&mut self) {
+            self.0.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    async fn upstream(state: Arc<Upstream>) -> String {
+        let app = axum::Router::new().route(
+            "/v3/accounts/A/transactions/stream",
+            get(move || {
+                let state = state.clone();
+                async move {
+                    state.requests.fetch_add(1, Ordering::SeqCst);
+                    if state.refuse.load(Ordering::SeqCst) {
+                        let body = r#"{"errorMessage":"Insufficient authorization to perform request."}"#;
+                        return (StatusCode::UNAUTHORIZED, body).into_response();
+                    }
+                    state.open.fetch_add(1, Ordering::SeqCst);
+                    let guard = OpenGuard(state.open.clone());
+                    let first = futures_util::stream::once(async {
+                        Ok::<_, std::io::Error>(bytes::Bytes::from(format!("{FILL}\n")))
+                    });
+                    let rest = futures_util::stream::unfold(guard, |guard| async move {
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        let hb = bytes::Bytes::from_static(b"{\"type\":\"HEARTBEAT\"}\n");
+                        Some((Ok(hb), guard))
+                    });
+                    Response::new(Body::from_stream(futures_util::StreamExt::chain(first, rest)))
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        format!("http://{addr}")
+    }
+
+    async fn eventually(what: &str, cond: impl Fn() -> bool) {
+        for _ in 0..300 {
+            if cond() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("timed out waiting for {what}");
+    }
+
+    #[tokio::test]
+    async fn a_refused_token_stops_the_stream_until_watched_again_and_the_last_unwatch_closes_it() {
+        let state = Arc::new(Upstream::default());
+        state.refuse.store(true, Ordering::SeqCst);
+        let url = upstream(state.clone()).await;
+        let conn = Conn {
+            http: Arc::new(Http::new(&url, &url, 50, Duration::from_secs(2)).unwrap()),
+            token: Secret::new("t"),
+        };
+        let mut options = StreamOptions::new(Duration::from_secs(5));
+        options.min_backoff = Duration::from_millis(20);
+        let watchers = Watchers::new(options);
+        let mut changes = watchers.subscribe();
+        let venue: Arc<dyn Venue> = Arc::new(V20Venue::new());
+
+        watchers.watch(&conn, "A", venue.clone());
+        let refused = tokio::time::timeout(Duration::from_secs(3), changes.recv()).await;
+        assert_eq!(refused.unwrap().unwrap(), "A", "the refusal is announced");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(
+            state.requests.load(Ordering::SeqCst),
+            1,
+            "a refused token is not retried"
+        );
+
+        state.refuse.store(false, Ordering::SeqCst);
+        watchers.watch(&conn, "A", venue.clone());
+        watchers.watch(&conn, "A", venue);
+        let fill = tokio::time::timeout(Duration::from_secs(3), changes.recv()).await;
+        assert_eq!(fill.unwrap().unwrap(), "A", "a transaction is announced");
+        assert_eq!(watchers.connections(), 1, "two watches, one stream");
+
+        // Three sessions watch the account (the refused one has not logged out): the third unwatch closes.
+        watchers.unwatch("A");
+        watchers.unwatch("A");
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        assert_eq!(
+            state.open.load(Ordering::SeqCst),
+            1,
+            "a session still uses the account"
+        );
+        watchers.unwatch("A");
+        eventually("the pool to let the account go", || {
+            watchers.pool.stats().connections == 0
+        })
+        .await;
+        eventually("the stream to close", || state.open.load(Ordering::SeqCst) == 0).await;
+        assert_eq!(
+            watchers.pool.stats(),
+            crate::upstream::stream::PoolStats {
+                connections: 0,
+                keys: 0,
+                reconnects: 0,
+                opened: 1
+            }
+        );
+    }
+}
