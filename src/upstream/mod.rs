@@ -1,6 +1,7 @@
 //! The toolkit every upstream backend shares: the transport (send, classify, retry by call kind, pacing,
 //! signing), the session registry with its re-login rule and the data-feed session, TradingView's bar
-//! alignment, trading days, history paging, streamed day bars, reconnection back-off, per-symbol fan-out,
+//! alignment, trading days, history paging, streamed day bars, reconnection back-off, per-symbol fan-out, the
+//! stream-subscription pool (WebSocket and NDJSON),
 //! reachability probes and the memory of a refused configured credential.
 
 pub mod backoff;
@@ -19,4 +20,5 @@ pub mod refusal;
 pub mod relogin;
 pub mod sessions;
 pub mod settings;
+pub mod stream;
 pub mod transport;

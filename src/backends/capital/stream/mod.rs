@@ -1,19 +1,17 @@
-//! Live Capital.com quotes over the streaming WebSocket API: a pool of sockets, each carrying at most 40
-//! epics, that fans every quote out to the receivers of its epic and survives drops, dead sockets and
-//! expired sessions by reconnecting and resubscribing on its own.
+//! Live Capital.com quotes over the streaming WebSocket API: sockets of at most 40 epics each, every quote
+//! fanned out to the receivers of its epic, surviving drops, dead sockets and expired sessions by
+//! reconnecting and resubscribing on their own.
 //!
-//! Layout: [`QuoteStreams`] (this file) is the public face; `pool` holds the shared table of epics,
-//! receivers and sockets; `socket` runs one connection (connect, subscribe, ping, read, reconnect);
-//! `protocol` builds outgoing messages and classifies incoming ones.
+//! Layout: [`QuoteStreams`] (this file) is the public face over the shared stream pool
+//! ([`crate::upstream::stream`]), which owns the epics, receivers, sockets and their timing; `protocol`
+//! is what is Capital.com's own (message shapes, answers, tokens).
 //!
 //! `subscribe` returns as soon as the epic is assigned to a socket, before the upstream confirms it: the
 //! caller is never held up by a reconnecting socket. An epic the upstream refuses (an answer other than
 //! `PROCESSED`, or a `status: ERROR` that is not about the session) is dropped from the pool and its
 //! receivers are closed, so a consumer sees `None` from `recv()`; the refusal is logged at warn.
 
-mod pool;
 mod protocol;
-mod socket;
 
 #[cfg(test)]
 mod fake;
@@ -25,7 +23,8 @@ mod tests_faults;
 use super::model;
 use crate::broker::BrokerError;
 use crate::secret::Secret;
-use pool::Shared;
+use crate::upstream::stream::{PoolOptions, StreamPool};
+use protocol::QuoteProtocol;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -125,23 +124,35 @@ pub struct StreamStats {
     pub reconnects: u64,
 }
 
+/// A socket that heard from the upstream and lasted this long resets the backoff.
+const HEALTHY_UPTIME: Duration = Duration::from_secs(10);
+
+impl StreamOptions {
+    /// The pool's options: pings on this schedule, silence and unanswered subscriptions limited to two
+    /// ping intervals, jittered back-off.
+    fn pool(&self, idle_grace: Duration) -> PoolOptions {
+        PoolOptions {
+            per_connection: self.max_epics_per_socket,
+            keep_alive: Some(self.ping_every),
+            silence: self.ping_every * 2,
+            ack_within: self.ping_every * 2,
+            reconnect_min: self.reconnect_min,
+            reconnect_max: self.reconnect_max,
+            jitter: true,
+            healthy_after: HEALTHY_UPTIME,
+            linger: idle_grace,
+            channel_capacity: self.channel_capacity,
+            replay_last: true,
+            ..PoolOptions::default()
+        }
+    }
+}
+
 /// Live quotes per epic from Capital.com's streaming API. Cheap to clone; when the last clone is dropped
 /// every socket closes and every receiver ends.
 #[derive(Clone)]
 pub struct QuoteStreams {
-    owner: Arc<Owner>,
-}
-
-/// Shuts the pool down when the last [`QuoteStreams`] goes away: socket tasks hold the shared state, so
-/// without this they would keep running for receivers nobody can ever add to.
-struct Owner {
-    shared: Arc<Shared>,
-}
-
-impl Drop for Owner {
-    fn drop(&mut self) {
-        self.shared.shutdown();
-    }
+    pool: StreamPool<QuoteProtocol>,
 }
 
 impl QuoteStreams {
@@ -158,9 +169,14 @@ impl QuoteStreams {
         options: StreamOptions,
         idle_grace: Duration,
     ) -> Self {
-        let shared = Shared::new(ws_url, tokens, options.sanitized(), idle_grace);
+        let options = options.sanitized();
+        let protocol = QuoteProtocol {
+            url: ws_url,
+            tokens,
+            connect_timeout: options.connect_timeout,
+        };
         QuoteStreams {
-            owner: Arc::new(Owner { shared }),
+            pool: StreamPool::new(Arc::new(protocol), options.pool(idle_grace)),
         }
     }
 
@@ -172,19 +188,24 @@ impl QuoteStreams {
     /// Returns before the upstream confirms the subscription: a refused epic closes the receiver instead.
     /// Fails only for an empty or malformed epic, or after the pool was shut down.
     pub async fn subscribe(&self, epic: &str) -> Result<mpsc::Receiver<model::StreamQuote>, BrokerError> {
-        self.owner.shared.subscribe(epic)
+        self.pool.subscribe(epic)
     }
 
     /// Epics currently subscribed upstream and open sockets (for tests and /healthz-style diagnostics).
     pub fn stats(&self) -> StreamStats {
-        self.owner.shared.stats()
+        let stats = self.pool.stats();
+        StreamStats {
+            sockets: stats.connections,
+            epics: stats.keys,
+            reconnects: stats.reconnects,
+        }
     }
 }
 
 impl fmt::Debug for QuoteStreams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("QuoteStreams")
-            .field("url", &self.owner.shared.url)
+            .field("url", &self.pool.protocol().url)
             .field("stats", &self.stats())
             .finish()
     }

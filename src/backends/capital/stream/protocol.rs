@@ -1,9 +1,16 @@
-//! The streaming protocol as data: outgoing messages rendered to text, incoming text classified into what
-//! a socket has to act on. Pure functions, so every case is unit-tested without a socket.
+//! The streaming protocol: outgoing messages rendered to text, incoming text classified (pure functions,
+//! so every case is unit-tested without a socket), and [`QuoteProtocol`], what the shared stream pool
+//! ([`crate::upstream::stream`]) needs to speak it.
 
 use super::model::{EpicsPayload, StreamDestination, StreamMessage, StreamQuote, StreamRequest};
-use super::StreamTokens;
+use super::{StreamTokens, TokenSource};
+use crate::broker::BrokerError;
+use crate::upstream::stream::ws::WsLink;
+use crate::upstream::stream::{Incoming as PoolIncoming, OpenError, Opened, Protocol};
 use serde_json::Value;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::timeout;
 
 /// The status an epic gets in a successful subscription answer.
 const PROCESSED: &str = "PROCESSED";
@@ -126,6 +133,124 @@ pub(super) fn request(
         }
     }
     value.to_string()
+}
+
+/// Longest epic accepted (upstream epics are short identifiers such as `OIL_CRUDE`).
+const MAX_EPIC_LEN: usize = 100;
+/// Upstream messages are a few hundred bytes; anything near this is not Capital.com talking.
+const MAX_MESSAGE: usize = 1 << 20;
+
+/// Capital.com's streaming WebSocket as the pool speaks it: epics are the keys, every message carries the
+/// REST session's tokens, answers name the `correlationId` (the pool's frame number).
+pub(super) struct QuoteProtocol {
+    /// The streaming endpoint.
+    pub url: String,
+    /// Where connections get session tokens.
+    pub tokens: Arc<dyn TokenSource>,
+    /// Limit of the handshake and of every send.
+    pub connect_timeout: Duration,
+}
+
+#[async_trait::async_trait]
+impl Protocol for QuoteProtocol {
+    type Event = StreamQuote;
+    type Session = StreamTokens;
+
+    fn name(&self) -> &'static str {
+        "Capital.com quote stream"
+    }
+
+    fn check_key(&self, epic: &str) -> Result<(), BrokerError> {
+        if epic.trim().is_empty() {
+            return Err(BrokerError::Rejected(
+                "The instrument (epic) is missing.".to_string(),
+            ));
+        }
+        if epic.len() > MAX_EPIC_LEN || epic.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            return Err(BrokerError::Rejected(
+                "The instrument (epic) is not valid.".to_string(),
+            ));
+        }
+        Ok(())
+    }
+
+    async fn open(&self, _epics: &[String], _reopened: bool) -> Result<Opened<StreamTokens>, OpenError> {
+        let wait = self.connect_timeout;
+        // Logging in can queue behind the upstream's one-login-per-second limit: allow more than a handshake.
+        let tokens = match timeout(wait * 3, self.tokens.tokens()).await {
+            Ok(Ok(t)) => t,
+            Ok(Err(e)) => return Err(OpenError::retry(format!("no session tokens: {e}"))),
+            Err(_) => return Err(OpenError::retry("no session tokens: the login timed out")),
+        };
+        let link = WsLink::connect(&self.url, &[], wait, MAX_MESSAGE)
+            .await
+            .map_err(OpenError::retry)?;
+        Ok(Opened {
+            session: tokens,
+            link: Box::new(link),
+        })
+    }
+
+    fn subscribe(&self, tokens: &StreamTokens, seq: u64, epics: &[String]) -> Option<String> {
+        Some(request(
+            StreamDestination::MarketDataSubscribe,
+            seq,
+            tokens,
+            Some(epics),
+        ))
+    }
+
+    fn unsubscribe(&self, tokens: &StreamTokens, seq: u64, epics: &[String]) -> Option<String> {
+        Some(request(
+            StreamDestination::MarketDataUnsubscribe,
+            seq,
+            tokens,
+            Some(epics),
+        ))
+    }
+
+    fn keep_alive(&self, tokens: &StreamTokens, seq: u64) -> Option<String> {
+        Some(request(StreamDestination::Ping, seq, tokens, None))
+    }
+
+    fn acks_subscriptions(&self) -> bool {
+        true
+    }
+
+    fn decode(&self, _tokens: &StreamTokens, frame: &[u8]) -> PoolIncoming<StreamQuote> {
+        let Ok(text) = std::str::from_utf8(frame) else {
+            return PoolIncoming::Malformed;
+        };
+        match classify(text) {
+            Incoming::Quote(quote) => PoolIncoming::Data {
+                key: quote.epic.clone(),
+                event: quote,
+            },
+            Incoming::Subscribed {
+                correlation_id,
+                failed,
+            } => PoolIncoming::Subscribed {
+                ack: correlation_id,
+                refused: failed,
+            },
+            Incoming::SessionInvalid { code } => PoolIncoming::SessionInvalid { reason: code },
+            Incoming::Error {
+                destination,
+                correlation_id,
+                code,
+            } => PoolIncoming::Error {
+                // Only a subscribe request's error refuses epics.
+                ack: correlation_id.filter(|_| destination == StreamDestination::MarketDataSubscribe),
+                reason: format!("{destination:?}: {code}"),
+            },
+            Incoming::Other => PoolIncoming::Alive,
+            Incoming::Malformed => PoolIncoming::Malformed,
+        }
+    }
+
+    fn invalidate(&self, _tokens: &StreamTokens) {
+        self.tokens.invalidate();
+    }
 }
 
 #[cfg(test)]

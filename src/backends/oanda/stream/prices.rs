@@ -1,19 +1,17 @@
 //! The data feed's prices: every instrument any listener wants travels on ONE upstream pricing stream (OANDA
 //! allows 20 streams and 2 new connections per second), reopened when an instrument is added, when it
-//! fails, or when it goes silent.
+//! fails, or when it goes silent. The shared stream pool ([`crate::upstream::stream`]) does all of that;
+//! this file is what is OANDA's: where the stream comes from and what its lines mean.
 
-use super::lines::LineReader;
-use super::StreamOptions;
+use super::{StreamOptions, MAX_LINE};
 use crate::backends::oanda::errors::broker_error;
 use crate::backends::oanda::venue::{Conn, Price, StreamLine, Venue};
 use crate::broker::BrokerResult;
-use crate::sync::MutexExt;
-use crate::upstream::fanout::Listeners;
+use crate::upstream::stream::ndjson::NdjsonLink;
+use crate::upstream::stream::{Incoming, OpenError, Opened, PoolOptions, Protocol, StreamPool};
 use async_trait::async_trait;
-use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, Mutex};
-use tokio::sync::{mpsc, Notify};
-use tokio::time::Instant;
+use std::sync::Arc;
+use tokio::sync::mpsc;
 
 /// Ticks buffered per listener; a listener that falls further behind misses ticks instead of stalling
 /// every other listener.
@@ -26,37 +24,51 @@ pub trait PriceSource: Send + Sync + 'static {
     async fn price_source(&self) -> BrokerResult<(Conn, String, Arc<dyn Venue>)>;
 }
 
-#[derive(Default)]
-struct State {
-    listeners: HashMap<String, Listeners<Price>>,
-    running: bool,
-    /// Stream connections opened so far (diagnostics and tests).
-    connections: u64,
+/// The pricing stream as the pool speaks it: instruments are the keys, the URL carries them all.
+struct PriceProtocol {
+    source: Arc<dyn PriceSource>,
 }
 
-impl State {
-    /// Instruments with at least one live listener (closed listeners are dropped here).
-    fn wanted(&mut self) -> BTreeSet<String> {
-        self.listeners.retain(|_, l| l.prune());
-        self.listeners.keys().cloned().collect()
-    }
-}
+#[async_trait]
+impl Protocol for PriceProtocol {
+    type Event = Price;
+    /// The API version the stream was opened on, which reads its lines.
+    type Session = Arc<dyn Venue>;
 
-struct Shared {
-    state: Mutex<State>,
-    changed: Notify,
-}
-
-impl Shared {
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.locked()
+    fn name(&self) -> &'static str {
+        "OANDA pricing stream"
     }
 
-    fn deliver(&self, price: Price) {
-        let mut st = self.lock();
-        if let Some(listeners) = st.listeners.get_mut(&price.instrument) {
-            // Without waiting: a slow listener must never hold up the stream.
-            listeners.send(&price);
+    async fn open(
+        &self,
+        instruments: &[String],
+        _reopened: bool,
+    ) -> Result<Opened<Arc<dyn Venue>>, OpenError> {
+        let (conn, account, venue) = self
+            .source
+            .price_source()
+            .await
+            .map_err(|e| OpenError::retry(e.to_string()))?;
+        let request = venue.price_stream(&account, instruments);
+        let response = conn
+            .http
+            .open_stream(&conn.token, &request.path, &request.query)
+            .await
+            .map_err(|e| OpenError::retry(broker_error(&e, "the pricing stream").to_string()))?;
+        Ok(Opened {
+            session: venue,
+            link: Box::new(NdjsonLink::new(response, MAX_LINE)),
+        })
+    }
+
+    fn decode(&self, venue: &Arc<dyn Venue>, line: &[u8]) -> Incoming<Price> {
+        match venue.parse_price_line(line) {
+            StreamLine::Item(price) => Incoming::Data {
+                key: price.instrument.clone(),
+                event: price,
+            },
+            // A heartbeat, or a line the venue has no use for: the stream is alive either way.
+            _ => Incoming::Alive,
         }
     }
 }
@@ -64,110 +76,33 @@ impl Shared {
 /// The multiplexed pricing stream. Cheap to clone.
 #[derive(Clone)]
 pub struct PriceStreams {
-    shared: Arc<Shared>,
-    source: Arc<dyn PriceSource>,
-    options: StreamOptions,
+    pool: StreamPool<PriceProtocol>,
 }
 
 impl PriceStreams {
     pub fn new(source: Arc<dyn PriceSource>, options: StreamOptions) -> PriceStreams {
+        let options = PoolOptions {
+            channel_capacity: LISTENER_BUFFER,
+            ..options.pool()
+        };
         PriceStreams {
-            shared: Arc::new(Shared {
-                state: Mutex::new(State::default()),
-                changed: Notify::new(),
-            }),
-            source,
-            options,
+            pool: StreamPool::new(Arc::new(PriceProtocol { source }), options),
         }
     }
 
-    /// Prices of `instrument` from now on. Dropping the receiver unsubscribes (the upstream stream drops the
-    /// instrument at its next reopening, and ends when nobody listens).
+    /// Prices of `instrument` from now on. Dropping the receiver unsubscribes (the upstream stream keeps
+    /// the instrument until its next reopening, and ends when nobody listens).
     pub fn subscribe(&self, instrument: &str) -> mpsc::Receiver<Price> {
-        let (tx, rx) = mpsc::channel(LISTENER_BUFFER);
-        let start = {
-            let mut st = self.shared.lock();
-            st.listeners.entry(instrument.to_string()).or_default().add(tx);
-            !std::mem::replace(&mut st.running, true)
-        };
-        if start {
-            tokio::spawn(run(self.shared.clone(), self.source.clone(), self.options));
-        } else {
-            self.shared.changed.notify_one();
-        }
-        rx
+        // The pool refuses only once shut down, which cannot happen while `self` holds it: a closed
+        // receiver would then be the honest answer.
+        self.pool
+            .subscribe(instrument)
+            .unwrap_or_else(|_| mpsc::channel(1).1)
     }
 
     /// Upstream stream connections opened so far.
     pub fn connections(&self) -> u64 {
-        self.shared.lock().connections
-    }
-}
-
-/// Keeps one stream open for the wanted instruments while anyone listens.
-async fn run(shared: Arc<Shared>, source: Arc<dyn PriceSource>, options: StreamOptions) {
-    let mut backoff = options.backoff();
-    loop {
-        let wanted = {
-            let mut st = shared.lock();
-            let wanted = st.wanted();
-            if wanted.is_empty() {
-                st.running = false;
-                return;
-            }
-            wanted
-        };
-        let instruments: Vec<String> = wanted.iter().cloned().collect();
-        let opened = async {
-            let (conn, account, venue) = source.price_source().await?;
-            let request = venue.price_stream(&account, &instruments);
-            let response = conn
-                .http
-                .open_stream(&conn.token, &request.path, &request.query)
-                .await
-                .map_err(|e| broker_error(&e, "the pricing stream"))?;
-            BrokerResult::Ok((response, venue))
-        };
-        let (response, venue) = match opened.await {
-            Ok(opened) => opened,
-            Err(e) => {
-                let wait = backoff.after_failure(false);
-                tracing::warn!(error = %e, ?wait, "the OANDA pricing stream could not be opened");
-                tokio::time::sleep(wait).await;
-                continue;
-            }
-        };
-        shared.lock().connections += 1;
-        let since = Instant::now();
-        let mut reader = LineReader::new(response);
-        let ended = loop {
-            tokio::select! {
-                line = tokio::time::timeout(options.silence, reader.next_line()) => match line {
-                    Err(_) => break format!("silent for {:?}", options.silence),
-                    Ok(Err(e)) => break e,
-                    Ok(Ok(None)) => break "closed by OANDA".to_string(),
-                    Ok(Ok(Some(line))) => {
-                        if let StreamLine::Item(price) = venue.parse_price_line(&line) {
-                            shared.deliver(price);
-                        }
-                    }
-                },
-                _ = shared.changed.notified() => {
-                    tokio::time::sleep(options.debounce).await;
-                    let now = shared.lock().wanted();
-                    if !now.is_subset(&wanted) || now.is_empty() {
-                        break String::new();
-                    }
-                }
-            }
-        };
-        if ended.is_empty() {
-            // New instruments (or nobody left): reopen (or stop) at once.
-            continue;
-        }
-        let wait = backoff.after_failure(options.healthy(since.elapsed()));
-        tracing::info!(reason = %ended, ?wait, "the OANDA pricing stream ended; reopening");
-        tokio::time::sleep(wait).await;
+        self.pool.stats().opened
     }
 }
 
