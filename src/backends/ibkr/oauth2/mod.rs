@@ -1,0 +1,1 @@
+//! IBKR's OAuth 2.0 (server to server).
