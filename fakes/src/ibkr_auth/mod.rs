@@ -7,9 +7,9 @@
 
 pub mod oauth1;
 pub mod oauth2;
-mod wire;
 #[cfg(test)]
 mod tests;
+mod wire;
 
 pub use wire::{base_string, parse_oauth_header, pct, pct_decode};
 
@@ -50,7 +50,10 @@ impl Refusal {
     /// A refusal with `status` naming `why`.
     pub fn with_status(status: u16, why: impl Into<String>) -> Refusal {
         let why = why.into();
-        Refusal { status, body: serde_json::json!({ "error": why, "statusCode": status }) }
+        Refusal {
+            status,
+            body: serde_json::json!({ "error": why, "statusCode": status }),
+        }
     }
 
     /// The error text.

@@ -77,7 +77,11 @@ impl Oauth1Server {
     pub fn encrypted_secret(&self) -> String {
         let cipher = self
             .encryption_key
-            .encrypt(&mut rand::rngs::OsRng, Pkcs1v15Encrypt, &self.consumer.access_token_secret)
+            .encrypt(
+                &mut rand::rngs::OsRng,
+                Pkcs1v15Encrypt,
+                &self.consumer.access_token_secret,
+            )
             .expect("the secret fits the key");
         B64.encode(cipher)
     }
@@ -91,18 +95,29 @@ impl Oauth1Server {
 
     /// Verifies a call signed with the live session token (HMAC-SHA256). `url` is the full URL the client
     /// called, query included; `form` the decoded `x-www-form-urlencoded` body pairs (empty otherwise).
-    pub fn verify(&self, method: &str, url: &str, authorization: Option<&str>, form: &[(String, String)]) -> Result<Identity, Refusal> {
+    pub fn verify(
+        &self,
+        method: &str,
+        url: &str,
+        authorization: Option<&str>,
+        form: &[(String, String)],
+    ) -> Result<Identity, Refusal> {
         let oauth = self.checked_header(authorization, "HMAC-SHA256")?;
         let base = rebuilt_base(method, url, &oauth, form)?;
         let guard = self.lst.lock().unwrap();
-        let issued = guard.as_ref().ok_or_else(|| Refusal::unauthorized("no live session token"))?;
+        let issued = guard
+            .as_ref()
+            .ok_or_else(|| Refusal::unauthorized("no live session token"))?;
         if issued.expires_ms <= (self.now)() {
             return Err(Refusal::unauthorized("live session token expired"));
         }
-        let given = B64.decode(&oauth["oauth_signature"]).map_err(|_| Refusal::unauthorized("invalid signature"))?;
+        let given = B64
+            .decode(&oauth["oauth_signature"])
+            .map_err(|_| Refusal::unauthorized("invalid signature"))?;
         let mut mac = Hmac::<Sha256>::new_from_slice(&issued.key).unwrap();
         mac.update(base.as_bytes());
-        mac.verify_slice(&given).map_err(|_| Refusal::unauthorized("invalid signature"))?;
+        mac.verify_slice(&given)
+            .map_err(|_| Refusal::unauthorized("invalid signature"))?;
         drop(guard);
         self.fresh_nonce(&oauth)?;
         Ok(self.identity())
@@ -110,24 +125,50 @@ impl Oauth1Server {
 
     /// `POST /oauth/live_session_token`: checks the RSA-SHA256 signature over prepend + base string, picks
     /// `b`, answers `B = g^b mod p`, and keeps the LST both sides now derive. Returns the answer body.
-    pub fn live_session_token(&self, method: &str, url: &str, authorization: Option<&str>, form: &[(String, String)]) -> Result<serde_json::Value, Refusal> {
+    pub fn live_session_token(
+        &self,
+        method: &str,
+        url: &str,
+        authorization: Option<&str>,
+        form: &[(String, String)],
+    ) -> Result<serde_json::Value, Refusal> {
         let oauth = self.checked_header(authorization, "RSA-SHA256")?;
         let challenge = oauth
             .get("diffie_hellman_challenge")
             .ok_or_else(|| Refusal::with_status(400, "diffie_hellman_challenge missing"))?;
-        let prepend: String = self.consumer.access_token_secret.iter().map(|b| format!("{b:02x}")).collect();
+        let prepend: String = self
+            .consumer
+            .access_token_secret
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         let base = format!("{prepend}{}", rebuilt_base(method, url, &oauth, form)?);
-        let given = B64.decode(&oauth["oauth_signature"]).map_err(|_| Refusal::unauthorized("invalid signature"))?;
+        let given = B64
+            .decode(&oauth["oauth_signature"])
+            .map_err(|_| Refusal::unauthorized("invalid signature"))?;
         self.signature_key
-            .verify(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(base.as_bytes()), &given)
+            .verify(
+                Pkcs1v15Sign::new::<Sha256>(),
+                &Sha256::digest(base.as_bytes()),
+                &given,
+            )
             .map_err(|_| Refusal::unauthorized("invalid signature"))?;
         self.fresh_nonce(&oauth)?;
-        let a = BigUint::parse_bytes(challenge.as_bytes(), 16).ok_or_else(|| Refusal::with_status(400, "bad challenge"))?;
+        let a = BigUint::parse_bytes(challenge.as_bytes(), 16)
+            .ok_or_else(|| Refusal::with_status(400, "bad challenge"))?;
         let mut b = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut b);
-        let (response, k) = server_exchange(&self.consumer.dh_prime, &self.consumer.dh_generator, &a, &BigUint::from_bytes_be(&b));
+        let (response, k) = server_exchange(
+            &self.consumer.dh_prime,
+            &self.consumer.dh_generator,
+            &a,
+            &BigUint::from_bytes_be(&b),
+        );
         let lst = hmac_sha1(&k, &self.consumer.access_token_secret);
-        let signature: String = hmac_sha1(&lst, self.consumer.consumer_key.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+        let signature: String = hmac_sha1(&lst, self.consumer.consumer_key.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         let expires_ms = (self.now)() + self.consumer.lst_lifetime_ms;
         *self.lst.lock().unwrap() = Some(Issued { key: lst, expires_ms });
         Ok(serde_json::json!({
@@ -138,15 +179,31 @@ impl Oauth1Server {
     }
 
     fn identity(&self) -> Identity {
-        Identity { client: self.consumer.consumer_key.clone(), user: self.consumer.access_token.clone() }
+        Identity {
+            client: self.consumer.consumer_key.clone(),
+            user: self.consumer.access_token.clone(),
+        }
     }
 
     /// The header's pairs once the realm, consumer, token, method and timestamp are right.
-    fn checked_header(&self, authorization: Option<&str>, method: &str) -> Result<HashMap<String, String>, Refusal> {
+    fn checked_header(
+        &self,
+        authorization: Option<&str>,
+        method: &str,
+    ) -> Result<HashMap<String, String>, Refusal> {
         let header = authorization.ok_or_else(|| Refusal::unauthorized("missing Authorization header"))?;
-        let pairs = parse_oauth_header(header).ok_or_else(|| Refusal::unauthorized("malformed OAuth header"))?;
+        let pairs =
+            parse_oauth_header(header).ok_or_else(|| Refusal::unauthorized("malformed OAuth header"))?;
         let mut oauth: HashMap<String, String> = pairs.into_iter().collect();
-        for name in ["realm", "oauth_consumer_key", "oauth_nonce", "oauth_signature", "oauth_signature_method", "oauth_timestamp", "oauth_token"] {
+        for name in [
+            "realm",
+            "oauth_consumer_key",
+            "oauth_nonce",
+            "oauth_signature",
+            "oauth_signature_method",
+            "oauth_timestamp",
+            "oauth_token",
+        ] {
             if !oauth.contains_key(name) {
                 return Err(Refusal::unauthorized(format!("{name} missing")));
             }
@@ -161,9 +218,13 @@ impl Oauth1Server {
             return Err(Refusal::unauthorized("invalid token"));
         }
         if oauth["oauth_signature_method"] != method {
-            return Err(Refusal::unauthorized(format!("signature method must be {method}")));
+            return Err(Refusal::unauthorized(format!(
+                "signature method must be {method}"
+            )));
         }
-        let ts: i64 = oauth["oauth_timestamp"].parse().map_err(|_| Refusal::unauthorized("bad timestamp"))?;
+        let ts: i64 = oauth["oauth_timestamp"]
+            .parse()
+            .map_err(|_| Refusal::unauthorized("bad timestamp"))?;
         if (ts - (self.now)() / 1000).abs() > self.window_s {
             return Err(Refusal::unauthorized("timestamp outside the window"));
         }
@@ -185,12 +246,20 @@ impl Oauth1Server {
 }
 
 /// The base string of a request: the header pairs but the signature, the query pairs, the form pairs.
-fn rebuilt_base(method: &str, url: &str, oauth: &HashMap<String, String>, form: &[(String, String)]) -> Result<String, Refusal> {
+fn rebuilt_base(
+    method: &str,
+    url: &str,
+    oauth: &HashMap<String, String>,
+    form: &[(String, String)],
+) -> Result<String, Refusal> {
     let (path, query) = url.split_once('?').unwrap_or((url, ""));
     let query: Vec<(String, String)> =
         serde_urlencoded::from_str(query).map_err(|_| Refusal::with_status(400, "malformed query"))?;
-    let mut pairs: Vec<(String, String)> =
-        oauth.iter().filter(|(k, _)| *k != "oauth_signature").map(|(k, v)| (k.clone(), v.clone())).collect();
+    let mut pairs: Vec<(String, String)> = oauth
+        .iter()
+        .filter(|(k, _)| *k != "oauth_signature")
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     pairs.extend(query);
     pairs.extend(form.iter().cloned());
     Ok(base_string(method, path, &pairs))

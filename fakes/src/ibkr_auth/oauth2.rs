@@ -71,7 +71,8 @@ impl Oauth2Server {
 
     /// A server on the given clock.
     pub fn with_clock(client: Client, audience: &str, now: NowMs) -> Result<Self, String> {
-        let key = DecodingKey::from_rsa_pem(client.public_pem.as_bytes()).map_err(|e| format!("public key: {e}"))?;
+        let key = DecodingKey::from_rsa_pem(client.public_pem.as_bytes())
+            .map_err(|e| format!("public key: {e}"))?;
         Ok(Oauth2Server {
             client,
             key,
@@ -95,11 +96,17 @@ impl Oauth2Server {
         if field("client_assertion_type") != Some(JWT_BEARER) {
             return Err(oauth_error(400, "invalid_request"));
         }
-        if !field("scope").unwrap_or_default().split(' ').any(|s| s == "sso-sessions.write") {
+        if !field("scope")
+            .unwrap_or_default()
+            .split(' ')
+            .any(|s| s == "sso-sessions.write")
+        {
             return Err(oauth_error(400, "invalid_scope"));
         }
         let assertion = field("client_assertion").ok_or_else(|| oauth_error(400, "invalid_request"))?;
-        let claims: AssertionClaims = self.decode_signed(assertion).ok_or_else(|| oauth_error(401, "invalid_client"))?;
+        let claims: AssertionClaims = self
+            .decode_signed(assertion)
+            .ok_or_else(|| oauth_error(401, "invalid_client"))?;
         let now_s = (self.now)() / 1000;
         let valid = claims.iss == self.client.client_id
             && claims.sub == self.client.client_id
@@ -114,7 +121,11 @@ impl Oauth2Server {
                 return Err(oauth_error(401, "invalid_client"));
             }
         }
-        let token = self.issue(&self.access, self.client.client_id.clone(), self.access_lifetime_ms);
+        let token = self.issue(
+            &self.access,
+            self.client.client_id.clone(),
+            self.access_lifetime_ms,
+        );
         Ok(serde_json::json!({
             "access_token": token,
             "token_type": "Bearer",
@@ -125,13 +136,19 @@ impl Oauth2Server {
 
     /// `POST /gw/api/v1/sso-sessions`: a live access token as bearer, `application/jwt`, a JWT signed by
     /// the client naming its IBKR username and an IP. Answers the session bearer.
-    pub fn sso_session(&self, authorization: Option<&str>, content_type: Option<&str>, body: &str) -> Result<serde_json::Value, Refusal> {
+    pub fn sso_session(
+        &self,
+        authorization: Option<&str>,
+        content_type: Option<&str>,
+        body: &str,
+    ) -> Result<serde_json::Value, Refusal> {
         Self::live(&self.access, authorization, (self.now)())?;
         if content_type.map(|c| c.split(';').next().unwrap_or_default().trim()) != Some("application/jwt") {
             return Err(Refusal::with_status(415, "Content-Type must be application/jwt"));
         }
-        let claims: SessionClaims =
-            self.decode_signed(body.trim()).ok_or_else(|| Refusal::unauthorized("invalid signed JWT"))?;
+        let claims: SessionClaims = self
+            .decode_signed(body.trim())
+            .ok_or_else(|| Refusal::unauthorized("invalid signed JWT"))?;
         if claims.iss != self.client.client_id || claims.exp <= (self.now)() / 1000 {
             return Err(Refusal::unauthorized("invalid signed JWT"));
         }
@@ -148,14 +165,21 @@ impl Oauth2Server {
     /// Verifies the session bearer of a `/v1/api` call.
     pub fn verify(&self, authorization: Option<&str>) -> Result<Identity, Refusal> {
         let user = Self::live(&self.sessions, authorization, (self.now)())?;
-        Ok(Identity { client: self.client.client_id.clone(), user })
+        Ok(Identity {
+            client: self.client.client_id.clone(),
+            user,
+        })
     }
 
     /// Makes every issued token expire now (a fault to inject).
     pub fn expire_all(&self) {
         let now = (self.now)();
         for tokens in [&self.access, &self.sessions] {
-            tokens.lock().unwrap().values_mut().for_each(|t| t.expires_ms = now);
+            tokens
+                .lock()
+                .unwrap()
+                .values_mut()
+                .for_each(|t| t.expires_ms = now);
         }
     }
 
@@ -178,12 +202,22 @@ impl Oauth2Server {
         let mut table = table.lock().unwrap();
         let now = (self.now)();
         table.retain(|_, t| t.expires_ms > now);
-        table.insert(token.clone(), Token { user, expires_ms: now + lifetime_ms });
+        table.insert(
+            token.clone(),
+            Token {
+                user,
+                expires_ms: now + lifetime_ms,
+            },
+        );
         token
     }
 
     /// The user of a live `Bearer` token in `table`.
-    fn live(table: &Mutex<HashMap<String, Token>>, authorization: Option<&str>, now: i64) -> Result<String, Refusal> {
+    fn live(
+        table: &Mutex<HashMap<String, Token>>,
+        authorization: Option<&str>,
+        now: i64,
+    ) -> Result<String, Refusal> {
         let token = authorization
             .and_then(|h| h.strip_prefix("Bearer "))
             .ok_or_else(|| Refusal::unauthorized("missing bearer token"))?;
@@ -198,5 +232,8 @@ impl Oauth2Server {
 
 /// RFC 6749's error answer of a token endpoint.
 fn oauth_error(status: u16, error: &str) -> Refusal {
-    Refusal { status, body: serde_json::json!({ "error": error }) }
+    Refusal {
+        status,
+        body: serde_json::json!({ "error": error }),
+    }
 }

@@ -55,7 +55,11 @@ impl DhGroup {
     /// The challenge of a given exponent `a` (tests).
     pub fn challenge_with(&self, a: BigUint) -> DhChallenge {
         let public = self.generator.modpow(&a, &self.prime);
-        DhChallenge { a, public, group: self.clone() }
+        DhChallenge {
+            a,
+            public,
+            group: self.clone(),
+        }
     }
 }
 

@@ -56,7 +56,11 @@ pub fn url_without_query(url: &reqwest::Url) -> String {
 /// The request's own parameters that the base string includes: the decoded query pairs and, when the body
 /// is `application/x-www-form-urlencoded`, the decoded form pairs. A JSON body is never included.
 pub fn request_pairs(req: &reqwest::Request) -> Result<Vec<(String, String)>, String> {
-    let mut pairs: Vec<(String, String)> = req.url().query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    let mut pairs: Vec<(String, String)> = req
+        .url()
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
     let is_form = req
         .headers()
         .get(CONTENT_TYPE)

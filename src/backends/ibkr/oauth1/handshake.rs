@@ -57,13 +57,19 @@ impl Expiring for LiveSessionToken {
 
 /// Obtains a live session token. The request is a read for the transport (retried after failures that
 /// changed nothing): each attempt is signed afresh, and an extra token IBKR may have issued is harmless.
-pub async fn live_session_token(transport: &Transport, keys: &Oauth1Keys) -> Result<LiveSessionToken, HandshakeError> {
-    let secret = decrypt_secret(&keys.encryption_key, keys.access_token_secret.expose()).map_err(HandshakeError::Invalid)?;
+pub async fn live_session_token(
+    transport: &Transport,
+    keys: &Oauth1Keys,
+) -> Result<LiveSessionToken, HandshakeError> {
+    let secret = decrypt_secret(&keys.encryption_key, keys.access_token_secret.expose())
+        .map_err(HandshakeError::Invalid)?;
     let challenge = keys.dh.challenge();
     let signer = RsaSigner::live_session_token(keys, &secret, &challenge.challenge_hex());
     let call = Call::new(CallKind::Read, Method::POST, LIVE_SESSION_TOKEN_PATH).signed(&signer);
     let answer: LstAnswer = transport.json(&call).await.map_err(HandshakeError::Call)?;
-    let k = challenge.shared_secret(&answer.diffie_hellman_response).map_err(HandshakeError::Invalid)?;
+    let k = challenge
+        .shared_secret(&answer.diffie_hellman_response)
+        .map_err(HandshakeError::Invalid)?;
     let lst = derive(&k, &secret);
     if !is_valid(&lst, &keys.consumer_key, &answer.live_session_token_signature) {
         return Err(HandshakeError::Invalid(

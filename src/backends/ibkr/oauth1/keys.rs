@@ -87,8 +87,18 @@ impl Oauth1Settings {
         }
         let access_token = var(&self.access_token_env, "access token")?;
         let access_token_secret = var(&self.access_token_secret_env, "access token secret")?;
-        let signature_pem = source(&self.signature_key_file, &self.signature_key_env, "signature_key", &env)?;
-        let encryption_pem = source(&self.encryption_key_file, &self.encryption_key_env, "encryption_key", &env)?;
+        let signature_pem = source(
+            &self.signature_key_file,
+            &self.signature_key_env,
+            "signature_key",
+            &env,
+        )?;
+        let encryption_pem = source(
+            &self.encryption_key_file,
+            &self.encryption_key_env,
+            "encryption_key",
+            &env,
+        )?;
         let dh_text = match (&self.dh_prime, &self.dh_param_file) {
             (Some(hex), None) => hex.clone(),
             (None, Some(path)) => read_file(path, "dh_param_file")?,

@@ -30,7 +30,9 @@ pub struct Renewing<T> {
 
 impl<T> std::fmt::Debug for Renewing<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Renewing").field("margin", &self.margin).finish_non_exhaustive()
+        f.debug_struct("Renewing")
+            .field("margin", &self.margin)
+            .finish_non_exhaustive()
     }
 }
 
@@ -38,13 +40,19 @@ impl<T: Expiring> Renewing<T> {
     /// Renews `margin` before expiry, or halfway through the credential's life when that is shorter (a
     /// credential that lives less than twice the margin would otherwise be renewed on every call).
     pub fn new(margin: Duration) -> Self {
-        Renewing { slot: Mutex::new(None), renewing: tokio::sync::Mutex::new(()), margin }
+        Renewing {
+            slot: Mutex::new(None),
+            renewing: tokio::sync::Mutex::new(()),
+            margin,
+        }
     }
 
     /// The held credential while it is not yet due for renewal.
     pub fn current(&self) -> Option<Arc<T>> {
         let slot = self.slot.locked();
-        slot.as_ref().filter(|h| Instant::now() < h.renew_at).map(|h| h.value.clone())
+        slot.as_ref()
+            .filter(|h| Instant::now() < h.renew_at)
+            .map(|h| h.value.clone())
     }
 
     /// The credential, renewed with `renew` first when none is held or it is due. Callers arriving during a
@@ -66,7 +74,10 @@ impl<T: Expiring> Renewing<T> {
         let value = Arc::new(renew().await?);
         let life = value.expires_at().saturating_duration_since(obtained);
         let renew_at = value.expires_at() - self.margin.min(life / 2);
-        *self.slot.locked() = Some(Held { value: value.clone(), renew_at });
+        *self.slot.locked() = Some(Held {
+            value: value.clone(),
+            renew_at,
+        });
         Ok(value)
     }
 

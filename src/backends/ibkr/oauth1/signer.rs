@@ -44,13 +44,23 @@ impl<'a> RsaSigner<'a> {
     /// `POST /oauth/request_token`: `oauth_callback="oob"`, no token.
     pub fn request_token(keys: &'a Oauth1Keys) -> Self {
         let extra = vec![("oauth_callback".into(), "oob".into())];
-        RsaSigner { keys, token: None, extra, prepend: String::new() }
+        RsaSigner {
+            keys,
+            token: None,
+            extra,
+            prepend: String::new(),
+        }
     }
 
     /// `POST /oauth/access_token`: the request token and the verifier the user came back with.
     pub fn access_token(keys: &'a Oauth1Keys, request_token: &str, verifier: &str) -> Self {
         let extra = vec![("oauth_verifier".into(), verifier.into())];
-        RsaSigner { keys, token: Some(request_token.into()), extra, prepend: String::new() }
+        RsaSigner {
+            keys,
+            token: Some(request_token.into()),
+            extra,
+            prepend: String::new(),
+        }
     }
 
     /// `POST /oauth/live_session_token`: the access token, the DH challenge, and the decrypted access
@@ -58,7 +68,12 @@ impl<'a> RsaSigner<'a> {
     pub fn live_session_token(keys: &'a Oauth1Keys, secret: &[u8], challenge_hex: &str) -> Self {
         let extra = vec![("diffie_hellman_challenge".into(), challenge_hex.into())];
         let token = Some(keys.access_token.expose().to_string());
-        RsaSigner { keys, token, extra, prepend: to_hex(secret) }
+        RsaSigner {
+            keys,
+            token,
+            extra,
+            prepend: to_hex(secret),
+        }
     }
 
     /// Signs `req` with the given nonce and timestamp (tests fix them; [`Signer::sign`] draws fresh ones).

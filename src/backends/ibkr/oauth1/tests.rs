@@ -39,7 +39,9 @@ fn percent_encoding_keeps_only_the_unreserved_characters() {
 
 #[test]
 fn base_string_of_a_get_with_a_query_matches_the_guide() {
-    let url: reqwest::Url = "http://localhost:12345/tradingapi/v1/marketdata/snapshot?conid=8314".parse().unwrap();
+    let url: reqwest::Url = "http://localhost:12345/tradingapi/v1/marketdata/snapshot?conid=8314"
+        .parse()
+        .unwrap();
     let req = reqwest::Request::new(reqwest::Method::GET, url.clone());
     let mut all = pairs(&[
         ("oauth_token", "6f531f8fd316915af53f"),
@@ -94,7 +96,10 @@ fn a_json_body_is_never_in_the_base_string() {
         .unwrap();
     assert_eq!(request_pairs(&req).unwrap(), pairs(&[("x", "1")]));
     let default_port: reqwest::Url = "https://api.ibkr.com:443/v1/api/tickle?a=b".parse().unwrap();
-    assert_eq!(url_without_query(&default_port), "https://api.ibkr.com/v1/api/tickle");
+    assert_eq!(
+        url_without_query(&default_port),
+        "https://api.ibkr.com/v1/api/tickle"
+    );
 }
 
 #[test]
@@ -121,10 +126,23 @@ fn the_guides_lst_validates_against_its_signature() {
     // The guide gives the signature as "543c55477d6cbb0e792d1e4f8111cec7305ba3f" in its text and as
     // "54...f4" in the response: the whole value is both.
     let lst = B64.decode(GUIDE_LST).unwrap();
-    assert!(is_valid(&lst, "TESTCONS", "543c55477d6cbb0e792d1e4f8111cec7305ba3f4"));
-    assert!(!is_valid(&lst, "TESTCONS", "543c55477d6cbb0e792d1e4f8111cec7305ba3f5"), "a tampered signature");
-    assert!(!is_valid(&lst, "TESTCONT", "543c55477d6cbb0e792d1e4f8111cec7305ba3f4"), "another consumer");
-    assert!(!is_valid(&lst, "TESTCONS", "543c55477d6cbb0e792d1e4f8111cec7305ba3f"), "a truncated signature");
+    assert!(is_valid(
+        &lst,
+        "TESTCONS",
+        "543c55477d6cbb0e792d1e4f8111cec7305ba3f4"
+    ));
+    assert!(
+        !is_valid(&lst, "TESTCONS", "543c55477d6cbb0e792d1e4f8111cec7305ba3f5"),
+        "a tampered signature"
+    );
+    assert!(
+        !is_valid(&lst, "TESTCONT", "543c55477d6cbb0e792d1e4f8111cec7305ba3f4"),
+        "another consumer"
+    );
+    assert!(
+        !is_valid(&lst, "TESTCONS", "543c55477d6cbb0e792d1e4f8111cec7305ba3f"),
+        "a truncated signature"
+    );
     assert!(!is_valid(&lst, "TESTCONS", "not hex"));
 }
 
@@ -163,7 +181,9 @@ fn a_full_exchange_agrees_with_the_server_side_computed_independently() {
     // A response outside the group is refused.
     let challenge = group.challenge();
     assert!(challenge.shared_secret("1").is_err());
-    assert!(challenge.shared_secret(&(&group.prime - 1u32).to_str_radix(16)).is_err());
+    assert!(challenge
+        .shared_secret(&(&group.prime - 1u32).to_str_radix(16))
+        .is_err());
     assert!(challenge.shared_secret("xyz").is_err());
 }
 
@@ -173,12 +193,24 @@ fn dh_parameters_from_pem_or_hex() {
     assert_eq!(from_pem.prime.bits(), 2048);
     assert_eq!(from_pem.generator, BigUint::from(2u32));
     let hex = from_pem.prime.to_str_radix(16);
-    let with_colons: String = hex.as_bytes().chunks(2).map(|c| std::str::from_utf8(c).unwrap()).collect::<Vec<_>>().join(":");
+    let with_colons: String = hex
+        .as_bytes()
+        .chunks(2)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect::<Vec<_>>()
+        .join(":");
     assert_eq!(DhGroup::parse(&with_colons, None).unwrap(), from_pem);
-    assert_eq!(DhGroup::parse(&hex, Some(5)).unwrap().generator, BigUint::from(5u32));
+    assert_eq!(
+        DhGroup::parse(&hex, Some(5)).unwrap().generator,
+        BigUint::from(5u32)
+    );
     assert!(DhGroup::parse("ff", None).is_err(), "a toy prime");
     assert!(DhGroup::parse("not hex", None).is_err());
-    assert!(DhGroup::parse("-----BEGIN DH PARAMETERS-----\nAAAA\n-----END DH PARAMETERS-----", None).is_err());
+    assert!(DhGroup::parse(
+        "-----BEGIN DH PARAMETERS-----\nAAAA\n-----END DH PARAMETERS-----",
+        None
+    )
+    .is_err());
 }
 
 /// A fake consumer whose public keys are the test fixtures, with its key material as the bridge loads it.
@@ -226,9 +258,14 @@ fn keys_load_from_files_and_env_and_never_print() {
     let (fake, settings) = consumer();
     let server = Oauth1Server::new(fake).unwrap();
     let keys = load(&settings, &server.encrypted_secret());
-    assert_eq!(decrypt_secret(&keys.encryption_key, keys.access_token_secret.expose()).unwrap(), (0u8..32).collect::<Vec<_>>());
+    assert_eq!(
+        decrypt_secret(&keys.encryption_key, keys.access_token_secret.expose()).unwrap(),
+        (0u8..32).collect::<Vec<_>>()
+    );
     let shown = format!("{keys:?}");
-    assert!(shown.contains("TESTCONS") && !shown.contains("6f531f8fd316915af53f") && !shown.contains("BEGIN"));
+    assert!(
+        shown.contains("TESTCONS") && !shown.contains("6f531f8fd316915af53f") && !shown.contains("BEGIN")
+    );
     // Missing material is named, never shown.
     let missing = settings.load(|_| None).unwrap_err();
     assert!(missing.contains("IBKR_ACCESS_TOKEN"), "{missing}");
@@ -249,21 +286,44 @@ fn the_lst_request_is_signed_over_the_prepend_and_base_string() {
     let server = Oauth1Server::new(fake).unwrap();
     let keys = load(&settings, &server.encrypted_secret());
     let secret = decrypt_secret(&keys.encryption_key, keys.access_token_secret.expose()).unwrap();
-    let mut req = reqwest::Request::new(reqwest::Method::POST, "https://api.ibkr.com/v1/api/oauth/live_session_token".parse().unwrap());
-    RsaSigner::live_session_token(&keys, &secret, "abc123").sign_at(&mut req, "nonce1", "1605211318").unwrap();
+    let mut req = reqwest::Request::new(
+        reqwest::Method::POST,
+        "https://api.ibkr.com/v1/api/oauth/live_session_token"
+            .parse()
+            .unwrap(),
+    );
+    RsaSigner::live_session_token(&keys, &secret, "abc123")
+        .sign_at(&mut req, "nonce1", "1605211318")
+        .unwrap();
     let header = req.headers()["authorization"].to_str().unwrap().to_string();
     assert!(req.headers()["authorization"].is_sensitive());
-    let signature = header.split("oauth_signature=\"").nth(1).unwrap().split('"').next().unwrap();
-    let signature = B64.decode(fakes::ibkr_auth::pct_decode(signature).unwrap()).unwrap();
+    let signature = header
+        .split("oauth_signature=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    let signature = B64
+        .decode(fakes::ibkr_auth::pct_decode(signature).unwrap())
+        .unwrap();
     let base = "POST&https%3A%2F%2Fapi.ibkr.com%2Fv1%2Fapi%2Foauth%2Flive_session_token&diffie_hellman_challenge%3Dabc123%26oauth_consumer_key%3DTESTCONS%26oauth_nonce%3Dnonce1%26oauth_signature_method%3DRSA-SHA256%26oauth_timestamp%3D1605211318%26oauth_token%3D6f531f8fd316915af53f";
     let public = rsa::RsaPublicKey::from_public_key_pem(&read("signature.pub.pem")).unwrap();
     let verify = |text: &str| {
         use sha2::Digest;
-        public.verify(rsa::Pkcs1v15Sign::new::<sha2::Sha256>(), &sha2::Sha256::digest(text.as_bytes()), &signature).is_ok()
+        public
+            .verify(
+                rsa::Pkcs1v15Sign::new::<sha2::Sha256>(),
+                &sha2::Sha256::digest(text.as_bytes()),
+                &signature,
+            )
+            .is_ok()
     };
     assert!(verify(&format!("{}{base}", to_hex(&secret))));
     assert!(!verify(base), "the prepend is part of what is signed");
-    assert!(header.starts_with("OAuth realm=\"test_realm\", diffie_hellman_challenge=\"abc123\", oauth_consumer_key=\"TESTCONS\""));
+    assert!(header.starts_with(
+        "OAuth realm=\"test_realm\", diffie_hellman_challenge=\"abc123\", oauth_consumer_key=\"TESTCONS\""
+    ));
 }
 
 /// A fake IBKR on 127.0.0.1 serving the LST request and one protected GET through the fake's verifier.
@@ -277,11 +337,16 @@ async fn serve(server: Arc<Oauth1Server>) -> String {
             let answer = if uri.path().ends_with("/oauth/live_session_token") {
                 server.live_session_token(method.as_str(), &url, auth, &[])
             } else {
-                server.verify(method.as_str(), &url, auth, &[]).map(|id| serde_json::json!({ "user": id.user }))
+                server
+                    .verify(method.as_str(), &url, auth, &[])
+                    .map(|id| serde_json::json!({ "user": id.user }))
             };
             match answer {
                 Ok(body) => (axum::http::StatusCode::OK, axum::Json(body)),
-                Err(r) => (axum::http::StatusCode::from_u16(r.status).unwrap(), axum::Json(r.body)),
+                Err(r) => (
+                    axum::http::StatusCode::from_u16(r.status).unwrap(),
+                    axum::Json(r.body),
+                ),
             }
         }
     };
@@ -304,7 +369,9 @@ async fn handshake_and_signed_calls_against_the_fake() {
     let remaining = lst.expires_at.saturating_duration_since(Instant::now());
     assert!(remaining > Duration::from_secs(23 * 3600) && remaining <= Duration::from_secs(24 * 3600));
     let signer = LstSigner::new(&keys, &lst);
-    let call = Call::get("/portfolio/accounts").query([("conids", "1,2 3")]).signed(&signer);
+    let call = Call::get("/portfolio/accounts")
+        .query([("conids", "1,2 3")])
+        .signed(&signer);
     let answer: serde_json::Value = transport.json(&call).await.unwrap();
     assert_eq!(answer["user"], "6f531f8fd316915af53f");
     // Each attempt is signed afresh: the same call again is not a replay.
@@ -313,24 +380,38 @@ async fn handshake_and_signed_calls_against_the_fake() {
     // A replayed nonce, a wrong LST and an expired LST are refused with a 401.
     let fixed = |req: &mut reqwest::Request| signer.sign_at(req, "same-nonce", &timestamp());
     struct Fixed<F>(F);
-    impl<F: Fn(&mut reqwest::Request) -> Result<(), crate::upstream::transport::SignError> + Send + Sync> crate::upstream::transport::Signer for Fixed<F> {
+    impl<F: Fn(&mut reqwest::Request) -> Result<(), crate::upstream::transport::SignError> + Send + Sync>
+        crate::upstream::transport::Signer for Fixed<F>
+    {
         fn sign(&self, req: &mut reqwest::Request) -> Result<(), crate::upstream::transport::SignError> {
             (self.0)(req)
         }
     }
     let once = Fixed(fixed);
-    transport.json::<serde_json::Value>(&Call::get("/tickle").signed(&once)).await.unwrap();
-    let replay = transport.json::<serde_json::Value>(&Call::get("/tickle").signed(&once)).await.unwrap_err();
+    transport
+        .json::<serde_json::Value>(&Call::get("/tickle").signed(&once))
+        .await
+        .unwrap();
+    let replay = transport
+        .json::<serde_json::Value>(&Call::get("/tickle").signed(&once))
+        .await
+        .unwrap_err();
     assert_eq!(replay.status(), Some(401));
     let wrong = LiveSessionToken::new(vec![7; 20], lst.expires_at);
-    let tampered = transport.json::<serde_json::Value>(&Call::get("/tickle").signed(&LstSigner::new(&keys, &wrong))).await.unwrap_err();
+    let tampered = transport
+        .json::<serde_json::Value>(&Call::get("/tickle").signed(&LstSigner::new(&keys, &wrong)))
+        .await
+        .unwrap_err();
     assert_eq!(tampered.status(), Some(401));
     server.expire_lst();
     let expired = transport.json::<serde_json::Value>(&call).await.unwrap_err();
     assert_eq!(expired.status(), Some(401));
     // A fresh handshake makes the consumer work again.
     let renewed = live_session_token(&transport, &keys).await.unwrap();
-    transport.json::<serde_json::Value>(&Call::get("/tickle").signed(&LstSigner::new(&keys, &renewed))).await.unwrap();
+    transport
+        .json::<serde_json::Value>(&Call::get("/tickle").signed(&LstSigner::new(&keys, &renewed)))
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -370,16 +451,29 @@ async fn renewal_happens_a_margin_before_expiry_and_once_for_concurrent_callers(
             .await
             .unwrap()
     };
-    let first: Vec<_> = futures_util::future::join_all((0..10).map(|_| get(holder.clone(), renewals.clone()))).await;
-    assert_eq!(renewals.load(Ordering::SeqCst), 1, "ten concurrent callers share one renewal");
+    let first: Vec<_> =
+        futures_util::future::join_all((0..10).map(|_| get(holder.clone(), renewals.clone()))).await;
+    assert_eq!(
+        renewals.load(Ordering::SeqCst),
+        1,
+        "ten concurrent callers share one renewal"
+    );
     assert!(first.iter().all(|t| Arc::ptr_eq(t, &first[0])));
     // The renewal ended at t = 1 s with a token expiring at t = 3601 s: due at t = 3001 s.
     tokio::time::advance(Duration::from_secs(2999)).await;
     get(holder.clone(), renewals.clone()).await;
-    assert_eq!(renewals.load(Ordering::SeqCst), 1, "still more than the margin before expiry");
+    assert_eq!(
+        renewals.load(Ordering::SeqCst),
+        1,
+        "still more than the margin before expiry"
+    );
     tokio::time::advance(Duration::from_secs(2)).await;
     get(holder.clone(), renewals.clone()).await;
-    assert_eq!(renewals.load(Ordering::SeqCst), 2, "renewed ten minutes before expiry");
+    assert_eq!(
+        renewals.load(Ordering::SeqCst),
+        2,
+        "renewed ten minutes before expiry"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -391,15 +485,25 @@ async fn a_refused_token_is_renewed_once_and_a_short_lived_one_halfway() {
         Ok::<_, ()>(Token(Instant::now() + Duration::from_secs(60)))
     };
     let stale = holder.get(renew).await.unwrap();
-    assert!(Arc::ptr_eq(&stale, &holder.get(renew).await.unwrap()), "a 60 s token is kept for 30 s");
+    assert!(
+        Arc::ptr_eq(&stale, &holder.get(renew).await.unwrap()),
+        "a 60 s token is kept for 30 s"
+    );
     holder.invalidate(&stale);
     let fresh = holder.get(renew).await.unwrap();
     assert_eq!(renewals.load(Ordering::SeqCst), 2);
     holder.invalidate(&stale);
-    assert!(Arc::ptr_eq(&fresh, &holder.get(renew).await.unwrap()), "a second 401 with the stale token renews nothing");
+    assert!(
+        Arc::ptr_eq(&fresh, &holder.get(renew).await.unwrap()),
+        "a second 401 with the stale token renews nothing"
+    );
     tokio::time::advance(Duration::from_secs(31)).await;
     holder.get(renew).await.unwrap();
-    assert_eq!(renewals.load(Ordering::SeqCst), 3, "renewed halfway through a life shorter than twice the margin");
+    assert_eq!(
+        renewals.load(Ordering::SeqCst),
+        3,
+        "renewed halfway through a life shorter than twice the margin"
+    );
     let failed = Renewing::<Token>::new(Duration::from_secs(600));
     assert!(failed.get(|| async { Err::<Token, _>("down") }).await.is_err());
     assert!(failed.current().is_none());
@@ -409,7 +513,9 @@ async fn a_refused_token_is_renewed_once_and_a_short_lived_one_halfway() {
 fn nonces_are_fresh_and_signing_never_prints_the_token() {
     let n: std::collections::HashSet<String> = (0..100).map(|_| nonce()).collect();
     assert_eq!(n.len(), 100);
-    assert!(n.iter().all(|n| n.len() == 32 && n.chars().all(|c| c.is_ascii_alphanumeric())));
+    assert!(n
+        .iter()
+        .all(|n| n.len() == 32 && n.chars().all(|c| c.is_ascii_alphanumeric())));
     let lst = LiveSessionToken::new(B64.decode(GUIDE_LST).unwrap(), Instant::now());
     assert!(!format!("{lst:?}").contains("YBWb"));
 }

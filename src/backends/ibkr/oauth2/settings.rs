@@ -75,7 +75,11 @@ impl std::fmt::Debug for Oauth2Keys {
 impl Oauth2Settings {
     /// Reads the private key from its file or from `env`; errors name the setting, never the key.
     pub fn load(&self, env: impl Fn(&str) -> Option<String>) -> Result<Oauth2Keys, String> {
-        for (name, value) in [("client_id", &self.client_id), ("key_id", &self.key_id), ("username", &self.username)] {
+        for (name, value) in [
+            ("client_id", &self.client_id),
+            ("key_id", &self.key_id),
+            ("username", &self.username),
+        ] {
             if value.trim().is_empty() {
                 return Err(format!("{name} is empty"));
             }
@@ -86,12 +90,15 @@ impl Oauth2Settings {
         let pem = match (&self.private_key_file, &self.private_key_env) {
             (Some(path), None) => std::fs::read_to_string(path)
                 .map_err(|e| format!("private_key_file {}: {e}", path.display()))?,
-            (None, Some(var)) => env(var).ok_or_else(|| format!("the private_key_env variable {var} is not set"))?,
+            (None, Some(var)) => {
+                env(var).ok_or_else(|| format!("the private_key_env variable {var} is not set"))?
+            }
             _ => return Err("give exactly one of private_key_file and private_key_env".into()),
         };
         // Parsed by the RSA crate first: jsonwebtoken accepts any PEM here and fails only when signing.
         super::super::oauth1::private_key(&pem).map_err(|e| format!("private key: {e}"))?;
-        let key = EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(|_| "private key: not an RSA PEM key".to_string())?;
+        let key = EncodingKey::from_rsa_pem(pem.as_bytes())
+            .map_err(|_| "private key: not an RSA PEM key".to_string())?;
         Ok(Oauth2Keys {
             client_id: self.client_id.trim().into(),
             key_id: self.key_id.trim().into(),
