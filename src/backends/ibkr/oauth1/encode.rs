@@ -4,17 +4,10 @@
 use reqwest::header::CONTENT_TYPE;
 
 /// Percent-encodes `s` as RFC 5849 section 3.6 asks: the unreserved characters (`A-Z a-z 0-9 - . _ ~`)
-/// stay, every other byte of the UTF-8 text becomes `%XX` in upper-case hex.
+/// stay, every other byte of the UTF-8 text becomes `%XX` in upper-case hex: the toolkit's path-segment
+/// encoding is exactly that.
 pub fn pct(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    crate::upstream::call::segment(s)
 }
 
 /// The signature base string `METHOD&pct(url)&pct(k=v&k=v...)`: `url` without its query, the pairs sorted

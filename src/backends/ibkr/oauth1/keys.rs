@@ -87,13 +87,13 @@ impl Oauth1Settings {
         }
         let access_token = var(&self.access_token_env, "access token")?;
         let access_token_secret = var(&self.access_token_secret_env, "access token secret")?;
-        let signature_pem = source(
+        let signature_pem = pem_source(
             &self.signature_key_file,
             &self.signature_key_env,
             "signature_key",
             &env,
         )?;
-        let encryption_pem = source(
+        let encryption_pem = pem_source(
             &self.encryption_key_file,
             &self.encryption_key_env,
             "encryption_key",
@@ -116,8 +116,9 @@ impl Oauth1Settings {
     }
 }
 
-/// The PEM text of a key given as `<name>_file` or `<name>_env` (exactly one).
-fn source(
+/// The PEM text of a key given as `<name>_file` or `<name>_env` (exactly one); errors name the setting and
+/// the file or variable, never the contents.
+pub fn pem_source(
     file: &Option<PathBuf>,
     env_name: &Option<String>,
     name: &str,

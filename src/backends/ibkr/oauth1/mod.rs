@@ -18,7 +18,7 @@ pub use encode::{authorization_header, base_string, pct, request_pairs, url_with
 pub use handshake::{
     expiry, live_session_token, HandshakeError, LstAnswer, DEFAULT_LIFETIME, LIVE_SESSION_TOKEN_PATH,
 };
-pub use keys::{private_key, Oauth1Keys, Oauth1Settings, DEFAULT_REALM};
+pub use keys::{pem_source, private_key, Oauth1Keys, Oauth1Settings, DEFAULT_REALM};
 pub use lst::{decrypt_secret, derive, is_valid, rsa_sign, to_hex, LiveSessionToken};
 pub use renew::{Expiring, Renewing};
 pub use signer::{nonce, timestamp, LstSigner, RsaSigner};

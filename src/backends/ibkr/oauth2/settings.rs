@@ -1,6 +1,7 @@
 //! The configuration of IBKR's OAuth 2.0 ([`Oauth2Settings`]) and the loaded material ([`Oauth2Keys`]):
 //! the client id, the registered key id and RSA private key, the IBKR username and the caller's IP.
 
+use crate::backends::ibkr::oauth1::{pem_source, private_key};
 use jsonwebtoken::EncodingKey;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -87,16 +88,9 @@ impl Oauth2Settings {
         if self.ip.parse::<std::net::IpAddr>().is_err() {
             return Err(format!("ip {:?} is not an IP address", self.ip));
         }
-        let pem = match (&self.private_key_file, &self.private_key_env) {
-            (Some(path), None) => std::fs::read_to_string(path)
-                .map_err(|e| format!("private_key_file {}: {e}", path.display()))?,
-            (None, Some(var)) => {
-                env(var).ok_or_else(|| format!("the private_key_env variable {var} is not set"))?
-            }
-            _ => return Err("give exactly one of private_key_file and private_key_env".into()),
-        };
+        let pem = pem_source(&self.private_key_file, &self.private_key_env, "private_key", &env)?;
         // Parsed by the RSA crate first: jsonwebtoken accepts any PEM here and fails only when signing.
-        super::super::oauth1::private_key(&pem).map_err(|e| format!("private key: {e}"))?;
+        private_key(&pem).map_err(|e| format!("private key: {e}"))?;
         let key = EncodingKey::from_rsa_pem(pem.as_bytes())
             .map_err(|_| "private key: not an RSA PEM key".to_string())?;
         Ok(Oauth2Keys {
