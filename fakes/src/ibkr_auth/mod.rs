@@ -61,3 +61,35 @@ impl Refusal {
         self.body["error"].as_str().unwrap_or_default()
     }
 }
+
+impl axum::response::IntoResponse for Refusal {
+    fn into_response(self) -> axum::response::Response {
+        let status =
+            axum::http::StatusCode::from_u16(self.status).unwrap_or(axum::http::StatusCode::UNAUTHORIZED);
+        (status, axum::Json(self.body)).into_response()
+    }
+}
+
+/// The URL a client of the fake called (the fake serves plain HTTP), as its base string names it: from the
+/// `Host` header and the request target, query included.
+pub fn request_url(headers: &axum::http::HeaderMap, uri: &axum::http::Uri) -> String {
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("localhost");
+    format!("http://{host}{uri}")
+}
+
+/// The decoded pairs of an `application/x-www-form-urlencoded` body (they are in the base string); none for
+/// any other body (a JSON body never is).
+pub fn form_pairs(headers: &axum::http::HeaderMap, body: &str) -> Vec<(String, String)> {
+    let is_form = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if is_form {
+        serde_urlencoded::from_str(body).unwrap_or_default()
+    } else {
+        Vec::new()
+    }
+}

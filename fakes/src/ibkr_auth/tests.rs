@@ -359,3 +359,28 @@ fn oauth2_assertions_sessions_and_expiry() {
         "token expired"
     );
 }
+
+#[test]
+fn handler_helpers_rebuild_the_url_and_take_only_form_bodies() {
+    use axum::http::{HeaderMap, HeaderValue, Uri};
+    let mut headers = HeaderMap::new();
+    headers.insert("host", HeaderValue::from_static("127.0.0.1:8080"));
+    let uri: Uri = "/v1/api/x?a=1".parse().unwrap();
+    assert_eq!(request_url(&headers, &uri), "http://127.0.0.1:8080/v1/api/x?a=1");
+    assert!(
+        form_pairs(&headers, "a=1").is_empty(),
+        "no content type: not a form"
+    );
+    headers.insert(
+        "content-type",
+        HeaderValue::from_static("application/x-www-form-urlencoded"),
+    );
+    assert_eq!(
+        form_pairs(&headers, "a=1&b=x%7Cy"),
+        vec![("a".into(), "1".into()), ("b".into(), "x|y".into())]
+    );
+    headers.insert("content-type", HeaderValue::from_static("application/json"));
+    assert!(form_pairs(&headers, "{\"a\":1}").is_empty());
+    let response = axum::response::IntoResponse::into_response(Refusal::unauthorized("invalid signature"));
+    assert_eq!(response.status(), 401);
+}

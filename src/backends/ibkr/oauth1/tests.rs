@@ -329,24 +329,23 @@ fn the_lst_request_is_signed_over_the_prepend_and_base_string() {
 /// A fake IBKR on 127.0.0.1 serving the LST request and one protected GET through the fake's verifier.
 async fn serve(server: Arc<Oauth1Server>) -> String {
     use axum::http::{HeaderMap, Method, Uri};
-    let handler = move |method: Method, uri: Uri, headers: HeaderMap| {
+    use axum::response::IntoResponse;
+    let handler = move |method: Method, uri: Uri, headers: HeaderMap, body: String| {
         let server = server.clone();
         async move {
-            let url = format!("http://{}{}", headers["host"].to_str().unwrap(), uri);
+            let url = fakes::ibkr_auth::request_url(&headers, &uri);
+            let form = fakes::ibkr_auth::form_pairs(&headers, &body);
             let auth = headers.get("authorization").and_then(|v| v.to_str().ok());
             let answer = if uri.path().ends_with("/oauth/live_session_token") {
-                server.live_session_token(method.as_str(), &url, auth, &[])
+                server.live_session_token(method.as_str(), &url, auth, &form)
             } else {
                 server
-                    .verify(method.as_str(), &url, auth, &[])
+                    .verify(method.as_str(), &url, auth, &form)
                     .map(|id| serde_json::json!({ "user": id.user }))
             };
             match answer {
-                Ok(body) => (axum::http::StatusCode::OK, axum::Json(body)),
-                Err(r) => (
-                    axum::http::StatusCode::from_u16(r.status).unwrap(),
-                    axum::Json(r.body),
-                ),
+                Ok(body) => axum::Json(body).into_response(),
+                Err(refusal) => refusal.into_response(),
             }
         }
     };
@@ -374,6 +373,15 @@ async fn handshake_and_signed_calls_against_the_fake() {
         .signed(&signer);
     let answer: serde_json::Value = transport.json(&call).await.unwrap();
     assert_eq!(answer["user"], "6f531f8fd316915af53f");
+    // A form body is part of what is signed; a JSON body is not.
+    let form = Call::write(reqwest::Method::POST, "/iserver/auth/ssodh/init")
+        .form([("compete", "false"), ("publish", "true")])
+        .signed(&signer);
+    transport.json::<serde_json::Value>(&form).await.unwrap();
+    let json = Call::write(reqwest::Method::POST, "/iserver/auth/ssodh/init")
+        .json(&serde_json::json!({ "publish": true, "compete": true }))
+        .signed(&signer);
+    transport.json::<serde_json::Value>(&json).await.unwrap();
     // Each attempt is signed afresh: the same call again is not a replay.
     transport.json::<serde_json::Value>(&call).await.unwrap();
 
