@@ -4,5 +4,6 @@
 //! this crate does not depend on `tvbridge`, and is compiled once for every test binary and example.
 
 pub mod capital;
+pub mod ibkr_auth;
 pub mod oanda;
 pub mod price_path;

@@ -257,6 +257,7 @@ impl Transport {
             Body::None => req,
             Body::Json(bytes) => req.header(CONTENT_TYPE, "application/json").body(bytes.clone()),
             Body::Form(pairs) => req.form(pairs),
+            Body::Raw(content_type, bytes) => req.header(CONTENT_TYPE, *content_type).body(bytes.clone()),
             Body::Unsendable(e) => return Err(CallError::NotSent(format!("the request body: {e}"))),
         };
         req.build().map_err(classify)

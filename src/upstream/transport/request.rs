@@ -16,6 +16,8 @@ pub(super) enum Body {
     Json(Vec<u8>),
     /// `application/x-www-form-urlencoded` pairs.
     Form(Vec<(String, String)>),
+    /// Bytes of a given content type (e.g. IBKR's `application/jwt`).
+    Raw(&'static str, Vec<u8>),
     /// The body could not be serialised: the call fails as not sent.
     Unsendable(String),
 }
@@ -135,6 +137,12 @@ impl<'a> Call<'a> {
     /// A form body.
     pub fn form<K: Into<String>, V: Into<String>>(mut self, pairs: impl IntoIterator<Item = (K, V)>) -> Self {
         self.body = Body::Form(pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect());
+        self
+    }
+
+    /// A body of `content_type` sent as it is.
+    pub fn raw(mut self, content_type: &'static str, bytes: impl Into<Vec<u8>>) -> Self {
+        self.body = Body::Raw(content_type, bytes.into());
         self
     }
 

@@ -426,3 +426,13 @@ async fn a_failed_answer_is_parsed_once_into_the_backends_error_type() {
         "looking at the error parsed the body again"
     );
 }
+
+#[tokio::test]
+async fn a_raw_body_goes_as_it_is_with_its_content_type() {
+    let (server, base) = Server::start(&[]).await;
+    let call = Call::write(reqwest::Method::POST, "/sso").raw("application/jwt", "a.b.c");
+    transport(&base).json::<Ok>(&call).await.unwrap();
+    let seen = server.seen();
+    assert_eq!(seen[0].content_type.as_deref(), Some("application/jwt"));
+    assert_eq!(seen[0].body, "a.b.c");
+}
