@@ -4,7 +4,7 @@
 
 use super::config::{ApiChoice, ApiVersion, LoginMode, ResolvedConfig};
 use super::credentials::{self, MappedToken};
-use super::http::Http;
+use super::client::Http;
 use super::venue::{AccountHead, Conn, Venue};
 use crate::broker::{BrokerError, BrokerResult, Login, LoginKind, INVALID_LOGIN};
 use crate::secret::Secret;

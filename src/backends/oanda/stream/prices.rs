@@ -174,7 +174,7 @@ async fn run(shared: Arc<Shared>, source: Arc<dyn PriceSource>, options: StreamO
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backends::oanda::http::Http;
+    use crate::backends::oanda::client::Http;
     use crate::backends::oanda::v20::V20Venue;
     use crate::secret::Secret;
     use axum::body::Body;

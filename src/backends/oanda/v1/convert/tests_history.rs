@@ -1,6 +1,6 @@
 //! Finished orders and executions from v1 transactions shaped as the v1 reference documents them.
 
-use super::super::fixtures::TRANSACTION;
+use super::fixtures::TRANSACTION;
 use super::super::model::Transaction;
 use super::*;
 use crate::tv::{MessageType, OrderStatus, OrderType, ParentType, Side};

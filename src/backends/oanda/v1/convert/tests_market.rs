@@ -1,7 +1,7 @@
 //! Instruments, prices, candles and stream lines from the seed's payloads.
 
 use super::super::super::venue::{CandleSide, InstrumentKind, StreamLine};
-use super::super::fixtures::*;
+use super::fixtures::*;
 use super::super::model;
 use super::*;
 use chrono::{TimeZone, Utc};

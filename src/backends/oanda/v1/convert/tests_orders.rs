@@ -1,6 +1,6 @@
 //! Pending orders and the brackets of orders and trades, from the documented v1 listings.
 
-use super::super::fixtures::*;
+use super::fixtures::*;
 use super::super::model;
 use super::*;
 use crate::tv::{MessageType, OrderStatus, OrderType, ParentType, Side};

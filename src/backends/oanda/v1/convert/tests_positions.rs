@@ -1,6 +1,6 @@
 //! Trades and positions, and the P/L computed for trades.
 
-use super::super::fixtures::*;
+use super::fixtures::*;
 use super::super::model;
 use super::*;
 use crate::tv::Side;

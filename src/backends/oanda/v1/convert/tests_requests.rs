@@ -1,7 +1,7 @@
 //! Order requests as v1 forms, and what v1 cannot do refused with a reason.
 
 use super::super::super::venue::{InstrumentKind, InstrumentSpec};
-use super::super::fixtures::*;
+use super::fixtures::*;
 use super::super::model::{self, TxType, WireSide};
 use super::*;
 use crate::broker::BrokerError;

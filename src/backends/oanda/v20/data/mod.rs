@@ -5,10 +5,10 @@
 //! JSON number is tolerated), and an entry that lacks what the bridge needs is skipped and logged instead of
 //! failing the whole answer.
 
-mod wire;
+mod model;
 
 use super::super::errors::broker_error;
-use super::super::http::Http;
+use super::super::client::Http;
 use super::super::venue::{
     Candle, CandleQuery, CandleSide, InstrumentSpec, Price, StreamLine, StreamRequest,
 };
@@ -18,8 +18,8 @@ use crate::upstream::call::CallError;
 use chrono::SecondsFormat;
 use serde::Deserialize;
 use serde_json::Value;
-use wire::{candle, client_price, home_conversions, instrument_spec};
-use wire::{CandlesBody, ClientPrice, Conversions, InstrumentsBody, PricingBody};
+use model::{candle, client_price, home_conversions, instrument_spec};
+use model::{CandlesBody, ClientPrice, Conversions, InstrumentsBody, PricingBody};
 
 /// Instruments per `/pricing` request: keeps the URL short whatever the caller asks for.
 const PRICES_PER_REQUEST: usize = 50;
@@ -266,4 +266,4 @@ pub(super) fn segment(raw: &str) -> String {
 #[cfg(test)]
 mod tests_client;
 #[cfg(test)]
-mod tests_wire;
+mod tests_model;

@@ -1,7 +1,7 @@
 //! Conversion of documented v20 payloads (OpenAPI `Instrument`, `ClientPrice`, `HomeConversions`,
 //! `Candlestick`, `PricingHeartbeat`, `TransactionHeartbeat`, a transaction) and of stream lines.
 
-use super::wire::*;
+use super::model::*;
 use super::*;
 use crate::backends::oanda::venue::{Granularity, InstrumentKind};
 use crate::upstream::days::DayCut;

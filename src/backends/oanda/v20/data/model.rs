@@ -3,7 +3,7 @@
 //! skipped instead of failing a whole answer.
 
 use super::super::super::venue::{Candle, CandleSide, InstrumentKind, InstrumentSpec, Price};
-use super::super::super::wire::parse_decimal;
+use super::super::super::model::parse_decimal;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -30,7 +30,7 @@ fn dec(n: &Option<Num>) -> Option<Decimal> {
     n.as_ref().and_then(Num::decimal)
 }
 
-pub(super) use super::super::super::wire::parse_time;
+pub(super) use super::super::super::model::parse_time;
 
 #[derive(Debug, Deserialize)]
 pub(super) struct InstrumentsBody {
