@@ -6,20 +6,20 @@
 //! `stream` keeps the pricing and transaction streams.
 
 pub mod catalog;
+pub mod client;
 pub mod config;
 pub mod convert;
 pub mod credentials;
 pub mod errors;
 mod feed;
 pub mod history;
-pub mod client;
+pub mod model;
 pub mod registry;
 pub mod stream;
 mod trading;
 pub mod v1;
 pub mod v20;
 pub mod venue;
-pub mod model;
 
 use crate::sync::MutexExt;
 pub use config::OandaConfig;

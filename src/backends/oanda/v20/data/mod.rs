@@ -7,8 +7,8 @@
 
 mod model;
 
-use super::super::errors::broker_error;
 use super::super::client::Http;
+use super::super::errors::broker_error;
 use super::super::venue::{
     Candle, CandleQuery, CandleSide, InstrumentSpec, Price, StreamLine, StreamRequest,
 };
@@ -16,10 +16,10 @@ use crate::broker::BrokerResult;
 use crate::secret::Secret;
 use crate::upstream::call::CallError;
 use chrono::SecondsFormat;
-use serde::Deserialize;
-use serde_json::Value;
 use model::{candle, client_price, home_conversions, instrument_spec};
 use model::{CandlesBody, ClientPrice, Conversions, InstrumentsBody, PricingBody};
+use serde::Deserialize;
+use serde_json::Value;
 
 /// Instruments per `/pricing` request: keeps the URL short whatever the caller asks for.
 const PRICES_PER_REQUEST: usize = 50;

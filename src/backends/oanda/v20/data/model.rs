@@ -2,8 +2,8 @@
 //! `Candlestick`...) and their conversion to the venue types. Every field is optional so one odd entry is
 //! skipped instead of failing a whole answer.
 
-use super::super::super::venue::{Candle, CandleSide, InstrumentKind, InstrumentSpec, Price};
 use super::super::super::model::parse_decimal;
+use super::super::super::venue::{Candle, CandleSide, InstrumentKind, InstrumentSpec, Price};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use serde::Deserialize;
