@@ -11,6 +11,8 @@ pub mod data_session;
 pub mod day_bars;
 pub mod days;
 pub mod fanout;
+#[cfg(test)]
+pub mod fixtures;
 pub mod history;
 pub mod limiter;
 pub mod probe;

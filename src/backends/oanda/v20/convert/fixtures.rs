@@ -9,16 +9,8 @@ use crate::backends::oanda::venue::{InstrumentKind, InstrumentSpec};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
-/// A payload from `testdata/oanda/v20/` as a JSON value (a file that does not parse is a broken test,
-/// hence the panic).
-fn load(text: &str) -> Value {
-    serde_json::from_str(text).expect("testdata JSON parses")
-}
-
-/// Deserialises a fixture (one that does not parse is a broken test, hence the panic).
-pub fn parse<T: serde::de::DeserializeOwned>(v: Value) -> T {
-    serde_json::from_value(v).expect("fixture deserialises")
-}
+use crate::upstream::fixtures::load;
+pub use crate::upstream::fixtures::parse;
 
 /// An instrument as the data module would describe it.
 pub fn spec(name: &str, pip_location: i32, display_precision: u32) -> InstrumentSpec {
