@@ -4,7 +4,7 @@
 //! (pure mapping to TradingView types), `errors` (reject and cancel reasons in words); `account` reads the
 //! full account (one read per refresh), `journal` keeps what the history module reuses between calls;
 //! `placing`, `changes`, `positions` and `history` hold the flows; `data` is the market data side
-//! (instruments, prices, candles, streams).
+//! (instruments, prices, candles, streams; its wire types in `model::market`, its mapping in `convert::market`).
 
 mod account;
 mod changes;

@@ -7,6 +7,7 @@
 //! and are put into words by [`super::errors`].
 
 mod account;
+pub mod market;
 mod orders;
 mod responses;
 mod trades;
