@@ -195,6 +195,28 @@ impl SymbolInfo {
             .unsigned_abs() as u64;
         (minmovement.max(1), pricescale)
     }
+
+    /// `symbol` and `ticker` for a broker's symbol: TradingView's symbol names are upper-case letters, digits
+    /// and the `punctuation` the backend allows, so a symbol with anything else (or lower case) is shown
+    /// under a cleaned name (each other character becomes `_`) and keeps its own as the `ticker`
+    /// TradingView sends back; a clean symbol has no ticker.
+    pub fn name_and_ticker(symbol: &str, punctuation: &[char]) -> (String, Option<String>) {
+        let clean: String = symbol
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || punctuation.contains(&c) {
+                    c.to_ascii_uppercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        if clean == symbol {
+            (clean, None)
+        } else {
+            (clean, Some(symbol.to_owned()))
+        }
+    }
 }
 
 #[cfg(test)]
@@ -261,6 +283,20 @@ mod tests {
         assert_eq!(SymbolInfo::pip_fraction(d("0.0001"), d("0.0001")), 0);
         assert_eq!(SymbolInfo::pip_fraction(d("0.00003"), d("0.0001")), 0);
         assert_eq!(SymbolInfo::pip_fraction(d("0"), d("0.0001")), 0);
+    }
+
+    #[test]
+    fn odd_symbols_get_a_cleaned_name_and_keep_theirs_as_ticker() {
+        let name = |s: &str, p: &[char]| SymbolInfo::name_and_ticker(s, p);
+        assert_eq!(name("EURUSD", &['.']), ("EURUSD".into(), None));
+        assert_eq!(name("BRK-B", &['.', '_']), ("BRK_B".into(), Some("BRK-B".into())));
+        assert_eq!(name("BRK-B", &['-']), ("BRK-B".into(), None));
+        assert_eq!(
+            name("eth.usd", &['.']),
+            ("ETH.USD".into(), Some("eth.usd".into()))
+        );
+        assert_eq!(name("A/B é", &[]), ("A_B__".into(), Some("A/B é".into())));
+        assert_eq!(name("", &[]), (String::new(), None));
     }
 
     #[test]

@@ -45,6 +45,16 @@ pub fn coarsest_dividing<T: Copy>(bases: &[(T, u32)], minutes: u32) -> Option<T>
         .map(|(base, _)| *base)
 }
 
+/// The upstream bar length resolution `r` is built from: for minutes the coarsest of `intraday` (coarsest
+/// first) whose length divides it, else `minute`; days, weeks and months from `daily`, so that a week is
+/// always the aggregation of the same days' bars, whatever the upstream's own weeks are.
+pub fn base_of<T: Copy>(r: tv::Resolution, intraday: &[(T, u32)], minute: T, daily: T) -> T {
+    match r {
+        tv::Resolution::Minutes(n) => coarsest_dividing(intraday, n).unwrap_or(minute),
+        tv::Resolution::Days(_) | tv::Resolution::Weeks(_) | tv::Resolution::Months(_) => daily,
+    }
+}
+
 /// Groups base bars into bars of `r` starting at [`bar_start`], merged with [`tv::Bar::then`]; bars are
 /// sorted first, so the input order does not matter.
 pub fn aggregate(mut base: Vec<tv::Bar>, r: tv::Resolution) -> Vec<tv::Bar> {
@@ -78,5 +88,18 @@ mod tests {
         // Nothing divides 7 but the minute; without a minute base nothing does.
         assert_eq!(coarsest_dividing(&bases[..4], 7), None);
         assert_eq!(coarsest_dividing(&[("zero", 0)], 7), None);
+    }
+
+    #[test]
+    fn minutes_come_from_a_dividing_base_and_longer_bars_from_days() {
+        let bases = [("H1", 60), ("M5", 5)];
+        let base = |r| base_of(r, &bases, "M1", "D");
+        assert_eq!(base(tv::Resolution::Minutes(120)), "H1");
+        assert_eq!(base(tv::Resolution::Minutes(15)), "M5");
+        assert_eq!(base(tv::Resolution::Minutes(7)), "M1");
+        assert_eq!(base(tv::Resolution::Minutes(1440)), "H1");
+        assert_eq!(base(tv::Resolution::Days(1)), "D");
+        assert_eq!(base(tv::Resolution::Weeks(2)), "D");
+        assert_eq!(base(tv::Resolution::Months(1)), "D");
     }
 }

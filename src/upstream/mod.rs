@@ -12,6 +12,8 @@ pub mod data_session;
 pub mod day_bars;
 pub mod days;
 pub mod fanout;
+#[cfg(test)]
+pub mod fixtures;
 pub mod history;
 pub mod journal;
 pub mod limiter;

@@ -4,6 +4,7 @@
 //! numeric ranges, history pages, login mode and mapped users).
 
 use crate::secret::Secret;
+use crate::upstream::data_session::{DataOptions, DataSession};
 use crate::upstream::sessions::LoginMode;
 use std::collections::HashSet;
 use std::fmt::Display;
@@ -147,6 +148,31 @@ pub fn check_login(login: LoginMode, logins: &[&str], out: &mut Vec<String>) {
     }
 }
 
+/// Checks `backend.login` against the mapped users' `logins` ([`check_login`]) and `backend.data_session`
+/// against what the backend has: the mapped logins in mapped mode, and `configured`, the key of the
+/// backend's own data credentials and whether it is set (`None` when the upstream has no such key).
+pub fn check_sessions(
+    login: LoginMode,
+    logins: &[&str],
+    data_session: &DataSession,
+    configured: Option<(&str, bool)>,
+    upstream: &str,
+    out: &mut Vec<String>,
+) {
+    check_login(login, logins, out);
+    out.extend(data_session.problems(DataOptions {
+        mapped: (login == LoginMode::Mapped).then_some(logins),
+        configured,
+        upstream,
+    }));
+}
+
+/// A test's environment: the variables in `vars`, nothing else.
+#[cfg(test)]
+pub fn test_env(vars: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+    move |k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+}
+
 /// Checks that the variable name `var` of `backend.users[i].key` is not blank.
 pub fn check_env_name(i: usize, key: &str, var: &str, out: &mut Vec<String>) {
     if var.trim().is_empty() {
@@ -181,6 +207,51 @@ mod tests {
             secrets.finish("X").unwrap_err(),
             "the X backend needs these environment variables: B, C"
         );
+    }
+
+    #[test]
+    fn sessions_are_checked_against_the_login_mode() {
+        let mut out = Vec::new();
+        let user = DataSession::User("bob".into());
+        check_sessions(LoginMode::Mapped, &["alice"], &user, None, "X", &mut out);
+        assert_eq!(
+            out,
+            ["backend.data_session: \"bob\" is not a [[backend.users]] login"]
+        );
+        out.clear();
+        let alice = DataSession::User("alice".into());
+        check_sessions(LoginMode::Mapped, &["alice"], &alice, None, "X", &mut out);
+        assert!(out.is_empty(), "{out:?}");
+        check_sessions(LoginMode::PassThrough, &[], &alice, None, "X", &mut out);
+        assert_eq!(out.len(), 1, "{out:?}");
+        out.clear();
+        let configured = DataSession::Configured;
+        check_sessions(
+            LoginMode::PassThrough,
+            &[],
+            &configured,
+            Some(("k", false)),
+            "X",
+            &mut out,
+        );
+        assert_eq!(out, ["backend.data_session = \"configured\" needs backend.k"]);
+        out.clear();
+        check_sessions(
+            LoginMode::PassThrough,
+            &["a", "a"],
+            &configured,
+            Some(("k", true)),
+            "X",
+            &mut out,
+        );
+        assert_eq!(out.len(), 2, "{out:?}");
+        assert!(out[0].contains("only used with") && out[1].contains("listed twice"));
+    }
+
+    #[test]
+    fn a_test_environment_holds_only_its_variables() {
+        let env = test_env(&[("A", "1")]);
+        assert_eq!((env("A").as_deref(), env("B")), (Some("1"), None));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! missing variable stops the server with its name instead of failing at the first login.
 
 use crate::secret::Secret;
-use crate::upstream::data_session::{DataOptions, DataSession};
+use crate::upstream::data_session::DataSession;
 use serde::{Deserialize, Serialize};
 
 /// Capital.com's documented REST hosts (the API lives under `/api/v1`).
@@ -175,7 +175,9 @@ pub struct ResolvedConfig {
 impl CapitalConfig {
     /// Problems that types cannot express, each naming the key.
     pub fn problems(&self) -> Vec<String> {
-        use crate::upstream::settings::{check_common, check_env_name, check_login, check_range, check_url};
+        use crate::upstream::settings::{
+            check_common, check_env_name, check_range, check_sessions, check_url,
+        };
         let mut out = Vec::new();
         check_url(
             "backend.base_url",
@@ -212,16 +214,18 @@ impl CapitalConfig {
             &mut out,
         );
         let logins: Vec<&str> = self.users.iter().map(|u| u.login.as_str()).collect();
-        check_login(self.login, &logins, &mut out);
+        check_sessions(
+            self.login,
+            &logins,
+            &self.data_session,
+            None,
+            "Capital.com",
+            &mut out,
+        );
         for (i, user) in self.users.iter().enumerate() {
             check_env_name(i, "identifier_env", &user.identifier_env, &mut out);
             check_env_name(i, "password_env", &user.password_env, &mut out);
         }
-        out.extend(self.data_session.problems(DataOptions {
-            mapped: (self.login == LoginMode::Mapped).then_some(&logins[..]),
-            configured: None,
-            upstream: "Capital.com",
-        }));
         let mut symbols = std::collections::HashSet::new();
         for (i, ins) in self.instruments.iter().enumerate() {
             let symbol = ins.symbol.as_deref().unwrap_or(&ins.epic);
@@ -311,9 +315,7 @@ impl CapitalConfig {
 mod tests {
     use super::*;
 
-    fn env(vars: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
-    }
+    use crate::upstream::settings::test_env as env;
 
     #[test]
     fn defaults_resolve_to_the_demo_host_and_default_epics() {

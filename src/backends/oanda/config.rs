@@ -3,7 +3,7 @@
 //! configuration names from the environment.
 
 use crate::secret::Secret;
-use crate::upstream::data_session::{DataOptions, DataSession};
+use crate::upstream::data_session::DataSession;
 use serde::{Deserialize, Serialize};
 
 pub const PRACTICE_REST_URL: &str = "https://api-fxpractice.oanda.com";
@@ -183,7 +183,9 @@ fn is_instrument_name(name: &str) -> bool {
 impl OandaConfig {
     /// Every problem of the configuration, each naming its key.
     pub fn problems(&self) -> Vec<String> {
-        use crate::upstream::settings::{check_common, check_env_name, check_login, check_range, check_url};
+        use crate::upstream::settings::{
+            check_common, check_env_name, check_range, check_sessions, check_url,
+        };
         let mut out = Vec::new();
         check_url(
             "backend.rest_url",
@@ -221,12 +223,15 @@ impl OandaConfig {
             &mut out,
         );
         let logins: Vec<&str> = self.users.iter().map(|u| u.login.as_str()).collect();
-        check_login(self.login, &logins, &mut out);
-        out.extend(self.data_session.problems(DataOptions {
-            mapped: (self.login == LoginMode::Mapped).then_some(&logins[..]),
-            configured: Some(("data_token_env", !self.data_token_env.trim().is_empty())),
-            upstream: "OANDA",
-        }));
+        let data_token = ("data_token_env", !self.data_token_env.trim().is_empty());
+        check_sessions(
+            self.login,
+            &logins,
+            &self.data_session,
+            Some(data_token),
+            "OANDA",
+            &mut out,
+        );
         for (i, user) in self.users.iter().enumerate() {
             check_env_name(i, "token_env", &user.token_env, &mut out);
             for account in &user.accounts {
@@ -306,9 +311,7 @@ impl OandaConfig {
 mod tests {
     use super::*;
 
-    fn env(vars: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
-    }
+    use crate::upstream::settings::test_env as env;
 
     #[test]
     fn defaults_resolve_to_the_practice_hosts() {

@@ -8,7 +8,7 @@
 use super::venue::{Candle, CandleQuery, CandleSide, Conn, Granularity, Venue};
 use crate::broker::BrokerResult;
 use crate::tv;
-use crate::upstream::bars::coarsest_dividing;
+use crate::upstream::bars::base_of;
 use crate::upstream::days::DayCut;
 use crate::upstream::history::{collect, Page, Pages, Plan};
 use async_trait::async_trait;
@@ -44,10 +44,7 @@ const INTRADAY: [(Granularity, u32); 15] = [
 /// The granularity a TradingView resolution is built from: for minutes the coarsest whose length divides
 /// it (7 from M1, 45 from M15, 240 from H4, 1440 from D); days, weeks and months from D.
 pub fn granularity_for(resolution: tv::Resolution) -> Granularity {
-    match resolution {
-        tv::Resolution::Minutes(n) => coarsest_dividing(&INTRADAY, n).unwrap_or(Granularity::M1),
-        tv::Resolution::Days(_) | tv::Resolution::Weeks(_) | tv::Resolution::Months(_) => Granularity::D,
-    }
+    base_of(resolution, &INTRADAY, Granularity::M1, Granularity::D)
 }
 
 /// Whether candles of `g` are TradingView bars of `resolution` as they are (no aggregation needed).

@@ -1,25 +1,25 @@
 //! OANDA backend: v20 REST and streams, and v1 REST for legacy accounts, behind the `Broker` trait.
 //!
-//! Layers: `http` sends one request (pacing, retries of reads, failure classification); `venue` is the
+//! Layers: `client` sends one request (pacing, retries of reads, failure classification); `venue` is the
 //! contract each API version (`v20`, `v1`) implements in version-neutral terms; `registry` holds the
 //! sessions; `catalog` maps symbols; `trading` and `feed` implement the trait's areas on top of them;
 //! `stream` keeps the pricing and transaction streams.
 
 pub mod catalog;
+pub mod client;
 pub mod config;
 pub mod convert;
 pub mod credentials;
 pub mod errors;
 mod feed;
 pub mod history;
-pub mod http;
+pub mod model;
 pub mod registry;
 pub mod stream;
 mod trading;
 pub mod v1;
 pub mod v20;
 pub mod venue;
-pub mod wire;
 
 use crate::sync::MutexExt;
 pub use config::OandaConfig;
@@ -112,7 +112,7 @@ impl OandaBroker {
         now: Now,
     ) -> anyhow::Result<OandaBroker> {
         let config = Arc::new(resolved);
-        let http = Arc::new(http::Http::new(
+        let http = Arc::new(client::Http::new(
             &config.rest_url,
             &config.stream_url,
             config.requests_per_second,

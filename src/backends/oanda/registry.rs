@@ -2,9 +2,9 @@
 //! user's own token, or a mapped bridge user's configured one), the accounts each session may use, and the
 //! token and account that serve the data feed.
 
+use super::client::Http;
 use super::config::{ApiChoice, ApiVersion, LoginMode, ResolvedConfig};
 use super::credentials::{self, MappedToken};
-use super::http::Http;
 use super::venue::{AccountHead, Conn, Venue};
 use crate::broker::{BrokerError, BrokerResult, Login, LoginKind, INVALID_LOGIN};
 use crate::secret::Secret;

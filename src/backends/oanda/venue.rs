@@ -3,7 +3,7 @@
 //! and adds sessions, caching, the data feed and the streams on top.
 
 use super::catalog::AccountCatalog;
-use super::http::Http;
+use super::client::Http;
 use crate::broker::BrokerResult;
 use crate::secret::Secret;
 use crate::tv;

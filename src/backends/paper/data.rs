@@ -13,6 +13,8 @@ use tokio::sync::mpsc;
 const DAY: i64 = 86_400;
 /// A live stream that fell further behind than this skips ahead: it carries real-time data only.
 const MAX_CATCH_UP_SECS: i64 = 60;
+/// Punctuation kept in a paper symbol's TradingView name (the rest of it is upper-case letters and digits).
+const PUNCTUATION: &[char] = &['.', '_'];
 
 /// The data feed's symbols; groups by asset class.
 pub fn symbols(market: &Market) -> Vec<SymbolInfo> {
@@ -22,7 +24,7 @@ pub fn symbols(market: &Market) -> Vec<SymbolInfo> {
         .map(|ins| {
             let c = &ins.cfg;
             let (minmovement, pricescale) = SymbolInfo::price_format(c.tick_size);
-            let (symbol, ticker) = tradingview_name(&c.symbol);
+            let (symbol, ticker) = SymbolInfo::name_and_ticker(&c.symbol, PUNCTUATION);
             SymbolInfo {
                 symbol,
                 ticker,
@@ -55,26 +57,6 @@ fn group_of(kind: SymbolType) -> &'static str {
         SymbolType::Crypto => "crypto",
         SymbolType::Stock => "stocks",
         _ => "cfd",
-    }
-}
-
-/// TradingView symbol names are upper-case letters, digits, `.` and `_`; a broker symbol with anything
-/// else is shown under a cleaned name and keeps its own as the `ticker` TradingView sends back.
-fn tradingview_name(broker_symbol: &str) -> (String, Option<String>) {
-    let clean: String = broker_symbol
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' || c == '_' {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if clean == broker_symbol {
-        (clean, None)
-    } else {
-        (clean, Some(broker_symbol.to_owned()))
     }
 }
 
@@ -137,10 +119,16 @@ mod tests {
 
     #[test]
     fn odd_broker_symbols_get_a_ticker() {
-        assert_eq!(tradingview_name("EURUSD"), ("EURUSD".into(), None));
-        assert_eq!(tradingview_name("BRK-B"), ("BRK_B".into(), Some("BRK-B".into())));
         assert_eq!(
-            tradingview_name("eth.usd"),
+            SymbolInfo::name_and_ticker("EURUSD", PUNCTUATION),
+            ("EURUSD".into(), None)
+        );
+        assert_eq!(
+            SymbolInfo::name_and_ticker("BRK-B", PUNCTUATION),
+            ("BRK_B".into(), Some("BRK-B".into()))
+        );
+        assert_eq!(
+            SymbolInfo::name_and_ticker("eth.usd", PUNCTUATION),
             ("ETH.USD".into(), Some("eth.usd".into()))
         );
     }

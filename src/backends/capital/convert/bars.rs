@@ -8,7 +8,7 @@ use crate::tv;
 use rust_decimal::Decimal;
 
 pub use crate::upstream::bars::{aggregate, bar_start};
-use crate::upstream::bars::{coarsest_dividing, DAY, MINUTE, WEEK};
+use crate::upstream::bars::{base_of, DAY, MINUTE, WEEK};
 
 /// Intraday upstream resolutions, coarsest first, with their length in minutes.
 const INTRADAY: [(Resolution, u32); 6] = [
@@ -26,10 +26,7 @@ const INTRADAY: [(Resolution, u32); 6] = [
 /// MINUTE_15, 120 from HOUR, 1440 from HOUR_4. Days, weeks and months from DAY, so that a week is always
 /// the aggregation of the same days' bars (Capital.com's own WEEK bars need not be, nor start on Monday).
 pub fn upstream_resolution(r: tv::Resolution) -> Resolution {
-    match r {
-        tv::Resolution::Minutes(n) => coarsest_dividing(&INTRADAY, n).unwrap_or(Resolution::Minute),
-        tv::Resolution::Days(_) | tv::Resolution::Weeks(_) | tv::Resolution::Months(_) => Resolution::Day,
-    }
+    base_of(r, &INTRADAY, Resolution::Minute, Resolution::Day)
 }
 
 /// Length in seconds of an upstream bar; `Unknown` counts as a minute (the finest, so windows built on it

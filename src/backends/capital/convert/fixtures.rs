@@ -4,16 +4,8 @@
 use super::model;
 use serde_json::{json, Value};
 
-/// An official example from `testdata/capital/` as a JSON value (a file that does not parse is a broken
-/// test, hence the panic).
-fn load(text: &str) -> Value {
-    serde_json::from_str(text).expect("testdata JSON parses")
-}
-
-/// Deserialises a fixture (a fixture that does not parse is a broken test, hence the panic).
-pub fn parse<T: serde::de::DeserializeOwned>(v: Value) -> T {
-    serde_json::from_value(v).expect("fixture deserialises")
-}
+use crate::upstream::fixtures::load;
+pub use crate::upstream::fixtures::parse;
 
 /// The SILVER market details of the official example.
 pub fn silver() -> model::MarketDetails {

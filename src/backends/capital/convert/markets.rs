@@ -154,7 +154,8 @@ fn base_currency(details: &MarketDetails) -> Option<String> {
 pub fn symbol_info(symbol: &str, details: &MarketDetails) -> SymbolInfo {
     let ins = &details.instrument;
     let (minmovement, pricescale) = SymbolInfo::price_format(min_tick(details));
-    let (name, ticker) = tradingview_name(symbol);
+    // Capital.com epics may hold `-` (TradingView accepts it), so it is kept.
+    let (name, ticker) = SymbolInfo::name_and_ticker(symbol, &['.', '_', '-']);
     let hours = ins.opening_hours.as_ref();
     SymbolInfo {
         symbol: name,
@@ -191,25 +192,5 @@ fn timezone(zone: Option<&str>) -> String {
             z.to_owned()
         }
         _ => "Etc/UTC".to_owned(),
-    }
-}
-
-/// TradingView symbol names are upper-case letters, digits, `.`, `_` and `-`; a symbol with anything else is
-/// shown under a cleaned name and keeps its own as the `ticker` TradingView sends back.
-fn tradingview_name(symbol: &str) -> (String, Option<String>) {
-    let clean: String = symbol
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if clean == symbol {
-        (clean, None)
-    } else {
-        (clean, Some(symbol.to_owned()))
     }
 }

@@ -21,12 +21,10 @@ pub fn testdata(name: &str) -> serde_json::Value {
         }
         other => panic!("no testdata/capital/{other}.json in the model tests"),
     };
-    serde_json::from_str(text).expect("testdata JSON parses")
+    crate::upstream::fixtures::load(text)
 }
 
-pub fn parse<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> T {
-    serde_json::from_value(v).expect("fixture deserialises")
-}
+pub use crate::upstream::fixtures::parse;
 
 pub fn market_summary_json(epic: &str, status: &str) -> serde_json::Value {
     json!({

@@ -2,8 +2,8 @@
 //! through [`Http::get`] (retried), writes through [`Http::send_form`] (form bodies, never resent once they
 //! may have arrived). Every id and instrument put into a path goes through [`segment`].
 //!
-//! [`Http::get`]: super::super::http::Http::get
-//! [`Http::send_form`]: super::super::http::Http::send_form
+//! [`Http::get`]: super::super::client::Http::get
+//! [`Http::send_form`]: super::super::client::Http::send_form
 
 use super::super::venue::{CandleQuery, CandleSide, Conn};
 use super::model;

@@ -65,7 +65,7 @@ pub fn error(e: &CallError, what: &str) -> BrokerError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backends::oanda::v1::fixtures::ERROR_NOT_FOUND;
+    use crate::backends::oanda::v1::convert::fixtures::ERROR_NOT_FOUND;
 
     fn status(status: u16, body: &str) -> CallError {
         CallError::status_of::<OandaError>(status, body)

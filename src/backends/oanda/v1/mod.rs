@@ -24,8 +24,6 @@ mod reads;
 mod trading;
 
 #[cfg(test)]
-mod fixtures;
-#[cfg(test)]
 mod tests;
 
 use super::catalog::AccountCatalog;

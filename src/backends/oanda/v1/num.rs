@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 use serde::de::{self, Deserializer, Visitor};
 use std::fmt;
 
-pub use super::super::wire::{parse_decimal, parse_time};
+pub use super::super::model::{parse_decimal, parse_time};
 
 struct DecimalVisitor;
 

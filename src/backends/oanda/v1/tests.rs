@@ -1,10 +1,10 @@
 //! The v1 venue against a tiny in-process server answering documented v1 payloads: what is sent (paths,
 //! forms, auth), how often (caching, single flight), and that no write is ever sent twice.
 
-use super::fixtures::*;
+use super::convert::fixtures::*;
 use super::V1Venue;
 use crate::backends::oanda::catalog::{AccountCatalog, SymbolRules};
-use crate::backends::oanda::http::Http;
+use crate::backends::oanda::client::Http;
 use crate::backends::oanda::v1::convert::instrument_spec;
 use crate::backends::oanda::v1::model;
 use crate::backends::oanda::venue::{Conn, Ctx, StreamLine, Venue};

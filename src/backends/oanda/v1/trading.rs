@@ -349,7 +349,7 @@ fn applied(form: &Form, read: impl Fn(&str) -> Option<Value>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backends::oanda::v1::fixtures::ORDERS;
+    use crate::backends::oanda::v1::convert::fixtures::ORDERS;
 
     #[test]
     fn changes_are_recognised_when_read_back() {

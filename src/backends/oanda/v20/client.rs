@@ -8,7 +8,7 @@ use super::model::{
     DependentOrdersResponse, OrderBody, OrderResponse, OrderWriteResponse, OrdersResponse,
     TransactionResponse, TransactionsResponse,
 };
-use crate::backends::oanda::http::Http;
+use crate::backends::oanda::client::Http;
 use crate::secret::Secret;
 use crate::upstream::call::{segment, CallResult};
 use reqwest::Method;

@@ -4,7 +4,8 @@
 //! (pure mapping to TradingView types), `errors` (reject and cancel reasons in words); `account` reads the
 //! full account (one read per refresh); `placing`, `changes`, `positions` and `history` hold the flows
 //! (`history` keeps what it reuses between calls in the toolkit's per-account journals); `data` is the
-//! market data side (instruments, prices, candles, streams).
+//! market data side (instruments, prices, candles, streams; its wire types in `model::market`, its mapping
+//! in `convert::market`).
 
 mod account;
 mod changes;

@@ -109,6 +109,8 @@ pub fn form_decimal(d: Decimal) -> String {
 }
 
 #[cfg(test)]
+pub(crate) mod fixtures;
+#[cfg(test)]
 mod tests_account;
 #[cfg(test)]
 mod tests_history;

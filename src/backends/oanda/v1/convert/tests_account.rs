@@ -1,7 +1,7 @@
 //! Accounts and state from the documented v1 payloads.
 
-use super::super::fixtures::*;
 use super::super::model;
+use super::fixtures::*;
 use super::*;
 use rust_decimal_macros::dec;
 

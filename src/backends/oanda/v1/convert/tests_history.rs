@@ -1,7 +1,7 @@
 //! Finished orders and executions from v1 transactions shaped as the v1 reference documents them.
 
-use super::super::fixtures::TRANSACTION;
 use super::super::model::Transaction;
+use super::fixtures::TRANSACTION;
 use super::*;
 use crate::tv::{MessageType, OrderStatus, OrderType, ParentType, Side};
 use rust_decimal_macros::dec;

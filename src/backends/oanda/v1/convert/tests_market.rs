@@ -1,8 +1,8 @@
 //! Instruments, prices, candles and stream lines from the seed's payloads.
 
 use super::super::super::venue::{CandleSide, InstrumentKind, StreamLine};
-use super::super::fixtures::*;
 use super::super::model;
+use super::fixtures::*;
 use super::*;
 use chrono::{TimeZone, Utc};
 use rust_decimal_macros::dec;

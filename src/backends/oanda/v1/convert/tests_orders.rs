@@ -1,7 +1,7 @@
 //! Pending orders and the brackets of orders and trades, from the documented v1 listings.
 
-use super::super::fixtures::*;
 use super::super::model;
+use super::fixtures::*;
 use super::*;
 use crate::tv::{MessageType, OrderStatus, OrderType, ParentType, Side};
 use rust_decimal_macros::dec;

@@ -1,7 +1,7 @@
 //! Trades and positions, and the P/L computed for trades.
 
-use super::super::fixtures::*;
 use super::super::model;
+use super::fixtures::*;
 use super::*;
 use crate::tv::Side;
 use rust_decimal_macros::dec;

@@ -1,8 +1,8 @@
 //! Order requests as v1 forms, and what v1 cannot do refused with a reason.
 
 use super::super::super::venue::{InstrumentKind, InstrumentSpec};
-use super::super::fixtures::*;
 use super::super::model::{self, TxType, WireSide};
+use super::fixtures::*;
 use super::*;
 use crate::broker::BrokerError;
 use crate::tv::{self, Brackets, OrderDuration, OrderType, Side};

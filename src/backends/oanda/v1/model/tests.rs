@@ -1,6 +1,6 @@
 //! The wire types read every documented payload exactly (numbers keep their digits, `{}` is "none").
 
-use super::super::fixtures::*;
+use super::super::convert::fixtures::*;
 use super::*;
 use rust_decimal_macros::dec;
 

@@ -9,16 +9,8 @@ use crate::backends::oanda::venue::{InstrumentKind, InstrumentSpec};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
-/// A payload from `testdata/oanda/v20/` as a JSON value (a file that does not parse is a broken test,
-/// hence the panic).
-fn load(text: &str) -> Value {
-    serde_json::from_str(text).expect("testdata JSON parses")
-}
-
-/// Deserialises a fixture (one that does not parse is a broken test, hence the panic).
-pub fn parse<T: serde::de::DeserializeOwned>(v: Value) -> T {
-    serde_json::from_value(v).expect("fixture deserialises")
-}
+use crate::upstream::fixtures::load;
+pub use crate::upstream::fixtures::parse;
 
 /// An instrument as the data module would describe it.
 pub fn spec(name: &str, pip_location: i32, display_precision: u32) -> InstrumentSpec {
@@ -107,4 +99,44 @@ pub fn cancel_json(id: &str, order: &str, reason: &str) -> Value {
 /// A transaction of a fixture.
 pub fn tx(v: Value) -> model::Transaction {
     parse(v)
+}
+
+/// `GET /v3/accounts/{id}/instruments` as documented: decimals are strings, precision as sent.
+pub fn instruments_body() -> serde_json::Value {
+    json!({"instruments": [
+        {"name": "EUR_USD", "type": "CURRENCY", "displayName": "EUR/USD", "pipLocation": -4,
+         "displayPrecision": 5, "tradeUnitsPrecision": 0, "minimumTradeSize": "1",
+         "maximumTrailingStopDistance": "1.00000", "minimumTrailingStopDistance": "0.00050",
+         "maximumPositionSize": "0", "maximumOrderUnits": "100000000", "marginRate": "0.0333",
+         "commission": {"commission": "0.0000", "unitsTraded": "1000000", "minimumCommission": "0.0000"}},
+        {"name": "USD_JPY", "type": "CURRENCY", "displayName": "USD/JPY", "pipLocation": -2,
+         "displayPrecision": 3, "tradeUnitsPrecision": 0, "minimumTradeSize": "1",
+         "maximumTrailingStopDistance": "100.000", "minimumTrailingStopDistance": "0.050",
+         "maximumPositionSize": "0", "maximumOrderUnits": "100000000", "marginRate": "0.04"},
+        {"name": "XAU_USD", "type": "METAL", "displayName": "Gold", "pipLocation": -2,
+         "displayPrecision": 3, "tradeUnitsPrecision": 0, "minimumTradeSize": "1",
+         "maximumOrderUnits": "5000", "marginRate": "0.05"},
+        {"name": "DE30_EUR", "type": "CFD", "displayName": "Germany 30", "pipLocation": 0,
+         "displayPrecision": 1, "tradeUnitsPrecision": 1, "minimumTradeSize": "0.1",
+         "maximumTrailingStopDistance": "10000.0", "minimumTrailingStopDistance": "5.0",
+         "maximumOrderUnits": "2500", "marginRate": "0.05"},
+        {"name": "XYZ_USD", "type": "SOMETHING_NEW", "pipLocation": -2, "displayPrecision": 2,
+         "tradeUnitsPrecision": 2, "minimumTradeSize": "0.01", "maximumOrderUnits": "100",
+         "marginRate": "0.5"},
+        {"name": "NO_RULES", "type": "CURRENCY", "displayName": "No rules", "pipLocation": -4,
+         "displayPrecision": 5},
+        {"type": "CURRENCY", "pipLocation": -4}
+    ], "lastTransactionID": "6356"})
+}
+
+/// `GET /v3/instruments/EUR_USD/candles?price=MBA` as documented.
+pub fn candles_body() -> serde_json::Value {
+    json!({"instrument": "EUR_USD", "granularity": "S5", "candles": [
+        {"complete": true, "volume": 12, "time": "2016-10-17T15:16:40.000000000Z",
+         "bid": {"o": "1.09880", "h": "1.09890", "l": "1.09875", "c": "1.09885"},
+         "mid": {"o": "1.09887", "h": "1.09896", "l": "1.09882", "c": "1.09890"},
+         "ask": {"o": "1.09894", "h": "1.09902", "l": "1.09889", "c": "1.09895"}},
+        {"complete": false, "volume": 3, "time": "2016-10-17T15:16:45.000000000Z",
+         "mid": {"o": "1.09890", "h": "1.09900", "l": "1.09890", "c": "1.09900"}}
+    ]})
 }

@@ -7,6 +7,7 @@ pub mod account;
 pub mod executions;
 pub mod finals;
 pub mod ids;
+pub mod market;
 pub mod orders;
 pub mod positions;
 pub mod requests;
@@ -72,6 +73,8 @@ mod tests_account;
 mod tests_executions;
 #[cfg(test)]
 mod tests_finals;
+#[cfg(test)]
+mod tests_market;
 #[cfg(test)]
 mod tests_orders;
 #[cfg(test)]

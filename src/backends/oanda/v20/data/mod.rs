@@ -5,21 +5,19 @@
 //! JSON number is tolerated), and an entry that lacks what the bridge needs is skipped and logged instead of
 //! failing the whole answer.
 
-mod wire;
-
+use super::super::client::Http;
 use super::super::errors::broker_error;
-use super::super::http::Http;
 use super::super::venue::{
     Candle, CandleQuery, CandleSide, InstrumentSpec, Price, StreamLine, StreamRequest,
 };
+use super::convert::market::{candle, client_price, home_conversions, instrument_spec, Conversions};
+use super::model::market::{CandlesBody, ClientPrice, InstrumentsBody, PricingBody};
 use crate::broker::BrokerResult;
 use crate::secret::Secret;
 use crate::upstream::call::CallError;
 use chrono::SecondsFormat;
 use serde::Deserialize;
 use serde_json::Value;
-use wire::{candle, client_price, home_conversions, instrument_spec};
-use wire::{CandlesBody, ClientPrice, Conversions, InstrumentsBody, PricingBody};
 
 /// Instruments per `/pricing` request: keeps the URL short whatever the caller asks for.
 const PRICES_PER_REQUEST: usize = 50;
@@ -264,6 +262,6 @@ pub(super) fn segment(raw: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests_client;
+mod tests;
 #[cfg(test)]
-mod tests_wire;
+mod tests_client;

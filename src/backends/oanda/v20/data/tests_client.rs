@@ -1,7 +1,7 @@
 //! The requests market data sends, checked against a tiny v20 server on 127.0.0.1 that answers documented
 //! payloads, checks the bearer token like OANDA, and records what it was asked.
 
-use super::tests_wire::{candles_body, instruments_body};
+use super::super::convert::fixtures::{candles_body, instruments_body};
 use super::*;
 use crate::backends::oanda::venue::Granularity;
 use crate::broker::BrokerError;

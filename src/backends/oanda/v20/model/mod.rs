@@ -7,6 +7,7 @@
 //! and are put into words by [`super::errors`].
 
 mod account;
+pub mod market;
 mod orders;
 mod responses;
 mod trades;
@@ -18,7 +19,7 @@ pub use responses::*;
 pub use trades::*;
 pub use transactions::*;
 
-use super::super::wire::parse_decimal;
+use super::super::model::parse_decimal;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serializer};
 
@@ -64,7 +65,7 @@ pub(crate) fn dec_str<S: Serializer>(v: &Decimal, s: S) -> Result<S::Ok, S::Erro
     s.serialize_str(&v.to_string())
 }
 
-pub use super::super::wire::parse_time;
+pub use super::super::model::parse_time;
 
 #[cfg(test)]
 mod tests;

@@ -7,7 +7,7 @@ mod writes;
 
 use super::convert::fixtures;
 use crate::backends::oanda::catalog::AccountCatalog;
-use crate::backends::oanda::http::Http;
+use crate::backends::oanda::client::Http;
 use crate::backends::oanda::venue::{Conn, Ctx};
 use crate::secret::Secret;
 use axum::body::Bytes;

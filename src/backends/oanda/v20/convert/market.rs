@@ -1,75 +1,23 @@
-//! v20 wire types of market data (OpenAPI `definitions`: `Instrument`, `ClientPrice`, `HomeConversions`,
-//! `Candlestick`...) and their conversion to the venue types. Every field is optional so one odd entry is
-//! skipped instead of failing a whole answer.
+//! v20 market data to the venue types: instruments as [`InstrumentSpec`]s, prices with the factors into
+//! the account currency, candles in the requested side's prices. An entry that lacks what the bridge needs
+//! is skipped and logged instead of failing the whole answer.
 
-use super::super::super::venue::{Candle, CandleSide, InstrumentKind, InstrumentSpec, Price};
-use super::super::super::wire::parse_decimal;
+use crate::backends::oanda::model::parse_time;
+use crate::backends::oanda::v20::model::market::{
+    Candlestick, CandlestickData, ClientPrice, HomeConversions, Num, PriceBucket, WireInstrument, WireKind,
+};
+use crate::backends::oanda::venue::{Candle, CandleSide, InstrumentKind, InstrumentSpec, Price};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
-use serde::Deserialize;
 use std::collections::HashMap;
-
-/// A decimal as v20 sends it: a string (`"1.10000"`, precision kept); a JSON number is tolerated.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
-pub(super) enum Num {
-    Text(String),
-    Number(serde_json::Number),
-}
-
-impl Num {
-    fn decimal(&self) -> Option<Decimal> {
-        match self {
-            Num::Text(s) => parse_decimal(s.trim()),
-            Num::Number(n) => parse_decimal(&n.to_string()),
-        }
-    }
-}
 
 fn dec(n: &Option<Num>) -> Option<Decimal> {
     n.as_ref().and_then(Num::decimal)
 }
 
-pub(super) use super::super::super::wire::parse_time;
-
-#[derive(Debug, Deserialize)]
-pub(super) struct InstrumentsBody {
-    #[serde(default)]
-    pub(super) instruments: Vec<WireInstrument>,
-}
-
-/// v20 `Instrument`.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(super) struct WireInstrument {
-    name: Option<String>,
-    #[serde(rename = "type")]
-    kind: Option<WireKind>,
-    display_name: Option<String>,
-    pip_location: Option<i64>,
-    display_precision: Option<i64>,
-    trade_units_precision: Option<i64>,
-    minimum_trade_size: Option<Num>,
-    maximum_order_units: Option<Num>,
-    margin_rate: Option<Num>,
-    minimum_trailing_stop_distance: Option<Num>,
-    maximum_trailing_stop_distance: Option<Num>,
-}
-
-/// v20 `InstrumentType`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub(super) enum WireKind {
-    Currency,
-    Cfd,
-    Metal,
-    #[serde(other)]
-    Unknown,
-}
-
 /// An [`InstrumentSpec`], or `None` (logged) when the entry lacks a trading fact: guessing a unit limit or a
 /// precision could let a wrong order through.
-pub(super) fn instrument_spec(w: &WireInstrument) -> Option<InstrumentSpec> {
+pub fn instrument_spec(w: &WireInstrument) -> Option<InstrumentSpec> {
     let name = w.name.as_deref().map(str::trim).filter(|n| !n.is_empty())?;
     let spec = build_spec(name, w);
     if spec.is_none() {
@@ -108,60 +56,11 @@ fn build_spec(name: &str, w: &WireInstrument) -> Option<InstrumentSpec> {
     })
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(super) struct PricingBody {
-    #[serde(default)]
-    pub(super) prices: Vec<ClientPrice>,
-    #[serde(default)]
-    pub(super) home_conversions: Vec<HomeConversions>,
-}
-
-/// v20 `ClientPrice`.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(super) struct ClientPrice {
-    instrument: Option<String>,
-    time: Option<String>,
-    /// Deprecated in favour of `tradeable`, still read when `tradeable` is absent.
-    status: Option<String>,
-    tradeable: Option<bool>,
-    bids: Option<Vec<PriceBucket>>,
-    asks: Option<Vec<PriceBucket>>,
-    closeout_bid: Option<Num>,
-    closeout_ask: Option<Num>,
-    quote_home_conversion_factors: Option<QuoteHomeConversionFactors>,
-}
-
-/// v20 `PriceBucket`.
-#[derive(Debug, Deserialize)]
-pub(super) struct PriceBucket {
-    price: Option<Num>,
-    liquidity: Option<Num>,
-}
-
-/// v20 `HomeConversions`.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(super) struct HomeConversions {
-    currency: Option<String>,
-    account_gain: Option<Num>,
-    account_loss: Option<Num>,
-}
-
-/// v20 `QuoteHomeConversionFactors` (deprecated, still sent on streams).
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(super) struct QuoteHomeConversionFactors {
-    positive_units: Option<Num>,
-    negative_units: Option<Num>,
-}
-
 /// Currency -> (gain, loss) factors into the account currency.
-pub(super) type Conversions = HashMap<String, (Decimal, Decimal)>;
+pub type Conversions = HashMap<String, (Decimal, Decimal)>;
 
 /// The answer's `homeConversions` by currency.
-pub(super) fn home_conversions(list: &[HomeConversions]) -> Conversions {
+pub fn home_conversions(list: &[HomeConversions]) -> Conversions {
     list.iter()
         .filter_map(|h| {
             let currency = h.currency.as_deref()?.trim();
@@ -189,7 +88,7 @@ fn best(buckets: &Option<Vec<PriceBucket>>, closeout: &Option<Num>) -> Option<(D
 
 /// A [`Price`], or `None` (logged at debug) when instrument, time or a side is missing. `conversions` are
 /// the answer's `homeConversions`; the price's own deprecated factors serve when they lack the currency.
-pub(super) fn client_price(p: &ClientPrice, conversions: &Conversions) -> Option<Price> {
+pub fn client_price(p: &ClientPrice, conversions: &Conversions) -> Option<Price> {
     let price = build_price(p, conversions);
     if price.is_none() {
         tracing::debug!(instrument = ?p.instrument, "OANDA price without instrument, time or prices; left out");
@@ -222,34 +121,8 @@ fn build_price(p: &ClientPrice, conversions: &Conversions) -> Option<Price> {
     })
 }
 
-#[derive(Debug, Deserialize)]
-pub(super) struct CandlesBody {
-    #[serde(default)]
-    pub(super) candles: Vec<Candlestick>,
-}
-
-/// v20 `Candlestick`.
-#[derive(Debug, Deserialize)]
-pub(super) struct Candlestick {
-    time: Option<String>,
-    mid: Option<CandlestickData>,
-    bid: Option<CandlestickData>,
-    ask: Option<CandlestickData>,
-    volume: Option<Num>,
-    complete: Option<bool>,
-}
-
-/// v20 `CandlestickData`.
-#[derive(Debug, Deserialize)]
-pub(super) struct CandlestickData {
-    o: Option<Num>,
-    h: Option<Num>,
-    l: Option<Num>,
-    c: Option<Num>,
-}
-
 /// A [`Candle`] in `side`'s prices, or `None` (logged at debug) when its time or prices are missing.
-pub(super) fn candle(c: &Candlestick, side: CandleSide) -> Option<Candle> {
+pub fn candle(c: &Candlestick, side: CandleSide) -> Option<Candle> {
     let data = match side {
         CandleSide::Mid => &c.mid,
         CandleSide::Bid => &c.bid,
