@@ -176,7 +176,7 @@ impl Watchers {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backends::oanda::http::Http;
+    use crate::backends::oanda::client::Http;
     use crate::backends::oanda::v20::V20Venue;
     use crate::secret::Secret;
     use axum::body::Body;
