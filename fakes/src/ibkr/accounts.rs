@@ -215,12 +215,8 @@ pub(super) async fn summary(AxState(shared): AxState<Arc<Shared>>, Path(acct): P
     let v = st.valuation(a);
     let ts = millis(st.now());
     let ccy = a.spec.currency.as_str();
-    let amount = |d: Decimal| {
-        json!({ "amount": num(d.round_dp(2)), "currency": ccy, "isNull": false, "timestamp": ts, "value": null, "severity": 0 })
-    };
-    let text = |s: &str| {
-        json!({ "amount": 0.0, "currency": null, "isNull": false, "timestamp": ts, "value": s, "severity": 0 })
-    };
+    let amount = |d: Decimal| json!({ "amount": num(d.round_dp(2)), "currency": ccy, "isNull": false, "timestamp": ts, "value": null, "severity": 0 });
+    let text = |s: &str| json!({ "amount": 0.0, "currency": null, "isNull": false, "timestamp": ts, "value": s, "severity": 0 });
     let available = v.net_liquidation - v.init_margin;
     let mut out = Map::new();
     out.insert("accountcode".into(), text(&a.spec.id));
@@ -234,7 +230,10 @@ pub(super) async fn summary(AxState(shared): AxState<Arc<Shared>>, Path(acct): P
     out.insert("initmarginreq".into(), amount(v.init_margin));
     out.insert("maintmarginreq".into(), amount(v.maint_margin));
     out.insert("availablefunds".into(), amount(available));
-    out.insert("excessliquidity".into(), amount(v.net_liquidation - v.maint_margin));
+    out.insert(
+        "excessliquidity".into(),
+        amount(v.net_liquidation - v.maint_margin),
+    );
     out.insert("buyingpower".into(), amount(available * Decimal::from(4)));
     out.insert("cushion".into(), amount(Decimal::ONE));
     ok(Value::Object(out))

@@ -331,7 +331,11 @@ pub(super) async fn search(
                 || c.local_symbol == needle
                 || (by_name && c.name.to_uppercase().contains(&needle))
         })
-        .filter(|c| sec_type.as_deref().is_none_or(|t| t.eq_ignore_ascii_case(&c.sec_type)))
+        .filter(|c| {
+            sec_type
+                .as_deref()
+                .is_none_or(|t| t.eq_ignore_ascii_case(&c.sec_type))
+        })
         .map(FakeContract::search_row)
         .collect();
     ok(Value::Array(rows))

@@ -106,7 +106,9 @@ impl State {
             return;
         }
         let open = self.is_open(o.conid);
-        let Some(q) = self.markets.get(&o.conid).map(|m| m.quote.clone()) else { return };
+        let Some(q) = self.markets.get(&o.conid).map(|m| m.quote.clone()) else {
+            return;
+        };
         let touch = match o.side {
             Side::Buy => q.ask,
             Side::Sell => q.bid,
@@ -159,7 +161,9 @@ impl State {
         let now = self.now();
         let o = self.orders[i].clone();
         let qty = o.qty - o.filled;
-        let Some(contract) = self.contract(o.conid).cloned() else { return };
+        let Some(contract) = self.contract(o.conid).cloned() else {
+            return;
+        };
         let commission = self.commission;
         if let Some(a) = self.account_index(&o.account) {
             let account = &mut self.accounts[a];
@@ -206,7 +210,9 @@ impl State {
         // One-cancels-other: the siblings still working are cancelled.
         if let Some(group) = o.oca {
             let siblings: Vec<usize> = (0..self.orders.len())
-                .filter(|&j| j != i && self.orders[j].oca == Some(group) && self.orders[j].status.is_working())
+                .filter(|&j| {
+                    j != i && self.orders[j].oca == Some(group) && self.orders[j].status.is_working()
+                })
                 .collect();
             for j in siblings {
                 self.set_status(j, Status::Cancelled);
@@ -268,7 +274,10 @@ impl State {
         };
         let o = &mut self.orders[i];
         if !o.status.is_working() {
-            return Err(format!("OrderID {id} cannot be modified: it is {}", o.status.as_str()));
+            return Err(format!(
+                "OrderID {id} cannot be modified: it is {}",
+                o.status.as_str()
+            ));
         }
         if o.conid != t.conid || o.side != t.side {
             return Err("conid and side of an order cannot be modified".to_string());
@@ -287,7 +296,9 @@ impl State {
 
     /// Moves a contract's quote, then lets its working orders trade and streams the change.
     pub(super) fn set_quote(&mut self, conid: i64, bid: Decimal, ask: Decimal) {
-        let Some(m) = self.markets.get_mut(&conid) else { return };
+        let Some(m) = self.markets.get_mut(&conid) else {
+            return;
+        };
         m.quote.bid = bid;
         m.quote.ask = ask.max(bid);
         m.quote.high = m.quote.high.max(m.quote.ask);
@@ -342,7 +353,11 @@ pub(super) fn apply_fill(
         return Decimal::ZERO;
     }
     let closing = signed.abs().min(pos.qty.abs());
-    let direction = if pos.qty.is_sign_positive() { Decimal::ONE } else { Decimal::NEGATIVE_ONE };
+    let direction = if pos.qty.is_sign_positive() {
+        Decimal::ONE
+    } else {
+        Decimal::NEGATIVE_ONE
+    };
     let realized = (price - pos.avg) * closing * direction * multiplier;
     pos.realized += realized;
     pos.qty += signed;

@@ -19,7 +19,11 @@ pub(super) const PREFIX: &str = "/v1/api";
 const MAX_BODY: usize = 1 << 20;
 
 /// `/iserver` calls that work without an authenticated brokerage session.
-const SESSIONLESS: [&str; 3] = ["/iserver/auth/status", "/iserver/auth/ssodh/init", "/iserver/reauthenticate"];
+const SESSIONLESS: [&str; 3] = [
+    "/iserver/auth/status",
+    "/iserver/auth/ssodh/init",
+    "/iserver/reauthenticate",
+];
 
 /// Whether a path needs `GET /iserver/accounts` first (orders, trades and market data, as IBKR says).
 fn needs_accounts(path: &str) -> bool {
@@ -74,7 +78,10 @@ impl State {
         {
             if let Some(last) = self.last_call.get(&key) {
                 if now.duration_since(*last) < rule.interval {
-                    return Err(format!("Too many requests: {path} is limited to one call per {:?}", rule.interval));
+                    return Err(format!(
+                        "Too many requests: {path} is limited to one call per {:?}",
+                        rule.interval
+                    ));
                 }
             }
             self.last_call.insert(key, now);
@@ -195,7 +202,11 @@ mod tests {
     fn state(rps: u32) -> Shared {
         Shared::new(&FakeIbkrOptions {
             requests_per_second: rps,
-            endpoint_pacing: vec![EndpointPacing::new("GET", "/iserver/account/orders", Duration::from_secs(5))],
+            endpoint_pacing: vec![EndpointPacing::new(
+                "GET",
+                "/iserver/account/orders",
+                Duration::from_secs(5),
+            )],
             ..FakeIbkrOptions::default()
         })
     }

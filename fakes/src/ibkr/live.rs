@@ -26,13 +26,19 @@ impl State {
             "{verb} {} {}{} {}",
             grouped(o.qty, 0),
             o.kind.display(),
-            shown_price.map(|p| format!(" {}", c.price_str(p))).unwrap_or_default(),
+            shown_price
+                .map(|p| format!(" {}", c.price_str(p)))
+                .unwrap_or_default(),
             o.tif
         );
         let size_and_fills = if o.status == Status::Filled {
             plain_qty(o.qty).trim_end_matches(".0").to_string()
         } else {
-            format!("{}/{}", plain_qty(o.filled).trim_end_matches(".0"), plain_qty(o.qty - o.filled).trim_end_matches(".0"))
+            format!(
+                "{}/{}",
+                plain_qty(o.filled).trim_end_matches(".0"),
+                plain_qty(o.qty - o.filled).trim_end_matches(".0")
+            )
         };
         Some(json!({
             "acct": o.account,
@@ -80,7 +86,11 @@ impl State {
             super::state::Side::Buy => ("B", "Bot"),
             super::state::Side::Sell => ("S", "Sld"),
         };
-        let venue = if c.exchange == "SMART" { "SMART" } else { c.exchange.as_str() };
+        let venue = if c.exchange == "SMART" {
+            "SMART"
+        } else {
+            c.exchange.as_str()
+        };
         Some(json!({
             "execution_id": e.id,
             "symbol": c.symbol,
@@ -116,7 +126,11 @@ impl State {
     fn listing_account(&self, requested: Option<&String>) -> String {
         requested
             .cloned()
-            .or_else(|| self.accounts.get(self.session.selected).map(|a| a.spec.id.clone()))
+            .or_else(|| {
+                self.accounts
+                    .get(self.session.selected)
+                    .map(|a| a.spec.id.clone())
+            })
             .unwrap_or_default()
     }
 }
@@ -133,13 +147,23 @@ pub(super) async fn orders(AxState(shared): AxState<Arc<Shared>>, RawQuery(query
     let account = st.listing_account(q.get("accountId"));
     let filters: Vec<String> = q
         .get("filters")
-        .map(|f| f.split(',').map(|s| s.trim().to_ascii_lowercase()).filter(|s| !s.is_empty()).collect())
+        .map(|f| {
+            f.split(',')
+                .map(|s| s.trim().to_ascii_lowercase())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
         .unwrap_or_default();
     let rows: Vec<Value> = st
         .orders
         .iter()
         .filter(|o| o.account == account)
-        .filter(|o| filters.is_empty() || filters.iter().any(|f| *f == o.status.as_str().to_ascii_lowercase()))
+        .filter(|o| {
+            filters.is_empty()
+                || filters
+                    .iter()
+                    .any(|f| *f == o.status.as_str().to_ascii_lowercase())
+        })
         .rev()
         .filter_map(|o| st.order_row(o))
         .collect();

@@ -21,7 +21,9 @@ impl State {
     /// The requested snapshot fields of a contract, as strings.
     pub(super) fn md_fields(&self, conid: i64, fields: &[String]) -> Map<String, Value> {
         let mut out = Map::new();
-        let Some(m) = self.markets.get(&conid) else { return out };
+        let Some(m) = self.markets.get(&conid) else {
+            return out;
+        };
         let c = &m.contract;
         let q = &m.quote;
         let size = match c.sec_type.as_str() {
@@ -49,7 +51,9 @@ impl State {
                 "70" => c.price_str(q.high),
                 "71" => c.price_str(q.low),
                 "82" => c.price_str(q.last - q.open),
-                "83" if !q.open.is_zero() => ((q.last - q.open) / q.open * Decimal::from(100)).round_dp(2).to_string(),
+                "83" if !q.open.is_zero() => ((q.last - q.open) / q.open * Decimal::from(100))
+                    .round_dp(2)
+                    .to_string(),
                 "55" => c.symbol.clone(),
                 "6509" => "R".to_string(),
                 "6119" => "q0".to_string(),
@@ -69,7 +73,12 @@ pub(super) async fn snapshot(AxState(shared): AxState<Arc<Shared>>, RawQuery(que
     };
     let fields: Vec<String> = q
         .get("fields")
-        .map(|f| f.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+        .map(|f| {
+            f.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
         .unwrap_or_default();
     let mut st = shared.lock();
     let updated = millis(st.now());
@@ -219,8 +228,15 @@ pub(super) async fn history(AxState(shared): AxState<Arc<Shared>>, RawQuery(quer
     let Some(conid) = q.get("conid").and_then(|c| c.parse::<i64>().ok()) else {
         return bad("conid required");
     };
-    let Some((pn, pu)) = q.get("period").and_then(|p| parse_span(p)).filter(|(n, u)| period_ok(*n, *u)) else {
-        return bad(format!("Invalid period: {}", q.get("period").map_or("", String::as_str)));
+    let Some((pn, pu)) = q
+        .get("period")
+        .and_then(|p| parse_span(p))
+        .filter(|(n, u)| period_ok(*n, *u))
+    else {
+        return bad(format!(
+            "Invalid period: {}",
+            q.get("period").map_or("", String::as_str)
+        ));
     };
     let bar = q.get("bar").map_or("", String::as_str);
     let Some((bn, bu)) = BARS.contains(&bar).then(|| parse_span(bar)).flatten() else {
@@ -342,8 +358,14 @@ mod tests {
         let t = DateTime::from_timestamp(1_700_056_032, 0).unwrap();
         assert_eq!(bar_start(t, 5, Unit::Minute).format("%H:%M").to_string(), "13:45");
         assert_eq!(bar_start(t, 4, Unit::Hour).format("%H:%M").to_string(), "12:00");
-        assert_eq!(bar_start(t, 1, Unit::Week).format("%Y-%m-%d %a").to_string(), "2023-11-13 Mon");
-        assert_eq!(bar_start(t, 1, Unit::Month).format("%Y-%m-%d").to_string(), "2023-11-01");
+        assert_eq!(
+            bar_start(t, 1, Unit::Week).format("%Y-%m-%d %a").to_string(),
+            "2023-11-13 Mon"
+        );
+        assert_eq!(
+            bar_start(t, 1, Unit::Month).format("%Y-%m-%d").to_string(),
+            "2023-11-01"
+        );
         assert_eq!(forward(t, 1, Unit::Month).format("%m-%d").to_string(), "12-15");
         assert_eq!(back(t, 2, Unit::Day).format("%d").to_string(), "13");
     }

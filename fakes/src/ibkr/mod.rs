@@ -66,7 +66,10 @@ fn router(shared: Arc<Shared>, extra: Option<Router>) -> Router {
     let api = Router::new()
         .route("/iserver/auth/status", post(session::status))
         .route("/iserver/auth/ssodh/init", post(session::ssodh_init))
-        .route("/iserver/reauthenticate", get(session::reauthenticate).post(session::reauthenticate))
+        .route(
+            "/iserver/reauthenticate",
+            get(session::reauthenticate).post(session::reauthenticate),
+        )
         .route("/tickle", post(session::tickle).get(session::tickle))
         .route("/sso/validate", get(session::validate))
         .route("/logout", post(session::logout))
@@ -76,11 +79,17 @@ fn router(shared: Arc<Shared>, extra: Option<Router>) -> Router {
         .route("/portfolio/{acct}/summary", get(accounts::summary))
         .route("/portfolio/{acct}/ledger", get(accounts::ledger))
         .route("/portfolio/{acct}/positions/{page}", get(accounts::positions))
-        .route("/iserver/secdef/search", get(contracts::search).post(contracts::search))
+        .route(
+            "/iserver/secdef/search",
+            get(contracts::search).post(contracts::search),
+        )
         .route("/trsrv/secdef", get(contracts::secdef))
         .route("/trsrv/secdef/schedule", get(contracts::schedule))
         .route("/iserver/contract/{conid}/info", get(contracts::info))
-        .route("/iserver/contract/{conid}/info-and-rules", get(contracts::info_and_rules))
+        .route(
+            "/iserver/contract/{conid}/info-and-rules",
+            get(contracts::info_and_rules),
+        )
         .route("/iserver/account/{acct}/orders", post(orders::place))
         .route("/iserver/account/{acct}/orders/whatif", post(orders::whatif))
         .route(
@@ -173,7 +182,10 @@ impl FakeIbkr {
 
     /// The current (bid, ask) of a contract.
     pub fn quote(&self, conid: i64) -> Option<(Decimal, Decimal)> {
-        self.state().markets.get(&conid).map(|m| (m.quote.bid, m.quote.ask))
+        self.state()
+            .markets
+            .get(&conid)
+            .map(|m| (m.quote.bid, m.quote.ask))
     }
 
     /// Halts or resumes trading in a contract (snapshot last price gets the `H` prefix, nothing fills,

@@ -41,12 +41,22 @@ impl State {
     }
 
     /// Asks the first of `questions` about `what`, or carries it out when there are none.
-    fn ask_or_do(&mut self, what: Pending, mut questions: VecDeque<super::options::FakeQuestion>) -> Response {
+    fn ask_or_do(
+        &mut self,
+        what: Pending,
+        mut questions: VecDeque<super::options::FakeQuestion>,
+    ) -> Response {
         let Some(q) = questions.pop_front() else {
             return self.carry_out(what);
         };
         let id = uuid::Uuid::new_v4().to_string();
-        self.replies.insert(id.clone(), PendingReply { what, rest: questions });
+        self.replies.insert(
+            id.clone(),
+            PendingReply {
+                what,
+                rest: questions,
+            },
+        );
         ok(json!([{
             "id": id,
             "message": [q.text],
@@ -67,7 +77,9 @@ impl State {
                     return refused(format!("Local order ID={c} is already registered."));
                 }
                 let ids = self.place(&account, &tickets);
-                ok(Value::Array(ids.iter().map(|id| self.submit_success(*id)).collect()))
+                ok(Value::Array(
+                    ids.iter().map(|id| self.submit_success(*id)).collect(),
+                ))
             }
             Pending::Modify { order_id, ticket } => match self.modify(order_id, &ticket) {
                 Ok(()) => ok(json!([self.submit_success(order_id)])),
@@ -92,7 +104,11 @@ impl State {
 }
 
 /// `POST /iserver/account/{acct}/orders`.
-pub(super) async fn place(AxState(shared): AxState<Arc<Shared>>, Path(acct): Path<String>, body: Bytes) -> Response {
+pub(super) async fn place(
+    AxState(shared): AxState<Arc<Shared>>,
+    Path(acct): Path<String>,
+    body: Bytes,
+) -> Response {
     let body = body_json(&body);
     let mut st = shared.lock();
     if let Err(resp) = st.path_account(&acct) {
@@ -110,11 +126,21 @@ pub(super) async fn place(AxState(shared): AxState<Arc<Shared>>, Path(acct): Pat
         return refused(format!("Local order ID={c} is already registered."));
     }
     let questions = st.questions_for(&tickets);
-    st.ask_or_do(Pending::Place { account: acct, tickets }, questions)
+    st.ask_or_do(
+        Pending::Place {
+            account: acct,
+            tickets,
+        },
+        questions,
+    )
 }
 
 /// `POST /iserver/reply/{id}` with `{"confirmed": true}`.
-pub(super) async fn reply(AxState(shared): AxState<Arc<Shared>>, Path(id): Path<String>, body: Bytes) -> Response {
+pub(super) async fn reply(
+    AxState(shared): AxState<Arc<Shared>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
     let b = body_json(&body);
     let Some(confirmed) = b.get("confirmed").and_then(Value::as_bool) else {
         return bad("confirmed required: {\"confirmed\": true}");
@@ -184,7 +210,11 @@ pub(super) async fn cancel(
 }
 
 /// `POST /iserver/account/{acct}/orders/whatif`: the projected effect of the first ticket.
-pub(super) async fn whatif(AxState(shared): AxState<Arc<Shared>>, Path(acct): Path<String>, body: Bytes) -> Response {
+pub(super) async fn whatif(
+    AxState(shared): AxState<Arc<Shared>>,
+    Path(acct): Path<String>,
+    body: Bytes,
+) -> Response {
     let body = body_json(&body);
     let st = shared.lock();
     let Some(a) = st.account_index(&acct).map(|i| &st.accounts[i]) else {

@@ -34,7 +34,9 @@ impl State {
     /// Milliseconds left before the session expires when idle.
     fn expires_in(&self) -> i64 {
         let idle = TimeDelta::from_std(self.idle_expiry).unwrap_or(TimeDelta::MAX);
-        (self.session.last_used + idle - self.now()).num_milliseconds().max(0)
+        (self.session.last_used + idle - self.now())
+            .num_milliseconds()
+            .max(0)
     }
 
     /// Opens the brokerage session (unless another session competes and `compete` is false).

@@ -3,7 +3,9 @@
 //! questions, the request log with its pacing windows, injected faults and the open WebSockets.
 
 use super::contracts::FakeContract;
-use super::options::{EndpointPacing, FakeIbkrAccount, FakeIbkrOptions, FakeQuestion, Fault, LoggedRequest, Verifier};
+use super::options::{
+    EndpointPacing, FakeIbkrAccount, FakeIbkrOptions, FakeQuestion, Fault, LoggedRequest, Verifier,
+};
 use super::price_path::{PathSpec, PricePath};
 use chrono::{DateTime, TimeDelta, Utc};
 use rust_decimal::prelude::ToPrimitive;

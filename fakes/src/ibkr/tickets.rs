@@ -23,7 +23,10 @@ pub(super) fn ticket_values(body: &Value) -> Result<Vec<Value>, String> {
 }
 
 fn text<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
-    v.get(key).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty())
+    v.get(key)
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
 }
 
 impl State {
@@ -55,17 +58,19 @@ impl State {
             Some(other) => return Err(format!("Invalid order type: {other}")),
             None => return Err("orderType required".to_string()),
         };
-        let qty = v
-            .get("quantity")
-            .and_then(dec_field)
-            .ok_or("quantity required")?;
+        let qty = v.get("quantity").and_then(dec_field).ok_or("quantity required")?;
         if qty <= Decimal::ZERO {
             return Err(format!("Invalid quantity: {qty}"));
         }
         if !contract.lot.is_zero() && !(qty % contract.lot).is_zero() {
-            return Err(format!("The quantity {qty} is not a multiple of the size increment {}", contract.lot));
+            return Err(format!(
+                "The quantity {qty} is not a multiple of the size increment {}",
+                contract.lot
+            ));
         }
-        let tif = text(v, "tif").map(str::to_ascii_uppercase).ok_or("tif required")?;
+        let tif = text(v, "tif")
+            .map(str::to_ascii_uppercase)
+            .ok_or("tif required")?;
         if !matches!(tif.as_str(), "DAY" | "GTC" | "IOC" | "OPG") {
             return Err(format!("Invalid time in force: {tif}"));
         }
@@ -75,7 +80,10 @@ impl State {
             Kind::Market => (None, None),
             Kind::Limit => (Some(price.ok_or("price required for a LMT order")?), None),
             // A stop order's trigger is `auxPrice`, or `price` when only that is given.
-            Kind::Stop => (None, Some(aux.or(price).ok_or("auxPrice required for a STP order")?)),
+            Kind::Stop => (
+                None,
+                Some(aux.or(price).ok_or("auxPrice required for a STP order")?),
+            ),
             Kind::StopLimit => (
                 Some(price.ok_or("price required for a STOP_LIMIT order")?),
                 Some(aux.ok_or("auxPrice required for a STOP_LIMIT order")?),
@@ -144,7 +152,10 @@ mod tests {
     #[test]
     fn both_body_shapes_are_read() {
         let one = json!({ "conid": 265598, "orderType": "MKT", "side": "BUY", "quantity": 5, "tif": "DAY" });
-        assert_eq!(ticket_values(&json!({ "orders": [one.clone()] })).map(|v| v.len()), Ok(1));
+        assert_eq!(
+            ticket_values(&json!({ "orders": [one.clone()] })).map(|v| v.len()),
+            Ok(1)
+        );
         assert_eq!(ticket_values(&json!([one.clone(), one])).map(|v| v.len()), Ok(2));
         assert!(ticket_values(&json!({ "orders": [] })).is_err());
         assert!(ticket_values(&json!("x")).is_err());
@@ -155,8 +166,10 @@ mod tests {
         let s = shared();
         let st = s.lock();
         let t = st
-            .ticket(&json!({ "conid": "265598", "orderType": "STOP_LIMIT", "side": "sell", "quantity": "3",
-                              "price": 180.5, "auxPrice": 181, "tif": "GTC", "cOID": "a1" }))
+            .ticket(
+                &json!({ "conid": "265598", "orderType": "STOP_LIMIT", "side": "sell", "quantity": "3",
+                              "price": 180.5, "auxPrice": 181, "tif": "GTC", "cOID": "a1" }),
+            )
             .unwrap();
         assert_eq!((t.kind, t.side), (Kind::StopLimit, Side::Sell));
         assert_eq!(t.limit, Some(Decimal::new(1805, 1)));
@@ -172,14 +185,31 @@ mod tests {
         let s = shared();
         let st = s.lock();
         let err = |v: Value| st.ticket(&v).err().unwrap_or_default();
-        assert!(err(json!({ "orderType": "MKT", "side": "BUY", "quantity": 1, "tif": "DAY" })).contains("conid"));
-        assert!(err(json!({ "conid": 1, "orderType": "MKT", "side": "BUY", "quantity": 1, "tif": "DAY" })).contains("contract"));
-        assert!(err(json!({ "conid": 265598, "orderType": "LMT", "side": "BUY", "quantity": 1, "tif": "DAY" })).contains("price"));
+        assert!(
+            err(json!({ "orderType": "MKT", "side": "BUY", "quantity": 1, "tif": "DAY" })).contains("conid")
+        );
+        assert!(
+            err(json!({ "conid": 1, "orderType": "MKT", "side": "BUY", "quantity": 1, "tif": "DAY" }))
+                .contains("contract")
+        );
+        assert!(err(
+            json!({ "conid": 265598, "orderType": "LMT", "side": "BUY", "quantity": 1, "tif": "DAY" })
+        )
+        .contains("price"));
         assert!(err(json!({ "conid": 265598, "orderType": "LMT", "side": "BUY", "quantity": 1, "price": 1.005, "tif": "DAY" }))
             .contains("minimum price variation"));
-        assert!(err(json!({ "conid": 265598, "orderType": "MKT", "side": "BUY", "quantity": 0, "tif": "DAY" })).contains("quantity"));
-        assert!(err(json!({ "conid": 265598, "orderType": "MKT", "side": "BUY", "quantity": 1, "tif": "GTD" })).contains("time in force"));
-        assert!(err(json!({ "conid": 265598, "orderType": "TRAIL", "side": "BUY", "quantity": 1, "tif": "DAY" })).contains("order type"));
+        assert!(err(
+            json!({ "conid": 265598, "orderType": "MKT", "side": "BUY", "quantity": 0, "tif": "DAY" })
+        )
+        .contains("quantity"));
+        assert!(err(
+            json!({ "conid": 265598, "orderType": "MKT", "side": "BUY", "quantity": 1, "tif": "GTD" })
+        )
+        .contains("time in force"));
+        assert!(err(
+            json!({ "conid": 265598, "orderType": "TRAIL", "side": "BUY", "quantity": 1, "tif": "DAY" })
+        )
+        .contains("order type"));
     }
 
     #[test]
@@ -188,7 +218,9 @@ mod tests {
         let st = s.lock();
         let parent = json!({ "conid": 265598, "orderType": "LMT", "side": "BUY", "quantity": 1, "price": 180, "tif": "GTC", "cOID": "p" });
         let child = json!({ "conid": 265598, "orderType": "LMT", "side": "SELL", "quantity": 1, "price": 200, "tif": "GTC", "parentId": "p" });
-        assert!(st.tickets("DU1234567", &json!({ "orders": [parent, child.clone()] })).is_ok());
+        assert!(st
+            .tickets("DU1234567", &json!({ "orders": [parent, child.clone()] }))
+            .is_ok());
         assert!(st.tickets("DU1234567", &json!({ "orders": [child] })).is_err());
     }
 }

@@ -57,7 +57,9 @@ pub(super) fn plain(d: Decimal, dp: u32) -> String {
 /// and amounts.
 pub(super) fn grouped(d: Decimal, dp: u32) -> String {
     let s = plain(d.abs(), dp);
-    let (int, frac) = s.split_once('.').map_or((s.as_str(), None), |(i, f)| (i, Some(f)));
+    let (int, frac) = s
+        .split_once('.')
+        .map_or((s.as_str(), None), |(i, f)| (i, Some(f)));
     let mut out = String::new();
     for (i, ch) in int.chars().enumerate() {
         if i > 0 && (int.len() - i) % 3 == 0 {
@@ -121,10 +123,11 @@ pub(super) fn body_json(body: &[u8]) -> Value {
 /// A number from a JSON number or numeric string.
 pub(super) fn dec_field(v: &Value) -> Option<Decimal> {
     match v {
-        Value::Number(n) => n.to_string().parse::<Decimal>().ok().or_else(|| {
-            n.as_f64()
-                .and_then(|f| Decimal::try_from(f).ok())
-        }),
+        Value::Number(n) => n
+            .to_string()
+            .parse::<Decimal>()
+            .ok()
+            .or_else(|| n.as_f64().and_then(|f| Decimal::try_from(f).ok())),
         Value::String(s) => s.trim().parse::<Decimal>().ok(),
         _ => None,
     }

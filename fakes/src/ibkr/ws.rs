@@ -107,8 +107,15 @@ impl State {
                     c.authed = true;
                 }
                 let paper = self.accounts.first().is_some_and(|a| a.spec.id.starts_with('D'));
-                self.send(id, json!({ "topic": "system", "success": self.username, "isFT": false, "isPaper": paper }).to_string());
-                self.send(id, json!({ "topic": "sts", "args": { "authenticated": true } }).to_string());
+                self.send(
+                    id,
+                    json!({ "topic": "system", "success": self.username, "isFT": false, "isPaper": paper })
+                        .to_string(),
+                );
+                self.send(
+                    id,
+                    json!({ "topic": "sts", "args": { "authenticated": true } }).to_string(),
+                );
             } else {
                 self.send(id, WAITING.to_string());
             }
@@ -124,10 +131,15 @@ impl State {
         match topic {
             "tic" => {
                 self.session.last_used = self.now();
-                self.send(id, json!({ "topic": "tic", "alive": true, "lastAccessed": millis(self.now()) }).to_string());
+                self.send(
+                    id,
+                    json!({ "topic": "tic", "alive": true, "lastAccessed": millis(self.now()) }).to_string(),
+                );
             }
             "smd" => {
-                let Ok(conid) = arg1.split('@').next().unwrap_or("").parse::<i64>() else { return };
+                let Ok(conid) = arg1.split('@').next().unwrap_or("").parse::<i64>() else {
+                    return;
+                };
                 let args: Value = serde_json::from_str(arg2).unwrap_or(Value::Null);
                 let fields: Vec<String> = args
                     .get("fields")
@@ -151,7 +163,11 @@ impl State {
                 if let Some(c) = self.ws.get_mut(&id) {
                     c.sor = true;
                 }
-                let rows: Vec<Value> = self.orders.iter().filter_map(|o| self.ws_order_row(o.id)).collect();
+                let rows: Vec<Value> = self
+                    .orders
+                    .iter()
+                    .filter_map(|o| self.ws_order_row(o.id))
+                    .collect();
                 self.send(id, json!({ "topic": "sor", "args": rows }).to_string());
             }
             "uor" => {
@@ -178,8 +194,19 @@ impl State {
     /// An order as the `sor` topic sends it: the listing's row with numbers as numbers.
     fn ws_order_row(&self, order_id: i64) -> Option<Value> {
         let mut row = self.order_row(self.order(order_id)?)?;
-        for key in ["conid", "remainingQuantity", "filledQuantity", "totalSize", "price", "lastExecutionTime_r"] {
-            if let Some(n) = row.get(key).and_then(Value::as_str).and_then(|s| s.parse::<f64>().ok()) {
+        for key in [
+            "conid",
+            "remainingQuantity",
+            "filledQuantity",
+            "totalSize",
+            "price",
+            "lastExecutionTime_r",
+        ] {
+            if let Some(n) = row
+                .get(key)
+                .and_then(Value::as_str)
+                .and_then(|s| s.parse::<f64>().ok())
+            {
                 row[key] = json!(n);
             }
         }
@@ -187,12 +214,18 @@ impl State {
     }
 
     fn sor_subscribers(&self) -> Vec<u64> {
-        self.ws.iter().filter(|(_, c)| c.authed && c.sor).map(|(id, _)| *id).collect()
+        self.ws
+            .iter()
+            .filter(|(_, c)| c.authed && c.sor)
+            .map(|(id, _)| *id)
+            .collect()
     }
 
     /// Pushes an order's current state to `sor` subscribers.
     pub(super) fn push_order(&self, order_id: i64) {
-        let Some(row) = self.ws_order_row(order_id) else { return };
+        let Some(row) = self.ws_order_row(order_id) else {
+            return;
+        };
         let msg = json!({ "topic": "sor", "args": [row] }).to_string();
         for id in self.sor_subscribers() {
             self.send(id, msg.clone());
@@ -221,7 +254,9 @@ impl State {
     }
 
     fn push_quote_to(&self, id: u64, conid: i64) {
-        let Some(fields) = self.ws.get(&id).and_then(|c| c.smd.get(&conid)) else { return };
+        let Some(fields) = self.ws.get(&id).and_then(|c| c.smd.get(&conid)) else {
+            return;
+        };
         self.send(id, self.quote_message(conid, fields));
     }
 
@@ -259,7 +294,12 @@ impl State {
 
     /// Pushes P&L to `spl` subscribers.
     pub(super) fn push_pnl(&self) {
-        let ids: Vec<u64> = self.ws.iter().filter(|(_, c)| c.authed && c.spl).map(|(id, _)| *id).collect();
+        let ids: Vec<u64> = self
+            .ws
+            .iter()
+            .filter(|(_, c)| c.authed && c.spl)
+            .map(|(id, _)| *id)
+            .collect();
         if ids.is_empty() {
             return;
         }
