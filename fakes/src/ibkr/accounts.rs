@@ -3,9 +3,10 @@
 //! `GET /portfolio/{acct}/ledger` and the paged `GET /portfolio/{acct}/positions/{page}`.
 
 use super::state::{AccountState, Shared, State};
-use super::wire::{bad, body_json, millis, num, ok};
+use super::wire::{bad, body_json, millis, num, ok, Refused};
 use axum::body::Bytes;
 use axum::extract::{Path, State as AxState};
+use axum::response::IntoResponse;
 use axum::response::Response;
 use rust_decimal::Decimal;
 use serde_json::{json, Map, Value};
@@ -116,10 +117,10 @@ impl State {
             .collect()
     }
 
-    fn account_by_path(&self, id: &str) -> Result<&AccountState, Response> {
+    fn account_by_path(&self, id: &str) -> Result<&AccountState, Refused> {
         self.account_index(id)
             .map(|i| &self.accounts[i])
-            .ok_or_else(|| bad(format!("Account {id} not found")))
+            .ok_or_else(|| Refused::new(400, format!("Account {id} not found")))
     }
 }
 
@@ -210,7 +211,7 @@ pub(super) async fn summary(AxState(shared): AxState<Arc<Shared>>, Path(acct): P
     let st = shared.lock();
     let a = match st.account_by_path(&acct) {
         Ok(a) => a,
-        Err(resp) => return resp,
+        Err(e) => return e.into_response(),
     };
     let v = st.valuation(a);
     let ts = millis(st.now());
@@ -244,7 +245,7 @@ pub(super) async fn ledger(AxState(shared): AxState<Arc<Shared>>, Path(acct): Pa
     let st = shared.lock();
     let a = match st.account_by_path(&acct) {
         Ok(a) => a,
-        Err(resp) => return resp,
+        Err(e) => return e.into_response(),
     };
     let v = st.valuation(a);
     let row = |key: &str| {
@@ -285,7 +286,7 @@ pub(super) async fn positions(
     let st = shared.lock();
     let a = match st.account_by_path(&acct) {
         Ok(a) => a,
-        Err(resp) => return resp,
+        Err(e) => return e.into_response(),
     };
     let size = st.positions_page_size;
     let rows: Vec<Value> = st

@@ -5,10 +5,11 @@
 
 use super::options::{Fault, LoggedRequest};
 use super::state::{Shared, State};
-use super::wire::{error, json_response};
+use super::wire::{error, json_response, Refused};
 use axum::body::{to_bytes, Body};
 use axum::extract::{Request, State as AxState};
 use axum::middleware::Next;
+use axum::response::IntoResponse;
 use axum::response::Response;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -91,18 +92,18 @@ impl State {
     }
 
     /// The session checks of an API call; `Err` is the refusal.
-    fn check_session(&mut self, path: &str) -> Result<(), Response> {
+    fn check_session(&mut self, path: &str) -> Result<(), Refused> {
         self.expire_if_idle();
         if !self.session.logged_in {
-            return Err(error(401, "not authenticated"));
+            return Err(Refused::new(401, "not authenticated"));
         }
         if path.starts_with("/iserver") && !SESSIONLESS.contains(&path) {
             if !self.session.authenticated {
-                return Err(error(401, "not authenticated"));
+                return Err(Refused::new(401, "not authenticated"));
             }
             if needs_accounts(path) && !self.session.accounts_queried {
                 // Observed answer of the gateway (not in the reference): a 500.
-                return Err(error(500, "Please query /accounts first"));
+                return Err(Refused::new(500, "Please query /accounts first"));
             }
         }
         self.session.last_used = self.now();
@@ -171,13 +172,13 @@ pub(super) async fn gate(AxState(shared): AxState<Arc<Shared>>, req: Request, ne
             let refused = {
                 let mut st = shared.lock();
                 match st.pace(&method, &path) {
-                    Err(msg) => Some(error(429, msg)),
+                    Err(msg) => Some(Refused::new(429, msg)),
                     Ok(()) => st.check_session(&path).err(),
                 }
             };
-            if let Some(resp) = refused {
-                shared.finish(id, resp.status().as_u16());
-                return resp;
+            if let Some(refused) = refused {
+                shared.finish(id, refused.status);
+                return refused.into_response();
             }
         }
     }
@@ -239,14 +240,14 @@ mod tests {
         let shared = state(100);
         let mut st = shared.lock();
         let refused = st.check_session("/iserver/account/orders");
-        assert_eq!(refused.err().map(|r| r.status().as_u16()), Some(500));
+        assert_eq!(refused.err().map(|r| r.status), Some(500));
         assert!(st.check_session("/iserver/accounts").is_ok());
         assert!(st.check_session("/portfolio/accounts").is_ok());
         st.session.accounts_queried = true;
         assert!(st.check_session("/iserver/marketdata/snapshot").is_ok());
         st.session.authenticated = false;
         let refused = st.check_session("/iserver/marketdata/snapshot");
-        assert_eq!(refused.err().map(|r| r.status().as_u16()), Some(401));
+        assert_eq!(refused.err().map(|r| r.status), Some(401));
         assert!(st.check_session("/iserver/auth/status").is_ok());
     }
 }

@@ -9,9 +9,10 @@
 use super::accounts::margin_rate;
 use super::state::{Pending, PendingReply, Shared, State, Ticket};
 use super::tickets::ticket_values;
-use super::wire::{bad, body_json, grouped, num, ok};
+use super::wire::{bad, body_json, grouped, num, ok, Refused};
 use axum::body::Bytes;
 use axum::extract::{Path, State as AxState};
+use axum::response::IntoResponse;
 use axum::response::Response;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
@@ -95,10 +96,10 @@ impl State {
     }
 
     /// The account of a path, which must be one of the user's.
-    fn path_account(&self, acct: &str) -> Result<(), Response> {
+    fn path_account(&self, acct: &str) -> Result<(), Refused> {
         match self.account_index(acct) {
             Some(_) => Ok(()),
-            None => Err(bad(format!("Account {acct} not found"))),
+            None => Err(Refused::new(400, format!("Account {acct} not found"))),
         }
     }
 }
@@ -111,8 +112,8 @@ pub(super) async fn place(
 ) -> Response {
     let body = body_json(&body);
     let mut st = shared.lock();
-    if let Err(resp) = st.path_account(&acct) {
-        return resp;
+    if let Err(e) = st.path_account(&acct) {
+        return e.into_response();
     }
     let tickets = match st.tickets(&acct, &body) {
         Ok(t) => t,
@@ -163,8 +164,8 @@ pub(super) async fn modify(
 ) -> Response {
     let body = body_json(&body);
     let mut st = shared.lock();
-    if let Err(resp) = st.path_account(&acct) {
-        return resp;
+    if let Err(e) = st.path_account(&acct) {
+        return e.into_response();
     }
     let Some(order) = order_id.parse::<i64>().ok().and_then(|id| st.order(id)) else {
         return refused(format!("OrderID {order_id} doesn't exist"));
@@ -188,8 +189,8 @@ pub(super) async fn cancel(
 ) -> Response {
     let latency = shared.cancel_latency;
     let mut st = shared.lock();
-    if let Err(resp) = st.path_account(&acct) {
-        return resp;
+    if let Err(e) = st.path_account(&acct) {
+        return e.into_response();
     }
     let Some(order) = order_id.parse::<i64>().ok().and_then(|id| st.order(id)) else {
         return refused(format!("OrderID {order_id} doesn't exist"));

@@ -27,6 +27,28 @@ pub(super) fn error(status: u16, message: impl Into<String>) -> Response {
     json_response(status, serde_json::json!({ "error": message.into() }))
 }
 
+/// A refused call not answered yet: its status and `{"error": ...}` message.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct Refused {
+    pub status: u16,
+    pub message: String,
+}
+
+impl Refused {
+    pub fn new(status: u16, message: impl Into<String>) -> Refused {
+        Refused {
+            status,
+            message: message.into(),
+        }
+    }
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        error(self.status, self.message)
+    }
+}
+
 /// A 400 `{"error": ...}`.
 pub(super) fn bad(message: impl Into<String>) -> Response {
     error(400, message)
