@@ -301,6 +301,8 @@ impl State {
         };
         m.quote.bid = bid;
         m.quote.ask = ask.max(bid);
+        // The fake's market trades at the middle between fills of its own orders.
+        m.quote.last = m.contract.tick_round((bid + m.quote.ask) / Decimal::TWO);
         m.quote.high = m.quote.high.max(m.quote.ask);
         m.quote.low = m.quote.low.min(bid);
         let working: Vec<i64> = self

@@ -285,6 +285,27 @@ impl FakeIbkr {
             .count()
     }
 
+    /// The most requests of `method` on exactly `path` that arrived inside any `window` of real time
+    /// (refused ones included): what proves a client kept to a pacing rule over a burst.
+    pub fn max_calls_in_window(&self, method: &str, path: &str, window: Duration) -> usize {
+        let times: Vec<std::time::Instant> = self
+            .state()
+            .log
+            .iter()
+            .filter(|r| r.method.eq_ignore_ascii_case(method) && r.path == path)
+            .map(|r| r.at)
+            .collect();
+        let mut most = 0;
+        let mut start = 0;
+        for (end, t) in times.iter().enumerate() {
+            while t.duration_since(times[start]) >= window {
+                start += 1;
+            }
+            most = most.max(end + 1 - start);
+        }
+        most
+    }
+
     /// Requests answered 429 so far.
     pub fn throttled(&self) -> usize {
         self.state().log.iter().filter(|r| r.status == 429).count()

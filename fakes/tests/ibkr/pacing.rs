@@ -78,3 +78,24 @@ async fn the_default_gateway_limit_is_ten_per_second() {
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 10, "{statuses:?}");
     assert_eq!(fake.throttled(), 5);
 }
+
+#[tokio::test]
+async fn the_busiest_window_of_an_endpoint_is_counted() {
+    let fake = FakeIbkr::start(FakeIbkrOptions::relaxed()).await;
+    let api = Api::ready(&fake).await;
+    let orders = "/iserver/account/orders";
+    assert_eq!(fake.max_calls_in_window("GET", orders, Duration::from_secs(5)), 0);
+    api.get(orders).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    api.get(orders).await;
+    api.get(orders).await;
+    assert_eq!(fake.max_calls_in_window("GET", orders, Duration::from_secs(5)), 3);
+    assert_eq!(
+        fake.max_calls_in_window("GET", orders, Duration::from_millis(250)),
+        2
+    );
+    assert_eq!(
+        fake.max_calls_in_window("GET", "/iserver/accounts", Duration::from_secs(5)),
+        1
+    );
+}
