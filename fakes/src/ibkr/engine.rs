@@ -5,6 +5,7 @@
 
 use super::accounts::pays_cash;
 use super::state::{Execution, Kind, Order, Side, State, Status, Ticket};
+use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use std::time::Instant;
 
@@ -70,6 +71,11 @@ impl State {
                 created: now,
                 last_exec: None,
                 cancel_at: None,
+                expires: if matches!(t.tif.as_str(), "DAY" | "OPG") {
+                    self.day_end(t.conid, now)
+                } else {
+                    None
+                },
             });
             ids.push(id);
         }
@@ -253,6 +259,44 @@ impl State {
         Ok(())
     }
 
+    /// When the trading day of `conid` that is open at `at` (or opens next) ends: the end of its session,
+    /// or for a session longer than a day (FX all week) the next 21:00 UTC, when US markets close. A
+    /// contract open at all hours (the default test universe) has no end of day: `None`.
+    pub(super) fn day_end(&self, conid: i64, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let hours = &self.contract(conid)?.hours;
+        if matches!(hours, super::price_path::Hours::Always) {
+            return None;
+        }
+        let t = at.timestamp();
+        let evening = t.div_euclid(86_400) * 86_400 + 21 * 3_600;
+        let next_close = if evening > t { evening } else { evening + 86_400 };
+        let end = hours
+            .open_intervals(t, t + 8 * 86_400)
+            .into_iter()
+            .find(|(_, end)| *end > t)
+            .map_or(next_close, |(start, end)| {
+                if end - start.max(t) > 86_400 {
+                    next_close
+                } else {
+                    end
+                }
+            });
+        DateTime::from_timestamp(end, 0)
+    }
+
+    /// Cancels working `DAY` orders whose trading day ended.
+    pub(super) fn expire_day_orders(&mut self) {
+        let now = self.now();
+        let due: Vec<usize> = (0..self.orders.len())
+            .filter(|&i| {
+                self.orders[i].status.is_working() && self.orders[i].expires.is_some_and(|e| e <= now)
+            })
+            .collect();
+        for i in due {
+            self.set_status(i, Status::Cancelled);
+        }
+    }
+
     /// Moves due `PendingCancel` orders to `Cancelled`.
     pub(super) fn settle_cancels(&mut self) {
         let now = Instant::now();
@@ -379,6 +423,30 @@ mod tests {
 
     fn d(s: &str) -> Decimal {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_trading_day_ends_with_its_session_or_at_21_utc() {
+        use crate::ibkr::contracts::FakeContract;
+        use crate::ibkr::options::FakeIbkrOptions;
+        let mut options = FakeIbkrOptions::default();
+        options.contracts[0].hours = FakeContract::usual_hours("STK");
+        options.contracts[2].hours = FakeContract::usual_hours("CASH");
+        let shared = crate::ibkr::state::Shared::new(&options);
+        let st = shared.lock();
+        // Monday 2026-12-07 10:00 UTC: AAPL's day ends at 21:00 that day, EUR.USD's too.
+        let monday = DateTime::from_timestamp(1_796_601_600 + 10 * 3_600, 0).unwrap();
+        let fmt = |t: Option<DateTime<Utc>>| t.map(|t| t.format("%a %H:%M").to_string());
+        assert_eq!(fmt(st.day_end(265_598, monday)).as_deref(), Some("Mon 21:00"));
+        assert_eq!(fmt(st.day_end(12_087_792, monday)).as_deref(), Some("Mon 21:00"));
+        // Saturday: the next session is Monday's.
+        let saturday = monday - chrono::TimeDelta::days(2);
+        assert_eq!(fmt(st.day_end(265_598, saturday)).as_deref(), Some("Mon 21:00"));
+        // After the evening the FX day ends the next evening.
+        let late = monday + chrono::TimeDelta::hours(12);
+        assert_eq!(fmt(st.day_end(12_087_792, late)).as_deref(), Some("Tue 21:00"));
+        // MSFT trades at all hours in this set-up: no end of day.
+        assert_eq!(st.day_end(272_093, monday), None);
     }
 
     #[test]

@@ -140,6 +140,7 @@ pub(super) async fn orders(AxState(shared): AxState<Arc<Shared>>, RawQuery(query
     let q = query_map(query.as_deref());
     let mut st = shared.lock();
     st.settle_cancels();
+    st.expire_day_orders();
     if q.get("force").is_some_and(|f| f == "true") {
         // "Instructs IB to clear cache of orders ... Response will be an empty array."
         return ok(json!({ "orders": [], "snapshot": false }));

@@ -328,6 +328,7 @@ pub(super) async fn drive(shared: Arc<Shared>, moving: bool) {
         tokio::time::sleep(Duration::from_millis(200)).await;
         let mut st = shared.lock();
         st.settle_cancels();
+        st.expire_day_orders();
         st.expire_if_idle();
         let second = st.now().timestamp();
         if moving && second != last {

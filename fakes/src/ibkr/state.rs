@@ -295,6 +295,8 @@ pub(super) struct Order {
     pub last_exec: Option<DateTime<Utc>>,
     /// When a `PendingCancel` becomes `Cancelled` (real time).
     pub cancel_at: Option<Instant>,
+    /// A `DAY` (or `OPG`) order is cancelled when its trading day ends (fake clock).
+    pub expires: Option<DateTime<Utc>>,
 }
 
 /// One execution.

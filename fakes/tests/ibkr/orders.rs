@@ -309,3 +309,26 @@ async fn orders_wait_for_the_market_to_open() {
     fake.set_price(AAPL, dec("185.50"), dec("185.52"));
     assert_eq!(api.live_order(id).await["status"], "Filled");
 }
+
+#[tokio::test]
+async fn day_orders_end_with_the_trading_day_and_gtc_orders_stay() {
+    let mut options = FakeIbkrOptions {
+        idle_expiry: Duration::from_secs(10 * 86_400),
+        ..FakeIbkrOptions::relaxed()
+    };
+    options.contracts[0].hours = fakes::ibkr::FakeContract::usual_hours("STK");
+    // Monday 2026-12-07 15:00 UTC, AAPL trading.
+    options.now = chrono::DateTime::from_timestamp(1_796_601_600 + 15 * 3_600, 0);
+    let fake = FakeIbkr::start(options).await;
+    fake.freeze_clock();
+    let api = Api::ready(&fake).await;
+    let mut day = lmt(AAPL, "BUY", 1, 180.0);
+    day["tif"] = json!("DAY");
+    let day = api.place_one(day).await;
+    let gtc = api.place_one(lmt(AAPL, "BUY", 1, 180.0)).await;
+    fake.advance_clock(Duration::from_secs(5 * 3_600));
+    assert_eq!(api.live_order(day).await["status"], "Submitted");
+    fake.advance_clock(Duration::from_secs(3_600));
+    assert_eq!(api.live_order(day).await["status"], "Cancelled");
+    assert_eq!(api.live_order(gtc).await["status"], "Submitted");
+}
