@@ -95,6 +95,24 @@ impl State {
         json!({ "order_id": id.to_string(), "order_status": status, "encrypt_message": "1" })
     }
 
+    /// The (id, conid) of order `order_id` of the path's account: an unknown account is a 400, an unknown
+    /// order or another account's a 200 `{"error": ...}`.
+    fn own_order(&self, acct: &str, order_id: &str) -> Result<(i64, i64), Refused> {
+        self.path_account(acct)?;
+        let order = order_id
+            .parse::<i64>()
+            .ok()
+            .and_then(|id| self.order(id))
+            .ok_or_else(|| Refused::new(200, format!("OrderID {order_id} doesn't exist")))?;
+        if order.account != acct {
+            return Err(Refused::new(
+                200,
+                format!("OrderID {order_id} belongs to another account"),
+            ));
+        }
+        Ok((order.id, order.conid))
+    }
+
     /// The account of a path, which must be one of the user's.
     fn path_account(&self, acct: &str) -> Result<(), Refused> {
         match self.account_index(acct) {
@@ -164,16 +182,10 @@ pub(super) async fn modify(
 ) -> Response {
     let body = body_json(&body);
     let mut st = shared.lock();
-    if let Err(e) = st.path_account(&acct) {
-        return e.into_response();
-    }
-    let Some(order) = order_id.parse::<i64>().ok().and_then(|id| st.order(id)) else {
-        return refused(format!("OrderID {order_id} doesn't exist"));
+    let id = match st.own_order(&acct, &order_id) {
+        Ok((id, _)) => id,
+        Err(e) => return e.into_response(),
     };
-    if order.account != acct {
-        return refused(format!("OrderID {order_id} belongs to another account"));
-    }
-    let id = order.id;
     let ticket = match st.ticket(&body) {
         Ok(t) => t,
         Err(e) => return bad(e),
@@ -189,16 +201,10 @@ pub(super) async fn cancel(
 ) -> Response {
     let latency = shared.cancel_latency;
     let mut st = shared.lock();
-    if let Err(e) = st.path_account(&acct) {
-        return e.into_response();
-    }
-    let Some(order) = order_id.parse::<i64>().ok().and_then(|id| st.order(id)) else {
-        return refused(format!("OrderID {order_id} doesn't exist"));
+    let (id, conid) = match st.own_order(&acct, &order_id) {
+        Ok(found) => found,
+        Err(e) => return e.into_response(),
     };
-    if order.account != acct {
-        return refused(format!("OrderID {order_id} belongs to another account"));
-    }
-    let (id, conid) = (order.id, order.conid);
     match st.cancel(id, latency) {
         Ok(()) => ok(json!({
             "msg": "Request was submitted",

@@ -34,8 +34,13 @@ async fn accounts_are_listed_by_both_resources() {
 async fn switching_accounts_changes_what_live_orders_report() {
     let fake = two_accounts().await;
     let api = Api::ready(&fake).await;
-    api.place_one(crate::client::lmt(AAPL, "BUY", 1, 180.0)).await;
+    let id = api.place_one(crate::client::lmt(AAPL, "BUY", 1, 180.0)).await;
     assert_eq!(api.live_orders().await.len(), 1);
+    // Another account's path cannot touch it.
+    let (_, body) = api
+        .delete(&format!("/iserver/account/DU7654321/order/{id}"))
+        .await;
+    assert_eq!(body["error"], format!("OrderID {id} belongs to another account"));
     let (status, body) = api
         .post("/iserver/account", json!({ "acctId": "DU7654321" }))
         .await;
