@@ -1,9 +1,12 @@
-//! Fake upstreams for tvbridge's tests and examples: Capital.com ([`capital`]) and OANDA ([`oanda`]),
+//! Fake upstreams for tvbridge's tests and examples: Capital.com ([`capital`]), OANDA ([`oanda`]) and
+//! Interactive Brokers' Client Portal gateway ([`ibkr`], with the server side of
+//! its OAuth 1.0a and 2.0 in [`ibkr_auth`]),
 //! each a real HTTP (and stream) server on `127.0.0.1` built from the upstream's official documents, with
 //! the moving seeded prices both use ([`price_path`]). A fake follows the documents, never the bridge:
 //! this crate does not depend on `tvbridge`, and is compiled once for every test binary and example.
 
 pub mod capital;
+pub mod ibkr;
 pub mod ibkr_auth;
 pub mod oanda;
 pub mod price_path;
