@@ -46,6 +46,10 @@ pub async fn build_broker(config: &Config) -> anyhow::Result<Arc<dyn Broker>> {
             let broker = backends::oanda::OandaBroker::start(oanda)?;
             Ok(Arc::new(broker))
         }
+        BackendConfig::Ibkr(ibkr) => {
+            let _ = ibkr;
+            anyhow::bail!("ibkr: not yet")
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! Backends: one module per upstream broker, each implementing [`crate::broker::Broker`].
 
 pub mod capital;
+pub mod ibkr;
 pub mod oanda;
 pub mod paper;
