@@ -47,8 +47,8 @@ pub async fn build_broker(config: &Config) -> anyhow::Result<Arc<dyn Broker>> {
             Ok(Arc::new(broker))
         }
         BackendConfig::Ibkr(ibkr) => {
-            let _ = ibkr;
-            anyhow::bail!("ibkr: not yet")
+            let broker = backends::ibkr::IbkrBroker::start(ibkr).await?;
+            Ok(Arc::new(broker))
         }
     }
 }

@@ -143,3 +143,31 @@ pub fn instrument(symbol: &str, info: &ContractInfo) -> Result<tv::Instrument, S
         typespecs: None,
     })
 }
+
+/// A `/symbol_info` row of `symbol`: the price format from the contract's tick; FX on the FX week
+/// (New York 17:00), everything else on a session that never closes, since the bridge does not read
+/// IBKR's trading schedule yet (README, Known gaps).
+pub fn symbol_info(symbol: &str, instrument: &tv::Instrument) -> tv::SymbolInfo {
+    let (minmovement, pricescale) = tv::SymbolInfo::price_format(instrument.min_tick);
+    let (timezone, session) = match instrument.kind {
+        tv::SymbolType::Forex => crate::upstream::days::DayCut::NewYork17.weekday_session(),
+        _ => ("Etc/UTC", "24x7"),
+    };
+    tv::SymbolInfo {
+        symbol: symbol.to_string(),
+        ticker: None,
+        description: instrument.description.clone(),
+        currency: instrument.quote_currency.clone().unwrap_or_default(),
+        base_currency: instrument.base_currency.clone(),
+        exchange: "IBKR".to_string(),
+        minmovement,
+        minmovement2: 0,
+        pricescale,
+        timezone: timezone.to_string(),
+        session: session.to_string(),
+        kind: instrument.kind,
+        typespecs: None,
+        group: format!("{:?}", instrument.kind).to_lowercase(),
+        has_no_volume: instrument.kind == tv::SymbolType::Forex,
+    }
+}
