@@ -42,7 +42,12 @@ impl UpstreamProbe {
     }
 
     /// A probe of `url` that trusts server certificates as `tls` says (a local gateway's own).
-    pub fn with_tls(url: &str, timeout: Duration, ttl: Duration, tls: &crate::upstream::transport::Tls) -> Self {
+    pub fn with_tls(
+        url: &str,
+        timeout: Duration,
+        ttl: Duration,
+        tls: &crate::upstream::transport::Tls,
+    ) -> Self {
         let mut builder = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)

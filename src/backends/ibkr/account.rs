@@ -21,7 +21,10 @@ pub struct StatusMemory(Mutex<HashMap<(String, String), tv::OrderStatus>>);
 
 impl StatusMemory {
     fn previous(&self, account: &str, id: &str) -> Option<tv::OrderStatus> {
-        self.0.locked().get(&(account.to_string(), id.to_string())).copied()
+        self.0
+            .locked()
+            .get(&(account.to_string(), id.to_string()))
+            .copied()
     }
 
     fn remember(&self, account: &str, orders: &[tv::Order]) {
@@ -62,19 +65,31 @@ pub async fn positions(gateway: &Gateway, table: &Table, account: &str) -> Broke
         let last = rows.len() < POSITIONS_PAGE_SIZE;
         for p in &rows {
             match table.by_conid(p.conid.0) {
-                Some(e) => out.extend(convert::account::position(p, &e.symbol).map_err(BrokerError::Internal)?),
-                None => tracing::debug!(conid = p.conid.0, "IBKR position in a symbol not offered; not shown"),
+                Some(e) => {
+                    out.extend(convert::account::position(p, &e.symbol).map_err(BrokerError::Internal)?)
+                }
+                None => tracing::debug!(
+                    conid = p.conid.0,
+                    "IBKR position in a symbol not offered; not shown"
+                ),
             }
         }
         if last {
             return Ok(out);
         }
     }
-    Err(BrokerError::Internal(format!("more than {MAX_POSITION_PAGES} pages of positions")))
+    Err(BrokerError::Internal(format!(
+        "more than {MAX_POSITION_PAGES} pages of positions"
+    )))
 }
 
 /// The account's orders of this brokerage session in offered symbols.
-pub async fn orders(gateway: &Gateway, table: &Table, memory: &StatusMemory, account: &str) -> BrokerResult<Vec<tv::Order>> {
+pub async fn orders(
+    gateway: &Gateway,
+    table: &Table,
+    memory: &StatusMemory,
+    account: &str,
+) -> BrokerResult<Vec<tv::Order>> {
     let acct = account.to_string();
     let live = gateway
         .on_account(account, "reading orders", |api| {
@@ -87,7 +102,9 @@ pub async fn orders(gateway: &Gateway, table: &Table, memory: &StatusMemory, acc
         if o.acct.as_deref().is_some_and(|a| a != account) {
             continue;
         }
-        let Some(e) = table.by_conid(o.conid.0) else { continue };
+        let Some(e) = table.by_conid(o.conid.0) else {
+            continue;
+        };
         let previous = memory.previous(account, &o.order_id.0.to_string());
         out.push(convert::orders::order(o, &e.symbol, previous).map_err(BrokerError::Internal)?);
     }
@@ -96,7 +113,13 @@ pub async fn orders(gateway: &Gateway, table: &Table, memory: &StatusMemory, acc
 }
 
 /// The account's executions (today's, as IBKR keeps them) in offered symbols.
-pub async fn executions(gateway: &Gateway, table: &Table, account: &str, symbol: Option<&str>, max: Option<usize>) -> BrokerResult<Vec<tv::Execution>> {
+pub async fn executions(
+    gateway: &Gateway,
+    table: &Table,
+    account: &str,
+    symbol: Option<&str>,
+    max: Option<usize>,
+) -> BrokerResult<Vec<tv::Execution>> {
     let acct = account.to_string();
     let trades = gateway
         .on_account(account, "reading executions", |api| {
@@ -109,7 +132,9 @@ pub async fn executions(gateway: &Gateway, table: &Table, account: &str, symbol:
         if t.account.as_deref().is_some_and(|a| a != account) {
             continue;
         }
-        let Some(e) = table.by_conid(t.conid.0) else { continue };
+        let Some(e) = table.by_conid(t.conid.0) else {
+            continue;
+        };
         if symbol.is_some_and(|s| s != e.symbol) {
             continue;
         }
@@ -130,8 +155,14 @@ mod tests {
     use std::sync::Arc;
 
     fn table() -> Table {
-        let e = |s: &str, c| Entry { symbol: s.into(), conid: c, tradingview: s.into() };
-        Table { entries: vec![e("AAPL", 265598), e("EURUSD", 12087792)] }
+        let e = |s: &str, c| Entry {
+            symbol: s.into(),
+            conid: c,
+            tradingview: s.into(),
+        };
+        Table {
+            entries: vec![e("AAPL", 265598), e("EURUSD", 12087792)],
+        }
     }
 
     #[tokio::test]
@@ -141,10 +172,15 @@ mod tests {
         let full: Vec<serde_json::Value> = (0..POSITIONS_PAGE_SIZE)
             .map(|i| serde_json::json!({"conid": 1_000_000 + i, "position": 1, "avgPrice": 1, "unrealizedPnl": 0}))
             .collect();
-        api.ok("positions", &serde_json::to_string(&full).unwrap()).ok("positions", &fixture("positions_page0.json"));
+        api.ok("positions", &serde_json::to_string(&full).unwrap())
+            .ok("positions", &fixture("positions_page0.json"));
         let g = Gateway::new(api.clone());
         let p = positions(&g, &table(), "DU1234567").await.unwrap();
-        assert_eq!(p.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), ["AAPL", "EURUSD"], "symbols not offered are left out");
+        assert_eq!(
+            p.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(),
+            ["AAPL", "EURUSD"],
+            "symbols not offered are left out"
+        );
         assert_eq!(api.count("positions"), 2);
     }
 

@@ -76,7 +76,10 @@ impl Catalog {
         Entry {
             symbol: config.symbol.clone(),
             conid,
-            tradingview: config.tradingview.clone().unwrap_or_else(|| config.symbol.clone()),
+            tradingview: config
+                .tradingview
+                .clone()
+                .unwrap_or_else(|| config.symbol.clone()),
         }
     }
 
@@ -116,7 +119,9 @@ impl Catalog {
                     tracing::info!(symbol = %c.symbol, conid = id, "IBKR contract found");
                     entries.push(Self::entry(c, id));
                 }
-                None => tracing::warn!(symbol = %c.symbol, search = %query, "IBKR found no contract of the configured type; the symbol is not offered"),
+                None => {
+                    tracing::warn!(symbol = %c.symbol, search = %query, "IBKR found no contract of the configured type; the symbol is not offered")
+                }
             }
         }
         let t = Arc::new(Table { entries });
@@ -134,7 +139,14 @@ impl Catalog {
         if let Some(c) = self.contracts.locked().get(&conid) {
             return Ok(c.clone());
         }
-        let info = Arc::new(gateway.call("reading the contract", |api| async move { api.contract(conid).await }).await?);
+        let info = Arc::new(
+            gateway
+                .call(
+                    "reading the contract",
+                    |api| async move { api.contract(conid).await },
+                )
+                .await?,
+        );
         self.contracts.locked().insert(conid, info.clone());
         Ok(info)
     }
@@ -158,7 +170,9 @@ mod tests {
     #[tokio::test]
     async fn configured_conids_need_no_search_and_searches_run_once() {
         let api = Arc::new(ScriptedApi::default());
-        api.open_session().ok("search", &fixture("search.json")).ok("search", &fixture("search.json"));
+        api.open_session()
+            .ok("search", &fixture("search.json"))
+            .ok("search", &fixture("search.json"));
         let gateway = Gateway::new(api.clone());
         let catalog = Catalog::new(vec![
             symbol("MSFT", Some(272093), None),

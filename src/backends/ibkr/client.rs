@@ -6,7 +6,9 @@
 use super::config::ResolvedConfig;
 use super::errors::IbkrError;
 use super::model::market::{ContractInfo, History, SearchResult, SnapshotRow};
-use super::model::orders::{parse_submit, CancelAnswer, LiveOrders, OrderTicket, OrdersBody, Reply, SubmitItem, Trade, WhatIf};
+use super::model::orders::{
+    parse_submit, CancelAnswer, LiveOrders, OrderTicket, OrdersBody, Reply, SubmitItem, Trade, WhatIf,
+};
 use super::model::portfolio::{Ledger, Position, Summary};
 use super::model::session::{Accounts, AuthStatus, PortfolioAccount, SsodhInit, SwitchAccount, Tickle};
 use crate::upstream::call::{segment, CallError, CallResult};
@@ -39,7 +41,12 @@ pub trait Api: Send + Sync + 'static {
     /// `POST /iserver/reply/{id}`.
     async fn reply(&self, id: &str, confirmed: bool) -> CallResult<Vec<SubmitItem>>;
     /// `POST /iserver/account/{acct}/order/{id}`.
-    async fn modify(&self, account: &str, order_id: &str, ticket: &OrderTicket) -> CallResult<Vec<SubmitItem>>;
+    async fn modify(
+        &self,
+        account: &str,
+        order_id: &str,
+        ticket: &OrderTicket,
+    ) -> CallResult<Vec<SubmitItem>>;
     /// `DELETE /iserver/account/{acct}/order/{id}`.
     async fn cancel(&self, account: &str, order_id: &str) -> CallResult<CancelAnswer>;
     /// `POST /iserver/account/{acct}/orders/whatif`.
@@ -100,9 +107,21 @@ impl IbkrClient {
                 ..RetryPolicy::default()
             })
             .pace_all(SlidingWindow::per_second(config.requests_per_second))
-            .pace_endpoint(EndpointLimit::new(Some(Method::GET), "/iserver/account/orders", every_5s()))
-            .pace_endpoint(EndpointLimit::new(Some(Method::GET), "/iserver/account/trades", every_5s()))
-            .pace_endpoint(EndpointLimit::new(Some(Method::GET), "/portfolio/accounts", every_5s()))
+            .pace_endpoint(EndpointLimit::new(
+                Some(Method::GET),
+                "/iserver/account/orders",
+                every_5s(),
+            ))
+            .pace_endpoint(EndpointLimit::new(
+                Some(Method::GET),
+                "/iserver/account/trades",
+                every_5s(),
+            ))
+            .pace_endpoint(EndpointLimit::new(
+                Some(Method::GET),
+                "/portfolio/accounts",
+                every_5s(),
+            ))
             .pace_endpoint(EndpointLimit::new(
                 Some(Method::GET),
                 "/iserver/marketdata/snapshot",
@@ -131,18 +150,29 @@ impl IbkrClient {
 impl Api for IbkrClient {
     async fn auth_status(&self) -> CallResult<AuthStatus> {
         // A POST with no side effect: safe to retry.
-        let call = Call::new(crate::upstream::transport::CallKind::Read, Method::POST, "/iserver/auth/status");
+        let call = Call::new(
+            crate::upstream::transport::CallKind::Read,
+            Method::POST,
+            "/iserver/auth/status",
+        );
         self.transport.json(&call).await
     }
 
     async fn ssodh_init(&self) -> CallResult<AuthStatus> {
-        let body = SsodhInit { publish: true, compete: true };
+        let body = SsodhInit {
+            publish: true,
+            compete: true,
+        };
         let call = Call::write(Method::POST, "/iserver/auth/ssodh/init").json(&body);
         self.transport.json(&call).await
     }
 
     async fn tickle(&self) -> CallResult<Tickle> {
-        let call = Call::new(crate::upstream::transport::CallKind::Read, Method::POST, "/tickle");
+        let call = Call::new(
+            crate::upstream::transport::CallKind::Read,
+            Method::POST,
+            "/tickle",
+        );
         self.transport.json(&call).await
     }
 
@@ -166,16 +196,30 @@ impl Api for IbkrClient {
 
     async fn reply(&self, id: &str, confirmed: bool) -> CallResult<Vec<SubmitItem>> {
         let path = format!("/iserver/reply/{}", segment(id));
-        self.submit(&Call::write(Method::POST, path).json(&Reply { confirmed })).await
+        self.submit(&Call::write(Method::POST, path).json(&Reply { confirmed }))
+            .await
     }
 
-    async fn modify(&self, account: &str, order_id: &str, ticket: &OrderTicket) -> CallResult<Vec<SubmitItem>> {
-        let path = format!("/iserver/account/{}/order/{}", segment(account), segment(order_id));
+    async fn modify(
+        &self,
+        account: &str,
+        order_id: &str,
+        ticket: &OrderTicket,
+    ) -> CallResult<Vec<SubmitItem>> {
+        let path = format!(
+            "/iserver/account/{}/order/{}",
+            segment(account),
+            segment(order_id)
+        );
         self.submit(&Call::write(Method::POST, path).json(ticket)).await
     }
 
     async fn cancel(&self, account: &str, order_id: &str) -> CallResult<CancelAnswer> {
-        let path = format!("/iserver/account/{}/order/{}", segment(account), segment(order_id));
+        let path = format!(
+            "/iserver/account/{}/order/{}",
+            segment(account),
+            segment(order_id)
+        );
         self.transport.json(&Call::write(Method::DELETE, path)).await
     }
 
@@ -213,8 +257,8 @@ impl Api for IbkrClient {
 
     async fn snapshot(&self, conids: &[i64], fields: &str) -> CallResult<Vec<SnapshotRow>> {
         let list = conids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-        let call = Call::get("/iserver/marketdata/snapshot")
-            .query([("conids", list.as_str()), ("fields", fields)]);
+        let call =
+            Call::get("/iserver/marketdata/snapshot").query([("conids", list.as_str()), ("fields", fields)]);
         self.transport.json(&call).await
     }
 

@@ -123,8 +123,8 @@ pub struct IbkrConfig {
     pub outside_rth: bool,
     pub data_start: String,
     pub history_max_pages: usize,
-    pub oauth1: Option<OAuth1Config>,
-    pub oauth2: Option<OAuth2Config>,
+    pub oauth1: Option<Box<OAuth1Config>>,
+    pub oauth2: Option<Box<OAuth2Config>>,
 }
 
 impl Default for IbkrConfig {
@@ -205,7 +205,12 @@ impl IbkrConfig {
     /// Every problem of the configuration, each naming its key.
     pub fn problems(&self) -> Vec<String> {
         let mut out = Vec::new();
-        check_url("backend.base_url", self.base_url.as_deref(), ["https://", "http://"], &mut out);
+        check_url(
+            "backend.base_url",
+            self.base_url.as_deref(),
+            ["https://", "http://"],
+            &mut out,
+        );
         if self.insecure_tls && self.ca_file.is_some() {
             out.push("backend.insecure_tls and backend.ca_file exclude each other: give the gateway's certificate as ca_file, or accept any with insecure_tls = true".into());
         }
@@ -216,29 +221,65 @@ impl IbkrConfig {
         }
         let limit = self.upstream_limit();
         let why = format!(" (IBKR allows {limit} on this transport)");
-        check_range("backend.requests_per_second", self.requests_per_second, 1..=limit, &why, &mut out);
-        check_range("backend.tickle_secs", self.tickle_secs, 10..=300, " (IBKR wants one about every 60 s)", &mut out);
-        check_range("backend.snapshot_attempts", self.snapshot_attempts, 1..=20, "", &mut out);
-        check_range("backend.snapshot_retry_ms", self.snapshot_retry_ms, 100..=5_000, "", &mut out);
-        check_common(self.request_timeout_ms, &self.data_start, self.history_max_pages, &mut out);
+        check_range(
+            "backend.requests_per_second",
+            self.requests_per_second,
+            1..=limit,
+            &why,
+            &mut out,
+        );
+        check_range(
+            "backend.tickle_secs",
+            self.tickle_secs,
+            10..=300,
+            " (IBKR wants one about every 60 s)",
+            &mut out,
+        );
+        check_range(
+            "backend.snapshot_attempts",
+            self.snapshot_attempts,
+            1..=20,
+            "",
+            &mut out,
+        );
+        check_range(
+            "backend.snapshot_retry_ms",
+            self.snapshot_retry_ms,
+            100..=5_000,
+            "",
+            &mut out,
+        );
+        check_common(
+            self.request_timeout_ms,
+            &self.data_start,
+            self.history_max_pages,
+            &mut out,
+        );
         let mut logins = HashSet::new();
         for (i, user) in self.users.iter().enumerate() {
             if user.login.trim().is_empty() {
                 out.push(format!("backend.users[{i}].login must not be empty"));
             }
             if !logins.insert(user.login.as_str()) {
-                out.push(format!("backend.users[{i}]: login {:?} is listed twice", user.login));
+                out.push(format!(
+                    "backend.users[{i}]: login {:?} is listed twice",
+                    user.login
+                ));
             }
             for account in &user.accounts {
                 if !is_account_id(account) {
-                    out.push(format!("backend.users[{i}].accounts: {account:?} is not an IBKR account id"));
+                    out.push(format!(
+                        "backend.users[{i}].accounts: {account:?} is not an IBKR account id"
+                    ));
                 }
             }
         }
         self.symbol_problems(&mut out);
         for id in &self.auto_confirm {
             if !is_message_id(id) {
-                out.push(format!("backend.auto_confirm: {id:?} is not an order reply message id (like \"o163\")"));
+                out.push(format!(
+                    "backend.auto_confirm: {id:?} is not an order reply message id (like \"o163\")"
+                ));
             }
         }
         self.oauth_problems(&mut out);
@@ -247,18 +288,27 @@ impl IbkrConfig {
 
     fn symbol_problems(&self, out: &mut Vec<String>) {
         if self.symbols.is_empty() {
-            out.push("backend.symbols must list at least one symbol (symbol and conid, or symbol to search)".into());
+            out.push(
+                "backend.symbols must list at least one symbol (symbol and conid, or symbol to search)"
+                    .into(),
+            );
         }
         let mut seen = HashSet::new();
         for (i, s) in self.symbols.iter().enumerate() {
             crate::upstream::settings::check_symbol(i, &s.symbol, &mut seen, out);
             if let Some(conid) = s.conid {
                 if conid <= 0 {
-                    out.push(format!("backend.symbols[{i}].conid must be positive, got {conid}"));
+                    out.push(format!(
+                        "backend.symbols[{i}].conid must be positive, got {conid}"
+                    ));
                 }
             }
             if let Some(t) = &s.sec_type {
-                if !["STK", "CASH", "FUT", "CFD", "IND", "CRYPTO", "CMDTY", "BOND", "FUND"].contains(&t.as_str()) {
+                if ![
+                    "STK", "CASH", "FUT", "CFD", "IND", "CRYPTO", "CMDTY", "BOND", "FUND",
+                ]
+                .contains(&t.as_str())
+                {
                     out.push(format!("backend.symbols[{i}].sec_type: {t:?} is not an IBKR security type (STK, CASH, FUT, CFD...)"));
                 }
             }
@@ -311,7 +361,10 @@ impl IbkrConfig {
     }
 
     /// Reads the files the configuration names. `Err` names what is missing or not wired yet.
-    pub fn resolve(&self, read_file: &dyn Fn(&str) -> std::io::Result<Vec<u8>>) -> Result<ResolvedConfig, String> {
+    pub fn resolve(
+        &self,
+        read_file: &dyn Fn(&str) -> std::io::Result<Vec<u8>>,
+    ) -> Result<ResolvedConfig, String> {
         if self.transport != TransportKind::Gateway {
             // The OAuth signers are built in their own modules; until they are wired here the bridge refuses
             // to start rather than send unsigned requests to api.ibkr.com.
@@ -384,8 +437,14 @@ mod tests {
             ca_file: Some("gw.pem".into()),
             auto_confirm: vec!["o163".into(), "no way".into()],
             users: vec![
-                MappedUser { login: "a".into(), accounts: vec!["DU1/x".into()] },
-                MappedUser { login: "a".into(), accounts: vec![] },
+                MappedUser {
+                    login: "a".into(),
+                    accounts: vec!["DU1/x".into()],
+                },
+                MappedUser {
+                    login: "a".into(),
+                    accounts: vec![],
+                },
             ],
             ..valid()
         };
@@ -400,21 +459,37 @@ mod tests {
             assert!(p.contains(key), "{key} missing from:\n{p}");
         }
         // OAuth allows 50 per second, and needs its table.
-        let oauth = IbkrConfig { transport: TransportKind::Oauth1, requests_per_second: 50, ..valid() };
+        let oauth = IbkrConfig {
+            transport: TransportKind::Oauth1,
+            requests_per_second: 50,
+            ..valid()
+        };
         let p = oauth.problems().join("\n");
-        assert!(!p.contains("requests_per_second") && p.contains("needs a [backend.oauth1] table"), "{p}");
-        let none = IbkrConfig { symbols: vec![], ..IbkrConfig::default() };
+        assert!(
+            !p.contains("requests_per_second") && p.contains("needs a [backend.oauth1] table"),
+            "{p}"
+        );
+        let none = IbkrConfig {
+            symbols: vec![],
+            ..IbkrConfig::default()
+        };
         assert!(none.problems().join("\n").contains("backend.symbols must list"));
     }
 
     #[test]
     fn oauth_transports_are_refused_at_start_until_wired() {
-        let c = IbkrConfig { transport: TransportKind::Oauth2, ..valid() };
+        let c = IbkrConfig {
+            transport: TransportKind::Oauth2,
+            ..valid()
+        };
         let e = c.resolve(&|_| Ok(Vec::new())).unwrap_err();
         assert!(e.contains("\"oauth2\" is not wired"), "{e}");
         let r = valid().resolve(&|_| unreachable!("no file to read")).unwrap();
         assert_eq!(r.base_url, GATEWAY_URL);
-        let with_ca = IbkrConfig { ca_file: Some("missing.pem".into()), ..valid() };
+        let with_ca = IbkrConfig {
+            ca_file: Some("missing.pem".into()),
+            ..valid()
+        };
         let e = with_ca
             .resolve(&|_| Err(std::io::Error::new(std::io::ErrorKind::NotFound, "no such file")))
             .unwrap_err();

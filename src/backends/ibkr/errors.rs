@@ -63,7 +63,13 @@ pub fn is_session_gone(e: &CallError) -> bool {
 pub fn to_broker(what: &str, e: &CallError) -> BrokerError {
     match e {
         CallError::Status { status: 401, .. } => BrokerError::Unauthorized(GATEWAY_LOGIN_AGAIN.into()),
-        CallError::Status { status: 429, retry_after, .. } => BrokerError::RateLimited { retry_after: *retry_after },
+        CallError::Status {
+            status: 429,
+            retry_after,
+            ..
+        } => BrokerError::RateLimited {
+            retry_after: *retry_after,
+        },
         CallError::Status { status: 404, .. } => {
             BrokerError::NotFound(message(e).unwrap_or_else(|| format!("IBKR found nothing {what}")))
         }
@@ -73,7 +79,9 @@ pub fn to_broker(what: &str, e: &CallError) -> BrokerError {
         CallError::Status { status, .. } => BrokerError::Rejected(
             message(e).unwrap_or_else(|| format!("IBKR refused {what} (HTTP {status})")),
         ),
-        CallError::NotSent(d) | CallError::NoAnswer(d) => BrokerError::Unavailable(format!("IBKR {what}: {d}")),
+        CallError::NotSent(d) | CallError::NoAnswer(d) => {
+            BrokerError::Unavailable(format!("IBKR {what}: {d}"))
+        }
         CallError::Decode(d) => BrokerError::Internal(format!("IBKR {what}: {d}")),
     }
 }
@@ -91,15 +99,30 @@ mod tests {
         let e = status(400, r#"{"error":"Invalid \n quantity","statusCode":400}"#);
         assert_eq!(message(&e).as_deref(), Some("Invalid   quantity"));
         assert_eq!(e.upstream::<IbkrError>().unwrap().code().as_deref(), Some("400"));
-        assert_eq!(to_broker("placing", &e), BrokerError::Rejected("Invalid   quantity".into()));
-        let gone = status(401, include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/ibkr/error_401.json")));
+        assert_eq!(
+            to_broker("placing", &e),
+            BrokerError::Rejected("Invalid   quantity".into())
+        );
+        let gone = status(
+            401,
+            include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/testdata/ibkr/error_401.json"
+            )),
+        );
         assert!(is_session_gone(&gone));
         match to_broker("reading", &gone) {
             BrokerError::Unauthorized(m) => assert!(m.contains("log in to the Client Portal gateway again")),
             other => panic!("{other:?}"),
         }
-        assert!(matches!(to_broker("x", &status(429, "")), BrokerError::RateLimited { .. }));
-        assert!(matches!(to_broker("x", &status(503, "<html>")), BrokerError::Unavailable(_)));
+        assert!(matches!(
+            to_broker("x", &status(429, "")),
+            BrokerError::RateLimited { .. }
+        ));
+        assert!(matches!(
+            to_broker("x", &status(503, "<html>")),
+            BrokerError::Unavailable(_)
+        ));
         assert_eq!(
             to_broker("cancelling", &status(403, "<html>")),
             BrokerError::Rejected("IBKR refused cancelling (HTTP 403)".into())

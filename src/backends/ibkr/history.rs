@@ -34,7 +34,10 @@ impl Pages for BarPages<'_> {
             conid: self.conid,
             period: period(count, self.secs),
             bar: self.bar.to_string(),
-            start_time: Some(start_time(start).ok_or_else(|| BrokerError::Internal("history start out of range".into()))?),
+            start_time: Some(
+                start_time(start)
+                    .ok_or_else(|| BrokerError::Internal("history start out of range".into()))?,
+            ),
             outside_rth: self.outside_rth,
         };
         let answer = self
@@ -73,7 +76,12 @@ pub struct Limits {
 }
 
 /// The bars of `query` for `conid`.
-pub async fn history(gateway: &Gateway, conid: i64, query: &tv::HistoryQuery, limits: Limits) -> BrokerResult<Vec<tv::Bar>> {
+pub async fn history(
+    gateway: &Gateway,
+    conid: i64,
+    query: &tv::HistoryQuery,
+    limits: Limits,
+) -> BrokerResult<Vec<tv::Bar>> {
     let (bar_name, secs, exact) = base_bar(query.resolution);
     let plan = Plan {
         query: query.clone(),
@@ -113,12 +121,23 @@ mod tests {
             to: 1_702_305_179,
             countback: None,
         };
-        let limits = Limits { data_start: 0, max_pages: 3, outside_rth: false };
+        let limits = Limits {
+            data_start: 0,
+            max_pages: 3,
+            outside_rth: false,
+        };
         let bars = history(&gateway, 265598, &query, limits).await.unwrap();
-        assert_eq!(bars.iter().map(|b| b.t).collect::<Vec<_>>(), [1_702_305_060, 1_702_305_120]);
+        assert_eq!(
+            bars.iter().map(|b| b.t).collect::<Vec<_>>(),
+            [1_702_305_060, 1_702_305_120]
+        );
         let calls = api.calls();
         let h: Vec<&String> = calls.iter().filter(|c| c.starts_with("history:")).collect();
         assert_eq!(h.len(), 1, "one page covered the range: {h:?}");
-        assert!(h[0].starts_with("history:265598/") && h[0].contains("/1min/"), "{}", h[0]);
+        assert!(
+            h[0].starts_with("history:265598/") && h[0].contains("/1min/"),
+            "{}",
+            h[0]
+        );
     }
 }

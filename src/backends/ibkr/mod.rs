@@ -25,8 +25,8 @@ mod trading;
 pub use config::IbkrConfig;
 
 use crate::broker::{
-    Broker, BrokerAccount, BrokerError, BrokerResult, Capabilities, Login, LoginKind, LoginOutcome, RefreshMode,
-    RefreshPolicy, SessionCtx, INVALID_LOGIN,
+    Broker, BrokerAccount, BrokerError, BrokerResult, Capabilities, Login, LoginKind, LoginOutcome,
+    RefreshMode, RefreshPolicy, SessionCtx, INVALID_LOGIN,
 };
 use crate::tv;
 use crate::upstream::data_session::{DataSession, DataSources};
@@ -77,7 +77,9 @@ impl IbkrBroker {
     /// Reads the configuration's files and starts the tickle loop; no upstream call is made until the first
     /// login.
     pub async fn start(config: &IbkrConfig) -> anyhow::Result<IbkrBroker> {
-        let resolved = config.resolve(&|path| std::fs::read(path)).map_err(|e| anyhow::anyhow!(e))?;
+        let resolved = config
+            .resolve(&|path| std::fs::read(path))
+            .map_err(|e| anyhow::anyhow!(e))?;
         let client = client::IbkrClient::new(&resolved)?;
         Ok(Self::with_api(resolved, Arc::new(client)))
     }
@@ -86,7 +88,11 @@ impl IbkrBroker {
     pub fn with_api(config: config::ResolvedConfig, api: Arc<dyn client::Api>) -> IbkrBroker {
         let gateway = Arc::new(Gateway::new(api));
         gateway.spawn_tickle(config.tickle);
-        let sources = DataSources { mapped: Vec::new(), configured: None, first_mapped_serves: false };
+        let sources = DataSources {
+            mapped: Vec::new(),
+            configured: None,
+            first_mapped_serves: false,
+        };
         let registry = SessionRegistry::new(
             "IBKR",
             DataSession::FirstLogin,
@@ -158,7 +164,12 @@ impl Inner {
     }
 
     fn desk<'a>(&'a self, table: &'a Table) -> trading::Desk<'a> {
-        trading::Desk { gateway: &self.gateway, table, allow: &self.allow, outside_rth: self.config.outside_rth }
+        trading::Desk {
+            gateway: &self.gateway,
+            table,
+            allow: &self.allow,
+            outside_rth: self.config.outside_rth,
+        }
     }
 
     /// The user's accounts among the gateway's.
@@ -191,7 +202,10 @@ impl Broker for IbkrBroker {
         let allowed = if users.is_empty() {
             None
         } else {
-            let mapped = users.iter().find(|u| u.login == user.login).ok_or_else(|| BrokerError::Rejected(INVALID_LOGIN.into()))?;
+            let mapped = users
+                .iter()
+                .find(|u| u.login == user.login)
+                .ok_or_else(|| BrokerError::Rejected(INVALID_LOGIN.into()))?;
             (!mapped.accounts.is_empty()).then(|| mapped.accounts.clone())
         };
         let accounts = self.inner.gateway.accounts().await?;
@@ -202,9 +216,14 @@ impl Broker for IbkrBroker {
                 ));
             }
         }
-        self.inner.registry.insert(session_id, &user.login, Arc::new(UserSession { allowed }));
+        self.inner
+            .registry
+            .insert(session_id, &user.login, Arc::new(UserSession { allowed }));
         tracing::info!(user = %user.login, "IBKR login through the gateway");
-        Ok(LoginOutcome { user_id: user.login.clone(), display_name: user.display_name.clone() })
+        Ok(LoginOutcome {
+            user_id: user.login.clone(),
+            display_name: user.display_name.clone(),
+        })
     }
 
     async fn logout(&self, session: &SessionCtx) -> BrokerResult<()> {
@@ -235,8 +254,19 @@ impl Broker for IbkrBroker {
     }
 
     async fn symbol_mapping(&self) -> BrokerResult<Vec<tv::SymbolMapping>> {
-        let table = self.inner.catalog.resolved().map_or_else(|| self.inner.catalog.known(), |t| (*t).clone());
-        Ok(table.entries.iter().map(|e| tv::SymbolMapping { f: [e.symbol.clone()], s: e.tradingview.clone() }).collect())
+        let table = self
+            .inner
+            .catalog
+            .resolved()
+            .map_or_else(|| self.inner.catalog.known(), |t| (*t).clone());
+        Ok(table
+            .entries
+            .iter()
+            .map(|e| tv::SymbolMapping {
+                f: [e.symbol.clone()],
+                s: e.tradingview.clone(),
+            })
+            .collect())
     }
 
     async fn instruments(&self, _session: &SessionCtx, _account: &str) -> BrokerResult<Vec<tv::Instrument>> {
@@ -259,7 +289,10 @@ impl Broker for IbkrBroker {
     }
 
     fn refresh_policy(&self, _account: &BrokerAccount) -> RefreshPolicy {
-        RefreshPolicy { mode: RefreshMode::Poll(None), min_interval: MIN_REFRESH }
+        RefreshPolicy {
+            mode: RefreshMode::Poll(None),
+            min_interval: MIN_REFRESH,
+        }
     }
 
     async fn place_order(
@@ -273,7 +306,13 @@ impl Broker for IbkrBroker {
         self.inner.desk(&table).place(account, &order, request_id).await
     }
 
-    async fn modify_order(&self, _session: &SessionCtx, account: &str, order_id: &str, change: tv::ModifyOrder) -> BrokerResult<()> {
+    async fn modify_order(
+        &self,
+        _session: &SessionCtx,
+        account: &str,
+        order_id: &str,
+        change: tv::ModifyOrder,
+    ) -> BrokerResult<()> {
         let table = self.inner.table().await?;
         self.inner.desk(&table).modify(account, order_id, &change).await
     }
@@ -296,7 +335,12 @@ impl Broker for IbkrBroker {
         let table = self.inner.table().await?;
         let conid = table.conid(&order.instrument)?;
         let coid = convert::orders::coid(None);
-        let target = convert::orders::Target { account, conid, coid: &coid, outside_rth: self.inner.config.outside_rth };
+        let target = convert::orders::Target {
+            account,
+            conid,
+            coid: &coid,
+            outside_rth: self.inner.config.outside_rth,
+        };
         let parent = convert::orders::ticket(&target, &order)?;
         let mut tickets = vec![parent.clone()];
         tickets.extend(convert::orders::bracket_children(&parent, &order.brackets)?);
@@ -314,7 +358,13 @@ impl Broker for IbkrBroker {
         Ok(preview::preview(&whatif, id))
     }
 
-    async fn redeem_confirm_id(&self, _session: &SessionCtx, account: &str, confirm_id: &str, order: &tv::PlaceOrder) -> BrokerResult<()> {
+    async fn redeem_confirm_id(
+        &self,
+        _session: &SessionCtx,
+        account: &str,
+        confirm_id: &str,
+        order: &tv::PlaceOrder,
+    ) -> BrokerResult<()> {
         self.inner.confirms.redeem(account, confirm_id, order)
     }
 
@@ -323,14 +373,24 @@ impl Broker for IbkrBroker {
         account::positions(&self.inner.gateway, &table, account).await
     }
 
-    async fn close_position(&self, _session: &SessionCtx, account: &str, position_id: &str, amount: Option<Decimal>) -> BrokerResult<()> {
+    async fn close_position(
+        &self,
+        _session: &SessionCtx,
+        account: &str,
+        position_id: &str,
+        amount: Option<Decimal>,
+    ) -> BrokerResult<()> {
         let table = self.inner.table().await?;
         let positions = account::positions(&self.inner.gateway, &table, account).await?;
         let position = positions
             .iter()
             .find(|p| p.id == position_id)
             .ok_or_else(|| BrokerError::NotFound(format!("Unknown position '{position_id}'")))?;
-        self.inner.desk(&table).close(account, position, amount).await.map(drop)
+        self.inner
+            .desk(&table)
+            .close(account, position, amount)
+            .await
+            .map(drop)
     }
 
     async fn executions(
@@ -344,9 +404,17 @@ impl Broker for IbkrBroker {
         account::executions(&self.inner.gateway, &table, account, instrument, max_count).await
     }
 
-    async fn quotes(&self, _session: &SessionCtx, _account: &str, symbols: &[String]) -> BrokerResult<Vec<tv::QuoteEntry>> {
+    async fn quotes(
+        &self,
+        _session: &SessionCtx,
+        _account: &str,
+        symbols: &[String],
+    ) -> BrokerResult<Vec<tv::QuoteEntry>> {
         let table = self.inner.table().await?;
-        let patience = prices::Patience { attempts: self.inner.config.snapshot_attempts, wait: self.inner.config.snapshot_retry };
+        let patience = prices::Patience {
+            attempts: self.inner.config.snapshot_attempts,
+            wait: self.inner.config.snapshot_retry,
+        };
         prices::quotes(&self.inner.gateway, &table, symbols, patience).await
     }
 

@@ -47,8 +47,14 @@ pub fn next(items: &[SubmitItem], allow: &HashSet<String>) -> Next {
         if allowed {
             return Next::Confirm(q.id.clone());
         }
-        let text = q.message.iter().map(|m| m.split_whitespace().collect::<Vec<_>>().join(" ")).collect::<Vec<_>>().join(" ");
-        let text = super::errors::printable(&text).unwrap_or_else(|| "IBKR asked a question about this order".into());
+        let text = q
+            .message
+            .iter()
+            .map(|m| m.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let text = super::errors::printable(&text)
+            .unwrap_or_else(|| "IBKR asked a question about this order".into());
         return Next::Refuse(text);
     }
     Next::Placed(
@@ -115,7 +121,12 @@ pub async fn reply_loop(
 }
 
 /// Places `tickets` (a parent and its bracket children, or one order) and answers the order ids.
-pub async fn place(gateway: &Gateway, write: Write<'_>, allow: &HashSet<String>, tickets: Vec<OrderTicket>) -> BrokerResult<Vec<String>> {
+pub async fn place(
+    gateway: &Gateway,
+    write: Write<'_>,
+    allow: &HashSet<String>,
+    tickets: Vec<OrderTicket>,
+) -> BrokerResult<Vec<String>> {
     let body = OrdersBody { orders: tickets };
     let account = write.account.to_string();
     tracing::info!(account = %write.account, coid = write.coid.unwrap_or_default(), legs = body.orders.len(), "placing an IBKR order");
@@ -141,7 +152,9 @@ async fn resolve(gateway: &Gateway, write: Write<'_>, e: CallError) -> BrokerRes
             write.what
         )));
     };
-    let upstream = message(&e).map(|m| format!(" (IBKR said: {m})")).unwrap_or_default();
+    let upstream = message(&e)
+        .map(|m| format!(" (IBKR said: {m})"))
+        .unwrap_or_default();
     match find_by_coid(gateway, write.account, coid).await {
         Ok(Some(id)) => {
             tracing::info!(account = %write.account, coid, order_id = %id, "found the unconfirmed IBKR order");
@@ -177,12 +190,16 @@ pub async fn find_by_coid(gateway: &Gateway, account: &str, coid: &str) -> Broke
     if let Some(t) = trades.iter().find(|t| t.order_ref.as_deref() == Some(coid)) {
         return match t.order_id {
             Some(id) => Ok(Some(id.0.to_string())),
-            None => Err(BrokerError::Internal("an execution of the order carries no order id".into())),
+            None => Err(BrokerError::Internal(
+                "an execution of the order carries no order id".into(),
+            )),
         };
     }
     if live.snapshot == Some(false) {
         // IBKR was still loading the orders: their absence proves nothing.
-        return Err(BrokerError::Unavailable("IBKR's order list was not complete".into()));
+        return Err(BrokerError::Unavailable(
+            "IBKR's order list was not complete".into(),
+        ));
     }
     Ok(None)
 }

@@ -34,7 +34,11 @@ fn allow(ids: &[&str]) -> HashSet<String> {
     ids.iter().map(|s| s.to_string()).collect()
 }
 
-const WRITE: Write<'static> = Write { account: "DU1234567", coid: Some("tvb-req-1"), what: "placing the order" };
+const WRITE: Write<'static> = Write {
+    account: "DU1234567",
+    coid: Some("tvb-req-1"),
+    what: "placing the order",
+};
 
 #[test]
 fn a_question_is_confirmed_only_when_all_its_message_ids_are_allowed() {
@@ -45,11 +49,26 @@ fn a_question_is_confirmed_only_when_all_its_message_ids_are_allowed() {
             message_ids: ids.iter().map(|s| s.to_string()).collect(),
         })]
     };
-    assert_eq!(next(&q(&["o163"]), &allow(&["o163", "o354"])), Next::Confirm("r1".into()));
-    assert_eq!(next(&q(&["o163", "o999"]), &allow(&["o163"])), Next::Refuse("Price exceeds the constraint. Sure?".into()));
-    assert!(matches!(next(&q(&[]), &allow(&["o163"])), Next::Refuse(_)), "a question without ids is asked");
     assert_eq!(
-        next(&[SubmitItem::Placed { order_id: "1".into(), status: None }], &allow(&[])),
+        next(&q(&["o163"]), &allow(&["o163", "o354"])),
+        Next::Confirm("r1".into())
+    );
+    assert_eq!(
+        next(&q(&["o163", "o999"]), &allow(&["o163"])),
+        Next::Refuse("Price exceeds the constraint. Sure?".into())
+    );
+    assert!(
+        matches!(next(&q(&[]), &allow(&["o163"])), Next::Refuse(_)),
+        "a question without ids is asked"
+    );
+    assert_eq!(
+        next(
+            &[SubmitItem::Placed {
+                order_id: "1".into(),
+                status: None
+            }],
+            &allow(&[])
+        ),
         Next::Placed(vec!["1".into()])
     );
 }
@@ -58,13 +77,20 @@ fn a_question_is_confirmed_only_when_all_its_message_ids_are_allowed() {
 async fn allow_listed_questions_are_confirmed_until_the_order_is_placed() {
     let (api, g) = setup();
     api.ok("place", &fixture("place_question.json"))
-        .ok("reply", &fixture("place_question.json").replace("07a13a5a", "second"))
+        .ok(
+            "reply",
+            &fixture("place_question.json").replace("07a13a5a", "second"),
+        )
         .ok("reply", &fixture("place_success.json"));
-    let ids = place(&g, WRITE, &allow(&["o163"]), vec![ticket("tvb-req-1")]).await.unwrap();
+    let ids = place(&g, WRITE, &allow(&["o163"]), vec![ticket("tvb-req-1")])
+        .await
+        .unwrap();
     assert_eq!(ids, ["1234567890"]);
     let calls = api.calls();
     assert_eq!(calls.iter().filter(|c| c.starts_with("reply:")).count(), 2);
-    assert!(calls.iter().any(|c| c.starts_with("reply:second") && c.ends_with("=true")));
+    assert!(calls
+        .iter()
+        .any(|c| c.starts_with("reply:second") && c.ends_with("=true")));
     // The body carries the cOID.
     let body = api.bodies.lock().unwrap()[0].clone();
     assert_eq!(body["orders"][0]["cOID"], "tvb-req-1");
@@ -103,8 +129,11 @@ async fn a_refusal_is_told_as_ibkr_says_it() {
 #[tokio::test]
 async fn a_timeout_after_sending_is_looked_up_by_coid_never_sent_again() {
     let (api, g) = setup();
-    api.fail("place", CallError::NoAnswer("timed out".into())).ok("live_orders", &fixture("live_orders.json"));
-    let ids = place(&g, WRITE, &allow(&[]), vec![ticket("tvb-req-1")]).await.unwrap();
+    api.fail("place", CallError::NoAnswer("timed out".into()))
+        .ok("live_orders", &fixture("live_orders.json"));
+    let ids = place(&g, WRITE, &allow(&[]), vec![ticket("tvb-req-1")])
+        .await
+        .unwrap();
     assert_eq!(ids, ["1234567890"], "the live order carrying the cOID");
     assert_eq!(api.count("place"), 1);
     // Filled meanwhile: found among the executions.
@@ -112,8 +141,16 @@ async fn a_timeout_after_sending_is_looked_up_by_coid_never_sent_again() {
     api.status("place", 503, "")
         .ok("live_orders", r#"{"orders":[],"snapshot":true}"#)
         .ok("trades", &fixture("trades.json"));
-    let write = Write { coid: Some("tvb-req-2"), ..WRITE };
-    assert_eq!(place(&g, write, &allow(&[]), vec![ticket("tvb-req-2")]).await.unwrap(), ["1234567891"]);
+    let write = Write {
+        coid: Some("tvb-req-2"),
+        ..WRITE
+    };
+    assert_eq!(
+        place(&g, write, &allow(&[]), vec![ticket("tvb-req-2")])
+            .await
+            .unwrap(),
+        ["1234567891"]
+    );
     assert_eq!(api.count("place"), 1);
 }
 
@@ -140,7 +177,12 @@ async fn an_order_found_nowhere_is_most_likely_not_placed_and_an_incomplete_list
     api.ok("place", &fixture("place_question.json"))
         .fail("reply", CallError::NoAnswer("timed out".into()))
         .ok("live_orders", &fixture("live_orders.json"));
-    assert_eq!(place(&g, WRITE, &allow(&["o163"]), vec![ticket("tvb-req-1")]).await.unwrap(), ["1234567890"]);
+    assert_eq!(
+        place(&g, WRITE, &allow(&["o163"]), vec![ticket("tvb-req-1")])
+            .await
+            .unwrap(),
+        ["1234567890"]
+    );
     assert_eq!((api.count("place"), api.count("reply")), (1, 1));
 }
 

@@ -14,7 +14,13 @@ const MAX_CONFIRMS: usize = 1000;
 /// The preview TradingView shows.
 pub fn preview(w: &WhatIf, confirm_id: String) -> tv::OrderPreview {
     let row = |title: &str, value: &Option<String>| {
-        value.as_ref().filter(|v| !v.trim().is_empty()).map(|v| tv::PreviewRow { title: title.into(), value: v.clone() })
+        value
+            .as_ref()
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| tv::PreviewRow {
+                title: title.into(),
+                value: v.clone(),
+            })
     };
     let mut order = Vec::new();
     if let Some(a) = &w.amount {
@@ -23,15 +29,25 @@ pub fn preview(w: &WhatIf, confirm_id: String) -> tv::OrderPreview {
         order.extend(row("Total", &a.total));
     }
     let mut margin = Vec::new();
-    for (name, section) in [("Equity", &w.equity), ("Initial margin", &w.initial), ("Maintenance margin", &w.maintenance)] {
+    for (name, section) in [
+        ("Equity", &w.equity),
+        ("Initial margin", &w.initial),
+        ("Maintenance margin", &w.maintenance),
+    ] {
         if let Some(s) = section {
             margin.extend(row(&format!("{name} after"), &s.after));
             margin.extend(row(&format!("{name} change"), &s.change));
         }
     }
-    let mut sections = vec![tv::PreviewSection { header: Some("Order".into()), rows: order }];
+    let mut sections = vec![tv::PreviewSection {
+        header: Some("Order".into()),
+        rows: order,
+    }];
     if !margin.is_empty() {
-        sections.push(tv::PreviewSection { header: Some("Margin and equity".into()), rows: margin });
+        sections.push(tv::PreviewSection {
+            header: Some("Margin and equity".into()),
+            rows: margin,
+        });
     }
     let error = w.error.clone().filter(|e| !e.trim().is_empty());
     tv::OrderPreview {
@@ -64,7 +80,11 @@ impl Confirms {
         let at = q
             .iter()
             .position(|(i, a, o)| i == id && a == account && o == order)
-            .ok_or_else(|| BrokerError::Rejected("The order preview has expired or was for another order; preview it again".into()))?;
+            .ok_or_else(|| {
+                BrokerError::Rejected(
+                    "The order preview has expired or was for another order; preview it again".into(),
+                )
+            })?;
         q.remove(at);
         Ok(())
     }
@@ -82,9 +102,15 @@ mod tests {
         let p = preview(&w, "c1".into());
         assert_eq!(p.confirm_id.as_deref(), Some("c1"));
         assert_eq!(p.sections[0].rows[1].value, "1 USD");
-        assert!(p.sections[1].rows.iter().any(|r| r.title == "Initial margin after" && r.value == "25,422"));
+        assert!(p.sections[1]
+            .rows
+            .iter()
+            .any(|r| r.title == "Initial margin after" && r.value == "25,422"));
         assert_eq!(p.warnings.len(), 1);
-        let refused = WhatIf { error: Some("Insufficient funds".into()), ..w };
+        let refused = WhatIf {
+            error: Some("Insufficient funds".into()),
+            ..w
+        };
         let p = preview(&refused, "c2".into());
         assert!(p.confirm_id.is_none() && p.errors == ["Insufficient funds"]);
         let confirms = Confirms::default();

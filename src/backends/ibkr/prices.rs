@@ -19,9 +19,17 @@ pub struct Patience {
 }
 
 /// Quotes of `symbols` (one entry each, in order).
-pub async fn quotes(gateway: &Gateway, table: &Table, symbols: &[String], patience: Patience) -> BrokerResult<Vec<tv::QuoteEntry>> {
+pub async fn quotes(
+    gateway: &Gateway,
+    table: &Table,
+    symbols: &[String],
+    patience: Patience,
+) -> BrokerResult<Vec<tv::QuoteEntry>> {
     let mut found: HashMap<i64, Result<tv::Quote, String>> = HashMap::new();
-    let mut missing: Vec<i64> = symbols.iter().filter_map(|s| table.by_symbol(s).map(|e| e.conid)).collect();
+    let mut missing: Vec<i64> = symbols
+        .iter()
+        .filter_map(|s| table.by_symbol(s).map(|e| e.conid))
+        .collect();
     missing.sort_unstable();
     missing.dedup();
     for attempt in 1..=patience.attempts.max(1) {
@@ -75,8 +83,14 @@ mod tests {
     use std::sync::Arc;
 
     fn table() -> Table {
-        let e = |s: &str, c| Entry { symbol: s.into(), conid: c, tradingview: s.into() };
-        Table { entries: vec![e("AAPL", 265598), e("EURUSD", 12087792), e("IBM", 8314)] }
+        let e = |s: &str, c| Entry {
+            symbol: s.into(),
+            conid: c,
+            tradingview: s.into(),
+        };
+        Table {
+            entries: vec![e("AAPL", 265598), e("EURUSD", 12087792), e("IBM", 8314)],
+        }
     }
 
     #[tokio::test(start_paused = true)]
@@ -87,16 +101,42 @@ mod tests {
             .ok("snapshot", &fixture("snapshot.json"))
             .ok("snapshot", &fixture("snapshot.json"));
         let g = Gateway::new(api.clone());
-        let symbols: Vec<String> = ["AAPL", "EURUSD", "IBM", "NOPE"].iter().map(|s| s.to_string()).collect();
-        let patience = Patience { attempts: 3, wait: Duration::from_millis(500) };
+        let symbols: Vec<String> = ["AAPL", "EURUSD", "IBM", "NOPE"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let patience = Patience {
+            attempts: 3,
+            wait: Duration::from_millis(500),
+        };
         let out = quotes(&g, &table(), &symbols, patience).await.unwrap();
-        assert_eq!(out.iter().map(|e| e.s).collect::<Vec<_>>(), ["ok", "ok", "error", "error"]);
+        assert_eq!(
+            out.iter().map(|e| e.s).collect::<Vec<_>>(),
+            ["ok", "ok", "error", "error"]
+        );
         match &out[0].v {
-            tv::QuoteValue::Quote(q) => assert_eq!((q.bid, q.ask), (rust_decimal_macros::dec!(193.06), rust_decimal_macros::dec!(193.20))),
+            tv::QuoteValue::Quote(q) => assert_eq!(
+                (q.bid, q.ask),
+                (
+                    rust_decimal_macros::dec!(193.06),
+                    rust_decimal_macros::dec!(193.20)
+                )
+            ),
             other => panic!("{other:?}"),
         }
         // Three snapshots, the later ones only for what was still missing; never more than the bound.
-        let calls: Vec<String> = api.calls().into_iter().filter(|c| c.starts_with("snapshot")).collect();
-        assert_eq!(calls, ["snapshot:8314,265598,12087792", "snapshot:8314,265598,12087792", "snapshot:8314"]);
+        let calls: Vec<String> = api
+            .calls()
+            .into_iter()
+            .filter(|c| c.starts_with("snapshot"))
+            .collect();
+        assert_eq!(
+            calls,
+            [
+                "snapshot:8314,265598,12087792",
+                "snapshot:8314,265598,12087792",
+                "snapshot:8314"
+            ]
+        );
     }
 }

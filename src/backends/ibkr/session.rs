@@ -10,8 +10,8 @@ use super::client::Api;
 use super::errors::{is_session_gone, to_broker, GATEWAY_LOGIN_AGAIN};
 use super::model::session::PortfolioAccount;
 use crate::broker::{BrokerError, BrokerResult};
-use crate::tv;
 use crate::sync::MutexExt;
+use crate::tv;
 use crate::upstream::call::{CallError, CallResult};
 use crate::upstream::relogin::{AfterRefusal, ReloginOnce};
 use std::future::Future;
@@ -88,17 +88,26 @@ impl Gateway {
         };
         let mut status = self.api.auth_status().await.map_err(unreachable)?;
         if !status.authenticated && status.connected {
-            tracing::info!(competing = status.competing, "IBKR brokerage session not authenticated; calling ssodh/init");
+            tracing::info!(
+                competing = status.competing,
+                "IBKR brokerage session not authenticated; calling ssodh/init"
+            );
             self.api.ssodh_init().await.map_err(unreachable)?;
             status = self.api.auth_status().await.map_err(unreachable)?;
         }
         if !status.authenticated {
-            tracing::warn!(connected = status.connected, competing = status.competing, "IBKR gateway session is not authenticated");
+            tracing::warn!(
+                connected = status.connected,
+                competing = status.competing,
+                "IBKR gateway session is not authenticated"
+            );
             return Err(BrokerError::Unauthorized(GATEWAY_LOGIN_AGAIN.into()));
         }
         let listed = self.api.accounts().await.map_err(unreachable)?;
         if listed.accounts.is_empty() {
-            return Err(BrokerError::Rejected("The IBKR login of the gateway has no accounts to trade".into()));
+            return Err(BrokerError::Rejected(
+                "The IBKR login of the gateway has no accounts to trade".into(),
+            ));
         }
         let details = self.api.portfolio_accounts().await.map_err(unreachable)?;
         *self.selected.locked() = listed.selected_account.clone();
@@ -106,7 +115,14 @@ impl Gateway {
         let accounts = listed
             .accounts
             .iter()
-            .map(|id| account_info(id, listed.aliases.get(id), details.iter().find(|d| &d.id == id), demo))
+            .map(|id| {
+                account_info(
+                    id,
+                    listed.aliases.get(id),
+                    details.iter().find(|d| &d.id == id),
+                    demo,
+                )
+            })
             .collect::<Vec<_>>();
         tracing::info!(accounts = accounts.len(), "IBKR brokerage session open");
         Ok(accounts)
@@ -217,7 +233,12 @@ impl Gateway {
 }
 
 /// An account from `/iserver/accounts` and its `/portfolio/accounts` entry.
-fn account_info(id: &str, alias: Option<&String>, details: Option<&PortfolioAccount>, paper: bool) -> AccountInfo {
+fn account_info(
+    id: &str,
+    alias: Option<&String>,
+    details: Option<&PortfolioAccount>,
+    paper: bool,
+) -> AccountInfo {
     let name = alias
         .filter(|a| !a.trim().is_empty())
         .cloned()
@@ -232,7 +253,11 @@ fn account_info(id: &str, alias: Option<&String>, details: Option<&PortfolioAcco
         id: id.to_string(),
         name,
         currency,
-        kind: if demo { tv::AccountType::Demo } else { tv::AccountType::Live },
+        kind: if demo {
+            tv::AccountType::Demo
+        } else {
+            tv::AccountType::Live
+        },
     }
 }
 

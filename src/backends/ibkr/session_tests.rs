@@ -16,11 +16,20 @@ async fn an_authenticated_gateway_opens_with_its_accounts_once() {
     assert_eq!(accounts.len(), 2);
     assert_eq!(
         accounts[0],
-        AccountInfo { id: "DU1234567".into(), name: "Main".into(), currency: "USD".into(), kind: tv::AccountType::Demo }
+        AccountInfo {
+            id: "DU1234567".into(),
+            name: "Main".into(),
+            currency: "USD".into(),
+            kind: tv::AccountType::Demo
+        }
     );
     assert_eq!(accounts[1].currency, "EUR");
     g.accounts().await.unwrap();
-    assert_eq!(api.calls(), ["auth_status", "accounts", "portfolio_accounts"], "opened once");
+    assert_eq!(
+        api.calls(),
+        ["auth_status", "accounts", "portfolio_accounts"],
+        "opened once"
+    );
 }
 
 #[tokio::test]
@@ -31,13 +40,25 @@ async fn connected_but_not_authenticated_calls_ssodh_init_then_checks_again() {
         .open_session();
     let g = gateway(&api);
     g.accounts().await.unwrap();
-    assert_eq!(api.calls(), ["auth_status", "ssodh_init", "auth_status", "accounts", "portfolio_accounts"]);
+    assert_eq!(
+        api.calls(),
+        [
+            "auth_status",
+            "ssodh_init",
+            "auth_status",
+            "accounts",
+            "portfolio_accounts"
+        ]
+    );
 }
 
 #[tokio::test]
 async fn a_gateway_nobody_logged_in_to_is_a_401_saying_so() {
     let api = Arc::new(ScriptedApi::default());
-    api.ok("auth_status", r#"{"authenticated":false,"connected":false,"competing":false}"#);
+    api.ok(
+        "auth_status",
+        r#"{"authenticated":false,"connected":false,"competing":false}"#,
+    );
     match gateway(&api).accounts().await {
         Err(BrokerError::Unauthorized(m)) => assert!(m.contains("log in to the Client Portal gateway again")),
         other => panic!("{other:?}"),
@@ -48,7 +69,10 @@ async fn a_gateway_nobody_logged_in_to_is_a_401_saying_so() {
     api.ok("auth_status", &fixture("auth_status_connected_only.json"))
         .ok("ssodh_init", "{}")
         .ok("auth_status", &fixture("auth_status_connected_only.json"));
-    assert!(matches!(gateway(&api).accounts().await, Err(BrokerError::Unauthorized(_))));
+    assert!(matches!(
+        gateway(&api).accounts().await,
+        Err(BrokerError::Unauthorized(_))
+    ));
     // A gateway that is not running is unavailable, not a login problem.
     let api = Arc::new(ScriptedApi::default());
     api.fail("auth_status", CallError::NotSent("connection refused".into()));
@@ -62,9 +86,13 @@ async fn a_gateway_nobody_logged_in_to_is_a_401_saying_so() {
 async fn a_401_reopens_the_session_once_and_repeats_the_call() {
     let api = Arc::new(ScriptedApi::default());
     api.open_session().open_session();
-    api.status("summary", 401, &fixture("error_401.json")).ok("summary", &fixture("summary.json"));
+    api.status("summary", 401, &fixture("error_401.json"))
+        .ok("summary", &fixture("summary.json"));
     let g = gateway(&api);
-    let s = g.call("reading", |api| async move { api.summary("DU1234567").await }).await.unwrap();
+    let s = g
+        .call("reading", |api| async move { api.summary("DU1234567").await })
+        .await
+        .unwrap();
     assert!(s.amount("netliquidation").is_some());
     assert_eq!(api.count("auth_status"), 2, "re-opened once");
     assert_eq!(api.count("summary"), 2);
@@ -73,7 +101,10 @@ async fn a_401_reopens_the_session_once_and_repeats_the_call() {
     api.open_session().open_session();
     api.status("summary", 401, "").status("summary", 401, "");
     let g = gateway(&api);
-    match g.call("reading", |api| async move { api.summary("DU1234567").await }).await {
+    match g
+        .call("reading", |api| async move { api.summary("DU1234567").await })
+        .await
+    {
         Err(BrokerError::Unauthorized(m)) => assert!(m.contains("Client Portal gateway")),
         other => panic!("{other:?}"),
     }
@@ -92,7 +123,10 @@ async fn a_tickle_saying_unauthenticated_forgets_the_session() {
     api.ok("tickle", &fixture("tickle.json"));
     g.tickle().await;
     assert!(g.is_open().await);
-    api.ok("tickle", r#"{"session":"x","iserver":{"authStatus":{"authenticated":false,"connected":true}}}"#);
+    api.ok(
+        "tickle",
+        r#"{"session":"x","iserver":{"authStatus":{"authenticated":false,"connected":true}}}"#,
+    );
     g.tickle().await;
     assert!(!g.is_open().await);
 }
@@ -101,15 +135,25 @@ async fn a_tickle_saying_unauthenticated_forgets_the_session() {
 async fn account_dependent_calls_switch_only_when_another_is_selected() {
     let api = Arc::new(ScriptedApi::default());
     api.open_session();
-    api.ok("trades", "[]").ok("trades", "[]").ok("switch_account", "{}").ok("trades", "[]");
+    api.ok("trades", "[]")
+        .ok("trades", "[]")
+        .ok("switch_account", "{}")
+        .ok("trades", "[]");
     let g = gateway(&api);
     let read = |acct: &'static str| {
         let g = &g;
-        async move { g.on_account(acct, "reading", |api| async move { api.trades(acct).await }).await }
+        async move {
+            g.on_account(acct, "reading", |api| async move { api.trades(acct).await })
+                .await
+        }
     };
     read("DU1234567").await.unwrap();
     read("DU1234567").await.unwrap();
-    assert_eq!(api.count("switch_account"), 0, "the selected account needs no switch");
+    assert_eq!(
+        api.count("switch_account"),
+        0,
+        "the selected account needs no switch"
+    );
     read("DU7654321").await.unwrap();
     assert!(api.calls().contains(&"switch_account:DU7654321".to_string()));
     // A failed switch leaves the selection unknown, and the call is not made.

@@ -4,7 +4,9 @@
 use super::client::{Api, HistoryQuery};
 use super::errors::IbkrError;
 use super::model::market::{ContractInfo, History, SearchResult, SnapshotRow};
-use super::model::orders::{parse_submit, CancelAnswer, LiveOrders, OrderTicket, OrdersBody, SubmitItem, Trade, WhatIf};
+use super::model::orders::{
+    parse_submit, CancelAnswer, LiveOrders, OrderTicket, OrdersBody, SubmitItem, Trade, WhatIf,
+};
 use super::model::portfolio::{Ledger, Position, Summary};
 use super::model::session::{Accounts, AuthStatus, PortfolioAccount, Tickle};
 use crate::sync::MutexExt;
@@ -28,7 +30,11 @@ pub struct ScriptedApi {
 impl ScriptedApi {
     /// Queues `text` as the next answer of `method`.
     pub fn ok(&self, method: &'static str, text: &str) -> &Self {
-        self.answers.locked().entry(method).or_default().push_back(Ok(text.to_string()));
+        self.answers
+            .locked()
+            .entry(method)
+            .or_default()
+            .push_back(Ok(text.to_string()));
         self
     }
 
@@ -50,7 +56,10 @@ impl ScriptedApi {
 
     /// How many calls of `method` were made.
     pub fn count(&self, method: &str) -> usize {
-        self.calls().iter().filter(|c| c.split(':').next() == Some(method)).count()
+        self.calls()
+            .iter()
+            .filter(|c| c.split(':').next() == Some(method))
+            .count()
     }
 
     /// A gateway session that opens at once with the fixtures' two accounts.
@@ -61,7 +70,11 @@ impl ScriptedApi {
     }
 
     fn next(&self, method: &'static str, arg: &str) -> CallResult<String> {
-        self.calls.locked().push(if arg.is_empty() { method.to_string() } else { format!("{method}:{arg}") });
+        self.calls.locked().push(if arg.is_empty() {
+            method.to_string()
+        } else {
+            format!("{method}:{arg}")
+        });
         self.answers
             .locked()
             .get_mut(method)
@@ -79,7 +92,9 @@ impl ScriptedApi {
     }
 
     fn body(&self, body: &impl serde::Serialize) {
-        self.bodies.locked().push(serde_json::to_value(body).expect("serialisable"));
+        self.bodies
+            .locked()
+            .push(serde_json::to_value(body).expect("serialisable"));
     }
 }
 
@@ -110,7 +125,12 @@ impl Api for ScriptedApi {
     async fn reply(&self, id: &str, confirmed: bool) -> CallResult<Vec<SubmitItem>> {
         self.submit("reply", &format!("{id}={confirmed}"))
     }
-    async fn modify(&self, account: &str, order_id: &str, ticket: &OrderTicket) -> CallResult<Vec<SubmitItem>> {
+    async fn modify(
+        &self,
+        account: &str,
+        order_id: &str,
+        ticket: &OrderTicket,
+    ) -> CallResult<Vec<SubmitItem>> {
         self.body(ticket);
         self.submit("modify", &format!("{account}/{order_id}"))
     }
@@ -141,7 +161,13 @@ impl Api for ScriptedApi {
         self.json("snapshot", &list)
     }
     async fn history(&self, q: &HistoryQuery) -> CallResult<History> {
-        let arg = format!("{}/{}/{}/{}", q.conid, q.period, q.bar, q.start_time.clone().unwrap_or_default());
+        let arg = format!(
+            "{}/{}/{}/{}",
+            q.conid,
+            q.period,
+            q.bar,
+            q.start_time.clone().unwrap_or_default()
+        );
         self.json("history", &arg)
     }
     async fn contract(&self, conid: i64) -> CallResult<ContractInfo> {

@@ -23,14 +23,28 @@ pub struct Desk<'a> {
 
 impl Desk<'_> {
     /// Places `order` (and its brackets) with the `cOID` of `request_id`; answers the parent's order id.
-    pub async fn place(&self, account: &str, order: &tv::PlaceOrder, request_id: Option<&str>) -> BrokerResult<String> {
+    pub async fn place(
+        &self,
+        account: &str,
+        order: &tv::PlaceOrder,
+        request_id: Option<&str>,
+    ) -> BrokerResult<String> {
         let conid = self.table.conid(&order.instrument)?;
         let coid = coid(request_id);
-        let target = Target { account, conid, coid: &coid, outside_rth: self.outside_rth };
+        let target = Target {
+            account,
+            conid,
+            coid: &coid,
+            outside_rth: self.outside_rth,
+        };
         let parent = ticket(&target, order)?;
         let mut tickets = vec![parent.clone()];
         tickets.extend(bracket_children(&parent, &order.brackets)?);
-        let write = Write { account, coid: Some(&coid), what: "placing the order" };
+        let write = Write {
+            account,
+            coid: Some(&coid),
+            what: "placing the order",
+        };
         let ids = place(self.gateway, write, self.allow, tickets).await?;
         tracing::info!(account, symbol = %order.instrument, coid = %coid, order_id = %ids[0], "IBKR order placed");
         Ok(ids[0].clone())
@@ -55,14 +69,25 @@ impl Desk<'_> {
     /// Changes the quantity, prices or duration of a working order (brackets cannot be changed here).
     pub async fn modify(&self, account: &str, order_id: &str, change: &tv::ModifyOrder) -> BrokerResult<()> {
         if !change.brackets.is_empty() {
-            return Err(BrokerError::Rejected("Brackets of an IBKR order cannot be changed through the bridge; cancel and place it again".into()));
+            return Err(BrokerError::Rejected(
+                "Brackets of an IBKR order cannot be changed through the bridge; cancel and place it again"
+                    .into(),
+            ));
         }
         let o = self.live(account, order_id).await?;
-        let kind = o.order_type.as_deref().and_then(kind_of).ok_or_else(|| BrokerError::Internal("the order's type is unknown".into()))?;
-        let side = side_of(&o.side).ok_or_else(|| BrokerError::Internal("the order's side is unknown".into()))?;
+        let kind = o
+            .order_type
+            .as_deref()
+            .and_then(kind_of)
+            .ok_or_else(|| BrokerError::Internal("the order's type is unknown".into()))?;
+        let side =
+            side_of(&o.side).ok_or_else(|| BrokerError::Internal("the order's side is unknown".into()))?;
         let qty = match change.qty {
             Some(q) => q,
-            None => o.total_size.map(|n| n.0).ok_or_else(|| BrokerError::Internal("the order's size is unknown".into()))?,
+            None => o
+                .total_size
+                .map(|n| n.0)
+                .ok_or_else(|| BrokerError::Internal("the order's size is unknown".into()))?,
         };
         let current = |n: Option<super::model::Num>| n.map(|n| n.0);
         let mut place = tv::PlaceOrder::new("", side, kind, qty);
@@ -76,9 +101,17 @@ impl Desk<'_> {
             _ => None,
         });
         place.duration = change.duration.clone().or_else(|| {
-            o.time_in_force.as_ref().map(|t| tv::OrderDuration { kind: t.to_ascii_uppercase(), datetime: None })
+            o.time_in_force.as_ref().map(|t| tv::OrderDuration {
+                kind: t.to_ascii_uppercase(),
+                datetime: None,
+            })
         });
-        let target = Target { account, conid: o.conid.0, coid: "", outside_rth: self.outside_rth };
+        let target = Target {
+            account,
+            conid: o.conid.0,
+            coid: "",
+            outside_rth: self.outside_rth,
+        };
         let mut t: OrderTicket = ticket(&target, &place)?;
         // A modification names the order by its id in the path; no new client id.
         t.c_oid = None;
@@ -91,7 +124,11 @@ impl Desk<'_> {
                 async move { api.modify(&acct, &id, &t).await }
             })
             .await?;
-        let write = Write { account, coid: None, what: "modifying the order" };
+        let write = Write {
+            account,
+            coid: None,
+            what: "modifying the order",
+        };
         reply_loop(self.gateway, write, self.allow, first).await?;
         tracing::info!(account, order_id, "IBKR order modified");
         Ok(())
@@ -109,7 +146,9 @@ impl Desk<'_> {
             .await?;
         match answer {
             Ok(a) => match a.error.filter(|e| !e.trim().is_empty()) {
-                Some(e) => Err(BrokerError::Rejected(super::errors::printable(&e).unwrap_or_default())),
+                Some(e) => Err(BrokerError::Rejected(
+                    super::errors::printable(&e).unwrap_or_default(),
+                )),
                 None => {
                     tracing::info!(account, order_id, "IBKR order cancel requested");
                     Ok(())
@@ -123,12 +162,25 @@ impl Desk<'_> {
     }
 
     /// Closes `amount` (all when `None`) of `position` with an opposite market order.
-    pub async fn close(&self, account: &str, position: &tv::Position, amount: Option<Decimal>) -> BrokerResult<String> {
+    pub async fn close(
+        &self,
+        account: &str,
+        position: &tv::Position,
+        amount: Option<Decimal>,
+    ) -> BrokerResult<String> {
         let qty = amount.unwrap_or(position.qty);
         if qty <= Decimal::ZERO || qty > position.qty {
-            return Err(BrokerError::Rejected(format!("The amount to close must be between 0 and {}", position.qty)));
+            return Err(BrokerError::Rejected(format!(
+                "The amount to close must be between 0 and {}",
+                position.qty
+            )));
         }
-        let order = tv::PlaceOrder::new(&position.instrument, position.side.opposite(), tv::OrderType::Market, qty);
+        let order = tv::PlaceOrder::new(
+            &position.instrument,
+            position.side.opposite(),
+            tv::OrderType::Market,
+            qty,
+        );
         self.place(account, &order, None).await
     }
 }

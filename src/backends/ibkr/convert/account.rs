@@ -8,9 +8,10 @@ use rust_decimal::Decimal;
 /// all in the account's base currency. The summary is preferred, the ledger's `BASE` entry fills gaps.
 pub fn state(summary: &Summary, ledger: &Ledger) -> Result<tv::AccountState, String> {
     let base = ledger.get("BASE");
-    let from_ledger = |f: fn(&super::super::model::portfolio::LedgerEntry) -> Option<crate::backends::ibkr::model::Num>| {
-        base.and_then(f).map(|n| n.0)
-    };
+    let from_ledger =
+        |f: fn(&super::super::model::portfolio::LedgerEntry) -> Option<crate::backends::ibkr::model::Num>| {
+            base.and_then(f).map(|n| n.0)
+        };
     let balance = summary
         .amount("totalcashvalue")
         .or_else(|| from_ledger(|l| l.cashbalance))
@@ -51,7 +52,11 @@ pub fn position(p: &Position, symbol: &str) -> Result<Option<tv::Position>, Stri
         id: symbol.to_string(),
         instrument: symbol.to_string(),
         qty: qty.abs(),
-        side: if qty > Decimal::ZERO { tv::Side::Buy } else { tv::Side::Sell },
+        side: if qty > Decimal::ZERO {
+            tv::Side::Buy
+        } else {
+            tv::Side::Sell
+        },
         avg_price,
         unrealized_pl,
     }))

@@ -103,22 +103,33 @@ pub fn symbol_type(sec_type: &str) -> Option<tv::SymbolType> {
 /// The instrument row of `symbol` from its contract details and rules.
 pub fn instrument(symbol: &str, info: &ContractInfo) -> Result<tv::Instrument, String> {
     let sec_type = info.instrument_type.as_deref().unwrap_or_default();
-    let kind = symbol_type(sec_type).ok_or_else(|| format!("{symbol}: unsupported security type {sec_type:?}"))?;
-    let rules = info.rules.as_ref().ok_or_else(|| format!("{symbol}: IBKR gave no trading rules"))?;
+    let kind =
+        symbol_type(sec_type).ok_or_else(|| format!("{symbol}: unsupported security type {sec_type:?}"))?;
+    let rules = info
+        .rules
+        .as_ref()
+        .ok_or_else(|| format!("{symbol}: IBKR gave no trading rules"))?;
     let tick = rules
         .increment
         .map(|n| n.0)
         .or_else(|| rules.increment_rules.first().map(|r| r.increment.0))
         .filter(|t| *t > Decimal::ZERO)
         .ok_or_else(|| format!("{symbol}: IBKR gave no price increment"))?;
-    let step = rules.size_increment.map(|n| n.0).filter(|s| *s > Decimal::ZERO).unwrap_or(Decimal::ONE);
+    let step = rules
+        .size_increment
+        .map(|n| n.0)
+        .filter(|s| *s > Decimal::ZERO)
+        .unwrap_or(Decimal::ONE);
     let multiplier = info
         .multiplier
         .as_deref()
         .and_then(super::super::model::num::parse)
         .filter(|m| *m > Decimal::ZERO)
         .unwrap_or(Decimal::ONE);
-    let currency = info.currency.clone().ok_or_else(|| format!("{symbol}: IBKR gave no currency"))?;
+    let currency = info
+        .currency
+        .clone()
+        .ok_or_else(|| format!("{symbol}: IBKR gave no currency"))?;
     let description = info
         .company_name
         .clone()
@@ -135,7 +146,9 @@ pub fn instrument(symbol: &str, info: &ContractInfo) -> Result<tv::Instrument, S
         pip_value: tick * multiplier,
         min_tick: tick,
         lot_size: (multiplier != Decimal::ONE).then_some(multiplier),
-        base_currency: (kind == tv::SymbolType::Forex).then(|| info.symbol.clone()).flatten(),
+        base_currency: (kind == tv::SymbolType::Forex)
+            .then(|| info.symbol.clone())
+            .flatten(),
         quote_currency: Some(currency),
         margin_rate: None,
         units: None,

@@ -82,7 +82,9 @@ pub fn coid(request_id: Option<&str>) -> String {
 
 /// FNV-1a, 64 bits: a digest that is the same in every build (unlike the standard library's hasher).
 fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// Where an order goes and how it is identified.
@@ -131,7 +133,10 @@ pub fn ticket(t: &Target<'_>, order: &tv::PlaceOrder) -> Result<OrderTicket, Bro
 
 /// The bracket children of `parent` (take profit, then stop loss), each on the opposite side, good till
 /// cancelled, tied to the parent by its `cOID` (IBKR cancels the other child when one fills).
-pub fn bracket_children(parent: &OrderTicket, brackets: &tv::Brackets) -> Result<Vec<OrderTicket>, BrokerError> {
+pub fn bracket_children(
+    parent: &OrderTicket,
+    brackets: &tv::Brackets,
+) -> Result<Vec<OrderTicket>, BrokerError> {
     if brackets.trailing_stop_pips.is_some() || brackets.guaranteed_stop.is_some() {
         return Err(BrokerError::Rejected(
             "IBKR brackets through the bridge are a stop loss and a take profit; trailing and guaranteed stops are not offered".into(),
@@ -166,9 +171,10 @@ pub fn status(s: OrderStatus) -> Option<tv::OrderStatus> {
         // Accepted but not active (outside its hours, or held by IBKR's checks): not yet working.
         OrderStatus::Inactive => tv::OrderStatus::Inactive,
         // A cancel requested but not yet confirmed: the order can still fill.
-        OrderStatus::PreSubmitted | OrderStatus::Submitted | OrderStatus::WarnState | OrderStatus::PendingCancel => {
-            tv::OrderStatus::Working
-        }
+        OrderStatus::PreSubmitted
+        | OrderStatus::Submitted
+        | OrderStatus::WarnState
+        | OrderStatus::PendingCancel => tv::OrderStatus::Working,
         OrderStatus::Filled => tv::OrderStatus::Filled,
         OrderStatus::Cancelled => tv::OrderStatus::Cancelled,
         OrderStatus::Unknown => return None,
@@ -189,7 +195,11 @@ pub fn settle(previous: Option<tv::OrderStatus>, now: Option<tv::OrderStatus>) -
 
 /// The TradingView type of an IBKR order type as live orders spell it (`Limit`, `LMT`, `Stop Limit`...).
 pub fn kind_of(text: &str) -> Option<tv::OrderType> {
-    let t: String = text.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_uppercase();
+    let t: String = text
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect::<String>()
+        .to_ascii_uppercase();
     Some(match t.as_str() {
         "MKT" | "MARKET" => tv::OrderType::Market,
         "LMT" | "LIMIT" => tv::OrderType::Limit,
@@ -229,7 +239,15 @@ pub fn order(o: &LiveOrder, symbol: &str, previous: Option<tv::OrderStatus>) -> 
         Some(ms) => Some(secs_of_ms(ms.0).ok_or_else(|| format!("order {id}: bad time"))?),
         None => None,
     };
-    let mut out = tv::Order::new(id, symbol.to_string(), qty, side, kind, status, t.unwrap_or_default());
+    let mut out = tv::Order::new(
+        id,
+        symbol.to_string(),
+        qty,
+        side,
+        kind,
+        status,
+        t.unwrap_or_default(),
+    );
     out.last_modified = t;
     out.filled_qty = filled;
     out.avg_price = o.avg_price.map(|n| n.0).filter(|p| !p.is_zero());
@@ -246,8 +264,17 @@ pub fn order(o: &LiveOrder, symbol: &str, previous: Option<tv::OrderStatus>) -> 
     out.duration = o
         .time_in_force
         .as_deref()
-        .and_then(|t| tif(Some(&tv::OrderDuration { kind: t.to_ascii_uppercase(), datetime: None })).ok())
-        .map(|k| tv::OrderDuration { kind: k.to_string(), datetime: None });
+        .and_then(|t| {
+            tif(Some(&tv::OrderDuration {
+                kind: t.to_ascii_uppercase(),
+                datetime: None,
+            }))
+            .ok()
+        })
+        .map(|k| tv::OrderDuration {
+            kind: k.to_string(),
+            datetime: None,
+        });
     if let Some(parent) = o.parent_id.filter(|p| !p.0.is_zero()) {
         out.parent_id = Some(parent.0.to_string());
         out.parent_type = Some(tv::ParentType::Order);
@@ -262,8 +289,12 @@ pub fn secs_of_ms(ms: Decimal) -> Option<i64> {
 
 /// A trade as TradingView's execution of `symbol`.
 pub fn execution(t: &Trade, symbol: &str) -> Result<tv::Execution, String> {
-    let side = side_of(&t.side).ok_or_else(|| format!("trade {}: unknown side {:?}", t.execution_id, t.side))?;
-    let time_ms = t.trade_time_r.ok_or_else(|| format!("trade {}: no time", t.execution_id))?.0;
+    let side =
+        side_of(&t.side).ok_or_else(|| format!("trade {}: unknown side {:?}", t.execution_id, t.side))?;
+    let time_ms = t
+        .trade_time_r
+        .ok_or_else(|| format!("trade {}: no time", t.execution_id))?
+        .0;
     let order_id = t
         .order_id
         .map(|n| n.0.to_string())

@@ -54,9 +54,12 @@ impl SnapshotRow {
         match self.fields.get(field) {
             None => Ok(None),
             Some(s) if s.trim().is_empty() => Ok(None),
-            Some(s) => parse_marked(s)
-                .map(Some)
-                .ok_or_else(|| format!("field {field} is not a number: {:?}", s.chars().take(32).collect::<String>())),
+            Some(s) => parse_marked(s).map(Some).ok_or_else(|| {
+                format!(
+                    "field {field} is not a number: {:?}",
+                    s.chars().take(32).collect::<String>()
+                )
+            }),
         }
     }
 }

@@ -133,7 +133,10 @@ mod tests {
     #[test]
     fn numbers_and_strings_deserialize_and_garbage_is_an_error() {
         let v: Vec<Num> = serde_json::from_str(r#"[1.5, "2,000", "3", 4]"#).unwrap();
-        assert_eq!(v, vec![Num(dec!(1.5)), Num(dec!(2000)), Num(dec!(3)), Num(dec!(4))]);
+        assert_eq!(
+            v,
+            vec![Num(dec!(1.5)), Num(dec!(2000)), Num(dec!(3)), Num(dec!(4))]
+        );
         let e = serde_json::from_str::<Num>(r#""lots""#).unwrap_err();
         assert!(e.to_string().contains("not a number"), "{e}");
         let c: Vec<Conid> = serde_json::from_str(r#"[265598, "8314"]"#).unwrap();

@@ -50,7 +50,10 @@ pub struct OrdersBody {
 #[derive(Debug, Clone, PartialEq)]
 pub enum SubmitItem {
     /// The order was accepted (`OrderSubmitSuccess`).
-    Placed { order_id: String, status: Option<String> },
+    Placed {
+        order_id: String,
+        status: Option<String>,
+    },
     /// A question to confirm with `POST /iserver/reply/{id}` (`OrderReplyMessage`).
     Question(Question),
     /// The submission was refused (`OrderSubmitError` / `AdvancedOrderReject`).
@@ -101,8 +104,7 @@ pub fn parse_submit(text: &str) -> Result<Vec<SubmitItem>, String> {
 }
 
 fn item(value: serde_json::Value) -> Result<SubmitItem, String> {
-    let raw: RawItem =
-        serde_json::from_value(value).map_err(|e| format!("order answer element: {e}"))?;
+    let raw: RawItem = serde_json::from_value(value).map_err(|e| format!("order answer element: {e}"))?;
     if let Some(error) = raw.error.filter(|e| !e.trim().is_empty()) {
         return Ok(SubmitItem::Refused(error));
     }

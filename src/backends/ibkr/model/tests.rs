@@ -34,7 +34,11 @@ fn session_answers_read() {
     assert_eq!(a.selected_account.as_deref(), Some("DU1234567"));
     let p: Vec<PortfolioAccount> = read("portfolio_accounts.json");
     assert_eq!(
-        (p[0].id.as_str(), p[0].currency.as_deref(), p[1].currency.as_deref()),
+        (
+            p[0].id.as_str(),
+            p[0].currency.as_deref(),
+            p[1].currency.as_deref()
+        ),
         ("DU1234567", Some("USD"), Some("EUR"))
     );
 }
@@ -48,7 +52,12 @@ fn submission_answers_are_orders_questions_or_refusals() {
             status: Some("Submitted".into())
         }]
     );
-    assert_eq!(parse_submit(&fixture("place_bracket_success.json")).unwrap().len(), 3);
+    assert_eq!(
+        parse_submit(&fixture("place_bracket_success.json"))
+            .unwrap()
+            .len(),
+        3
+    );
     match &parse_submit(&fixture("place_question.json")).unwrap()[..] {
         [SubmitItem::Question(q)] => {
             assert_eq!(q.id, "07a13a5a-4a48-44a5-bb25-5ab37b79186c");
@@ -120,7 +129,10 @@ fn market_data_reads_with_prefixes_and_separators() {
     let rows: Vec<SnapshotRow> = read("snapshot.json");
     assert_eq!(rows[0].value(LAST).unwrap(), Some((dec!(193.18), Mark::Close)));
     assert_eq!(rows[0].value(ASK_SIZE).unwrap(), Some((dec!(1200), Mark::Live)));
-    assert_eq!(rows[1].value(ASK_SIZE).unwrap(), Some((dec!(2000000), Mark::Live)));
+    assert_eq!(
+        rows[1].value(ASK_SIZE).unwrap(),
+        Some((dec!(2000000), Mark::Live))
+    );
     assert_eq!(rows[2].value(LAST).unwrap(), Some((dec!(156.28), Mark::Halted)));
     assert_eq!(rows[2].value(BID).unwrap(), None, "an empty value is no value");
     let first: Vec<SnapshotRow> = read("snapshot_first.json");
@@ -130,7 +142,10 @@ fn market_data_reads_with_prefixes_and_separators() {
     assert_eq!(h.data[2].v.unwrap().0, dec!(1100));
     let c: ContractInfo = read("contract_info_rules.json");
     let rules = c.rules.unwrap();
-    assert_eq!((rules.increment.unwrap().0, rules.size_increment.unwrap().0), (dec!(0.01), dec!(1)));
+    assert_eq!(
+        (rules.increment.unwrap().0, rules.size_increment.unwrap().0),
+        (dec!(0.01), dec!(1))
+    );
     let s: Vec<SearchResult> = read("search.json");
     assert_eq!(s[0].conid, Some(Conid(265598)));
 }
