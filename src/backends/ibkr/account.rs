@@ -150,19 +150,11 @@ pub async fn executions(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backends::ibkr::catalog::Entry;
-    use crate::backends::ibkr::testing::{fixture, ScriptedApi};
+    use crate::backends::ibkr::testing::{fixture, symbols, ScriptedApi};
     use std::sync::Arc;
 
     fn table() -> Table {
-        let e = |s: &str, c| Entry {
-            symbol: s.into(),
-            conid: c,
-            tradingview: s.into(),
-        };
-        Table {
-            entries: vec![e("AAPL", 265598), e("EURUSD", 12087792)],
-        }
+        symbols(&[("AAPL", 265598), ("EURUSD", 12087792)])
     }
 
     #[tokio::test]

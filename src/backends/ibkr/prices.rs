@@ -78,19 +78,11 @@ pub async fn quotes(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backends::ibkr::catalog::Entry;
-    use crate::backends::ibkr::testing::{fixture, ScriptedApi};
+    use crate::backends::ibkr::testing::{fixture, symbols, ScriptedApi};
     use std::sync::Arc;
 
     fn table() -> Table {
-        let e = |s: &str, c| Entry {
-            symbol: s.into(),
-            conid: c,
-            tradingview: s.into(),
-        };
-        Table {
-            entries: vec![e("AAPL", 265598), e("EURUSD", 12087792), e("IBM", 8314)],
-        }
+        symbols(&[("AAPL", 265598), ("EURUSD", 12087792), ("IBM", 8314)])
     }
 
     #[tokio::test(start_paused = true)]

@@ -18,6 +18,19 @@ use std::sync::Mutex;
 
 pub use super::model::tests::fixture;
 
+/// A symbol table of `(symbol, conid)` pairs, each its own TradingView symbol.
+pub fn symbols(pairs: &[(&str, i64)]) -> super::catalog::Table {
+    let entries = pairs
+        .iter()
+        .map(|(s, c)| super::catalog::Entry {
+            symbol: s.to_string(),
+            conid: *c,
+            tradingview: s.to_string(),
+        })
+        .collect();
+    super::catalog::Table { entries }
+}
+
 /// The double.
 #[derive(Default)]
 pub struct ScriptedApi {
