@@ -287,3 +287,7 @@ impl Api for IbkrClient {
         self.transport.json(&call).await
     }
 }
+
+#[cfg(test)]
+#[path = "client_tests.rs"]
+mod tests;
