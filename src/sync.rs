@@ -7,7 +7,7 @@
 //! hub's refresh lock (one per account) is taken before anything of the backend's; in a Capital.com session
 //! the account lock (a tokio read-write lock: shared for calls on the current account, exclusive to switch)
 //! is taken before the token mutex (`live`), never after it, and is let go of between a deal's
-//! confirmation attempts (`AccountScope::pause`).
+//! confirmation attempts (`AccountScope::pause`) and while a call waits to be retried (a 429 back-off).
 
 use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 

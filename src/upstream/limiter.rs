@@ -54,6 +54,17 @@ impl SlidingWindow {
         }
     }
 
+    /// Whether no send is counted in the current window and nobody is taking a slot: forgetting this
+    /// limiter now could not let a send through early.
+    pub fn is_idle(&self) -> bool {
+        match self.sent.try_lock() {
+            Ok(sent) => sent
+                .back()
+                .is_none_or(|t| Instant::now().duration_since(*t) >= self.window),
+            Err(_) => false,
+        }
+    }
+
     /// Sends counted in the current window (diagnostics and tests).
     pub async fn in_window(&self) -> usize {
         let sent = self.sent.lock().await;

@@ -12,6 +12,7 @@ pub mod day_bars;
 pub mod days;
 pub mod fanout;
 pub mod history;
+pub mod journal;
 pub mod limiter;
 pub mod probe;
 pub mod refusal;

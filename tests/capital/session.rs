@@ -7,7 +7,7 @@ use crate::support;
 use axum::http::{Method, StatusCode};
 use std::time::Duration;
 use support::capital::{self, HEDGE, LOGIN, NET, PASSWORD};
-use support::fake_capital::{FakeOptions, Fault};
+use support::fake_capital::{FakeCapital, FakeOptions, Fault, LoggedRequest};
 
 #[tokio::test]
 async fn pass_through_login_uses_the_capital_credentials() {
@@ -405,12 +405,7 @@ async fn a_deal_waiting_for_its_confirmation_does_not_hold_up_another_tabs_accou
     let placing = app.place(&token, NET, "instrument=EURUSD&qty=1000&side=buy&type=market");
     let other_tab = async {
         // Once the placement is asking for its confirmation, another tab reads the other account.
-        for _ in 0..500 {
-            if fake.requests().iter().any(|r| r.path.starts_with("/confirms/")) {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        until_seen(&fake, |r| r.path.starts_with("/confirms/")).await;
         let path = format!("/accounts/{HEDGE}/individualPositions?locale=en");
         let positions = capital::get_json(app.router.clone(), &token, &path).await;
         (positions, std::time::Instant::now())
@@ -433,4 +428,66 @@ async fn a_deal_waiting_for_its_confirmation_does_not_hold_up_another_tabs_accou
     assert_eq!(fake.positions(NET).len(), 1);
     assert!(fake.positions(HEDGE).is_empty());
     assert_eq!(capital::count(&fake.requests(), "POST", "/positions"), 1);
+}
+
+#[tokio::test]
+async fn a_429_back_off_does_not_hold_up_another_tabs_account_switch() {
+    let (fake, app) = capital::start("", "").await;
+    let token = capital::login(&app).await;
+    let id = app
+        .place(
+            &token,
+            NET,
+            "instrument=EURUSD&qty=1000&side=buy&type=limit&limitPrice=1.0",
+        )
+        .await;
+    // Past the session's pace (10 requests per second), so only the back-off can hold anything up.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    // Capital.com throttles the next two listings of working orders: two back-offs of a second each.
+    fake.inject(Fault::Status {
+        method: Some("GET".into()),
+        path_prefix: "/workingorders".into(),
+        status: 429,
+        body: serde_json::json!({"errorCode": "error.too-many.requests"}),
+        times: 2,
+    });
+    let listing = app.orders(&token, NET);
+    let other_tab = async {
+        // Once the listing is throttled, another tab reads the other account's executions (which list
+        // no working orders).
+        until_seen(&fake, |r| r.path.starts_with("/workingorders") && r.status == 429).await;
+        let path = format!("/accounts/{HEDGE}/executions?locale=en");
+        let executions = capital::get_json(app.router.clone(), &token, &path).await;
+        (executions, std::time::Instant::now())
+    };
+    let (orders, (executions, other_done)) = tokio::join!(listing, other_tab);
+    assert_eq!(executions["s"], "ok", "{executions}");
+    let listings: Vec<_> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path.starts_with("/workingorders"))
+        .collect();
+    let last = listings
+        .iter()
+        .map(|r| r.at)
+        .max()
+        .expect("working orders listed");
+    assert!(
+        other_done < last,
+        "the other tab's account switch waited for the back-off"
+    );
+    // The listing went back to its account for its retry (the switch back was throttled once more, and
+    // retried on that account): it shows that account's working order.
+    assert!(orders.iter().any(|o| o["id"] == id.as_str()), "{orders:?}");
+    assert_eq!(listings.iter().filter(|r| r.status == 429).count(), 2);
+}
+
+/// Waits (five seconds at most) until the fake has seen a request `seen` accepts.
+async fn until_seen(fake: &FakeCapital, seen: impl Fn(&LoggedRequest) -> bool) {
+    for _ in 0..500 {
+        if fake.requests().iter().any(&seen) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }

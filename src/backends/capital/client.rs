@@ -4,15 +4,16 @@
 //! Re-login and account switching live in [`super::session`]. A client handed out by a session
 //! ([`Client::bound`]) paces each attempt in the session's [`Lane`] and retries by call kind (reads after
 //! failures that changed nothing, writes only when they never left: whether a failed write may be repeated
-//! depends on whether it can have reached the upstream, [`CallError::is_ambiguous`]). The unbound client
-//! sends each call once, for the session layer's own paced calls (login, ping, account switch, logout).
+//! depends on whether it can have reached the upstream, [`CallError::is_ambiguous`]). A client paced in a
+//! session's lane without retries ([`Client::paced`]) serves the session layer's own calls (ping, account
+//! switch, logout); the unbound client sends each call once, unpaced (login, paced per API key).
 
 use super::model;
 use crate::secret::Secret;
 use crate::upstream::call::segment;
 pub use crate::upstream::call::{CallError, CallResult};
 use crate::upstream::transport::{
-    Call, CallKind, Lane, RetryPolicy, SecretHeaders, SignError, Signer, Transport,
+    Call, CallKind, Lane, RetryPolicy, RetryWait, SecretHeaders, SignError, Signer, Transport,
 };
 use reqwest::Method;
 use serde::de::DeserializeOwned;
@@ -98,8 +99,11 @@ impl Signer for Tokens {
 pub struct Client {
     transport: Arc<Transport>,
     api_key: Secret,
-    /// Set on a client bound to a session: its pace, and the least strict kind its calls may have.
-    bound: Option<(Arc<Lane>, CallKind)>,
+    /// Set on a client bound to a session: its pace, and the least strict kind its calls may have (`None`:
+    /// each call is sent once).
+    bound: Option<(Arc<Lane>, Option<CallKind>)>,
+    /// Waits between a call's attempts instead of sleeping (an account scope lets go of the account).
+    waiter: Option<Arc<dyn RetryWait>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -128,6 +132,7 @@ impl Client {
             transport: Arc::new(transport),
             api_key,
             bound: None,
+            waiter: None,
         })
     }
 
@@ -135,14 +140,36 @@ impl Client {
     /// at least `kind` (a caller may forbid retrying a read).
     pub fn bound(&self, lane: Arc<Lane>, kind: CallKind) -> Client {
         Client {
-            bound: Some((lane, kind)),
+            bound: Some((lane, Some(kind))),
             ..self.clone()
         }
     }
 
+    /// This client for one session's own calls: every call paced in `lane` and sent once (the session
+    /// layer decides what follows a failure).
+    pub fn paced(&self, lane: Arc<Lane>) -> Client {
+        Client {
+            bound: Some((lane, None)),
+            ..self.clone()
+        }
+    }
+
+    /// This client with its calls waiting between attempts with `waiter`.
+    pub fn waiting_with(self, waiter: Arc<dyn RetryWait>) -> Client {
+        Client {
+            waiter: Some(waiter),
+            ..self
+        }
+    }
+
     async fn call<T: DeserializeOwned>(&self, call: Call<'_>, tokens: &Tokens) -> CallResult<T> {
+        let call = match &self.waiter {
+            Some(waiter) => call.wait_with(&**waiter),
+            None => call,
+        };
         let call = match &self.bound {
-            Some((lane, kind)) => call.on_lane(Some(lane)).at_least(*kind),
+            Some((lane, Some(kind))) => call.on_lane(Some(lane)).at_least(*kind),
+            Some((lane, None)) => call.on_lane(Some(lane)).once(),
             None => call.once(),
         };
         self.transport.json(&call.signed(tokens)).await

@@ -7,6 +7,7 @@ use super::model::{self, DealStatus};
 use super::session::{AccountScope, Kind, UpstreamError};
 use super::{errors, Inner};
 use crate::broker::{BrokerError, BrokerResult, SessionCtx};
+use crate::sync::MutexExt;
 use crate::tv;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -189,7 +190,7 @@ pub(super) async fn settle_ambiguous(
                     let mut filled = base_order(id.clone(), order, tv::OrderStatus::Filled, now_secs());
                     filled.filled_qty = Some(order.qty);
                     filled.avg_price = new_deal.map(|p| p.position.level);
-                    inner.journal.finish(&session.session_id, account, filled);
+                    inner.journal_of(session, account).locked().finish(filled);
                     tracing::info!("the deal was made despite the failure; answering with it (no retry)");
                     return Ok(id);
                 }

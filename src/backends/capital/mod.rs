@@ -13,12 +13,12 @@ pub mod credentials;
 mod data;
 mod deal;
 pub mod errors;
-pub mod journal;
 pub mod model;
 mod orders;
 mod positions;
 mod prices;
 pub mod registry;
+mod scope;
 pub mod session;
 mod snapshot;
 pub mod stream;
@@ -30,13 +30,13 @@ use crate::broker::{
     SessionCtx,
 };
 use crate::tv;
+use crate::upstream::journal::{AccountJournal, Journals};
 use async_trait::async_trait;
 use catalog::Catalog;
-use journal::Journal;
 use registry::Registry;
 use rust_decimal::Decimal;
 use session::{AccountInfo, AccountScope, Upstream};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 
 /// Shared state of the backend.
@@ -45,7 +45,10 @@ struct Inner {
     demo: bool,
     registry: Arc<Registry>,
     catalog: Catalog,
-    journal: Journal,
+    /// Per (bridge session, account): orders of the session that Capital.com no longer lists (filled
+    /// market deals, rejected deals, cancelled and filled working orders); TradingView expects them in
+    /// `/orders` until the session ends.
+    journal: Journals<Mutex<AccountJournal>>,
     streams: stream::QuoteStreams,
     /// Reachability of the REST base, for `/readyz`.
     probe: crate::upstream::probe::UpstreamProbe,
@@ -102,7 +105,8 @@ impl CapitalBroker {
                 demo: resolved.environment == config::Environment::Demo,
                 registry,
                 catalog,
-                journal: Journal::default(),
+                // A journal unused this long belongs to a session the registry has dropped.
+                journal: Journals::new(resolved.keepalive_max_idle, 0),
                 streams,
                 probe: crate::upstream::probe::UpstreamProbe::new(&resolved.base_url),
                 data_start: resolved.data_start,
@@ -162,6 +166,11 @@ fn capabilities(hedging: bool) -> Capabilities {
 }
 
 impl Inner {
+    /// The journal of finished orders of the session's `account`.
+    fn journal_of(&self, session: &SessionCtx, account: &str) -> Arc<Mutex<AccountJournal>> {
+        self.journal.of(&session.session_id, account)
+    }
+
     fn upstream(&self, session: &SessionCtx) -> BrokerResult<Arc<Upstream>> {
         self.registry.get(&session.session_id)
     }
@@ -210,7 +219,7 @@ impl Broker for CapitalBroker {
 
     async fn logout(&self, session: &SessionCtx) -> BrokerResult<()> {
         self.inner.registry.logout(&session.session_id).await;
-        self.inner.journal.end_session(&session.session_id);
+        self.inner.journal.end_login(&session.session_id);
         Ok(())
     }
 

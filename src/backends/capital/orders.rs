@@ -10,6 +10,7 @@ use super::model::{self, DealStatus};
 use super::session::{AccountScope, Kind, Upstream, UpstreamError};
 use super::{errors, Inner};
 use crate::broker::{BrokerError, BrokerResult, SessionCtx};
+use crate::sync::MutexExt;
 use crate::tv;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -94,8 +95,9 @@ pub(super) async fn listed(
         .cloned()
         .collect();
     let gone = inner
-        .journal
-        .observe_working(&session.session_id, account, &parents);
+        .journal_of(session, account)
+        .locked()
+        .observe_working(&parents);
     // The deals may be a few hundred milliseconds older than the working orders: look again before calling
     // a vanished order cancelled.
     let deals = if gone.iter().any(|(_, by_us)| !by_us) {
@@ -116,9 +118,9 @@ pub(super) async fn listed(
             }
             None => order.status = tv::OrderStatus::Cancelled,
         }
-        inner.journal.finish(&session.session_id, account, order);
+        inner.journal_of(session, account).locked().finish(order);
     }
-    out.extend(inner.journal.finished(&session.session_id, account));
+    out.extend(inner.journal_of(session, account).locked().finished());
     Ok(out)
 }
 
@@ -194,7 +196,7 @@ pub(super) async fn place(
                 text,
                 kind: tv::MessageType::Error,
             });
-            inner.journal.finish(&session.session_id, account, rejected);
+            inner.journal_of(session, account).locked().finish(rejected);
             Ok(reference)
         }
         (Placement::Position(_), DealStatus::Accepted) => {
@@ -207,7 +209,7 @@ pub(super) async fn place(
             let mut filled = base_order(id.clone(), &order, tv::OrderStatus::Filled, now);
             filled.filled_qty = Some(confirmation.size.unwrap_or(order.qty));
             filled.avg_price = confirmation.level;
-            inner.journal.finish(&session.session_id, account, filled);
+            inner.journal_of(session, account).locked().finish(filled);
             Ok(id)
         }
         (Placement::WorkingOrder(_), DealStatus::Accepted) => {
@@ -320,7 +322,7 @@ pub(super) async fn cancel(
     let result = match target(order_id) {
         Target::WorkingOrder(id) => {
             let current = find_working(&scope, &id).await?;
-            inner.journal.cancelling(&session.session_id, account, &id);
+            inner.journal_of(session, account).locked().cancelling(&id);
             let deleted = scope
                 .call(Kind::Write, |c, t| {
                     let id = id.clone();
@@ -336,7 +338,7 @@ pub(super) async fn cancel(
                         {
                             parent.status = tv::OrderStatus::Cancelled;
                             parent.last_modified = Some(now_secs());
-                            inner.journal.finish(&session.session_id, account, parent);
+                            inner.journal_of(session, account).locked().finish(parent);
                         }
                     }
                     Ok(())

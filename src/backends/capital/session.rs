@@ -12,7 +12,7 @@ use crate::upstream::limiter::ReservingWindow;
 use crate::upstream::refusal::{RefusalLatch, COOL_DOWN};
 use crate::upstream::relogin::{AfterRefusal, ReloginOnce};
 use crate::upstream::sessions::UpstreamSession;
-use crate::upstream::transport::Lane;
+use crate::upstream::transport::{Lane, RetryWait};
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,6 +25,8 @@ use tokio::time::Instant;
 /// transport after 429 (with the advised delay), 5xx and lost answers; writes only when they provably did
 /// not happen (not sent here, a 401 refusal in [`Upstream::call`]).
 pub use crate::upstream::transport::CallKind as Kind;
+
+pub use super::scope::AccountScope;
 
 /// How a call through a session failed.
 #[derive(Debug, Clone, PartialEq)]
@@ -131,51 +133,6 @@ pub struct SessionContext {
     pub max_idle: Duration,
 }
 
-/// Account-scoped calls made while the upstream session stays on one account.
-///
-/// The scope holds the account lock shared, so no other tab can switch the session under its calls, but
-/// lets go of it in [`AccountScope::pause`]: a deal confirmation asked again, a lookup after an ambiguous
-/// write or the activity read for a reducing deal waits seconds in all, and another tab's account switch
-/// must not wait with it. The next call takes the lock again (switching back when another tab switched).
-pub struct AccountScope<'a> {
-    upstream: &'a Upstream,
-    ctx: &'a SessionContext,
-    /// The shared hold on the account, `None` after a pause. Each call keeps its own clone for as long as
-    /// it runs, so a pause never lets a switch in under a call in flight.
-    held: SyncMutex<Option<Arc<OwnedRwLockReadGuard<String>>>>,
-    account: String,
-}
-
-impl<'a> AccountScope<'a> {
-    /// One call on this scope's account.
-    pub async fn call<T, F, Fut>(&self, kind: Kind, f: F) -> UpstreamResult<T>
-    where
-        F: Fn(Client, Tokens) -> Fut,
-        Fut: Future<Output = CallResult<T>>,
-    {
-        let held = self.held.locked().clone();
-        let _hold = match held {
-            Some(hold) => hold,
-            None => {
-                let hold = Arc::new(self.upstream.hold(self.ctx, &self.account).await?);
-                *self.held.locked() = Some(hold.clone());
-                hold
-            }
-        };
-        self.upstream.exec(self.ctx, Some(&self.account), kind, f).await
-    }
-
-    /// Waits `wait` without holding the account, so another tab may switch the session meanwhile.
-    pub async fn pause(&self, wait: Duration) {
-        self.held.locked().take();
-        tokio::time::sleep(wait).await;
-    }
-
-    pub fn account(&self) -> &str {
-        &self.account
-    }
-}
-
 impl Upstream {
     /// Logs in (paced per API key) and returns the new session with the login's answer. With `max_wait`,
     /// a login whose turn at the pacer is further away than that is refused at once (see
@@ -212,7 +169,7 @@ impl Upstream {
         F: Fn(Client, Tokens) -> Fut,
         Fut: Future<Output = CallResult<T>>,
     {
-        self.exec(&self.ctx, None, kind, f).await
+        self.exec(&self.ctx, None, kind, None, f).await
     }
 
     /// Holds the session on `account` (switching with `PUT /session` when needed) for a sequence of calls.
@@ -220,16 +177,17 @@ impl Upstream {
         let ctx = &*self.ctx;
         self.touch_requested();
         let hold = self.hold(ctx, account).await?;
-        Ok(AccountScope {
-            upstream: self,
-            ctx,
-            held: SyncMutex::new(Some(Arc::new(hold))),
-            account: account.to_string(),
-        })
+        Ok(AccountScope::new(self, ctx, hold, account))
+    }
+
+    /// The account lock: which account the session is on, held shared by calls on it and exclusively
+    /// to switch.
+    pub(super) fn account_lock(&self) -> Arc<RwLock<String>> {
+        self.account.clone()
     }
 
     /// The account lock held shared with the session on `account`, switching it first when needed.
-    async fn hold(
+    pub(super) async fn hold(
         &self,
         ctx: &SessionContext,
         account: &str,
@@ -250,12 +208,10 @@ impl Upstream {
 
     /// Ends the upstream session (best effort) and refuses later calls.
     pub async fn close(&self) {
-        let ctx = &self.ctx;
         self.closed.store(true, Ordering::SeqCst);
         let tokens = self.live.lock().await.tokens.take();
         if let Some(tokens) = tokens {
-            self.limiter.acquire().await;
-            if let Err(e) = ctx.client.delete_session(&tokens).await {
+            if let Err(e) = self.own_calls().delete_session(&tokens).await {
                 tracing::debug!(error = %e, "Capital.com logout failed; the session expires on its own");
             }
         }
@@ -264,7 +220,7 @@ impl Upstream {
     /// Pings the upstream when the session has been idle for the keep-alive interval; returns false once
     /// TradingView has not used the session for the longest idle time (the registry then drops it).
     pub async fn keep_alive(&self) -> bool {
-        let (ctx, keepalive, max_idle) = (&self.ctx, self.ctx.keepalive, self.ctx.max_idle);
+        let (keepalive, max_idle) = (self.ctx.keepalive, self.ctx.max_idle);
         if self.closed.load(Ordering::SeqCst) {
             return false;
         }
@@ -280,9 +236,8 @@ impl Upstream {
         let Some(tokens) = self.live.lock().await.tokens.clone() else {
             return true;
         };
-        self.limiter.acquire().await;
         self.touch_used();
-        match ctx.client.ping(&tokens).await {
+        match self.own_calls().ping(&tokens).await {
             Ok(_) => tracing::debug!("Capital.com session kept alive"),
             Err(e) => {
                 // The next call re-logs in; a ping never forces the user out.
@@ -328,6 +283,12 @@ impl Upstream {
         *self.last_requested.locked()
     }
 
+    /// The client of the session's own calls (ping, account switch, logout): paced in the session's lane
+    /// like every other call, sent once.
+    fn own_calls(&self) -> Client {
+        self.ctx.client.paced(self.limiter.clone())
+    }
+
     fn touch_used(&self) {
         *self.last_used.locked() = Instant::now();
     }
@@ -336,11 +297,14 @@ impl Upstream {
         *self.last_requested.locked() = Instant::now();
     }
 
-    async fn exec<T, F, Fut>(
+    /// One call with the policy around it (re-login once on 401); `waiter` waits between the transport's
+    /// attempts (an account scope lets go of the account meanwhile).
+    pub(super) async fn exec<T, F, Fut>(
         &self,
         ctx: &SessionContext,
         account: Option<&str>,
         kind: Kind,
+        waiter: Option<Arc<dyn RetryWait>>,
         f: F,
     ) -> UpstreamResult<T>
     where
@@ -353,7 +317,10 @@ impl Upstream {
             let (tokens, generation) = self.current_tokens(ctx, account).await?;
             self.touch_used();
             // Pacing and the retries a call's kind allows are the transport's, through the bound client.
-            let client = ctx.client.bound(self.limiter.clone(), kind);
+            let mut client = ctx.client.bound(self.limiter.clone(), kind);
+            if let Some(waiter) = &waiter {
+                client = client.waiting_with(waiter.clone());
+            }
             let error = match f(client, tokens).await {
                 Ok(value) => return Ok(value),
                 Err(e) => e,
@@ -447,8 +414,7 @@ impl Upstream {
         };
         if live.upstream_account != wanted {
             let tokens = live.tokens.clone().ok_or_else(session_lost)?;
-            self.limiter.acquire().await;
-            switch_call(ctx, &tokens, &wanted).await?;
+            switch_call(&self.own_calls(), &tokens, &wanted).await?;
             live.upstream_account = wanted;
         }
         Ok(())
@@ -466,9 +432,8 @@ impl Upstream {
             if live.generation != generation {
                 continue;
             }
-            self.limiter.acquire().await;
             self.touch_used();
-            match switch_call(ctx, &tokens, account).await {
+            match switch_call(&self.own_calls(), &tokens, account).await {
                 Ok(()) => {
                     live.upstream_account = account.to_string();
                     return Ok(());
@@ -513,8 +478,8 @@ impl UpstreamSession for Upstream {
 }
 
 /// `PUT /session`; "already on that account" counts as success.
-async fn switch_call(ctx: &SessionContext, tokens: &Tokens, account: &str) -> UpstreamResult<()> {
-    match ctx.client.switch_account(tokens, account).await {
+async fn switch_call(client: &Client, tokens: &Tokens, account: &str) -> UpstreamResult<()> {
+    match client.switch_account(tokens, account).await {
         Ok(_) => Ok(()),
         Err(e @ CallError::Status { status: 400, .. })
             if super::errors::code_of(&e).is_some_and(|c| c.contains("not-different")) =>

@@ -1,25 +1,27 @@
 //! Client-side limits on sending: a [`Lane`] per key (an upstream session, a token) paces its calls and caps
-//! how many are in flight at once; [`Lanes`] hands out one lane per key; endpoint limits pace every call to
-//! one endpoint whatever its key. All are built on [`SlidingWindow`].
+//! how many are in flight at once; [`Lanes`] hands out one lane per key to the sessions that hold them.
+//! Built on [`SlidingWindow`]; limits per endpoint are in `endpoint.rs`.
 
 use crate::sync::MutexExt;
 use crate::upstream::limiter::SlidingWindow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
-use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// The pacing and concurrency cap of one key. Shared by every call made for that key.
 #[derive(Debug, Default)]
 pub struct Lane {
     rate: Option<SlidingWindow>,
-    in_flight: Option<Semaphore>,
+    /// The slots and how many there are.
+    in_flight: Option<(Arc<Semaphore>, usize)>,
 }
 
 /// A call's place in its lane: holds one of the lane's in-flight slots until dropped.
 #[derive(Debug)]
 pub struct LanePermit<'a> {
-    _slot: Option<SemaphorePermit<'a>>,
+    _slot: Option<OwnedSemaphorePermit>,
+    _lane: std::marker::PhantomData<&'a Lane>,
 }
 
 impl Lane {
@@ -28,7 +30,15 @@ impl Lane {
     pub fn new(limit: u32, window: Duration, max_in_flight: Option<usize>) -> Lane {
         Lane {
             rate: Some(SlidingWindow::new(limit, window)),
-            in_flight: max_in_flight.map(|n| Semaphore::new(n.max(1))),
+            in_flight: max_in_flight.map(slots),
+        }
+    }
+
+    /// A lane of at most `max_in_flight` calls awaiting their answer at once, without a pace.
+    pub fn capped(max_in_flight: usize) -> Lane {
+        Lane {
+            rate: None,
+            in_flight: Some(slots(max_in_flight)),
         }
     }
 
@@ -50,12 +60,29 @@ impl Lane {
 
     /// Waits for one of the in-flight slots (at once when the lane has no cap).
     pub async fn enter(&self) -> LanePermit<'_> {
-        let slot = match &self.in_flight {
+        LanePermit {
+            _slot: self.enter_owned().await,
+            _lane: std::marker::PhantomData,
+        }
+    }
+
+    /// [`Lane::enter`] for a caller that holds the lane by an `Arc` it may let go of first.
+    pub(super) async fn enter_owned(&self) -> Option<OwnedSemaphorePermit> {
+        match &self.in_flight {
             // The semaphore is never closed, so acquiring only fails if it were.
-            Some(s) => s.acquire().await.ok(),
+            Some((s, _)) => s.clone().acquire_owned().await.ok(),
             None => None,
-        };
-        LanePermit { _slot: slot }
+        }
+    }
+
+    /// Whether nothing is in flight or waiting and no send is in the current window: a lane forgotten
+    /// now could not let a call through early.
+    pub fn is_idle(&self) -> bool {
+        let free = self
+            .in_flight
+            .as_ref()
+            .is_none_or(|(s, n)| s.available_permits() == *n);
+        free && self.rate.as_ref().is_none_or(SlidingWindow::is_idle)
     }
 
     /// Waits for a send slot (at once when the lane has no pace).
@@ -111,34 +138,9 @@ impl Lanes {
     }
 }
 
-/// Pacing of every call whose method and path match, whatever its lane (e.g. a login endpoint limited per
-/// API key, or new stream connections).
-#[derive(Debug)]
-pub struct EndpointLimit {
-    method: Option<reqwest::Method>,
-    path_prefix: String,
-    window: SlidingWindow,
-}
-
-impl EndpointLimit {
-    /// Paces calls with `method` (any method when `None`) whose path starts with `path_prefix`.
-    pub fn new(method: Option<reqwest::Method>, path_prefix: &str, window: SlidingWindow) -> EndpointLimit {
-        EndpointLimit {
-            method,
-            path_prefix: path_prefix.to_string(),
-            window,
-        }
-    }
-
-    /// Whether a call to `method path` is paced by this limit.
-    pub fn applies(&self, method: &reqwest::Method, path: &str) -> bool {
-        self.method.as_ref().is_none_or(|m| m == method) && path.starts_with(&self.path_prefix)
-    }
-
-    /// Waits for a send slot.
-    pub async fn acquire(&self) {
-        self.window.acquire().await;
-    }
+fn slots(n: usize) -> (Arc<Semaphore>, usize) {
+    let n = n.max(1);
+    (Arc::new(Semaphore::new(n)), n)
 }
 
 #[cfg(test)]
@@ -175,19 +177,5 @@ mod tests {
         drop(a);
         let _c = lanes.lane("c");
         assert_eq!(lanes.len(), 1);
-    }
-
-    #[test]
-    fn endpoint_limits_match_method_and_prefix() {
-        let limit = EndpointLimit::new(
-            Some(reqwest::Method::POST),
-            "/session",
-            SlidingWindow::per_second(1),
-        );
-        assert!(limit.applies(&reqwest::Method::POST, "/session"));
-        assert!(!limit.applies(&reqwest::Method::PUT, "/session"));
-        assert!(!limit.applies(&reqwest::Method::POST, "/positions"));
-        let any = EndpointLimit::new(None, "/v3/", SlidingWindow::per_second(1));
-        assert!(any.applies(&reqwest::Method::GET, "/v3/accounts"));
     }
 }

@@ -1,9 +1,11 @@
 //! The one way every upstream backend sends HTTP: a [`Transport`] (base URL, timeouts, user agent, default
-//! headers) sends a [`Call`] through the limits ([`Lane`] per key, [`EndpointLimit`]s, a pace for all),
+//! headers) sends a [`Call`] through the limits ([`Lane`] per key, [`EndpointLimit`]s for all keys or per
+//! key, a pace for all),
 //! signs each attempt ([`Signer`]), classifies failures as [`CallError`]s, decodes JSON and retries by
 //! call kind ([`RetryPolicy`]): reads after failures that changed nothing, writes only when they never left.
 
 mod answer;
+mod endpoint;
 mod error_body;
 mod limits;
 mod request;
@@ -13,10 +15,11 @@ mod sign;
 mod tests;
 
 pub use answer::Answer;
+pub use endpoint::{EndpointLimit, EndpointPermit, KeyLimit};
 pub use error_body::{ErrorBody, ParsedBody};
-pub use limits::{EndpointLimit, Lane, LanePermit, Lanes};
+pub use limits::{Lane, LanePermit, Lanes};
 pub use request::Call;
-pub use retry::{CallKind, RetryPolicy};
+pub use retry::{CallKind, RetryPolicy, RetryWait};
 pub use sign::{Bearer, SecretHeaders, SignError, Signer};
 
 use crate::upstream::call::{classify, CallError, CallResult};
@@ -210,7 +213,15 @@ impl Transport {
                 error = %error,
                 "upstream call failed; trying again"
             );
-            tokio::time::sleep(wait).await;
+            match call.waiter {
+                Some(waiter) => {
+                    if !waiter.wait(wait).await {
+                        tracing::debug!(path = call.path(), "the caller stopped the retries");
+                        return Err(error);
+                    }
+                }
+                None => tokio::time::sleep(wait).await,
+            }
             waited += wait;
         }
     }
@@ -223,17 +234,21 @@ impl Transport {
 
     /// One attempt: limits, then build, sign and send.
     async fn attempt(&self, call: &Call<'_>) -> CallResult<reqwest::Response> {
-        // The in-flight slot first (waiting for it must not hold a send time), then the shared paces, and
-        // the key's own pace last, nearest to sending: the per-key limit is the one upstreams enforce most.
-        // The slot is held until the response headers are in; reading the body is quick.
+        // The in-flight slots first (waiting for one must not hold a send time), then the endpoint and shared
+        // paces, and the key's own pace last, nearest to sending: the per-key limit is the one upstreams
+        // enforce most. The slots are held until the response headers are in; reading the body is quick.
         let _permit = match call.lane {
             Some(lane) => Some(lane.enter().await),
             None => None,
         };
+        let mut admitted = Vec::new();
         for limit in &self.endpoints {
             if limit.applies(&call.method, &call.path) {
-                limit.acquire().await;
+                admitted.push(limit.enter(call.key).await);
             }
+        }
+        for permit in &admitted {
+            permit.pace().await;
         }
         if let Some(all) = &self.all {
             all.acquire().await;

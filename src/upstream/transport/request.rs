@@ -2,7 +2,7 @@
 //! transport can build it afresh for every attempt.
 
 use super::limits::Lane;
-use super::retry::CallKind;
+use super::retry::{CallKind, RetryWait};
 use super::sign::Signer;
 use reqwest::header::{HeaderName, HeaderValue};
 use reqwest::Method;
@@ -30,6 +30,10 @@ pub struct Call<'a> {
     pub(super) body: Body,
     pub(super) signer: Option<&'a dyn Signer>,
     pub(super) lane: Option<&'a Lane>,
+    /// The key (an upstream session) per-key endpoint limits count this call under.
+    pub(super) key: Option<&'a str>,
+    /// Waits between attempts instead of sleeping.
+    pub(super) waiter: Option<&'a dyn RetryWait>,
     /// Never retried, whatever its kind (a call paced by its caller, e.g. a login).
     pub(super) once: bool,
 }
@@ -57,6 +61,8 @@ impl<'a> Call<'a> {
             body: Body::None,
             signer: None,
             lane: None,
+            key: None,
+            waiter: None,
             once: false,
         }
     }
@@ -141,6 +147,19 @@ impl<'a> Call<'a> {
     /// Paces every attempt in `lane` (and holds one of its in-flight slots while waiting for the answer).
     pub fn on_lane(mut self, lane: Option<&'a Lane>) -> Self {
         self.lane = lane;
+        self
+    }
+
+    /// Counts the call under `key` (an upstream session; never printed) for per-key endpoint limits
+    /// ([`super::EndpointLimit::per_key`]).
+    pub fn key(mut self, key: &'a str) -> Self {
+        self.key = Some(key);
+        self
+    }
+
+    /// Waits between attempts with `waiter` (which may also stop the retries) instead of sleeping.
+    pub fn wait_with(mut self, waiter: &'a dyn RetryWait) -> Self {
+        self.waiter = Some(waiter);
         self
     }
 

@@ -81,6 +81,15 @@ impl RetryPolicy {
     }
 }
 
+/// What a call does while it waits for its next attempt, instead of only sleeping: a backend whose call
+/// holds a lock lets go of it meanwhile, so a retry's back-off never holds up other work.
+#[async_trait::async_trait]
+pub trait RetryWait: Send + Sync {
+    /// Waits `wait` before the next attempt; `false` when the call must not be tried again (its failure is
+    /// then reported as it is).
+    async fn wait(&self, wait: Duration) -> bool;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

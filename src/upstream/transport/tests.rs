@@ -315,6 +315,85 @@ async fn an_endpoint_limit_paces_only_its_endpoint_and_a_stream_opens_once() {
     assert_eq!(server.seen().len(), 3);
 }
 
+#[tokio::test]
+async fn a_per_key_endpoint_limit_spaces_one_sessions_calls_and_their_retries() {
+    let ok = Reply::Status(200, None, r#"{"ok":true}"#);
+    let (server, base) = Server::start(&[ok, ok, Reply::Status(503, None, "down")]).await;
+    let interval = Duration::from_millis(600);
+    let t = Transport::builder(&base)
+        .retry(RetryPolicy {
+            backoff: Duration::from_millis(1),
+            ..RetryPolicy::default()
+        })
+        .pace_endpoint(EndpointLimit::per_key(
+            Some(reqwest::Method::GET),
+            "/orders",
+            KeyLimit::once_per(interval),
+        ))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    t.json::<Ok>(&Call::get("/orders").key("s2")).await.unwrap();
+    t.json::<Ok>(&Call::get("/other").key("s1")).await.unwrap();
+    assert!(started.elapsed() < interval, "another session or endpoint waited");
+    // s1's first attempt fails (503): its retry is a call to the endpoint like any other, so it waits.
+    t.json::<Ok>(&Call::get("/orders").key("s1")).await.unwrap();
+    assert!(started.elapsed() >= interval, "a session's retry was not spaced");
+    assert_eq!(server.seen().len(), 4);
+}
+
+/// A caller's wait between attempts: records each wait without sleeping, and allows `allow` retries.
+struct Waits {
+    asked: Mutex<Vec<Duration>>,
+    allow: usize,
+}
+
+#[async_trait::async_trait]
+impl RetryWait for Waits {
+    async fn wait(&self, wait: Duration) -> bool {
+        let mut asked = self.asked.lock().unwrap();
+        asked.push(wait);
+        asked.len() <= self.allow
+    }
+}
+
+#[tokio::test]
+async fn a_callers_wait_replaces_the_sleep_between_attempts_and_can_stop_the_retries() {
+    let down = Reply::Status(503, None, "down");
+    let (server, base) = Server::start(&[down, down, down]).await;
+    let t = Transport::builder(&base)
+        .retry(RetryPolicy {
+            read_attempts: 3,
+            backoff: Duration::from_secs(1),
+            ..RetryPolicy::default()
+        })
+        .build()
+        .unwrap();
+    let waits = Waits {
+        asked: Mutex::new(Vec::new()),
+        allow: 1,
+    };
+    let started = Instant::now();
+    let e = t
+        .json::<Ok>(&Call::get("/x").wait_with(&waits))
+        .await
+        .unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the transport slept itself"
+    );
+    assert_eq!(e.status(), Some(503));
+    assert_eq!(
+        *waits.asked.lock().unwrap(),
+        [Duration::from_secs(1), Duration::from_secs(2)]
+    );
+    assert_eq!(
+        server.seen().len(),
+        2,
+        "a retry was made after the caller stopped them"
+    );
+}
+
 /// A test upstream's error body; counts how often a body is parsed.
 #[derive(Debug, PartialEq)]
 struct Coded(String);

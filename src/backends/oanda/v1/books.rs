@@ -5,11 +5,10 @@
 
 use super::super::venue::Conn;
 use super::journal::Journal;
-use crate::sync::MutexExt;
-use std::collections::HashMap;
+use crate::upstream::journal::Journals;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 /// An account's books unused this long are dropped (with its journal of finished orders).
 const IDLE: Duration = Duration::from_secs(600);
@@ -21,7 +20,6 @@ pub struct AccountBooks {
     pub transactions_due: AtomicBool,
     /// Orders that reached a final status, built from the transaction history.
     pub journal: tokio::sync::Mutex<Journal>,
-    last_used: Mutex<Option<Instant>>,
 }
 
 impl AccountBooks {
@@ -29,82 +27,35 @@ impl AccountBooks {
     pub fn written(&self) {
         self.transactions_due.store(true, Ordering::SeqCst);
     }
-
-    fn touch(&self) {
-        *self.last_used.locked() = Some(Instant::now());
-    }
-
-    fn idle(&self) -> bool {
-        self.last_used.locked().is_some_and(|t| t.elapsed() > IDLE)
-    }
 }
 
-/// A key. The token is kept only to tell users apart; it never prints.
-#[derive(Clone, PartialEq, Eq, Hash)]
-struct Key {
-    token: String,
-    account: String,
-}
+/// Every account's books of the venue, per (token, account): the token tells two users of one account apart.
+pub struct Books(Journals<AccountBooks>);
 
-impl std::fmt::Debug for Key {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Key")
-            .field("token", &crate::secret::MASK)
-            .field("account", &self.account)
-            .finish()
+impl Default for Books {
+    fn default() -> Self {
+        // Unused books are dropped (with their journal) as soon as they have been idle for [`IDLE`].
+        Books(Journals::new(IDLE, 0))
     }
-}
-
-/// Every account's books of the venue.
-#[derive(Default)]
-pub struct Books {
-    map: Mutex<HashMap<Key, Arc<AccountBooks>>>,
 }
 
 impl Books {
     /// The books of `account` for the connection's token (created on first use; idle ones are dropped).
     pub fn of(&self, conn: &Conn, account: &str) -> Arc<AccountBooks> {
-        let key = Key {
-            token: conn.token.expose().to_owned(),
-            account: account.to_owned(),
-        };
-        let mut map = self.map.locked();
-        map.retain(|k, c| k == &key || !c.idle());
-        let books = map.entry(key).or_default().clone();
-        books.touch();
-        books
+        self.0.of(conn.token.expose(), account)
     }
 
     /// The account's event stream announced a change made elsewhere (another client, a triggered stop),
     /// which no write of this bridge accounts for: its next listing reads the history, under every token.
     pub fn changed_upstream(&self, account: &str) {
-        let map = self.map.locked();
-        for (key, books) in map.iter() {
-            if key.account == account {
-                books.written();
-            }
+        for books in self.0.of_account(account) {
+            books.written();
         }
     }
 }
 
 impl std::fmt::Debug for Books {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let n = self.map.lock().map(|m| m.len()).unwrap_or_default();
-        f.debug_struct("Books").field("accounts", &n).finish()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keys_never_print_the_token() {
-        let key = Key {
-            token: "secret-token".into(),
-            account: "123".into(),
-        };
-        let printed = format!("{key:?}");
-        assert!(!printed.contains("secret-token") && printed.contains("123"));
+        self.0.fmt(f)
     }
 }

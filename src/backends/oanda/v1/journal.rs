@@ -12,22 +12,14 @@
 use super::convert::{final_order, Known, OrderInfo};
 use super::model::Transaction;
 use crate::tv::{self, InfoMessage, MessageType, OrderStatus, ParentType};
-use std::collections::{HashMap, HashSet};
+use crate::upstream::journal::{Finished, WorkingWatch};
+use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
 use std::time::{Duration, Instant};
 
 /// The history is read at least this often even when nothing listed changed (an order placed and
 /// cancelled elsewhere between two refreshes changes nothing listed).
 pub const SYNC_EVERY: Duration = Duration::from_secs(15);
-/// Most finished orders kept (the oldest are dropped first).
-const MAX_FINALS: usize = 500;
-
-struct Final {
-    order: tv::Order,
-    /// The refresh that recorded it.
-    round: u64,
-}
-
 /// What one refresh listed besides the working orders: the ids of pending orders and open trades.
 #[derive(Debug, Default)]
 pub struct Listed {
@@ -44,9 +36,9 @@ pub struct Journal {
     synced_at: Option<Instant>,
     fingerprint: Option<u64>,
     /// Working orders (entries and brackets) of the last refresh.
-    seen: HashMap<String, tv::Order>,
-    finals: Vec<Final>,
-    round: u64,
+    seen: WorkingWatch,
+    /// Orders that reached a final status; a round is one refresh.
+    finals: Finished,
 }
 
 /// A digest of what is listed: working order ids and prices, trade ids and units.
@@ -82,22 +74,6 @@ impl Journal {
         self.known.learn_order(id, info);
     }
 
-    fn record(&mut self, order: tv::Order) {
-        self.finals.retain(|f| f.order.id != order.id);
-        self.finals.push(Final {
-            order,
-            round: self.round,
-        });
-        if self.finals.len() > MAX_FINALS {
-            let excess = self.finals.len() - MAX_FINALS;
-            self.finals.drain(..excess);
-        }
-    }
-
-    fn final_of(&self, id: &str) -> Option<&tv::Order> {
-        self.finals.iter().find(|f| f.order.id == id).map(|f| &f.order)
-    }
-
     /// One refresh. `working` is what OANDA lists now (pending orders with their brackets, and trade
     /// brackets); `read` the transactions read this time (newest first) with whether they reach back to
     /// the previous read, or `None` when the history was not read; `fingerprint` of the listing. Returns
@@ -112,14 +88,14 @@ impl Journal {
         now_secs: i64,
         symbol_of: &dyn Fn(&str) -> String,
     ) -> Vec<tv::Order> {
-        self.round += 1;
+        self.finals.next_round();
         let mut complete = false;
         if let Some((txs, whole)) = read {
             complete = whole;
             self.known.learn(&txs);
             for tx in txs.iter().rev() {
                 if let Some(o) = final_order(tx, &self.known, symbol_of) {
-                    self.record(o);
+                    self.finals.record(o);
                 }
             }
             if let Some(newest) = txs.iter().map(|t| t.id).max() {
@@ -133,36 +109,28 @@ impl Journal {
         let now_ids: HashSet<&str> = working.iter().map(|o| o.id.as_str()).collect();
         let vanished: Vec<tv::Order> = self
             .seen
-            .values()
-            .filter(|o| !now_ids.contains(o.id.as_str()) && self.final_of(&o.id).is_none())
-            .cloned()
+            .vanished(&working)
+            .into_iter()
+            .map(|(o, _)| o)
+            .filter(|o| !self.finals.contains(&o.id))
             .collect();
         // What cannot be told yet (the history was not read in full) is looked at again next time.
         let mut unresolved = Vec::new();
         for o in vanished {
             match self.vanished_bracket(o.clone(), listed, complete, now_secs) {
-                Some(done) => self.record(done),
+                Some(done) => {
+                    self.finals.record(done);
+                }
                 None if !complete => unresolved.push(o),
                 None => {}
             }
         }
         // A bracket finished in an earlier refresh and listed again was set anew on its order or trade.
-        let round = self.round;
-        self.finals.retain(|f| {
-            !(f.order.parent_id.is_some() && f.round < round && now_ids.contains(f.order.id.as_str()))
-        });
-        let finished: HashSet<String> = self.finals.iter().map(|f| f.order.id.clone()).collect();
-        let working: Vec<tv::Order> = working
-            .into_iter()
-            .filter(|o| !finished.contains(&o.id))
-            .collect();
-        self.seen = working
-            .iter()
-            .chain(unresolved.iter())
-            .map(|o| (o.id.clone(), o.clone()))
-            .collect();
+        self.finals.forget_relisted(&now_ids, |o| o.parent_id.is_some());
+        let working = self.finals.hide_finished(working);
+        self.seen.watch(working.iter().cloned().chain(unresolved));
         let mut out = working;
-        out.extend(self.finals.iter().map(|f| f.order.clone()));
+        out.extend(self.finals.orders().cloned());
         out
     }
 
@@ -177,7 +145,7 @@ impl Journal {
         now: i64,
     ) -> Option<tv::Order> {
         let parent: u64 = o.parent_id.as_deref()?.parse().ok()?;
-        let parent_final = self.final_of(&parent.to_string()).map(|p| p.status);
+        let parent_final = self.finals.get(&parent.to_string()).map(|p| p.status);
         let text = match (o.parent_type?, parent_final) {
             (ParentType::Order, Some(OrderStatus::Filled)) => Some(format!(
                 "Order {parent} filled; its brackets now belong to the trade it opened."

@@ -6,8 +6,7 @@
 use super::account::{self, Snapshot};
 use super::client::Client;
 use super::convert::{self, FactsMap, TxFacts};
-use super::journal::Journals;
-use super::model::{Order, TransactionType};
+use super::model::{Order, Transaction, TransactionType};
 use crate::backends::oanda::errors::broker_error;
 use crate::backends::oanda::venue::{Conn, Ctx};
 use crate::broker::BrokerResult;
@@ -16,6 +15,7 @@ use crate::tv;
 use futures_util::future::join_all;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// Orders listed per `GET /orders` (OANDA's maximum).
 const ORDERS_LISTED: u32 = 500;
@@ -29,6 +29,51 @@ const FIRST_SCAN_CALLS: usize = 4;
 /// Fills kept per account; new transactions past this many ids since the last look start a new scan.
 const MAX_FILLS: usize = 1_000;
 const MAX_FORWARD_IDS: u64 = ID_WINDOW * 4;
+
+/// Journals unused this long are dropped once there are more than [`KEPT_JOURNALS`] (they are rebuilt by
+/// reading the orders and fills again).
+const IDLE_AFTER: Duration = Duration::from_secs(600);
+const KEPT_JOURNALS: usize = 256;
+
+/// Final orders as last listed, with the last transaction id of the account answer they were listed for.
+type FinalsCache = Option<(String, Arc<Vec<Order>>)>;
+
+/// The fills of the account (newest first) and the last transaction id up to which they are complete.
+#[derive(Debug, Default)]
+struct FillLog {
+    fills: Vec<Transaction>,
+    /// 0: never scanned.
+    scanned_to: u64,
+}
+
+/// What is kept per (token, account) between calls: the last listing of final orders (reused while the
+/// account's last transaction id stays put) and the fills read so far.
+#[derive(Default)]
+pub struct Slot {
+    finals: tokio::sync::Mutex<FinalsCache>,
+    fills: tokio::sync::Mutex<FillLog>,
+}
+
+/// Every journal of the v20 venue, per (token, account): the token tells two users of one account apart.
+pub struct Journals(crate::upstream::journal::Journals<Slot>);
+
+impl Default for Journals {
+    fn default() -> Self {
+        Journals(crate::upstream::journal::Journals::new(IDLE_AFTER, KEPT_JOURNALS))
+    }
+}
+
+impl std::fmt::Debug for Journals {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl Journals {
+    fn slot(&self, conn: &Conn, account: &str) -> Arc<Slot> {
+        self.0.of(conn.token.expose(), account)
+    }
+}
 
 /// Facts of filling and cancelling transactions, per account (transactions never change).
 #[derive(Debug, Default)]

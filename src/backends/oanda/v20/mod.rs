@@ -2,9 +2,9 @@
 //!
 //! Layers: `model` (wire types from the OpenAPI definitions), `client` (one method per endpoint), `convert`
 //! (pure mapping to TradingView types), `errors` (reject and cancel reasons in words); `account` reads the
-//! full account (one read per refresh), `journal` keeps what the history module reuses between calls;
-//! `placing`, `changes`, `positions` and `history` hold the flows; `data` is the market data side
-//! (instruments, prices, candles, streams).
+//! full account (one read per refresh); `placing`, `changes`, `positions` and `history` hold the flows
+//! (`history` keeps what it reuses between calls in the toolkit's per-account journals); `data` is the
+//! market data side (instruments, prices, candles, streams).
 
 mod account;
 mod changes;
@@ -13,7 +13,6 @@ pub mod convert;
 pub mod data;
 pub mod errors;
 mod history;
-mod journal;
 pub mod model;
 mod placing;
 mod positions;
@@ -27,8 +26,7 @@ use crate::tv;
 use async_trait::async_trait;
 use client::Client;
 use futures_util::future::join_all;
-use history::FactsStore;
-use journal::Journals;
+use history::{FactsStore, Journals};
 use rust_decimal::Decimal;
 
 /// The v20 API. One per OANDA backend: it keeps the per-account journals of every token it serves.
