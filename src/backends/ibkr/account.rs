@@ -1,5 +1,5 @@
 //! The account reads: state (summary + ledger), positions (every page), orders and executions of one
-//! account, each converted and limited to the offered symbols; order statuses remembered so that none goes
+//! account, each converted and limited to the offered symbols; finished orders journalled so that none goes
 //! back from final to transitional.
 
 use super::catalog::Table;
@@ -9,31 +9,19 @@ use super::session::Gateway;
 use crate::broker::{BrokerError, BrokerResult};
 use crate::sync::MutexExt;
 use crate::tv;
-use std::collections::HashMap;
+use crate::upstream::journal::{self, Journals};
+use std::collections::HashSet;
 use std::sync::Mutex;
 
 /// Most position pages read for one account (100 positions each).
 pub const MAX_POSITION_PAGES: usize = 50;
 
-/// The statuses last shown, by account and order id.
-#[derive(Default)]
-pub struct StatusMemory(Mutex<HashMap<(String, String), tv::OrderStatus>>);
+/// The finished orders of each account (the toolkit's journal; IBKR has one login, the gateway's): an
+/// order once shown final never shows transitional again, and stays listed after the gateway forgets it.
+pub type Finished = Journals<Mutex<journal::Finished>>;
 
-impl StatusMemory {
-    fn previous(&self, account: &str, id: &str) -> Option<tv::OrderStatus> {
-        self.0
-            .locked()
-            .get(&(account.to_string(), id.to_string()))
-            .copied()
-    }
-
-    fn remember(&self, account: &str, orders: &[tv::Order]) {
-        let mut m = self.0.locked();
-        for o in orders {
-            m.insert((account.to_string(), o.id.clone()), o.status);
-        }
-    }
-}
+/// The journal key of the gateway's single IBKR login.
+const GATEWAY_LOGIN: &str = "gateway";
 
 /// The account's state.
 pub async fn state(gateway: &Gateway, account: &str) -> BrokerResult<tv::AccountState> {
@@ -83,11 +71,12 @@ pub async fn positions(gateway: &Gateway, table: &Table, account: &str) -> Broke
     )))
 }
 
-/// The account's orders of this brokerage session in offered symbols.
+/// The account's orders of this brokerage session in offered symbols, and the finished ones the gateway
+/// no longer lists.
 pub async fn orders(
     gateway: &Gateway,
     table: &Table,
-    memory: &StatusMemory,
+    finished: &Finished,
     account: &str,
 ) -> BrokerResult<Vec<tv::Order>> {
     let acct = account.to_string();
@@ -97,6 +86,8 @@ pub async fn orders(
             async move { api.live_orders(&a).await }
         })
         .await?;
+    let journal = finished.of(GATEWAY_LOGIN, account);
+    let mut journal = journal.locked();
     let mut out = Vec::new();
     for o in &live.orders {
         if o.acct.as_deref().is_some_and(|a| a != account) {
@@ -105,10 +96,15 @@ pub async fn orders(
         let Some(e) = table.by_conid(o.conid.0) else {
             continue;
         };
-        let previous = memory.previous(account, &o.order_id.0.to_string());
-        out.push(convert::orders::order(o, &e.symbol, previous).map_err(BrokerError::Internal)?);
+        let previous = journal.get(&o.order_id.0.to_string()).map(|f| f.status);
+        let order = convert::orders::order(o, &e.symbol, previous).map_err(BrokerError::Internal)?;
+        if order.status.is_final() {
+            journal.record(order.clone());
+        }
+        out.push(order);
     }
-    memory.remember(account, &out);
+    let listed: HashSet<String> = out.iter().map(|o| o.id.clone()).collect();
+    out.extend(journal.orders().filter(|o| !listed.contains(&o.id)).cloned());
     Ok(out)
 }
 
@@ -186,11 +182,20 @@ mod tests {
             .ok("live_orders", &filled.replace("\"Filled\"", "\"SomethingNew\""))
             .ok("live_orders", &filled.replace("\"Filled\"", "\"Submitted\""));
         let g = Gateway::new(api.clone());
-        let memory = StatusMemory::default();
+        let finished = Finished::default();
         for _ in 0..3 {
-            let o = orders(&g, &table(), &memory, "DU1234567").await.unwrap();
+            let o = orders(&g, &table(), &finished, "DU1234567").await.unwrap();
             let o = o.iter().find(|o| o.id == "1234567891").unwrap();
             assert_eq!(o.status, tv::OrderStatus::Filled);
         }
+        // A gateway that forgot its orders (restarted): the finished ones are still shown.
+        api.ok("live_orders", r#"{"orders":[],"snapshot":true}"#);
+        let o = orders(&g, &table(), &finished, "DU1234567").await.unwrap();
+        let ids: Vec<&str> = o.iter().map(|o| o.id.as_str()).collect();
+        assert!(
+            ids.contains(&"1234567891") && ids.contains(&"1234567894"),
+            "{ids:?}"
+        );
+        assert!(!ids.contains(&"1234567890"), "working orders are not journalled");
     }
 }

@@ -62,7 +62,7 @@ struct Inner {
     registry: SessionRegistry<UserSession>,
     catalog: Catalog,
     allow: HashSet<String>,
-    statuses: account::StatusMemory,
+    finished: account::Finished,
     confirms: preview::Confirms,
     probe: crate::upstream::probe::UpstreamProbe,
 }
@@ -116,7 +116,7 @@ impl IbkrBroker {
                 config,
                 gateway,
                 registry,
-                statuses: account::StatusMemory::default(),
+                finished: account::Finished::default(),
                 confirms: preview::Confirms::default(),
                 probe,
             }),
@@ -285,7 +285,7 @@ impl Broker for IbkrBroker {
 
     async fn orders(&self, _session: &SessionCtx, account: &str) -> BrokerResult<Vec<tv::Order>> {
         let table = self.inner.table().await?;
-        account::orders(&self.inner.gateway, &table, &self.inner.statuses, account).await
+        account::orders(&self.inner.gateway, &table, &self.inner.finished, account).await
     }
 
     fn refresh_policy(&self, _account: &BrokerAccount) -> RefreshPolicy {
