@@ -223,6 +223,8 @@ pub enum BackendConfig {
     Capital(crate::backends::capital::CapitalConfig),
     /// OANDA (v20 REST and streams, v1 for legacy accounts).
     Oanda(crate::backends::oanda::OandaConfig),
+    /// Interactive Brokers (the IBKR Web API through the Client Portal gateway).
+    Ibkr(crate::backends::ibkr::IbkrConfig),
 }
 
 /// Which upstream, environment and URLs a backend configuration uses, for the start-up log.
@@ -265,6 +267,12 @@ impl BackendConfig {
                     stream_url,
                 }
             }
+            BackendConfig::Ibkr(i) => BackendSummary {
+                kind: "ibkr",
+                environment: lower(&i.transport),
+                rest_url: i.base_url(),
+                stream_url: String::new(),
+            },
         }
     }
 }
@@ -280,6 +288,7 @@ impl BackendConfig {
             BackendConfig::Oanda(o) if o.login == LoginMode::Mapped => {
                 o.users.iter().map(|u| u.login.as_str()).collect()
             }
+            BackendConfig::Ibkr(i) => i.users.iter().map(|u| u.login.as_str()).collect(),
             _ => Vec::new(),
         }
     }
@@ -376,6 +385,7 @@ impl Config {
             BackendConfig::Paper(paper) => problems.extend(paper.problems()),
             BackendConfig::Capital(capital) => problems.extend(capital.problems()),
             BackendConfig::Oanda(oanda) => problems.extend(oanda.problems()),
+            BackendConfig::Ibkr(ibkr) => problems.extend(ibkr.problems()),
         }
         // Mapped users log in with their bridge password, which only `[[auth.users]]` holds.
         for login in self.backend.mapped_logins() {
@@ -413,6 +423,7 @@ impl Config {
             BackendConfig::Paper(_) => Ok(()),
             BackendConfig::Capital(capital) => capital.resolve(env).map(drop),
             BackendConfig::Oanda(oanda) => oanda.resolve(env).map(drop),
+            BackendConfig::Ibkr(ibkr) => ibkr.resolve(&|path| std::fs::read(path)).map(drop),
         };
         outcome.err().into_iter().collect()
     }

@@ -46,6 +46,10 @@ pub async fn build_broker(config: &Config) -> anyhow::Result<Arc<dyn Broker>> {
             let broker = backends::oanda::OandaBroker::start(oanda)?;
             Ok(Arc::new(broker))
         }
+        BackendConfig::Ibkr(ibkr) => {
+            let broker = backends::ibkr::IbkrBroker::start(ibkr).await?;
+            Ok(Arc::new(broker))
+        }
     }
 }
 

@@ -38,13 +38,32 @@ impl UpstreamProbe {
 
     /// A probe with its own timeout and cache time (tests).
     pub fn with(url: &str, timeout: Duration, ttl: Duration) -> Self {
-        let client = reqwest::Client::builder()
+        Self::with_tls(url, timeout, ttl, &crate::upstream::transport::Tls::default())
+    }
+
+    /// A probe of `url` that trusts server certificates as `tls` says (a local gateway's own).
+    pub fn with_tls(
+        url: &str,
+        timeout: Duration,
+        ttl: Duration,
+        tls: &crate::upstream::transport::Tls,
+    ) -> Self {
+        let mut builder = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
             // A redirect answer already proves the host answers.
             .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap_or_default();
+            .danger_accept_invalid_certs(tls.accept_invalid_certs);
+        for cert in tls
+            .extra_roots_pem
+            .as_deref()
+            .map(reqwest::Certificate::from_pem_bundle)
+            .and_then(Result::ok)
+            .unwrap_or_default()
+        {
+            builder = builder.add_root_certificate(cert);
+        }
+        let client = builder.build().unwrap_or_default();
         UpstreamProbe {
             url: url.to_owned(),
             client,

@@ -1,4 +1,449 @@
-//! Interactive Brokers (IBKR Web API): the OAuth 1.0a and OAuth 2.0 authentication of its transports.
+//! Interactive Brokers backend: the IBKR Web API through the Client Portal gateway (OAuth 1.0a and
+//! OAuth 2.0 authentication in `oauth1` and `oauth2`).
+//!
+//! Layers: `client` sends one documented request on the toolkit transport; `session` is the gateway's
+//! brokerage session (status, `ssodh/init`, accounts, tickle, re-open on 401, account switching);
+//! `catalog` the offered symbols and their contracts; `orders` the reply loop and the `cOID` look-up;
+//! `convert` maps wire types to TradingView's; `account`, `trading`, `prices`, `history` and `preview`
+//! implement the trait's areas on top of them. This file is the thin `Broker` impl.
 
+mod account;
+pub mod catalog;
+pub mod client;
+pub mod config;
+pub mod convert;
+pub mod errors;
+mod history;
+pub mod model;
 pub mod oauth1;
 pub mod oauth2;
+pub mod orders;
+mod preview;
+mod prices;
+pub mod session;
+#[cfg(test)]
+mod testing;
+mod trading;
+
+pub use config::IbkrConfig;
+
+use crate::broker::{
+    Broker, BrokerAccount, BrokerError, BrokerResult, Capabilities, Login, LoginKind, LoginOutcome,
+    RefreshMode, RefreshPolicy, SessionCtx, INVALID_LOGIN,
+};
+use crate::tv;
+use crate::upstream::data_session::{DataSession, DataSources};
+use crate::upstream::sessions::{SessionRegistry, UpstreamSession};
+use async_trait::async_trait;
+use catalog::{Catalog, Table};
+use rust_decimal::Decimal;
+use session::Gateway;
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// IBKR allows one `/iserver/account/orders` and one `/iserver/account/trades` per 5 s: the hub refreshes
+/// an account no more often.
+pub const MIN_REFRESH: Duration = Duration::from_secs(5);
+
+/// A bridge user's session: the IBKR accounts they may see (all when `None`).
+pub struct UserSession {
+    allowed: Option<Vec<String>>,
+}
+
+#[async_trait]
+impl UpstreamSession for UserSession {
+    // The gateway holds the only IBKR login: sessions lend the data feed nothing.
+    type Lend = ();
+    type Data = ();
+    fn lend(&self) {}
+}
+
+struct Inner {
+    config: config::ResolvedConfig,
+    gateway: Arc<Gateway>,
+    registry: SessionRegistry<UserSession>,
+    catalog: Catalog,
+    allow: HashSet<String>,
+    finished: account::Finished,
+    confirms: preview::Confirms,
+    probe: crate::upstream::probe::UpstreamProbe,
+}
+
+/// The Interactive Brokers broker.
+#[derive(Clone)]
+pub struct IbkrBroker {
+    inner: Arc<Inner>,
+}
+
+impl IbkrBroker {
+    /// Reads the configuration's files and starts the tickle loop; no upstream call is made until the first
+    /// login.
+    pub async fn start(config: &IbkrConfig) -> anyhow::Result<IbkrBroker> {
+        let resolved = config
+            .resolve(&|path| std::fs::read(path))
+            .map_err(|e| anyhow::anyhow!(e))?;
+        let client = client::IbkrClient::new(&resolved)?;
+        Ok(Self::with_api(resolved, Arc::new(client)))
+    }
+
+    /// The broker over any implementation of the API (tests give a double).
+    pub fn with_api(config: config::ResolvedConfig, api: Arc<dyn client::Api>) -> IbkrBroker {
+        let gateway = Arc::new(Gateway::new(api));
+        gateway.spawn_tickle(config.tickle);
+        let sources = DataSources {
+            mapped: Vec::new(),
+            configured: None,
+            first_mapped_serves: false,
+        };
+        let registry = SessionRegistry::new(
+            "IBKR",
+            DataSession::FirstLogin,
+            sources,
+            BrokerError::Unavailable("no IBKR session".into()),
+        );
+        let tls = crate::upstream::transport::Tls {
+            extra_roots_pem: config.ca_pem.clone(),
+            accept_invalid_certs: config.insecure_tls,
+        };
+        let probe = crate::upstream::probe::UpstreamProbe::with_tls(
+            &config.base_url,
+            crate::upstream::probe::PROBE_TIMEOUT,
+            crate::upstream::probe::PROBE_TTL,
+            &tls,
+        );
+        IbkrBroker {
+            inner: Arc::new(Inner {
+                catalog: Catalog::new(config.symbols.clone()),
+                allow: config.auto_confirm.iter().cloned().collect(),
+                config,
+                gateway,
+                registry,
+                finished: account::Finished::default(),
+                confirms: preview::Confirms::default(),
+                probe,
+            }),
+        }
+    }
+}
+
+/// What IBKR can do through the bridge, on every account.
+fn capabilities() -> Capabilities {
+    Capabilities {
+        market_orders: true,
+        limit_orders: true,
+        stop_orders: true,
+        stop_limit_orders: true,
+        order_brackets: true,
+        market_brackets: true,
+        position_brackets: false,
+        trailing_stop: false,
+        guaranteed_stop: false,
+        modify_order_price: true,
+        modify_order_qty: true,
+        modify_order_brackets: false,
+        modify_order_duration: true,
+        hedging: false,
+        close_position: true,
+        partial_close: true,
+        native_reverse: false,
+        opposite_orders_reduce: false,
+        order_preview: true,
+        order_info: false,
+        crypto_balances: false,
+        executions: true,
+        orders_history: false,
+        leverage: false,
+        level2: false,
+        logout: true,
+        track_latency: false,
+        partial_fills: true,
+    }
+}
+
+impl Inner {
+    async fn table(&self) -> BrokerResult<Arc<Table>> {
+        self.catalog.table(&self.gateway).await
+    }
+
+    fn desk<'a>(&'a self, table: &'a Table) -> trading::Desk<'a> {
+        trading::Desk {
+            gateway: &self.gateway,
+            table,
+            allow: &self.allow,
+            outside_rth: self.config.outside_rth,
+        }
+    }
+
+    /// The user's accounts among the gateway's.
+    async fn visible(&self, session: &SessionCtx) -> BrokerResult<Vec<session::AccountInfo>> {
+        let user = self.registry.get(&session.session_id)?;
+        let all = self.gateway.accounts().await?;
+        Ok(all
+            .iter()
+            .filter(|a| user.allowed.as_ref().is_none_or(|ids| ids.contains(&a.id)))
+            .cloned()
+            .collect())
+    }
+}
+
+#[async_trait]
+impl Broker for IbkrBroker {
+    async fn readiness(&self) -> crate::broker::Readiness {
+        self.inner.probe.check().await
+    }
+
+    fn login_kind(&self) -> LoginKind {
+        LoginKind::Bridge
+    }
+
+    async fn login(&self, session_id: &str, login: &Login) -> BrokerResult<LoginOutcome> {
+        let Login::Bridge(user) = login else {
+            return Err(BrokerError::Rejected(INVALID_LOGIN.into()));
+        };
+        let users = &self.inner.config.users;
+        let allowed = if users.is_empty() {
+            None
+        } else {
+            let mapped = users
+                .iter()
+                .find(|u| u.login == user.login)
+                .ok_or_else(|| BrokerError::Rejected(INVALID_LOGIN.into()))?;
+            (!mapped.accounts.is_empty()).then(|| mapped.accounts.clone())
+        };
+        let accounts = self.inner.gateway.accounts().await?;
+        if let Some(ids) = &allowed {
+            if !accounts.iter().any(|a| ids.contains(&a.id)) {
+                return Err(BrokerError::Rejected(
+                    "None of the IBKR accounts configured for this user is on the gateway's login".into(),
+                ));
+            }
+        }
+        self.inner
+            .registry
+            .insert(session_id, &user.login, Arc::new(UserSession { allowed }));
+        tracing::info!(user = %user.login, "IBKR login through the gateway");
+        Ok(LoginOutcome {
+            user_id: user.login.clone(),
+            display_name: user.display_name.clone(),
+        })
+    }
+
+    async fn logout(&self, session: &SessionCtx) -> BrokerResult<()> {
+        // The gateway's brokerage session is shared by every user: only the bridge session ends.
+        self.inner.registry.logout(&session.session_id).await;
+        Ok(())
+    }
+
+    async fn accounts(&self, session: &SessionCtx) -> BrokerResult<Vec<BrokerAccount>> {
+        Ok(self
+            .inner
+            .visible(session)
+            .await?
+            .into_iter()
+            .map(|a| BrokerAccount {
+                id: a.id,
+                name: a.name,
+                kind: a.kind,
+                currency: a.currency,
+                capabilities: capabilities(),
+                durations: convert::orders::durations(),
+            })
+            .collect())
+    }
+
+    fn durations(&self) -> Vec<tv::DurationConfig> {
+        convert::orders::durations()
+    }
+
+    async fn symbol_mapping(&self) -> BrokerResult<Vec<tv::SymbolMapping>> {
+        let table = self
+            .inner
+            .catalog
+            .resolved()
+            .map_or_else(|| self.inner.catalog.known(), |t| (*t).clone());
+        Ok(table
+            .entries
+            .iter()
+            .map(|e| tv::SymbolMapping {
+                f: [e.symbol.clone()],
+                s: e.tradingview.clone(),
+            })
+            .collect())
+    }
+
+    async fn instruments(&self, _session: &SessionCtx, _account: &str) -> BrokerResult<Vec<tv::Instrument>> {
+        let table = self.inner.table().await?;
+        let mut out = Vec::new();
+        for e in &table.entries {
+            let info = self.inner.catalog.contract(&self.inner.gateway, e.conid).await?;
+            out.push(convert::market::instrument(&e.symbol, &info).map_err(BrokerError::Internal)?);
+        }
+        Ok(out)
+    }
+
+    async fn state(&self, _session: &SessionCtx, account: &str) -> BrokerResult<tv::AccountState> {
+        account::state(&self.inner.gateway, account).await
+    }
+
+    async fn orders(&self, _session: &SessionCtx, account: &str) -> BrokerResult<Vec<tv::Order>> {
+        let table = self.inner.table().await?;
+        account::orders(&self.inner.gateway, &table, &self.inner.finished, account).await
+    }
+
+    fn refresh_policy(&self, _account: &BrokerAccount) -> RefreshPolicy {
+        RefreshPolicy {
+            mode: RefreshMode::Poll(None),
+            min_interval: MIN_REFRESH,
+        }
+    }
+
+    async fn place_order(
+        &self,
+        _session: &SessionCtx,
+        account: &str,
+        order: tv::PlaceOrder,
+        request_id: Option<&str>,
+    ) -> BrokerResult<String> {
+        let table = self.inner.table().await?;
+        self.inner.desk(&table).place(account, &order, request_id).await
+    }
+
+    async fn modify_order(
+        &self,
+        _session: &SessionCtx,
+        account: &str,
+        order_id: &str,
+        change: tv::ModifyOrder,
+    ) -> BrokerResult<()> {
+        let table = self.inner.table().await?;
+        self.inner.desk(&table).modify(account, order_id, &change).await
+    }
+
+    async fn cancel_order(&self, _session: &SessionCtx, account: &str, order_id: &str) -> BrokerResult<()> {
+        let table = self.inner.table().await?;
+        self.inner.desk(&table).cancel(account, order_id).await
+    }
+
+    async fn preview_order(
+        &self,
+        _session: &SessionCtx,
+        account: &str,
+        order: tv::PlaceOrder,
+        modifying: Option<&str>,
+    ) -> BrokerResult<tv::OrderPreview> {
+        if modifying.is_some() {
+            return Err(BrokerError::Unsupported("previewing a modification"));
+        }
+        let table = self.inner.table().await?;
+        let conid = table.conid(&order.instrument)?;
+        let coid = convert::orders::coid(None);
+        let target = convert::orders::Target {
+            account,
+            conid,
+            coid: &coid,
+            outside_rth: self.inner.config.outside_rth,
+        };
+        let parent = convert::orders::ticket(&target, &order)?;
+        let mut tickets = vec![parent.clone()];
+        tickets.extend(convert::orders::bracket_children(&parent, &order.brackets)?);
+        let body = model::orders::OrdersBody { orders: tickets };
+        let acct = account.to_string();
+        let whatif = self
+            .inner
+            .gateway
+            .call("previewing the order", |api| {
+                let (acct, body) = (acct.clone(), body.clone());
+                async move { api.whatif(&acct, &body).await }
+            })
+            .await?;
+        let id = self.inner.confirms.issue(account, &order);
+        Ok(preview::preview(&whatif, id))
+    }
+
+    async fn redeem_confirm_id(
+        &self,
+        _session: &SessionCtx,
+        account: &str,
+        confirm_id: &str,
+        order: &tv::PlaceOrder,
+    ) -> BrokerResult<()> {
+        self.inner.confirms.redeem(account, confirm_id, order)
+    }
+
+    async fn positions(&self, _session: &SessionCtx, account: &str) -> BrokerResult<Vec<tv::Position>> {
+        let table = self.inner.table().await?;
+        account::positions(&self.inner.gateway, &table, account).await
+    }
+
+    async fn close_position(
+        &self,
+        _session: &SessionCtx,
+        account: &str,
+        position_id: &str,
+        amount: Option<Decimal>,
+    ) -> BrokerResult<()> {
+        let table = self.inner.table().await?;
+        let positions = account::positions(&self.inner.gateway, &table, account).await?;
+        let position = positions
+            .iter()
+            .find(|p| p.id == position_id)
+            .ok_or_else(|| BrokerError::NotFound(format!("Unknown position '{position_id}'")))?;
+        self.inner
+            .desk(&table)
+            .close(account, position, amount)
+            .await
+            .map(drop)
+    }
+
+    async fn executions(
+        &self,
+        _session: &SessionCtx,
+        account: &str,
+        instrument: Option<&str>,
+        max_count: Option<usize>,
+    ) -> BrokerResult<Vec<tv::Execution>> {
+        let table = self.inner.table().await?;
+        account::executions(&self.inner.gateway, &table, account, instrument, max_count).await
+    }
+
+    async fn quotes(
+        &self,
+        _session: &SessionCtx,
+        _account: &str,
+        symbols: &[String],
+    ) -> BrokerResult<Vec<tv::QuoteEntry>> {
+        let table = self.inner.table().await?;
+        let patience = prices::Patience {
+            attempts: self.inner.config.snapshot_attempts,
+            wait: self.inner.config.snapshot_retry,
+        };
+        prices::quotes(&self.inner.gateway, &table, symbols, patience).await
+    }
+
+    async fn data_symbols(&self) -> BrokerResult<Vec<tv::SymbolInfo>> {
+        let table = self.inner.table().await?;
+        let mut out = Vec::new();
+        for e in &table.entries {
+            let info = self.inner.catalog.contract(&self.inner.gateway, e.conid).await?;
+            let instrument = convert::market::instrument(&e.symbol, &info).map_err(BrokerError::Internal)?;
+            out.push(convert::market::symbol_info(&e.symbol, &instrument));
+        }
+        Ok(out)
+    }
+
+    async fn history(&self, query: &tv::HistoryQuery) -> BrokerResult<Vec<tv::Bar>> {
+        let table = self.inner.table().await?;
+        let conid = table.conid(&query.symbol)?;
+        let limits = history::Limits {
+            data_start: self.inner.config.data_start,
+            max_pages: self.inner.config.history_max_pages,
+            outside_rth: self.inner.config.outside_rth,
+        };
+        history::history(&self.inner.gateway, conid, query, limits).await
+    }
+}
+
+#[cfg(test)]
+#[path = "broker_tests.rs"]
+mod tests;

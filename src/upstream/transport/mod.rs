@@ -63,6 +63,16 @@ pub struct TransportBuilder {
     all: Option<SlidingWindow>,
     endpoints: Vec<EndpointLimit>,
     errors: Option<error_body::Parser>,
+    tls: Tls,
+}
+
+/// Which server certificates a transport accepts beyond the public roots (a local gateway's own).
+#[derive(Debug, Clone, Default)]
+pub struct Tls {
+    /// Also trust these PEM certificates (a self-signed gateway's, given as a CA file).
+    pub extra_roots_pem: Option<Vec<u8>>,
+    /// Accept any certificate: only for a gateway on the operator's own machine, by explicit opt-in.
+    pub accept_invalid_certs: bool,
 }
 
 impl TransportBuilder {
@@ -116,12 +126,24 @@ impl TransportBuilder {
         self
     }
 
+    /// Which server certificates are accepted (default: the public roots only).
+    pub fn tls(mut self, tls: Tls) -> Self {
+        self.tls = tls;
+        self
+    }
+
     /// The transport.
     pub fn build(self) -> anyhow::Result<Transport> {
         let mut client = reqwest::Client::builder()
             .connect_timeout(self.connect_timeout)
             .user_agent(USER_AGENT)
-            .default_headers(self.headers);
+            .default_headers(self.headers)
+            .danger_accept_invalid_certs(self.tls.accept_invalid_certs);
+        if let Some(pem) = &self.tls.extra_roots_pem {
+            for cert in reqwest::Certificate::from_pem_bundle(pem)? {
+                client = client.add_root_certificate(cert);
+            }
+        }
         if let Some(t) = self.request_timeout {
             client = client.timeout(t);
         }
@@ -153,6 +175,7 @@ impl Transport {
             all: None,
             endpoints: Vec::new(),
             errors: None,
+            tls: Tls::default(),
         }
     }
 

@@ -1,0 +1,293 @@
+//! One method per IBKR Web API endpoint the bridge uses, each one [`Call`] through the toolkit
+//! [`Transport`] (pacing for the whole transport and per endpoint as IBKR documents it, retries by call
+//! kind, the error body parsed into [`IbkrError`]). [`Api`] is the same surface as a trait, so the session
+//! and order logic can be tested against a double.
+
+use super::config::ResolvedConfig;
+use super::errors::IbkrError;
+use super::model::market::{ContractInfo, History, SearchResult, SnapshotRow};
+use super::model::orders::{
+    parse_submit, CancelAnswer, LiveOrders, OrderTicket, OrdersBody, Reply, SubmitItem, Trade, WhatIf,
+};
+use super::model::portfolio::{Ledger, Position, Summary};
+use super::model::session::{Accounts, AuthStatus, PortfolioAccount, SsodhInit, SwitchAccount, Tickle};
+use crate::upstream::call::{segment, CallError, CallResult};
+use crate::upstream::limiter::SlidingWindow;
+use crate::upstream::transport::{Call, EndpointLimit, Lane, RetryPolicy, Tls, Transport};
+use async_trait::async_trait;
+use reqwest::Method;
+use std::time::Duration;
+
+/// Most concurrent `/iserver/marketdata/history` requests IBKR allows.
+pub const HISTORY_CONCURRENCY: usize = 5;
+
+/// The IBKR Web API as the backend uses it.
+#[async_trait]
+pub trait Api: Send + Sync + 'static {
+    /// `POST /iserver/auth/status`.
+    async fn auth_status(&self) -> CallResult<AuthStatus>;
+    /// `POST /iserver/auth/ssodh/init`.
+    async fn ssodh_init(&self) -> CallResult<AuthStatus>;
+    /// `POST /tickle`.
+    async fn tickle(&self) -> CallResult<Tickle>;
+    /// `GET /iserver/accounts` (required before orders and market data).
+    async fn accounts(&self) -> CallResult<Accounts>;
+    /// `GET /portfolio/accounts`.
+    async fn portfolio_accounts(&self) -> CallResult<Vec<PortfolioAccount>>;
+    /// `POST /iserver/account`: selects the account later calls without one in the path refer to.
+    async fn switch_account(&self, account: &str) -> CallResult<()>;
+    /// `POST /iserver/account/{acct}/orders`.
+    async fn place(&self, account: &str, body: &OrdersBody) -> CallResult<Vec<SubmitItem>>;
+    /// `POST /iserver/reply/{id}`.
+    async fn reply(&self, id: &str, confirmed: bool) -> CallResult<Vec<SubmitItem>>;
+    /// `POST /iserver/account/{acct}/order/{id}`.
+    async fn modify(
+        &self,
+        account: &str,
+        order_id: &str,
+        ticket: &OrderTicket,
+    ) -> CallResult<Vec<SubmitItem>>;
+    /// `DELETE /iserver/account/{acct}/order/{id}`.
+    async fn cancel(&self, account: &str, order_id: &str) -> CallResult<CancelAnswer>;
+    /// `POST /iserver/account/{acct}/orders/whatif`.
+    async fn whatif(&self, account: &str, body: &OrdersBody) -> CallResult<WhatIf>;
+    /// `GET /iserver/account/orders`.
+    async fn live_orders(&self, account: &str) -> CallResult<LiveOrders>;
+    /// `GET /iserver/account/trades`.
+    async fn trades(&self, account: &str) -> CallResult<Vec<Trade>>;
+    /// `GET /portfolio/{acct}/positions/{page}`.
+    async fn positions(&self, account: &str, page: usize) -> CallResult<Vec<Position>>;
+    /// `GET /portfolio/{acct}/summary`.
+    async fn summary(&self, account: &str) -> CallResult<Summary>;
+    /// `GET /portfolio/{acct}/ledger`.
+    async fn ledger(&self, account: &str) -> CallResult<Ledger>;
+    /// `GET /iserver/marketdata/snapshot`.
+    async fn snapshot(&self, conids: &[i64], fields: &str) -> CallResult<Vec<SnapshotRow>>;
+    /// `GET /iserver/marketdata/history`.
+    async fn history(&self, query: &HistoryQuery) -> CallResult<History>;
+    /// `GET /iserver/contract/{conid}/info-and-rules`.
+    async fn contract(&self, conid: i64) -> CallResult<ContractInfo>;
+    /// `GET /iserver/secdef/search`.
+    async fn search(&self, symbol: &str) -> CallResult<Vec<SearchResult>>;
+}
+
+/// The parameters of one history request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryQuery {
+    pub conid: i64,
+    /// `30min`, `2d`, `1w`...
+    pub period: String,
+    /// `1min`, `1h`, `1d`...
+    pub bar: String,
+    /// `YYYYMMDD-hh:mm:ss` UTC.
+    pub start_time: Option<String>,
+    pub outside_rth: bool,
+}
+
+/// The HTTP client of the IBKR Web API.
+pub struct IbkrClient {
+    transport: Transport,
+    /// `/iserver/marketdata/history`: at most five at a time.
+    history: Lane,
+}
+
+impl IbkrClient {
+    /// The client of `config`'s base URL with IBKR's documented pacing.
+    pub fn new(config: &ResolvedConfig) -> anyhow::Result<IbkrClient> {
+        // IBKR allows one call per 5 s on these; a small margin keeps clock skew on our side.
+        let every_5s = || SlidingWindow::new(1, Duration::from_millis(5_200));
+        let transport = Transport::builder(&config.base_url)
+            .request_timeout(Some(config.request_timeout))
+            .tls(Tls {
+                extra_roots_pem: config.ca_pem.clone(),
+                accept_invalid_certs: config.insecure_tls,
+            })
+            .retry(RetryPolicy {
+                throttled_wait: Some(Duration::from_secs(1)),
+                ..RetryPolicy::default()
+            })
+            .pace_all(SlidingWindow::per_second(config.requests_per_second))
+            .pace_endpoint(EndpointLimit::new(
+                Some(Method::GET),
+                "/iserver/account/orders",
+                every_5s(),
+            ))
+            .pace_endpoint(EndpointLimit::new(
+                Some(Method::GET),
+                "/iserver/account/trades",
+                every_5s(),
+            ))
+            .pace_endpoint(EndpointLimit::new(
+                Some(Method::GET),
+                "/portfolio/accounts",
+                every_5s(),
+            ))
+            .pace_endpoint(EndpointLimit::new(
+                Some(Method::GET),
+                "/iserver/marketdata/snapshot",
+                SlidingWindow::per_second(10),
+            ))
+            .error_body::<IbkrError>()
+            .build()?;
+        Ok(IbkrClient {
+            transport,
+            history: Lane::new(1000, Duration::from_secs(1), Some(HISTORY_CONCURRENCY)),
+        })
+    }
+
+    /// The base URL (for the readiness probe).
+    pub fn base(&self) -> &str {
+        self.transport.base()
+    }
+
+    async fn submit(&self, call: &Call<'_>) -> CallResult<Vec<SubmitItem>> {
+        let answer = self.transport.execute(call).await?;
+        parse_submit(&answer.text).map_err(CallError::Decode)
+    }
+}
+
+#[async_trait]
+impl Api for IbkrClient {
+    async fn auth_status(&self) -> CallResult<AuthStatus> {
+        // A POST with no side effect: safe to retry.
+        let call = Call::new(
+            crate::upstream::transport::CallKind::Read,
+            Method::POST,
+            "/iserver/auth/status",
+        );
+        self.transport.json(&call).await
+    }
+
+    async fn ssodh_init(&self) -> CallResult<AuthStatus> {
+        let body = SsodhInit {
+            publish: true,
+            compete: true,
+        };
+        let call = Call::write(Method::POST, "/iserver/auth/ssodh/init").json(&body);
+        self.transport.json(&call).await
+    }
+
+    async fn tickle(&self) -> CallResult<Tickle> {
+        let call = Call::new(
+            crate::upstream::transport::CallKind::Read,
+            Method::POST,
+            "/tickle",
+        );
+        self.transport.json(&call).await
+    }
+
+    async fn accounts(&self) -> CallResult<Accounts> {
+        self.transport.json(&Call::get("/iserver/accounts")).await
+    }
+
+    async fn portfolio_accounts(&self) -> CallResult<Vec<PortfolioAccount>> {
+        self.transport.json(&Call::get("/portfolio/accounts")).await
+    }
+
+    async fn switch_account(&self, account: &str) -> CallResult<()> {
+        let call = Call::write(Method::POST, "/iserver/account").json(&SwitchAccount { acct_id: account });
+        self.transport.execute(&call).await.map(drop)
+    }
+
+    async fn place(&self, account: &str, body: &OrdersBody) -> CallResult<Vec<SubmitItem>> {
+        let path = format!("/iserver/account/{}/orders", segment(account));
+        self.submit(&Call::write(Method::POST, path).json(body)).await
+    }
+
+    async fn reply(&self, id: &str, confirmed: bool) -> CallResult<Vec<SubmitItem>> {
+        let path = format!("/iserver/reply/{}", segment(id));
+        self.submit(&Call::write(Method::POST, path).json(&Reply { confirmed }))
+            .await
+    }
+
+    async fn modify(
+        &self,
+        account: &str,
+        order_id: &str,
+        ticket: &OrderTicket,
+    ) -> CallResult<Vec<SubmitItem>> {
+        let path = format!(
+            "/iserver/account/{}/order/{}",
+            segment(account),
+            segment(order_id)
+        );
+        self.submit(&Call::write(Method::POST, path).json(ticket)).await
+    }
+
+    async fn cancel(&self, account: &str, order_id: &str) -> CallResult<CancelAnswer> {
+        let path = format!(
+            "/iserver/account/{}/order/{}",
+            segment(account),
+            segment(order_id)
+        );
+        self.transport.json(&Call::write(Method::DELETE, path)).await
+    }
+
+    async fn whatif(&self, account: &str, body: &OrdersBody) -> CallResult<WhatIf> {
+        // A preview changes nothing: a read, whatever its method.
+        let path = format!("/iserver/account/{}/orders/whatif", segment(account));
+        let call = Call::new(crate::upstream::transport::CallKind::Read, Method::POST, path).json(body);
+        self.transport.json(&call).await
+    }
+
+    async fn live_orders(&self, account: &str) -> CallResult<LiveOrders> {
+        let call = Call::get("/iserver/account/orders").query([("accountId", account)]);
+        self.transport.json(&call).await
+    }
+
+    async fn trades(&self, account: &str) -> CallResult<Vec<Trade>> {
+        let call = Call::get("/iserver/account/trades").query([("accountId", account)]);
+        self.transport.json(&call).await
+    }
+
+    async fn positions(&self, account: &str, page: usize) -> CallResult<Vec<Position>> {
+        let path = format!("/portfolio/{}/positions/{page}", segment(account));
+        self.transport.json(&Call::get(path)).await
+    }
+
+    async fn summary(&self, account: &str) -> CallResult<Summary> {
+        let path = format!("/portfolio/{}/summary", segment(account));
+        self.transport.json(&Call::get(path)).await
+    }
+
+    async fn ledger(&self, account: &str) -> CallResult<Ledger> {
+        let path = format!("/portfolio/{}/ledger", segment(account));
+        self.transport.json(&Call::get(path)).await
+    }
+
+    async fn snapshot(&self, conids: &[i64], fields: &str) -> CallResult<Vec<SnapshotRow>> {
+        let list = conids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let call =
+            Call::get("/iserver/marketdata/snapshot").query([("conids", list.as_str()), ("fields", fields)]);
+        self.transport.json(&call).await
+    }
+
+    async fn history(&self, q: &HistoryQuery) -> CallResult<History> {
+        let mut call = Call::get("/iserver/marketdata/history")
+            .query([
+                ("conid", q.conid.to_string()),
+                ("period", q.period.clone()),
+                ("bar", q.bar.clone()),
+                ("outsideRth", q.outside_rth.to_string()),
+            ])
+            .on_lane(Some(&self.history));
+        if let Some(t) = &q.start_time {
+            call = call.query([("startTime", t.clone())]);
+        }
+        self.transport.json(&call).await
+    }
+
+    async fn contract(&self, conid: i64) -> CallResult<ContractInfo> {
+        let path = format!("/iserver/contract/{conid}/info-and-rules");
+        self.transport.json(&Call::get(path)).await
+    }
+
+    async fn search(&self, symbol: &str) -> CallResult<Vec<SearchResult>> {
+        let call = Call::get("/iserver/secdef/search").query([("symbol", symbol)]);
+        self.transport.json(&call).await
+    }
+}
+
+#[cfg(test)]
+#[path = "client_tests.rs"]
+mod tests;

@@ -1,0 +1,315 @@
+//! Orders both ways: TradingView's place/modify requests as IBKR order tickets (type, side, TIF, prices,
+//! bracket children, the `cOID`), and IBKR's live orders and trades as TradingView orders and executions.
+
+use super::super::model::orders::{LiveOrder, OrderStatus, OrderTicket, Trade};
+use crate::broker::BrokerError;
+use crate::tv;
+use rust_decimal::Decimal;
+
+/// TradingView duration ids, as IBKR's TIF values.
+pub const DAY: &str = "DAY";
+pub const GTC: &str = "GTC";
+pub const IOC: &str = "IOC";
+pub const OPG: &str = "OPG";
+
+/// The longest `cOID` the bridge sends (IBKR documents no limit; see README, Known gaps).
+const MAX_COID_LEN: usize = 40;
+
+/// The durations IBKR takes, as `/config` rows (DAY the default).
+pub fn durations() -> Vec<tv::DurationConfig> {
+    use tv::OrderType::*;
+    let all = [Market, Limit, Stop, StopLimit];
+    vec![
+        tv::DurationConfig::new(DAY, "Day", false, true, &all),
+        tv::DurationConfig::new(GTC, "Good till cancelled", false, false, &all),
+        tv::DurationConfig::new(IOC, "Immediate or cancel", false, false, &[Market, Limit]),
+        tv::DurationConfig::new(OPG, "At the opening", false, false, &[Market, Limit]),
+    ]
+}
+
+/// IBKR's TIF of a TradingView duration (DAY when none is given).
+pub fn tif(duration: Option<&tv::OrderDuration>) -> Result<&'static str, BrokerError> {
+    match duration.map(|d| d.kind.as_str()) {
+        None | Some(DAY) => Ok(DAY),
+        Some(GTC) => Ok(GTC),
+        Some(IOC) => Ok(IOC),
+        Some(OPG) => Ok(OPG),
+        Some(other) => Err(BrokerError::Rejected(format!(
+            "IBKR does not offer the duration {:?}; use DAY, GTC, IOC or OPG",
+            other.chars().take(16).collect::<String>()
+        ))),
+    }
+}
+
+/// IBKR's order type.
+pub fn order_type(kind: tv::OrderType) -> &'static str {
+    match kind {
+        tv::OrderType::Market => "MKT",
+        tv::OrderType::Limit => "LMT",
+        tv::OrderType::Stop => "STP",
+        tv::OrderType::StopLimit => "STOP_LIMIT",
+    }
+}
+
+/// IBKR's side.
+pub fn side(side: tv::Side) -> &'static str {
+    match side {
+        tv::Side::Buy => "BUY",
+        tv::Side::Sell => "SELL",
+    }
+}
+
+/// The `cOID` of an order TradingView placed with `request_id`: the same id for the same request, so a
+/// resent request is recognised upstream (IBKR refuses a repeated `cOID`) and an order whose answer was
+/// lost can be found. Without a request id, a fresh one.
+pub fn coid(request_id: Option<&str>) -> String {
+    let Some(id) = request_id.filter(|r| !r.trim().is_empty()) else {
+        return format!("tvb-{}", uuid::Uuid::new_v4().simple());
+    };
+    let kept: String = id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_' || *c == '.')
+        .take(MAX_COID_LEN - 4)
+        .collect();
+    if kept.len() == id.len() {
+        return format!("tvb-{kept}");
+    }
+    // Characters were dropped or the id was cut: a digest of the whole id keeps different ids apart.
+    let digest = fnv1a(id.as_bytes());
+    let head: String = kept.chars().take(MAX_COID_LEN - 4 - 17).collect();
+    format!("tvb-{head}-{digest:016x}")
+}
+
+/// FNV-1a, 64 bits: a digest that is the same in every build (unlike the standard library's hasher).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Where an order goes and how it is identified.
+#[derive(Debug, Clone)]
+pub struct Target<'a> {
+    pub account: &'a str,
+    pub conid: i64,
+    pub coid: &'a str,
+    pub outside_rth: bool,
+}
+
+/// The order ticket of a TradingView order. Prices the type needs must be there (the HTTP layer checks,
+/// and this refuses rather than send a ticket IBKR would read differently).
+pub fn ticket(t: &Target<'_>, order: &tv::PlaceOrder) -> Result<OrderTicket, BrokerError> {
+    if order.qty <= Decimal::ZERO {
+        return Err(BrokerError::Rejected("The quantity must be positive".into()));
+    }
+    let need = |p: Option<Decimal>, what: &str| {
+        p.filter(|p| *p > Decimal::ZERO)
+            .ok_or_else(|| BrokerError::Rejected(format!("A {} order needs a positive {what}", order.kind)))
+    };
+    let (price, aux_price) = match order.kind {
+        tv::OrderType::Market => (None, None),
+        tv::OrderType::Limit => (Some(need(order.limit_price, "limit price")?), None),
+        tv::OrderType::Stop => (Some(need(order.stop_price, "stop price")?), None),
+        tv::OrderType::StopLimit => (
+            Some(need(order.limit_price, "limit price")?),
+            Some(need(order.stop_price, "stop price")?),
+        ),
+    };
+    Ok(OrderTicket {
+        acct_id: t.account.to_string(),
+        conid: t.conid,
+        c_oid: Some(t.coid.to_string()),
+        parent_id: None,
+        order_type: order_type(order.kind),
+        side: side(order.side),
+        tif: tif(order.duration.as_ref())?,
+        quantity: order.qty,
+        price,
+        aux_price,
+        is_single_group: None,
+        outside_rth: t.outside_rth,
+    })
+}
+
+/// The bracket children of `parent` (take profit, then stop loss), each on the opposite side, good till
+/// cancelled, tied to the parent by its `cOID` (IBKR cancels the other child when one fills).
+pub fn bracket_children(
+    parent: &OrderTicket,
+    brackets: &tv::Brackets,
+) -> Result<Vec<OrderTicket>, BrokerError> {
+    if brackets.trailing_stop_pips.is_some() || brackets.guaranteed_stop.is_some() {
+        return Err(BrokerError::Rejected(
+            "IBKR brackets through the bridge are a stop loss and a take profit; trailing and guaranteed stops are not offered".into(),
+        ));
+    }
+    let parent_coid = parent.c_oid.clone().unwrap_or_default();
+    let opposite = if parent.side == "BUY" { "SELL" } else { "BUY" };
+    let child = |suffix: &str, order_type: &'static str, price: Decimal| OrderTicket {
+        c_oid: Some(format!("{parent_coid}-{suffix}")),
+        parent_id: Some(parent_coid.clone()),
+        order_type,
+        side: opposite,
+        tif: GTC,
+        price: Some(price),
+        aux_price: None,
+        ..parent.clone()
+    };
+    let mut out = Vec::new();
+    if let Some(tp) = brackets.take_profit {
+        out.push(child("tp", "LMT", tp));
+    }
+    if let Some(sl) = brackets.stop_loss {
+        out.push(child("sl", "STP", sl));
+    }
+    Ok(out)
+}
+
+/// The TradingView status of an IBKR status; `None` for one IBKR did not document.
+pub fn status(s: OrderStatus) -> Option<tv::OrderStatus> {
+    Some(match s {
+        OrderStatus::PendingSubmit => tv::OrderStatus::Placing,
+        // Accepted but not active (outside its hours, or held by IBKR's checks): not yet working.
+        OrderStatus::Inactive => tv::OrderStatus::Inactive,
+        // A cancel requested but not yet confirmed: the order can still fill.
+        OrderStatus::PreSubmitted
+        | OrderStatus::Submitted
+        | OrderStatus::WarnState
+        | OrderStatus::PendingCancel => tv::OrderStatus::Working,
+        OrderStatus::Filled => tv::OrderStatus::Filled,
+        OrderStatus::Cancelled => tv::OrderStatus::Cancelled,
+        OrderStatus::Unknown => return None,
+    })
+}
+
+/// The status to show after `previous` (what the bridge last showed): an order that reached a final status
+/// never goes back to a transitional one, whatever a later (stale) answer says; an undocumented status
+/// keeps the previous one, or shows the order as inactive.
+pub fn settle(previous: Option<tv::OrderStatus>, now: Option<tv::OrderStatus>) -> tv::OrderStatus {
+    match (previous, now) {
+        (Some(p), Some(n)) if p.is_final() && !n.is_final() => p,
+        (_, Some(n)) => n,
+        (Some(p), None) => p,
+        (None, None) => tv::OrderStatus::Inactive,
+    }
+}
+
+/// The TradingView type of an IBKR order type as live orders spell it (`Limit`, `LMT`, `Stop Limit`...).
+pub fn kind_of(text: &str) -> Option<tv::OrderType> {
+    let t: String = text
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect::<String>()
+        .to_ascii_uppercase();
+    Some(match t.as_str() {
+        "MKT" | "MARKET" => tv::OrderType::Market,
+        "LMT" | "LIMIT" => tv::OrderType::Limit,
+        "STP" | "STOP" => tv::OrderType::Stop,
+        "STPLMT" | "STOPLIMIT" => tv::OrderType::StopLimit,
+        _ => return None,
+    })
+}
+
+/// The TradingView side of `BUY`/`SELL` (or `B`/`S`).
+pub fn side_of(text: &str) -> Option<tv::Side> {
+    match text.trim().to_ascii_uppercase().as_str() {
+        "BUY" | "B" => Some(tv::Side::Buy),
+        "SELL" | "S" => Some(tv::Side::Sell),
+        _ => None,
+    }
+}
+
+/// A live order as TradingView's order of `symbol`, its status settled against `previous`.
+pub fn order(o: &LiveOrder, symbol: &str, previous: Option<tv::OrderStatus>) -> Result<tv::Order, String> {
+    let id = o.order_id.0.to_string();
+    let kind = o
+        .order_type
+        .as_deref()
+        .and_then(kind_of)
+        .or_else(|| o.orig_order_type.as_deref().and_then(kind_of))
+        .ok_or_else(|| format!("order {id}: unknown order type {:?}", o.order_type))?;
+    let side = side_of(&o.side).ok_or_else(|| format!("order {id}: unknown side {:?}", o.side))?;
+    let filled = o.filled_quantity.map(|n| n.0);
+    let qty = match (o.total_size, filled, o.remaining_quantity) {
+        (Some(t), _, _) => t.0,
+        (None, Some(f), Some(r)) => f + r.0,
+        _ => return Err(format!("order {id}: no quantity")),
+    };
+    let status = settle(previous, status(o.status));
+    let t = match o.last_execution_time_r {
+        Some(ms) => Some(secs_of_ms(ms.0).ok_or_else(|| format!("order {id}: bad time"))?),
+        None => None,
+    };
+    let mut out = tv::Order::new(
+        id,
+        symbol.to_string(),
+        qty,
+        side,
+        kind,
+        status,
+        t.unwrap_or_default(),
+    );
+    out.last_modified = t;
+    out.filled_qty = filled;
+    out.avg_price = o.avg_price.map(|n| n.0).filter(|p| !p.is_zero());
+    let price = o.price.map(|n| n.0);
+    match kind {
+        tv::OrderType::Market => {}
+        tv::OrderType::Limit => out.limit_price = price,
+        tv::OrderType::Stop => out.stop_price = o.aux_price.map(|n| n.0).or(price),
+        tv::OrderType::StopLimit => {
+            out.limit_price = price;
+            out.stop_price = o.aux_price.map(|n| n.0);
+        }
+    }
+    out.duration = o
+        .time_in_force
+        .as_deref()
+        .and_then(|t| {
+            tif(Some(&tv::OrderDuration {
+                kind: t.to_ascii_uppercase(),
+                datetime: None,
+            }))
+            .ok()
+        })
+        .map(|k| tv::OrderDuration {
+            kind: k.to_string(),
+            datetime: None,
+        });
+    if let Some(parent) = o.parent_id.filter(|p| !p.0.is_zero()) {
+        out.parent_id = Some(parent.0.to_string());
+        out.parent_type = Some(tv::ParentType::Order);
+    }
+    Ok(out)
+}
+
+/// Unix seconds of unix milliseconds (`None` when out of range).
+pub fn secs_of_ms(ms: Decimal) -> Option<i64> {
+    rust_decimal::prelude::ToPrimitive::to_i64(&(ms / Decimal::from(1000)).floor())
+}
+
+/// A trade as TradingView's execution of `symbol`.
+pub fn execution(t: &Trade, symbol: &str) -> Result<tv::Execution, String> {
+    let side =
+        side_of(&t.side).ok_or_else(|| format!("trade {}: unknown side {:?}", t.execution_id, t.side))?;
+    let time_ms = t
+        .trade_time_r
+        .ok_or_else(|| format!("trade {}: no time", t.execution_id))?
+        .0;
+    let order_id = t
+        .order_id
+        .map(|n| n.0.to_string())
+        .or_else(|| t.order_ref.clone())
+        .ok_or_else(|| format!("trade {}: no order id", t.execution_id))?;
+    Ok(tv::Execution {
+        id: t.execution_id.clone(),
+        instrument: symbol.to_string(),
+        price: t.price.0,
+        time: secs_of_ms(time_ms).ok_or_else(|| format!("trade {}: bad time", t.execution_id))?,
+        qty: t.size.0.abs(),
+        side,
+        order_id,
+        is_close: false,
+        position_id: None,
+        commission: t.commission.map(|n| n.0),
+    })
+}

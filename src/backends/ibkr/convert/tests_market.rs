@@ -1,0 +1,114 @@
+//! Account, position and market conversions on the payloads of `testdata/ibkr/`.
+
+use super::account::{position, state};
+use super::market::*;
+use crate::backends::ibkr::model::market::{ContractInfo, History, SnapshotRow};
+use crate::backends::ibkr::model::portfolio::{Ledger, Position, Summary};
+use crate::backends::ibkr::model::tests::fixture;
+use crate::tv;
+use rust_decimal_macros::dec;
+
+fn read<T: serde::de::DeserializeOwned>(name: &str) -> T {
+    serde_json::from_str(&fixture(name)).unwrap()
+}
+
+#[test]
+fn state_comes_from_the_summary_and_the_ledger() {
+    let s = state(&read::<Summary>("summary.json"), &read::<Ledger>("ledger.json")).unwrap();
+    assert_eq!(
+        (s.balance, s.equity, s.unrealized_pl, s.margin_available),
+        (dec!(1000000), dec!(1015035), dec!(126.6), Some(dec!(990000.5)))
+    );
+    // Without the ledger's P/L the state is not made up.
+    assert!(state(&read::<Summary>("summary.json"), &Ledger::new()).is_err());
+    assert!(state(&Summary::default(), &Ledger::new()).is_err());
+}
+
+#[test]
+fn positions_are_net_with_their_side() {
+    let p: Vec<Position> = read("positions_page0.json");
+    let long = position(&p[0], "AAPL").unwrap().unwrap();
+    assert_eq!(
+        (long.qty, long.side, long.avg_price, long.unrealized_pl),
+        (dec!(12), tv::Side::Buy, dec!(190.13), dec!(36.6))
+    );
+    let short = position(&p[1], "EURUSD").unwrap().unwrap();
+    assert_eq!(
+        (short.id.as_str(), short.qty, short.side),
+        ("EURUSD", dec!(20000), tv::Side::Sell)
+    );
+    let mut flat = p[0].clone();
+    flat.position.0 = dec!(0);
+    assert_eq!(position(&flat, "AAPL").unwrap(), None);
+}
+
+#[test]
+fn quotes_need_both_sides_and_refuse_garbage() {
+    let rows: Vec<SnapshotRow> = read("snapshot.json");
+    let q = quote(&rows[0]).unwrap().unwrap();
+    assert_eq!((q.bid, q.ask), (dec!(193.06), dec!(193.20)));
+    assert_eq!(quote(&rows[2]).unwrap(), None, "empty values: not yet");
+    let first: Vec<SnapshotRow> = read("snapshot_first.json");
+    assert_eq!(
+        quote(&first[0]).unwrap(),
+        None,
+        "the first snapshot only subscribes"
+    );
+    let mut bad = rows[0].clone();
+    bad.fields.insert("84".into(), "n/a".into());
+    assert!(quote(&bad).is_err());
+}
+
+#[test]
+fn resolutions_map_to_ibkr_bars_and_periods() {
+    use tv::Resolution::*;
+    assert_eq!(base_bar(Minutes(1)), ("1min", 60, true));
+    assert_eq!(base_bar(Minutes(7)), ("1min", 60, false));
+    assert_eq!(base_bar(Minutes(45)), ("15min", 900, false));
+    assert_eq!(base_bar(Minutes(240)), ("4h", 14_400, true));
+    assert_eq!(base_bar(Minutes(1440)), ("1d", 86_400, true));
+    assert_eq!(base_bar(Days(1)), ("1d", 86_400, true));
+    assert_eq!(base_bar(Weeks(1)), ("1d", 86_400, false));
+    assert_eq!(period(1000, 60), "1000min");
+    assert_eq!(period(24, 3600), "1d");
+    assert_eq!(period(5, 3600), "5h");
+    assert_eq!(start_time(1_702_305_000).as_deref(), Some("20231211-14:30:00"));
+    let h: History = read("history.json");
+    let b = bar(&h.data[0], false);
+    assert_eq!(
+        (b.t, b.open, b.close, b.volume),
+        (1_702_305_000, dec!(193.11), dec!(193.27), dec!(1735))
+    );
+    assert_eq!(
+        bar(&h.data[0], true).t,
+        1_702_252_800,
+        "daily bars at 00:00 UTC of their date"
+    );
+}
+
+#[test]
+fn instruments_come_from_contract_rules() {
+    let info: ContractInfo = read("contract_info_rules.json");
+    let i = instrument("AAPL", &info).unwrap();
+    assert_eq!(
+        (i.min_tick, i.qty_step, i.min_qty, i.kind),
+        (dec!(0.01), dec!(1), dec!(1), tv::SymbolType::Stock)
+    );
+    assert_eq!(
+        (i.description.as_str(), i.quote_currency.as_deref()),
+        ("APPLE INC", Some("USD"))
+    );
+    let mut fx = info.clone();
+    fx.instrument_type = Some("CASH".into());
+    fx.symbol = Some("EUR".into());
+    assert_eq!(
+        instrument("EURUSD", &fx).unwrap().base_currency.as_deref(),
+        Some("EUR")
+    );
+    let mut odd = info.clone();
+    odd.instrument_type = Some("WAR".into());
+    assert!(instrument("X", &odd).is_err());
+    let mut no_rules = info;
+    no_rules.rules = None;
+    assert!(instrument("AAPL", &no_rules).is_err());
+}

@@ -1,0 +1,143 @@
+//! `/history` from `/iserver/marketdata/history`: the IBKR bar a resolution is built from, and pages of
+//! bars the shared pager ([`crate::upstream::history`]) walks backward from `to`, at most 1000 bars each
+//! (IBKR's limit per answer) and at most five requests in flight (the client's history lane).
+
+use super::client::HistoryQuery;
+use super::convert::market::{bar, base_bar, period, start_time};
+use super::session::Gateway;
+use crate::broker::{BrokerError, BrokerResult};
+use crate::tv;
+use crate::upstream::history::{collect, Page, Pages, Plan};
+use async_trait::async_trait;
+
+/// IBKR's most data points per history answer.
+pub const MAX_BARS_PER_REQUEST: usize = 1000;
+
+/// Pages of one contract's bars, newest first.
+struct BarPages<'a> {
+    gateway: &'a Gateway,
+    conid: i64,
+    bar: &'static str,
+    secs: i64,
+    daily: bool,
+    outside_rth: bool,
+    /// The next page holds bars starting before this.
+    before: i64,
+}
+
+#[async_trait]
+impl Pages for BarPages<'_> {
+    async fn next(&mut self, count: usize) -> BrokerResult<Page> {
+        let count = count.clamp(1, MAX_BARS_PER_REQUEST);
+        let start = self.before - count as i64 * self.secs;
+        let query = HistoryQuery {
+            conid: self.conid,
+            period: period(count, self.secs),
+            bar: self.bar.to_string(),
+            start_time: Some(
+                start_time(start)
+                    .ok_or_else(|| BrokerError::Internal("history start out of range".into()))?,
+            ),
+            outside_rth: self.outside_rth,
+        };
+        let answer = self
+            .gateway
+            .call("reading history", |api| {
+                let q = query.clone();
+                async move { api.history(&q).await }
+            })
+            .await?;
+        let bars: Vec<tv::Bar> = answer
+            .data
+            .iter()
+            .map(|b| bar(b, self.daily))
+            .filter(|b| b.t < self.before)
+            .collect();
+        self.before = start;
+        Ok(Page {
+            bars,
+            // The request spanned [start, before): whatever it did not return does not exist.
+            covered_from: Some(start),
+            exhausted: false,
+        })
+    }
+
+    fn page_limit(&self) -> usize {
+        MAX_BARS_PER_REQUEST
+    }
+}
+
+/// What bounds one `/history` answer.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub data_start: i64,
+    pub max_pages: usize,
+    pub outside_rth: bool,
+}
+
+/// The bars of `query` for `conid`.
+pub async fn history(
+    gateway: &Gateway,
+    conid: i64,
+    query: &tv::HistoryQuery,
+    limits: Limits,
+) -> BrokerResult<Vec<tv::Bar>> {
+    let (bar_name, secs, exact) = base_bar(query.resolution);
+    let plan = Plan {
+        query: query.clone(),
+        base_secs: secs,
+        exact,
+        data_start: limits.data_start,
+        max_pages: limits.max_pages,
+    };
+    let mut pages = BarPages {
+        gateway,
+        conid,
+        bar: bar_name,
+        secs,
+        daily: secs == 86_400,
+        outside_rth: limits.outside_rth,
+        before: plan.upper(),
+    };
+    collect(&plan, &mut pages).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backends::ibkr::testing::{fixture, ScriptedApi};
+    use std::sync::Arc;
+
+    #[tokio::test]
+    async fn pages_walk_back_from_to_and_bars_are_clipped_to_the_range() {
+        let api = Arc::new(ScriptedApi::default());
+        api.open_session().ok("history", &fixture("history.json"));
+        let gateway = Gateway::new(api.clone());
+        // The fixture's three minute bars start at 1702305000, +60, +120.
+        let query = tv::HistoryQuery {
+            symbol: "AAPL".into(),
+            resolution: tv::Resolution::Minutes(1),
+            from: 1_702_305_060,
+            to: 1_702_305_179,
+            countback: None,
+        };
+        let limits = Limits {
+            data_start: 0,
+            max_pages: 3,
+            outside_rth: false,
+        };
+        let bars = history(&gateway, 265598, &query, limits).await.unwrap();
+        assert_eq!(
+            bars.iter().map(|b| b.t).collect::<Vec<_>>(),
+            [1_702_305_060, 1_702_305_120]
+        );
+        let calls = api.calls();
+        let h: Vec<&String> = calls.iter().filter(|c| c.starts_with("history:")).collect();
+        assert_eq!(h.len(), 1, "one page covered the range: {h:?}");
+        assert!(
+            h[0].starts_with("history:265598/") && h[0].contains("/1min/"),
+            "{}",
+            h[0]
+        );
+    }
+}
