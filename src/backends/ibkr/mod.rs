@@ -123,7 +123,10 @@ impl IbkrBroker {
                 stream::StreamOptions::default(),
             )),
             (why, _) => {
-                tracing::info!(reason = why.unwrap_or("no URL"), "IBKR WebSocket not used; quotes and orders are polled");
+                tracing::info!(
+                    reason = why.unwrap_or("no URL"),
+                    "IBKR WebSocket not used; quotes and orders are polled"
+                );
                 None
             }
         };
@@ -324,7 +327,10 @@ impl Broker for IbkrBroker {
         self.inner.streams.as_ref().map(stream::IbkrStreams::changes)
     }
 
-    async fn subscribe_market(&self, symbol: &str) -> BrokerResult<tokio::sync::mpsc::Receiver<tv::MarketTick>> {
+    async fn subscribe_market(
+        &self,
+        symbol: &str,
+    ) -> BrokerResult<tokio::sync::mpsc::Receiver<tv::MarketTick>> {
         let Some(streams) = &self.inner.streams else {
             return Err(BrokerError::Unsupported("streaming market data"));
         };

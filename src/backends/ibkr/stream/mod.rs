@@ -101,7 +101,9 @@ pub fn unusable(config: &ResolvedConfig) -> Option<&'static str> {
     if tls && (config.insecure_tls || config.ca_pem.is_some()) {
         return Some("the WebSocket client cannot use ca_file or insecure_tls yet");
     }
-    ws_url(&config.base_url).is_none().then_some("the base URL is not http(s)")
+    ws_url(&config.base_url)
+        .is_none()
+        .then_some("the base URL is not http(s)")
 }
 
 /// The socket's topics. Cheap to clone; the socket closes when the last clone goes and nothing listens.

@@ -53,7 +53,9 @@ impl GatewayProtocol {
             .is_none_or(|s| s.authenticated);
         if !authenticated {
             self.gateway.forget().await;
-            return Err(OpenError::retry("the tickle says the session is not authenticated"));
+            return Err(OpenError::retry(
+                "the tickle says the session is not authenticated",
+            ));
         }
         tickle
             .session
@@ -72,8 +74,16 @@ impl GatewayProtocol {
         let mut waiting = 0;
         loop {
             let frame = match timeout_at(deadline, link.recv()).await {
-                Err(_) => return Err(OpenError::retry("IBKR did not confirm the stream's session in time")),
-                Ok(None) => return Err(OpenError::retry("the socket closed before the session was confirmed")),
+                Err(_) => {
+                    return Err(OpenError::retry(
+                        "IBKR did not confirm the stream's session in time",
+                    ))
+                }
+                Ok(None) => {
+                    return Err(OpenError::retry(
+                        "the socket closed before the session was confirmed",
+                    ))
+                }
                 Ok(Some(Err(e))) => return Err(OpenError::retry(e)),
                 Ok(Some(Ok(frame))) => frame,
             };
@@ -89,7 +99,11 @@ impl GatewayProtocol {
             match classify(&String::from_utf8_lossy(&text)) {
                 Message::Authenticated => return Ok(()),
                 Message::SessionGone(_) if waiting == 0 => waiting += 1,
-                Message::SessionGone(why) => return Err(OpenError::retry(format!("IBKR refused the stream's session: {why}"))),
+                Message::SessionGone(why) => {
+                    return Err(OpenError::retry(format!(
+                        "IBKR refused the stream's session: {why}"
+                    )))
+                }
                 _ => {}
             }
         }

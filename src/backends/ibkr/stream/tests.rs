@@ -39,10 +39,7 @@ fn documented_order_and_pnl_samples_name_their_accounts() {
             "{name}"
         );
     }
-    assert_eq!(
-        classify(&sample("spl.json")),
-        Message::Pnl(vec!["DU1234".into()])
-    );
+    assert_eq!(classify(&sample("spl.json")), Message::Pnl(vec!["DU1234".into()]));
     // A push without an account concerns every account.
     assert_eq!(
         classify(r#"{"topic":"sor","args":[{"orderId":1,"status":"Filled"}]}"#),
@@ -73,10 +70,7 @@ fn session_messages_are_told_apart() {
     );
     assert_eq!(classify("smd+1"), Message::Malformed);
     assert_eq!(classify("[1]"), Message::Malformed);
-    assert_eq!(
-        classify(r#"{"topic":"smd+abc","84":"1"}"#),
-        Message::Malformed
-    );
+    assert_eq!(classify(r#"{"topic":"smd+abc","84":"1"}"#), Message::Malformed);
 }
 
 /// Folds a sample into `merged` and returns the quote the stream would hand out.

@@ -14,10 +14,7 @@ use tokio::sync::mpsc;
 pub(super) async fn run(inner: Weak<Inner>) {
     loop {
         let Some(streams) = inner.upgrade() else { return };
-        let subscribed = (
-            streams.pool.subscribe(ORDERS),
-            streams.pool.subscribe(PNL),
-        );
+        let subscribed = (streams.pool.subscribe(ORDERS), streams.pool.subscribe(PNL));
         let wait = streams.options.resubscribe_after;
         drop(streams);
         let (Ok(orders), Ok(pnl)) = subscribed else {
@@ -32,14 +29,20 @@ pub(super) async fn run(inner: Weak<Inner>) {
 }
 
 /// Announces every push until both topics end (true: try again) or nobody listens any more (false).
-async fn forward(inner: &Weak<Inner>, mut orders: mpsc::Receiver<Push>, mut pnl: mpsc::Receiver<Push>) -> bool {
+async fn forward(
+    inner: &Weak<Inner>,
+    mut orders: mpsc::Receiver<Push>,
+    mut pnl: mpsc::Receiver<Push>,
+) -> bool {
     let (mut orders_open, mut pnl_open) = (true, true);
     while orders_open || pnl_open {
         let push = tokio::select! {
             p = orders.recv(), if orders_open => p.or_else(|| { orders_open = false; None }),
             p = pnl.recv(), if pnl_open => p.or_else(|| { pnl_open = false; None }),
         };
-        let Some(inner) = inner.upgrade() else { return false };
+        let Some(inner) = inner.upgrade() else {
+            return false;
+        };
         if inner.changes.receiver_count() == 0 {
             // Nobody listens: stop, and let the next listener start the watch again.
             inner.watching.store(false, Ordering::SeqCst);
