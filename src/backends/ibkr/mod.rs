@@ -119,6 +119,7 @@ impl IbkrBroker {
         let streams = match (stream::unusable(&config), stream::ws_url(&config.base_url)) {
             (None, Some(url)) => Some(stream::IbkrStreams::new(
                 url,
+                tls.clone(),
                 gateway.clone(),
                 stream::StreamOptions::default(),
             )),

@@ -23,6 +23,7 @@ use crate::backends::ibkr::config::{ResolvedConfig, TransportKind};
 use crate::backends::ibkr::session::Gateway;
 use crate::broker::BrokerResult;
 use crate::upstream::stream::{PoolOptions, StreamPool};
+use crate::upstream::transport::Tls;
 use protocol::GatewayProtocol;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -97,10 +98,6 @@ pub fn unusable(config: &ResolvedConfig) -> Option<&'static str> {
     if config.transport != TransportKind::Gateway {
         return Some("the WebSocket is only opened through the Client Portal gateway");
     }
-    let tls = config.base_url.starts_with("https://");
-    if tls && (config.insecure_tls || config.ca_pem.is_some()) {
-        return Some("the WebSocket client cannot use ca_file or insecure_tls yet");
-    }
     ws_url(&config.base_url)
         .is_none()
         .then_some("the base URL is not http(s)")
@@ -122,10 +119,12 @@ pub(crate) struct Inner {
 }
 
 impl IbkrStreams {
-    /// The socket of `url`, taking sessions from `gateway`. Nothing is opened before the first topic.
-    pub fn new(url: String, gateway: Arc<Gateway>, options: StreamOptions) -> IbkrStreams {
+    /// The socket of `url` with the REST client's TLS trust, taking sessions from `gateway`. Nothing is
+    /// opened before the first topic.
+    pub fn new(url: String, tls: Tls, gateway: Arc<Gateway>, options: StreamOptions) -> IbkrStreams {
         let protocol = GatewayProtocol {
             url,
+            tls,
             gateway: gateway.clone(),
             connect_timeout: options.connect_timeout,
             merged: Mutex::new(frames::Merged::default()),

@@ -9,6 +9,7 @@ use crate::broker::BrokerError;
 use crate::sync::MutexExt;
 use crate::upstream::stream::ws::WsLink;
 use crate::upstream::stream::{Frame, Incoming, Link, OpenError, Opened, Protocol};
+use crate::upstream::transport::Tls;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::{timeout_at, Instant};
@@ -35,6 +36,8 @@ pub struct GatewayProtocol {
     pub gateway: Arc<Gateway>,
     /// Limit of the handshake, of every send, and of the wait for IBKR to confirm the session.
     pub connect_timeout: Duration,
+    /// The REST client's trust (`ca_file`, `insecure_tls`), for `wss://`.
+    pub tls: Tls,
     /// The latest value of every field per contract (updates carry only changes).
     pub merged: Mutex<Merged>,
 }
@@ -132,7 +135,7 @@ impl Protocol for GatewayProtocol {
 
     async fn open(&self, _keys: &[String], _reopened: bool) -> Result<Opened<()>, OpenError> {
         let session = self.session_id().await?;
-        let mut link = WsLink::connect(&self.url, &[], self.connect_timeout, MAX_MESSAGE)
+        let mut link = WsLink::connect_with_tls(&self.url, &[], self.connect_timeout, MAX_MESSAGE, &self.tls)
             .await
             .map_err(OpenError::retry)?;
         if let Err(e) = self.authenticate(&mut link, &session).await {

@@ -130,7 +130,7 @@ fn no_quote_before_both_sides_and_a_forgotten_contract_starts_over() {
 }
 
 #[test]
-fn the_socket_url_follows_the_base_url_and_custom_tls_keeps_the_bridge_polling() {
+fn the_socket_url_follows_the_base_url_and_oauth_keeps_the_bridge_polling() {
     assert_eq!(
         ws_url("https://localhost:5000/v1/api").as_deref(),
         Some("wss://localhost:5000/v1/api/ws")
@@ -144,8 +144,13 @@ fn the_socket_url_follows_the_base_url_and_custom_tls_keeps_the_bridge_polling()
         .resolve(&|_| unreachable!())
         .unwrap();
     assert_eq!(config.base_url, "https://localhost:5000/v1/api");
-    assert_eq!(unusable(&config), None);
     config.insecure_tls = true;
+    assert_eq!(
+        unusable(&config),
+        None,
+        "the socket trusts what the REST client trusts"
+    );
+    config.transport = crate::backends::ibkr::config::TransportKind::Oauth1;
     assert!(unusable(&config).is_some());
     // `tic` within IBKR's advised minute, and the silence watch past its 10 s heartbeat.
     let options = StreamOptions::default();
