@@ -112,31 +112,21 @@ pub fn classify(text: &str) -> Message {
     }
 }
 
-/// The accounts of a `sor` message's rows (`acct`), each once.
+/// The accounts of a `sor` message's rows (`acct`).
 fn order_accounts(args: Option<&Value>) -> Vec<String> {
-    let mut out: Vec<String> = args
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|row| row.get("acct").and_then(Value::as_str))
-        .filter(|a| is_account(a))
-        .map(str::to_string)
-        .collect();
-    out.sort();
-    out.dedup();
-    out
+    let rows = args.and_then(Value::as_array).into_iter().flatten();
+    distinct_accounts(rows.filter_map(|row| row.get("acct").and_then(Value::as_str)))
 }
 
 /// The accounts of a `spl` message: its keys are `ACCOUNT.MODEL` (`DU1234.Core`).
 fn pnl_accounts(args: Option<&Value>) -> Vec<String> {
-    let mut out: Vec<String> = args
-        .and_then(Value::as_object)
-        .into_iter()
-        .flat_map(|o| o.keys())
-        .filter_map(|k| k.split('.').next())
-        .filter(|a| is_account(a))
-        .map(str::to_string)
-        .collect();
+    let keys = args.and_then(Value::as_object).into_iter().flat_map(|o| o.keys());
+    distinct_accounts(keys.filter_map(|k| k.split('.').next()))
+}
+
+/// The valid account ids among `ids`, each once, sorted.
+fn distinct_accounts<'a>(ids: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut out: Vec<String> = ids.filter(|a| is_account(a)).map(str::to_string).collect();
     out.sort();
     out.dedup();
     out

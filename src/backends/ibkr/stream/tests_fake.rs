@@ -70,8 +70,24 @@ async fn quotes_arrive_follow_the_market_and_survive_a_dropped_socket() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     let stats = broker.inner.streams.as_ref().unwrap().stats();
     assert_eq!(stats.keys, 1);
-    let again = timeout(PATIENCE, async {
-        let mut price = dec!(191);
+    let again = next_move(&fake, &mut ticks, dec!(191)).await;
+    assert!(again.bid >= dec!(191));
+    let stats = broker.inner.streams.as_ref().unwrap().stats();
+    assert!(stats.reconnects >= 1 && stats.opened >= 2, "{stats:?}");
+    assert!(
+        fake.calls("POST", "/tickle") >= 2,
+        "every socket asks /tickle for its session"
+    );
+}
+
+/// Moves the price a cent at a time until a tick shows it (a socket being replaced misses some).
+async fn next_move(
+    fake: &FakeIbkr,
+    ticks: &mut mpsc::Receiver<tv::MarketTick>,
+    from: Decimal,
+) -> tv::MarketTick {
+    timeout(PATIENCE, async {
+        let mut price = from;
         loop {
             fake.set_price(AAPL, price, price + dec!(0.04));
             if let Ok(Some(t)) = timeout(Duration::from_millis(500), ticks.recv()).await {
@@ -83,14 +99,29 @@ async fn quotes_arrive_follow_the_market_and_survive_a_dropped_socket() {
         }
     })
     .await
-    .expect("quotes after the socket was dropped");
-    assert!(again.bid >= dec!(191));
-    let stats = broker.inner.streams.as_ref().unwrap().stats();
-    assert!(stats.reconnects >= 1 && stats.opened >= 2, "{stats:?}");
+    .expect("quotes after the socket was replaced")
+}
+
+#[tokio::test]
+async fn a_lost_session_replaces_the_socket_with_a_fresh_tickle_session() {
+    let fake = FakeIbkr::start(FakeIbkrOptions::relaxed()).await;
+    let broker = broker(&fake).await;
+    let mut ticks = broker.subscribe_market("AAPL").await.unwrap();
+    next_move(&fake, &mut ticks, dec!(190)).await;
+
+    // The brokerage session ends: the socket hears `sts` not authenticated and closes. Once the user
+    // logs in again, a new socket with the new session's id resumes the quotes.
+    fake.expire_session();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    fake.login();
+    let resumed = next_move(&fake, &mut ticks, dec!(192)).await;
+    assert!(resumed.bid >= dec!(192));
     assert!(
         fake.calls("POST", "/tickle") >= 2,
-        "every socket asks /tickle for its session"
+        "the new socket asked /tickle for the session again"
     );
+    let stats = broker.inner.streams.as_ref().unwrap().stats();
+    assert!(stats.opened >= 2, "{stats:?}");
 }
 
 #[tokio::test]
