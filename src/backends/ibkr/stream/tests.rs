@@ -157,3 +157,56 @@ fn the_socket_url_follows_the_base_url_and_oauth_keeps_the_bridge_polling() {
     assert!(options.keep_alive <= std::time::Duration::from_secs(60));
     assert!(options.silence > std::time::Duration::from_secs(20));
 }
+
+fn protocol() -> super::protocol::GatewayProtocol {
+    let api = std::sync::Arc::new(crate::backends::ibkr::testing::ScriptedApi::default());
+    super::protocol::GatewayProtocol {
+        url: "ws://127.0.0.1:1/v1/api/ws".into(),
+        tls: Default::default(),
+        gateway: std::sync::Arc::new(crate::backends::ibkr::session::Gateway::new(api)),
+        connect_timeout: std::time::Duration::from_secs(1),
+        merged: Default::default(),
+    }
+}
+
+#[test]
+fn the_pool_gets_whole_quotes_per_conid_account_pushes_and_lost_sessions() {
+    use super::Push;
+    use crate::upstream::stream::{Incoming, Protocol};
+    let p = protocol();
+    let decode = |name: &str| p.decode(&(), sample(name).as_bytes());
+    match decode("smd_first.json") {
+        Incoming::Data {
+            key,
+            event: Push::Quote(q),
+        } => assert_eq!((key.as_str(), q.row.fields.len()), ("265598", 7)),
+        other => panic!("{other:?}"),
+    }
+    match decode("sor_fill.json") {
+        Incoming::Data {
+            key,
+            event: Push::Orders(accounts),
+        } => assert_eq!((key.as_str(), accounts), ("sor", vec!["DU1234".to_string()])),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        decode("spl.json"),
+        Incoming::Data { key, event: Push::Pnl(_) } if key == "spl"
+    ));
+    assert!(matches!(decode("waiting.json"), Incoming::SessionInvalid { .. }));
+    assert!(matches!(decode("sts.json"), Incoming::Alive));
+    assert!(matches!(p.decode(&(), b"\xff\xfe"), Incoming::Malformed));
+    // Unsubscribing forgets the contract: a later partial update is not a whole quote.
+    assert_eq!(
+        p.unsubscribe(&(), 1, &["265598".to_string()]).as_deref(),
+        Some("umd+265598+{}")
+    );
+    assert!(matches!(decode("smd_update.json"), Incoming::Alive));
+    assert_eq!(
+        p.subscribe(&(), 2, &["sor".to_string()]).as_deref(),
+        Some("sor+{}")
+    );
+    assert_eq!(p.keep_alive(&(), 3).as_deref(), Some("tic"));
+    assert!(p.check_key("265598").is_ok() && p.check_key("spl").is_ok());
+    assert!(p.check_key("AAPL").is_err());
+}
