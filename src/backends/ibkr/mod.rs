@@ -21,6 +21,7 @@ pub mod orders;
 mod preview;
 mod prices;
 pub mod session;
+pub mod stream;
 #[cfg(test)]
 mod testing;
 mod trading;
@@ -68,6 +69,9 @@ struct Inner {
     finished: account::Finished,
     confirms: preview::Confirms,
     probe: crate::upstream::probe::UpstreamProbe,
+    /// The WebSocket (quotes, order and P&L pushes); `None` where it cannot be used (see
+    /// [`stream::unusable`]): the bridge then polls.
+    streams: Option<stream::IbkrStreams>,
 }
 
 /// The Interactive Brokers broker.
@@ -112,8 +116,24 @@ impl IbkrBroker {
             crate::upstream::probe::PROBE_TTL,
             &tls,
         );
+        let streams = match (stream::unusable(&config), stream::ws_url(&config.base_url)) {
+            (None, Some(url)) => Some(stream::IbkrStreams::new(
+                url,
+                tls.clone(),
+                gateway.clone(),
+                stream::StreamOptions::default(),
+            )),
+            (why, _) => {
+                tracing::info!(
+                    reason = why.unwrap_or("no URL"),
+                    "IBKR WebSocket not used; quotes and orders are polled"
+                );
+                None
+            }
+        };
         IbkrBroker {
             inner: Arc::new(Inner {
+                streams,
                 catalog: Catalog::new(config.symbols.clone()),
                 allow: config.auto_confirm.iter().cloned().collect(),
                 config,
@@ -291,11 +311,38 @@ impl Broker for IbkrBroker {
         account::orders(&self.inner.gateway, &table, &self.inner.finished, account).await
     }
 
+    /// Pushed (`sor`/`spl` on the WebSocket) where the socket can be used, polled otherwise; never more
+    /// often than [`MIN_REFRESH`] either way.
     fn refresh_policy(&self, _account: &BrokerAccount) -> RefreshPolicy {
+        let mode = match self.inner.streams {
+            Some(_) => RefreshMode::Push,
+            None => RefreshMode::Poll(None),
+        };
         RefreshPolicy {
-            mode: RefreshMode::Poll(None),
+            mode,
             min_interval: MIN_REFRESH,
         }
+    }
+
+    fn account_changes(&self) -> Option<tokio::sync::broadcast::Receiver<String>> {
+        self.inner.streams.as_ref().map(stream::IbkrStreams::changes)
+    }
+
+    async fn subscribe_market(
+        &self,
+        symbol: &str,
+    ) -> BrokerResult<tokio::sync::mpsc::Receiver<tv::MarketTick>> {
+        let Some(streams) = &self.inner.streams else {
+            return Err(BrokerError::Unsupported("streaming market data"));
+        };
+        let table = self.inner.table().await?;
+        let conid = table.conid(symbol)?;
+        let limits = history::Limits {
+            data_start: self.inner.config.data_start,
+            max_pages: self.inner.config.history_max_pages,
+            outside_rth: self.inner.config.outside_rth,
+        };
+        stream::ticks(streams, &self.inner.gateway, symbol, conid, limits).await
     }
 
     async fn place_order(

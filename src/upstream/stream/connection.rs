@@ -419,7 +419,8 @@ impl<'a, P: Protocol> Connection<'a, P> {
         let Some(wanted) = self.shared().keys_of(self.slot.id) else {
             return Err(End::Stop);
         };
-        let chunk = self.shared().options.per_connection;
+        let options = self.shared().options;
+        let chunk = options.per_connection.min(options.per_frame);
         let gone: Vec<String> = self.upstream.difference(&wanted).cloned().collect();
         for keys in gone.chunks(chunk) {
             let seq = self.next_seq();

@@ -15,6 +15,7 @@ pub mod ndjson;
 mod options;
 mod protocol;
 mod table;
+mod tls;
 pub mod ws;
 
 #[cfg(test)]

@@ -9,6 +9,9 @@ use std::time::Duration;
 pub struct PoolOptions {
     /// Keys one connection carries at most (Capital.com: 40; `usize::MAX`: one connection for all).
     pub per_connection: usize,
+    /// Keys one subscribe or unsubscribe frame names at most (IBKR: one topic per message; default: as
+    /// many as the connection carries).
+    pub per_frame: usize,
     /// Interval of the protocol's keep-alive frame, if it has one.
     pub keep_alive: Option<Duration>,
     /// Nothing received (data, heartbeat, ping) for this long: the connection is dead and replaced.
@@ -39,6 +42,7 @@ impl Default for PoolOptions {
     fn default() -> Self {
         PoolOptions {
             per_connection: usize::MAX,
+            per_frame: usize::MAX,
             keep_alive: None,
             silence: Duration::from_secs(20),
             ack_within: Duration::from_secs(20),
@@ -61,6 +65,7 @@ impl PoolOptions {
         const MIN_TICK: Duration = Duration::from_millis(1);
         const MAX_WAIT: Duration = Duration::from_secs(24 * 3600);
         self.per_connection = self.per_connection.max(1);
+        self.per_frame = self.per_frame.max(1);
         self.keep_alive = self.keep_alive.map(|d| d.clamp(MIN_TICK, MAX_WAIT));
         self.silence = self.silence.clamp(MIN_TICK, MAX_WAIT);
         self.ack_within = self.ack_within.clamp(MIN_TICK, MAX_WAIT);

@@ -178,6 +178,7 @@ impl Protocol for FakeProtocol {
 pub(super) fn options() -> PoolOptions {
     PoolOptions {
         per_connection: 2,
+        per_frame: usize::MAX,
         keep_alive: None,
         silence: Duration::from_secs(10),
         ack_within: Duration::from_secs(10),
@@ -257,6 +258,22 @@ async fn keys_past_the_cap_open_another_connection_and_a_late_receiver_gets_the_
     let mut late = pool.subscribe("C").unwrap();
     assert_eq!(late.recv().await.unwrap(), "7");
     assert!(late.try_recv().is_err());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_frame_names_at_most_per_frame_keys_while_the_connection_carries_more() {
+    let (fake, pool) = pool(PoolOptions {
+        per_frame: 1,
+        ..options()
+    });
+    let a = pool.subscribe("A").unwrap();
+    let b = pool.subscribe("B").unwrap();
+    settle().await;
+    assert_eq!(fake.opens(), 1, "both keys share one connection");
+    assert_eq!(fake.sent(0), ["sub:1:A", "sub:2:B"]);
+    drop((a, b));
+    sleep(Duration::from_secs(1)).await;
+    assert_eq!(fake.sent(0)[2..], ["unsub:3:A", "unsub:4:B"]);
 }
 
 #[tokio::test(start_paused = true)]

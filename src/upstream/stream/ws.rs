@@ -3,6 +3,7 @@
 //! proof of life too, unless the upstream sends its messages as binary frames ([`WsLink::binary_messages`]).
 
 use super::link::{Frame, Link};
+use crate::upstream::transport::Tls;
 use futures_util::{SinkExt, StreamExt};
 use std::time::Duration;
 use tokio::net::TcpStream;
@@ -11,7 +12,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{connect_async_with_config, MaybeTlsStream, WebSocketStream};
+use tokio_tungstenite::{connect_async_tls_with_config, Connector, MaybeTlsStream, WebSocketStream};
 
 /// Time allowed for a polite close handshake before the socket is just dropped.
 const CLOSE_WAIT: Duration = Duration::from_secs(1);
@@ -34,6 +35,30 @@ impl WsLink {
         wait: Duration,
         max_message: usize,
     ) -> Result<WsLink, String> {
+        Self::open(url, headers, wait, max_message, None).await
+    }
+
+    /// [`WsLink::connect`] trusting what `tls` says (a gateway's CA file, or any certificate), as the
+    /// REST transport of the same upstream does.
+    pub async fn connect_with_tls(
+        url: &str,
+        headers: &[(&'static str, String)],
+        wait: Duration,
+        max_message: usize,
+        tls: &Tls,
+    ) -> Result<WsLink, String> {
+        let config = super::tls::client_config(tls)?;
+        let connector = Connector::Rustls(std::sync::Arc::new(config));
+        Self::open(url, headers, wait, max_message, Some(connector)).await
+    }
+
+    async fn open(
+        url: &str,
+        headers: &[(&'static str, String)],
+        wait: Duration,
+        max_message: usize,
+        connector: Option<Connector>,
+    ) -> Result<WsLink, String> {
         let mut request = url
             .into_client_request()
             .map_err(|e| format!("bad stream URL: {e}"))?;
@@ -44,7 +69,8 @@ impl WsLink {
         let config = WebSocketConfig::default()
             .max_message_size(Some(max_message))
             .max_frame_size(Some(max_message));
-        match timeout(wait, connect_async_with_config(request, Some(config), true)).await {
+        let connect = connect_async_tls_with_config(request, Some(config), true, connector);
+        match timeout(wait, connect).await {
             Ok(Ok((ws, _response))) => Ok(WsLink {
                 ws,
                 send_timeout: wait,
