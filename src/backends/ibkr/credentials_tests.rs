@@ -3,7 +3,7 @@
 //! expiry, an expired credential renewed once on the 401, and a revoked one refused after one renewal.
 
 use super::super::client::{Api, IbkrClient};
-use super::super::config::{IbkrConfig, TransportKind};
+use super::super::config::{IbkrConfig, ResolvedConfig, TransportKind};
 use super::super::session::{Gateway, OAUTH1_REFUSED, OAUTH2_REFUSED};
 use super::super::{oauth1, oauth2};
 use crate::broker::BrokerError;
@@ -101,6 +101,12 @@ fn read(path: &str) -> std::io::Result<Vec<u8>> {
 
 /// An OAuth 1.0a client of a stub of the fake consumer.
 async fn oauth1_client() -> (Arc<Stub>, Arc<IbkrClient>) {
+    let (stub, resolved) = oauth1_config().await;
+    (stub, Arc::new(IbkrClient::new(&resolved).unwrap()))
+}
+
+/// The configuration of an OAuth 1.0a bridge on a stub of the fake consumer.
+async fn oauth1_config() -> (Arc<Stub>, ResolvedConfig) {
     let (consumer, table) = oauth1::tests::consumer();
     let server = Oauth1Server::new(consumer).unwrap();
     let env = oauth1::tests::env(&server.encrypted_secret());
@@ -114,8 +120,7 @@ async fn oauth1_client() -> (Arc<Stub>, Arc<IbkrClient>) {
         oauth1: Some(Box::new(table)),
         ..IbkrConfig::default()
     };
-    let resolved = config.resolve_with(&read, &env).unwrap();
-    (stub, Arc::new(IbkrClient::new(&resolved).unwrap()))
+    (stub, config.resolve_with(&read, &env).unwrap())
 }
 
 /// An OAuth 2.0 client of a stub of the fake client registration.
@@ -314,4 +319,24 @@ async fn oauth2_revoked_credentials_are_refused_after_one_renewal() {
         OAUTH2_REFUSED,
     )
     .await;
+}
+
+#[tokio::test]
+async fn readyz_says_when_ibkr_refused_the_oauth_credentials() {
+    use crate::broker::{BridgeUser, Broker, Login};
+    let (stub, resolved) = oauth1_config().await;
+    let client = Arc::new(IbkrClient::new(&resolved).unwrap());
+    let broker = super::super::IbkrBroker::with_api(resolved, client);
+    let ready = broker.readiness().await;
+    assert!(ready.ready, "{ready:?}");
+    stub.revoked.store(true, Ordering::SeqCst);
+    let login = Login::Bridge(BridgeUser {
+        login: "alice".into(),
+        display_name: "alice".into(),
+    });
+    let refused = broker.login("s1", &login).await.unwrap_err();
+    assert_eq!(refused, BrokerError::Rejected(OAUTH1_REFUSED.into()));
+    let ready = broker.readiness().await;
+    assert!(!ready.ready);
+    assert_eq!(ready.reason.as_deref(), Some(OAUTH1_REFUSED));
 }

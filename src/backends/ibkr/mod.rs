@@ -198,8 +198,15 @@ impl Inner {
 
 #[async_trait]
 impl Broker for IbkrBroker {
+    /// IBKR answers at the base URL (any status: the probe carries no credentials), and, over OAuth, did
+    /// not refuse the operator's credentials in the last minute.
     async fn readiness(&self) -> crate::broker::Readiness {
-        self.inner.probe.check().await
+        let mut readiness = self.inner.probe.check().await;
+        if let Some(reason) = self.inner.gateway.refused_reason() {
+            readiness.ready = false;
+            readiness.reason = Some(reason);
+        }
+        readiness
     }
 
     fn login_kind(&self) -> LoginKind {

@@ -103,6 +103,14 @@ impl Gateway {
         }
     }
 
+    /// Why the bridge cannot trade now, when IBKR refused the OAuth credentials in the last minute (for
+    /// `/readyz`; the message names the table to check, never a value).
+    pub fn refused_reason(&self) -> Option<String> {
+        self.refused
+            .holds(COOL_DOWN)
+            .then(|| self.session_refused().to_string())
+    }
+
     /// IBKR refused the session for good: logged once per cool-down over OAuth, never with a secret.
     fn refusal(&self) -> BrokerError {
         if self.transport != TransportKind::Gateway && !self.refused.holds(COOL_DOWN) {
