@@ -19,13 +19,16 @@ pub enum Credentials {
         keys: Arc<Oauth1Keys>,
         lst: Renewing<LiveSessionToken>,
     },
-    /// OAuth 2.0: the token and SSO-session endpoints have transports of their own.
-    Oauth2 {
-        keys: Arc<Oauth2Keys>,
-        token: Transport,
-        sso: Transport,
-        bearer: Renewing<BearerToken>,
-    },
+    /// OAuth 2.0 (boxed: two transports of its own).
+    Oauth2(Box<Oauth2Login>),
+}
+
+/// OAuth 2.0's login: the token and SSO-session endpoints have transports of their own.
+pub struct Oauth2Login {
+    keys: Arc<Oauth2Keys>,
+    token: Transport,
+    sso: Transport,
+    bearer: Renewing<BearerToken>,
 }
 
 impl std::fmt::Debug for Credentials {
@@ -70,12 +73,12 @@ impl Credentials {
                 keys,
                 token_url,
                 sso_session_url,
-            } => Credentials::Oauth2 {
+            } => Credentials::Oauth2(Box::new(Oauth2Login {
                 keys: keys.clone(),
                 token: builder(token_url).build()?,
                 sso: builder(sso_session_url).build()?,
                 bearer: Renewing::new(oauth2::RENEW_MARGIN),
-            },
+            })),
         })
     }
 
@@ -84,7 +87,7 @@ impl Credentials {
         match self {
             Credentials::Gateway => "Client Portal gateway",
             Credentials::Oauth1 { .. } => "OAuth 1.0a",
-            Credentials::Oauth2 { .. } => "OAuth 2.0",
+            Credentials::Oauth2(_) => "OAuth 2.0",
         }
     }
 
@@ -104,14 +107,10 @@ impl Credentials {
                     })?;
                 Ok(Held::Lst(keys.clone(), token))
             }
-            Credentials::Oauth2 {
-                keys,
-                token,
-                sso,
-                bearer,
-            } => {
-                let held = bearer
-                    .get(|| oauth2::login(token, sso, keys))
+            Credentials::Oauth2(login) => {
+                let held = login
+                    .bearer
+                    .get(|| oauth2::login(&login.token, &login.sso, &login.keys))
                     .await
                     .map_err(|e| match e {
                         oauth2::Oauth2Error::Call(e) => e,
@@ -130,9 +129,9 @@ impl Credentials {
                 tracing::info!("IBKR refused the live session token; it is renewed before the next call");
                 lst.invalidate(token);
             }
-            (Credentials::Oauth2 { bearer, .. }, Held::Bearer(token)) => {
+            (Credentials::Oauth2(login), Held::Bearer(token)) => {
                 tracing::info!("IBKR refused the OAuth 2.0 bearer; it is renewed before the next call");
-                bearer.invalidate(token);
+                login.bearer.invalidate(token);
             }
             _ => {}
         }
