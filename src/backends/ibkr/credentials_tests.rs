@@ -85,13 +85,7 @@ async fn serve(stub: Arc<Stub>) -> String {
         let stub = stub.clone();
         async move { stub.answer(&method, &uri, &headers, &body) }
     };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(listener, axum::Router::new().fallback(handler))
-            .await
-            .unwrap()
-    });
+    let addr = crate::backends::ibkr::oauth1::tests::serve_app(axum::Router::new().fallback(handler)).await;
     format!("http://{addr}")
 }
 

@@ -388,11 +388,16 @@ async fn serve(server: Arc<Oauth1Server>) -> String {
             }
         }
     };
-    let app = axum::Router::new().fallback(handler);
+    let addr = serve_app(axum::Router::new().fallback(handler)).await;
+    format!("http://{addr}/v1/api")
+}
+
+/// Serves `app` on a free port of 127.0.0.1 for the rest of the test; its address.
+pub(crate) async fn serve_app(app: axum::Router) -> std::net::SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}/v1/api")
+    addr
 }
 
 #[tokio::test]
