@@ -113,11 +113,12 @@ fn oauth1_resolves_with_its_defaults_and_never_echoes_a_secret() {
         (c.base_url(), c.requests_per_second()),
         (OAUTH_URL.to_string(), 50)
     );
-    let secret = "c2VjcmV0LXNlY3JldC1zZWNyZXQ=";
-    let env = crate::backends::ibkr::oauth1::tests::env(secret);
+    let (consumer, _) = crate::backends::ibkr::oauth1::tests::consumer();
+    let secret = fakes::ibkr_auth::oauth1::Oauth1Server::new(consumer)
+        .unwrap()
+        .encrypted_secret();
+    let env = crate::backends::ibkr::oauth1::tests::env(&secret);
     let read = |path: &str| std::fs::read(path);
-    // The access token secret is not one the encryption key decrypts, but loading does not try it: the
-    // handshake does, and names the problem then.
     let r = c.resolve_with(&read, &env).unwrap();
     let ResolvedAuth::Oauth1(keys) = &r.auth else {
         panic!("{:?}", r.auth)
@@ -128,17 +129,28 @@ fn oauth1_resolves_with_its_defaults_and_never_echoes_a_secret() {
     );
     let shown = format!("{r:?}");
     assert!(
-        !shown.contains(secret) && !shown.contains("6f531f8fd316915af53f"),
+        !shown.contains(&secret) && !shown.contains("6f531f8fd316915af53f"),
         "{shown}"
     );
     // Every missing variable is named, and no value is.
     let e = c
         .resolve_with(&read, &|name| {
-            (name == "IBKR_CONSUMER_KEY").then(|| secret.into())
+            (name == "IBKR_CONSUMER_KEY").then(|| secret.clone())
         })
         .unwrap_err();
     assert!(
-        e.contains("IBKR_ACCESS_TOKEN") && e.contains("IBKR_ACCESS_TOKEN_SECRET") && !e.contains(secret),
+        e.contains("IBKR_ACCESS_TOKEN") && e.contains("IBKR_ACCESS_TOKEN_SECRET") && !e.contains(&secret),
+        "{e}"
+    );
+    // A secret the encryption key does not decrypt is found before any handshake, and not shown.
+    let other = "c2VjcmV0LXNlY3JldC1zZWNyZXQ=";
+    let e = c
+        .resolve_with(&read, &crate::backends::ibkr::oauth1::tests::env(other))
+        .unwrap_err();
+    assert!(
+        e.contains("does not decrypt with the encryption key")
+            && e.contains("IBKR_ACCESS_TOKEN_SECRET")
+            && !e.contains(other),
         "{e}"
     );
     // A table for the other transport is named.

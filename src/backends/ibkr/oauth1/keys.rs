@@ -120,6 +120,20 @@ impl OAuth1Config {
         } else {
             read_pem(read, "oauth1.dh_param_file", &self.dh_param_file)?
         };
+        let encryption_key = private_key(&encryption_pem).map_err(|e| {
+            format!(
+                "backend.oauth1.encryption_key_file {:?}: {e}",
+                self.encryption_key_file
+            )
+        })?;
+        // Checked here so that `check-config` finds a secret and a key that do not belong together, rather
+        // than the first handshake.
+        super::lst::decrypt_secret(&encryption_key, access_token_secret.expose()).map_err(|e| {
+            format!(
+                "backend.oauth1: {e} (the variable {} and the file {:?} do not belong together)",
+                self.access_token_secret_env, self.encryption_key_file
+            )
+        })?;
         Ok(Oauth1Keys {
             consumer_key: consumer_key.expose().to_string(),
             access_token,
@@ -130,12 +144,7 @@ impl OAuth1Config {
                     self.signature_key_file
                 )
             })?,
-            encryption_key: private_key(&encryption_pem).map_err(|e| {
-                format!(
-                    "backend.oauth1.encryption_key_file {:?}: {e}",
-                    self.encryption_key_file
-                )
-            })?,
+            encryption_key,
             dh: DhGroup::parse(&dh_text, self.dh_generator)
                 .map_err(|e| format!("backend.oauth1 Diffie-Hellman parameters: {e}"))?,
             realm: self.realm.trim().to_string(),
