@@ -26,6 +26,9 @@ pub const HISTORY_CONCURRENCY: usize = 5;
 /// The IBKR Web API as the backend uses it.
 #[async_trait]
 pub trait Api: Send + Sync + 'static {
+    /// Drops the OAuth credential the calls are signed with, so the next call obtains a fresh one (the
+    /// session is re-opened); nothing through the gateway.
+    fn forget_credentials(&self) {}
     /// `POST /iserver/auth/status`.
     async fn auth_status(&self) -> CallResult<AuthStatus>;
     /// `POST /iserver/auth/ssodh/init`.
@@ -179,6 +182,10 @@ impl IbkrClient {
 
 #[async_trait]
 impl Api for IbkrClient {
+    fn forget_credentials(&self) {
+        self.credentials.forget();
+    }
+
     async fn auth_status(&self) -> CallResult<AuthStatus> {
         // A POST with no side effect: safe to retry.
         let call = Call::new(

@@ -121,6 +121,16 @@ impl Credentials {
         }
     }
 
+    /// Drops the held credential: the brokerage session is being re-opened, and IBKR's flow opens it with a
+    /// fresh one (so a 401 while opening is a refusal of the credentials, not of a stale token).
+    pub fn forget(&self) {
+        match self {
+            Credentials::Gateway => {}
+            Credentials::Oauth1 { lst, .. } => lst.forget(),
+            Credentials::Oauth2(login) => login.bearer.forget(),
+        }
+    }
+
     /// IBKR refused a call signed with `held` (a 401): forget it, so the next call renews it (once, however
     /// many calls were refused with it).
     pub fn refused(&self, held: &Held) {

@@ -334,3 +334,16 @@ async fn readyz_says_when_ibkr_refused_the_oauth_credentials() {
     assert!(!ready.ready);
     assert_eq!(ready.reason.as_deref(), Some(OAUTH1_REFUSED));
 }
+
+#[tokio::test]
+async fn a_re_opened_session_starts_with_a_fresh_credential() {
+    // IBKR's flow is token, then ssodh/init: a 401 while opening then always means refused credentials.
+    let (stub, client) = oauth2_client().await;
+    let session = Gateway::over(client.clone(), TransportKind::Oauth2);
+    session.accounts().await.unwrap();
+    client.tickle().await.unwrap();
+    assert_eq!(stub.hits(TOKEN), 1);
+    session.forget().await;
+    session.accounts().await.unwrap();
+    assert_eq!((stub.hits(TOKEN), stub.hits("/iserver/auth/ssodh/init")), (2, 2));
+}

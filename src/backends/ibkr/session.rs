@@ -120,8 +120,10 @@ impl Gateway {
         self.session_refused()
     }
 
-    /// Forgets the open session (the gateway refused it): the next call opens it again.
+    /// Forgets the open session (IBKR refused it or says it ended), and over OAuth the credential it was
+    /// opened with: the next call opens it again with a fresh one.
     pub async fn forget(&self) {
+        self.api.forget_credentials();
         *self.ready.lock().await = None;
         *self.selected.locked() = None;
     }
