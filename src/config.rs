@@ -423,7 +423,7 @@ impl Config {
             BackendConfig::Paper(_) => Ok(()),
             BackendConfig::Capital(capital) => capital.resolve(env).map(drop),
             BackendConfig::Oanda(oanda) => oanda.resolve(env).map(drop),
-            BackendConfig::Ibkr(ibkr) => ibkr.resolve(&|path| std::fs::read(path)).map(drop),
+            BackendConfig::Ibkr(ibkr) => ibkr.resolve_with(&|path| std::fs::read(path), env).map(drop),
         };
         outcome.err().into_iter().collect()
     }

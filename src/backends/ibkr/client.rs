@@ -1,9 +1,11 @@
 //! One method per IBKR Web API endpoint the bridge uses, each one [`Call`] through the toolkit
 //! [`Transport`] (pacing for the whole transport and per endpoint as IBKR documents it, retries by call
-//! kind, the error body parsed into [`IbkrError`]). [`Api`] is the same surface as a trait, so the session
-//! and order logic can be tested against a double.
+//! kind, the error body parsed into [`IbkrError`]), signed with the transport's [`Credentials`] (nothing
+//! through the gateway, the live session token or the OAuth 2.0 bearer). [`Api`] is the same surface as a
+//! trait, so the session and order logic can be tested against a double.
 
 use super::config::ResolvedConfig;
+use super::credentials::Credentials;
 use super::errors::IbkrError;
 use super::model::market::{ContractInfo, History, SearchResult, SnapshotRow};
 use super::model::orders::{
@@ -13,7 +15,7 @@ use super::model::portfolio::{Ledger, Position, Summary};
 use super::model::session::{Accounts, AuthStatus, PortfolioAccount, SsodhInit, SwitchAccount, Tickle};
 use crate::upstream::call::{segment, CallError, CallResult};
 use crate::upstream::limiter::SlidingWindow;
-use crate::upstream::transport::{Call, EndpointLimit, Lane, RetryPolicy, Tls, Transport};
+use crate::upstream::transport::{Answer, Call, EndpointLimit, Lane, RetryPolicy, Tls, Transport};
 use async_trait::async_trait;
 use reqwest::Method;
 use std::time::Duration;
@@ -24,6 +26,9 @@ pub const HISTORY_CONCURRENCY: usize = 5;
 /// The IBKR Web API as the backend uses it.
 #[async_trait]
 pub trait Api: Send + Sync + 'static {
+    /// Drops the OAuth credential the calls are signed with, so the next call obtains a fresh one (the
+    /// session is re-opened); nothing through the gateway.
+    fn forget_credentials(&self) {}
     /// `POST /iserver/auth/status`.
     async fn auth_status(&self) -> CallResult<AuthStatus>;
     /// `POST /iserver/auth/ssodh/init`.
@@ -87,6 +92,8 @@ pub struct HistoryQuery {
 /// The HTTP client of the IBKR Web API.
 pub struct IbkrClient {
     transport: Transport,
+    /// What every call is signed with.
+    credentials: Credentials,
     /// `/iserver/marketdata/history`: at most five at a time.
     history: Lane,
 }
@@ -96,12 +103,15 @@ impl IbkrClient {
     pub fn new(config: &ResolvedConfig) -> anyhow::Result<IbkrClient> {
         // IBKR allows one call per 5 s on these; a small margin keeps clock skew on our side.
         let every_5s = || SlidingWindow::new(1, Duration::from_millis(5_200));
-        let transport = Transport::builder(&config.base_url)
-            .request_timeout(Some(config.request_timeout))
-            .tls(Tls {
-                extra_roots_pem: config.ca_pem.clone(),
-                accept_invalid_certs: config.insecure_tls,
-            })
+        let builder = |base: &str| {
+            Transport::builder(base)
+                .request_timeout(Some(config.request_timeout))
+                .tls(Tls {
+                    extra_roots_pem: config.ca_pem.clone(),
+                    accept_invalid_certs: config.insecure_tls,
+                })
+        };
+        let transport = builder(&config.base_url)
             .retry(RetryPolicy {
                 throttled_wait: Some(Duration::from_secs(1)),
                 ..RetryPolicy::default()
@@ -129,8 +139,10 @@ impl IbkrClient {
             ))
             .error_body::<IbkrError>()
             .build()?;
+        let credentials = Credentials::new(&config.auth, builder)?;
         Ok(IbkrClient {
             transport,
+            credentials,
             history: Lane::new(1000, Duration::from_secs(1), Some(HISTORY_CONCURRENCY)),
         })
     }
@@ -140,14 +152,40 @@ impl IbkrClient {
         self.transport.base()
     }
 
-    async fn submit(&self, call: &Call<'_>) -> CallResult<Vec<SubmitItem>> {
-        let answer = self.transport.execute(call).await?;
+    /// The authentication scheme (for logs and messages).
+    pub fn scheme(&self) -> &'static str {
+        self.credentials.scheme()
+    }
+
+    /// Sends `call` signed with the current credential (obtained or renewed first when due); a 401 forgets
+    /// that credential, so the session's one re-login renews it.
+    async fn execute(&self, call: Call<'_>) -> CallResult<Answer> {
+        let held = self.credentials.current(&self.transport).await?;
+        let result = self.transport.execute(&call.signed(&held)).await;
+        if matches!(&result, Err(e) if e.status() == Some(401)) {
+            self.credentials.refused(&held);
+        }
+        result
+    }
+
+    /// [`Self::execute`], the answer decoded as `T`.
+    async fn json<T: serde::de::DeserializeOwned>(&self, call: Call<'_>) -> CallResult<T> {
+        let path = call.path().to_string();
+        self.execute(call).await?.json(&path)
+    }
+
+    async fn submit(&self, call: Call<'_>) -> CallResult<Vec<SubmitItem>> {
+        let answer = self.execute(call).await?;
         parse_submit(&answer.text).map_err(CallError::Decode)
     }
 }
 
 #[async_trait]
 impl Api for IbkrClient {
+    fn forget_credentials(&self) {
+        self.credentials.forget();
+    }
+
     async fn auth_status(&self) -> CallResult<AuthStatus> {
         // A POST with no side effect: safe to retry.
         let call = Call::new(
@@ -155,7 +193,7 @@ impl Api for IbkrClient {
             Method::POST,
             "/iserver/auth/status",
         );
-        self.transport.json(&call).await
+        self.json(call).await
     }
 
     async fn ssodh_init(&self) -> CallResult<AuthStatus> {
@@ -164,7 +202,7 @@ impl Api for IbkrClient {
             compete: true,
         };
         let call = Call::write(Method::POST, "/iserver/auth/ssodh/init").json(&body);
-        self.transport.json(&call).await
+        self.json(call).await
     }
 
     async fn tickle(&self) -> CallResult<Tickle> {
@@ -173,30 +211,30 @@ impl Api for IbkrClient {
             Method::POST,
             "/tickle",
         );
-        self.transport.json(&call).await
+        self.json(call).await
     }
 
     async fn accounts(&self) -> CallResult<Accounts> {
-        self.transport.json(&Call::get("/iserver/accounts")).await
+        self.json(Call::get("/iserver/accounts")).await
     }
 
     async fn portfolio_accounts(&self) -> CallResult<Vec<PortfolioAccount>> {
-        self.transport.json(&Call::get("/portfolio/accounts")).await
+        self.json(Call::get("/portfolio/accounts")).await
     }
 
     async fn switch_account(&self, account: &str) -> CallResult<()> {
         let call = Call::write(Method::POST, "/iserver/account").json(&SwitchAccount { acct_id: account });
-        self.transport.execute(&call).await.map(drop)
+        self.execute(call).await.map(drop)
     }
 
     async fn place(&self, account: &str, body: &OrdersBody) -> CallResult<Vec<SubmitItem>> {
         let path = format!("/iserver/account/{}/orders", segment(account));
-        self.submit(&Call::write(Method::POST, path).json(body)).await
+        self.submit(Call::write(Method::POST, path).json(body)).await
     }
 
     async fn reply(&self, id: &str, confirmed: bool) -> CallResult<Vec<SubmitItem>> {
         let path = format!("/iserver/reply/{}", segment(id));
-        self.submit(&Call::write(Method::POST, path).json(&Reply { confirmed }))
+        self.submit(Call::write(Method::POST, path).json(&Reply { confirmed }))
             .await
     }
 
@@ -211,7 +249,7 @@ impl Api for IbkrClient {
             segment(account),
             segment(order_id)
         );
-        self.submit(&Call::write(Method::POST, path).json(ticket)).await
+        self.submit(Call::write(Method::POST, path).json(ticket)).await
     }
 
     async fn cancel(&self, account: &str, order_id: &str) -> CallResult<CancelAnswer> {
@@ -220,46 +258,46 @@ impl Api for IbkrClient {
             segment(account),
             segment(order_id)
         );
-        self.transport.json(&Call::write(Method::DELETE, path)).await
+        self.json(Call::write(Method::DELETE, path)).await
     }
 
     async fn whatif(&self, account: &str, body: &OrdersBody) -> CallResult<WhatIf> {
         // A preview changes nothing: a read, whatever its method.
         let path = format!("/iserver/account/{}/orders/whatif", segment(account));
         let call = Call::new(crate::upstream::transport::CallKind::Read, Method::POST, path).json(body);
-        self.transport.json(&call).await
+        self.json(call).await
     }
 
     async fn live_orders(&self, account: &str) -> CallResult<LiveOrders> {
         let call = Call::get("/iserver/account/orders").query([("accountId", account)]);
-        self.transport.json(&call).await
+        self.json(call).await
     }
 
     async fn trades(&self, account: &str) -> CallResult<Vec<Trade>> {
         let call = Call::get("/iserver/account/trades").query([("accountId", account)]);
-        self.transport.json(&call).await
+        self.json(call).await
     }
 
     async fn positions(&self, account: &str, page: usize) -> CallResult<Vec<Position>> {
         let path = format!("/portfolio/{}/positions/{page}", segment(account));
-        self.transport.json(&Call::get(path)).await
+        self.json(Call::get(path)).await
     }
 
     async fn summary(&self, account: &str) -> CallResult<Summary> {
         let path = format!("/portfolio/{}/summary", segment(account));
-        self.transport.json(&Call::get(path)).await
+        self.json(Call::get(path)).await
     }
 
     async fn ledger(&self, account: &str) -> CallResult<Ledger> {
         let path = format!("/portfolio/{}/ledger", segment(account));
-        self.transport.json(&Call::get(path)).await
+        self.json(Call::get(path)).await
     }
 
     async fn snapshot(&self, conids: &[i64], fields: &str) -> CallResult<Vec<SnapshotRow>> {
         let list = conids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
         let call =
             Call::get("/iserver/marketdata/snapshot").query([("conids", list.as_str()), ("fields", fields)]);
-        self.transport.json(&call).await
+        self.json(call).await
     }
 
     async fn history(&self, q: &HistoryQuery) -> CallResult<History> {
@@ -274,17 +312,17 @@ impl Api for IbkrClient {
         if let Some(t) = &q.start_time {
             call = call.query([("startTime", t.clone())]);
         }
-        self.transport.json(&call).await
+        self.json(call).await
     }
 
     async fn contract(&self, conid: i64) -> CallResult<ContractInfo> {
         let path = format!("/iserver/contract/{conid}/info-and-rules");
-        self.transport.json(&Call::get(path)).await
+        self.json(Call::get(path)).await
     }
 
     async fn search(&self, symbol: &str) -> CallResult<Vec<SearchResult>> {
         let call = Call::get("/iserver/secdef/search").query([("symbol", symbol)]);
-        self.transport.json(&call).await
+        self.json(call).await
     }
 }
 

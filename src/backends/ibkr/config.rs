@@ -6,6 +6,10 @@
 use crate::upstream::settings::{check_common, check_range, check_url};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
+use std::sync::Arc;
+
+pub use super::oauth1::OAuth1Config;
+pub use super::oauth2::OAuth2Config;
 
 /// The gateway's default address (it listens on the user's own machine).
 pub const GATEWAY_URL: &str = "https://localhost:5000/v1/api";
@@ -59,39 +63,6 @@ pub struct SymbolConfig {
     pub tradingview: Option<String>,
 }
 
-/// `[backend.oauth1]`: first-party OAuth 1.0a (wired by the OAuth module).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct OAuth1Config {
-    pub consumer_key_env: String,
-    pub access_token_env: String,
-    pub access_token_secret_env: String,
-    /// PEM file of the private signature key.
-    pub signature_key_file: String,
-    /// PEM file of the private encryption key.
-    pub encryption_key_file: String,
-    /// The Diffie-Hellman prime, hex (or a PEM `dhparam` file in `dh_param_file`).
-    pub dh_prime: String,
-    pub dh_param_file: String,
-    pub dh_generator: u32,
-    /// `limited_poa`, or `test_realm` for the TESTCONS consumer.
-    pub realm: String,
-}
-
-/// `[backend.oauth2]`: IBKR OAuth 2.0 (wired by the OAuth module).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct OAuth2Config {
-    pub client_id_env: String,
-    pub key_id: String,
-    /// PEM file of the RSA private key the client assertions are signed with.
-    pub private_key_file: String,
-    /// The IBKR username the SSO session is opened for.
-    pub username: String,
-    pub token_url: String,
-    pub sso_session_url: String,
-}
-
 /// The `[backend]` table of `kind = "ibkr"`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -110,8 +81,9 @@ pub struct IbkrConfig {
     /// Order reply message ids (`o163`...) confirmed without asking the user; any other question refuses
     /// the order with its text.
     pub auto_confirm: Vec<String>,
-    /// Requests per second for the whole bridge (IBKR: 10 through the gateway, 50 over OAuth).
-    pub requests_per_second: u32,
+    /// Requests per second for the whole bridge (default and most: IBKR's 10 through the gateway, 50 over
+    /// OAuth).
+    pub requests_per_second: Option<u32>,
     pub request_timeout_ms: u64,
     /// Seconds between keep-alive tickles (IBKR: about every 60 s).
     pub tickle_secs: u64,
@@ -123,7 +95,9 @@ pub struct IbkrConfig {
     pub outside_rth: bool,
     pub data_start: String,
     pub history_max_pages: usize,
+    /// `[backend.oauth1]`, required by (and only allowed with) `transport = "oauth1"`.
     pub oauth1: Option<Box<OAuth1Config>>,
+    /// `[backend.oauth2]`, required by (and only allowed with) `transport = "oauth2"`.
     pub oauth2: Option<Box<OAuth2Config>>,
 }
 
@@ -137,7 +111,7 @@ impl Default for IbkrConfig {
             users: Vec::new(),
             symbols: Vec::new(),
             auto_confirm: Vec::new(),
-            requests_per_second: GATEWAY_REQUESTS_PER_SECOND,
+            requests_per_second: None,
             request_timeout_ms: 10_000,
             tickle_secs: 60,
             snapshot_attempts: 5,
@@ -151,10 +125,27 @@ impl Default for IbkrConfig {
     }
 }
 
+/// The loaded credentials of the transport (`Debug` shows no secret).
+#[derive(Debug, Clone)]
+pub enum ResolvedAuth {
+    /// The gateway holds the login: calls carry no credentials.
+    Gateway,
+    /// OAuth 1.0a: every call signed with a live session token obtained with these keys.
+    Oauth1(Arc<super::oauth1::Oauth1Keys>),
+    /// OAuth 2.0: every call carries the bearer the two login calls give.
+    Oauth2 {
+        keys: Arc<super::oauth2::Oauth2Keys>,
+        token_url: String,
+        sso_session_url: String,
+    },
+}
+
 /// The configuration with its files read.
 #[derive(Debug, Clone)]
 pub struct ResolvedConfig {
     pub transport: TransportKind,
+    /// The credentials the transport signs with.
+    pub auth: ResolvedAuth,
     pub base_url: String,
     pub insecure_tls: bool,
     /// The PEM text of `ca_file`.
@@ -202,6 +193,11 @@ impl IbkrConfig {
         }
     }
 
+    /// The pace of the whole bridge: the configured one, or the most IBKR allows on the transport.
+    pub fn requests_per_second(&self) -> u32 {
+        self.requests_per_second.unwrap_or_else(|| self.upstream_limit())
+    }
+
     /// Every problem of the configuration, each naming its key.
     pub fn problems(&self) -> Vec<String> {
         let mut out = Vec::new();
@@ -223,7 +219,7 @@ impl IbkrConfig {
         let why = format!(" (IBKR allows {limit} on this transport)");
         check_range(
             "backend.requests_per_second",
-            self.requests_per_second,
+            self.requests_per_second(),
             1..=limit,
             &why,
             &mut out,
@@ -317,78 +313,74 @@ impl IbkrConfig {
 
     fn oauth_problems(&self, out: &mut Vec<String>) {
         match self.transport {
-            TransportKind::Gateway => {
-                if self.oauth1.is_some() || self.oauth2.is_some() {
-                    out.push("backend.oauth1 / backend.oauth2 are only used with backend.transport = \"oauth1\" / \"oauth2\"".into());
-                }
-            }
+            TransportKind::Gateway => {}
             TransportKind::Oauth1 => match &self.oauth1 {
                 None => out.push("backend.transport = \"oauth1\" needs a [backend.oauth1] table".into()),
-                Some(o) => {
-                    for (key, value) in [
-                        ("consumer_key_env", &o.consumer_key_env),
-                        ("access_token_env", &o.access_token_env),
-                        ("access_token_secret_env", &o.access_token_secret_env),
-                        ("signature_key_file", &o.signature_key_file),
-                        ("encryption_key_file", &o.encryption_key_file),
-                        ("realm", &o.realm),
-                    ] {
-                        if value.trim().is_empty() {
-                            out.push(format!("backend.oauth1.{key} must be set"));
-                        }
-                    }
-                    if o.dh_prime.trim().is_empty() == o.dh_param_file.trim().is_empty() {
-                        out.push("backend.oauth1: give exactly one of dh_prime and dh_param_file".into());
-                    }
-                }
+                Some(o) => o.problems(out),
             },
             TransportKind::Oauth2 => match &self.oauth2 {
                 None => out.push("backend.transport = \"oauth2\" needs a [backend.oauth2] table".into()),
-                Some(o) => {
-                    for (key, value) in [
-                        ("client_id_env", &o.client_id_env),
-                        ("key_id", &o.key_id),
-                        ("private_key_file", &o.private_key_file),
-                        ("username", &o.username),
-                    ] {
-                        if value.trim().is_empty() {
-                            out.push(format!("backend.oauth2.{key} must be set"));
-                        }
-                    }
-                }
+                Some(o) => o.problems(out),
             },
+        }
+        for (table, present, transport) in [
+            ("oauth1", self.oauth1.is_some(), TransportKind::Oauth1),
+            ("oauth2", self.oauth2.is_some(), TransportKind::Oauth2),
+        ] {
+            if present && self.transport != transport {
+                out.push(format!(
+                    "backend.{table} is only used with backend.transport = \"{table}\""
+                ));
+            }
         }
     }
 
-    /// Reads the files the configuration names. `Err` names what is missing or not wired yet.
+    /// Reads the files the configuration names and the secrets from the process environment. `Err` names
+    /// the key and the file or variable that is missing or unusable, never a secret.
     pub fn resolve(
         &self,
         read_file: &dyn Fn(&str) -> std::io::Result<Vec<u8>>,
     ) -> Result<ResolvedConfig, String> {
-        if self.transport != TransportKind::Gateway {
-            // The OAuth signers are built in their own modules; until they are wired here the bridge refuses
-            // to start rather than send unsigned requests to api.ibkr.com.
-            return Err(format!(
-                "backend.transport = \"{}\" is not wired to the IBKR backend in this build yet; use \"gateway\"",
-                match self.transport {
-                    TransportKind::Oauth1 => "oauth1",
-                    _ => "oauth2",
+        self.resolve_with(read_file, &|name| std::env::var(name).ok())
+    }
+
+    /// [`Self::resolve`] with the environment given (`check-config` and tests).
+    pub fn resolve_with(
+        &self,
+        read_file: &dyn Fn(&str) -> std::io::Result<Vec<u8>>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<ResolvedConfig, String> {
+        let missing =
+            |table: &str| format!("backend.transport = \"{table}\" needs a [backend.{table}] table");
+        let auth = match self.transport {
+            TransportKind::Gateway => ResolvedAuth::Gateway,
+            TransportKind::Oauth1 => {
+                let table = self.oauth1.as_deref().ok_or_else(|| missing("oauth1"))?;
+                ResolvedAuth::Oauth1(Arc::new(table.load(env, read_file)?))
+            }
+            TransportKind::Oauth2 => {
+                let table = self.oauth2.as_deref().ok_or_else(|| missing("oauth2"))?;
+                ResolvedAuth::Oauth2 {
+                    keys: Arc::new(table.load(env, read_file)?),
+                    token_url: table.token_url.clone(),
+                    sso_session_url: table.sso_session_url.clone(),
                 }
-            ));
-        }
+            }
+        };
         let ca_pem = match &self.ca_file {
             Some(path) => Some(read_file(path).map_err(|e| format!("backend.ca_file {path:?}: {e}"))?),
             None => None,
         };
         Ok(ResolvedConfig {
             transport: self.transport,
+            auth,
             base_url: self.base_url(),
             insecure_tls: self.insecure_tls,
             ca_pem,
             users: self.users.clone(),
             symbols: self.symbols.clone(),
             auto_confirm: self.auto_confirm.clone(),
-            requests_per_second: self.requests_per_second,
+            requests_per_second: self.requests_per_second(),
             request_timeout: std::time::Duration::from_millis(self.request_timeout_ms),
             tickle: std::time::Duration::from_secs(self.tickle_secs),
             snapshot_attempts: self.snapshot_attempts,
@@ -401,98 +393,5 @@ impl IbkrConfig {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn valid() -> IbkrConfig {
-        IbkrConfig {
-            symbols: vec![SymbolConfig {
-                symbol: "AAPL".into(),
-                conid: Some(265598),
-                search: None,
-                sec_type: None,
-                tradingview: Some("NASDAQ:AAPL".into()),
-            }],
-            ..IbkrConfig::default()
-        }
-    }
-
-    #[test]
-    fn the_example_file_is_valid() {
-        let text = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/config/ibkr.example.toml"));
-        let config: crate::config::Config = toml::from_str(text).expect("example parses");
-        let crate::config::BackendConfig::Ibkr(ibkr) = &config.backend else {
-            panic!("the example is not an ibkr backend")
-        };
-        assert_eq!(ibkr.problems(), Vec::<String>::new());
-        assert_eq!(ibkr.base_url(), GATEWAY_URL);
-    }
-
-    #[test]
-    fn problems_name_their_keys() {
-        assert_eq!(valid().problems(), Vec::<String>::new());
-        let bad = IbkrConfig {
-            requests_per_second: 11,
-            insecure_tls: true,
-            ca_file: Some("gw.pem".into()),
-            auto_confirm: vec!["o163".into(), "no way".into()],
-            users: vec![
-                MappedUser {
-                    login: "a".into(),
-                    accounts: vec!["DU1/x".into()],
-                },
-                MappedUser {
-                    login: "a".into(),
-                    accounts: vec![],
-                },
-            ],
-            ..valid()
-        };
-        let p = bad.problems().join("\n");
-        for key in [
-            "backend.requests_per_second must be 1..=10",
-            "backend.insecure_tls and backend.ca_file",
-            "backend.auto_confirm: \"no way\"",
-            "backend.users[0].accounts",
-            "backend.users[1]: login \"a\" is listed twice",
-        ] {
-            assert!(p.contains(key), "{key} missing from:\n{p}");
-        }
-        // OAuth allows 50 per second, and needs its table.
-        let oauth = IbkrConfig {
-            transport: TransportKind::Oauth1,
-            requests_per_second: 50,
-            ..valid()
-        };
-        let p = oauth.problems().join("\n");
-        assert!(
-            !p.contains("requests_per_second") && p.contains("needs a [backend.oauth1] table"),
-            "{p}"
-        );
-        let none = IbkrConfig {
-            symbols: vec![],
-            ..IbkrConfig::default()
-        };
-        assert!(none.problems().join("\n").contains("backend.symbols must list"));
-    }
-
-    #[test]
-    fn oauth_transports_are_refused_at_start_until_wired() {
-        let c = IbkrConfig {
-            transport: TransportKind::Oauth2,
-            ..valid()
-        };
-        let e = c.resolve(&|_| Ok(Vec::new())).unwrap_err();
-        assert!(e.contains("\"oauth2\" is not wired"), "{e}");
-        let r = valid().resolve(&|_| unreachable!("no file to read")).unwrap();
-        assert_eq!(r.base_url, GATEWAY_URL);
-        let with_ca = IbkrConfig {
-            ca_file: Some("missing.pem".into()),
-            ..valid()
-        };
-        let e = with_ca
-            .resolve(&|_| Err(std::io::Error::new(std::io::ErrorKind::NotFound, "no such file")))
-            .unwrap_err();
-        assert!(e.contains("backend.ca_file \"missing.pem\""), "{e}");
-    }
-}
+#[path = "config_tests.rs"]
+mod tests;

@@ -1,8 +1,9 @@
-//! Interactive Brokers backend: the IBKR Web API through the Client Portal gateway (OAuth 1.0a and
-//! OAuth 2.0 authentication in `oauth1` and `oauth2`).
+//! Interactive Brokers backend: the IBKR Web API through the Client Portal gateway, or on `api.ibkr.com`
+//! over OAuth 1.0a or OAuth 2.0 (`oauth1`, `oauth2`).
 //!
-//! Layers: `client` sends one documented request on the toolkit transport; `session` is the gateway's
-//! brokerage session (status, `ssodh/init`, accounts, tickle, re-open on 401, account switching);
+//! Layers: `client` sends one documented request on the toolkit transport, signed with the transport's
+//! `credentials`; `session` is the brokerage session (status, `ssodh/init`, accounts, tickle, re-open on
+//! 401, account switching);
 //! `catalog` the offered symbols and their contracts; `orders` the reply loop and the `cOID` look-up;
 //! `convert` maps wire types to TradingView's; `account`, `trading`, `prices`, `history` and `preview`
 //! implement the trait's areas on top of them. This file is the thin `Broker` impl.
@@ -12,6 +13,7 @@ pub mod catalog;
 pub mod client;
 pub mod config;
 pub mod convert;
+pub mod credentials;
 pub mod errors;
 mod history;
 pub mod model;
@@ -88,12 +90,19 @@ impl IbkrBroker {
             .resolve(&|path| std::fs::read(path))
             .map_err(|e| anyhow::anyhow!(e))?;
         let client = client::IbkrClient::new(&resolved)?;
+        // No secret here: the scheme, the URL and the pace.
+        tracing::info!(
+            transport = client.scheme(),
+            base_url = %resolved.base_url,
+            requests_per_second = resolved.requests_per_second,
+            "IBKR backend ready; the brokerage session opens at the first login"
+        );
         Ok(Self::with_api(resolved, Arc::new(client)))
     }
 
     /// The broker over any implementation of the API (tests give a double).
     pub fn with_api(config: config::ResolvedConfig, api: Arc<dyn client::Api>) -> IbkrBroker {
-        let gateway = Arc::new(Gateway::new(api));
+        let gateway = Arc::new(Gateway::over(api, config.transport));
         gateway.spawn_tickle(config.tickle);
         let sources = DataSources {
             mapped: Vec::new(),
@@ -209,8 +218,15 @@ impl Inner {
 
 #[async_trait]
 impl Broker for IbkrBroker {
+    /// IBKR answers at the base URL (any status: the probe carries no credentials), and, over OAuth, did
+    /// not refuse the operator's credentials in the last minute.
     async fn readiness(&self) -> crate::broker::Readiness {
-        self.inner.probe.check().await
+        let mut readiness = self.inner.probe.check().await;
+        if let Some(reason) = self.inner.gateway.refused_reason() {
+            readiness.ready = false;
+            readiness.reason = Some(reason);
+        }
+        readiness
     }
 
     fn login_kind(&self) -> LoginKind {
@@ -242,7 +258,7 @@ impl Broker for IbkrBroker {
         self.inner
             .registry
             .insert(session_id, &user.login, Arc::new(UserSession { allowed }));
-        tracing::info!(user = %user.login, "IBKR login through the gateway");
+        tracing::info!(user = %user.login, transport = ?self.inner.config.transport, "IBKR login");
         Ok(LoginOutcome {
             user_id: user.login.clone(),
             display_name: user.display_name.clone(),

@@ -1,21 +1,33 @@
-//! The brokerage session behind the Client Portal gateway: one per bridge, shared by every bridge user
-//! (the gateway holds its own user's login). Before the first order or market-data call it checks
-//! `/iserver/auth/status`, calls `ssodh/init` when the gateway is connected but not authenticated, and
-//! reads `/iserver/accounts` as IBKR requires; a call refused with 401 re-opens it once (a refusal proves
-//! nothing was done, so even a write is repeated), and a session the gateway cannot re-open is a
-//! TradingView 401 saying to log in to the gateway again. A tickle keeps it alive; calls that depend on the
-//! selected account switch it under one lock.
+//! The IBKR brokerage session: one per bridge, shared by every bridge user (the gateway's login, or the
+//! operator's OAuth credentials). Before the first order or market-data call it opens it: through the
+//! gateway it checks `/iserver/auth/status` and calls `ssodh/init` when connected but not authenticated;
+//! over OAuth (the client obtained the live session token or bearer first) it calls `ssodh/init` at once;
+//! then it reads `/iserver/accounts` as IBKR requires. A call refused with 401 re-opens it once (the client
+//! forgot the refused OAuth credential, so this renews it; a refusal proves nothing was done, so even a
+//! write is repeated). A gateway session that cannot be re-opened is a TradingView 401 saying to log in to
+//! the gateway again; refused OAuth credentials are the operator's configuration, so, by the mapped-mode
+//! rule, a refusal naming them (a 401 would send TradingView's users through a login that cannot help),
+//! answered without asking IBKR again for a minute. A tickle keeps the session alive; calls that depend on
+//! the selected account switch it under one lock.
 
 use super::client::Api;
+use super::config::TransportKind;
 use super::errors::{is_session_gone, to_broker, GATEWAY_LOGIN_AGAIN};
 use super::model::session::PortfolioAccount;
 use crate::broker::{BrokerError, BrokerResult};
 use crate::sync::MutexExt;
 use crate::tv;
 use crate::upstream::call::{CallError, CallResult};
+use crate::upstream::refusal::{RefusalLatch, COOL_DOWN};
 use crate::upstream::relogin::{AfterRefusal, ReloginOnce};
 use std::future::Future;
 use std::sync::Arc;
+
+/// What TradingView users are told when IBKR refuses the OAuth 1.0a credentials.
+pub const OAUTH1_REFUSED: &str = "IBKR refused the OAuth 1.0a credentials the bridge trades with: the operator must check [backend.oauth1] (consumer key, access token and secret, signature and encryption keys, DH parameters)";
+
+/// What TradingView users are told when IBKR refuses the OAuth 2.0 credentials.
+pub const OAUTH2_REFUSED: &str = "IBKR refused the OAuth 2.0 credentials the bridge trades with: the operator must check [backend.oauth2] (client id, key id, private key, username, ip)";
 
 /// One IBKR account of the session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,9 +40,12 @@ pub struct AccountInfo {
     pub kind: tv::AccountType,
 }
 
-/// The gateway's brokerage session.
+/// The brokerage session (named after the gateway, its first transport).
 pub struct Gateway {
     api: Arc<dyn Api>,
+    transport: TransportKind,
+    /// When IBKR last refused the OAuth credentials (never set through the gateway).
+    refused: RefusalLatch,
     /// `Some` once the session is authenticated and its accounts are read.
     ready: tokio::sync::Mutex<Option<Arc<Vec<AccountInfo>>>>,
     /// The account selected upstream, as far as the bridge knows (`None`: unknown).
@@ -40,10 +55,17 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    /// A session over `api`; nothing is called until it is first needed.
+    /// A session through the gateway over `api`; nothing is called until it is first needed.
     pub fn new(api: Arc<dyn Api>) -> Gateway {
+        Self::over(api, TransportKind::Gateway)
+    }
+
+    /// A session over `api`, which reaches IBKR by `transport`.
+    pub fn over(api: Arc<dyn Api>, transport: TransportKind) -> Gateway {
         Gateway {
             api,
+            transport,
+            refused: RefusalLatch::default(),
             ready: tokio::sync::Mutex::new(None),
             selected: std::sync::Mutex::new(None),
             turn: tokio::sync::Mutex::new(()),
@@ -61,13 +83,47 @@ impl Gateway {
         if let Some(accounts) = &*ready {
             return Ok(accounts.clone());
         }
+        if self.refused.holds(COOL_DOWN) {
+            return Err(self.session_refused());
+        }
         let accounts = Arc::new(self.open().await?);
+        self.refused.clear();
         *ready = Some(accounts.clone());
         Ok(accounts)
     }
 
-    /// Forgets the open session (the gateway refused it): the next call opens it again.
+    /// What the user is told when IBKR refuses the session after the one re-login: through the gateway,
+    /// a 401 (log in to the gateway, then to TradingView again); over OAuth, a refusal naming the
+    /// operator's credentials (the mapped-mode rule).
+    fn session_refused(&self) -> BrokerError {
+        match self.transport {
+            TransportKind::Gateway => BrokerError::Unauthorized(GATEWAY_LOGIN_AGAIN.into()),
+            TransportKind::Oauth1 => BrokerError::Rejected(OAUTH1_REFUSED.into()),
+            TransportKind::Oauth2 => BrokerError::Rejected(OAUTH2_REFUSED.into()),
+        }
+    }
+
+    /// Why the bridge cannot trade now, when IBKR refused the OAuth credentials in the last minute (for
+    /// `/readyz`; the message names the table to check, never a value).
+    pub fn refused_reason(&self) -> Option<String> {
+        self.refused
+            .holds(COOL_DOWN)
+            .then(|| self.session_refused().to_string())
+    }
+
+    /// IBKR refused the session for good: logged once per cool-down over OAuth, never with a secret.
+    fn refusal(&self) -> BrokerError {
+        if self.transport != TransportKind::Gateway && !self.refused.holds(COOL_DOWN) {
+            tracing::warn!(transport = ?self.transport, "IBKR refused the bridge's OAuth credentials; answering without asking IBKR for {} s", COOL_DOWN.as_secs());
+            self.refused.trip();
+        }
+        self.session_refused()
+    }
+
+    /// Forgets the open session (IBKR refused it or says it ended), and over OAuth the credential it was
+    /// opened with: the next call opens it again with a fresh one.
     pub async fn forget(&self) {
+        self.api.forget_credentials();
         *self.ready.lock().await = None;
         *self.selected.locked() = None;
     }
@@ -77,17 +133,33 @@ impl Gateway {
         self.ready.lock().await.is_some()
     }
 
-    /// Status, `ssodh/init` when connected but not authenticated, then the accounts.
+    /// Through the gateway: status, `ssodh/init` when connected but not authenticated. Over OAuth:
+    /// `ssodh/init` (the client authenticates it), status only when that did not authenticate. Then the
+    /// accounts.
     async fn open(&self) -> BrokerResult<Vec<AccountInfo>> {
         let unreachable = |e: CallError| match e {
-            CallError::NotSent(_) | CallError::NoAnswer(_) => BrokerError::Unavailable(format!(
-                "the Client Portal gateway cannot be reached ({e}): is it running?"
-            )),
-            e if is_session_gone(&e) => BrokerError::Unauthorized(GATEWAY_LOGIN_AGAIN.into()),
+            CallError::NotSent(_) | CallError::NoAnswer(_) if self.transport == TransportKind::Gateway => {
+                BrokerError::Unavailable(format!(
+                    "the Client Portal gateway cannot be reached ({e}): is it running?"
+                ))
+            }
+            CallError::NotSent(_) | CallError::NoAnswer(_) => {
+                BrokerError::Unavailable(format!("IBKR cannot be reached ({e})"))
+            }
+            e if is_session_gone(&e) => self.refusal(),
             e => to_broker("checking the session", &e),
         };
-        let mut status = self.api.auth_status().await.map_err(unreachable)?;
-        if !status.authenticated && status.connected {
+        let mut status = if self.transport == TransportKind::Gateway {
+            self.api.auth_status().await.map_err(unreachable)?
+        } else {
+            let init = self.api.ssodh_init().await.map_err(unreachable)?;
+            if init.authenticated {
+                init
+            } else {
+                self.api.auth_status().await.map_err(unreachable)?
+            }
+        };
+        if !status.authenticated && status.connected && self.transport == TransportKind::Gateway {
             tracing::info!(
                 competing = status.competing,
                 "IBKR brokerage session not authenticated; calling ssodh/init"
@@ -99,8 +171,21 @@ impl Gateway {
             tracing::warn!(
                 connected = status.connected,
                 competing = status.competing,
-                "IBKR gateway session is not authenticated"
+                transport = ?self.transport,
+                "IBKR brokerage session is not authenticated"
             );
+            if self.transport != TransportKind::Gateway {
+                // The credentials were accepted (ssodh/init answered): IBKR keeps the brokerage session
+                // elsewhere, e.g. another login of the same user competing for it.
+                return Err(BrokerError::Unavailable(format!(
+                    "IBKR did not open the brokerage session for the bridge's login{}",
+                    if status.competing {
+                        ": another session of the same IBKR user holds it"
+                    } else {
+                        ""
+                    }
+                )));
+            }
             return Err(BrokerError::Unauthorized(GATEWAY_LOGIN_AGAIN.into()));
         }
         let listed = self.api.accounts().await.map_err(unreachable)?;
@@ -124,7 +209,7 @@ impl Gateway {
                 )
             })
             .collect::<Vec<_>>();
-        tracing::info!(accounts = accounts.len(), "IBKR brokerage session open");
+        tracing::info!(accounts = accounts.len(), transport = ?self.transport, "IBKR brokerage session open");
         Ok(accounts)
     }
 
@@ -146,7 +231,7 @@ impl Gateway {
                     }
                     AfterRefusal::GiveUp => {
                         self.forget().await;
-                        return Err(BrokerError::Unauthorized(GATEWAY_LOGIN_AGAIN.into()));
+                        return Err(self.refusal());
                     }
                 },
                 other => return Ok(other),

@@ -161,3 +161,50 @@ async fn account_dependent_calls_switch_only_when_another_is_selected() {
     assert!(read("DU1234567").await.is_err());
     assert_eq!(api.count("trades"), 3);
 }
+
+#[tokio::test]
+async fn over_oauth_the_session_opens_with_ssodh_init_and_a_refusal_names_the_credentials() {
+    let oauth = |api: &Arc<ScriptedApi>| Gateway::over(api.clone(), TransportKind::Oauth1);
+    let api = Arc::new(ScriptedApi::default());
+    api.ok("ssodh_init", &fixture("auth_status.json"))
+        .ok("accounts", &fixture("iserver_accounts.json"))
+        .ok("portfolio_accounts", &fixture("portfolio_accounts.json"));
+    oauth(&api).accounts().await.unwrap();
+    assert_eq!(api.calls(), ["ssodh_init", "accounts", "portfolio_accounts"]);
+    // Accepted credentials but no brokerage session: unavailable, saying why.
+    let api = Arc::new(ScriptedApi::default());
+    api.ok(
+        "ssodh_init",
+        r#"{"authenticated":false,"connected":true,"competing":true}"#,
+    )
+    .ok(
+        "auth_status",
+        r#"{"authenticated":false,"connected":true,"competing":true}"#,
+    );
+    match oauth(&api).accounts().await {
+        Err(BrokerError::Unavailable(m)) => {
+            assert!(m.contains("another session of the same IBKR user"), "{m}")
+        }
+        other => panic!("{other:?}"),
+    }
+    // Refused credentials: a refusal naming them (not a 401), answered for a minute without asking again.
+    let api = Arc::new(ScriptedApi::default());
+    api.status("ssodh_init", 401, &fixture("error_401.json"));
+    let g = oauth(&api);
+    assert_eq!(
+        g.accounts().await.unwrap_err(),
+        BrokerError::Rejected(OAUTH1_REFUSED.into())
+    );
+    assert_eq!(
+        g.accounts().await.unwrap_err(),
+        BrokerError::Rejected(OAUTH1_REFUSED.into())
+    );
+    assert_eq!(api.count("ssodh_init"), 1);
+    // IBKR out of reach is not blamed on a gateway.
+    let api = Arc::new(ScriptedApi::default());
+    api.fail("ssodh_init", CallError::NotSent("connection refused".into()));
+    match Gateway::over(api.clone(), TransportKind::Oauth2).accounts().await {
+        Err(BrokerError::Unavailable(m)) => assert!(m.starts_with("IBKR cannot be reached"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+}

@@ -1,55 +1,58 @@
-//! The key material of IBKR's OAuth 1.0a ([`Oauth1Keys`]) and the configuration that names where it lives
-//! ([`Oauth1Settings`]): PEM files or environment variables, never the configuration file itself.
+//! `[backend.oauth1]` ([`OAuth1Config`]: the one configuration shape of the `oauth1` transport) and the key
+//! material it names ([`Oauth1Keys`]): secrets come from environment variables and PEM files, never from
+//! the configuration file itself.
 
 use super::dh::DhGroup;
 use crate::secret::Secret;
+use crate::upstream::settings::{check_range, EnvSecrets};
 use rsa::pkcs1::DecodeRsaPrivateKey;
 use rsa::pkcs8::DecodePrivateKey;
 use rsa::RsaPrivateKey;
 use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
 
 /// The realm of consumers IBKR registered (`test_realm` is the one of the TESTCONS consumer).
 pub const DEFAULT_REALM: &str = "limited_poa";
 
-/// Where the OAuth 1.0a material comes from (the `oauth1` transport's configuration keys).
+/// `[backend.oauth1]`: first-party OAuth 1.0a on `api.ibkr.com`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Oauth1Settings {
-    /// The consumer key IBKR's self-service portal issued (`TESTCONS` in IBKR's examples).
-    pub consumer_key: String,
+#[serde(deny_unknown_fields, default)]
+pub struct OAuth1Config {
+    /// The environment variable holding the consumer key IBKR's self-service portal issued.
+    pub consumer_key_env: String,
     /// The environment variable holding the access token.
     pub access_token_env: String,
     /// The environment variable holding the access token secret (base64, as the portal gives it).
     pub access_token_secret_env: String,
-    /// The private signature key: a PEM file...
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signature_key_file: Option<PathBuf>,
-    /// ...or an environment variable holding the PEM.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signature_key_env: Option<String>,
-    /// The private encryption key: a PEM file...
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub encryption_key_file: Option<PathBuf>,
-    /// ...or an environment variable holding the PEM.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub encryption_key_env: Option<String>,
-    /// The Diffie-Hellman prime in hex...
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dh_prime: Option<String>,
-    /// ...or the `dhparam.pem` file (`DH PARAMETERS`) registered with IBKR.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dh_param_file: Option<PathBuf>,
+    /// PEM file of the private signature key.
+    pub signature_key_file: String,
+    /// PEM file of the private encryption key.
+    pub encryption_key_file: String,
+    /// The Diffie-Hellman prime, hex (or the `dhparam.pem` file in `dh_param_file`).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub dh_prime: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub dh_param_file: String,
     /// The generator (default: the PEM's, else 2).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dh_generator: Option<u32>,
-    /// `limited_poa` by default; `test_realm` for TESTCONS.
-    #[serde(default = "default_realm")]
+    /// `limited_poa` by default; `test_realm` for the TESTCONS consumer.
     pub realm: String,
 }
 
-fn default_realm() -> String {
-    DEFAULT_REALM.to_string()
+impl Default for OAuth1Config {
+    fn default() -> Self {
+        OAuth1Config {
+            consumer_key_env: String::new(),
+            access_token_env: String::new(),
+            access_token_secret_env: String::new(),
+            signature_key_file: String::new(),
+            encryption_key_file: String::new(),
+            dh_prime: String::new(),
+            dh_param_file: String::new(),
+            dh_generator: None,
+            realm: DEFAULT_REALM.to_string(),
+        }
+    }
 }
 
 /// Everything OAuth 1.0a signs with. `Debug` prints the consumer key and realm only.
@@ -73,66 +76,86 @@ impl std::fmt::Debug for Oauth1Keys {
     }
 }
 
-impl Oauth1Settings {
-    /// Reads the material the settings name, from files and from `env` (the process environment in the
-    /// server, a map in tests). Errors name the setting and the file or variable, never a value.
-    pub fn load(&self, env: impl Fn(&str) -> Option<String>) -> Result<Oauth1Keys, String> {
-        let var = |name: &str, what: &str| {
-            env(name)
-                .filter(|v| !v.trim().is_empty())
-                .ok_or_else(|| format!("the {what} environment variable {name} is not set"))
-        };
-        if self.consumer_key.trim().is_empty() {
-            return Err("consumer_key is empty".into());
+/// Reads a file the configuration names (the process's file system in the server, a map in tests).
+pub type ReadFile<'a> = &'a dyn Fn(&str) -> std::io::Result<Vec<u8>>;
+
+impl OAuth1Config {
+    /// Every problem of the table, each naming its key (`check-config` and `serve` both refuse them).
+    pub fn problems(&self, out: &mut Vec<String>) {
+        for (key, value) in [
+            ("consumer_key_env", &self.consumer_key_env),
+            ("access_token_env", &self.access_token_env),
+            ("access_token_secret_env", &self.access_token_secret_env),
+            ("signature_key_file", &self.signature_key_file),
+            ("encryption_key_file", &self.encryption_key_file),
+            ("realm", &self.realm),
+        ] {
+            if value.trim().is_empty() {
+                out.push(format!("backend.oauth1.{key} must be set"));
+            }
         }
-        let access_token = var(&self.access_token_env, "access token")?;
-        let access_token_secret = var(&self.access_token_secret_env, "access token secret")?;
-        let signature_pem = pem_source(
-            &self.signature_key_file,
-            &self.signature_key_env,
-            "signature_key",
-            &env,
-        )?;
-        let encryption_pem = pem_source(
-            &self.encryption_key_file,
-            &self.encryption_key_env,
-            "encryption_key",
-            &env,
-        )?;
-        let dh_text = match (&self.dh_prime, &self.dh_param_file) {
-            (Some(hex), None) => hex.clone(),
-            (None, Some(path)) => read_file(path, "dh_param_file")?,
-            _ => return Err("give exactly one of dh_prime and dh_param_file".into()),
+        if self.dh_prime.trim().is_empty() == self.dh_param_file.trim().is_empty() {
+            out.push("backend.oauth1: give exactly one of dh_prime and dh_param_file".into());
+        }
+        if let Some(g) = self.dh_generator {
+            check_range("backend.oauth1.dh_generator", g, 2..=65_537, "", out);
+        }
+    }
+
+    /// Reads the material the table names. Errors name the key and the file or variable, never a value.
+    pub fn load(
+        &self,
+        env: &dyn Fn(&str) -> Option<String>,
+        read: ReadFile<'_>,
+    ) -> Result<Oauth1Keys, String> {
+        let mut secrets = EnvSecrets::new(env);
+        let consumer_key = secrets.read(&self.consumer_key_env);
+        let access_token = secrets.read(&self.access_token_env);
+        let access_token_secret = secrets.read(&self.access_token_secret_env);
+        secrets.finish("IBKR OAuth 1.0a")?;
+        let signature_pem = read_pem(read, "oauth1.signature_key_file", &self.signature_key_file)?;
+        let encryption_pem = read_pem(read, "oauth1.encryption_key_file", &self.encryption_key_file)?;
+        let dh_text = if self.dh_param_file.trim().is_empty() {
+            self.dh_prime.clone()
+        } else {
+            read_pem(read, "oauth1.dh_param_file", &self.dh_param_file)?
         };
+        let encryption_key = private_key(&encryption_pem).map_err(|e| {
+            format!(
+                "backend.oauth1.encryption_key_file {:?}: {e}",
+                self.encryption_key_file
+            )
+        })?;
+        // Checked here so that `check-config` finds a secret and a key that do not belong together, rather
+        // than the first handshake.
+        super::lst::decrypt_secret(&encryption_key, access_token_secret.expose()).map_err(|e| {
+            format!(
+                "backend.oauth1: {e} (the variable {} and the file {:?} do not belong together)",
+                self.access_token_secret_env, self.encryption_key_file
+            )
+        })?;
         Ok(Oauth1Keys {
-            consumer_key: self.consumer_key.trim().to_string(),
-            access_token: Secret::new(access_token.trim()),
-            access_token_secret: Secret::new(access_token_secret.trim()),
-            signature_key: private_key(&signature_pem).map_err(|e| format!("signature_key: {e}"))?,
-            encryption_key: private_key(&encryption_pem).map_err(|e| format!("encryption_key: {e}"))?,
-            dh: DhGroup::parse(&dh_text, self.dh_generator).map_err(|e| format!("DH parameters: {e}"))?,
-            realm: self.realm.clone(),
+            consumer_key: consumer_key.expose().to_string(),
+            access_token,
+            access_token_secret,
+            signature_key: private_key(&signature_pem).map_err(|e| {
+                format!(
+                    "backend.oauth1.signature_key_file {:?}: {e}",
+                    self.signature_key_file
+                )
+            })?,
+            encryption_key,
+            dh: DhGroup::parse(&dh_text, self.dh_generator)
+                .map_err(|e| format!("backend.oauth1 Diffie-Hellman parameters: {e}"))?,
+            realm: self.realm.trim().to_string(),
         })
     }
 }
 
-/// The PEM text of a key given as `<name>_file` or `<name>_env` (exactly one); errors name the setting and
-/// the file or variable, never the contents.
-pub fn pem_source(
-    file: &Option<PathBuf>,
-    env_name: &Option<String>,
-    name: &str,
-    env: &impl Fn(&str) -> Option<String>,
-) -> Result<String, String> {
-    match (file, env_name) {
-        (Some(path), None) => read_file(path, &format!("{name}_file")),
-        (None, Some(var)) => env(var).ok_or_else(|| format!("the {name}_env variable {var} is not set")),
-        _ => Err(format!("give exactly one of {name}_file and {name}_env")),
-    }
-}
-
-fn read_file(path: &PathBuf, setting: &str) -> Result<String, String> {
-    std::fs::read_to_string(path).map_err(|e| format!("{setting} {}: {e}", path.display()))
+/// The text of a PEM file a key names; the error names the key and the file, never the contents.
+pub fn read_pem(read: ReadFile<'_>, key: &str, path: &str) -> Result<String, String> {
+    let bytes = read(path).map_err(|e| format!("backend.{key} {path:?}: {e}"))?;
+    String::from_utf8(bytes).map_err(|_| format!("backend.{key} {path:?} is not a PEM text file"))
 }
 
 /// An RSA private key from PEM: PKCS#8 (`PRIVATE KEY`, OpenSSL 3's default) or PKCS#1 (`RSA PRIVATE KEY`).

@@ -81,6 +81,12 @@ impl<T: Expiring> Renewing<T> {
         Ok(value)
     }
 
+    /// Forgets the held credential whatever it is, so the next [`Renewing::get`] obtains a new one (the
+    /// session it belonged to was closed).
+    pub fn forget(&self) {
+        *self.slot.locked() = None;
+    }
+
     /// Forgets `stale` after the upstream refused it (a 401), so the next [`Renewing::get`] renews. A
     /// credential renewed meanwhile by another call is kept: many calls refused with the same stale one
     /// cause one renewal, not one each.

@@ -214,7 +214,7 @@ fn dh_parameters_from_pem_or_hex() {
 }
 
 /// A fake consumer whose public keys are the test fixtures, with its key material as the bridge loads it.
-fn consumer() -> (Consumer, Oauth1Settings) {
+pub(crate) fn consumer() -> (Consumer, OAuth1Config) {
     let group = group();
     let consumer = Consumer {
         consumer_key: "TESTCONS".into(),
@@ -227,30 +227,33 @@ fn consumer() -> (Consumer, Oauth1Settings) {
         access_token_secret: (0u8..32).collect(),
         lst_lifetime_ms: 24 * 3_600_000,
     };
-    let settings = Oauth1Settings {
-        consumer_key: "TESTCONS".into(),
+    let settings = OAuth1Config {
+        consumer_key_env: "IBKR_CONSUMER_KEY".into(),
         access_token_env: "IBKR_ACCESS_TOKEN".into(),
         access_token_secret_env: "IBKR_ACCESS_TOKEN_SECRET".into(),
-        signature_key_file: Some(testdata("signature.pem").into()),
-        signature_key_env: None,
-        encryption_key_file: None,
-        encryption_key_env: Some("IBKR_ENCRYPTION_KEY".into()),
-        dh_prime: None,
-        dh_param_file: Some(testdata("dhparam.pem").into()),
+        signature_key_file: testdata("signature.pem"),
+        encryption_key_file: testdata("encryption.pem"),
+        dh_prime: String::new(),
+        dh_param_file: testdata("dhparam.pem"),
         dh_generator: None,
         realm: "test_realm".into(),
     };
     (consumer, settings)
 }
 
-fn load(settings: &Oauth1Settings, secret: &str) -> Oauth1Keys {
+/// The environment holding the consumer's secrets (`secret`: the encrypted access token secret).
+pub(crate) fn env(secret: &str) -> impl Fn(&str) -> Option<String> {
     let env: HashMap<&str, String> = [
+        ("IBKR_CONSUMER_KEY", "TESTCONS".to_string()),
         ("IBKR_ACCESS_TOKEN", "6f531f8fd316915af53f".to_string()),
         ("IBKR_ACCESS_TOKEN_SECRET", secret.to_string()),
-        ("IBKR_ENCRYPTION_KEY", read("encryption.pem")),
     ]
     .into();
-    settings.load(|name| env.get(name).cloned()).unwrap()
+    move |name| env.get(name).cloned()
+}
+
+fn load(settings: &OAuth1Config, secret: &str) -> Oauth1Keys {
+    settings.load(&env(secret), &|path| std::fs::read(path)).unwrap()
 }
 
 #[test]
@@ -267,16 +270,52 @@ fn keys_load_from_files_and_env_and_never_print() {
         shown.contains("TESTCONS") && !shown.contains("6f531f8fd316915af53f") && !shown.contains("BEGIN")
     );
     // Missing material is named, never shown.
-    let missing = settings.load(|_| None).unwrap_err();
-    assert!(missing.contains("IBKR_ACCESS_TOKEN"), "{missing}");
-    let mut both = settings.clone();
-    both.dh_prime = Some("ff".into());
-    assert!(load_err(&both).contains("dh_prime"));
+    let read = |path: &str| std::fs::read(path);
+    let missing = settings.load(&|_| None, &read).unwrap_err();
+    assert!(
+        missing.contains("IBKR_CONSUMER_KEY") && missing.contains("IBKR_ACCESS_TOKEN_SECRET"),
+        "{missing}"
+    );
+    let secret = server.encrypted_secret();
+    let mut gone = settings.clone();
+    gone.signature_key_file = "/no/such/key.pem".into();
+    let e = gone.load(&env(&secret), &read).unwrap_err();
+    assert!(
+        e.starts_with("backend.oauth1.signature_key_file \"/no/such/key.pem\""),
+        "{e}"
+    );
+    let mut public = settings.clone();
+    public.encryption_key_file = testdata("encryption.pub.pem");
+    let e = public.load(&env(&secret), &read).unwrap_err();
+    assert!(
+        e.contains("backend.oauth1.encryption_key_file") && !e.contains("BEGIN"),
+        "{e}"
+    );
     assert!(private_key("-----BEGIN PUBLIC KEY-----").is_err());
 }
 
-fn load_err(settings: &Oauth1Settings) -> String {
-    settings.load(|_| Some("x".into())).unwrap_err()
+#[test]
+fn problems_name_every_missing_key() {
+    let (_, settings) = consumer();
+    let mut out = Vec::new();
+    settings.problems(&mut out);
+    assert_eq!(out, Vec::<String>::new());
+    let mut both = settings.clone();
+    both.dh_prime = "ff".into();
+    both.dh_generator = Some(1);
+    both.signature_key_file = " ".into();
+    both.problems(&mut out);
+    let out = out.join("\n");
+    for key in [
+        "backend.oauth1.signature_key_file must be set",
+        "exactly one of dh_prime and dh_param_file",
+        "backend.oauth1.dh_generator must be",
+    ] {
+        assert!(out.contains(key), "{key} missing from:\n{out}");
+    }
+    let mut out = Vec::new();
+    OAuth1Config::default().problems(&mut out);
+    assert_eq!(out.len(), 6, "five keys and the DH parameters: {out:?}");
 }
 
 #[test]
@@ -349,11 +388,16 @@ async fn serve(server: Arc<Oauth1Server>) -> String {
             }
         }
     };
-    let app = axum::Router::new().fallback(handler);
+    let addr = serve_app(axum::Router::new().fallback(handler)).await;
+    format!("http://{addr}/v1/api")
+}
+
+/// Serves `app` on a free port of 127.0.0.1 for the rest of the test; its address.
+pub(crate) async fn serve_app(app: axum::Router) -> std::net::SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}/v1/api")
+    addr
 }
 
 #[tokio::test]

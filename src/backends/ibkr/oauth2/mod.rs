@@ -6,12 +6,12 @@ mod jwt;
 mod session;
 mod settings;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use jwt::{client_assertion, sso_session_request, ASSERTION_LIFETIME_S};
 pub use session::{access_token, login, sso_session, BearerToken, Oauth2Error, DEFAULT_LIFETIME};
 pub use settings::{
-    Oauth2Keys, Oauth2Settings, DEFAULT_AUDIENCE, DEFAULT_SSO_SESSION_URL, DEFAULT_TOKEN_URL, SCOPE,
+    OAuth2Config, Oauth2Keys, DEFAULT_AUDIENCE, DEFAULT_SSO_SESSION_URL, DEFAULT_TOKEN_URL, SCOPE,
 };
 
 /// How long before expiry the bearer is renewed.

@@ -1,10 +1,11 @@
-//! The configuration of IBKR's OAuth 2.0 ([`Oauth2Settings`]) and the loaded material ([`Oauth2Keys`]):
-//! the client id, the registered key id and RSA private key, the IBKR username and the caller's IP.
+//! `[backend.oauth2]` ([`OAuth2Config`]: the one configuration shape of the `oauth2` transport) and the
+//! loaded material ([`Oauth2Keys`]): the client id, the registered key id and RSA private key, the IBKR
+//! username and the caller's IP.
 
-use crate::backends::ibkr::oauth1::{pem_source, private_key};
+use crate::backends::ibkr::oauth1::{private_key, read_pem, ReadFile};
+use crate::upstream::settings::{check_url, EnvSecrets};
 use jsonwebtoken::EncodingKey;
 use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
 
 /// IBKR's token endpoint.
 pub const DEFAULT_TOKEN_URL: &str = "https://api.ibkr.com/oauth2/api/v1/token";
@@ -15,42 +16,39 @@ pub const DEFAULT_AUDIENCE: &str = "/token";
 /// The scope the SSO-session request needs.
 pub const SCOPE: &str = "sso-sessions.write";
 
-/// The `oauth2` transport's configuration keys.
+/// `[backend.oauth2]`: IBKR OAuth 2.0 (server to server) on `api.ibkr.com`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Oauth2Settings {
-    /// The client id IBKR registered.
-    pub client_id: String,
+#[serde(deny_unknown_fields, default)]
+pub struct OAuth2Config {
+    /// The environment variable holding the client id IBKR registered.
+    pub client_id_env: String,
     /// The id of the registered public key (the assertions' `kid`).
     pub key_id: String,
-    /// The RSA private key: a PEM file...
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub private_key_file: Option<PathBuf>,
-    /// ...or an environment variable holding the PEM.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub private_key_env: Option<String>,
+    /// PEM file of the RSA private key the client assertions are signed with.
+    pub private_key_file: String,
     /// The IBKR username the brokerage session is opened for (the SSO JWT's `credential`).
     pub username: String,
     /// The public IP address the bridge calls IBKR from (the SSO JWT's `ip`).
     pub ip: String,
-    #[serde(default = "default_token_url")]
     pub token_url: String,
-    #[serde(default = "default_sso_session_url")]
     pub sso_session_url: String,
-    #[serde(default = "default_audience")]
+    /// The `aud` of the client assertions.
     pub audience: String,
 }
 
-fn default_token_url() -> String {
-    DEFAULT_TOKEN_URL.into()
-}
-
-fn default_sso_session_url() -> String {
-    DEFAULT_SSO_SESSION_URL.into()
-}
-
-fn default_audience() -> String {
-    DEFAULT_AUDIENCE.into()
+impl Default for OAuth2Config {
+    fn default() -> Self {
+        OAuth2Config {
+            client_id_env: String::new(),
+            key_id: String::new(),
+            private_key_file: String::new(),
+            username: String::new(),
+            ip: String::new(),
+            token_url: DEFAULT_TOKEN_URL.into(),
+            sso_session_url: DEFAULT_SSO_SESSION_URL.into(),
+            audience: DEFAULT_AUDIENCE.into(),
+        }
+    }
 }
 
 /// What the OAuth 2.0 flow signs with. `Debug` leaves the key out.
@@ -73,32 +71,57 @@ impl std::fmt::Debug for Oauth2Keys {
     }
 }
 
-impl Oauth2Settings {
-    /// Reads the private key from its file or from `env`; errors name the setting, never the key.
-    pub fn load(&self, env: impl Fn(&str) -> Option<String>) -> Result<Oauth2Keys, String> {
-        for (name, value) in [
-            ("client_id", &self.client_id),
+impl OAuth2Config {
+    /// Every problem of the table, each naming its key.
+    pub fn problems(&self, out: &mut Vec<String>) {
+        for (key, value) in [
+            ("client_id_env", &self.client_id_env),
             ("key_id", &self.key_id),
+            ("private_key_file", &self.private_key_file),
             ("username", &self.username),
+            ("audience", &self.audience),
         ] {
             if value.trim().is_empty() {
-                return Err(format!("{name} is empty"));
+                out.push(format!("backend.oauth2.{key} must be set"));
             }
         }
-        if self.ip.parse::<std::net::IpAddr>().is_err() {
-            return Err(format!("ip {:?} is not an IP address", self.ip));
+        if self.ip.trim().parse::<std::net::IpAddr>().is_err() {
+            out.push(format!(
+                "backend.oauth2.ip must be the public IP address the bridge calls IBKR from, got {:?}",
+                self.ip
+            ));
         }
-        let pem = pem_source(&self.private_key_file, &self.private_key_env, "private_key", &env)?;
+        let schemes = ["https://", "http://"];
+        check_url("backend.oauth2.token_url", Some(&self.token_url), schemes, out);
+        check_url(
+            "backend.oauth2.sso_session_url",
+            Some(&self.sso_session_url),
+            schemes,
+            out,
+        );
+    }
+
+    /// Reads the client id from the environment and the private key from its file; errors name the key
+    /// and the variable or file, never a value.
+    pub fn load(
+        &self,
+        env: &dyn Fn(&str) -> Option<String>,
+        read: ReadFile<'_>,
+    ) -> Result<Oauth2Keys, String> {
+        let mut secrets = EnvSecrets::new(env);
+        let client_id = secrets.read(&self.client_id_env);
+        secrets.finish("IBKR OAuth 2.0")?;
+        let pem = read_pem(read, "oauth2.private_key_file", &self.private_key_file)?;
+        let bad = |e: String| format!("backend.oauth2.private_key_file {:?}: {e}", self.private_key_file);
         // Parsed by the RSA crate first: jsonwebtoken accepts any PEM here and fails only when signing.
-        private_key(&pem).map_err(|e| format!("private key: {e}"))?;
-        let key = EncodingKey::from_rsa_pem(pem.as_bytes())
-            .map_err(|_| "private key: not an RSA PEM key".to_string())?;
+        private_key(&pem).map_err(bad)?;
+        let key = EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(|_| bad("not an RSA PEM key".into()))?;
         Ok(Oauth2Keys {
-            client_id: self.client_id.trim().into(),
+            client_id: client_id.expose().to_string(),
             key_id: self.key_id.trim().into(),
             key,
             username: self.username.trim().into(),
-            ip: self.ip.clone(),
+            ip: self.ip.trim().into(),
             audience: self.audience.clone(),
         })
     }

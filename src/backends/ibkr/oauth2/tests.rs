@@ -11,25 +11,31 @@ fn testdata(name: &str) -> String {
     format!("{}/testdata/ibkr/keys/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
-fn settings() -> Oauth2Settings {
-    Oauth2Settings {
-        client_id: "TESTCLIENT".into(),
+pub(crate) fn settings() -> OAuth2Config {
+    OAuth2Config {
+        client_id_env: "IBKR_CLIENT_ID".into(),
         key_id: "main".into(),
-        private_key_file: Some(testdata("oauth2_client.pem").into()),
-        private_key_env: None,
+        private_key_file: testdata("oauth2_client.pem"),
         username: "ibuser1".into(),
         ip: "203.0.113.7".into(),
-        token_url: DEFAULT_TOKEN_URL.into(),
-        sso_session_url: DEFAULT_SSO_SESSION_URL.into(),
-        audience: DEFAULT_AUDIENCE.into(),
+        ..OAuth2Config::default()
     }
 }
 
-fn keys() -> Oauth2Keys {
-    settings().load(|_| None).unwrap()
+/// The environment holding the client id.
+pub(crate) fn env(name: &str) -> Option<String> {
+    (name == "IBKR_CLIENT_ID").then(|| "TESTCLIENT".to_string())
 }
 
-fn fake_client() -> Client {
+fn read(path: &str) -> std::io::Result<Vec<u8>> {
+    std::fs::read(path)
+}
+
+fn keys() -> Oauth2Keys {
+    settings().load(&env, &read).unwrap()
+}
+
+pub(crate) fn fake_client() -> Client {
     Client {
         client_id: "TESTCLIENT".into(),
         key_id: "main".into(),
@@ -101,16 +107,31 @@ fn the_sso_session_request_names_the_username_and_ip() {
 fn settings_errors_name_the_setting_and_debug_hides_the_key() {
     let shown = format!("{:?}", keys());
     assert!(shown.contains("TESTCLIENT") && !shown.contains("BEGIN"));
+    let mut out = Vec::new();
+    settings().problems(&mut out);
+    assert_eq!(out, Vec::<String>::new());
     let mut bad = settings();
     bad.ip = "localhost".into();
-    assert!(bad.load(|_| None).unwrap_err().contains("ip"));
-    let mut env = settings();
-    env.private_key_file = None;
-    env.private_key_env = Some("IBKR_OAUTH2_KEY".into());
-    assert!(env.load(|_| None).unwrap_err().contains("IBKR_OAUTH2_KEY"));
-    assert!(env.load(|_| Some("-----BEGIN PUBLIC KEY-----".into())).is_err());
-    let pem = std::fs::read_to_string(testdata("oauth2_client.pem")).unwrap();
-    assert!(env.load(|_| Some(pem.clone())).is_ok());
+    bad.key_id = String::new();
+    bad.token_url = "ftp://x".into();
+    bad.problems(&mut out);
+    let out = out.join("\n");
+    for key in [
+        "backend.oauth2.ip must be",
+        "backend.oauth2.key_id must be set",
+        "backend.oauth2.token_url must start",
+    ] {
+        assert!(out.contains(key), "{key} missing from:\n{out}");
+    }
+    let e = settings().load(&|_| None, &read).unwrap_err();
+    assert!(e.contains("IBKR_CLIENT_ID"), "{e}");
+    let mut public = settings();
+    public.private_key_file = testdata("oauth2_client.pub.pem");
+    let e = public.load(&env, &read).unwrap_err();
+    assert!(
+        e.starts_with("backend.oauth2.private_key_file") && !e.contains("BEGIN"),
+        "{e}"
+    );
 }
 
 /// A fake IBKR serving the token URL, the SSO-session URL and one `/v1/api` call.
@@ -137,13 +158,7 @@ async fn serve(server: Arc<Oauth2Server>) -> String {
             }
         }
     };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(listener, axum::Router::new().fallback(handler))
-            .await
-            .unwrap()
-    });
+    let addr = crate::backends::ibkr::oauth1::tests::serve_app(axum::Router::new().fallback(handler)).await;
     format!("http://{addr}")
 }
 
