@@ -8,7 +8,12 @@ use std::path::PathBuf;
 
 /// The folder of the test keys (absolute, from this crate's manifest directory).
 pub fn keys_dir() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/ibkr/keys"))
+    let crate_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    // The crate sits in the workspace root; fall back to `..` should it ever not have a parent.
+    crate_dir
+        .parent()
+        .map_or_else(|| crate_dir.join(".."), std::path::Path::to_path_buf)
+        .join("testdata/ibkr/keys")
 }
 
 /// The text of one key file of [`keys_dir`].
