@@ -68,13 +68,14 @@ impl RefusalReason {
     }
 }
 
+/// The scheme's server side (boxed: the two differ much in size) and its client's material.
 enum Scheme {
     One {
-        server: Oauth1Server,
+        server: Box<Oauth1Server>,
         client: Oauth1ClientMaterial,
     },
     Two {
-        server: Oauth2Server,
+        server: Box<Oauth2Server>,
         client: Oauth2ClientMaterial,
     },
 }
@@ -349,7 +350,10 @@ impl FakeIbkrOptions {
             dh_prime,
             dh_generator,
         };
-        FakeIbkrOptions::with_oauth(FakeOauth::new(Scheme::One { server, client }))
+        FakeIbkrOptions::with_oauth(FakeOauth::new(Scheme::One {
+            server: Box::new(server),
+            client,
+        }))
     }
 
     /// The fake behind OAuth 2.0 for `client_id` (key id [`OAUTH2_KEY_ID`], the key pair of
@@ -375,7 +379,10 @@ impl FakeIbkrOptions {
             username,
             audience: audience.to_string(),
         };
-        FakeIbkrOptions::with_oauth(FakeOauth::new(Scheme::Two { server, client }))
+        FakeIbkrOptions::with_oauth(FakeOauth::new(Scheme::Two {
+            server: Box::new(server),
+            client,
+        }))
     }
 
     fn with_oauth(auth: FakeOauth) -> FakeIbkrOptions {
