@@ -95,6 +95,23 @@ fn print_credentials(options: &FakeIbkrOptions, origin: &str) {
             origin.trim_start_matches("http://"),
             c.access_token
         );
+        println!();
+        println!("bridge configuration (config/ibkr.example.toml's keys):");
+        println!("  export IBKR_CONSUMER_KEY='{}'", c.consumer_key);
+        println!("  export IBKR_ACCESS_TOKEN='{}'", c.access_token);
+        println!(
+            "  export IBKR_ACCESS_TOKEN_SECRET='{}'",
+            c.encrypted_access_token_secret
+        );
+        println!("  [backend]  transport = \"oauth1\", base_url = \"{origin}/v1/api\"");
+        println!("  [backend.oauth1]");
+        println!("  consumer_key_env = \"IBKR_CONSUMER_KEY\"");
+        println!("  access_token_env = \"IBKR_ACCESS_TOKEN\"");
+        println!("  access_token_secret_env = \"IBKR_ACCESS_TOKEN_SECRET\"");
+        println!("  signature_key_file = \"{}\"", c.signature_key_file.display());
+        println!("  encryption_key_file = \"{}\"", c.encryption_key_file.display());
+        println!("  dh_param_file = \"{}\"", c.dh_param_file.display());
+        println!("  realm = \"{}\"", c.realm);
     }
     if let Some(c) = auth.oauth2_client() {
         println!("  auth:       OAuth 2.0");
@@ -105,6 +122,19 @@ fn print_credentials(options: &FakeIbkrOptions, origin: &str) {
         println!("  private key file:    {}", c.private_key_file.display());
         println!("  username:            {}", c.username);
         println!("  audience:            {}", c.audience);
+        println!();
+        println!("bridge configuration (config/ibkr.example.toml's keys):");
+        println!("  export IBKR_CLIENT_ID='{}'", c.client_id);
+        println!("  [backend]  transport = \"oauth2\", base_url = \"{origin}/v1/api\"");
+        println!("  [backend.oauth2]");
+        println!("  client_id_env = \"IBKR_CLIENT_ID\"");
+        println!("  key_id = \"{}\"", c.key_id);
+        println!("  private_key_file = \"{}\"", c.private_key_file.display());
+        println!("  username = \"{}\"", c.username);
+        println!("  ip = \"127.0.0.1\"");
+        println!("  token_url = \"{origin}{TOKEN_PATH}\"");
+        println!("  sso_session_url = \"{origin}{SSO_SESSION_PATH}\"");
+        println!("  audience = \"{}\"", c.audience);
     }
 }
 
