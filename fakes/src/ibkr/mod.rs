@@ -5,8 +5,10 @@
 //! sessions and faults are switches tests drive through [`FakeIbkr`]; `examples/fake_ibkr.rs` serves it
 //! on its own.
 //!
-//! Authentication is the gateway's (nothing, or a configured cookie); an OAuth scheme plugs in through
-//! [`Verifier`] and [`FakeIbkrOptions::extra_routes`].
+//! Authentication is the gateway's (nothing, or a configured cookie) by default; the ready-made OAuth
+//! 1.0a and OAuth 2.0 modes ([`FakeIbkrOptions::oauth1`], [`FakeIbkrOptions::oauth2`], `oauth.rs`) check
+//! signatures and tokens for real, and another scheme plugs in through [`Verifier`] and
+//! [`FakeIbkrOptions::extra_routes`].
 
 mod accounts;
 mod contracts;
@@ -14,6 +16,8 @@ mod engine;
 mod gate;
 mod live;
 mod market;
+mod oauth;
+mod oauth_keys;
 mod options;
 mod orders;
 use crate::price_path;
@@ -24,6 +28,10 @@ mod wire;
 mod ws;
 
 pub use contracts::FakeContract;
+pub use oauth::{
+    FakeOauth, RefusalReason, LIVE_SESSION_TOKEN_PATH, OAUTH2_KEY_ID, SSO_SESSION_PATH, TOKEN_PATH,
+};
+pub use oauth_keys::{dh_params, keys_dir, Oauth1ClientMaterial, Oauth2ClientMaterial};
 pub use options::{
     EndpointPacing, FakeIbkrAccount, FakeIbkrOptions, FakeQuestion, Fault, LoggedRequest, Refusal, Verifier,
 };
@@ -49,6 +57,7 @@ pub struct FakeIbkr {
     /// `ws://127.0.0.1:PORT/v1/api/ws`.
     pub ws_url: String,
     shared: Arc<Shared>,
+    oauth: Option<Arc<FakeOauth>>,
     server: JoinHandle<()>,
     driver: JoinHandle<()>,
 }
@@ -136,6 +145,7 @@ impl FakeIbkr {
             base_url: format!("http://{addr}{}", gate::PREFIX),
             ws_url: format!("ws://{addr}{}/ws", gate::PREFIX),
             shared,
+            oauth: options.oauth.clone(),
             server,
             driver,
         }

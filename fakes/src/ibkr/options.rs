@@ -192,6 +192,9 @@ pub struct FakeIbkrOptions {
     pub verifier: Option<Arc<dyn Verifier>>,
     /// Extra routes served next to the API (an OAuth scheme's token endpoints), behind the same gate.
     pub extra_routes: Option<axum::Router>,
+    /// The ready-made OAuth mode ([`FakeIbkrOptions::oauth1`], [`FakeIbkrOptions::oauth2`]) whose
+    /// switches [`super::FakeIbkr::oauth`] hands to tests (`None`: gateway mode or a custom verifier).
+    pub oauth: Option<Arc<super::oauth::FakeOauth>>,
     /// Commission charged per execution, in the account currency.
     pub commission: Decimal,
     /// Where the fake clock starts (default: the real time); it then advances with real time.
@@ -224,6 +227,7 @@ impl Default for FakeIbkrOptions {
             cookie: None,
             verifier: None,
             extra_routes: None,
+            oauth: None,
             commission: Decimal::ONE,
             now: None,
             seed: 20_240_101,

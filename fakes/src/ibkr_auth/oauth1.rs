@@ -93,6 +93,23 @@ impl Oauth1Server {
         }
     }
 
+    /// The access token the consumer signs with.
+    pub fn access_token(&self) -> &str {
+        &self.consumer.access_token
+    }
+
+    /// Whether a live session token was issued and has not expired: what a call that carries only the
+    /// access token (the WebSocket upgrade's `oauth_token`) needs.
+    pub fn lst_live(&self) -> Result<(), Refusal> {
+        match self.lst.lock().unwrap().as_ref() {
+            None => Err(Refusal::unauthorized("no live session token")),
+            Some(issued) if issued.expires_ms <= (self.now)() => {
+                Err(Refusal::unauthorized("live session token expired"))
+            }
+            Some(_) => Ok(()),
+        }
+    }
+
     /// Verifies a call signed with the live session token (HMAC-SHA256). `url` is the full URL the client
     /// called, query included; `form` the decoded `x-www-form-urlencoded` body pairs (empty otherwise).
     pub fn verify(

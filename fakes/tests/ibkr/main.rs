@@ -7,6 +7,8 @@ mod client;
 mod contracts;
 mod faults;
 mod market;
+mod oauth1;
+mod oauth2;
 mod orders;
 mod pacing;
 mod portfolio;
