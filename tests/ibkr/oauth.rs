@@ -4,6 +4,8 @@
 //! answer naming `[backend.oauth1]` / `[backend.oauth2]` while IBKR is left alone for the hold. The
 //! secrets reach the bridge through `resolve_with`'s environment, never the process environment.
 
+mod credentials;
+
 use crate::support::{self, dec, TestApp};
 use axum::http::Method;
 use fakes::ibkr::{FakeIbkr, FakeIbkrOptions, RefusalReason};
@@ -215,10 +217,17 @@ async fn trades_end_to_end(scheme: Scheme) {
     support::schema::assert_schema("HistoryResponse", &history.body);
     assert!(!history.body["t"].as_array().unwrap().is_empty());
 
-    // A market buy fills at the ask: a position of 10.
-    app.place(&token, ACCOUNT, "instrument=AAPL&qty=10&side=buy&type=market")
+    // A market buy with a stop-loss and a take-profit fills at the ask: a position of 10 and two legs.
+    let before = fake.order_count();
+    let market = app
+        .place(
+            &token,
+            ACCOUNT,
+            "instrument=AAPL&qty=10&side=buy&type=market&stopLoss=170&takeProfit=200",
+        )
         .await;
     assert_eq!(fake.position(ACCOUNT, AAPL), Decimal::from(10));
+    assert_eq!(fake.order_count() - before, 3, "the order and its two legs");
 
     // A limit buy far below the market works; modified, then cancelled.
     let limit = app
@@ -228,7 +237,9 @@ async fn trades_end_to_end(scheme: Scheme) {
             "instrument=AAPL&qty=5&side=buy&type=limit&limitPrice=150",
         )
         .await;
-    listed(&app, &token, &limit).await;
+    let orders = listed(&app, &token, &limit).await;
+    let legs: Vec<&Value> = orders.iter().filter(|o| o["parentId"] == market).collect();
+    assert_eq!(legs.len(), 2, "the bracket's legs are listed: {orders:?}");
     app.put(
         &token,
         &format!("/accounts/{ACCOUNT}/orders/{limit}"),
@@ -245,22 +256,6 @@ async fn trades_end_to_end(scheme: Scheme) {
         .await;
     let row = fake_order(&fake, &limit);
     assert!(row["status"].as_str().unwrap().contains("Cancel"), "{row}");
-
-    // A limit buy with a stop-loss and a take-profit: three orders at the fake.
-    let before = fake.order_count();
-    let parent = app
-        .place(
-            &token,
-            ACCOUNT,
-            "instrument=AAPL&qty=2&side=buy&type=limit&limitPrice=150&stopLoss=140&takeProfit=160",
-        )
-        .await;
-    assert_eq!(fake.order_count() - before, 3, "parent and two legs");
-    let orders = listed(&app, &token, &parent).await;
-    let legs = orders.iter().filter(|o| o["parentId"] == parent).count();
-    assert_eq!(legs, 2, "{orders:?}");
-    app.delete(&token, &format!("/accounts/{ACCOUNT}/orders/{parent}"), None)
-        .await;
 
     // The position, closed.
     let positions = app.positions(&token, ACCOUNT).await;
