@@ -28,11 +28,11 @@ struct BarPages<'a> {
 #[async_trait]
 impl Pages for BarPages<'_> {
     async fn next(&mut self, count: usize) -> BrokerResult<Page> {
-        let count = count.clamp(1, MAX_BARS_PER_REQUEST);
+        let (period, count) = period(count.clamp(1, MAX_BARS_PER_REQUEST), self.secs);
         let start = self.before - count as i64 * self.secs;
         let query = HistoryQuery {
             conid: self.conid,
-            period: period(count, self.secs),
+            period,
             bar: self.bar.to_string(),
             start_time: Some(
                 start_time(start)

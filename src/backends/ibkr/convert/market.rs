@@ -52,16 +52,31 @@ pub fn base_bar(resolution: tv::Resolution) -> (&'static str, i64, bool) {
     }
 }
 
-/// The `period` of `bars` bars of `secs` seconds, in the largest unit that states it exactly.
-pub fn period(bars: usize, secs: i64) -> String {
-    let total = (bars as i64).saturating_mul(secs).max(60);
-    if total % 86_400 == 0 {
-        format!("{}d", total / 86_400)
-    } else if total % 3600 == 0 {
-        format!("{}h", total / 3600)
-    } else {
-        format!("{}min", (total + 59) / 60)
+/// IBKR's period units with their lengths in seconds and the most of each it accepts (`{1-30}min`,
+/// `{1-8}h`, `{1-1000}d`, `{1-792}w`); a longer count is refused ("Invalid period").
+const PERIOD_UNITS: [(&str, i64, i64); 4] = [
+    ("w", 604_800, 792),
+    ("d", 86_400, 1_000),
+    ("h", 3_600, 8),
+    ("min", 60, 30),
+];
+
+/// A `period` IBKR accepts for at most `bars` bars of `secs` seconds, and how many bars it covers (at
+/// least one): the unit covering the most of them. It may span a little more than those bars; the pager
+/// drops what lies past its page.
+pub fn period(bars: usize, secs: i64) -> (String, usize) {
+    let secs = secs.max(1);
+    let total = (bars.max(1) as i64).saturating_mul(secs);
+    let mut best: Option<(String, usize)> = None;
+    for (unit, len, max) in PERIOD_UNITS {
+        let n = (total / len).min(max);
+        let covered = usize::try_from(n * len / secs).unwrap_or(0).min(bars.max(1));
+        if n >= 1 && covered >= 1 && best.as_ref().is_none_or(|(_, b)| covered > *b) {
+            best = Some((format!("{n}{unit}"), covered));
+        }
     }
+    // A bar longer than the span asked for: one bar, in whole days (IBKR's bars are at most a day here).
+    best.unwrap_or_else(|| (format!("{}d", ((secs + 86_399) / 86_400).min(1_000)), 1))
 }
 
 /// IBKR's `startTime` format (`YYYYMMDD-hh:mm:ss`, UTC) of unix seconds `t`.

@@ -69,9 +69,15 @@ fn resolutions_map_to_ibkr_bars_and_periods() {
     assert_eq!(base_bar(Minutes(1440)), ("1d", 86_400, true));
     assert_eq!(base_bar(Days(1)), ("1d", 86_400, true));
     assert_eq!(base_bar(Weeks(1)), ("1d", 86_400, false));
-    assert_eq!(period(1000, 60), "1000min");
-    assert_eq!(period(24, 3600), "1d");
-    assert_eq!(period(5, 3600), "5h");
+    let p = period;
+    // IBKR refuses more than 30 min, 8 h or 1000 d: 1000 one-minute bars are asked as 8 h of them.
+    assert_eq!(p(1000, 60), ("8h".to_string(), 480));
+    assert_eq!(p(24, 3600), ("1d".to_string(), 24));
+    assert_eq!(p(5, 3600), ("5h".to_string(), 5));
+    assert_eq!(p(20, 60), ("20min".to_string(), 20));
+    assert_eq!(p(1000, 86_400), ("1000d".to_string(), 1000));
+    assert_eq!(p(3, 14_400), ("8h".to_string(), 2));
+    assert_eq!(p(1, 86_400), ("1d".to_string(), 1));
     assert_eq!(start_time(1_702_305_000).as_deref(), Some("20231211-14:30:00"));
     let h: History = read("history.json");
     let b = bar(&h.data[0], false);
