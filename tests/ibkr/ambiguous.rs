@@ -25,7 +25,10 @@ async fn a_timeout_after_ibkr_accepted_the_order_finds_it_by_its_coid() {
     let path = format!("/accounts/{ACCT}/orders?locale=en&requestId=slow-1");
     let form = "instrument=AAPL&qty=1&side=buy&type=limit&limitPrice=150";
     let placed = app.post(&token, &path, form, "PostOrderResponse").await;
-    let id = placed["orderId"].as_str().expect("the order id found by cOID").to_owned();
+    let id = placed["orderId"]
+        .as_str()
+        .expect("the order id found by cOID")
+        .to_owned();
     assert_eq!(fake.order_count(), 1);
     assert_eq!(fake_order(&fake, ACCT, &id)["order_ref"], "tvb-slow-1");
     assert_eq!(fake.calls("POST", &orders_path()), 1, "never sent again");
@@ -46,8 +49,16 @@ async fn a_5xx_on_post_orders_is_looked_up_and_a_resend_places_exactly_one_order
     let errmsg = app.refused(Method::POST, &token, &path, Some(form)).await;
     assert!(errmsg.contains("most likely not placed"), "{errmsg}");
     assert_eq!(fake.order_count(), 0);
-    assert_eq!(fake.calls("GET", "/iserver/account/orders"), 1, "looked up among the live orders");
-    assert_eq!(fake.calls("POST", &orders_path()), 1, "never sent again by itself");
+    assert_eq!(
+        fake.calls("GET", "/iserver/account/orders"),
+        1,
+        "looked up among the live orders"
+    );
+    assert_eq!(
+        fake.calls("POST", &orders_path()),
+        1,
+        "never sent again by itself"
+    );
     // The user (or TradingView) tries again: one order.
     let placed = app.post(&token, &path, form, "PostOrderResponse").await;
     assert_eq!(fake.order_count(), 1);

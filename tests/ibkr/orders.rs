@@ -9,9 +9,9 @@ use axum::http::Method;
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::str::FromStr;
+use support::dec;
 use support::fake_ibkr::{FakeIbkrOptions, FakeQuestion};
 use support::ibkr::{self, fake_order, next_refresh, AAPL, ACCT};
-use support::dec;
 
 fn d(s: &str) -> Decimal {
     Decimal::from_str(s).unwrap()
@@ -36,8 +36,16 @@ async fn every_type_and_duration_reaches_ibkr_as_its_ticket_and_lists_back() {
         ("type=limit&limitPrice=150.25&durationType=OPG", "LMT", "OPG"),
         ("type=stop&stopPrice=200&durationType=DAY", "STP", "DAY"),
         ("type=stop&stopPrice=201&durationType=GTC", "STP", "GTC"),
-        ("type=stoplimit&stopPrice=200&limitPrice=201&durationType=DAY", "STOP_LIMIT", "DAY"),
-        ("type=stoplimit&stopPrice=202&limitPrice=203&durationType=GTC", "STOP_LIMIT", "GTC"),
+        (
+            "type=stoplimit&stopPrice=200&limitPrice=201&durationType=DAY",
+            "STOP_LIMIT",
+            "DAY",
+        ),
+        (
+            "type=stoplimit&stopPrice=202&limitPrice=203&durationType=GTC",
+            "STOP_LIMIT",
+            "GTC",
+        ),
     ];
     let mut ids = Vec::new();
     for (form, _, _) in cases {
@@ -71,10 +79,18 @@ async fn every_type_and_duration_reaches_ibkr_as_its_ticket_and_lists_back() {
             assert_eq!(o["status"], "working", "{form}: {o}");
         }
         if let Some(p) = form.split("limitPrice=").nth(1) {
-            assert_eq!(dec(&o["limitPrice"]), d(p.split('&').next().unwrap()), "{form}: {o}");
+            assert_eq!(
+                dec(&o["limitPrice"]),
+                d(p.split('&').next().unwrap()),
+                "{form}: {o}"
+            );
         }
         if let Some(p) = form.split("stopPrice=").nth(1) {
-            assert_eq!(dec(&o["stopPrice"]), d(p.split('&').next().unwrap()), "{form}: {o}");
+            assert_eq!(
+                dec(&o["stopPrice"]),
+                d(p.split('&').next().unwrap()),
+                "{form}: {o}"
+            );
         }
     }
 }
@@ -89,10 +105,18 @@ async fn an_allow_listed_question_is_confirmed_and_any_other_refuses_the_order_w
     let token = app.login().await;
     // A limit order of 600 raises the size question (o383) only: confirmed, placed.
     let id = app
-        .place(&token, ACCT, "instrument=AAPL&qty=600&side=buy&type=limit&limitPrice=150")
+        .place(
+            &token,
+            ACCT,
+            "instrument=AAPL&qty=600&side=buy&type=limit&limitPrice=150",
+        )
         .await;
     assert_eq!(num(&fake_order(&fake, ACCT, &id)["totalSize"]), d("600"));
-    assert_eq!(fake.calls("POST", "/iserver/reply/"), 0, "paths carry the reply id");
+    assert_eq!(
+        fake.calls("POST", "/iserver/reply/"),
+        0,
+        "paths carry the reply id"
+    );
     let replies = fake
         .requests()
         .iter()
@@ -118,7 +142,11 @@ async fn a_working_order_is_modified_then_cancelled() {
     let (fake, app) = ibkr::start().await;
     let token = app.login().await;
     let id = app
-        .place(&token, ACCT, "instrument=AAPL&qty=1&side=buy&type=limit&limitPrice=150&durationType=GTC")
+        .place(
+            &token,
+            ACCT,
+            "instrument=AAPL&qty=1&side=buy&type=limit&limitPrice=150&durationType=GTC",
+        )
         .await;
     app.put(
         &token,
@@ -167,7 +195,10 @@ async fn bracket_legs_are_linked_to_their_parent_and_one_filling_cancels_the_oth
         .filter(|o| o["parentId"] == parent.as_str())
         .collect();
     assert_eq!(tv_legs.len(), 2, "{listed:?}");
-    let tp = tv_legs.iter().find(|o| o["type"] == "limit").expect("take profit");
+    let tp = tv_legs
+        .iter()
+        .find(|o| o["type"] == "limit")
+        .expect("take profit");
     let sl = tv_legs.iter().find(|o| o["type"] == "stop").expect("stop loss");
     assert_eq!(tp["parentType"], "order");
     assert_eq!(tp["side"], "sell");
@@ -224,7 +255,10 @@ async fn the_preview_is_ibkrs_what_if_and_places_nothing() {
         1
     );
     let text = preview.to_string();
-    assert!(text.contains("ommission"), "the what-if's commission is shown: {text}");
+    assert!(
+        text.contains("ommission"),
+        "the what-if's commission is shown: {text}"
+    );
     let confirm = preview["confirmId"].as_str().expect("confirmId").to_owned();
     app.post(
         &token,

@@ -26,24 +26,40 @@ async fn ledger(fake: &FakeIbkr) -> Value {
 async fn state_matches_the_ledger(fake: &FakeIbkr, app: &TestApp, token: &str) {
     let state = app.state(token, ACCT).await;
     let base = ledger(fake).await;
-    assert_eq!(dec(&state["balance"]), dec(&base["cashbalance"]), "{state} vs {base}");
+    assert_eq!(
+        dec(&state["balance"]),
+        dec(&base["cashbalance"]),
+        "{state} vs {base}"
+    );
     assert_eq!(
         dec(&state["balance"]),
         fake.cash(ACCT).unwrap().round_dp(2),
         "the balance is the fake's cash"
     );
-    assert_eq!(dec(&state["equity"]), dec(&base["netliquidationvalue"]), "{state} vs {base}");
-    assert_eq!(dec(&state["unrealizedPl"]), dec(&base["unrealizedpnl"]), "{state} vs {base}");
+    assert_eq!(
+        dec(&state["equity"]),
+        dec(&base["netliquidationvalue"]),
+        "{state} vs {base}"
+    );
+    assert_eq!(
+        dec(&state["unrealizedPl"]),
+        dec(&base["unrealizedpnl"]),
+        "{state} vs {base}"
+    );
 }
 
 async fn aapl(app: &TestApp, token: &str) -> Option<(Decimal, String, Decimal)> {
-    app.positions(token, ACCT).await.into_iter().find(|p| p["instrument"] == "AAPL").map(|p| {
-        (
-            dec(&p["qty"]),
-            p["side"].as_str().unwrap().to_owned(),
-            dec(&p["avgPrice"]),
-        )
-    })
+    app.positions(token, ACCT)
+        .await
+        .into_iter()
+        .find(|p| p["instrument"] == "AAPL")
+        .map(|p| {
+            (
+                dec(&p["qty"]),
+                p["side"].as_str().unwrap().to_owned(),
+                dec(&p["avgPrice"]),
+            )
+        })
 }
 
 #[tokio::test]
@@ -55,7 +71,10 @@ async fn a_position_opens_closes_in_part_closes_and_reverses_with_the_state_matc
     app.place(&token, ACCT, "instrument=AAPL&qty=10&side=buy&type=market")
         .await;
     assert_eq!(fake.position(ACCT, AAPL), d("10"));
-    assert!(fake.cash(ACCT).unwrap() < cash, "the purchase and its commission were paid");
+    assert!(
+        fake.cash(ACCT).unwrap() < cash,
+        "the purchase and its commission were paid"
+    );
     // Prices move: the unrealised P/L follows (in the bridge's next refresh: IBKR allows one per 5 s).
     fake.set_price(AAPL, d("190.00"), d("190.02"));
     next_refresh().await;
@@ -90,7 +109,13 @@ async fn a_position_opens_closes_in_part_closes_and_reverses_with_the_state_matc
     assert_eq!(executions.len(), fake.execution_count(), "{executions:?}");
     let bought: Decimal = executions
         .iter()
-        .map(|e| if e["side"] == "buy" { dec(&e["qty"]) } else { -dec(&e["qty"]) })
+        .map(|e| {
+            if e["side"] == "buy" {
+                dec(&e["qty"])
+            } else {
+                -dec(&e["qty"])
+            }
+        })
         .sum();
     assert_eq!(bought, d("-3"), "the executions add up to the position");
 }

@@ -47,8 +47,12 @@ async fn an_expired_session_is_reopened_with_ssodh_init() {
     app.orders(&token, ACCT).await;
     fake.expire_session();
     assert!(!fake.authenticated());
-    app.place(&token, ACCT, "instrument=AAPL&qty=1&side=buy&type=limit&limitPrice=150")
-        .await;
+    app.place(
+        &token,
+        ACCT,
+        "instrument=AAPL&qty=1&side=buy&type=limit&limitPrice=150",
+    )
+    .await;
     assert_eq!(fake.calls("POST", "/iserver/auth/ssodh/init"), 1);
     assert!(fake.authenticated());
     assert_eq!(fake.orders(ACCT).len(), 1, "the order was placed once");
@@ -87,6 +91,9 @@ async fn a_competing_session_is_taken_back() {
     fake.compete();
     assert!(!fake.authenticated());
     app.orders(&token, ACCT).await;
-    assert!(fake.authenticated(), "ssodh/init with compete took the session back");
+    assert!(
+        fake.authenticated(),
+        "ssodh/init with compete took the session back"
+    );
     assert_eq!(fake.calls("POST", "/iserver/auth/ssodh/init"), 1);
 }
