@@ -199,30 +199,17 @@ mod tests {
             .ok("live_orders", &filled.replace("\"Filled\"", "\"Submitted\""));
         let g = Gateway::new(api.clone());
         let finished = Finished::default();
+        // Nothing kept between reads: each refresh reads the gateway.
+        let (fresh, offered) = (Recent::new(std::time::Duration::ZERO), table());
+        let read = || orders(&g, &offered, &finished, &fresh, "DU1234567");
         for _ in 0..3 {
-            let o = orders(
-                &g,
-                &table(),
-                &finished,
-                &Recent::new(std::time::Duration::ZERO),
-                "DU1234567",
-            )
-            .await
-            .unwrap();
+            let o = read().await.unwrap();
             let o = o.iter().find(|o| o.id == "1234567891").unwrap();
             assert_eq!(o.status, tv::OrderStatus::Filled);
         }
         // A gateway that forgot its orders (restarted): the finished ones are still shown.
         api.ok("live_orders", r#"{"orders":[],"snapshot":true}"#);
-        let o = orders(
-            &g,
-            &table(),
-            &finished,
-            &Recent::new(std::time::Duration::ZERO),
-            "DU1234567",
-        )
-        .await
-        .unwrap();
+        let o = read().await.unwrap();
         let ids: Vec<&str> = o.iter().map(|o| o.id.as_str()).collect();
         assert!(
             ids.contains(&"1234567891") && ids.contains(&"1234567894"),
