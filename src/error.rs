@@ -35,6 +35,10 @@ pub enum ApiError {
 /// Shorthand for handler results.
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// Lost-session details written for the user (what to do before logging in again, not a diagnosis):
+/// shown as they are. Any other detail is only logged, behind the generic text.
+const SHOWN_AS_IS: &[&str] = &[crate::backends::ibkr::errors::GATEWAY_LOGIN_AGAIN];
+
 impl ApiError {
     /// A bad-request error with a message naming the problem.
     pub fn bad(msg: impl Into<String>) -> Self {
@@ -53,10 +57,12 @@ impl ApiError {
             ApiError::Broker(e) => match e {
                 BrokerError::Unauthorized(detail) => {
                     tracing::info!(%detail, "upstream session lost; asking the user to log in again");
-                    (
-                        StatusCode::UNAUTHORIZED,
-                        "Your broker session has ended. Please log in again.".into(),
-                    )
+                    let message = if SHOWN_AS_IS.contains(&detail.as_str()) {
+                        detail.clone()
+                    } else {
+                        "Your broker session has ended. Please log in again.".into()
+                    };
+                    (StatusCode::UNAUTHORIZED, message)
                 }
                 BrokerError::Rejected(m) | BrokerError::NotFound(m) => (StatusCode::OK, m.clone()),
                 BrokerError::RateLimited { retry_after } => {
@@ -134,5 +140,30 @@ pub struct TvDone;
 impl IntoResponse for TvDone {
     fn into_response(self) -> Response {
         Json(serde_json::json!({ "s": "ok" })).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backends::ibkr::errors::GATEWAY_LOGIN_AGAIN;
+
+    #[test]
+    fn a_lost_session_shows_only_the_messages_written_for_the_user() {
+        let gateway = ApiError::Broker(BrokerError::Unauthorized(GATEWAY_LOGIN_AGAIN.into()));
+        assert_eq!(
+            gateway.status_and_message(),
+            (StatusCode::UNAUTHORIZED, GATEWAY_LOGIN_AGAIN.to_string())
+        );
+        let diagnosis = ApiError::Broker(BrokerError::Unauthorized(
+            "OANDA refused the access token: expired".into(),
+        ));
+        assert_eq!(
+            diagnosis.status_and_message(),
+            (
+                StatusCode::UNAUTHORIZED,
+                "Your broker session has ended. Please log in again.".to_string()
+            )
+        );
     }
 }

@@ -1,6 +1,16 @@
-//! The bridge on the IBKR backend against the fake IBKR Web API (`fakes::ibkr`), in one test binary.
+//! The bridge on the Interactive Brokers backend against the fake IBKR Web API (`fakes::ibkr`), driven as
+//! TradingView drives it, asserting on both what TradingView sees and what the fake holds: over the Client
+//! Portal gateway the session, orders with the reply loop, positions and the account state, ambiguous
+//! failures, pacing and the cost of a refresh; over OAuth 1.0a and OAuth 2.0 (`oauth`) a whole trading
+//! session, renewal after expiry and refusal after revocation.
 
 #[path = "../support/mod.rs"]
 mod support;
 
+mod ambiguous;
 mod oauth;
+mod orders;
+mod pacing;
+mod positions;
+mod refresh;
+mod session;

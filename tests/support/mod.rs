@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod capital;
+pub mod ibkr;
 pub mod live;
 pub mod log_capture;
 pub mod oanda;
@@ -13,6 +14,7 @@ pub mod tally;
 /// The fake upstreams live in their own crate (`fakes/`, compiled once); these names keep the tests'
 /// `support::fake_capital` and `support::fake_oanda` paths.
 pub use fakes::capital as fake_capital;
+pub use fakes::ibkr as fake_ibkr;
 pub use fakes::oanda as fake_oanda;
 
 use axum::body::Body;

@@ -4,7 +4,9 @@
 
 use super::catalog::Table;
 use super::convert;
+use super::model::orders::{LiveOrders, Trade};
 use super::model::portfolio::POSITIONS_PAGE_SIZE;
+use super::recent::Recent;
 use super::session::Gateway;
 use crate::broker::{BrokerError, BrokerResult};
 use crate::sync::MutexExt;
@@ -77,13 +79,16 @@ pub async fn orders(
     gateway: &Gateway,
     table: &Table,
     finished: &Finished,
+    recent: &RecentOrders,
     account: &str,
 ) -> BrokerResult<Vec<tv::Order>> {
     let acct = account.to_string();
-    let live = gateway
-        .on_account(account, "reading orders", |api| {
-            let a = acct.clone();
-            async move { api.live_orders(&a).await }
+    let live = recent
+        .get(account, || {
+            gateway.on_account(account, "reading orders", |api| {
+                let a = acct.clone();
+                async move { api.live_orders(&a).await }
+            })
         })
         .await?;
     let journal = finished.of(GATEWAY_LOGIN, account);
@@ -108,23 +113,34 @@ pub async fn orders(
     Ok(out)
 }
 
+/// Each account's last `/iserver/account/orders` answer, shared by the account hubs of every session for
+/// [`super::MIN_REFRESH`] (IBKR allows one call per 5 s for the whole gateway), forgotten after a write.
+pub type RecentOrders = Recent<LiveOrders>;
+
+/// Each account's last `/iserver/account/trades` answer, reused for [`super::MIN_REFRESH`]: IBKR allows
+/// one call per 5 s, and TradingView polls executions from every tab.
+pub type RecentTrades = Recent<Vec<Trade>>;
+
 /// The account's executions (today's, as IBKR keeps them) in offered symbols.
 pub async fn executions(
     gateway: &Gateway,
     table: &Table,
+    recent: &RecentTrades,
     account: &str,
-    symbol: Option<&str>,
-    max: Option<usize>,
+    filter: (Option<&str>, Option<usize>),
 ) -> BrokerResult<Vec<tv::Execution>> {
+    let (symbol, max) = filter;
     let acct = account.to_string();
-    let trades = gateway
-        .on_account(account, "reading executions", |api| {
-            let a = acct.clone();
-            async move { api.trades(&a).await }
+    let trades = recent
+        .get(account, || {
+            gateway.on_account(account, "reading executions", |api| {
+                let a = acct.clone();
+                async move { api.trades(&a).await }
+            })
         })
         .await?;
     let mut out = Vec::new();
-    for t in &trades {
+    for t in trades.iter() {
         if t.account.as_deref().is_some_and(|a| a != account) {
             continue;
         }
@@ -183,14 +199,17 @@ mod tests {
             .ok("live_orders", &filled.replace("\"Filled\"", "\"Submitted\""));
         let g = Gateway::new(api.clone());
         let finished = Finished::default();
+        // Nothing kept between reads: each refresh reads the gateway.
+        let (fresh, offered) = (Recent::new(std::time::Duration::ZERO), table());
+        let read = || orders(&g, &offered, &finished, &fresh, "DU1234567");
         for _ in 0..3 {
-            let o = orders(&g, &table(), &finished, "DU1234567").await.unwrap();
+            let o = read().await.unwrap();
             let o = o.iter().find(|o| o.id == "1234567891").unwrap();
             assert_eq!(o.status, tv::OrderStatus::Filled);
         }
         // A gateway that forgot its orders (restarted): the finished ones are still shown.
         api.ok("live_orders", r#"{"orders":[],"snapshot":true}"#);
-        let o = orders(&g, &table(), &finished, "DU1234567").await.unwrap();
+        let o = read().await.unwrap();
         let ids: Vec<&str> = o.iter().map(|o| o.id.as_str()).collect();
         assert!(
             ids.contains(&"1234567891") && ids.contains(&"1234567894"),

@@ -22,6 +22,7 @@ pub mod oauth2;
 pub mod orders;
 mod preview;
 mod prices;
+mod recent;
 pub mod session;
 pub mod stream;
 #[cfg(test)]
@@ -69,6 +70,8 @@ struct Inner {
     catalog: Catalog,
     allow: HashSet<String>,
     finished: account::Finished,
+    trades: account::RecentTrades,
+    live: account::RecentOrders,
     confirms: preview::Confirms,
     probe: crate::upstream::probe::UpstreamProbe,
     /// The WebSocket (quotes, order and P&L pushes); `None` where it cannot be used (see
@@ -149,6 +152,8 @@ impl IbkrBroker {
                 gateway,
                 registry,
                 finished: account::Finished::default(),
+                trades: recent::Recent::new(MIN_REFRESH),
+                live: recent::Recent::new(MIN_REFRESH),
                 confirms: preview::Confirms::default(),
                 probe,
             }),
@@ -202,6 +207,13 @@ impl Inner {
             allow: &self.allow,
             outside_rth: self.config.outside_rth,
         }
+    }
+
+    /// Forgets the account's shared order and execution reads after a write (whatever its outcome), so
+    /// that the next refresh shows what changed.
+    fn written(&self, account: &str) {
+        self.live.forget(account);
+        self.trades.forget(account);
     }
 
     /// The user's accounts among the gateway's.
@@ -324,7 +336,8 @@ impl Broker for IbkrBroker {
 
     async fn orders(&self, _session: &SessionCtx, account: &str) -> BrokerResult<Vec<tv::Order>> {
         let table = self.inner.table().await?;
-        account::orders(&self.inner.gateway, &table, &self.inner.finished, account).await
+        let (finished, live) = (&self.inner.finished, &self.inner.live);
+        account::orders(&self.inner.gateway, &table, finished, live, account).await
     }
 
     /// Pushed (`sor`/`spl` on the WebSocket) where the socket can be used, polled otherwise; never more
@@ -369,7 +382,9 @@ impl Broker for IbkrBroker {
         request_id: Option<&str>,
     ) -> BrokerResult<String> {
         let table = self.inner.table().await?;
-        self.inner.desk(&table).place(account, &order, request_id).await
+        let placed = self.inner.desk(&table).place(account, &order, request_id).await;
+        self.inner.written(account);
+        placed
     }
 
     async fn modify_order(
@@ -380,12 +395,16 @@ impl Broker for IbkrBroker {
         change: tv::ModifyOrder,
     ) -> BrokerResult<()> {
         let table = self.inner.table().await?;
-        self.inner.desk(&table).modify(account, order_id, &change).await
+        let modified = self.inner.desk(&table).modify(account, order_id, &change).await;
+        self.inner.written(account);
+        modified
     }
 
     async fn cancel_order(&self, _session: &SessionCtx, account: &str, order_id: &str) -> BrokerResult<()> {
         let table = self.inner.table().await?;
-        self.inner.desk(&table).cancel(account, order_id).await
+        let cancelled = self.inner.desk(&table).cancel(account, order_id).await;
+        self.inner.written(account);
+        cancelled
     }
 
     async fn preview_order(
@@ -452,11 +471,9 @@ impl Broker for IbkrBroker {
             .iter()
             .find(|p| p.id == position_id)
             .ok_or_else(|| BrokerError::NotFound(format!("Unknown position '{position_id}'")))?;
-        self.inner
-            .desk(&table)
-            .close(account, position, amount)
-            .await
-            .map(drop)
+        let closed = self.inner.desk(&table).close(account, position, amount).await;
+        self.inner.written(account);
+        closed.map(drop)
     }
 
     async fn executions(
@@ -467,7 +484,15 @@ impl Broker for IbkrBroker {
         max_count: Option<usize>,
     ) -> BrokerResult<Vec<tv::Execution>> {
         let table = self.inner.table().await?;
-        account::executions(&self.inner.gateway, &table, account, instrument, max_count).await
+        let recent = &self.inner.trades;
+        account::executions(
+            &self.inner.gateway,
+            &table,
+            recent,
+            account,
+            (instrument, max_count),
+        )
+        .await
     }
 
     async fn quotes(
