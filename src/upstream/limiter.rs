@@ -54,6 +54,47 @@ impl SlidingWindow {
         }
     }
 
+    /// Waits until a slot is free, without taking it. With [`SlidingWindow::try_acquire`] this lets a caller
+    /// that must also wait for other limits take its slot last, at the moment it sends: a slot taken first
+    /// would be stamped earlier than the send it stands for, and the next caller could follow too closely.
+    pub async fn ready(&self) {
+        let mut sent = self.sent.lock().await;
+        loop {
+            let now = Instant::now();
+            while sent
+                .front()
+                .is_some_and(|t| now.duration_since(*t) >= self.window)
+            {
+                sent.pop_front();
+            }
+            if sent.len() < self.limit {
+                return;
+            }
+            let oldest = *sent.front().expect("window is full, so not empty");
+            tokio::time::sleep_until(oldest + self.window).await;
+        }
+    }
+
+    /// Takes a slot now if one is free and nobody else is taking one; `false` otherwise (wait with
+    /// [`SlidingWindow::ready`] and try again).
+    pub fn try_acquire(&self) -> bool {
+        let Ok(mut sent) = self.sent.try_lock() else {
+            return false;
+        };
+        let now = Instant::now();
+        while sent
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= self.window)
+        {
+            sent.pop_front();
+        }
+        if sent.len() < self.limit {
+            sent.push_back(now);
+            return true;
+        }
+        false
+    }
+
     /// Whether no send is counted in the current window and nobody is taking a slot: forgetting this
     /// limiter now could not let a send through early.
     pub fn is_idle(&self) -> bool {
@@ -191,6 +232,23 @@ mod tests {
         }
         // 35 sends at 10/s need three full windows after the first.
         assert_eq!(at.last().copied(), Some(Duration::from_secs(3)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_slot_taken_late_is_stamped_when_taken_not_when_it_became_free() {
+        // One send per 5 s: a caller that saw the slot free, then waited 900 ms for another limit, stamps
+        // its send at 900 ms; the next caller may go only 5 s after that, not 5 s after the slot freed.
+        let limiter = SlidingWindow::new(1, Duration::from_secs(5));
+        let start = Instant::now();
+        limiter.ready().await;
+        assert_eq!(Instant::now(), start, "a free slot is ready at once");
+        tokio::time::sleep(Duration::from_millis(900)).await;
+        assert!(limiter.try_acquire());
+        assert!(!limiter.try_acquire(), "the window holds one send");
+        limiter.ready().await;
+        assert_eq!(Instant::now() - start, Duration::from_millis(5_900));
+        assert!(limiter.try_acquire());
+        assert_eq!(limiter.in_window().await, 1);
     }
 
     #[tokio::test(start_paused = true)]

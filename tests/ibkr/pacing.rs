@@ -8,9 +8,16 @@ use std::time::{Duration, Instant};
 use support::fake_ibkr::FakeIbkr;
 use support::ibkr::{self, ACCT};
 
-/// The most requests of any kind the fake received within one second.
+/// The most API requests the fake received within one second. The WebSocket upgrade (`/ws`, once per
+/// socket) is not counted: the bridge does not pace it, and no document says IBKR counts it among the 10
+/// requests per second (README, Known gaps).
 fn busiest_second(fake: &FakeIbkr) -> usize {
-    let times: Vec<Instant> = fake.requests().iter().map(|r| r.at).collect();
+    let times: Vec<Instant> = fake
+        .requests()
+        .iter()
+        .filter(|r| r.path != "/ws")
+        .map(|r| r.at)
+        .collect();
     let mut most = 0;
     let mut start = 0;
     for (end, t) in times.iter().enumerate() {
@@ -23,8 +30,6 @@ fn busiest_second(fake: &FakeIbkr) -> usize {
 }
 
 #[tokio::test]
-#[ignore = "fails: the transport stamps an endpoint's 5 s slot before waiting for the shared 10/s slot, so a \
-            queued live-orders read reaches IBKR under 5 s after the previous one and gets 429 (see the report)"]
 async fn a_burst_of_a_thousand_polls_keeps_to_ibkrs_limits() {
     let (fake, app) = ibkr::start_with(ibkr::options(), "", "").await;
     let mut tabs = Vec::new();
@@ -88,7 +93,15 @@ async fn a_burst_of_a_thousand_polls_keeps_to_ibkrs_limits() {
         fake.calls("GET", "/iserver/account/orders") >= 2,
         "the hub refreshed during the burst"
     );
-    assert!(busiest_second(&fake) <= 10, "{}", busiest_second(&fake));
+    assert!(
+        busiest_second(&fake) <= 10,
+        "{} in one second: {:?}",
+        busiest_second(&fake),
+        fake.requests()
+            .iter()
+            .map(|r| (r.method.clone(), r.path.clone()))
+            .collect::<Vec<_>>()
+    );
     assert!(
         fake.requests().len() < 60,
         "{} upstream requests",

@@ -167,6 +167,24 @@ impl EndpointPermit<'_> {
             (None, Pace::PerKey { .. }) => {}
         }
     }
+
+    /// Waits until a send slot is free, without taking it.
+    pub async fn ready(&self) {
+        match (&self.lane, &self.limit.pace) {
+            (Some(lane), _) => lane.ready().await,
+            (None, Pace::All(window)) => window.ready().await,
+            (None, Pace::PerKey { .. }) => {}
+        }
+    }
+
+    /// Takes a send slot now if one is free; `false` when another call took it first.
+    pub fn try_pace(&self) -> bool {
+        match (&self.lane, &self.limit.pace) {
+            (Some(lane), _) => lane.try_pace(),
+            (None, Pace::All(window)) => window.try_acquire(),
+            (None, Pace::PerKey { .. }) => true,
+        }
+    }
 }
 
 /// The lane of `key`, made on first use; idle lanes of other keys are forgotten when a new key comes.

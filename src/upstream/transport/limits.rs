@@ -91,6 +91,18 @@ impl Lane {
             rate.acquire().await;
         }
     }
+
+    /// Waits until a send slot is free without taking it (see [`SlidingWindow::ready`]).
+    pub async fn ready(&self) {
+        if let Some(rate) = &self.rate {
+            rate.ready().await;
+        }
+    }
+
+    /// Takes a send slot now if one is free (always when the lane has no pace).
+    pub fn try_pace(&self) -> bool {
+        self.rate.as_ref().is_none_or(SlidingWindow::try_acquire)
+    }
 }
 
 /// One lane per key, made on first use with the same limits. Lanes live as long as someone holds them (a

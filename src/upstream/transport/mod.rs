@@ -237,6 +237,11 @@ impl Transport {
         // The in-flight slots first (waiting for one must not hold a send time), then the endpoint and shared
         // paces, and the key's own pace last, nearest to sending: the per-key limit is the one upstreams
         // enforce most. The slots are held until the response headers are in; reading the body is quick.
+        // An endpoint's send slot is taken only after the shared pace let the call through: taken before,
+        // it would be stamped up to the shared wait earlier than the send, and the next call on that
+        // endpoint could reach the upstream inside its interval (IBKR's once per 5 s answered 429 so). A
+        // call that loses its endpoint slot to another while waiting goes round again; the shared slot it
+        // took counts as a send, which only errs on the safe side.
         let _permit = match call.lane {
             Some(lane) => Some(lane.enter().await),
             None => None,
@@ -247,11 +252,16 @@ impl Transport {
                 admitted.push(limit.enter(call.key).await);
             }
         }
-        for permit in &admitted {
-            permit.pace().await;
-        }
-        if let Some(all) = &self.all {
-            all.acquire().await;
+        loop {
+            for permit in &admitted {
+                permit.ready().await;
+            }
+            if let Some(all) = &self.all {
+                all.acquire().await;
+            }
+            if admitted.iter().all(EndpointPermit::try_pace) {
+                break;
+            }
         }
         if let Some(lane) = call.lane {
             lane.pace().await;
