@@ -96,11 +96,13 @@ async fn a_bracket_order_goes_out_as_one_submission_with_an_allow_listed_questio
     let body = api.bodies.lock().unwrap()[0].clone();
     let orders = body["orders"].as_array().unwrap();
     assert_eq!(orders.len(), 3);
-    assert_eq!(orders[0]["cOID"], "tvb-req-9");
+    let coid = crate::backends::ibkr::convert::orders::coid(&ctx().user, Some("req-9"));
+    assert!(coid.starts_with("tvb-req-9-"), "{coid}");
+    assert_eq!(orders[0]["cOID"], coid.as_str());
     assert_eq!(orders[0]["conid"], 265598);
     assert_eq!(
         (orders[1]["parentId"].as_str(), orders[2]["parentId"].as_str()),
-        (Some("tvb-req-9"), Some("tvb-req-9"))
+        (Some(coid.as_str()), Some(coid.as_str()))
     );
     assert_eq!(api.count("place"), 1);
 }

@@ -376,13 +376,14 @@ impl Broker for IbkrBroker {
 
     async fn place_order(
         &self,
-        _session: &SessionCtx,
+        session: &SessionCtx,
         account: &str,
         order: tv::PlaceOrder,
         request_id: Option<&str>,
     ) -> BrokerResult<String> {
         let table = self.inner.table().await?;
-        let placed = self.inner.desk(&table).place(account, &order, request_id).await;
+        let coid = convert::orders::coid(&session.user, request_id);
+        let placed = self.inner.desk(&table).place(account, &order, &coid).await;
         self.inner.written(account);
         placed
     }
@@ -419,7 +420,7 @@ impl Broker for IbkrBroker {
         }
         let table = self.inner.table().await?;
         let conid = table.conid(&order.instrument)?;
-        let coid = convert::orders::coid(None);
+        let coid = convert::orders::fresh_coid();
         let target = convert::orders::Target {
             account,
             conid,

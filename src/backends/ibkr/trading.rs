@@ -3,7 +3,7 @@
 //! layer writes the audit line).
 
 use super::catalog::Table;
-use super::convert::orders::{bracket_children, coid, kind_of, side_of, ticket, tif, Target};
+use super::convert::orders::{bracket_children, fresh_coid, kind_of, side_of, ticket, tif, Target};
 use super::errors::to_broker;
 use super::model::orders::OrderTicket;
 use super::orders::{place, reply_loop, Write};
@@ -22,15 +22,11 @@ pub struct Desk<'a> {
 }
 
 impl Desk<'_> {
-    /// Places `order` (and its brackets) with the `cOID` of `request_id`; answers the parent's order id.
-    pub async fn place(
-        &self,
-        account: &str,
-        order: &tv::PlaceOrder,
-        request_id: Option<&str>,
-    ) -> BrokerResult<String> {
+    /// Places `order` (and its brackets) under `coid` (see [`super::convert::orders::coid`]); answers the
+    /// parent's order id.
+    pub async fn place(&self, account: &str, order: &tv::PlaceOrder, coid: &str) -> BrokerResult<String> {
         let conid = self.table.conid(&order.instrument)?;
-        let coid = coid(request_id);
+        let coid = coid.to_string();
         let target = Target {
             account,
             conid,
@@ -181,6 +177,6 @@ impl Desk<'_> {
             tv::OrderType::Market,
             qty,
         );
-        self.place(account, &order, None).await
+        self.place(account, &order, &fresh_coid()).await
     }
 }

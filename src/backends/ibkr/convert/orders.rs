@@ -59,25 +59,37 @@ pub fn side(side: tv::Side) -> &'static str {
     }
 }
 
-/// The `cOID` of an order TradingView placed with `request_id`: the same id for the same request, so a
-/// resent request is recognised upstream (IBKR refuses a repeated `cOID`) and an order whose answer was
-/// lost can be found. Without a request id, a fresh one.
-pub fn coid(request_id: Option<&str>) -> String {
+/// The `cOID` of an order bridge user `owner` placed with `request_id`: the same id for the same user's
+/// request, so a resent request is recognised upstream (IBKR refuses a repeated `cOID`) and an order whose
+/// answer was lost can be found; different users' requests never share one (bridge users share a gateway
+/// login, and a look-up after a lost answer must never find another user's order). Without a request id, a
+/// fresh one.
+pub fn coid(owner: &str, request_id: Option<&str>) -> String {
     let Some(id) = request_id.filter(|r| !r.trim().is_empty()) else {
-        return format!("tvb-{}", uuid::Uuid::new_v4().simple());
+        return fresh_coid();
     };
+    let who = fnv1a(owner.as_bytes()) as u32;
     let kept: String = id
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_' || *c == '.')
-        .take(MAX_COID_LEN - 4)
+        .take(MAX_COID_LEN - 4 - 9)
         .collect();
     if kept.len() == id.len() {
-        return format!("tvb-{kept}");
+        return format!("tvb-{kept}-{who:08x}");
     }
-    // Characters were dropped or the id was cut: a digest of the whole id keeps different ids apart.
-    let digest = fnv1a(id.as_bytes());
+    // Characters were dropped or the id was cut: a digest of the whole id (and its owner) keeps different
+    // ids apart.
+    let mut whole = owner.as_bytes().to_vec();
+    whole.push(0);
+    whole.extend_from_slice(id.as_bytes());
+    let digest = fnv1a(&whole);
     let head: String = kept.chars().take(MAX_COID_LEN - 4 - 17).collect();
     format!("tvb-{head}-{digest:016x}")
+}
+
+/// A `cOID` for an order no request id names (a close, a preview).
+pub fn fresh_coid() -> String {
+    format!("tvb-{}", uuid::Uuid::new_v4().simple())
 }
 
 /// FNV-1a, 64 bits: a digest that is the same in every build (unlike the standard library's hasher).

@@ -109,18 +109,30 @@ fn brackets_are_opposite_gtc_children_tied_by_the_parents_coid() {
 
 #[test]
 fn coids_follow_the_request_id_and_stay_apart() {
-    assert_eq!(coid(Some("abc-123")), "tvb-abc-123");
-    assert_eq!(coid(Some("abc-123")), coid(Some("abc-123")));
-    let odd = coid(Some("a b/c"));
+    let alice = coid("alice", Some("abc-123"));
+    assert!(alice.starts_with("tvb-abc-123-") && alice.len() <= 40, "{alice}");
+    assert_eq!(
+        alice,
+        coid("alice", Some("abc-123")),
+        "the same request, the same id"
+    );
+    assert_ne!(
+        alice,
+        coid("bob", Some("abc-123")),
+        "two users' requests never share a cOID"
+    );
+    let odd = coid("alice", Some("a b/c"));
     assert!(odd.starts_with("tvb-abc-") && odd.len() <= 40, "{odd}");
     assert_ne!(
-        coid(Some("a b/c")),
-        coid(Some("a/b c")),
+        coid("alice", Some("a b/c")),
+        coid("alice", Some("a/b c")),
         "different ids differ after cleaning"
     );
+    assert_ne!(coid("alice", Some("a b/c")), coid("bob", Some("a b/c")));
     let long = "x".repeat(100);
-    assert!(coid(Some(&long)).len() <= 40);
-    assert_ne!(coid(None), coid(None));
+    assert!(coid("alice", Some(&long)).len() <= 40);
+    assert_ne!(coid("alice", None), coid("alice", None));
+    assert_ne!(fresh_coid(), fresh_coid());
 }
 
 #[test]
