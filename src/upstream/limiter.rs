@@ -38,12 +38,7 @@ impl SlidingWindow {
         let mut sent = self.sent.lock().await;
         loop {
             let now = Instant::now();
-            while sent
-                .front()
-                .is_some_and(|t| now.duration_since(*t) >= self.window)
-            {
-                sent.pop_front();
-            }
+            self.forget_old(&mut sent, now);
             if sent.len() < self.limit {
                 sent.push_back(now);
                 return;
@@ -61,12 +56,7 @@ impl SlidingWindow {
         let mut sent = self.sent.lock().await;
         loop {
             let now = Instant::now();
-            while sent
-                .front()
-                .is_some_and(|t| now.duration_since(*t) >= self.window)
-            {
-                sent.pop_front();
-            }
+            self.forget_old(&mut sent, now);
             if sent.len() < self.limit {
                 return;
             }
@@ -82,17 +72,22 @@ impl SlidingWindow {
             return false;
         };
         let now = Instant::now();
+        self.forget_old(&mut sent, now);
+        if sent.len() < self.limit {
+            sent.push_back(now);
+            return true;
+        }
+        false
+    }
+
+    /// Drops the sends that have left the window by `now`.
+    fn forget_old(&self, sent: &mut VecDeque<Instant>, now: Instant) {
         while sent
             .front()
             .is_some_and(|t| now.duration_since(*t) >= self.window)
         {
             sent.pop_front();
         }
-        if sent.len() < self.limit {
-            sent.push_back(now);
-            return true;
-        }
-        false
     }
 
     /// Whether no send is counted in the current window and nobody is taking a slot: forgetting this
