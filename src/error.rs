@@ -35,10 +35,6 @@ pub enum ApiError {
 /// Shorthand for handler results.
 pub type ApiResult<T> = Result<T, ApiError>;
 
-/// Lost-session details written for the user (what to do before logging in again, not a diagnosis):
-/// shown as they are. Any other detail is only logged, behind the generic text.
-const SHOWN_AS_IS: &[&str] = &[crate::backends::ibkr::errors::GATEWAY_LOGIN_AGAIN];
-
 impl ApiError {
     /// A bad-request error with a message naming the problem.
     pub fn bad(msg: impl Into<String>) -> Self {
@@ -57,12 +53,12 @@ impl ApiError {
             ApiError::Broker(e) => match e {
                 BrokerError::Unauthorized(detail) => {
                     tracing::info!(%detail, "upstream session lost; asking the user to log in again");
-                    let message = if SHOWN_AS_IS.contains(&detail.as_str()) {
-                        detail.clone()
-                    } else {
-                        "Your broker session has ended. Please log in again.".into()
-                    };
-                    (StatusCode::UNAUTHORIZED, message)
+                    let message = "Your broker session has ended. Please log in again.";
+                    (StatusCode::UNAUTHORIZED, message.into())
+                }
+                BrokerError::LogInAgain(told) => {
+                    tracing::info!(%told, "upstream session lost; telling the user what to do first");
+                    (StatusCode::UNAUTHORIZED, told.clone())
                 }
                 BrokerError::Rejected(m) | BrokerError::NotFound(m) => (StatusCode::OK, m.clone()),
                 BrokerError::RateLimited { retry_after } => {
@@ -146,14 +142,14 @@ impl IntoResponse for TvDone {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backends::ibkr::errors::GATEWAY_LOGIN_AGAIN;
 
     #[test]
     fn a_lost_session_shows_only_the_messages_written_for_the_user() {
-        let gateway = ApiError::Broker(BrokerError::Unauthorized(GATEWAY_LOGIN_AGAIN.into()));
+        let told = "Log in to the gateway again, then log in here.";
+        let gateway = ApiError::Broker(BrokerError::LogInAgain(told.into()));
         assert_eq!(
             gateway.status_and_message(),
-            (StatusCode::UNAUTHORIZED, GATEWAY_LOGIN_AGAIN.to_string())
+            (StatusCode::UNAUTHORIZED, told.to_string())
         );
         let diagnosis = ApiError::Broker(BrokerError::Unauthorized(
             "OANDA refused the access token: expired".into(),

@@ -11,6 +11,10 @@ pub enum BrokerError {
     /// The upstream session is gone and could not be re-established: the user must log in again.
     #[error("unauthorized: {0}")]
     Unauthorized(String),
+    /// The upstream session is gone and the user must do something before logging in again (log in to
+    /// IBKR's Client Portal gateway); the text, written for the user, says what and is shown as it is.
+    #[error("unauthorized: {0}")]
+    LogInAgain(String),
     /// The broker refused the request (validation, margin, market closed...).
     #[error("{0}")]
     Rejected(String),

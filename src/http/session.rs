@@ -74,7 +74,10 @@ async fn authorize(
         Err(e) => {
             // Only a refusal of the credentials counts against the login; an upstream that is down or
             // busy says nothing about the password.
-            let counts = matches!(e, BrokerError::Rejected(_) | BrokerError::Unauthorized(_));
+            let counts = matches!(
+                e,
+                BrokerError::Rejected(_) | BrokerError::Unauthorized(_) | BrokerError::LogInAgain(_)
+            );
             if counts {
                 attempt.failed(Instant::now());
             }

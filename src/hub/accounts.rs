@@ -112,7 +112,7 @@ impl Update {
         let line = json_line(&serde_json::json!({ "s": "error", "errmsg": errmsg }));
         Update {
             lines: std::array::from_fn(|_| Some(line.clone())),
-            fatal: matches!(e, BrokerError::Unauthorized(_)),
+            fatal: matches!(e, BrokerError::Unauthorized(_) | BrokerError::LogInAgain(_)),
         }
     }
 

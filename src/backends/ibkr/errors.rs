@@ -62,7 +62,7 @@ pub fn is_session_gone(e: &CallError) -> bool {
 /// A failed read or a refused write as the user sees it. `what` names the action ("reading orders").
 pub fn to_broker(what: &str, e: &CallError) -> BrokerError {
     match e {
-        CallError::Status { status: 401, .. } => BrokerError::Unauthorized(GATEWAY_LOGIN_AGAIN.into()),
+        CallError::Status { status: 401, .. } => BrokerError::LogInAgain(GATEWAY_LOGIN_AGAIN.into()),
         CallError::Status {
             status: 429,
             retry_after,
@@ -112,7 +112,7 @@ mod tests {
         );
         assert!(is_session_gone(&gone));
         match to_broker("reading", &gone) {
-            BrokerError::Unauthorized(m) => assert!(m.contains("log in to the Client Portal gateway again")),
+            BrokerError::LogInAgain(m) => assert!(m.contains("log in to the Client Portal gateway again")),
             other => panic!("{other:?}"),
         }
         assert!(matches!(

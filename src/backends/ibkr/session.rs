@@ -97,7 +97,7 @@ impl Gateway {
     /// operator's credentials (the mapped-mode rule).
     fn session_refused(&self) -> BrokerError {
         match self.transport {
-            TransportKind::Gateway => BrokerError::Unauthorized(GATEWAY_LOGIN_AGAIN.into()),
+            TransportKind::Gateway => BrokerError::LogInAgain(GATEWAY_LOGIN_AGAIN.into()),
             TransportKind::Oauth1 => BrokerError::Rejected(OAUTH1_REFUSED.into()),
             TransportKind::Oauth2 => BrokerError::Rejected(OAUTH2_REFUSED.into()),
         }
@@ -186,7 +186,7 @@ impl Gateway {
                     }
                 )));
             }
-            return Err(BrokerError::Unauthorized(GATEWAY_LOGIN_AGAIN.into()));
+            return Err(BrokerError::LogInAgain(GATEWAY_LOGIN_AGAIN.into()));
         }
         let listed = self.api.accounts().await.map_err(unreachable)?;
         if listed.accounts.is_empty() {

@@ -60,7 +60,7 @@ async fn a_gateway_nobody_logged_in_to_is_a_401_saying_so() {
         r#"{"authenticated":false,"connected":false,"competing":false}"#,
     );
     match gateway(&api).accounts().await {
-        Err(BrokerError::Unauthorized(m)) => assert!(m.contains("log in to the Client Portal gateway again")),
+        Err(BrokerError::LogInAgain(m)) => assert!(m.contains("log in to the Client Portal gateway again")),
         other => panic!("{other:?}"),
     }
     assert_eq!(api.count("ssodh_init"), 0, "ssodh/init only when connected");
@@ -71,7 +71,7 @@ async fn a_gateway_nobody_logged_in_to_is_a_401_saying_so() {
         .ok("auth_status", &fixture("auth_status_connected_only.json"));
     assert!(matches!(
         gateway(&api).accounts().await,
-        Err(BrokerError::Unauthorized(_))
+        Err(BrokerError::LogInAgain(_))
     ));
     // A gateway that is not running is unavailable, not a login problem.
     let api = Arc::new(ScriptedApi::default());
@@ -105,7 +105,7 @@ async fn a_401_reopens_the_session_once_and_repeats_the_call() {
         .call("reading", |api| async move { api.summary("DU1234567").await })
         .await
     {
-        Err(BrokerError::Unauthorized(m)) => assert!(m.contains("Client Portal gateway")),
+        Err(BrokerError::LogInAgain(m)) => assert!(m.contains("Client Portal gateway")),
         other => panic!("{other:?}"),
     }
     assert_eq!(api.count("summary"), 2, "no third attempt");
