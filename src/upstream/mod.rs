@@ -2,7 +2,7 @@
 //! signing), the session registry with its re-login rule and the data-feed session, TradingView's bar
 //! alignment, trading days, history paging, streamed day bars, reconnection back-off, per-symbol fan-out, the
 //! stream-subscription pool (WebSocket and NDJSON),
-//! reachability probes and the memory of a refused configured credential.
+//! reachability probes, the memory of a refused configured credential, and client order ids.
 
 pub mod backoff;
 pub mod bars;
@@ -17,6 +17,7 @@ pub mod fixtures;
 pub mod history;
 pub mod journal;
 pub mod limiter;
+pub mod order_ids;
 pub mod probe;
 pub mod refusal;
 pub mod relogin;

@@ -35,6 +35,14 @@ pub fn orders_path(account: &str, request_id: &str) -> String {
     format!("/accounts/{account}/orders?locale=en&requestId={request_id}")
 }
 
+/// The comment of the orders bridge user `login` places: the bridge's tag and the user's mark.
+pub fn mark(login: &str) -> String {
+    format!(
+        "tvbridge user {}",
+        tvbridge::upstream::order_ids::owner_mark(login)
+    )
+}
+
 /// Places an order with a `requestId` (the bridge's client order id is then `tvb-<requestId>`) and
 /// returns the TradingView order id.
 pub async fn place(app: &TestApp, token: &str, account: &str, request_id: &str, form: &str) -> String {

@@ -2,17 +2,18 @@
 //! the account currency, quotes, order placement (symbol resolution, quantity checks, client order id) and
 //! the calls whose TradingView id is a symbol.
 
-use super::venue::Price;
+use super::venue::{ClientRef, Price};
 use super::{convert, unknown_symbol, Inner};
 use crate::broker::{BrokerError, BrokerResult, SessionCtx};
 use crate::tv;
+use crate::upstream::order_ids;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 
 /// Executions and history entries returned when TradingView names no `maxCount`, and the most it may ask.
 pub const DEFAULT_MAX_COUNT: usize = 100;
 pub const MAX_COUNT: usize = 500;
-/// Longest client order id OANDA keeps (v20 `ClientID`); longer request ids are replaced by a fresh id.
+/// Longest client order id the bridge gives an OANDA order (v20 `ClientID`).
 const MAX_CLIENT_ID: usize = 100;
 
 /// Prices of `instruments` plus the pairs that convert their quote currencies into `home`, by instrument.
@@ -94,16 +95,20 @@ pub(super) async fn quotes(
         .collect())
 }
 
-/// The client order id sent with an order: TradingView's `requestId` when it has one (so that a request
-/// resent after a bridge restart finds the order it already placed), else a fresh one.
+/// The client order id sent with an order: `tvb-` and TradingView's `requestId` when it has one that fits
+/// (so that a request resent, even after a bridge restart, finds the order it already placed), else a fresh
+/// one. The id is also the order's TradingView id (`@tvb-...`, see `v20/convert/ids.rs`), which is why the
+/// bridge user is not in it: the user's mark goes in the order's comment ([`order_ids::owner_mark`]).
 fn client_id(request_id: Option<&str>) -> String {
     match request_id.map(str::trim) {
         Some(id)
-            if !id.is_empty() && id.len() <= MAX_CLIENT_ID && id.chars().all(|c| c.is_ascii_graphic()) =>
+            if !id.is_empty()
+                && order_ids::PREFIX.len() + id.len() <= MAX_CLIENT_ID
+                && id.chars().all(|c| c.is_ascii_graphic()) =>
         {
-            format!("tvb-{id}")
+            format!("{}{id}", order_ids::PREFIX)
         }
-        _ => format!("tvb-{}", uuid::Uuid::new_v4().simple()),
+        _ => order_ids::fresh(),
     }
 }
 
@@ -127,10 +132,19 @@ pub(super) async fn place_order(
     }
     // Quantity bounds and step were checked by the HTTP layer against these instruments' rows.
     let client_id = client_id(request_id);
+    let owner = order_ids::owner_mark(&session.user);
     tracing::info!(%account, instrument = %spec.name, %client_id, "placing an OANDA order");
     scope
         .venue
-        .place_order(scope.ctx(), spec, &order, &client_id)
+        .place_order(
+            scope.ctx(),
+            spec,
+            &order,
+            ClientRef {
+                id: &client_id,
+                owner: &owner,
+            },
+        )
         .await
 }
 

@@ -257,6 +257,26 @@ pub enum StreamLine<T> {
     Other,
 }
 
+/// Who a new order is and whose it is: the client order id, and the mark of the bridge user placing it
+/// ([`crate::upstream::order_ids::owner_mark`]), kept beside the id so that an order found by that id
+/// after a lost answer or a "client id already exists" refusal is only taken for this user's when it is.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientRef<'a> {
+    pub id: &'a str,
+    pub owner: &'a str,
+}
+
+#[cfg(test)]
+impl<'a> ClientRef<'a> {
+    /// Client id `id` of the tests' bridge user, whose mark is `0a1b2c3d`.
+    pub fn of_tests(id: &'a str) -> ClientRef<'a> {
+        ClientRef {
+            id,
+            owner: "0a1b2c3d",
+        }
+    }
+}
+
 /// One OANDA REST API version. Every account-scoped method gets a [`Ctx`]; errors are already mapped to
 /// [`crate::broker::BrokerError`] with a readable message (the upstream's reject reason included).
 #[async_trait]
@@ -277,15 +297,16 @@ pub trait Venue: Send + Sync + 'static {
     /// a final status since `cx.since`.
     async fn orders(&self, cx: Ctx<'_>) -> BrokerResult<Vec<tv::Order>>;
 
-    /// Places `order` on `spec`'s instrument with `client_id` as the client order id where the version has
-    /// one. After a failure that may have reached OANDA, looks the order up instead of sending it again.
-    /// Returns the id of the order as it will appear in [`Venue::orders`].
+    /// Places `order` on `spec`'s instrument with `client.id` as the client order id where the version has
+    /// one. After a failure that may have reached OANDA, looks the order up instead of sending it again,
+    /// and answers with a found order only when `client.owner` placed it. Returns the id of the order as it
+    /// will appear in [`Venue::orders`].
     async fn place_order(
         &self,
         cx: Ctx<'_>,
         spec: &InstrumentSpec,
         order: &tv::PlaceOrder,
-        client_id: &str,
+        client: ClientRef<'_>,
     ) -> BrokerResult<String>;
 
     /// Changes a pending order (price, quantity, duration, brackets).

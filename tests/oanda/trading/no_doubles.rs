@@ -1,7 +1,8 @@
 //! Nothing is doubled: a placement whose answer never comes is looked up by its client id instead of being
 //! sent again; a server error before OANDA did anything is reported as "not placed" without a resend; the
 //! same `requestId` gives the same order, at once, later, and after the bridge restarted (OANDA then
-//! refuses the client id as taken, and the bridge answers with the order that has it).
+//! refuses the client id as taken, and the bridge answers with the order that has it, but only to the user
+//! who placed it: another user of the account sending the same request id hears his order was not placed).
 
 use super::support::fake_oanda::{FakeOanda, Fault};
 use super::support::oanda::{self, V20};
@@ -252,4 +253,43 @@ async fn changes_and_closes_whose_answer_never_comes_are_checked_not_resent() {
     .await;
     assert_eq!(sent(&fake.requests(), "PUT", "/close").len(), 1);
     assert_eq!(only(fake.trades(V20)).units, d("600"), "closed once, not twice");
+}
+
+#[tokio::test]
+async fn two_users_sharing_an_account_never_get_each_others_order_for_the_same_request_id() {
+    std::env::set_var("TVB_TEST_OANDA_SHARED", oanda::TOKEN);
+    let backend = format!(
+        "login = \"mapped\"\n\
+         [[backend.users]]\nlogin = \"alice\"\ntoken_env = \"TVB_TEST_OANDA_SHARED\"\naccounts = [\"{V20}\"]\n\
+         [[backend.users]]\nlogin = \"bob\"\ntoken_env = \"TVB_TEST_OANDA_SHARED\"\naccounts = [\"{V20}\"]\n"
+    );
+    let users = "[[auth.users]]\nlogin = \"alice\"\npassword = \"alice-bridge-password\"\n\
+                 [[auth.users]]\nlogin = \"bob\"\npassword = \"bob-bridge-password\"\n";
+    let (fake, app) = oanda::start(&backend, users).await;
+    let alice = app.login_as("alice", "alice-bridge-password").await;
+    let bob = app.login_as("bob", "bob-bridge-password").await;
+    let form = "instrument=EURUSD&qty=1000&side=buy&type=limit&limitPrice=1.08";
+    let placed = place(&app, &alice, V20, "same", form).await;
+    assert_eq!(placed, "@tvb-same");
+
+    // Bob's request id happens to be Alice's: OANDA refuses the taken client id, and the order it has is
+    // Alice's, so Bob hears that his order was not placed instead of being handed hers.
+    let errmsg = refused_place(
+        &app,
+        &bob,
+        V20,
+        "same",
+        "instrument=EURUSD&qty=2000&side=sell&type=limit&limitPrice=1.2",
+    )
+    .await;
+    assert!(
+        errmsg.contains("not placed by you") && errmsg.contains("was not placed"),
+        "{errmsg}"
+    );
+    let order = only(fake.orders(V20));
+    assert_eq!(order.client_id.as_deref(), Some("tvb-same"));
+
+    // Alice resending her own request still gets her order, and nothing is placed twice.
+    assert_eq!(place(&app, &alice, V20, "same", form).await, "@tvb-same");
+    assert_eq!(fake.orders(V20).len(), 1);
 }

@@ -4,7 +4,7 @@
 
 use super::support::fake_oanda::FakeAccount;
 use super::support::oanda::{self, V20, V20_HEDGE};
-use super::{bodies, d, find_order, individual, net, num, only, place, refused_place, sent};
+use super::{bodies, d, find_order, individual, mark, net, num, only, place, refused_place, sent};
 use serde_json::json;
 
 #[tokio::test]
@@ -33,7 +33,7 @@ async fn a_market_order_with_brackets_opens_a_trade_with_working_legs() {
             "units": "1000",
             "timeInForce": "FOK",
             "positionFill": "DEFAULT",
-            "clientExtensions": {"id": "tvb-mkt-1", "tag": "tvbridge"},
+            "clientExtensions": {"id": "tvb-mkt-1", "tag": "tvbridge", "comment": mark(V20)},
             "takeProfitOnFill": {"price": "1.10000"},
             "stopLossOnFill": {"price": "1.07000"},
             "trailingStopLossOnFill": {"distance": "0.00200"},

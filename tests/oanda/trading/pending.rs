@@ -3,7 +3,9 @@
 
 use super::support::fake_oanda::FakeOanda;
 use super::support::oanda::{self, V20};
-use super::{bodies, d, eventually, find_order, listed, num, only, order_ids, orders_history, place, sent};
+use super::{
+    bodies, d, eventually, find_order, listed, mark, num, only, order_ids, orders_history, place, sent,
+};
 use axum::http::Method;
 use serde_json::json;
 use std::time::Duration;
@@ -62,7 +64,7 @@ async fn limit_stop_and_stop_limit_orders_carry_their_brackets_and_durations() {
     .await;
     assert_eq!([&limit, &stop, &stop_limit], ["@tvb-lim", "@tvb-stp", "@tvb-stl"]);
 
-    let ext = |id: &str| json!({"id": format!("tvb-{id}"), "tag": "tvbridge"});
+    let ext = |id: &str| json!({"id": format!("tvb-{id}"), "tag": "tvbridge", "comment": mark(V20)});
     assert_eq!(
         bodies(&fake, "POST", "/orders"),
         [

@@ -28,7 +28,8 @@ mod tests;
 
 use super::catalog::AccountCatalog;
 use super::venue::{
-    AccountHead, Candle, CandleQuery, Conn, Ctx, InstrumentSpec, Price, StreamLine, StreamRequest, Venue,
+    AccountHead, Candle, CandleQuery, ClientRef, Conn, Ctx, InstrumentSpec, Price, StreamLine, StreamRequest,
+    Venue,
 };
 use crate::broker::BrokerResult;
 use crate::tv;
@@ -107,7 +108,7 @@ impl Venue for V1Venue {
         cx: Ctx<'_>,
         spec: &InstrumentSpec,
         order: &tv::PlaceOrder,
-        _client_id: &str,
+        _client: ClientRef<'_>,
     ) -> BrokerResult<String> {
         // v1 has no client order id: placement is made safe by looking the order up in the history.
         let books = self.books.of(cx.conn, cx.account);

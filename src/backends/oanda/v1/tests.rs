@@ -7,7 +7,7 @@ use crate::backends::oanda::catalog::{AccountCatalog, SymbolRules};
 use crate::backends::oanda::client::Http;
 use crate::backends::oanda::v1::convert::instrument_spec;
 use crate::backends::oanda::v1::model;
-use crate::backends::oanda::venue::{Conn, Ctx, StreamLine, Venue};
+use crate::backends::oanda::venue::{ClientRef, Conn, Ctx, StreamLine, Venue};
 use crate::broker::BrokerError;
 use crate::secret::Secret;
 use crate::sync::MutexExt;
@@ -286,7 +286,7 @@ async fn a_market_order_is_sent_once_and_shows_as_filled() {
     order.brackets.stop_loss = Some(dec!(1.3));
     let id = rig
         .venue
-        .place_order(rig.cx(), &spec(&rig), &order, "req-1")
+        .place_order(rig.cx(), &spec(&rig), &order, ClientRef::of_tests("req-1"))
         .await
         .unwrap();
     assert_eq!(id, "176403890");
@@ -322,7 +322,7 @@ async fn a_lost_answer_is_looked_up_never_resent() {
     order.limit_price = Some(dec!(1.5));
     let id = rig
         .venue
-        .place_order(rig.cx(), &spec(&rig), &order, "req-2")
+        .place_order(rig.cx(), &spec(&rig), &order, ClientRef::of_tests("req-2"))
         .await
         .unwrap();
     assert_eq!(id, "176403900");
@@ -340,7 +340,12 @@ async fn a_placement_that_certainly_failed_says_so() {
     rig.with(|s| s.post = Some((502, json!({}))));
     let e = rig
         .venue
-        .place_order(rig.cx(), &spec(&rig), &market(2, Side::Buy), "req-3")
+        .place_order(
+            rig.cx(),
+            &spec(&rig),
+            &market(2, Side::Buy),
+            ClientRef::of_tests("req-3"),
+        )
         .await
         .unwrap_err();
     assert!(
@@ -354,7 +359,12 @@ async fn a_placement_that_certainly_failed_says_so() {
     });
     let e = rig
         .venue
-        .place_order(rig.cx(), &spec(&rig), &market(2, Side::Buy), "req-3b")
+        .place_order(
+            rig.cx(),
+            &spec(&rig),
+            &market(2, Side::Buy),
+            ClientRef::of_tests("req-3b"),
+        )
         .await
         .unwrap_err();
     assert!(
@@ -365,7 +375,12 @@ async fn a_placement_that_certainly_failed_says_so() {
     rig.with(|s| s.post = Some((400, json!({"code":1,"message":"Insufficient margin"}))));
     let e = rig
         .venue
-        .place_order(rig.cx(), &spec(&rig), &market(2, Side::Buy), "req-4")
+        .place_order(
+            rig.cx(),
+            &spec(&rig),
+            &market(2, Side::Buy),
+            ClientRef::of_tests("req-4"),
+        )
         .await
         .unwrap_err();
     assert_eq!(

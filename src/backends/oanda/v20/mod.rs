@@ -20,7 +20,8 @@ mod positions;
 
 use super::errors::broker_error;
 use super::venue::{
-    AccountHead, Candle, CandleQuery, Conn, Ctx, InstrumentSpec, Price, StreamLine, StreamRequest, Venue,
+    AccountHead, Candle, CandleQuery, ClientRef, Conn, Ctx, InstrumentSpec, Price, StreamLine, StreamRequest,
+    Venue,
 };
 use crate::broker::{BrokerError, BrokerResult};
 use crate::tv;
@@ -98,9 +99,9 @@ impl Venue for V20Venue {
         cx: Ctx<'_>,
         spec: &InstrumentSpec,
         order: &tv::PlaceOrder,
-        client_id: &str,
+        client: ClientRef<'_>,
     ) -> BrokerResult<String> {
-        placing::place(cx, spec, order, client_id).await
+        placing::place(cx, spec, order, client).await
     }
 
     async fn modify_order(&self, cx: Ctx<'_>, order_id: &str, change: &tv::ModifyOrder) -> BrokerResult<()> {

@@ -1,12 +1,13 @@
 //! Placing orders on OANDA v20, and the rule that matters most: an order whose outcome is unknown is never
 //! sent again. After an ambiguous failure it is looked up by its client id (`GET /orders/@{clientID}`) and
-//! the answer says what really happened.
+//! the answer says what really happened, provided the order found is the placing user's (bridge users may
+//! share an account, and TradingView's request ids are only unique per user).
 
 use super::client::{Client, OrderSpecifier};
 use super::convert;
 use super::errors;
 use super::model::{Order, OrderBody, OrderState, OrderType, OrderWriteResponse};
-use crate::backends::oanda::venue::{Ctx, InstrumentSpec};
+use crate::backends::oanda::venue::{ClientRef, Ctx, InstrumentSpec};
 use crate::broker::{BrokerError, BrokerResult};
 use crate::tv;
 use crate::upstream::call::CallError;
@@ -26,9 +27,10 @@ pub async fn place(
     cx: Ctx<'_>,
     spec: &InstrumentSpec,
     order: &tv::PlaceOrder,
-    client_id: &str,
+    mine: ClientRef<'_>,
 ) -> BrokerResult<String> {
-    let request = convert::place_request(order, spec, client_id)?;
+    let client_id = mine.id;
+    let request = convert::place_request(order, spec, mine)?;
     let sent = client(&cx)
         .create_order(cx.account, &OrderBody { order: request })
         .await;
@@ -44,13 +46,16 @@ pub async fn place(
                 .order(cx.account, OrderSpecifier::ClientId(client_id))
                 .await
             {
-                Ok(found) => outcome_of(&cx, &found.order).await,
+                Ok(found) if convert::placed_by(&found.order, mine.owner) => {
+                    outcome_of(&cx, &found.order).await
+                }
+                Ok(_) => Err(not_yours(client_id)),
                 Err(_) => Err(errors::write_error(&e, "the order")),
             }
         }
         Err(e) if e.is_ambiguous() => {
             tracing::warn!(error = %e, "OANDA did not confirm a new order; looking it up instead of resending");
-            settle(&cx, client_id).await
+            settle(&cx, mine).await
         }
         Err(e) => Err(errors::write_error(&e, "the order")),
     }
@@ -111,7 +116,8 @@ async fn outcome_of(cx: &Ctx<'_>, order: &Order) -> BrokerResult<String> {
 }
 
 /// After a placement whose outcome is unknown: the order found by its client id, or a clear statement.
-async fn settle(cx: &Ctx<'_>, client_id: &str) -> BrokerResult<String> {
+async fn settle(cx: &Ctx<'_>, mine: ClientRef<'_>) -> BrokerResult<String> {
+    let client_id = mine.id;
     if client_id.is_empty() {
         return Err(unknown_outcome());
     }
@@ -124,12 +130,14 @@ async fn settle(cx: &Ctx<'_>, client_id: &str) -> BrokerResult<String> {
             .order(cx.account, OrderSpecifier::ClientId(client_id))
             .await
         {
-            Ok(found) => {
+            Ok(found) if convert::placed_by(&found.order, mine.owner) => {
                 tracing::info!(
                     "the order was placed despite the failure; answering with it (nothing resent)"
                 );
                 return outcome_of(cx, &found.order).await;
             }
+            // Another user's order holds the id: OANDA refused ours as a duplicate (nothing was placed).
+            Ok(_) => return Err(not_yours(client_id)),
             Err(CallError::Status { status: 404, .. }) => {}
             Err(e) => {
                 tracing::info!(error = %e, "looking up an unconfirmed order failed");
@@ -145,6 +153,20 @@ async fn settle(cx: &Ctx<'_>, client_id: &str) -> BrokerResult<String> {
     } else {
         Err(unknown_outcome())
     }
+}
+
+/// An order found under the client id that is not the placing user's: another user of the account sent
+/// the same request id, or the order predates the owner marks. Answering with it would report an order
+/// as placed that this user never got; OANDA refuses a second order with the id, so nothing was placed.
+fn not_yours(client_id: &str) -> BrokerError {
+    tracing::warn!(
+        client_id,
+        "an order under this client id belongs to another user; refusing instead of answering with it"
+    );
+    BrokerError::Rejected(format!(
+        "OANDA already has an order with client id {client_id} that was not placed by you (another user \
+         of this account sent the same request id): your order was not placed. Place it again."
+    ))
 }
 
 fn unknown_outcome() -> BrokerError {

@@ -48,6 +48,22 @@ impl Leg {
     }
 }
 
+/// The comment of an order bridge user `owner_mark` placed (OANDA carries it over when the order is
+/// replaced by a change).
+pub fn owner_comment(owner_mark: &str) -> String {
+    format!("{BRIDGE_TAG} user {owner_mark}")
+}
+
+/// Whether `order` is the one bridge user `owner_mark` placed: its comment says so. An order without the
+/// mark (placed elsewhere, or before the bridge wrote marks) is not taken for anyone's.
+pub fn placed_by(order: &Order, owner_mark: &str) -> bool {
+    order
+        .client_extensions
+        .as_ref()
+        .and_then(|c| c.comment.as_deref())
+        == Some(owner_comment(owner_mark).as_str())
+}
+
 /// The TradingView id of an order that has client id `client_id` (or none), OANDA id `order_id`.
 pub fn tv_id(order_id: &str, client_id: Option<&str>) -> String {
     match client_id.filter(|c| !c.is_empty()) {

@@ -3,14 +3,14 @@
 //! to be rounded is refused, never silently changed); prices are rounded to the instrument's display
 //! precision; a trailing distance in pips becomes a price distance.
 
-use super::ids::{extensions_keeping, tv_order_id, BRIDGE_TAG};
+use super::ids::{extensions_keeping, owner_comment, tv_order_id, BRIDGE_TAG};
 use super::model::{
     ClientExtensions, Dependent, DependentOrdersBody, Order, OrderRequest, OrderType, StopLossDetails,
     TakeProfitDetails, TimeInForce, TrailingStopLossDetails,
 };
 use super::orders::entry_shape;
 use super::side_of;
-use crate::backends::oanda::venue::{durations, InstrumentSpec};
+use crate::backends::oanda::venue::{durations, ClientRef, InstrumentSpec};
 use crate::broker::{BrokerError, BrokerResult};
 use crate::tv::{self, Side};
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -153,7 +153,7 @@ pub fn on_fill(
 pub fn place_request(
     order: &tv::PlaceOrder,
     spec: &InstrumentSpec,
-    client_id: &str,
+    client: ClientRef<'_>,
 ) -> BrokerResult<OrderRequest> {
     let missing = |what: &str| BrokerError::Rejected(format!("A {} order needs a {what} price.", order.kind));
     let (kind, px, bound) = match order.kind {
@@ -186,10 +186,10 @@ pub fn place_request(
         gtd_time: gtd,
         position_fill: POSITION_FILL.to_string(),
         trigger_condition: None,
-        client_extensions: (!client_id.is_empty()).then(|| ClientExtensions {
-            id: Some(client_id.to_string()),
+        client_extensions: (!client.id.is_empty()).then(|| ClientExtensions {
+            id: Some(client.id.to_string()),
             tag: Some(BRIDGE_TAG.to_string()),
-            comment: None,
+            comment: Some(owner_comment(client.owner)),
         }),
         take_profit_on_fill: tp,
         stop_loss_on_fill: sl,

@@ -2,6 +2,7 @@
 
 use super::fixtures::{account, spec};
 use super::*;
+use crate::backends::oanda::venue::ClientRef;
 use crate::broker::BrokerError;
 use crate::tv::{self, Brackets, OrderDuration, OrderType, PlaceOrder, Side};
 use rust_decimal_macros::dec;
@@ -36,23 +37,27 @@ fn a_market_order_with_brackets() {
         guaranteed_stop: None,
     };
     assert_eq!(
-        body(&place_request(&o, &eur(), "tv-9").unwrap()),
+        body(&place_request(&o, &eur(), ClientRef::of_tests("tv-9")).unwrap()),
         json!({"order": {
             "type": "MARKET", "instrument": "EUR_USD", "units": "100", "timeInForce": "FOK",
-            "positionFill": "DEFAULT", "clientExtensions": {"id": "tv-9", "tag": "tvbridge"},
+            "positionFill": "DEFAULT", "clientExtensions": {"id": "tv-9", "tag": "tvbridge", "comment": "tvbridge user 0a1b2c3d"},
             "takeProfitOnFill": {"price": "1.20000"}, "stopLossOnFill": {"price": "1.00000"},
             "trailingStopLossOnFill": {"distance": "0.00100"}
         }})
     );
     o.duration = duration("IOC", None);
     assert_eq!(
-        place_request(&o, &eur(), "x").unwrap().time_in_force,
+        place_request(&o, &eur(), ClientRef::of_tests("x"))
+            .unwrap()
+            .time_in_force,
         model::TimeInForce::Ioc
     );
     // Whatever else comes with a market order, OANDA only allows fill-or-kill.
     o.duration = duration("GTC", None);
     assert_eq!(
-        place_request(&o, &eur(), "x").unwrap().time_in_force,
+        place_request(&o, &eur(), ClientRef::of_tests("x"))
+            .unwrap()
+            .time_in_force,
         model::TimeInForce::Fok
     );
 }
@@ -63,25 +68,33 @@ fn a_limit_sell_good_till_a_date() {
     o.limit_price = Some(dec!(1.123456));
     o.duration = duration("GTD", Some(1477958400));
     assert_eq!(
-        body(&place_request(&o, &eur(), "tv-10").unwrap()),
+        body(&place_request(&o, &eur(), ClientRef::of_tests("tv-10")).unwrap()),
         json!({"order": {
             "type": "LIMIT", "instrument": "EUR_USD", "units": "-1000", "price": "1.12346", "timeInForce": "GTD",
             "gtdTime": "2016-11-01T00:00:00Z", "positionFill": "DEFAULT",
-            "clientExtensions": {"id": "tv-10", "tag": "tvbridge"}
+            "clientExtensions": {"id": "tv-10", "tag": "tvbridge", "comment": "tvbridge user 0a1b2c3d"}
         }})
     );
     o.duration = duration("GTD", None);
-    assert!(matches!(place_request(&o, &eur(), "x"), Err(BrokerError::Rejected(m)) if m.contains("expiry")));
+    assert!(
+        matches!(place_request(&o, &eur(), ClientRef::of_tests("x")), Err(BrokerError::Rejected(m)) if m.contains("expiry"))
+    );
     o.duration = duration("DAY", None);
-    assert!(matches!(place_request(&o, &eur(), "x"), Err(BrokerError::Rejected(m)) if m.contains("\"DAY\"")));
+    assert!(
+        matches!(place_request(&o, &eur(), ClientRef::of_tests("x")), Err(BrokerError::Rejected(m)) if m.contains("\"DAY\""))
+    );
     o.duration = duration("GFD", None);
     assert_eq!(
-        place_request(&o, &eur(), "x").unwrap().time_in_force,
+        place_request(&o, &eur(), ClientRef::of_tests("x"))
+            .unwrap()
+            .time_in_force,
         model::TimeInForce::Gfd
     );
     o.duration = None;
     assert_eq!(
-        place_request(&o, &eur(), "x").unwrap().time_in_force,
+        place_request(&o, &eur(), ClientRef::of_tests("x"))
+            .unwrap()
+            .time_in_force,
         model::TimeInForce::Gtc
     );
 }
@@ -91,7 +104,7 @@ fn stop_and_stop_limit_orders_and_a_guaranteed_stop() {
     let mut o = order(OrderType::Stop, Side::Buy, dec!(10));
     o.stop_price = Some(dec!(1.2));
     o.brackets.guaranteed_stop = Some(dec!(1.19));
-    let b = body(&place_request(&o, &eur(), "").unwrap());
+    let b = body(&place_request(&o, &eur(), ClientRef::of_tests("")).unwrap());
     assert_eq!(b["order"]["type"], "STOP");
     assert_eq!(b["order"]["price"], "1.20000");
     assert!(b["order"].get("priceBound").is_none() && b["order"].get("clientExtensions").is_none());
@@ -103,14 +116,14 @@ fn stop_and_stop_limit_orders_and_a_guaranteed_stop() {
     let mut o = order(OrderType::StopLimit, Side::Buy, dec!(10));
     o.stop_price = Some(dec!(1.2));
     o.limit_price = Some(dec!(1.201));
-    let r = place_request(&o, &eur(), "a").unwrap();
+    let r = place_request(&o, &eur(), ClientRef::of_tests("a")).unwrap();
     assert_eq!(
         (r.kind, r.price, r.price_bound),
         (model::OrderType::Stop, Some(dec!(1.20000)), Some(dec!(1.20100)))
     );
     o.limit_price = None;
     assert!(matches!(
-        place_request(&o, &eur(), "a"),
+        place_request(&o, &eur(), ClientRef::of_tests("a")),
         Err(BrokerError::Rejected(_))
     ));
 }
@@ -119,24 +132,29 @@ fn stop_and_stop_limit_orders_and_a_guaranteed_stop() {
 fn quantities_are_never_rounded_and_trailing_stops_are_bounded() {
     let o = order(OrderType::Market, Side::Sell, dec!(1.5));
     assert!(
-        matches!(place_request(&o, &eur(), "a"), Err(BrokerError::Rejected(m)) if m.contains("steps of 1"))
+        matches!(place_request(&o, &eur(), ClientRef::of_tests("a")), Err(BrokerError::Rejected(m)) if m.contains("steps of 1"))
     );
     let mut fractional = eur();
     fractional.units_precision = 1;
-    assert_eq!(place_request(&o, &fractional, "a").unwrap().units, dec!(-1.5));
+    assert_eq!(
+        place_request(&o, &fractional, ClientRef::of_tests("a"))
+            .unwrap()
+            .units,
+        dec!(-1.5)
+    );
     assert_eq!(units(dec!(100.00), Side::Buy, &eur()).unwrap().to_string(), "100");
 
     let mut o = order(OrderType::Market, Side::Buy, dec!(1));
     o.brackets.trailing_stop_pips = Some(dec!(1));
     assert_eq!(
-        place_request(&o, &eur(), "a"),
+        place_request(&o, &eur(), ClientRef::of_tests("a")),
         Err(BrokerError::Rejected(
             "The trailing stop must be at least 5 pips on EUR/USD.".into()
         ))
     );
     o.brackets.trailing_stop_pips = Some(dec!(20000));
     assert!(
-        matches!(place_request(&o, &eur(), "a"), Err(BrokerError::Rejected(m)) if m.contains("at most 10000 pips"))
+        matches!(place_request(&o, &eur(), ClientRef::of_tests("a")), Err(BrokerError::Rejected(m)) if m.contains("at most 10000 pips"))
     );
 }
 

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::backends::oanda::v20::V20Venue;
-use crate::backends::oanda::venue::Venue;
+use crate::backends::oanda::venue::{ClientRef, Venue};
 use crate::broker::BrokerError;
 use crate::tv::{self, Brackets, OrderType, Side};
 use rust_decimal_macros::dec;
@@ -23,7 +23,12 @@ async fn place(fake: &Fake, base: &str) -> Result<String, BrokerError> {
     let (conn, catalog) = (conn(base), fixtures::catalog());
     let spec = fixtures::spec("EUR_USD", -4, 5);
     V20Venue::new()
-        .place_order(ctx(&conn, &catalog), &spec, &market_buy(), "tv-9")
+        .place_order(
+            ctx(&conn, &catalog),
+            &spec,
+            &market_buy(),
+            ClientRef::of_tests("tv-9"),
+        )
         .await
 }
 
@@ -43,7 +48,8 @@ async fn a_filled_market_order_answers_with_its_client_id() {
     assert_eq!(
         sent[0].body,
         json!({"order": {"type": "MARKET", "instrument": "EUR_USD", "units": "100", "timeInForce": "FOK",
-            "positionFill": "DEFAULT", "clientExtensions": {"id": "tv-9", "tag": "tvbridge"}}})
+            "positionFill": "DEFAULT",
+            "clientExtensions": {"id": "tv-9", "tag": "tvbridge", "comment": "tvbridge user 0a1b2c3d"}}})
     );
 }
 
@@ -110,6 +116,7 @@ async fn an_unconfirmed_order_is_looked_up_and_never_sent_again() {
     );
     let mut filled = fixtures::all_orders_json()["orders"][0].clone();
     filled["clientExtensions"]["id"] = json!("tv-9");
+    filled["clientExtensions"]["comment"] = json!("tvbridge user 0a1b2c3d");
     fake.on(
         Method::GET,
         &path("/orders/@tv-9"),
@@ -173,6 +180,7 @@ async fn the_same_client_id_again_is_the_order_already_placed() {
     );
     let mut order = fixtures::all_orders_json()["orders"][2].clone();
     order["clientExtensions"]["id"] = json!("tv-9");
+    order["clientExtensions"]["comment"] = json!("tvbridge user 0a1b2c3d");
     fake.on(Method::GET, &path("/orders/@tv-9"), 200, json!({"order": order}));
     fake.on(
         Method::GET,
@@ -189,6 +197,51 @@ async fn the_same_client_id_again_is_the_order_already_placed() {
         ))
     );
     assert_eq!(fake.writes().len(), 1);
+}
+
+#[tokio::test]
+async fn an_order_found_under_the_client_id_that_another_user_placed_is_never_answered_with() {
+    // Answer lost, then the look-up finds an order under the id whose comment names another user (or none:
+    // an order placed elsewhere or before the bridge marked its orders): ours was refused as a duplicate.
+    for comment in [json!("tvbridge user ffffffff"), Value::Null] {
+        let fake = Fake::default();
+        fake.on(
+            Method::POST,
+            &path("/orders"),
+            503,
+            json!({"errorMessage": "Service unavailable"}),
+        );
+        let mut theirs = fixtures::all_orders_json()["orders"][0].clone();
+        theirs["clientExtensions"] = json!({"id": "tv-9", "tag": "tvbridge", "comment": comment});
+        fake.on(Method::GET, &path("/orders/@tv-9"), 200, json!({"order": theirs}));
+        let base = fake.serve().await;
+        let e = place(&fake, &base).await.unwrap_err();
+        assert!(
+            matches!(&e, BrokerError::Rejected(m) if m.contains("not placed by you") && m.contains("tv-9")),
+            "{e:?}"
+        );
+        assert_eq!(fake.writes().len(), 1, "nothing was sent again");
+    }
+    // The same for a "client id already exists" refusal.
+    let fake = Fake::default();
+    fake.on(
+        Method::POST,
+        &path("/orders"),
+        400,
+        json!({"errorCode": "CLIENT_ORDER_ID_ALREADY_EXISTS", "errorMessage": "Client order ID already exists",
+               "orderRejectTransaction": {"id": "6390", "type": "MARKET_ORDER_REJECT",
+                                          "rejectReason": "CLIENT_ORDER_ID_ALREADY_EXISTS"}}),
+    );
+    let mut theirs = fixtures::all_orders_json()["orders"][0].clone();
+    theirs["clientExtensions"] =
+        json!({"id": "tv-9", "tag": "tvbridge", "comment": "tvbridge user ffffffff"});
+    fake.on(Method::GET, &path("/orders/@tv-9"), 200, json!({"order": theirs}));
+    let base = fake.serve().await;
+    let e = place(&fake, &base).await.unwrap_err();
+    assert!(
+        matches!(&e, BrokerError::Rejected(m) if m.contains("not placed by you")),
+        "{e:?}"
+    );
 }
 
 #[tokio::test]
