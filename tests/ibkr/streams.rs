@@ -57,7 +57,12 @@ fn lists(line: &Value, id: &str, status: &str) -> bool {
 /// Places an order through the bridge and returns its id.
 async fn place(app: &LiveApp, token: &str, form: &str) -> String {
     let placed = app
-        .form("POST", &format!("/accounts/{ACCT}/orders?locale=en"), Some(token), form)
+        .form(
+            "POST",
+            &format!("/accounts/{ACCT}/orders?locale=en"),
+            Some(token),
+            form,
+        )
         .await;
     placed["d"]["orderId"]
         .as_str()
@@ -235,7 +240,10 @@ async fn a_dropped_socket_reopens_with_the_renewed_credential(scheme: Scheme) {
         .iter()
         .filter(|r| r.path == "/ws" && r.status == 401)
         .count();
-    assert_eq!(refused_upgrades, 0, "{scheme:?}: no upgrade with the stale credential");
+    assert_eq!(
+        refused_upgrades, 0,
+        "{scheme:?}: no upgrade with the stale credential"
+    );
     let (one, two) = super::oauth::one_login(scheme);
     assert_eq!(
         super::oauth::logins(&fake),
@@ -257,7 +265,10 @@ async fn a_dropped_socket_reopens_with_the_renewed_credential(scheme: Scheme) {
     assert!(filled.is_some(), "{scheme:?}: no fill after the reconnection");
 
     let secret = secret(&fake);
-    assert!(logs.lines_with(&secret).is_empty(), "{scheme:?}: a secret was logged");
+    assert!(
+        logs.lines_with(&secret).is_empty(),
+        "{scheme:?}: a secret was logged"
+    );
     assert!(
         logs.lines_with("oauth_token=").is_empty(),
         "{scheme:?}: the socket URL with its token was logged"

@@ -263,6 +263,9 @@ fn each_transport_upgrades_with_its_own_pass_and_no_error_text_shows_a_secret() 
     );
     assert_eq!(up.mask("refused Bearer tok-123"), format!("refused {MASK}"));
     assert_eq!(up.mask("token tok-123"), format!("token {MASK}"));
-    assert!(!format!("{oauth2:?}").contains("tok-123"), "the pass prints names only");
+    assert!(
+        !format!("{oauth2:?}").contains("tok-123"),
+        "the pass prints names only"
+    );
     assert!(Upgrade::new("not a url", &oauth2, "s").is_err());
 }

@@ -55,8 +55,8 @@ impl Upgrade {
 
     /// `text` with every secret of this upgrade masked.
     pub fn mask(&self, text: &str) -> String {
-        self.secrets
-            .iter()
-            .fold(text.to_string(), |text, secret| text.replace(secret.as_str(), MASK))
+        self.secrets.iter().fold(text.to_string(), |text, secret| {
+            text.replace(secret.as_str(), MASK)
+        })
     }
 }
