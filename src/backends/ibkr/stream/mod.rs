@@ -4,8 +4,9 @@
 //! Layout: [`IbkrStreams`] (this file) is the public face; `frames` renders and classifies IBKR's
 //! messages (pure functions); `protocol` is the pool's [`crate::upstream::stream::Protocol`] (session
 //! from `/tickle`, one topic per message, `tic` keep-alive); `upgrade` is the upgrade request of each
-//! transport (OAuth's token or bearer, masked in every error); `feed` folds quotes into market ticks with the
-//! day's bar; `watch` turns `sor` and `spl` pushes into account changes. One socket carries everything.
+//! transport (OAuth's token or bearer, masked in every error); `feed` folds quotes into market ticks
+//! with the day's bar; `watch` turns `sor` and `spl` pushes into account changes. One socket carries
+//! everything, on every transport.
 
 mod feed;
 mod frames;
