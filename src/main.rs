@@ -45,8 +45,15 @@ enum Command {
 
 fn init_logs(format: LogFormat) {
     use std::io::IsTerminal;
+    // The WebSocket library traces each upgrade request whole (URL query and headers: IBKR's
+    // `oauth_token`, bearers, session cookies): that one target stays silent whatever `RUST_LOG` asks.
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=info"))
+        .add_directive(
+            "tungstenite::handshake::client=off"
+                .parse()
+                .expect("a valid directive"),
+        );
     // Colour codes only for a person at a terminal: in files and log collectors they are noise.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

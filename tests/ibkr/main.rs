@@ -2,7 +2,8 @@
 //! TradingView drives it, asserting on both what TradingView sees and what the fake holds: over the Client
 //! Portal gateway the session, orders with the reply loop, positions and the account state, ambiguous
 //! failures, pacing and the cost of a refresh; over OAuth 1.0a and OAuth 2.0 (`oauth`) a whole trading
-//! session, renewal after expiry and refusal after revocation.
+//! session, renewal after expiry and refusal after revocation; on every transport the WebSocket's order
+//! and quote streams (`streams`).
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -14,3 +15,4 @@ mod pacing;
 mod positions;
 mod refresh;
 mod session;
+mod streams;

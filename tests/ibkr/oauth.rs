@@ -8,7 +8,7 @@ mod credentials;
 
 use crate::support::{self, dec, TestApp};
 use axum::http::Method;
-use fakes::ibkr::{FakeIbkr, FakeIbkrOptions, RefusalReason};
+use fakes::ibkr::{FakeIbkr, FakeIbkrOptions, FakeQuestion, RefusalReason};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tvbridge::backends::ibkr::client::IbkrClient;
 use tvbridge::backends::ibkr::IbkrBroker;
-use tvbridge::config::BackendConfig;
+use tvbridge::config::{BackendConfig, Config};
 
 /// The fake's paper account.
 const ACCOUNT: &str = "DU1234567";
@@ -25,13 +25,13 @@ const AAPL: i64 = 265_598;
 
 /// Which OAuth the bridge and the fake speak.
 #[derive(Clone, Copy, Debug)]
-enum Scheme {
+pub(crate) enum Scheme {
     One,
     Two,
 }
 
-/// The fake in `scheme`'s mode without the per-endpoint 5 s pacing and order questions (the bridge paces
-/// itself; these tests are about credentials, and must stay fast).
+/// The fake in `scheme`'s mode without the per-endpoint 5 s pacing (the bridge paces itself; these tests
+/// are about credentials and trading, and must stay fast), with IBKR's usual order questions.
 async fn fake(scheme: Scheme) -> FakeIbkr {
     let base = match scheme {
         Scheme::One => FakeIbkrOptions::oauth1("TESTCONS"),
@@ -39,13 +39,14 @@ async fn fake(scheme: Scheme) -> FakeIbkr {
     };
     FakeIbkr::start(FakeIbkrOptions {
         endpoint_pacing: Vec::new(),
-        questions: Vec::new(),
+        questions: FakeQuestion::defaults(),
         ..base
     })
     .await
 }
 
-/// The `[backend]` table (and its OAuth table) pointed at `fake`, and the environment holding the secrets.
+/// The `[backend]` table (and its OAuth table) pointed at `fake`, confirming the size question (`o383`)
+/// only, and the environment holding the secrets.
 fn backend(fake: &FakeIbkr, scheme: Scheme) -> (String, HashMap<String, String>) {
     let auth = fake.oauth().expect("an OAuth mode");
     let origin = fake.origin();
@@ -58,6 +59,7 @@ fn backend(fake: &FakeIbkr, scheme: Scheme) -> (String, HashMap<String, String>)
 kind = "ibkr"
 transport = "{transport}"
 base_url = "{base}"
+auto_confirm = ["o383"]
 [[backend.symbols]]
 symbol = "AAPL"
 conid = {AAPL}
@@ -119,12 +121,12 @@ audience = "{aud}"
     }
 }
 
-/// The fake and the bridge on it (in-process), the secrets given through the configuration's
-/// environment hook.
-async fn start(scheme: Scheme) -> (FakeIbkr, TestApp) {
+/// The fake, the configuration (`rest` before `[backend]`) and the broker on the fake, the secrets given
+/// through the configuration's environment hook.
+pub(crate) async fn parts(scheme: Scheme, rest: &str) -> (FakeIbkr, Config, Arc<IbkrBroker>) {
     let fake = fake(scheme).await;
     let (toml, env) = backend(&fake, scheme);
-    let config = support::config(&toml);
+    let config = support::config(&format!("{rest}\n{toml}"));
     let BackendConfig::Ibkr(ibkr) = &config.backend else {
         panic!("an ibkr configuration expected");
     };
@@ -133,13 +135,18 @@ async fn start(scheme: Scheme) -> (FakeIbkr, TestApp) {
         .expect("the OAuth configuration resolves");
     let client = IbkrClient::new(&resolved).expect("the IBKR client starts");
     let broker = IbkrBroker::with_api(resolved, Arc::new(client));
-    let app = TestApp::with_broker(config, Arc::new(broker));
-    (fake, app)
+    (fake, config, Arc::new(broker))
+}
+
+/// The fake and the bridge on it (in-process).
+async fn start(scheme: Scheme) -> (FakeIbkr, TestApp) {
+    let (fake, config, broker) = parts(scheme, "").await;
+    (fake, TestApp::with_broker(config, broker))
 }
 
 /// The handshakes the fake answered: live session tokens (1.0a), or access tokens and session bearers
 /// (2.0).
-fn logins(fake: &FakeIbkr) -> (usize, usize) {
+pub(crate) fn logins(fake: &FakeIbkr) -> (usize, usize) {
     let auth = fake.oauth().unwrap();
     (
         auth.handshakes(),
@@ -148,7 +155,7 @@ fn logins(fake: &FakeIbkr) -> (usize, usize) {
 }
 
 /// What one full login costs at the fake under `scheme`.
-fn one_login(scheme: Scheme) -> (usize, usize) {
+pub(crate) fn one_login(scheme: Scheme) -> (usize, usize) {
     match scheme {
         Scheme::One => (1, 0),
         Scheme::Two => (0, 2),
@@ -177,8 +184,23 @@ async fn listed(app: &TestApp, token: &str, id: &str) -> Vec<Value> {
     }
 }
 
+/// TradingView's position matching `wanted`, once shown: the bridge reads IBKR's account at most once per
+/// 5 s, so this may take that long.
+async fn shown(app: &TestApp, token: &str, wanted: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let positions = app.positions(token, ACCOUNT).await;
+        if let Some(p) = positions.iter().find(|p| wanted(p)) {
+            return p.clone();
+        }
+        assert!(Instant::now() < deadline, "never shown: {positions:?}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
 /// A TradingView user's whole day: login, accounts, quotes, history, a market order, a limit order
-/// modified then cancelled, a bracket, positions closed, state.
+/// modified then cancelled, a bracket, positions closed, an order question confirmed and one refused, a
+/// position reversed, state.
 async fn trades_end_to_end(scheme: Scheme) {
     let (fake, app) = start(scheme).await;
     let token = app.login().await;
@@ -265,6 +287,52 @@ async fn trades_end_to_end(scheme: Scheme) {
     app.delete(&token, &format!("/accounts/{ACCOUNT}/positions/{id}"), None)
         .await;
     assert_eq!(fake.position(ACCOUNT, AAPL), Decimal::ZERO);
+
+    // Questions: a limit order of 600 raises the size question (o383, allow-listed), confirmed and placed.
+    let replies = |fake: &FakeIbkr| {
+        fake.requests()
+            .iter()
+            .filter(|r| r.path.starts_with("/iserver/reply/"))
+            .count()
+    };
+    let big = app
+        .place(
+            &token,
+            ACCOUNT,
+            "instrument=AAPL&qty=600&side=buy&type=limit&limitPrice=150",
+        )
+        .await;
+    let row = fake_order(&fake, &big);
+    assert_eq!(row["totalSize"].as_str(), Some("600.0"), "{row}");
+    assert_eq!(replies(&fake), 1, "one confirmation");
+    app.delete(&token, &format!("/accounts/{ACCOUNT}/orders/{big}"), None)
+        .await;
+    // A market order of 600 raises o383 (confirmed), then o163 (not listed): refused with its text.
+    let placed = fake.order_count();
+    let errmsg = app
+        .refused(
+            Method::POST,
+            &token,
+            &format!("/accounts/{ACCOUNT}/orders?locale=en"),
+            Some("instrument=AAPL&qty=600&side=buy&type=market"),
+        )
+        .await;
+    assert!(errmsg.contains("price percentage limit"), "{errmsg}");
+    assert_eq!(fake.order_count(), placed, "the refused order was not placed");
+    assert_eq!(replies(&fake), 2, "o383 confirmed, o163 never");
+    assert_eq!(fake.position(ACCOUNT, AAPL), Decimal::ZERO);
+
+    // A position reversed as TradingView reverses without a native reverse: twice its size the other way.
+    app.place(&token, ACCOUNT, "instrument=AAPL&qty=3&side=buy&type=market")
+        .await;
+    app.place(&token, ACCOUNT, "instrument=AAPL&qty=6&side=sell&type=market")
+        .await;
+    assert_eq!(fake.position(ACCOUNT, AAPL), Decimal::from(-3));
+    let short = shown(&app, &token, |p| {
+        p["instrument"] == "AAPL" && p["side"] == "sell" && dec(&p["qty"]) == Decimal::from(3)
+    })
+    .await;
+    assert_eq!(short["id"], "AAPL", "{short}");
 
     let state = app.state(&token, ACCOUNT).await;
     assert!(dec(&state["balance"]) > Decimal::ZERO, "{state}");

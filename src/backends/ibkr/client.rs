@@ -5,7 +5,7 @@
 //! trait, so the session and order logic can be tested against a double.
 
 use super::config::ResolvedConfig;
-use super::credentials::Credentials;
+use super::credentials::{Credentials, SocketPass};
 use super::errors::IbkrError;
 use super::model::market::{ContractInfo, History, SearchResult, SnapshotRow};
 use super::model::orders::{
@@ -29,6 +29,12 @@ pub trait Api: Send + Sync + 'static {
     /// Drops the OAuth credential the calls are signed with, so the next call obtains a fresh one (the
     /// session is re-opened); nothing through the gateway.
     fn forget_credentials(&self) {}
+    /// What the WebSocket upgrade must carry, from the credential held now (obtained or renewed first
+    /// when due), returned once the upgrade has a send slot in the pace of every call: IBKR counts the
+    /// upgrade among its requests per second. Nothing through the gateway (a double paces nothing).
+    async fn socket_pass(&self) -> CallResult<SocketPass> {
+        Ok(SocketPass::default())
+    }
     /// `POST /iserver/auth/status`.
     async fn auth_status(&self) -> CallResult<AuthStatus>;
     /// `POST /iserver/auth/ssodh/init`.
@@ -184,6 +190,13 @@ impl IbkrClient {
 impl Api for IbkrClient {
     fn forget_credentials(&self) {
         self.credentials.forget();
+    }
+
+    async fn socket_pass(&self) -> CallResult<SocketPass> {
+        let held = self.credentials.current(&self.transport).await?;
+        // Taken last, nearest to the upgrade it stands for.
+        self.transport.pace_outside().await;
+        Ok(held.socket_pass())
     }
 
     async fn auth_status(&self) -> CallResult<AuthStatus> {

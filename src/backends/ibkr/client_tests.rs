@@ -129,3 +129,23 @@ async fn the_order_list_is_read_at_most_once_per_five_seconds() {
     );
     assert_eq!(seen.lock().unwrap().len(), 3);
 }
+
+#[tokio::test]
+async fn the_socket_upgrade_is_one_more_request_in_the_pace_of_every_call() {
+    let (seen, base) = stub().await;
+    let c = client(&base);
+    let started = std::time::Instant::now();
+    // Through the gateway the upgrade carries nothing, but ten of them fill the 10/s pace...
+    for _ in 0..10 {
+        let pass = c.socket_pass().await.unwrap();
+        assert!(pass.query.is_empty() && pass.headers.is_empty() && !pass.session_cookie);
+    }
+    assert!(started.elapsed() < Duration::from_millis(900));
+    // ...so the next REST call waits for the window to pass.
+    assert!(c.auth_status().await.unwrap().authenticated);
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "the upgrades were not counted"
+    );
+    assert_eq!(seen.lock().unwrap().len(), 1, "the pass itself sends nothing");
+}

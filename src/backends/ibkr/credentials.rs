@@ -6,6 +6,7 @@
 use super::config::ResolvedAuth;
 use super::oauth1::{self, LiveSessionToken, LstSigner, Oauth1Keys, Renewing};
 use super::oauth2::{self, BearerToken, Oauth2Keys};
+use crate::secret::Secret;
 use crate::upstream::call::{CallError, CallResult};
 use crate::upstream::transport::{SignError, Signer, Transport, TransportBuilder};
 use std::sync::Arc;
@@ -52,6 +53,67 @@ impl Signer for Held {
             // A fresh nonce and timestamp per attempt: a retried call is never a replay.
             Held::Lst(keys, lst) => LstSigner::new(keys, lst).sign(req),
             Held::Bearer(bearer) => bearer.signer().sign(req),
+        }
+    }
+}
+
+/// What the WebSocket upgrade carries, from the credential held when the socket opens. IBKR's OpenAPI
+/// gives `GET /ws` a query parameter `oauth_token` (the OAuth access token) and an `api` cookie (the Web
+/// API session); for OAuth 2.0 it names nothing, so the session bearer goes in `Authorization` as on
+/// every REST call.
+#[derive(Default)]
+pub struct SocketPass {
+    /// Pairs added to the socket URL's query (OAuth 1.0a: `oauth_token`).
+    pub query: Vec<(&'static str, Secret)>,
+    /// Headers of the upgrade request (OAuth 2.0: `Authorization`).
+    pub headers: Vec<(&'static str, Secret)>,
+    /// Whether the upgrade also carries the session (from `/tickle`) as the `api` cookie: over OAuth,
+    /// where no gateway keeps the cookie for the bridge.
+    pub session_cookie: bool,
+}
+
+impl std::fmt::Debug for SocketPass {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names = |pairs: &[(&'static str, Secret)]| pairs.iter().map(|(k, _)| *k).collect::<Vec<_>>();
+        f.debug_struct("SocketPass")
+            .field("query", &names(&self.query))
+            .field("headers", &names(&self.headers))
+            .field("session_cookie", &self.session_cookie)
+            .finish()
+    }
+}
+
+impl SocketPass {
+    /// Every secret value the pass carries, and a bearer's token alone (to be masked in any text about
+    /// the connection).
+    pub fn secrets(&self) -> impl Iterator<Item = &str> {
+        let values = self.query.iter().chain(&self.headers).map(|(_, v)| v.expose());
+        let tokens = self
+            .headers
+            .iter()
+            .filter_map(|(_, v)| v.expose().strip_prefix("Bearer "));
+        values.chain(tokens)
+    }
+}
+
+impl Held {
+    /// What the WebSocket upgrade carries with this credential.
+    pub fn socket_pass(&self) -> SocketPass {
+        match self {
+            Held::Nothing => SocketPass::default(),
+            Held::Lst(keys, _) => SocketPass {
+                query: vec![("oauth_token", keys.access_token.clone())],
+                headers: Vec::new(),
+                session_cookie: true,
+            },
+            Held::Bearer(bearer) => SocketPass {
+                query: Vec::new(),
+                headers: vec![(
+                    "authorization",
+                    Secret::new(format!("Bearer {}", bearer.token.expose())),
+                )],
+                session_cookie: true,
+            },
         }
     }
 }

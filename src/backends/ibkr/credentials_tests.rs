@@ -347,3 +347,36 @@ async fn a_re_opened_session_starts_with_a_fresh_credential() {
     session.accounts().await.unwrap();
     assert_eq!((stub.hits(TOKEN), stub.hits("/iserver/auth/ssodh/init")), (2, 2));
 }
+
+#[tokio::test]
+async fn the_socket_pass_carries_the_held_credential_of_each_scheme_and_follows_a_renewal() {
+    // OAuth 1.0a: the access token as `oauth_token`, from the token already held (no second handshake).
+    let (stub, client) = oauth1_client().await;
+    client.tickle().await.unwrap();
+    let pass = client.socket_pass().await.unwrap();
+    let server = stub.oauth1.as_ref().unwrap();
+    assert_eq!(pass.query.len(), 1);
+    assert_eq!(pass.query[0].0, "oauth_token");
+    assert_eq!(pass.query[0].1.expose(), server.access_token());
+    assert!(pass.headers.is_empty() && pass.session_cookie);
+    assert_eq!(stub.hits(LST), 1);
+
+    // OAuth 2.0: the session bearer in `Authorization`, obtained first when none is held.
+    let (stub, client) = oauth2_client().await;
+    let server = stub.oauth2.as_ref().unwrap();
+    let pass = client.socket_pass().await.unwrap();
+    assert!(pass.query.is_empty() && pass.session_cookie);
+    assert_eq!(pass.headers.len(), 1);
+    let (name, first) = (pass.headers[0].0, pass.headers[0].1.expose().to_string());
+    assert_eq!(name, "authorization");
+    assert!(server.verify(Some(&first)).is_ok(), "a live session bearer");
+    assert!(!format!("{pass:?}").contains(&first), "the pass prints no value");
+    // IBKR ends the bearer early: a refused call drops it, and the next pass carries the renewed one.
+    expire(&stub);
+    assert_eq!(client.tickle().await.unwrap_err().status(), Some(401));
+    let renewed = client.socket_pass().await.unwrap();
+    let second = renewed.headers[0].1.expose();
+    assert_ne!(second, first);
+    assert!(server.verify(Some(second)).is_ok(), "the renewed bearer");
+    assert_eq!(stub.hits(TOKEN), 2, "one renewal");
+}

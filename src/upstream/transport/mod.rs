@@ -226,6 +226,16 @@ impl Transport {
         }
     }
 
+    /// Waits for a send slot of the pace of the whole transport and takes it, for a request to the same
+    /// upstream that the transport does not send itself (a WebSocket upgrade): the upstream counts it
+    /// among the transport's requests, so it must count in the transport's pace too. Nothing to wait
+    /// for without a pace.
+    pub async fn pace_outside(&self) {
+        if let Some(all) = &self.all {
+            all.acquire().await;
+        }
+    }
+
     /// Opens a long answer (a stream) once, never retried: a success is returned unread, anything else as
     /// a failure.
     pub async fn open(&self, call: &Call<'_>) -> CallResult<reqwest::Response> {

@@ -436,3 +436,28 @@ async fn a_raw_body_goes_as_it_is_with_its_content_type() {
     assert_eq!(seen[0].content_type.as_deref(), Some("application/jwt"));
     assert_eq!(seen[0].body, "a.b.c");
 }
+
+#[tokio::test]
+async fn a_request_sent_outside_the_transport_takes_a_slot_of_its_pace() {
+    let (server, base) = Server::start(&[]).await;
+    let window = Duration::from_millis(600);
+    let t = Transport::builder(&base)
+        .pace_all(SlidingWindow::new(2, window))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    // A WebSocket upgrade (say) and one call fill the window: the next call waits for it to pass.
+    t.pace_outside().await;
+    t.json::<Ok>(&Call::get("/a")).await.unwrap();
+    assert!(started.elapsed() < window);
+    t.json::<Ok>(&Call::get("/b")).await.unwrap();
+    assert!(started.elapsed() >= window, "the outside request was not counted");
+    assert_eq!(server.seen().len(), 2);
+    // Without a pace there is nothing to wait for.
+    let free = Transport::builder(&base).build().unwrap();
+    let started = Instant::now();
+    for _ in 0..5 {
+        free.pace_outside().await;
+    }
+    assert!(started.elapsed() < window);
+}

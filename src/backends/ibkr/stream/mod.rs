@@ -3,12 +3,15 @@
 //!
 //! Layout: [`IbkrStreams`] (this file) is the public face; `frames` renders and classifies IBKR's
 //! messages (pure functions); `protocol` is the pool's [`crate::upstream::stream::Protocol`] (session
-//! from `/tickle`, one topic per message, `tic` keep-alive); `feed` folds quotes into market ticks with the
-//! day's bar; `watch` turns `sor` and `spl` pushes into account changes. One socket carries everything.
+//! from `/tickle`, one topic per message, `tic` keep-alive); `upgrade` is the upgrade request of each
+//! transport (OAuth's token or bearer, masked in every error); `feed` folds quotes into market ticks
+//! with the day's bar; `watch` turns `sor` and `spl` pushes into account changes. One socket carries
+//! everything, on every transport.
 
 mod feed;
 mod frames;
 mod protocol;
+mod upgrade;
 mod watch;
 
 #[cfg(test)]
@@ -19,7 +22,7 @@ mod tests_fake;
 pub use feed::ticks;
 pub use protocol::Push;
 
-use crate::backends::ibkr::config::{ResolvedConfig, TransportKind};
+use crate::backends::ibkr::config::ResolvedConfig;
 use crate::backends::ibkr::session::Gateway;
 use crate::broker::BrokerResult;
 use crate::upstream::stream::{PoolOptions, StreamPool};
@@ -93,11 +96,10 @@ pub fn ws_url(base_url: &str) -> Option<String> {
     Some(format!("{rest}/ws"))
 }
 
-/// Why the socket cannot be used with `config` (the bridge then polls, as without a socket).
+/// Why the socket cannot be used with `config` (the bridge then polls, as without a socket). Every
+/// transport can open it: through the gateway as the gateway's login, over OAuth with the credential of
+/// the REST calls (see [`crate::backends::ibkr::credentials::SocketPass`]).
 pub fn unusable(config: &ResolvedConfig) -> Option<&'static str> {
-    if config.transport != TransportKind::Gateway {
-        return Some("the WebSocket is only opened through the Client Portal gateway");
-    }
     ws_url(&config.base_url)
         .is_none()
         .then_some("the base URL is not http(s)")
@@ -119,8 +121,8 @@ pub(crate) struct Inner {
 }
 
 impl IbkrStreams {
-    /// The socket of `url` with the REST client's TLS trust, taking sessions from `gateway`. Nothing is
-    /// opened before the first topic.
+    /// The socket of `url` with the REST client's TLS trust, taking sessions and the upgrade's
+    /// credential from `gateway`. Nothing is opened before the first topic.
     pub fn new(url: String, tls: Tls, gateway: Arc<Gateway>, options: StreamOptions) -> IbkrStreams {
         let protocol = GatewayProtocol {
             url,

@@ -1,9 +1,12 @@
 //! [`GatewayProtocol`]: what the shared stream pool ([`crate::upstream::stream`]) needs to speak the IBKR
-//! WebSocket. Opening a connection takes a session id from `/tickle`, sends it, and waits for IBKR to
-//! confirm it (`sts` authenticated, or the `system` greeting); then every topic is its own message, `tic`
-//! keeps the session alive, and a socket that loses its session is replaced with a fresh tickle.
+//! WebSocket, on every transport. Opening a connection takes a session id from `/tickle` (signed over
+//! OAuth), then the transport's pass for the upgrade from the credential held at that moment (paced like
+//! every REST call), connects, sends the session, and waits for IBKR to confirm it (`sts` authenticated,
+//! or the `system` greeting); then every topic is its own message, `tic` keeps the session alive, and a
+//! socket that loses its session is replaced with a fresh tickle and a fresh pass.
 
 use super::frames::{self, classify, is_conid, Merged, Message, QuoteState};
+use super::upgrade::Upgrade;
 use crate::backends::ibkr::session::Gateway;
 use crate::broker::BrokerError;
 use crate::sync::MutexExt;
@@ -28,9 +31,9 @@ pub enum Push {
     Pnl(Vec<String>),
 }
 
-/// The IBKR WebSocket at `<base>/ws` of the gateway the REST calls go to.
+/// The IBKR WebSocket at `<base>/ws` of the host the REST calls go to (the gateway's, or `api.ibkr.com`).
 pub struct GatewayProtocol {
-    /// `ws://` or `wss://` URL of the socket.
+    /// `ws://` or `wss://` URL of the socket, without credentials.
     pub url: String,
     /// Where the session id comes from (`/tickle` on the open brokerage session).
     pub gateway: Arc<Gateway>,
@@ -135,9 +138,23 @@ impl Protocol for GatewayProtocol {
 
     async fn open(&self, _keys: &[String], _reopened: bool) -> Result<Opened<()>, OpenError> {
         let session = self.session_id().await?;
-        let mut link = WsLink::connect_with_tls(&self.url, &[], self.connect_timeout, MAX_MESSAGE, &self.tls)
+        // Taken at every opening, after the tickle: a renewed credential is the one the socket gets.
+        let pass = self
+            .gateway
+            .api()
+            .socket_pass()
             .await
-            .map_err(OpenError::retry)?;
+            .map_err(|e| OpenError::retry(format!("no credential for the stream: {e}")))?;
+        let upgrade = Upgrade::new(&self.url, &pass, &session).map_err(OpenError::retry)?;
+        let connected = WsLink::connect_with_tls(
+            &upgrade.url,
+            &upgrade.headers,
+            self.connect_timeout,
+            MAX_MESSAGE,
+            &self.tls,
+        )
+        .await;
+        let mut link = connected.map_err(|e| OpenError::retry(upgrade.mask(&e)))?;
         if let Err(e) = self.authenticate(&mut link, &session).await {
             link.close().await;
             return Err(e);

@@ -130,7 +130,7 @@ fn no_quote_before_both_sides_and_a_forgotten_contract_starts_over() {
 }
 
 #[test]
-fn the_socket_url_follows_the_base_url_and_oauth_keeps_the_bridge_polling() {
+fn the_socket_url_follows_the_base_url_on_every_transport() {
     assert_eq!(
         ws_url("https://localhost:5000/v1/api").as_deref(),
         Some("wss://localhost:5000/v1/api/ws")
@@ -150,7 +150,17 @@ fn the_socket_url_follows_the_base_url_and_oauth_keeps_the_bridge_polling() {
         None,
         "the socket trusts what the REST client trusts"
     );
-    config.transport = crate::backends::ibkr::config::TransportKind::Oauth1;
+    use crate::backends::ibkr::config::TransportKind;
+    for transport in [TransportKind::Oauth1, TransportKind::Oauth2] {
+        config.transport = transport;
+        config.base_url = "https://api.ibkr.com/v1/api".into();
+        assert_eq!(unusable(&config), None, "{transport:?}");
+        assert_eq!(
+            ws_url(&config.base_url).as_deref(),
+            Some("wss://api.ibkr.com/v1/api/ws")
+        );
+    }
+    config.base_url = "ftp://api.ibkr.com/v1/api".into();
     assert!(unusable(&config).is_some());
     // `tic` within IBKR's advised minute, and the silence watch past its 10 s heartbeat.
     let options = StreamOptions::default();
@@ -209,4 +219,53 @@ fn the_pool_gets_whole_quotes_per_conid_account_pushes_and_lost_sessions() {
     assert_eq!(p.keep_alive(&(), 3).as_deref(), Some("tic"));
     assert!(p.check_key("265598").is_ok() && p.check_key("spl").is_ok());
     assert!(p.check_key("AAPL").is_err());
+}
+
+#[test]
+fn each_transport_upgrades_with_its_own_pass_and_no_error_text_shows_a_secret() {
+    use super::upgrade::Upgrade;
+    use crate::backends::ibkr::credentials::SocketPass;
+    use crate::secret::{Secret, MASK};
+    let base = "wss://api.ibkr.com/v1/api/ws";
+    // The gateway: the socket as it is, nothing on the upgrade.
+    let gateway = Upgrade::new(base, &SocketPass::default(), "sess1").unwrap();
+    assert_eq!(gateway.url, base);
+    assert!(gateway.headers.is_empty());
+    // OAuth 1.0a: `oauth_token` in the query (form-encoded), the session as the `api` cookie.
+    let oauth1 = SocketPass {
+        query: vec![("oauth_token", Secret::new("ab+c/1="))],
+        headers: Vec::new(),
+        session_cookie: true,
+    };
+    let up = Upgrade::new(base, &oauth1, "sess1").unwrap();
+    assert_eq!(up.url, format!("{base}?oauth_token=ab%2Bc%2F1%3D"));
+    assert_eq!(up.headers, [("cookie", "api=sess1".to_string())]);
+    let error = format!("connection failed to {} with ab+c/1= in session sess1", up.url);
+    let masked = up.mask(&error);
+    assert!(
+        !masked.contains("ab") && !masked.contains("sess1") && masked.contains(MASK),
+        "{masked}"
+    );
+    // OAuth 2.0: the bearer in `Authorization`, the URL bare.
+    let oauth2 = SocketPass {
+        query: Vec::new(),
+        headers: vec![("authorization", Secret::new("Bearer tok-123"))],
+        session_cookie: true,
+    };
+    let up = Upgrade::new(base, &oauth2, "sess2").unwrap();
+    assert_eq!(up.url, base);
+    assert_eq!(
+        up.headers,
+        [
+            ("authorization", "Bearer tok-123".to_string()),
+            ("cookie", "api=sess2".to_string())
+        ]
+    );
+    assert_eq!(up.mask("refused Bearer tok-123"), format!("refused {MASK}"));
+    assert_eq!(up.mask("token tok-123"), format!("token {MASK}"));
+    assert!(
+        !format!("{oauth2:?}").contains("tok-123"),
+        "the pass prints names only"
+    );
+    assert!(Upgrade::new("not a url", &oauth2, "s").is_err());
 }
