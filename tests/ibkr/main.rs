@@ -2,12 +2,15 @@
 //! TradingView drives it, asserting on both what TradingView sees and what the fake holds: over the Client
 //! Portal gateway the session, orders with the reply loop, positions and the account state, ambiguous
 //! failures, pacing and the cost of a refresh; over OAuth 1.0a and OAuth 2.0 (`oauth`) a whole trading
-//! session, renewal after expiry and refusal after revocation.
+//! session, renewal after expiry and refusal after revocation; the data-feed suite (`datafeed`).
 
+#[path = "../datafeed_suite/mod.rs"]
+mod suite;
 #[path = "../support/mod.rs"]
 mod support;
 
 mod ambiguous;
+mod datafeed;
 mod oauth;
 mod orders;
 mod pacing;

@@ -169,6 +169,12 @@ impl FakeIbkr {
         self.state().now()
     }
 
+    /// The fake clock as unix seconds, for a client that must agree with the fake on what "now" is.
+    pub fn clock(&self) -> impl Fn() -> i64 + Send + Sync + 'static {
+        let shared = self.shared.clone();
+        move || shared.lock().now().timestamp()
+    }
+
     /// Moves the fake clock forward (an idle session may expire on the next request).
     pub fn advance_clock(&self, by: Duration) {
         self.state().clock.advance(by);

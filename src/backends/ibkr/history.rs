@@ -73,6 +73,8 @@ pub struct Limits {
     pub data_start: i64,
     pub max_pages: usize,
     pub outside_rth: bool,
+    /// The bridge's "now": `to` is clipped to it, so IBKR is never asked for bars that cannot exist yet.
+    pub now: i64,
 }
 
 /// The bars of `query` for `conid`.
@@ -83,8 +85,10 @@ pub async fn history(
     limits: Limits,
 ) -> BrokerResult<Vec<tv::Bar>> {
     let (bar_name, secs, exact) = base_bar(query.resolution);
+    let mut query = query.clone();
+    query.to = query.to.min(limits.now);
     let plan = Plan {
-        query: query.clone(),
+        query,
         base_secs: secs,
         exact,
         data_start: limits.data_start,
@@ -125,6 +129,7 @@ mod tests {
             data_start: 0,
             max_pages: 3,
             outside_rth: false,
+            now: 1_702_306_000,
         };
         let bars = history(&gateway, 265598, &query, limits).await.unwrap();
         assert_eq!(
