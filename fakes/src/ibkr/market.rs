@@ -271,11 +271,17 @@ pub(super) async fn history(AxState(shared): AxState<Arc<Shared>>, RawQuery(quer
         Some(s) => (s, forward(s, i64::from(pn), pu).min(now)),
         None => (back(now, pn, pu), now),
     };
+    // A period reaching now ends after the current second: the forming bar holds its ticks so far.
+    let end = if to >= now {
+        now.timestamp() + 1
+    } else {
+        to.timestamp()
+    };
     let mut data = Vec::new();
     let mut b = bar_start(from, bn, bu);
-    while b < to {
+    while b.timestamp() < end {
         let next = forward(b, i64::from(bn), bu);
-        if let Some(ohlc) = m.path.bar(b.timestamp(), next.min(to).timestamp()) {
+        if let Some(ohlc) = m.path.bar(b.timestamp(), next.timestamp().min(end)) {
             data.push(json!({
                 "t": millis(b),
                 "o": num(m.price(ohlc.open)),

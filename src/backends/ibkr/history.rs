@@ -23,11 +23,19 @@ struct BarPages<'a> {
     outside_rth: bool,
     /// The next page holds bars starting before this.
     before: i64,
+    /// The last page held no bar (a weekend, a holiday): the next asks for as many as one answer holds,
+    /// so that a closed market is crossed in a few requests, not in one per missing bar.
+    crossing_closed: bool,
 }
 
 #[async_trait]
 impl Pages for BarPages<'_> {
     async fn next(&mut self, count: usize) -> BrokerResult<Page> {
+        let count = if self.crossing_closed {
+            MAX_BARS_PER_REQUEST
+        } else {
+            count
+        };
         let (period, count) = period(count.clamp(1, MAX_BARS_PER_REQUEST), self.secs);
         let start = self.before - count as i64 * self.secs;
         let query = HistoryQuery {
@@ -54,6 +62,7 @@ impl Pages for BarPages<'_> {
             .filter(|b| b.t < self.before)
             .collect();
         self.before = start;
+        self.crossing_closed = bars.is_empty();
         Ok(Page {
             bars,
             // The request spanned [start, before): whatever it did not return does not exist.
@@ -102,6 +111,7 @@ pub async fn history(
         daily: secs == 86_400,
         outside_rth: limits.outside_rth,
         before: plan.upper(),
+        crossing_closed: false,
     };
     collect(&plan, &mut pages).await
 }
