@@ -21,6 +21,7 @@ mod oauth_keys;
 mod options;
 mod orders;
 use crate::price_path;
+mod schedule;
 mod session;
 mod state;
 mod tickets;
@@ -36,6 +37,7 @@ pub use options::{
     EndpointPacing, FakeIbkrAccount, FakeIbkrOptions, FakeQuestion, Fault, LoggedRequest, Refusal, Verifier,
 };
 pub use price_path::Hours as FakeHours;
+pub use schedule::{FakeDay, FakeSchedule};
 
 use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};

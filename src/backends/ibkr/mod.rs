@@ -535,10 +535,20 @@ impl Broker for IbkrBroker {
     async fn data_symbols(&self) -> BrokerResult<Vec<tv::SymbolInfo>> {
         let table = self.inner.table().await?;
         let mut out = Vec::new();
+        let now = (self.inner.now)();
+        let whole_day = self.inner.config.outside_rth;
         for e in &table.entries {
-            let info = self.inner.catalog.contract(&self.inner.gateway, e.conid).await?;
+            let catalog = &self.inner.catalog;
+            let info = catalog.contract(&self.inner.gateway, e.conid).await?;
             let instrument = convert::market::instrument(&e.symbol, &info).map_err(BrokerError::Internal)?;
-            out.push(convert::market::symbol_info(&e.symbol, &instrument));
+            let hours = catalog
+                .trading_hours(&self.inner.gateway, e, &info, now, whole_day)
+                .await;
+            out.push(convert::market::symbol_info(
+                &e.symbol,
+                &instrument,
+                hours.as_deref(),
+            ));
         }
         Ok(out)
     }

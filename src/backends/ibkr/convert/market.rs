@@ -182,10 +182,14 @@ pub fn fx_pip(quote_currency: &str) -> Decimal {
     }
 }
 
-/// A `/symbol_info` row of `symbol`: the price format from the contract's tick; FX on the FX week
-/// (New York 17:00), everything else on a session that never closes, since the bridge does not read
-/// IBKR's trading schedule yet (README, Known gaps).
-pub fn symbol_info(symbol: &str, instrument: &tv::Instrument) -> tv::SymbolInfo {
+/// A `/symbol_info` row of `symbol`: the price format from the contract's tick; the session and time zone
+/// from IBKR's trading schedule (`hours`), or where IBKR gave none, FX on the FX week (New York 17:00)
+/// and everything else on a session that never closes.
+pub fn symbol_info(
+    symbol: &str,
+    instrument: &tv::Instrument,
+    hours: Option<&super::schedule::TradingHours>,
+) -> tv::SymbolInfo {
     let (minmovement, pricescale) = tv::SymbolInfo::price_format(instrument.min_tick);
     // Steps of 1/pricescale per pip, so that FX quoted finer than a pip shows the pip fraction
     // (a half-pip tick on a 5-digit pair: minmovement 5, minmovement2 10).
@@ -197,9 +201,10 @@ pub fn symbol_info(symbol: &str, instrument: &tv::Instrument) -> tv::SymbolInfo 
         }
         _ => 0,
     };
-    let (timezone, session) = match instrument.kind {
-        tv::SymbolType::Forex => crate::upstream::days::DayCut::NewYork17.weekday_session(),
-        _ => ("Etc/UTC", "24x7"),
+    let (timezone, session) = match (hours, instrument.kind) {
+        (Some(h), _) => (h.timezone.as_str(), h.session.as_str()),
+        (None, tv::SymbolType::Forex) => crate::upstream::days::DayCut::NewYork17.weekday_session(),
+        (None, _) => ("Etc/UTC", "24x7"),
     };
     tv::SymbolInfo {
         symbol: symbol.to_string(),
