@@ -41,3 +41,39 @@ async fn sessions_come_from_ibkrs_trading_schedule_read_once_a_day() {
         "one schedule request per symbol"
     );
 }
+
+/// `check-config` names each symbol's conid and where it came from, offline; with `--upstream` it adds
+/// the trading hours IBKR's schedule gives, Good Friday within the month among them (the lines the
+/// binary prints).
+#[tokio::test]
+async fn check_config_names_each_conid_its_source_and_trading_hours() {
+    use crate::support::fake_ibkr::{FakeIbkr, FakeIbkrOptions};
+    use crate::support::ibkr;
+    use tvbridge::backends::ibkr::check;
+    let fake = FakeIbkr::start(FakeIbkrOptions {
+        accounts: ibkr::options().accounts,
+        ..FakeIbkrOptions::moving_market(suite::harness::wednesday())
+    })
+    .await;
+    let config = ibkr::with_future(&fake, "", "");
+    let tvbridge::config::BackendConfig::Ibkr(settings) = &config.backend else {
+        panic!("an IBKR configuration");
+    };
+    assert_eq!(
+        check::offline(settings),
+        [
+            "AAPL (TradingView NASDAQ:AAPL): conid 265598 (configured)",
+            "EURUSD (TradingView FX:EURUSD): conid searched as \"EUR.USD\" (CASH) with secdef/search at the first login",
+            "ES (TradingView ES): conid searched as \"ES\" (FUT) with secdef/search at the first login",
+        ]
+    );
+    let broker = ibkr::broker_on(&config, &fake).await;
+    assert_eq!(
+        check::upstream(&broker).await.expect("IBKR resolves the symbols"),
+        [
+            "AAPL (TradingView NASDAQ:AAPL): conid 265598 (configured); trading hours America/New_York 0930-1600:23456 (NASDAQ), closed 2026-04-03",
+            "EURUSD (TradingView FX:EURUSD): conid 12087792 (found by secdef/search); trading hours America/New_York 1700-1700:23456 (IDEALPRO)",
+            "ES (TradingView ES): conid 495512563 (found by secdef/search); trading hours America/Chicago 1700-1600:23456 (CME)",
+        ]
+    );
+}

@@ -10,6 +10,7 @@
 
 mod account;
 pub mod catalog;
+pub mod check;
 pub mod client;
 pub mod config;
 pub mod convert;
