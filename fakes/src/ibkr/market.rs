@@ -326,10 +326,14 @@ pub(super) async fn history(AxState(shared): AxState<Arc<Shared>>, RawQuery(quer
     }))
 }
 
-/// Moves prices once per fake-clock second (when `moving`), settles pending cancels and expires an idle
-/// session, until the fake stops.
+/// Seconds of ticks sent at most when the clock jumps (a test moving it by hours sends no backlog).
+const MAX_CATCH_UP: i64 = 120;
+
+/// Moves prices through every fake-clock second (when `moving`; a clock moved forward by a test gets
+/// each second it skipped, up to [`MAX_CATCH_UP`]), settles pending cancels and expires an idle session,
+/// until the fake stops.
 pub(super) async fn drive(shared: Arc<Shared>, moving: bool) {
-    let mut last = i64::MIN;
+    let mut last: Option<i64> = None;
     loop {
         tokio::time::sleep(Duration::from_millis(200)).await;
         let mut st = shared.lock();
@@ -337,10 +341,14 @@ pub(super) async fn drive(shared: Arc<Shared>, moving: bool) {
         st.expire_day_orders();
         st.expire_if_idle();
         let second = st.now().timestamp();
-        if moving && second != last {
-            last = second;
-            st.step_market();
+        if !moving {
+            continue;
         }
+        let from = last.map_or(second, |l| (l + 1).max(second - MAX_CATCH_UP));
+        for t in from..=second {
+            st.step_market(t);
+        }
+        last = Some(second);
     }
 }
 
