@@ -155,4 +155,74 @@ mod tests {
             h[0]
         );
     }
+
+    #[tokio::test]
+    async fn after_an_empty_page_a_whole_answer_is_asked_for_to_cross_a_closed_market() {
+        let api = Arc::new(ScriptedApi::default());
+        let older = r#"{"data":[
+            {"t":1702299960000,"o":1,"h":2,"l":1,"c":2,"v":5},
+            {"t":1702300020000,"o":2,"h":3,"l":2,"c":3,"v":5},
+            {"t":1702300080000,"o":3,"h":3,"l":1,"c":1,"v":5}]}"#;
+        api.open_session()
+            .ok("history", r#"{"data":[]}"#)
+            .ok("history", older);
+        let gateway = Gateway::new(api.clone());
+        let query = tv::HistoryQuery {
+            symbol: "EURUSD".into(),
+            resolution: tv::Resolution::Minutes(1),
+            from: 1_702_305_179,
+            to: 1_702_305_179,
+            countback: Some(3),
+        };
+        let limits = Limits {
+            data_start: 0,
+            max_pages: 2,
+            outside_rth: false,
+            now: 1_702_306_000,
+        };
+        let bars = history(&gateway, 12087792, &query, limits).await.unwrap();
+        assert_eq!(
+            bars.iter().map(|b| b.t).collect::<Vec<_>>(),
+            [1_702_299_960, 1_702_300_020, 1_702_300_080]
+        );
+        let pages: Vec<String> = api
+            .calls()
+            .into_iter()
+            .filter(|c| c.starts_with("history:"))
+            .collect();
+        assert!(pages[0].contains("/5min/1min/"), "a few bars first: {pages:?}");
+        assert!(
+            pages[1].contains("/8h/1min/"),
+            "then as many as one answer holds: {pages:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_to_in_the_future_is_clipped_to_now() {
+        let api = Arc::new(ScriptedApi::default());
+        api.open_session().ok("history", &fixture("history.json"));
+        let gateway = Gateway::new(api.clone());
+        let query = tv::HistoryQuery {
+            symbol: "AAPL".into(),
+            resolution: tv::Resolution::Minutes(1),
+            from: 1_702_305_000,
+            to: 1_702_999_999,
+            countback: None,
+        };
+        let limits = Limits {
+            data_start: 0,
+            max_pages: 3,
+            outside_rth: false,
+            now: 1_702_305_179,
+        };
+        let bars = history(&gateway, 265598, &query, limits).await.unwrap();
+        assert_eq!(bars.len(), 3);
+        let first = api
+            .calls()
+            .into_iter()
+            .find(|c| c.starts_with("history:"))
+            .unwrap();
+        // The first page ends after now's minute (14:32), not at the future `to`.
+        assert!(first.ends_with("/5min/1min/20231211-14:28:00"), "{first}");
+    }
 }
