@@ -83,7 +83,8 @@ pub struct Catalog {
     /// Set once every configured symbol has a conid (searches done).
     table: tokio::sync::Mutex<Option<Arc<Table>>>,
     contracts: Mutex<HashMap<i64, Arc<ContractInfo>>>,
-    hours: Mutex<HashMap<i64, Hours>>,
+    /// Held while a schedule is read, so that two requests on a cold cache make one call.
+    hours: tokio::sync::Mutex<HashMap<i64, Hours>>,
 }
 
 /// The conid of `config`'s contract among search results: the first result offering the wanted security
@@ -103,7 +104,7 @@ impl Catalog {
             configured,
             table: tokio::sync::Mutex::new(None),
             contracts: Mutex::new(HashMap::new()),
-            hours: Mutex::new(HashMap::new()),
+            hours: tokio::sync::Mutex::new(HashMap::new()),
         }
     }
 
@@ -202,7 +203,8 @@ impl Catalog {
         now: i64,
         whole_day: bool,
     ) -> Option<Arc<TradingHours>> {
-        if let Some(h) = self.hours.locked().get(&entry.conid) {
+        let mut kept = self.hours.lock().await;
+        if let Some(h) = kept.get(&entry.conid) {
             if now < h.until {
                 return h.hours.clone();
             }
@@ -222,7 +224,7 @@ impl Catalog {
                 (None, now + SCHEDULE_RETRY_SECS)
             }
         };
-        self.hours.locked().insert(
+        kept.insert(
             entry.conid,
             Hours {
                 until,
@@ -230,11 +232,6 @@ impl Catalog {
             },
         );
         hours
-    }
-
-    /// The hours kept for `conid`, if read (no upstream call).
-    pub fn known_hours(&self, conid: i64) -> Option<Arc<TradingHours>> {
-        self.hours.locked().get(&conid).and_then(|h| h.hours.clone())
     }
 
     async fn read_hours(
@@ -357,7 +354,6 @@ mod tests {
             .trading_hours(&gateway, &entry, &info, now + 3_600, false)
             .await;
         assert_eq!(api.count("schedule"), 1, "once a day");
-        assert_eq!(catalog.known_hours(265598), h);
         // The next day the schedule is read again; IBKR fails: the guess, asked again only an hour on.
         let tomorrow = now + 86_400;
         assert!(catalog
