@@ -91,6 +91,37 @@ const TRADINGVIEW_ZONES: [&str; 42] = [
     "Etc/UTC",
 ];
 
+/// Other names of the same zones (IANA's links, and the POSIX-style US zones whose rules New York,
+/// Chicago and Los Angeles have followed since 1967), which IBKR's other APIs use.
+const ZONE_ALIASES: [(&str, &str); 14] = [
+    ("US/Eastern", "America/New_York"),
+    ("EST5EDT", "America/New_York"),
+    ("US/Central", "America/Chicago"),
+    ("CST6CDT", "America/Chicago"),
+    ("US/Pacific", "America/Los_Angeles"),
+    ("PST8PDT", "America/Los_Angeles"),
+    ("GB", "Europe/London"),
+    ("Japan", "Asia/Tokyo"),
+    ("Hongkong", "Asia/Hong_Kong"),
+    ("Singapore", "Asia/Singapore"),
+    ("UTC", "Etc/UTC"),
+    ("GMT", "Etc/UTC"),
+    ("Etc/GMT", "Etc/UTC"),
+    ("Etc/UCT", "Etc/UTC"),
+];
+
+/// The TradingView zone of an IBKR time zone name, `None` when TradingView has none for it.
+fn tradingview_zone(zone: &str) -> Option<&'static str> {
+    let name = ZONE_ALIASES
+        .iter()
+        .find(|(alias, _)| alias.eq_ignore_ascii_case(zone))
+        .map_or(zone, |(_, canonical)| *canonical);
+    TRADINGVIEW_ZONES
+        .iter()
+        .find(|z| z.eq_ignore_ascii_case(name))
+        .copied()
+}
+
 /// IBKR's `assetClass` for the schedule of a security type, `None` for the types the schedule endpoint
 /// does not list (its classes: STK, OPT, FUT, CFD, WAR, SWP for forex, FND, BND, ICS).
 pub fn asset_class(sec_type: &str) -> Option<&'static str> {
@@ -124,10 +155,8 @@ pub fn trading_hours(
         .or_else(|| answer.iter().find(|s| !s.schedules.is_empty()))
         .ok_or("IBKR listed no schedule")?;
     let zone = chosen.timezone.as_deref().map(str::trim).unwrap_or_default();
-    let timezone = TRADINGVIEW_ZONES
-        .iter()
-        .find(|z| z.eq_ignore_ascii_case(zone))
-        .ok_or_else(|| format!("time zone {zone:?} is not one TradingView knows"))?;
+    let timezone =
+        tradingview_zone(zone).ok_or_else(|| format!("time zone {zone:?} is not one TradingView knows"))?;
     let mut week: [Option<Vec<String>>; 7] = Default::default();
     let mut holidays = Vec::new();
     for day in &chosen.schedules {
@@ -151,7 +180,7 @@ pub fn trading_hours(
     holidays.dedup();
     Ok(TradingHours {
         exchange: chosen.exchange.clone(),
-        timezone: (*timezone).to_string(),
+        timezone: timezone.to_string(),
         session: session(&week)?,
         holidays,
     })
@@ -345,8 +374,11 @@ mod tests {
             trading_hours(&[], None, false).unwrap_err(),
             "IBKR listed no schedule"
         );
-        let zone = parse(r#"[{"timezone":"EST5EDT","schedules":[{"tradingScheduleDate":"20000103"}]}]"#);
-        assert!(trading_hours(&zone, None, false).unwrap_err().contains("EST5EDT"));
+        let zone =
+            parse(r#"[{"timezone":"Europe/Zurich","schedules":[{"tradingScheduleDate":"20000103"}]}]"#);
+        assert!(trading_hours(&zone, None, false)
+            .unwrap_err()
+            .contains("Europe/Zurich"));
         let dated_only = parse(
             r#"[{"timezone":"America/New_York","schedules":[{"tradingScheduleDate":"20260403","tradingtimes":[{"openingTime":"0000","closingTime":"0000"}]}]}]"#,
         );
@@ -368,6 +400,9 @@ mod tests {
             "the usual week has no open period"
         );
         assert_eq!(asset_class("CASH"), Some("SWP"));
+        assert_eq!(tradingview_zone("US/Eastern"), Some("America/New_York"));
+        assert_eq!(tradingview_zone("america/chicago"), Some("America/Chicago"));
+        assert_eq!(tradingview_zone("Europe/Zurich"), None);
         assert_eq!(asset_class("IND"), None);
     }
 }
