@@ -67,6 +67,9 @@ fn init_logs(format: LogFormat) {
 fn check_symbols(config: &Config, upstream: bool) -> ExitCode {
     use tvbridge::backends::ibkr::{check, IbkrBroker};
     let tvbridge::config::BackendConfig::Ibkr(ibkr) = &config.backend else {
+        if upstream {
+            println!("# --upstream: this backend's symbols are all in the configuration; nothing to resolve");
+        }
         return ExitCode::SUCCESS;
     };
     if !upstream {
