@@ -27,7 +27,12 @@ enum Command {
         listen: Option<std::net::SocketAddr>,
     },
     /// Validate the configuration and print it with secrets masked.
-    CheckConfig,
+    CheckConfig {
+        /// Also ask the upstream what it resolves the symbols to (IBKR: each symbol's conid and trading
+        /// hours), logging in with the configured credentials.
+        #[arg(long)]
+        upstream: bool,
+    },
     /// Ask a running server whether it is ready (`/readyz`; `/healthz` with --live): exit 0 when it answers
     /// 200, 1 otherwise. For Docker's HEALTHCHECK.
     Health {
@@ -61,6 +66,48 @@ fn init_logs(format: LogFormat) {
     match format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
+    }
+}
+
+/// `check-config`'s account of the offered symbols (IBKR only: the other backends name their symbols in
+/// the configuration itself). With `upstream`, IBKR is asked: a failure exits with 1.
+fn check_symbols(config: &Config, upstream: bool) -> ExitCode {
+    use tvbridge::backends::ibkr::{check, IbkrBroker};
+    let tvbridge::config::BackendConfig::Ibkr(ibkr) = &config.backend else {
+        if upstream {
+            println!("# --upstream: this backend's symbols are all in the configuration; nothing to resolve");
+        }
+        return ExitCode::SUCCESS;
+    };
+    if !upstream {
+        println!(
+            "# IBKR symbols (conids searched and trading hours read at the first login; --upstream asks now)"
+        );
+        for line in check::offline(ibkr) {
+            println!("#   {line}");
+        }
+        return ExitCode::SUCCESS;
+    }
+    let resolved = tokio::runtime::Runtime::new()
+        .map_err(|e| format!("cannot start the runtime: {e}"))
+        .and_then(|rt| {
+            rt.block_on(async {
+                let broker = IbkrBroker::start(ibkr).await.map_err(|e| format!("{e:#}"))?;
+                check::upstream(&broker).await.map_err(|e| e.to_string())
+            })
+        });
+    match resolved {
+        Ok(lines) => {
+            println!("# IBKR symbols as IBKR resolves them now");
+            for line in lines {
+                println!("#   {line}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("tvbridge: IBKR could not resolve the symbols: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -98,12 +145,12 @@ fn main() -> ExitCode {
     let sources = loaded.sources();
     let mut config = loaded.config;
     let listen = match cli.command {
-        Some(Command::CheckConfig) => {
+        Some(Command::CheckConfig { upstream }) => {
             println!(
                 "# effective configuration (secrets masked), from {sources}\n{}",
                 config.to_masked_toml()
             );
-            return ExitCode::SUCCESS;
+            return check_symbols(&config, upstream);
         }
         Some(Command::Serve { listen }) => listen.or(cli.listen),
         Some(Command::Health { .. }) | None => cli.listen,

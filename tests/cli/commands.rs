@@ -563,3 +563,61 @@ fn sigterm_ends_open_streams_with_a_final_line_and_exits_at_once() {
         );
     }
 }
+
+/// `check-config` on the IBKR example names each symbol's conid and where it comes from; with
+/// `--upstream` it asks the (fake) gateway and adds what IBKR resolved: searched conids and each
+/// contract's trading hours from its schedule.
+#[tokio::test(flavor = "multi_thread")]
+async fn check_config_names_the_ibkr_symbols_and_with_upstream_their_trading_hours() {
+    let example = repo().join("config/ibkr.example.toml");
+    let (out, stdout, stderr) = run(tvbridge(&repo())
+        .arg("check-config")
+        .arg("--config")
+        .arg(&example));
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("#   AAPL (TradingView NASDAQ:AAPL): conid 265598 (configured)\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("EURUSD (TradingView FX:EURUSD): conid searched as \"EUR.USD\" (CASH)"),
+        "{stdout}"
+    );
+    let fake =
+        fakes::ibkr::FakeIbkr::start(fakes::ibkr::FakeIbkrOptions::moving_market(chrono::Utc::now())).await;
+    let mut cmd = tvbridge(&repo());
+    cmd.arg("check-config")
+        .arg("--upstream")
+        .arg("--config")
+        .arg(&example)
+        .env("TVBRIDGE__BACKEND__BASE_URL", &fake.base_url);
+    let (out, stdout, stderr) = tokio::task::spawn_blocking(move || run(&mut cmd)).await.unwrap();
+    assert!(out.status.success(), "{stderr}\n{stdout}");
+    assert!(
+        stdout.contains("# IBKR symbols as IBKR resolves them now"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("AAPL (TradingView NASDAQ:AAPL): conid 265598 (configured); trading hours America/New_York 0930-1600:23456 (NASDAQ)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("EURUSD (TradingView FX:EURUSD): conid 12087792 (found by secdef/search); trading hours America/New_York 1700-1700:23456 (IDEALPRO)"),
+        "{stdout}"
+    );
+    // An upstream that cannot be reached is a failure with a reason, not a silent success.
+    drop(fake);
+    let mut cmd = tvbridge(&repo());
+    cmd.arg("check-config")
+        .arg("--upstream")
+        .arg("--config")
+        .arg(&example)
+        .env("TVBRIDGE__BACKEND__BASE_URL", "http://127.0.0.1:9/v1/api")
+        .env("TVBRIDGE__BACKEND__REQUEST_TIMEOUT_MS", "2000");
+    let (out, _, stderr) = tokio::task::spawn_blocking(move || run(&mut cmd)).await.unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with("tvbridge: IBKR could not resolve the symbols: "),
+        "{stderr}"
+    );
+}

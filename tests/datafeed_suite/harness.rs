@@ -1,13 +1,14 @@
 //! One running bridge with its market, whichever the backend: the paper broker on a manual clock, or
-//! Capital.com / OANDA through their fakes with moving prices, each fake clock starting on Wednesday
+//! Capital.com / OANDA / IBKR through their fakes with moving prices, each fake clock starting on Wednesday
 //! 2026-03-04 15:00 UTC (every market open) and lent to the bridge as its "now". The suite's properties
 //! talk to the bridge over a real socket and move the market's clock through [`Feed::advance`].
 
 use crate::support::fake_capital::{FakeCapital, FakeOptions as CapitalOptions};
+use crate::support::fake_ibkr::{FakeIbkr, FakeIbkrOptions};
 use crate::support::fake_oanda::{FakeOanda, FakeOptions as OandaOptions};
 use crate::support::live::{Lines, LiveApp};
 use crate::support::schema::assert_schema;
-use crate::support::{capital, config, oanda};
+use crate::support::{capital, config, ibkr, oanda};
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::Value;
 use std::time::Duration;
@@ -17,6 +18,7 @@ pub enum Market {
     Paper,
     Capital(FakeCapital),
     Oanda(FakeOanda),
+    Ibkr(FakeIbkr),
 }
 
 /// The bridge under test, logged in.
@@ -115,12 +117,34 @@ impl Feed {
         }
     }
 
+    /// Interactive Brokers through the fake Client Portal gateway: moving prices, each contract on its
+    /// usual hours (a stock, EUR.USD and a future on offer), IBKR's pacing; the bridge user is mapped to
+    /// one gateway account.
+    pub async fn ibkr() -> Feed {
+        let fake = FakeIbkr::start(FakeIbkrOptions {
+            accounts: ibkr::options().accounts,
+            ..FakeIbkrOptions::moving_market(wednesday())
+        })
+        .await;
+        let config = ibkr::with_future(&fake, "request_timeout_ms = 30000\n", DATAFEED);
+        let app = LiveApp::with_broker(config.clone(), ibkr::broker_on(&config, &fake).await).await;
+        let token = login(&app, ibkr::LOGIN, ibkr::PASSWORD).await;
+        Feed {
+            app,
+            token,
+            market: Market::Ibkr(fake),
+            fx: "EURUSD",
+            trades_have_size: false,
+        }
+    }
+
     /// The market's clock, unix seconds.
     pub fn now(&self) -> i64 {
         match &self.market {
             Market::Paper => self.app.now(),
             Market::Capital(f) => f.now().timestamp(),
             Market::Oanda(f) => f.now().timestamp(),
+            Market::Ibkr(f) => f.now().timestamp(),
         }
     }
 
@@ -131,6 +155,7 @@ impl Feed {
             Market::Paper => self.app.advance(secs),
             Market::Capital(f) => f.advance_clock(by),
             Market::Oanda(f) => f.advance_clock(by),
+            Market::Ibkr(f) => f.advance_clock(by),
         }
     }
 

@@ -3,12 +3,15 @@
 //! Portal gateway the session, orders with the reply loop, positions and the account state, ambiguous
 //! failures, pacing and the cost of a refresh; over OAuth 1.0a and OAuth 2.0 (`oauth`) a whole trading
 //! session, renewal after expiry and refusal after revocation; on every transport the WebSocket's order
-//! and quote streams (`streams`).
+//! and quote streams (`streams`); the data-feed suite (`datafeed`).
 
+#[path = "../datafeed_suite/mod.rs"]
+mod suite;
 #[path = "../support/mod.rs"]
 mod support;
 
 mod ambiguous;
+mod datafeed;
 mod oauth;
 mod orders;
 mod pacing;

@@ -13,6 +13,11 @@ pub const OTHER: &str = "DU7654321";
 /// The fake's contracts the configuration offers.
 pub const AAPL: i64 = 265_598;
 pub const EURUSD: i64 = 12_087_792;
+/// The fake's E-mini S&P 500 future, which [`with_future`] adds to a configuration.
+pub const ES: i64 = 495_512_563;
+/// The bridge login mapped to [`ACCT`] and its password.
+pub const LOGIN: &str = "demo";
+pub const PASSWORD: &str = "demo";
 
 /// The fake's default set-up with a second paper account (for the account mapping).
 pub fn options() -> FakeIbkrOptions {
@@ -37,12 +42,18 @@ pub fn relaxed() -> FakeIbkrOptions {
 /// appended to `[backend]` (before the symbol tables), `rest` before it; the account hub caches nothing
 /// unless `rest` has a `[hub]`.
 pub fn config(fake: &FakeIbkr, backend_extra: &str, rest: &str) -> Config {
+    let text = config_text(fake, backend_extra, rest);
+    Config::from_toml(&text).unwrap_or_else(|e| panic!("test config is valid: {e}\n{text}"))
+}
+
+/// The text of [`config`].
+fn config_text(fake: &FakeIbkr, backend_extra: &str, rest: &str) -> String {
     let hub = if rest.contains("[hub]") {
         ""
     } else {
         "[hub]\nfreshness_ms = 0\n"
     };
-    let text = format!(
+    format!(
         r#"{hub}
 [[auth.users]]
 login = "demo"
@@ -81,8 +92,30 @@ sec_type = "CASH"
 tradingview = "FX:EURUSD"
 "#,
         base = fake.base_url,
+    )
+}
+
+/// [`config`] offering the fake's future too (as `ES`, found by `secdef/search`), so that a stock, a
+/// currency pair and a future are all on offer.
+pub fn with_future(fake: &FakeIbkr, backend_extra: &str, rest: &str) -> Config {
+    let text = format!(
+        "{}\n[[backend.symbols]]\nsymbol = \"ES\"\nsearch = \"ES\"\nsec_type = \"FUT\"\n",
+        config_text(fake, backend_extra, rest)
     );
     Config::from_toml(&text).unwrap_or_else(|e| panic!("test config is valid: {e}\n{text}"))
+}
+
+/// Starts the IBKR broker for `config` with the fake's clock as the data feed's "now" (so the bridge
+/// and a fake clock far from real time agree on what is recent, as the bridge and IBKR do).
+pub async fn broker_on(config: &Config, fake: &FakeIbkr) -> Arc<IbkrBroker> {
+    let BackendConfig::Ibkr(ibkr) = &config.backend else {
+        panic!("ibkr config expected");
+    };
+    Arc::new(
+        IbkrBroker::start_with_clock(ibkr, Arc::new(fake.clock()))
+            .await
+            .expect("ibkr broker starts"),
+    )
 }
 
 /// Starts the IBKR broker for `config`.

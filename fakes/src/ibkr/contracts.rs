@@ -3,13 +3,14 @@
 //! `GET /trsrv/secdef/schedule` (trading hours). Field names follow IBKR's OpenAPI models.
 
 use super::price_path::Hours;
+use super::schedule::FakeSchedule;
 use super::state::Shared;
 use super::wire::{bad, body_json, decimals_of, num, ok, plain, query_map};
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State as AxState};
 use axum::http::Method;
 use axum::response::Response;
-use chrono::{Datelike, Duration as Days, Weekday};
+use chrono::Weekday;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -43,6 +44,9 @@ pub struct FakeContract {
     pub expiry: Option<String>,
     /// When it trades (UTC); nothing fills and no bar exists outside.
     pub hours: Hours,
+    /// What `/trsrv/secdef/schedule` says about it (kept in step with `hours` by
+    /// [`FakeContract::usual_hours`] and [`FakeSchedule::usual`]).
+    pub schedule: FakeSchedule,
 }
 
 impl FakeContract {
@@ -73,6 +77,7 @@ impl FakeContract {
             ask,
             expiry: expiry.map(str::to_string),
             hours: Hours::Always,
+            schedule: FakeSchedule::always(),
         }
     }
 
@@ -265,35 +270,6 @@ impl FakeContract {
             "canTradeAcctIds": [],
         })
     }
-
-    /// Trading sessions of the next `days` days from `from`, as `/trsrv/secdef/schedule` lists them.
-    fn schedule(&self, from: chrono::DateTime<chrono::Utc>, days: i64) -> Vec<Value> {
-        let start = from.date_naive();
-        (0..days)
-            .map(|i| start + Days::days(i))
-            .map(|day| {
-                let t0 = day.and_hms_opt(0, 0, 0).map_or(0, |t| t.and_utc().timestamp());
-                let times: Vec<Value> = self
-                    .hours
-                    .open_intervals(t0, t0 + 86_400)
-                    .into_iter()
-                    .map(|(a, b)| {
-                        let hhmm = |t: i64| {
-                            let s = t - t0;
-                            format!("{:02}{:02}", s / 3600, (s % 3600) / 60)
-                        };
-                        json!({ "openingTime": hhmm(a), "closingTime": hhmm(b), "cancelDayOrders": "Y" })
-                    })
-                    .collect();
-                json!({
-                    "tradingScheduleDate": format!("{:04}{:02}{:02}", day.year(), day.month(), day.day()),
-                    "clearingCycleEndTime": "2100",
-                    "sessions": times.clone(),
-                    "tradingtimes": times,
-                })
-            })
-            .collect()
-    }
 }
 
 /// `GET /iserver/secdef/search?symbol=..&secType=..&name=..` or `POST` with the same fields as JSON.
@@ -382,26 +358,36 @@ pub(super) async fn info_and_rules(
     }
 }
 
-/// `GET /trsrv/secdef/schedule?assetClass=STK&symbol=AAPL`: a week of sessions, times in UTC.
+/// `GET /trsrv/secdef/schedule?assetClass=..&symbol=..&exchange=..`: one entry per contract of that
+/// asset class (IBKR's classes: `SWP` is forex) and symbol, on `exchange` when given.
 pub(super) async fn schedule(AxState(shared): AxState<Arc<Shared>>, RawQuery(query): RawQuery) -> Response {
     let q = query_map(query.as_deref());
     let (Some(class), Some(symbol)) = (q.get("assetClass"), q.get("symbol")) else {
         return bad("assetClass and symbol required");
     };
+    const CLASSES: [&str; 9] = ["STK", "OPT", "FUT", "CFD", "WAR", "SWP", "FND", "BND", "ICS"];
+    if !CLASSES.contains(&class.as_str()) {
+        return bad(format!("Invalid assetClass: {class}"));
+    }
+    let sec_type = if class == "SWP" { "CASH" } else { class.as_str() };
     let st = shared.lock();
-    let now = st.now();
+    let today = st.now().date_naive();
     let rows: Vec<Value> = st
         .contracts
         .iter()
-        .filter(|c| c.sec_type.eq_ignore_ascii_case(class) && c.symbol.eq_ignore_ascii_case(symbol))
+        .filter(|c| c.sec_type == sec_type && c.symbol.eq_ignore_ascii_case(symbol))
+        .filter(|c| {
+            q.get("exchange")
+                .is_none_or(|x| c.exchange.eq_ignore_ascii_case(x))
+        })
         .map(|c| {
             json!({
                 "id": format!("p{}", c.conid),
                 "tradeVenueId": format!("v{}", c.conid),
                 "exchange": c.exchange,
                 "description": c.name,
-                "timezone": "UTC",
-                "schedules": c.schedule(now, 7),
+                "timezone": c.schedule.timezone,
+                "schedules": c.schedule.days(today),
             })
         })
         .collect();
@@ -411,24 +397,6 @@ pub(super) async fn schedule(AxState(shared): AxState<Arc<Shared>>, RawQuery(que
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn stock_schedule_lists_the_weekday_session_only() {
-        let aapl = FakeContract {
-            hours: FakeContract::usual_hours("STK"),
-            ..FakeContract::defaults().remove(0)
-        };
-        // 2026-12-07 is a Monday.
-        let monday = chrono::DateTime::from_timestamp(1_796_601_600, 0).unwrap();
-        assert_eq!(monday.weekday(), Weekday::Mon);
-        let week = aapl.schedule(monday, 7);
-        assert_eq!(week.len(), 7);
-        assert_eq!(week[0]["tradingtimes"][0]["openingTime"], "1430");
-        assert_eq!(week[0]["tradingtimes"][0]["closingTime"], "2100");
-        // Saturday and Sunday have no session.
-        assert_eq!(week[5]["tradingtimes"].as_array().map(Vec::len), Some(0));
-        assert_eq!(week[6]["tradingtimes"].as_array().map(Vec::len), Some(0));
-    }
 
     #[test]
     fn prices_use_the_tick_decimals() {

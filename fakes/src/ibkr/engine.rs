@@ -340,9 +340,16 @@ impl State {
 
     /// Moves a contract's quote, then lets its working orders trade and streams the change.
     pub(super) fn set_quote(&mut self, conid: i64, bid: Decimal, ask: Decimal) {
+        let now = self.now();
+        self.set_quote_at(conid, bid, ask, now);
+    }
+
+    /// [`Self::set_quote`] as of `at` (a moving market's tick second, which may be just behind now).
+    pub(super) fn set_quote_at(&mut self, conid: i64, bid: Decimal, ask: Decimal, at: DateTime<Utc>) {
         let Some(m) = self.markets.get_mut(&conid) else {
             return;
         };
+        m.quote.updated = at;
         m.quote.bid = bid;
         m.quote.ask = ask.max(bid);
         // The fake's market trades at the middle between fills of its own orders.
@@ -362,22 +369,21 @@ impl State {
         self.push_pnl();
     }
 
-    /// One step of the moving market at the fake's now: every open contract takes its path's price.
-    pub(super) fn step_market(&mut self) {
-        let t = self.now().timestamp();
+    /// One second `t` of the moving market: every contract open then takes its path's tick, and its
+    /// subscribers hear it (a trade moves the volume even when bid and ask stay, as IBKR pushes it).
+    pub(super) fn step_market(&mut self, t: i64) {
+        let at = DateTime::from_timestamp(t, 0).unwrap_or_else(|| self.now());
         let moves: Vec<(i64, Decimal, Decimal)> = self
             .markets
             .iter()
             .filter(|(_, m)| !m.quote.halted)
             .filter_map(|(id, m)| {
                 let tick = m.path.tick(t)?;
-                let bid = m.price(tick.close);
-                let ask = m.price(tick.close + m.spread_steps);
-                (bid != m.quote.bid || ask != m.quote.ask).then_some((*id, bid, ask))
+                Some((*id, m.price(tick.close), m.price(tick.close + m.spread_steps)))
             })
             .collect();
         for (id, bid, ask) in moves {
-            self.set_quote(id, bid, ask);
+            self.set_quote_at(id, bid, ask, at);
         }
     }
 }

@@ -271,11 +271,17 @@ pub(super) async fn history(AxState(shared): AxState<Arc<Shared>>, RawQuery(quer
         Some(s) => (s, forward(s, i64::from(pn), pu).min(now)),
         None => (back(now, pn, pu), now),
     };
+    // A period reaching now ends after the current second: the forming bar holds its ticks so far.
+    let end = if to >= now {
+        now.timestamp() + 1
+    } else {
+        to.timestamp()
+    };
     let mut data = Vec::new();
     let mut b = bar_start(from, bn, bu);
-    while b < to {
+    while b.timestamp() < end {
         let next = forward(b, i64::from(bn), bu);
-        if let Some(ohlc) = m.path.bar(b.timestamp(), next.min(to).timestamp()) {
+        if let Some(ohlc) = m.path.bar(b.timestamp(), next.timestamp().min(end)) {
             data.push(json!({
                 "t": millis(b),
                 "o": num(m.price(ohlc.open)),
@@ -320,10 +326,14 @@ pub(super) async fn history(AxState(shared): AxState<Arc<Shared>>, RawQuery(quer
     }))
 }
 
-/// Moves prices once per fake-clock second (when `moving`), settles pending cancels and expires an idle
-/// session, until the fake stops.
+/// Seconds of ticks sent at most when the clock jumps (a test moving it by hours sends no backlog).
+const MAX_CATCH_UP: i64 = 120;
+
+/// Moves prices through every fake-clock second (when `moving`; a clock moved forward by a test gets
+/// each second it skipped, up to [`MAX_CATCH_UP`]), settles pending cancels and expires an idle session,
+/// until the fake stops.
 pub(super) async fn drive(shared: Arc<Shared>, moving: bool) {
-    let mut last = i64::MIN;
+    let mut last: Option<i64> = None;
     loop {
         tokio::time::sleep(Duration::from_millis(200)).await;
         let mut st = shared.lock();
@@ -331,10 +341,14 @@ pub(super) async fn drive(shared: Arc<Shared>, moving: bool) {
         st.expire_day_orders();
         st.expire_if_idle();
         let second = st.now().timestamp();
-        if moving && second != last {
-            last = second;
-            st.step_market();
+        if !moving {
+            continue;
         }
+        let from = last.map_or(second, |l| (l + 1).max(second - MAX_CATCH_UP));
+        for t in from..=second {
+            st.step_market(t);
+        }
+        last = Some(second);
     }
 }
 

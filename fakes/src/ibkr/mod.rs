@@ -21,6 +21,7 @@ mod oauth_keys;
 mod options;
 mod orders;
 use crate::price_path;
+mod schedule;
 mod session;
 mod state;
 mod tickets;
@@ -36,6 +37,7 @@ pub use options::{
     EndpointPacing, FakeIbkrAccount, FakeIbkrOptions, FakeQuestion, Fault, LoggedRequest, Refusal, Verifier,
 };
 pub use price_path::Hours as FakeHours;
+pub use schedule::{FakeDay, FakeSchedule};
 
 use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
@@ -167,6 +169,12 @@ impl FakeIbkr {
     /// The fake clock's current time.
     pub fn now(&self) -> DateTime<Utc> {
         self.state().now()
+    }
+
+    /// The fake clock as unix seconds, for a client that must agree with the fake on what "now" is.
+    pub fn clock(&self) -> impl Fn() -> i64 + Send + Sync + 'static {
+        let shared = self.shared.clone();
+        move || shared.lock().now().timestamp()
     }
 
     /// Moves the fake clock forward (an idle session may expire on the next request).

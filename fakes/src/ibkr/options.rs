@@ -248,6 +248,7 @@ impl FakeIbkrOptions {
         };
         for c in &mut options.contracts {
             c.hours = FakeContract::usual_hours(&c.sec_type);
+            c.schedule = super::schedule::FakeSchedule::usual(&c.sec_type);
         }
         options
     }

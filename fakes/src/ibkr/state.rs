@@ -107,6 +107,9 @@ pub(super) struct Quote {
     pub low: Decimal,
     pub volume: Decimal,
     pub halted: bool,
+    /// When it was last set (fake clock): a moving market's tick second, which pushes carry as
+    /// `_updated`.
+    pub updated: DateTime<Utc>,
 }
 
 /// A contract with its price process and live quote.
@@ -148,6 +151,7 @@ impl Market {
             low: contract.bid,
             volume: Decimal::ZERO,
             halted: false,
+            updated: now,
         };
         Market {
             spread_steps: steps(contract.ask) - steps(contract.bid),

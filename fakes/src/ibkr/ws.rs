@@ -247,7 +247,11 @@ impl State {
         m.insert("topic".into(), json!(format!("smd+{conid}")));
         m.insert("conid".into(), json!(conid));
         m.insert("conidEx".into(), json!(conid.to_string()));
-        m.insert("_updated".into(), json!(millis(self.now())));
+        let updated = self
+            .markets
+            .get(&conid)
+            .map_or_else(|| self.now(), |k| k.quote.updated);
+        m.insert("_updated".into(), json!(millis(updated)));
         m.insert("server_id".into(), json!("q1"));
         m.extend(self.md_fields(conid, fields));
         Value::Object(m).to_string()

@@ -55,7 +55,49 @@ async fn the_schedule_lists_a_week_of_sessions() {
     let api = Api::new(&fake);
     let (status, body) = api.get("/trsrv/secdef/schedule?assetClass=STK&symbol=AAPL").await;
     assert_eq!(status, 200);
+    // The template week, 20000101 (a Saturday) to 20000107 (a Friday).
     assert_eq!(body[0]["schedules"].as_array().map(Vec::len), Some(7));
+    assert_eq!(body[0]["schedules"][0]["tradingScheduleDate"], "20000101");
     // The default universe trades at all hours.
-    assert_eq!(body[0]["schedules"][0]["tradingtimes"][0]["openingTime"], "0000");
+    assert_eq!(body[0]["timezone"], "Etc/UTC");
+    let day = &body[0]["schedules"][0]["tradingtimes"][0];
+    assert_eq!(
+        (&day["openingTime"], &day["closingTime"]),
+        (&json!("0000"), &json!("2400"))
+    );
+    // IBKR's asset classes name forex SWP; CASH is not one of them.
+    let (status, _) = api.get("/trsrv/secdef/schedule?assetClass=CASH&symbol=EUR").await;
+    assert_eq!(status, 400);
+    let (_, body) = api.get("/trsrv/secdef/schedule?assetClass=SWP&symbol=EUR").await;
+    assert_eq!(body[0]["exchange"], "IDEALPRO");
+    let (_, body) = api
+        .get("/trsrv/secdef/schedule?assetClass=STK&symbol=AAPL&exchange=NYSE")
+        .await;
+    assert_eq!(body.as_array().map(Vec::len), Some(0), "AAPL is listed on NASDAQ");
+}
+
+#[tokio::test]
+async fn usual_hours_are_listed_in_the_exchanges_time_zone_with_liquid_sessions_and_holidays() {
+    // Wednesday 2026-03-18: Good Friday (April 3) is within the month the schedule covers.
+    let now = chrono::DateTime::from_timestamp(1_773_846_000, 0).unwrap();
+    let fake = fakes::ibkr::FakeIbkr::start(fakes::ibkr::FakeIbkrOptions::moving_market(now)).await;
+    let api = Api::new(&fake);
+    let (_, body) = api.get("/trsrv/secdef/schedule?assetClass=STK&symbol=AAPL").await;
+    assert_eq!(body[0]["timezone"], "America/New_York");
+    let days = body[0]["schedules"].as_array().cloned().unwrap_or_default();
+    let monday = &days[2];
+    assert_eq!(monday["tradingtimes"][0]["openingTime"], "0400");
+    assert_eq!(monday["sessions"][0]["openingTime"], "0930");
+    assert_eq!(monday["sessions"][0]["closingTime"], "1600");
+    assert_eq!(monday["sessions"][0]["prop"], "LIQUID");
+    let good_friday = days.iter().find(|d| d["tradingScheduleDate"] == "20260403");
+    assert_eq!(
+        good_friday.map(|d| d["tradingtimes"][0]["closingTime"].clone()),
+        Some(json!("0000")),
+        "closed"
+    );
+    let (_, body) = api.get("/trsrv/secdef/schedule?assetClass=FUT&symbol=ES").await;
+    assert_eq!(body[0]["timezone"], "America/Chicago");
+    assert_eq!(body[0]["schedules"][2]["tradingtimes"][0]["openingTime"], "1700");
+    assert_eq!(body[0]["schedules"][2]["tradingtimes"][0]["closingTime"], "1600");
 }

@@ -12,6 +12,7 @@ use super::model::orders::{
     parse_submit, CancelAnswer, LiveOrders, OrderTicket, OrdersBody, Reply, SubmitItem, Trade, WhatIf,
 };
 use super::model::portfolio::{Ledger, Position, Summary};
+use super::model::schedule::TradingSchedule;
 use super::model::session::{Accounts, AuthStatus, PortfolioAccount, SsodhInit, SwitchAccount, Tickle};
 use crate::upstream::call::{segment, CallError, CallResult};
 use crate::upstream::limiter::SlidingWindow;
@@ -80,6 +81,19 @@ pub trait Api: Send + Sync + 'static {
     async fn contract(&self, conid: i64) -> CallResult<ContractInfo>;
     /// `GET /iserver/secdef/search`.
     async fn search(&self, symbol: &str) -> CallResult<Vec<SearchResult>>;
+    /// `GET /trsrv/secdef/schedule`.
+    async fn schedule(&self, query: &ScheduleQuery) -> CallResult<Vec<TradingSchedule>>;
+}
+
+/// The parameters of one trading-schedule request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduleQuery {
+    /// `STK`, `FUT`, `CFD`, `SWP` (forex)...
+    pub asset_class: String,
+    /// The underlying symbol (`AAPL`, `EUR`, `ES`).
+    pub symbol: String,
+    /// The listing exchange, when known.
+    pub exchange: Option<String>,
 }
 
 /// The parameters of one history request.
@@ -336,6 +350,17 @@ impl Api for IbkrClient {
     async fn search(&self, symbol: &str) -> CallResult<Vec<SearchResult>> {
         let call = Call::get("/iserver/secdef/search").query([("symbol", symbol)]);
         self.json(call).await
+    }
+
+    async fn schedule(&self, q: &ScheduleQuery) -> CallResult<Vec<TradingSchedule>> {
+        let mut pairs = vec![
+            ("assetClass", q.asset_class.as_str()),
+            ("symbol", q.symbol.as_str()),
+        ];
+        if let Some(x) = &q.exchange {
+            pairs.push(("exchange", x.as_str()));
+        }
+        self.json(Call::get("/trsrv/secdef/schedule").query(pairs)).await
     }
 }
 

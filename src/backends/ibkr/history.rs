@@ -23,11 +23,19 @@ struct BarPages<'a> {
     outside_rth: bool,
     /// The next page holds bars starting before this.
     before: i64,
+    /// The last page held no bar (a weekend, a holiday): the next asks for as many as one answer holds,
+    /// so that a closed market is crossed in a few requests, not in one per missing bar.
+    crossing_closed: bool,
 }
 
 #[async_trait]
 impl Pages for BarPages<'_> {
     async fn next(&mut self, count: usize) -> BrokerResult<Page> {
+        let count = if self.crossing_closed {
+            MAX_BARS_PER_REQUEST
+        } else {
+            count
+        };
         let (period, count) = period(count.clamp(1, MAX_BARS_PER_REQUEST), self.secs);
         let start = self.before - count as i64 * self.secs;
         let query = HistoryQuery {
@@ -54,6 +62,7 @@ impl Pages for BarPages<'_> {
             .filter(|b| b.t < self.before)
             .collect();
         self.before = start;
+        self.crossing_closed = bars.is_empty();
         Ok(Page {
             bars,
             // The request spanned [start, before): whatever it did not return does not exist.
@@ -73,6 +82,8 @@ pub struct Limits {
     pub data_start: i64,
     pub max_pages: usize,
     pub outside_rth: bool,
+    /// The bridge's "now": `to` is clipped to it, so IBKR is never asked for bars that cannot exist yet.
+    pub now: i64,
 }
 
 /// The bars of `query` for `conid`.
@@ -83,8 +94,10 @@ pub async fn history(
     limits: Limits,
 ) -> BrokerResult<Vec<tv::Bar>> {
     let (bar_name, secs, exact) = base_bar(query.resolution);
+    let mut query = query.clone();
+    query.to = query.to.min(limits.now);
     let plan = Plan {
-        query: query.clone(),
+        query,
         base_secs: secs,
         exact,
         data_start: limits.data_start,
@@ -98,6 +111,7 @@ pub async fn history(
         daily: secs == 86_400,
         outside_rth: limits.outside_rth,
         before: plan.upper(),
+        crossing_closed: false,
     };
     collect(&plan, &mut pages).await
 }
@@ -125,6 +139,7 @@ mod tests {
             data_start: 0,
             max_pages: 3,
             outside_rth: false,
+            now: 1_702_306_000,
         };
         let bars = history(&gateway, 265598, &query, limits).await.unwrap();
         assert_eq!(
@@ -139,5 +154,75 @@ mod tests {
             "{}",
             h[0]
         );
+    }
+
+    #[tokio::test]
+    async fn after_an_empty_page_a_whole_answer_is_asked_for_to_cross_a_closed_market() {
+        let api = Arc::new(ScriptedApi::default());
+        let older = r#"{"data":[
+            {"t":1702299960000,"o":1,"h":2,"l":1,"c":2,"v":5},
+            {"t":1702300020000,"o":2,"h":3,"l":2,"c":3,"v":5},
+            {"t":1702300080000,"o":3,"h":3,"l":1,"c":1,"v":5}]}"#;
+        api.open_session()
+            .ok("history", r#"{"data":[]}"#)
+            .ok("history", older);
+        let gateway = Gateway::new(api.clone());
+        let query = tv::HistoryQuery {
+            symbol: "EURUSD".into(),
+            resolution: tv::Resolution::Minutes(1),
+            from: 1_702_305_179,
+            to: 1_702_305_179,
+            countback: Some(3),
+        };
+        let limits = Limits {
+            data_start: 0,
+            max_pages: 2,
+            outside_rth: false,
+            now: 1_702_306_000,
+        };
+        let bars = history(&gateway, 12087792, &query, limits).await.unwrap();
+        assert_eq!(
+            bars.iter().map(|b| b.t).collect::<Vec<_>>(),
+            [1_702_299_960, 1_702_300_020, 1_702_300_080]
+        );
+        let pages: Vec<String> = api
+            .calls()
+            .into_iter()
+            .filter(|c| c.starts_with("history:"))
+            .collect();
+        assert!(pages[0].contains("/5min/1min/"), "a few bars first: {pages:?}");
+        assert!(
+            pages[1].contains("/8h/1min/"),
+            "then as many as one answer holds: {pages:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_to_in_the_future_is_clipped_to_now() {
+        let api = Arc::new(ScriptedApi::default());
+        api.open_session().ok("history", &fixture("history.json"));
+        let gateway = Gateway::new(api.clone());
+        let query = tv::HistoryQuery {
+            symbol: "AAPL".into(),
+            resolution: tv::Resolution::Minutes(1),
+            from: 1_702_305_000,
+            to: 1_702_999_999,
+            countback: None,
+        };
+        let limits = Limits {
+            data_start: 0,
+            max_pages: 3,
+            outside_rth: false,
+            now: 1_702_305_179,
+        };
+        let bars = history(&gateway, 265598, &query, limits).await.unwrap();
+        assert_eq!(bars.len(), 3);
+        let first = api
+            .calls()
+            .into_iter()
+            .find(|c| c.starts_with("history:"))
+            .unwrap();
+        // The first page ends after now's minute (14:32), not at the future `to`.
+        assert!(first.ends_with("/5min/1min/20231211-14:28:00"), "{first}");
     }
 }

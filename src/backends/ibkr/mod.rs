@@ -10,6 +10,7 @@
 
 mod account;
 pub mod catalog;
+pub mod check;
 pub mod client;
 pub mod config;
 pub mod convert;
@@ -77,6 +78,8 @@ struct Inner {
     /// The WebSocket (quotes, order and P&L pushes); `None` where it cannot be used (see
     /// [`stream::unusable`]): the bridge then polls.
     streams: Option<stream::IbkrStreams>,
+    /// What "now" is for the data feed and the trading schedule (the system clock, or a test's).
+    now: crate::upstream::clock::Now,
 }
 
 /// The Interactive Brokers broker.
@@ -89,6 +92,15 @@ impl IbkrBroker {
     /// Reads the configuration's files and starts the tickle loop; no upstream call is made until the first
     /// login.
     pub async fn start(config: &IbkrConfig) -> anyhow::Result<IbkrBroker> {
+        Self::start_with_clock(config, crate::upstream::clock::system()).await
+    }
+
+    /// [`Self::start`] with the clock the data feed calls "now" (tests give the fake's, so that a fake
+    /// clock far from real time and the bridge agree on what is recent, as IBKR and the bridge do).
+    pub async fn start_with_clock(
+        config: &IbkrConfig,
+        now: crate::upstream::clock::Now,
+    ) -> anyhow::Result<IbkrBroker> {
         let resolved = config
             .resolve(&|path| std::fs::read(path))
             .map_err(|e| anyhow::anyhow!(e))?;
@@ -100,11 +112,20 @@ impl IbkrBroker {
             requests_per_second = resolved.requests_per_second,
             "IBKR backend ready; the brokerage session opens at the first login"
         );
-        Ok(Self::with_api(resolved, Arc::new(client)))
+        Ok(Self::with_api_and_clock(resolved, Arc::new(client), now))
     }
 
-    /// The broker over any implementation of the API (tests give a double).
+    /// The broker over any implementation of the API (tests give a double), on the system clock.
     pub fn with_api(config: config::ResolvedConfig, api: Arc<dyn client::Api>) -> IbkrBroker {
+        Self::with_api_and_clock(config, api, crate::upstream::clock::system())
+    }
+
+    /// [`Self::with_api`] with the clock the data feed calls "now".
+    pub fn with_api_and_clock(
+        config: config::ResolvedConfig,
+        api: Arc<dyn client::Api>,
+        now: crate::upstream::clock::Now,
+    ) -> IbkrBroker {
         let gateway = Arc::new(Gateway::over(api, config.transport));
         gateway.spawn_tickle(config.tickle);
         let sources = DataSources {
@@ -156,6 +177,7 @@ impl IbkrBroker {
                 live: recent::Recent::new(MIN_REFRESH),
                 confirms: preview::Confirms::default(),
                 probe,
+                now,
             }),
         }
     }
@@ -370,6 +392,7 @@ impl Broker for IbkrBroker {
             data_start: self.inner.config.data_start,
             max_pages: self.inner.config.history_max_pages,
             outside_rth: self.inner.config.outside_rth,
+            now: (self.inner.now)(),
         };
         stream::ticks(streams, &self.inner.gateway, symbol, conid, limits).await
     }
@@ -513,10 +536,20 @@ impl Broker for IbkrBroker {
     async fn data_symbols(&self) -> BrokerResult<Vec<tv::SymbolInfo>> {
         let table = self.inner.table().await?;
         let mut out = Vec::new();
+        let now = (self.inner.now)();
+        let whole_day = self.inner.config.outside_rth;
         for e in &table.entries {
-            let info = self.inner.catalog.contract(&self.inner.gateway, e.conid).await?;
+            let catalog = &self.inner.catalog;
+            let info = catalog.contract(&self.inner.gateway, e.conid).await?;
             let instrument = convert::market::instrument(&e.symbol, &info).map_err(BrokerError::Internal)?;
-            out.push(convert::market::symbol_info(&e.symbol, &instrument));
+            let hours = catalog
+                .trading_hours(&self.inner.gateway, e, &info, now, whole_day)
+                .await;
+            out.push(convert::market::symbol_info(
+                &e.symbol,
+                &instrument,
+                hours.as_deref(),
+            ));
         }
         Ok(out)
     }
@@ -528,6 +561,7 @@ impl Broker for IbkrBroker {
             data_start: self.inner.config.data_start,
             max_pages: self.inner.config.history_max_pages,
             outside_rth: self.inner.config.outside_rth,
+            now: (self.inner.now)(),
         };
         history::history(&self.inner.gateway, conid, query, limits).await
     }

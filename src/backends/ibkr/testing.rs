@@ -1,13 +1,14 @@
 //! A scripted double of [`Api`] for unit tests: each method answers the texts (or failures) queued for
 //! it, in order, parsed as the real client parses them, and every call is recorded.
 
-use super::client::{Api, HistoryQuery};
+use super::client::{Api, HistoryQuery, ScheduleQuery};
 use super::errors::IbkrError;
 use super::model::market::{ContractInfo, History, SearchResult, SnapshotRow};
 use super::model::orders::{
     parse_submit, CancelAnswer, LiveOrders, OrderTicket, OrdersBody, SubmitItem, Trade, WhatIf,
 };
 use super::model::portfolio::{Ledger, Position, Summary};
+use super::model::schedule::TradingSchedule;
 use super::model::session::{Accounts, AuthStatus, PortfolioAccount, Tickle};
 use crate::sync::MutexExt;
 use crate::upstream::call::{CallError, CallResult};
@@ -26,6 +27,7 @@ pub fn symbols(pairs: &[(&str, i64)]) -> super::catalog::Table {
             symbol: s.to_string(),
             conid: *c,
             tradingview: s.to_string(),
+            source: super::catalog::Source::Configured,
         })
         .collect();
     super::catalog::Table { entries }
@@ -188,5 +190,9 @@ impl Api for ScriptedApi {
     }
     async fn search(&self, symbol: &str) -> CallResult<Vec<SearchResult>> {
         self.json("search", symbol)
+    }
+    async fn schedule(&self, q: &ScheduleQuery) -> CallResult<Vec<TradingSchedule>> {
+        let exchange = q.exchange.as_deref().unwrap_or_default();
+        self.json("schedule", &format!("{}/{}/{exchange}", q.asset_class, q.symbol))
     }
 }

@@ -172,14 +172,39 @@ pub fn instrument(symbol: &str, info: &ContractInfo) -> Result<tv::Instrument, S
     })
 }
 
-/// A `/symbol_info` row of `symbol`: the price format from the contract's tick; FX on the FX week
-/// (New York 17:00), everything else on a session that never closes, since the bridge does not read
-/// IBKR's trading schedule yet (README, Known gaps).
-pub fn symbol_info(symbol: &str, instrument: &tv::Instrument) -> tv::SymbolInfo {
+/// The pip of a currency pair by market convention, which IBKR's contract details do not state
+/// (README, Known gaps): 0.01 when the quote currency is the yen, 0.0001 otherwise.
+pub fn fx_pip(quote_currency: &str) -> Decimal {
+    if quote_currency.eq_ignore_ascii_case("JPY") {
+        Decimal::new(1, 2)
+    } else {
+        Decimal::new(1, 4)
+    }
+}
+
+/// A `/symbol_info` row of `symbol`: the price format from the contract's tick; the session and time zone
+/// from IBKR's trading schedule (`hours`), or where IBKR gave none, FX on the FX week (New York 17:00)
+/// and everything else on a session that never closes.
+pub fn symbol_info(
+    symbol: &str,
+    instrument: &tv::Instrument,
+    hours: Option<&super::schedule::TradingHours>,
+) -> tv::SymbolInfo {
     let (minmovement, pricescale) = tv::SymbolInfo::price_format(instrument.min_tick);
-    let (timezone, session) = match instrument.kind {
-        tv::SymbolType::Forex => crate::upstream::days::DayCut::NewYork17.weekday_session(),
-        _ => ("Etc/UTC", "24x7"),
+    // Steps of 1/pricescale per pip, so that FX quoted finer than a pip shows the pip fraction
+    // (a half-pip tick on a 5-digit pair: minmovement 5, minmovement2 10).
+    let minmovement2 = match instrument.kind {
+        tv::SymbolType::Forex => {
+            let quote = instrument.quote_currency.as_deref().unwrap_or_default();
+            let step = Decimal::ONE / Decimal::from(pricescale.max(1));
+            tv::SymbolInfo::pip_fraction(step, fx_pip(quote))
+        }
+        _ => 0,
+    };
+    let (timezone, session) = match (hours, instrument.kind) {
+        (Some(h), _) => (h.timezone.as_str(), h.session.as_str()),
+        (None, tv::SymbolType::Forex) => crate::upstream::days::DayCut::NewYork17.weekday_session(),
+        (None, _) => ("Etc/UTC", "24x7"),
     };
     tv::SymbolInfo {
         symbol: symbol.to_string(),
@@ -189,7 +214,7 @@ pub fn symbol_info(symbol: &str, instrument: &tv::Instrument) -> tv::SymbolInfo 
         base_currency: instrument.base_currency.clone(),
         exchange: "IBKR".to_string(),
         minmovement,
-        minmovement2: 0,
+        minmovement2,
         pricescale,
         timezone: timezone.to_string(),
         session: session.to_string(),

@@ -118,3 +118,36 @@ fn instruments_come_from_contract_rules() {
     no_rules.rules = None;
     assert!(instrument("AAPL", &no_rules).is_err());
 }
+
+#[test]
+fn symbol_info_takes_the_schedules_hours_or_keeps_the_guess() {
+    let info: ContractInfo = read("contract_info_rules.json");
+    let stock = instrument("AAPL", &info).unwrap();
+    let hours = super::schedule::TradingHours {
+        exchange: Some("NASDAQ".into()),
+        timezone: "America/New_York".into(),
+        session: "0930-1600:23456".into(),
+        holidays: Vec::new(),
+    };
+    let row = symbol_info("AAPL", &stock, Some(&hours));
+    assert_eq!(
+        (row.timezone.as_str(), row.session.as_str(), row.minmovement2),
+        ("America/New_York", "0930-1600:23456", 0)
+    );
+    let row = symbol_info("AAPL", &stock, None);
+    assert_eq!((row.timezone.as_str(), row.session.as_str()), ("Etc/UTC", "24x7"));
+    // A half-pip EUR.USD: 5 steps of 0.00001, 10 of them a pip; a yen pair's pip is 0.01.
+    let mut fx = stock.clone();
+    fx.kind = tv::SymbolType::Forex;
+    fx.min_tick = dec!(0.00005);
+    let row = symbol_info("EURUSD", &fx, None);
+    assert_eq!(
+        (row.pricescale, row.minmovement, row.minmovement2),
+        (100_000, 5, 10)
+    );
+    assert_eq!(row.session, "1700-1700:23456");
+    fx.min_tick = dec!(0.005);
+    fx.quote_currency = Some("JPY".into());
+    let row = symbol_info("USDJPY", &fx, None);
+    assert_eq!((row.pricescale, row.minmovement2), (1_000, 10));
+}

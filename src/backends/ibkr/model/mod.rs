@@ -6,6 +6,7 @@ pub mod market;
 pub mod num;
 pub mod orders;
 pub mod portfolio;
+pub mod schedule;
 pub mod session;
 
 pub use num::{Conid, Num};
