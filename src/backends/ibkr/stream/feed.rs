@@ -29,7 +29,8 @@ pub async fn ticks(
     limits: Limits,
 ) -> BrokerResult<mpsc::Receiver<tv::MarketTick>> {
     let mut quotes = streams.quotes(conid)?;
-    let now = unix_now();
+    // The bridge's clock (a test's fake clock), the same "now" `/history` clips to.
+    let now = limits.now;
     let query = tv::HistoryQuery {
         symbol: symbol.to_string(),
         resolution: tv::Resolution::Days(1),
