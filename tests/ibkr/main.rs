@@ -3,7 +3,7 @@
 //! Portal gateway the session, orders with the reply loop, positions and the account state, ambiguous
 //! failures, pacing and the cost of a refresh; over OAuth 1.0a and OAuth 2.0 (`oauth`) a whole trading
 //! session, renewal after expiry and refusal after revocation; on every transport the WebSocket's order
-//! and quote streams (`streams`); the data-feed suite (`datafeed`).
+//! and quote streams (`streams`); the data-feed suite (`datafeed`); depth of book (`market`).
 
 #[path = "../datafeed_suite/mod.rs"]
 mod suite;
@@ -12,6 +12,7 @@ mod support;
 
 mod ambiguous;
 mod datafeed;
+mod market;
 mod oauth;
 mod orders;
 mod pacing;

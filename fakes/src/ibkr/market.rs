@@ -26,6 +26,8 @@ impl State {
         };
         let c = &m.contract;
         let q = &m.quote;
+        // Bid and ask sizes as IBKR shows them: for US stocks "the number displayed is divided by 100"
+        // (IBKR's field reference), so the stock's 300 stands for 30,000 shares.
         let size = match c.sec_type.as_str() {
             "STK" => Decimal::from(300),
             "CASH" => Decimal::from(2_500_000),

@@ -210,7 +210,7 @@ fn capabilities() -> Capabilities {
         executions: true,
         orders_history: false,
         leverage: false,
-        level2: false,
+        level2: true,
         logout: true,
         track_latency: false,
         partial_fills: true,
@@ -388,13 +388,15 @@ impl Broker for IbkrBroker {
         };
         let table = self.inner.table().await?;
         let conid = table.conid(symbol)?;
+        let info = self.inner.catalog.contract(&self.inner.gateway, conid).await?;
+        let size_scale = convert::market::size_scale(&info);
         let limits = history::Limits {
             data_start: self.inner.config.data_start,
             max_pages: self.inner.config.history_max_pages,
             outside_rth: self.inner.config.outside_rth,
             now: (self.inner.now)(),
         };
-        stream::ticks(streams, &self.inner.gateway, symbol, conid, limits).await
+        stream::ticks(streams, &self.inner.gateway, symbol, (conid, size_scale), limits).await
     }
 
     async fn place_order(
@@ -531,6 +533,18 @@ impl Broker for IbkrBroker {
             wait: self.inner.config.snapshot_retry,
         };
         prices::quotes(&self.inner.gateway, &table, symbols, patience).await
+    }
+
+    async fn depth(&self, _session: &SessionCtx, _account: &str, symbol: &str) -> BrokerResult<tv::Depth> {
+        let table = self.inner.table().await?;
+        let conid = table.conid(symbol)?;
+        let info = self.inner.catalog.contract(&self.inner.gateway, conid).await?;
+        let patience = prices::Patience {
+            attempts: self.inner.config.snapshot_attempts,
+            wait: self.inner.config.snapshot_retry,
+        };
+        let scale = convert::market::size_scale(&info);
+        prices::depth(&self.inner.gateway, symbol, conid, scale, patience).await
     }
 
     async fn data_symbols(&self) -> BrokerResult<Vec<tv::SymbolInfo>> {

@@ -1,13 +1,14 @@
-//! `/quotes` from `/iserver/marketdata/snapshot`. IBKR's first snapshot of a conid only subscribes and
-//! carries no prices, so the conids still without a bid and ask are asked again, a bounded number of
-//! times; a symbol that never gets one is answered with an error entry, never a made-up price.
+//! `/quotes` and `/depth` from `/iserver/marketdata/snapshot`. IBKR's first snapshot of a conid only
+//! subscribes and carries no prices, so the conids still without a bid and ask are asked again, a bounded
+//! number of times; a symbol that never gets one is answered with an error, never a made-up price.
 
 use super::catalog::Table;
-use super::convert::market::quote;
-use super::model::market::QUOTE_FIELDS;
+use super::convert::market::{book, quote};
+use super::model::market::{SnapshotRow, QUOTE_FIELDS};
 use super::session::Gateway;
-use crate::broker::BrokerResult;
+use crate::broker::{BrokerError, BrokerResult};
 use crate::tv;
+use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -18,18 +19,22 @@ pub struct Patience {
     pub wait: Duration,
 }
 
-/// Quotes of `symbols` (one entry each, in order).
-pub async fn quotes(
+/// Said of a symbol IBKR has no bid and ask for after every attempt.
+const NO_QUOTE: &str =
+    "IBKR has no quote for this symbol yet (no market data subscription, or the market is closed)";
+/// Said of a symbol whose snapshot values could not be read (the log has the value).
+const UNREADABLE: &str = "IBKR sent a quote the bridge could not read";
+
+/// What `read` made of each conid's snapshot row, asking again (within `patience`) for the conids whose
+/// rows have no values yet. A conid missing from the map never got any.
+async fn snapshots<T>(
     gateway: &Gateway,
-    table: &Table,
-    symbols: &[String],
+    conids: &[i64],
     patience: Patience,
-) -> BrokerResult<Vec<tv::QuoteEntry>> {
-    let mut found: HashMap<i64, Result<tv::Quote, String>> = HashMap::new();
-    let mut missing: Vec<i64> = symbols
-        .iter()
-        .filter_map(|s| table.by_symbol(s).map(|e| e.conid))
-        .collect();
+    read: impl Fn(&SnapshotRow) -> Result<Option<T>, String>,
+) -> BrokerResult<HashMap<i64, Result<T, String>>> {
+    let mut found: HashMap<i64, Result<T, String>> = HashMap::new();
+    let mut missing: Vec<i64> = conids.to_vec();
     missing.sort_unstable();
     missing.dedup();
     for attempt in 1..=patience.attempts.max(1) {
@@ -47,9 +52,9 @@ pub async fn quotes(
             })
             .await?;
         for row in &rows {
-            match quote(row) {
-                Ok(Some(q)) => {
-                    found.insert(row.conid.0, Ok(q));
+            match read(row) {
+                Ok(Some(value)) => {
+                    found.insert(row.conid.0, Ok(value));
                 }
                 Ok(None) => {}
                 Err(e) => {
@@ -59,6 +64,21 @@ pub async fn quotes(
         }
         missing.retain(|c| !found.contains_key(c));
     }
+    Ok(found)
+}
+
+/// Quotes of `symbols` (one entry each, in order).
+pub async fn quotes(
+    gateway: &Gateway,
+    table: &Table,
+    symbols: &[String],
+    patience: Patience,
+) -> BrokerResult<Vec<tv::QuoteEntry>> {
+    let conids: Vec<i64> = symbols
+        .iter()
+        .filter_map(|s| table.by_symbol(s).map(|e| e.conid))
+        .collect();
+    let found = snapshots(gateway, &conids, patience, quote).await?;
     Ok(symbols
         .iter()
         .map(|s| match table.by_symbol(s) {
@@ -67,18 +87,40 @@ pub async fn quotes(
                 Some(Ok(q)) => tv::QuoteEntry::ok(s.clone(), q.clone()),
                 Some(Err(why)) => {
                     tracing::warn!(symbol = %s, error = %why, "IBKR snapshot value not understood");
-                    tv::QuoteEntry::error(s.clone(), "IBKR sent a quote the bridge could not read")
+                    tv::QuoteEntry::error(s.clone(), UNREADABLE)
                 }
-                None => tv::QuoteEntry::error(s.clone(), "IBKR has no quote for this symbol yet (no market data subscription, or the market is closed)"),
+                None => tv::QuoteEntry::error(s.clone(), NO_QUOTE),
             },
         })
         .collect())
+}
+
+/// TradingView's depth of `symbol` (contract `conid`): the top of IBKR's book, one level a side, its sizes
+/// multiplied by `size_scale` (IBKR shows US stock sizes in hundreds). IBKR's full book is WebSocket-only
+/// (`sbd`), with a message format no reference material documents.
+pub async fn depth(
+    gateway: &Gateway,
+    symbol: &str,
+    conid: i64,
+    size_scale: Decimal,
+    patience: Patience,
+) -> BrokerResult<tv::Depth> {
+    let found = snapshots(gateway, &[conid], patience, |row| book(row, size_scale)).await?;
+    match found.get(&conid) {
+        Some(Ok(depth)) => Ok(depth.clone()),
+        Some(Err(why)) => {
+            tracing::warn!(%symbol, error = %why, "IBKR snapshot value not understood");
+            Err(BrokerError::Rejected(UNREADABLE.into()))
+        }
+        None => Err(BrokerError::Rejected(NO_QUOTE.into())),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::backends::ibkr::testing::{fixture, symbols, ScriptedApi};
+    use rust_decimal_macros::dec;
     use std::sync::Arc;
 
     fn table() -> Table {
@@ -130,5 +172,42 @@ mod tests {
                 "snapshot:8314"
             ]
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn depth_waits_for_values_like_quotes_and_says_when_there_are_none() {
+        let api = Arc::new(ScriptedApi::default());
+        api.open_session()
+            .ok("snapshot", &fixture("snapshot_first.json"))
+            .ok("snapshot", &fixture("snapshot.json"));
+        let g = Gateway::new(api.clone());
+        let patience = Patience {
+            attempts: 3,
+            wait: Duration::from_millis(500),
+        };
+        let d = depth(&g, "AAPL", 265598, Decimal::ONE_HUNDRED, patience)
+            .await
+            .unwrap();
+        assert_eq!(d.asks, vec![[dec!(193.20), dec!(120000)]]);
+        assert_eq!(d.bids, vec![[dec!(193.06), dec!(340000)]]);
+
+        // IBM never gets a bid and ask: a refusal saying so after the bounded attempts, not a made-up book.
+        let api = Arc::new(ScriptedApi::default());
+        api.open_session();
+        for _ in 0..3 {
+            api.ok("snapshot", &fixture("snapshot.json"));
+        }
+        let g = Gateway::new(api.clone());
+        let e = depth(&g, "IBM", 8314, Decimal::ONE, patience).await.unwrap_err();
+        assert!(
+            matches!(&e, BrokerError::Rejected(m) if m.contains("no quote")),
+            "{e:?}"
+        );
+        let snapshots = api
+            .calls()
+            .into_iter()
+            .filter(|c| c.starts_with("snapshot"))
+            .count();
+        assert_eq!(snapshots, 3);
     }
 }

@@ -1,7 +1,7 @@
 //! Market data: snapshot rows as quotes, history bars as TradingView bars (and which IBKR bar a resolution
 //! is built from), and contract details as instrument rows.
 
-use super::super::model::market::{ContractInfo, HistoryBar, SnapshotRow, ASK, BID};
+use super::super::model::market::{ContractInfo, HistoryBar, SnapshotRow, ASK, ASK_SIZE, BID, BID_SIZE};
 use crate::tv;
 use crate::upstream::bars::coarsest_dividing;
 use rust_decimal::Decimal;
@@ -19,6 +19,36 @@ pub fn quote(row: &SnapshotRow) -> Result<Option<tv::Quote>, String> {
         }),
         _ => None,
     })
+}
+
+/// The top of the book from a snapshot row, as TradingView's depth (one level a side): `None` while IBKR
+/// has no bid and ask yet. Sizes are multiplied by `size_scale` ([`size_scale`]); a size that is missing or
+/// abbreviated (IBKR may write `1.2K`) counts as zero, as in streamed quotes: the prices are what matters.
+pub fn book(row: &SnapshotRow, size_scale: Decimal) -> Result<Option<tv::Depth>, String> {
+    let Some(q) = quote(row)? else {
+        return Ok(None);
+    };
+    let size = |field| match row.value(field) {
+        Ok(Some((v, _))) if v >= Decimal::ZERO => v * size_scale,
+        _ => Decimal::ZERO,
+    };
+    Ok(Some(tv::Depth {
+        asks: vec![[q.ask, size(ASK_SIZE)]],
+        bids: vec![[q.bid, size(BID_SIZE)]],
+    }))
+}
+
+/// What IBKR's bid and ask sizes (snapshot fields 85 and 88, and the same WebSocket fields) are multiplied
+/// by to count units: IBKR's field reference says "for US stocks, the number displayed is divided by 100".
+/// A US stock is taken to be a `STK` contract in USD.
+pub fn size_scale(info: &ContractInfo) -> Decimal {
+    let stock = info.instrument_type.as_deref() == Some("STK");
+    let usd = info.currency.as_deref() == Some("USD");
+    if stock && usd {
+        Decimal::ONE_HUNDRED
+    } else {
+        Decimal::ONE
+    }
 }
 
 /// IBKR's intraday bar sizes, coarsest first, with their minutes.

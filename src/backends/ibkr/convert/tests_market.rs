@@ -43,6 +43,45 @@ fn positions_are_net_with_their_side() {
 }
 
 #[test]
+fn the_book_is_the_top_level_of_each_side_with_us_stock_sizes_in_units() {
+    let rows: Vec<SnapshotRow> = read("snapshot.json");
+    let aapl: ContractInfo = read("contract_info_rules.json");
+    assert_eq!(
+        size_scale(&aapl),
+        dec!(100),
+        "a US stock's sizes are shown in hundreds"
+    );
+    let aapl_book = book(&rows[0], size_scale(&aapl)).unwrap().unwrap();
+    assert_eq!(aapl_book.asks, vec![[dec!(193.20), dec!(120000)]]);
+    assert_eq!(aapl_book.bids, vec![[dec!(193.06), dec!(340000)]]);
+
+    let mut eur = aapl.clone();
+    eur.instrument_type = Some("CASH".into());
+    assert_eq!(size_scale(&eur), dec!(1));
+    let mut london = aapl;
+    london.currency = Some("GBP".into());
+    assert_eq!(size_scale(&london), dec!(1), "only US stocks");
+    let fx = book(&rows[1], dec!(1)).unwrap().unwrap();
+    assert_eq!(
+        (fx.asks, fx.bids),
+        (
+            vec![[dec!(1.07655), dec!(2000000)]],
+            vec![[dec!(1.07645), dec!(1000000)]]
+        )
+    );
+
+    // No bid and ask yet: no book; sizes missing or abbreviated: zero; a price that is garbage: refused.
+    assert_eq!(book(&rows[2], dec!(1)).unwrap(), None);
+    let mut odd = rows[0].clone();
+    odd.fields.remove("85");
+    odd.fields.insert("88".into(), "1.2K".into());
+    let b = book(&odd, dec!(100)).unwrap().unwrap();
+    assert_eq!((b.asks[0][1], b.bids[0][1]), (dec!(0), dec!(0)));
+    odd.fields.insert("86".into(), "n/a".into());
+    assert!(book(&odd, dec!(1)).is_err());
+}
+
+#[test]
 fn quotes_need_both_sides_and_refuse_garbage() {
     let rows: Vec<SnapshotRow> = read("snapshot.json");
     let q = quote(&rows[0]).unwrap().unwrap();

@@ -19,13 +19,14 @@ use tokio::sync::mpsc;
 /// How far back the day's bar is looked for (a long weekend and a holiday).
 const DAY_BAR_LOOKBACK: i64 = 7 * 86_400;
 
-/// Live ticks of `symbol` (contract `conid`). Listens first, then reads the day's bar, so no quote falls
-/// between the two; without a day's bar the first quote starts one.
+/// Live ticks of `symbol` (contract `conid`, whose sizes IBKR shows divided by `size_scale`). Listens
+/// first, then reads the day's bar, so no quote falls between the two; without a day's bar the first quote
+/// starts one.
 pub async fn ticks(
     streams: &IbkrStreams,
     gateway: &Gateway,
     symbol: &str,
-    conid: i64,
+    (conid, size_scale): (i64, Decimal),
     limits: Limits,
 ) -> BrokerResult<mpsc::Receiver<tv::MarketTick>> {
     let mut quotes = streams.quotes(conid)?;
@@ -51,7 +52,9 @@ pub async fn ticks(
     tokio::spawn(async move {
         while let Some(push) = quotes.recv().await {
             let Push::Quote(state) = push else { continue };
-            let Some(q) = read(&state) else { continue };
+            let Some(q) = read(&state, size_scale) else {
+                continue;
+            };
             if tx.send(day.tick(&q)).await.is_err() {
                 return;
             }
@@ -60,12 +63,13 @@ pub async fn ticks(
     Ok(rx)
 }
 
-/// The day-bar fold's view of a whole quote; `None` without a readable bid and ask. A size IBKR
-/// abbreviates or leaves out counts as zero (sizes are informative only).
-pub(super) fn read(state: &QuoteState) -> Option<Quote> {
+/// The day-bar fold's view of a whole quote; `None` without a readable bid and ask. Sizes are multiplied
+/// by `size_scale` (see [`crate::backends::ibkr::convert::market::size_scale`]); a size IBKR abbreviates or
+/// leaves out counts as zero (sizes are informative only).
+pub(super) fn read(state: &QuoteState, size_scale: Decimal) -> Option<Quote> {
     let q = quote(&state.row).ok()??;
     let size = |field| match state.row.value(field) {
-        Ok(Some((v, _))) => v,
+        Ok(Some((v, _))) => v * size_scale,
         _ => Decimal::ZERO,
     };
     Some(Quote {

@@ -5,6 +5,7 @@ use super::feed::read;
 use super::frames::{classify, session, subscribe, unsubscribe, Merged, Message, KEEP_ALIVE};
 use super::{unusable, ws_url, StreamOptions};
 use crate::backends::ibkr::testing::fixture;
+use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
 fn sample(name: &str) -> String {
@@ -90,14 +91,17 @@ fn fold(merged: &mut Merged, text: &str) -> Option<super::frames::QuoteState> {
 fn a_partial_update_keeps_the_other_fields_of_the_contract() {
     let mut merged = Merged::default();
     let first = fold(&mut merged, &sample("smd_first.json")).expect("a whole quote");
-    let q = read(&first).unwrap();
+    let q = read(&first, Decimal::ONE).unwrap();
     assert_eq!(
         (q.t, q.bid, q.ask, q.bid_size, q.ask_size),
         (1_702_334_859, dec!(193.06), dec!(193.20), dec!(3400), dec!(1200))
     );
+    // A US stock's sizes are shown in hundreds.
+    let q = read(&first, Decimal::ONE_HUNDRED).unwrap();
+    assert_eq!((q.bid_size, q.ask_size), (dec!(340000), dec!(120000)));
     // Only the bid changed: the ask and sizes are the ones sent before.
     let second = fold(&mut merged, &sample("smd_update.json")).unwrap();
-    let q = read(&second).unwrap();
+    let q = read(&second, Decimal::ONE).unwrap();
     assert_eq!(
         (q.t, q.bid, q.ask, q.bid_size, q.ask_size),
         (1_702_334_860, dec!(193.10), dec!(193.20), dec!(3400), dec!(1200))
@@ -115,7 +119,7 @@ fn no_quote_before_both_sides_and_a_forgotten_contract_starts_over() {
     let bid_only = r#"{"topic":"smd+8314","84":"156.28","_updated":5000}"#;
     assert!(fold(&mut merged, bid_only).is_none(), "no ask yet");
     let ask = r#"{"topic":"smd+8314","86":"156.30","84":""}"#;
-    let q = read(&fold(&mut merged, ask).unwrap()).unwrap();
+    let q = read(&fold(&mut merged, ask).unwrap(), Decimal::ONE).unwrap();
     assert_eq!(
         (q.bid, q.ask, q.t),
         (dec!(156.28), dec!(156.30), 5),
