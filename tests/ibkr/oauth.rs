@@ -47,7 +47,7 @@ async fn fake(scheme: Scheme) -> FakeIbkr {
 
 /// The `[backend]` table (and its OAuth table) pointed at `fake`, confirming the size question (`o383`)
 /// only, and the environment holding the secrets.
-fn backend(fake: &FakeIbkr, scheme: Scheme) -> (String, HashMap<String, String>) {
+fn backend(fake: &FakeIbkr, scheme: Scheme, extra: &str) -> (String, HashMap<String, String>) {
     let auth = fake.oauth().expect("an OAuth mode");
     let origin = fake.origin();
     let transport = match scheme {
@@ -60,6 +60,7 @@ kind = "ibkr"
 transport = "{transport}"
 base_url = "{base}"
 auto_confirm = ["o383"]
+{extra}
 [[backend.symbols]]
 symbol = "AAPL"
 conid = {AAPL}
@@ -124,8 +125,17 @@ audience = "{aud}"
 /// The fake, the configuration (`rest` before `[backend]`) and the broker on the fake, the secrets given
 /// through the configuration's environment hook.
 pub(crate) async fn parts(scheme: Scheme, rest: &str) -> (FakeIbkr, Config, Arc<IbkrBroker>) {
+    parts_with(scheme, rest, "").await
+}
+
+/// [`parts`] with `backend_extra` in the `[backend]` table.
+pub(crate) async fn parts_with(
+    scheme: Scheme,
+    rest: &str,
+    backend_extra: &str,
+) -> (FakeIbkr, Config, Arc<IbkrBroker>) {
     let fake = fake(scheme).await;
-    let (toml, env) = backend(&fake, scheme);
+    let (toml, env) = backend(&fake, scheme, backend_extra);
     let config = support::config(&format!("{rest}\n{toml}"));
     let BackendConfig::Ibkr(ibkr) = &config.backend else {
         panic!("an ibkr configuration expected");

@@ -87,6 +87,10 @@ pub struct IbkrConfig {
     pub request_timeout_ms: u64,
     /// Seconds between keep-alive tickles (IBKR: about every 60 s).
     pub tickle_secs: u64,
+    /// Seconds after IBKR refused the bridge's OAuth credentials during which IBKR is not asked again (the
+    /// credentials only change with a restart; the hold lets a refusal IBKR takes back be noticed without
+    /// sending it a stream of logins it would refuse).
+    pub refusal_hold_secs: u64,
     /// Snapshot requests one quote may make while IBKR is still subscribing (its first answer is empty).
     pub snapshot_attempts: u32,
     /// Milliseconds between those requests.
@@ -114,6 +118,7 @@ impl Default for IbkrConfig {
             requests_per_second: None,
             request_timeout_ms: 10_000,
             tickle_secs: 60,
+            refusal_hold_secs: 60,
             snapshot_attempts: 5,
             snapshot_retry_ms: 500,
             outside_rth: false,
@@ -156,6 +161,7 @@ pub struct ResolvedConfig {
     pub requests_per_second: u32,
     pub request_timeout: std::time::Duration,
     pub tickle: std::time::Duration,
+    pub refusal_hold: std::time::Duration,
     pub snapshot_attempts: u32,
     pub snapshot_retry: std::time::Duration,
     pub outside_rth: bool,
@@ -229,6 +235,13 @@ impl IbkrConfig {
             self.tickle_secs,
             10..=300,
             " (IBKR wants one about every 60 s)",
+            &mut out,
+        );
+        check_range(
+            "backend.refusal_hold_secs",
+            self.refusal_hold_secs,
+            1..=3_600,
+            "",
             &mut out,
         );
         check_range(
@@ -383,6 +396,7 @@ impl IbkrConfig {
             requests_per_second: self.requests_per_second(),
             request_timeout: std::time::Duration::from_millis(self.request_timeout_ms),
             tickle: std::time::Duration::from_secs(self.tickle_secs),
+            refusal_hold: std::time::Duration::from_secs(self.refusal_hold_secs),
             snapshot_attempts: self.snapshot_attempts,
             snapshot_retry: std::time::Duration::from_millis(self.snapshot_retry_ms),
             outside_rth: self.outside_rth,

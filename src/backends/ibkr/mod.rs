@@ -126,7 +126,7 @@ impl IbkrBroker {
         api: Arc<dyn client::Api>,
         now: crate::upstream::clock::Now,
     ) -> IbkrBroker {
-        let gateway = Arc::new(Gateway::over(api, config.transport));
+        let gateway = Arc::new(Gateway::over(api, config.transport).with_refusal_hold(config.refusal_hold));
         gateway.spawn_tickle(config.tickle);
         let sources = DataSources {
             mapped: Vec::new(),

@@ -22,6 +22,7 @@ use crate::upstream::refusal::{RefusalLatch, COOL_DOWN};
 use crate::upstream::relogin::{AfterRefusal, ReloginOnce};
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// What TradingView users are told when IBKR refuses the OAuth 1.0a credentials.
 pub const OAUTH1_REFUSED: &str = "IBKR refused the OAuth 1.0a credentials the bridge trades with: the operator must check [backend.oauth1] (consumer key, access token and secret, signature and encryption keys, DH parameters)";
@@ -46,6 +47,8 @@ pub struct Gateway {
     transport: TransportKind,
     /// When IBKR last refused the OAuth credentials (never set through the gateway).
     refused: RefusalLatch,
+    /// How long a refusal is answered without asking IBKR.
+    hold: Duration,
     /// `Some` once the session is authenticated and its accounts are read.
     ready: tokio::sync::Mutex<Option<Arc<Vec<AccountInfo>>>>,
     /// The account selected upstream, as far as the bridge knows (`None`: unknown).
@@ -66,10 +69,18 @@ impl Gateway {
             api,
             transport,
             refused: RefusalLatch::default(),
+            hold: COOL_DOWN,
             ready: tokio::sync::Mutex::new(None),
             selected: std::sync::Mutex::new(None),
             turn: tokio::sync::Mutex::new(()),
         }
+    }
+
+    /// The same session answering for `hold` without asking IBKR after IBKR refused the OAuth credentials
+    /// (`backend.refusal_hold_secs`; [`COOL_DOWN`] by default).
+    pub fn with_refusal_hold(mut self, hold: Duration) -> Gateway {
+        self.hold = hold;
+        self
     }
 
     /// The API (for calls that need no session, like the readiness probe).
@@ -83,7 +94,7 @@ impl Gateway {
         if let Some(accounts) = &*ready {
             return Ok(accounts.clone());
         }
-        if self.refused.holds(COOL_DOWN) {
+        if self.refused.holds(self.hold) {
             return Err(self.session_refused());
         }
         let accounts = Arc::new(self.open().await?);
@@ -107,14 +118,14 @@ impl Gateway {
     /// `/readyz`; the message names the table to check, never a value).
     pub fn refused_reason(&self) -> Option<String> {
         self.refused
-            .holds(COOL_DOWN)
+            .holds(self.hold)
             .then(|| self.session_refused().to_string())
     }
 
     /// IBKR refused the session for good: logged once per cool-down over OAuth, never with a secret.
     fn refusal(&self) -> BrokerError {
-        if self.transport != TransportKind::Gateway && !self.refused.holds(COOL_DOWN) {
-            tracing::warn!(transport = ?self.transport, "IBKR refused the bridge's OAuth credentials; answering without asking IBKR for {} s", COOL_DOWN.as_secs());
+        if self.transport != TransportKind::Gateway && !self.refused.holds(self.hold) {
+            tracing::warn!(transport = ?self.transport, "IBKR refused the bridge's OAuth credentials; answering without asking IBKR for {} s", self.hold.as_secs());
             self.refused.trip();
         }
         self.session_refused()
