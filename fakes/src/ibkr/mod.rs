@@ -35,6 +35,7 @@ pub use oauth_keys::{dh_params, keys_dir, Oauth1ClientMaterial, Oauth2ClientMate
 pub use options::{
     EndpointPacing, FakeIbkrAccount, FakeIbkrOptions, FakeQuestion, Fault, LoggedRequest, Refusal, Verifier,
 };
+pub use orders::FakeSubmission;
 pub use price_path::Hours as FakeHours;
 
 use axum::middleware::from_fn_with_state;
@@ -340,6 +341,11 @@ impl FakeIbkr {
             .filter(|o| o.account == account)
             .filter_map(|o| st.order_row(o))
             .collect()
+    }
+
+    /// Every order submission the fake read (well-formed tickets, whatever came of them), oldest first.
+    pub fn submissions(&self) -> Vec<FakeSubmission> {
+        self.state().submissions.clone()
     }
 
     /// Orders placed so far, over all accounts.
