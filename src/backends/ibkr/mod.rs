@@ -5,6 +5,7 @@
 //! `credentials`; `session` is the brokerage session (status, `ssodh/init`, accounts, tickle, re-open on
 //! 401, account switching);
 //! `catalog` the offered symbols and their contracts; `orders` the reply loop and the `cOID` look-up;
+//! `legs` the stop loss and take profit of positions and working orders;
 //! `convert` maps wire types to TradingView's; `account`, `trading`, `prices`, `history` and `preview`
 //! implement the trait's areas on top of them. This file is the thin `Broker` impl.
 
@@ -16,6 +17,7 @@ pub mod convert;
 pub mod credentials;
 pub mod errors;
 mod history;
+mod legs;
 pub mod model;
 pub mod oauth1;
 pub mod oauth2;
@@ -170,12 +172,12 @@ fn capabilities() -> Capabilities {
         stop_limit_orders: true,
         order_brackets: true,
         market_brackets: true,
-        position_brackets: false,
+        position_brackets: true,
         trailing_stop: false,
         guaranteed_stop: false,
         modify_order_price: true,
         modify_order_qty: true,
-        modify_order_brackets: false,
+        modify_order_brackets: true,
         modify_order_duration: true,
         hedging: false,
         close_position: true,
@@ -459,6 +461,34 @@ impl Broker for IbkrBroker {
         account::positions(&self.inner.gateway, &table, account).await
     }
 
+    /// Sets, changes or removes the stop loss and take profit of a net position (the complete set
+    /// TradingView sent); IBKR has no native reverse, so a change of side is refused.
+    async fn modify_position(
+        &self,
+        _session: &SessionCtx,
+        account: &str,
+        position_id: &str,
+        change: tv::ModifyPosition,
+    ) -> BrokerResult<()> {
+        let table = self.inner.table().await?;
+        let positions = account::positions(&self.inner.gateway, &table, account).await?;
+        let position = positions
+            .iter()
+            .find(|p| p.id == position_id)
+            .ok_or_else(|| BrokerError::NotFound(format!("Unknown position '{position_id}'")))?;
+        if change.side.is_some_and(|s| s != position.side) {
+            return Err(BrokerError::Unsupported("reversing a position in one request"));
+        }
+        let conid = table.conid(&position.instrument)?;
+        let set = self
+            .inner
+            .desk(&table)
+            .set_position_brackets(account, conid, position, &change.brackets)
+            .await;
+        self.inner.written(account);
+        set
+    }
+
     async fn close_position(
         &self,
         _session: &SessionCtx,
@@ -472,7 +502,8 @@ impl Broker for IbkrBroker {
             .iter()
             .find(|p| p.id == position_id)
             .ok_or_else(|| BrokerError::NotFound(format!("Unknown position '{position_id}'")))?;
-        let closed = self.inner.desk(&table).close(account, position, amount).await;
+        let conid = table.conid(&position.instrument)?;
+        let closed = self.inner.desk(&table).close(account, conid, position, amount).await;
         self.inner.written(account);
         closed.map(drop)
     }
