@@ -158,3 +158,108 @@ fn an_orders_children_are_found_by_parent_id_and_coid() {
     );
     assert_eq!((found.next(Leg::TakeProfit), found.next(Leg::StopLoss)), (2, 1));
 }
+
+mod at_ibkr {
+    //! The steps carried out against the scripted API: what the submissions hold.
+
+    use super::*;
+    use crate::backends::ibkr::session::Gateway;
+    use crate::backends::ibkr::testing::{symbols, ScriptedApi};
+    use crate::sync::MutexExt;
+    use crate::upstream::call::CallError;
+    use std::collections::HashSet;
+    use std::sync::Arc;
+
+    const EMPTY: &str = r#"{"orders":[],"snapshot":true}"#;
+
+    fn long_two() -> tv::Position {
+        tv::Position {
+            id: "AAPL".into(),
+            instrument: "AAPL".into(),
+            qty: dec!(2),
+            side: tv::Side::Buy,
+            avg_price: dec!(180),
+            unrealized_pl: dec!(0),
+        }
+    }
+
+    async fn set(api: &Arc<ScriptedApi>, brackets: tv::Brackets) -> BrokerResult<()> {
+        let g = Gateway::new(api.clone());
+        let (table, allow) = (symbols(&[("AAPL", 265598)]), HashSet::new());
+        let desk = Desk {
+            gateway: &g,
+            table: &table,
+            allow: &allow,
+            outside_rth: false,
+        };
+        desk.set_position_brackets("DU1234567", 265598, &long_two(), &brackets)
+            .await
+    }
+
+    #[tokio::test]
+    async fn a_positions_pair_is_one_group_of_two_opposite_legs_with_no_parent() {
+        let api = Arc::new(ScriptedApi::default());
+        api.open_session()
+            .ok("live_orders", EMPTY)
+            .ok("place", r#"[{"order_id":"11"},{"order_id":"12"}]"#);
+        set(&api, wanted(Some(dec!(200)), Some(dec!(170)))).await.unwrap();
+        let bodies = api.bodies.locked().clone();
+        let tickets = bodies[0]["orders"].as_array().unwrap().clone();
+        assert_eq!(tickets.len(), 2, "one submission: {bodies:?}");
+        for t in &tickets {
+            assert_eq!(t["isSingleGroup"], true, "{t}");
+            assert!(t.get("parentId").is_none(), "{t}");
+            assert_eq!((t["side"].as_str(), t["quantity"].as_f64(), t["tif"].as_str()), (Some("SELL"), Some(2.0), Some("GTC")));
+            assert!(t["cOID"].as_str().unwrap().starts_with("tvbp-"), "{t}");
+        }
+        assert_eq!((tickets[0]["orderType"].as_str(), tickets[0]["price"].as_f64()), (Some("LMT"), Some(200.0)));
+        assert_eq!((tickets[1]["orderType"].as_str(), tickets[1]["price"].as_f64()), (Some("STP"), Some(170.0)));
+    }
+
+    #[tokio::test]
+    async fn a_lone_leg_is_sent_without_a_group() {
+        let api = Arc::new(ScriptedApi::default());
+        api.open_session()
+            .ok("live_orders", EMPTY)
+            .ok("place", r#"[{"order_id":"12"}]"#);
+        set(&api, wanted(None, Some(dec!(170)))).await.unwrap();
+        let t = api.bodies.locked()[0]["orders"][0].clone();
+        assert!(t.get("isSingleGroup").is_none(), "{t}");
+    }
+
+    #[tokio::test]
+    async fn a_pair_whose_answer_was_lost_is_looked_up_by_coid_never_sent_again() {
+        let api = Arc::new(ScriptedApi::default());
+        api.open_session()
+            .ok("live_orders", EMPTY)
+            .fail("place", CallError::NoAnswer("timed out".into()));
+        // The look-up: found among the live orders by the first leg's cOID.
+        let seed = LegSeed {
+            price: dec!(200),
+            qty: dec!(2),
+            avg_price: dec!(180),
+        };
+        let coid = position_leg_coid("DU1234567", 265598, Leg::TakeProfit, seed, 0);
+        api.ok(
+            "live_orders",
+            &format!(
+                r#"{{"orders":[{{"acct":"DU1234567","conid":265598,"orderId":11,"status":"Submitted","orderType":"Limit","side":"SELL","totalSize":"2","price":"200","order_ref":"{coid}"}}],"snapshot":true}}"#
+            ),
+        );
+        set(&api, wanted(Some(dec!(200)), Some(dec!(170)))).await.unwrap();
+        assert_eq!(api.count("place"), 1, "{:?}", api.calls());
+    }
+
+    #[tokio::test]
+    async fn a_failed_step_says_which_and_stops_the_rest() {
+        let api = Arc::new(ScriptedApi::default());
+        api.open_session()
+            .ok("live_orders", EMPTY)
+            .ok("place", r#"{"error":"Not enough margin"}"#);
+        let err = set(&api, wanted(Some(dec!(200)), Some(dec!(170)))).await.unwrap_err();
+        assert!(
+            err.to_string().starts_with("Placing the take profit and stop loss failed: Not enough margin"),
+            "{err}"
+        );
+    }
+}
