@@ -191,39 +191,44 @@ impl Found {
     }
 }
 
-/// The brackets of the `side` position of `account` in `conid` among `live`: its legs (by `cOID`) and the
-/// resting children of the filled orders that opened it.
-pub fn of_position(live: &[LiveOrder], account: &str, conid: i64, side: tv::Side) -> BrokerResult<Found> {
+/// The orders of `account` in `conid` among `live` that rest to protect its position, on whichever side:
+/// its legs (by `cOID`) and the resting children of filled orders (their parent opened the position),
+/// each with the leg it is.
+pub fn protecting<'a>(live: &'a [LiveOrder], account: &str, conid: i64) -> Vec<(Leg, &'a LiveOrder)> {
     let mine = |o: &&LiveOrder| o.conid.0 == conid && o.acct.as_deref().is_none_or(|a| a == account);
-    let filled: Vec<i64> = live
+    let filled: Vec<Decimal> = live
         .iter()
         .filter(mine)
         .filter(|o| o.status == OrderStatus::Filled)
-        .filter_map(|o| rust_decimal::prelude::ToPrimitive::to_i64(&o.order_id.0))
+        .map(|o| o.order_id.0)
         .collect();
-    let closing = super::convert::orders::side(side.opposite());
+    live.iter()
+        .filter(mine)
+        .filter(|o| resting(o))
+        .filter_map(|o| {
+            let by_coid = o.order_ref.as_deref().and_then(|r| position_leg(r, account, conid));
+            let child_of_filled = o.parent_id.is_some_and(|p| filled.contains(&p.0));
+            match by_coid {
+                Some((leg, _)) => Some((leg, o)),
+                None if child_of_filled => leg_by_type(o).map(|leg| (leg, o)),
+                None => None,
+            }
+        })
+        .collect()
+}
+
+/// The brackets of the `side` position of `account` in `conid` among `live` (see [`protecting`]; legs on
+/// the other side are not this position's).
+pub fn of_position(live: &[LiveOrder], account: &str, conid: i64, side: tv::Side) -> BrokerResult<Found> {
     let mut found = Found::default();
-    for o in live.iter().filter(mine) {
-        let by_coid = o
-            .order_ref
-            .as_deref()
-            .and_then(|r| position_leg(r, account, conid));
-        if let Some((leg, generation)) = by_coid {
+    for o in live.iter().filter(|o| o.conid.0 == conid) {
+        if let Some((leg, generation)) = o.order_ref.as_deref().and_then(|r| position_leg(r, account, conid)) {
             found.saw(leg, generation);
         }
-        if !resting(o) || !o.side.eq_ignore_ascii_case(closing) {
-            continue;
-        }
-        let child_of_filled = o
-            .parent_id
-            .and_then(|p| rust_decimal::prelude::ToPrimitive::to_i64(&p.0))
-            .is_some_and(|p| filled.contains(&p));
-        let leg = match by_coid {
-            Some((leg, _)) => Some(leg),
-            None if child_of_filled => leg_by_type(o),
-            None => None,
-        };
-        if let Some(leg) = leg {
+    }
+    let closing = super::convert::orders::side(side.opposite());
+    for (leg, o) in protecting(live, account, conid) {
+        if o.side.eq_ignore_ascii_case(closing) {
             keep(&mut found.resting, leg, o, "The position")?;
         }
     }

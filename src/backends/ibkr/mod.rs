@@ -5,7 +5,8 @@
 //! `credentials`; `session` is the brokerage session (status, `ssodh/init`, accounts, tickle, re-open on
 //! 401, account switching);
 //! `catalog` the offered symbols and their contracts; `orders` the reply loop and the `cOID` look-up;
-//! `legs` the stop loss and take profit of positions and working orders;
+//! `legs` the stop loss and take profit of positions and working orders, `orphans` those left behind by
+//! their position;
 //! `convert` maps wire types to TradingView's; `account`, `trading`, `prices`, `history` and `preview`
 //! implement the trait's areas on top of them. This file is the thin `Broker` impl.
 
@@ -22,6 +23,7 @@ pub mod model;
 pub mod oauth1;
 pub mod oauth2;
 pub mod orders;
+mod orphans;
 mod preview;
 mod prices;
 mod recent;
@@ -75,6 +77,7 @@ struct Inner {
     trades: account::RecentTrades,
     live: account::RecentOrders,
     confirms: preview::Confirms,
+    orphans: orphans::Orphans,
     probe: crate::upstream::probe::UpstreamProbe,
     /// The WebSocket (quotes, order and P&L pushes); `None` where it cannot be used (see
     /// [`stream::unusable`]): the bridge then polls.
@@ -157,6 +160,7 @@ impl IbkrBroker {
                 trades: recent::Recent::new(MIN_REFRESH),
                 live: recent::Recent::new(MIN_REFRESH),
                 confirms: preview::Confirms::default(),
+                orphans: orphans::Orphans::default(),
                 probe,
             }),
         }
@@ -216,6 +220,43 @@ impl Inner {
     fn written(&self, account: &str) {
         self.live.forget(account);
         self.trades.forget(account);
+    }
+
+    /// Cancels the account's legs left behind by their position (see [`orphans`]), on the account's shared
+    /// order read; a failure is logged, never in the way of the positions read that called it.
+    async fn sweep(&self, table: &Table, account: &str, positions: &[tv::Position]) {
+        let acct = account.to_string();
+        let live = self
+            .live
+            .get(account, || {
+                self.gateway.on_account(account, "reading orders", |api| {
+                    let a = acct.clone();
+                    async move { api.live_orders(&a).await }
+                })
+            })
+            .await;
+        let live = match live {
+            Ok(live) => live,
+            Err(e) => {
+                tracing::debug!(account, error = %e, "IBKR orders not read; orphaned legs checked next time");
+                return;
+            }
+        };
+        let due = self
+            .orphans
+            .due(account, table, &live.orders, positions, std::time::Instant::now());
+        for order_id in &due {
+            match self.desk(table).cancel(account, order_id).await {
+                Ok(()) => {
+                    self.orphans.done(account, order_id);
+                    tracing::warn!(account, order_id = %order_id, "IBKR bracket leg cancelled: its position is closed or turned");
+                }
+                Err(e) => tracing::warn!(account, order_id = %order_id, error = %e, "IBKR bracket leg left by its position could not be cancelled"),
+            }
+        }
+        if !due.is_empty() {
+            self.written(account);
+        }
     }
 
     /// The user's accounts among the gateway's.
@@ -458,7 +499,9 @@ impl Broker for IbkrBroker {
 
     async fn positions(&self, _session: &SessionCtx, account: &str) -> BrokerResult<Vec<tv::Position>> {
         let table = self.inner.table().await?;
-        account::positions(&self.inner.gateway, &table, account).await
+        let positions = account::positions(&self.inner.gateway, &table, account).await?;
+        self.inner.sweep(&table, account, &positions).await;
+        Ok(positions)
     }
 
     /// Sets, changes or removes the stop loss and take profit of a net position (the complete set
