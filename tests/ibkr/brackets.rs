@@ -74,7 +74,8 @@ fn on_position() -> String {
 #[tokio::test]
 async fn a_positions_stop_loss_and_take_profit_are_one_group_and_one_filling_cancels_the_other() {
     let (fake, app, token) = long_two().await;
-    app.put(&token, &on_position(), "stopLoss=170&takeProfit=195").await;
+    app.put(&token, &on_position(), "stopLoss=170&takeProfit=195")
+        .await;
     let legs = position_legs(&fake);
     assert_eq!(legs.len(), 2, "{legs:?}");
     let (tp, sl) = (leg(&legs, "Limit"), leg(&legs, "Stop"));
@@ -87,7 +88,10 @@ async fn a_positions_stop_loss_and_take_profit_are_one_group_and_one_filling_can
     assert_eq!(num(&tp["price"]), d("195"));
     assert_eq!(num(&sl["price"]), d("170"));
     let last = fake.submissions().pop().unwrap();
-    assert!(last.single_group && last.coids.len() == 2, "sent together as one group: {last:?}");
+    assert!(
+        last.single_group && last.coids.len() == 2,
+        "sent together as one group: {last:?}"
+    );
     // TradingView sees them as the position's brackets.
     next_refresh().await;
     let listed = app.orders(&token, ACCT).await;
@@ -96,7 +100,9 @@ async fn a_positions_stop_loss_and_take_profit_are_one_group_and_one_filling_can
         .filter(|o| o["parentType"] == "position" && o["status"] == "working")
         .collect();
     assert_eq!(shown.len(), 2, "{listed:?}");
-    assert!(shown.iter().all(|o| o["parentId"] == "AAPL" && o["side"] == "sell"));
+    assert!(shown
+        .iter()
+        .all(|o| o["parentId"] == "AAPL" && o["side"] == "sell"));
     // The market falls to the stop: it fills, the take profit is cancelled, the position is flat.
     let (tp_id, sl_id) = (id_of(tp), id_of(sl));
     fake.set_price(AAPL, d("169.00"), d("169.02"));
@@ -109,12 +115,14 @@ async fn a_positions_stop_loss_and_take_profit_are_one_group_and_one_filling_can
 #[tokio::test]
 async fn a_level_is_changed_in_place_a_removed_leg_is_cancelled_and_an_added_one_regroups() {
     let (fake, app, token) = long_two().await;
-    app.put(&token, &on_position(), "stopLoss=170&takeProfit=195").await;
+    app.put(&token, &on_position(), "stopLoss=170&takeProfit=195")
+        .await;
     let before = fake.order_count();
     let sl_id = id_of(leg(&position_legs(&fake), "Stop"));
     let tp_id = id_of(leg(&position_legs(&fake), "Limit"));
     // A new stop level: the same order, moved.
-    app.put(&token, &on_position(), "stopLoss=172&takeProfit=195").await;
+    app.put(&token, &on_position(), "stopLoss=172&takeProfit=195")
+        .await;
     assert_eq!(fake.order_count(), before, "nothing new placed");
     assert_eq!(num(&fake_order(&fake, ACCT, &sl_id)["price"]), d("172"));
     assert_eq!(num(&fake_order(&fake, ACCT, &tp_id)["price"]), d("195"));
@@ -125,7 +133,8 @@ async fn a_level_is_changed_in_place_a_removed_leg_is_cancelled_and_an_added_one
     assert_eq!(position_legs(&fake).len(), 1);
     // A take profit added again: the lone stop goes with it as a new pair (a leg placed on its own would
     // not cancel the resting one when it fills).
-    app.put(&token, &on_position(), "stopLoss=172&takeProfit=196").await;
+    app.put(&token, &on_position(), "stopLoss=172&takeProfit=196")
+        .await;
     assert_eq!(fake_order(&fake, ACCT, &sl_id)["status"], "Cancelled");
     let legs = position_legs(&fake);
     assert_eq!(legs.len(), 2, "{legs:?}");
@@ -144,9 +153,11 @@ async fn a_level_is_changed_in_place_a_removed_leg_is_cancelled_and_an_added_one
 #[tokio::test]
 async fn a_resent_request_places_nothing_twice_and_removing_every_leg_cancels_them() {
     let (fake, app, token) = long_two().await;
-    app.put(&token, &on_position(), "stopLoss=170&takeProfit=195").await;
+    app.put(&token, &on_position(), "stopLoss=170&takeProfit=195")
+        .await;
     let (orders, submissions) = (fake.order_count(), fake.submissions().len());
-    app.put(&token, &on_position(), "stopLoss=170&takeProfit=195").await;
+    app.put(&token, &on_position(), "stopLoss=170&takeProfit=195")
+        .await;
     assert_eq!(fake.order_count(), orders, "the resend placed nothing");
     assert_eq!(fake.submissions().len(), submissions, "nor sent anything");
     assert_eq!(position_legs(&fake).len(), 2);
@@ -158,17 +169,25 @@ async fn a_resent_request_places_nothing_twice_and_removing_every_leg_cancels_th
 #[tokio::test]
 async fn the_legs_follow_a_partial_close_and_go_with_a_whole_one() {
     let (fake, app, token) = long_two().await;
-    app.put(&token, &on_position(), "stopLoss=170&takeProfit=195").await;
+    app.put(&token, &on_position(), "stopLoss=170&takeProfit=195")
+        .await;
     app.delete(&token, &on_position(), Some("amount=1")).await;
     assert_eq!(fake.position(ACCT, AAPL), d("1"));
     let legs = position_legs(&fake);
     assert_eq!(legs.len(), 2, "{legs:?}");
-    assert!(legs.iter().all(|l| num(&l["totalSize"]) == d("1")), "cut to what remains: {legs:?}");
+    assert!(
+        legs.iter().all(|l| num(&l["totalSize"]) == d("1")),
+        "cut to what remains: {legs:?}"
+    );
     assert_eq!(num(&leg(&legs, "Stop")["price"]), d("170"), "levels kept");
     next_refresh().await;
     app.delete(&token, &on_position(), None).await;
     assert_eq!(fake.position(ACCT, AAPL), Decimal::ZERO);
-    assert!(position_legs(&fake).is_empty(), "no leg outlives its position: {:?}", fake.orders(ACCT));
+    assert!(
+        position_legs(&fake).is_empty(),
+        "no leg outlives its position: {:?}",
+        fake.orders(ACCT)
+    );
 }
 
 #[tokio::test]
@@ -204,8 +223,12 @@ async fn a_working_orders_brackets_are_changed_added_and_removed_as_its_children
     assert_eq!(fake_order(&fake, ACCT, &tp_id)["status"], "Cancelled");
     assert!(is_working(&fake_order(&fake, ACCT, &sl_id)));
     // A take profit again, and the parent's price and size: a new child, and both children resized.
-    app.put(&token, &on_order, "qty=3&limitPrice=151&stopLoss=141&takeProfit=165")
-        .await;
+    app.put(
+        &token,
+        &on_order,
+        "qty=3&limitPrice=151&stopLoss=141&takeProfit=165",
+    )
+    .await;
     let kids = children(&fake);
     assert_eq!(kids.len(), 2, "{kids:?}");
     let new_tp = leg(&kids, "Limit");
@@ -248,11 +271,14 @@ async fn the_children_of_a_filled_order_are_its_positions_brackets() {
         .map(|o| o["id"].as_str().unwrap().to_owned())
         .unwrap();
     // Changing the position's stop moves the child; no second stop loss is placed beside it.
-    app.put(&token, &on_position(), "stopLoss=172&takeProfit=195").await;
+    app.put(&token, &on_position(), "stopLoss=172&takeProfit=195")
+        .await;
     assert_eq!(fake.order_count(), before);
     assert_eq!(num(&fake_order(&fake, ACCT, &sl_id)["price"]), d("172"));
     assert_eq!(
-        fake_order(&fake, ACCT, &sl_id)["parentId"].to_string().trim_matches('"'),
+        fake_order(&fake, ACCT, &sl_id)["parentId"]
+            .to_string()
+            .trim_matches('"'),
         parent
     );
     assert_no_parent_in_a_group(&fake);
@@ -261,12 +287,17 @@ async fn the_children_of_a_filled_order_are_its_positions_brackets() {
 #[tokio::test]
 async fn legs_left_by_a_position_closed_with_another_order_are_cancelled_after_a_grace() {
     let (fake, app, token) = long_two().await;
-    app.put(&token, &on_position(), "stopLoss=170&takeProfit=195").await;
+    app.put(&token, &on_position(), "stopLoss=170&takeProfit=195")
+        .await;
     // Closed by a plain opposite order, not through the position: IBKR leaves the legs resting.
     app.place(&token, ACCT, "instrument=AAPL&qty=2&side=sell&type=market")
         .await;
     assert_eq!(fake.position(ACCT, AAPL), Decimal::ZERO);
-    assert_eq!(position_legs(&fake).len(), 2, "not at once: IBKR's portfolio may lag a fill");
+    assert_eq!(
+        position_legs(&fake).len(),
+        2,
+        "not at once: IBKR's portfolio may lag a fill"
+    );
     // TradingView keeps polling; within the grace and a refresh or two the legs are gone.
     let started = std::time::Instant::now();
     while !position_legs(&fake).is_empty() {

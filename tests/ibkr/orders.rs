@@ -197,10 +197,7 @@ async fn bracket_legs_are_linked_to_their_parent_and_one_filling_cancels_the_oth
     next_refresh().await;
     let listed = app.orders(&token, ACCT).await;
     // The market parent filled: its legs now protect the position it opened.
-    let tv_legs: Vec<&Value> = listed
-        .iter()
-        .filter(|o| o["parentId"] == "AAPL")
-        .collect();
+    let tv_legs: Vec<&Value> = listed.iter().filter(|o| o["parentId"] == "AAPL").collect();
     assert_eq!(tv_legs.len(), 2, "{listed:?}");
     let tp = tv_legs
         .iter()

@@ -463,7 +463,9 @@ mod tests {
         let ids = {
             let mut st = shared.lock();
             st.set_quote(265_598, d("180"), d("180.02"));
-            let tickets = st.tickets("DU1234567", &serde_json::json!({ "orders": orders })).unwrap();
+            let tickets = st
+                .tickets("DU1234567", &serde_json::json!({ "orders": orders }))
+                .unwrap();
             st.place("DU1234567", &tickets)
         };
         (shared, ids)
@@ -476,7 +478,10 @@ mod tests {
 
     #[test]
     fn a_single_group_is_one_cancels_all_on_a_fill() {
-        let (shared, ids) = placed(serde_json::json!([leg("LMT", 190, "tp", true), leg("STP", 170, "sl", true)]));
+        let (shared, ids) = placed(serde_json::json!([
+            leg("LMT", 190, "tp", true),
+            leg("STP", 170, "sl", true)
+        ]));
         let mut st = shared.lock();
         assert!(ids.iter().all(|id| st.order(*id).unwrap().status.is_working()));
         st.set_quote(265_598, d("190.5"), d("190.52"));
@@ -486,7 +491,10 @@ mod tests {
 
     #[test]
     fn cancelling_one_of_a_group_leaves_the_others_working() {
-        let (shared, ids) = placed(serde_json::json!([leg("LMT", 190, "tp", true), leg("STP", 170, "sl", true)]));
+        let (shared, ids) = placed(serde_json::json!([
+            leg("LMT", 190, "tp", true),
+            leg("STP", 170, "sl", true)
+        ]));
         let mut st = shared.lock();
         st.cancel(ids[0], std::time::Duration::ZERO).unwrap();
         assert_eq!(st.order(ids[0]).unwrap().status, Status::Cancelled);
@@ -497,7 +505,10 @@ mod tests {
 
     #[test]
     fn orders_sent_apart_without_a_group_do_not_cancel_each_other() {
-        let (shared, ids) = placed(serde_json::json!([leg("LMT", 190, "tp", false), leg("STP", 170, "sl", false)]));
+        let (shared, ids) = placed(serde_json::json!([
+            leg("LMT", 190, "tp", false),
+            leg("STP", 170, "sl", false)
+        ]));
         let mut st = shared.lock();
         st.set_quote(265_598, d("190.5"), d("190.52"));
         assert_eq!(st.order(ids[0]).unwrap().status, Status::Filled);

@@ -70,8 +70,16 @@ pub enum Tie {
 /// One change at IBKR.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
-    Cancel { leg: Leg, order_id: String },
-    Modify { leg: Leg, order_id: String, price: Decimal, qty: Decimal },
+    Cancel {
+        leg: Leg,
+        order_id: String,
+    },
+    Modify {
+        leg: Leg,
+        order_id: String,
+        price: Decimal,
+        qty: Decimal,
+    },
     /// New legs, sent in one submission.
     Place(Vec<(Leg, Decimal)>),
 }
@@ -206,7 +214,10 @@ pub fn protecting<'a>(live: &'a [LiveOrder], account: &str, conid: i64) -> Vec<(
         .filter(mine)
         .filter(|o| resting(o))
         .filter_map(|o| {
-            let by_coid = o.order_ref.as_deref().and_then(|r| position_leg(r, account, conid));
+            let by_coid = o
+                .order_ref
+                .as_deref()
+                .and_then(|r| position_leg(r, account, conid));
             let child_of_filled = o.parent_id.is_some_and(|p| filled.contains(&p.0));
             match by_coid {
                 Some((leg, _)) => Some((leg, o)),
@@ -222,7 +233,11 @@ pub fn protecting<'a>(live: &'a [LiveOrder], account: &str, conid: i64) -> Vec<(
 pub fn of_position(live: &[LiveOrder], account: &str, conid: i64, side: tv::Side) -> BrokerResult<Found> {
     let mut found = Found::default();
     for o in live.iter().filter(|o| o.conid.0 == conid) {
-        if let Some((leg, generation)) = o.order_ref.as_deref().and_then(|r| position_leg(r, account, conid)) {
+        if let Some((leg, generation)) = o
+            .order_ref
+            .as_deref()
+            .and_then(|r| position_leg(r, account, conid))
+        {
             found.saw(leg, generation);
         }
     }
@@ -310,7 +325,12 @@ impl Desk<'_> {
     }
 
     /// Sends new legs in one submission: a position's pair as one group, an order's as its children.
-    async fn place_legs(&self, scope: &Scope<'_>, found: &Found, legs: &[(Leg, Decimal)]) -> BrokerResult<()> {
+    async fn place_legs(
+        &self,
+        scope: &Scope<'_>,
+        found: &Found,
+        legs: &[(Leg, Decimal)],
+    ) -> BrokerResult<()> {
         let mut tickets: Vec<OrderTicket> = Vec::new();
         for (leg, price) in legs {
             let coid = match scope.protects {
@@ -361,7 +381,10 @@ fn in_step(e: BrokerError, step: &Step) -> BrokerError {
         Step::Modify { leg, .. } => format!("Changing the {}", name(leg)),
         Step::Place(legs) => format!(
             "Placing the {}",
-            legs.iter().map(|(l, _)| name(l)).collect::<Vec<_>>().join(" and ")
+            legs.iter()
+                .map(|(l, _)| name(l))
+                .collect::<Vec<_>>()
+                .join(" and ")
         ),
     };
     match e {

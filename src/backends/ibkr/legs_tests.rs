@@ -27,10 +27,18 @@ fn wanted(tp: Option<Decimal>, sl: Option<Decimal>) -> tv::Brackets {
 
 #[test]
 fn a_new_pair_is_placed_in_one_submission() {
-    let steps = plan(&Legs::default(), &wanted(Some(dec!(200)), Some(dec!(170))), dec!(2), Tie::Group);
+    let steps = plan(
+        &Legs::default(),
+        &wanted(Some(dec!(200)), Some(dec!(170))),
+        dec!(2),
+        Tie::Group,
+    );
     assert_eq!(
         steps,
-        [Step::Place(vec![(Leg::TakeProfit, dec!(200)), (Leg::StopLoss, dec!(170))])]
+        [Step::Place(vec![
+            (Leg::TakeProfit, dec!(200)),
+            (Leg::StopLoss, dec!(170))
+        ])]
     );
     assert!(plan(&Legs::default(), &wanted(None, None), dec!(2), Tie::Group).is_empty());
 }
@@ -38,14 +46,25 @@ fn a_new_pair_is_placed_in_one_submission() {
 #[test]
 fn what_already_rests_is_left_alone_so_a_resend_changes_nothing() {
     let now = held(Some(("1", dec!(200))), Some(("2", dec!(170))), dec!(2));
-    assert!(plan(&now, &wanted(Some(dec!(200)), Some(dec!(170.0))), dec!(2), Tie::Group).is_empty());
+    assert!(plan(
+        &now,
+        &wanted(Some(dec!(200)), Some(dec!(170.0))),
+        dec!(2),
+        Tie::Group
+    )
+    .is_empty());
 }
 
 #[test]
 fn a_changed_level_or_size_modifies_that_leg_and_a_removed_one_is_cancelled() {
     let now = held(Some(("1", dec!(200))), Some(("2", dec!(170))), dec!(2));
     assert_eq!(
-        plan(&now, &wanted(Some(dec!(200)), Some(dec!(172))), dec!(2), Tie::Group),
+        plan(
+            &now,
+            &wanted(Some(dec!(200)), Some(dec!(172))),
+            dec!(2),
+            Tie::Group
+        ),
         [Step::Modify {
             leg: Leg::StopLoss,
             order_id: "2".into(),
@@ -54,7 +73,13 @@ fn a_changed_level_or_size_modifies_that_leg_and_a_removed_one_is_cancelled() {
         }]
     );
     assert_eq!(
-        plan(&now, &wanted(Some(dec!(200)), Some(dec!(170))), dec!(1), Tie::Group).len(),
+        plan(
+            &now,
+            &wanted(Some(dec!(200)), Some(dec!(170))),
+            dec!(1),
+            Tie::Group
+        )
+        .len(),
         2,
         "both follow a new size"
     );
@@ -71,7 +96,12 @@ fn a_changed_level_or_size_modifies_that_leg_and_a_removed_one_is_cancelled() {
 fn a_leg_added_beside_a_resting_one_goes_again_with_it_as_a_new_group_on_a_position() {
     let now = held(None, Some(("2", dec!(170))), dec!(2));
     assert_eq!(
-        plan(&now, &wanted(Some(dec!(200)), Some(dec!(171))), dec!(2), Tie::Group),
+        plan(
+            &now,
+            &wanted(Some(dec!(200)), Some(dec!(171))),
+            dec!(2),
+            Tie::Group
+        ),
         [
             Step::Cancel {
                 leg: Leg::StopLoss,
@@ -82,7 +112,12 @@ fn a_leg_added_beside_a_resting_one_goes_again_with_it_as_a_new_group_on_a_posit
     );
     // An order's children are tied by their parent: the new one is simply added.
     assert_eq!(
-        plan(&now, &wanted(Some(dec!(200)), Some(dec!(170))), dec!(2), Tie::Parent),
+        plan(
+            &now,
+            &wanted(Some(dec!(200)), Some(dec!(170))),
+            dec!(2),
+            Tie::Parent
+        ),
         [Step::Place(vec![(Leg::TakeProfit, dec!(200))])]
     );
     // The resting one removed at the same time: nothing to group with.
@@ -128,7 +163,11 @@ fn a_positions_legs_are_found_by_coid_and_as_children_of_filled_orders() {
         found.held(),
         held(Some(("10", dec!(200))), Some(("2", dec!(170))), dec!(2))
     );
-    assert_eq!(found.next(Leg::TakeProfit), 4, "past every generation seen, cancelled ones too");
+    assert_eq!(
+        found.next(Leg::TakeProfit),
+        4,
+        "past every generation seen, cancelled ones too"
+    );
     assert_eq!(found.next(Leg::StopLoss), 0);
     // A short position's legs buy: these sell, so they are not its legs.
     let short = of_position(&live(&rows), "DU1", 265598, tv::Side::Sell).unwrap();
@@ -209,11 +248,20 @@ mod at_ibkr {
         for t in &tickets {
             assert_eq!(t["isSingleGroup"], true, "{t}");
             assert!(t.get("parentId").is_none(), "{t}");
-            assert_eq!((t["side"].as_str(), t["quantity"].as_f64(), t["tif"].as_str()), (Some("SELL"), Some(2.0), Some("GTC")));
+            assert_eq!(
+                (t["side"].as_str(), t["quantity"].as_f64(), t["tif"].as_str()),
+                (Some("SELL"), Some(2.0), Some("GTC"))
+            );
             assert!(t["cOID"].as_str().unwrap().starts_with("tvbp-"), "{t}");
         }
-        assert_eq!((tickets[0]["orderType"].as_str(), tickets[0]["price"].as_f64()), (Some("LMT"), Some(200.0)));
-        assert_eq!((tickets[1]["orderType"].as_str(), tickets[1]["price"].as_f64()), (Some("STP"), Some(170.0)));
+        assert_eq!(
+            (tickets[0]["orderType"].as_str(), tickets[0]["price"].as_f64()),
+            (Some("LMT"), Some(200.0))
+        );
+        assert_eq!(
+            (tickets[1]["orderType"].as_str(), tickets[1]["price"].as_f64()),
+            (Some("STP"), Some(170.0))
+        );
     }
 
     #[tokio::test]
@@ -256,9 +304,12 @@ mod at_ibkr {
         api.open_session()
             .ok("live_orders", EMPTY)
             .ok("place", r#"{"error":"Not enough margin"}"#);
-        let err = set(&api, wanted(Some(dec!(200)), Some(dec!(170)))).await.unwrap_err();
+        let err = set(&api, wanted(Some(dec!(200)), Some(dec!(170))))
+            .await
+            .unwrap_err();
         assert!(
-            err.to_string().starts_with("Placing the take profit and stop loss failed: Not enough margin"),
+            err.to_string()
+                .starts_with("Placing the take profit and stop loss failed: Not enough margin"),
             "{err}"
         );
     }

@@ -251,7 +251,9 @@ impl Inner {
                     self.orphans.done(account, order_id);
                     tracing::warn!(account, order_id = %order_id, "IBKR bracket leg cancelled: its position is closed or turned");
                 }
-                Err(e) => tracing::warn!(account, order_id = %order_id, error = %e, "IBKR bracket leg left by its position could not be cancelled"),
+                Err(e) => {
+                    tracing::warn!(account, order_id = %order_id, error = %e, "IBKR bracket leg left by its position could not be cancelled")
+                }
             }
         }
         if !due.is_empty() {
@@ -546,7 +548,11 @@ impl Broker for IbkrBroker {
             .find(|p| p.id == position_id)
             .ok_or_else(|| BrokerError::NotFound(format!("Unknown position '{position_id}'")))?;
         let conid = table.conid(&position.instrument)?;
-        let closed = self.inner.desk(&table).close(account, conid, position, amount).await;
+        let closed = self
+            .inner
+            .desk(&table)
+            .close(account, conid, position, amount)
+            .await;
         self.inner.written(account);
         closed.map(drop)
     }

@@ -96,14 +96,24 @@ mod tests {
     #[test]
     fn a_leg_of_a_flat_or_turned_position_is_due_after_the_grace_only() {
         let (o, table, t0) = (Orphans::default(), symbols(&[("AAPL", 265598)]), Instant::now());
-        assert!(o.due("DU1", &table, &live(), &[], t0).is_empty(), "seen once: remembered");
+        assert!(
+            o.due("DU1", &table, &live(), &[], t0).is_empty(),
+            "seen once: remembered"
+        );
         assert!(o.due("DU1", &table, &live(), &[], t0 + GRACE / 2).is_empty());
-        assert_eq!(o.due("DU1", &table, &live(), &[], t0 + GRACE), ["2"], "not the plain order 3");
+        assert_eq!(
+            o.due("DU1", &table, &live(), &[], t0 + GRACE),
+            ["2"],
+            "not the plain order 3"
+        );
         // Turned short: the selling stop would add to it.
         let turned = [position(tv::Side::Sell)];
         assert_eq!(o.due("DU1", &table, &live(), &turned, t0 + GRACE), ["2"]);
         o.done("DU1", "2");
-        assert!(o.due("DU1", &table, &live(), &turned, t0 + GRACE).is_empty(), "forgotten once done");
+        assert!(
+            o.due("DU1", &table, &live(), &turned, t0 + GRACE).is_empty(),
+            "forgotten once done"
+        );
     }
 
     #[test]

@@ -5,8 +5,8 @@
 
 use super::catalog::Table;
 use super::convert::orders::{
-    bracket_children, fresh_coid, is_position_leg, kind_of, only_stop_loss_and_take_profit, side_of, ticket, tif,
-    Target,
+    bracket_children, fresh_coid, is_position_leg, kind_of, only_stop_loss_and_take_profit, side_of, ticket,
+    tif, Target,
 };
 use super::errors::to_broker;
 use super::legs;
@@ -104,7 +104,8 @@ impl Desk<'_> {
         if steps.is_empty() {
             return Ok(());
         }
-        let side = side_of(&o.side).ok_or_else(|| BrokerError::Internal("the order's side is unknown".into()))?;
+        let side =
+            side_of(&o.side).ok_or_else(|| BrokerError::Internal("the order's side is unknown".into()))?;
         let scope = legs::Scope {
             account,
             conid: o.conid.0,
@@ -115,7 +116,12 @@ impl Desk<'_> {
             },
         };
         self.apply(&scope, &found, &steps).await?;
-        tracing::info!(account, order_id, steps = steps.len(), "IBKR order brackets changed");
+        tracing::info!(
+            account,
+            order_id,
+            steps = steps.len(),
+            "IBKR order brackets changed"
+        );
         Ok(())
     }
 
@@ -147,7 +153,12 @@ impl Desk<'_> {
     }
 
     /// Changes the quantity, prices or duration of the working order `o` (its brackets are left alone).
-    pub async fn modify_live(&self, account: &str, o: &LiveOrder, change: &tv::ModifyOrder) -> BrokerResult<()> {
+    pub async fn modify_live(
+        &self,
+        account: &str,
+        o: &LiveOrder,
+        change: &tv::ModifyOrder,
+    ) -> BrokerResult<()> {
         let order_id = o.order_id.0.to_string();
         let kind = o
             .order_type

@@ -263,7 +263,13 @@ pub fn bracket_children(
 }
 
 /// The `generation`th `leg` child of `parent` (a ticket whose `cOID` is the parent's), at `price`.
-pub fn child_ticket(parent: &OrderTicket, protects: tv::Side, leg: Leg, price: Decimal, generation: u32) -> OrderTicket {
+pub fn child_ticket(
+    parent: &OrderTicket,
+    protects: tv::Side,
+    leg: Leg,
+    price: Decimal,
+    generation: u32,
+) -> OrderTicket {
     let parent_coid = parent.c_oid.clone().unwrap_or_default();
     let coid = child_coid(&parent_coid, leg, generation);
     let target = Target {

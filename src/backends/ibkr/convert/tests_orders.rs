@@ -236,7 +236,11 @@ fn a_child_coid_counts_its_generation_and_reads_back() {
     }
     assert_eq!(child_leg("tvb-r1-sl", "tvb-r"), None, "another parent's child");
     assert_eq!(child_leg("tvb-r1-slx", "tvb-r1"), None);
-    assert_eq!(child_leg("tvb-r1-sl1", "tvb-r1"), None, "generations are written from 2");
+    assert_eq!(
+        child_leg("tvb-r1-sl1", "tvb-r1"),
+        None,
+        "generations are written from 2"
+    );
 }
 
 #[test]
@@ -248,25 +252,50 @@ fn a_position_legs_coid_is_stable_per_request_and_apart_per_account_contract_leg
     };
     let c = position_leg_coid("DU1234567", 265598, Leg::StopLoss, seed, 0);
     assert!(c.starts_with("tvbp-") && c.len() <= 40, "{c}");
-    assert_eq!(c, position_leg_coid("DU1234567", 265598, Leg::StopLoss, seed, 0), "a resend");
+    assert_eq!(
+        c,
+        position_leg_coid("DU1234567", 265598, Leg::StopLoss, seed, 0),
+        "a resend"
+    );
     let trailing_zero = LegSeed {
         price: dec!(170.00),
         ..seed
     };
-    assert_eq!(c, position_leg_coid("DU1234567", 265598, Leg::StopLoss, trailing_zero, 0));
+    assert_eq!(
+        c,
+        position_leg_coid("DU1234567", 265598, Leg::StopLoss, trailing_zero, 0)
+    );
     for other in [
         position_leg_coid("DU7654321", 265598, Leg::StopLoss, seed, 0),
         position_leg_coid("DU1234567", 272093, Leg::StopLoss, seed, 0),
         position_leg_coid("DU1234567", 265598, Leg::TakeProfit, seed, 0),
-        position_leg_coid("DU1234567", 265598, Leg::StopLoss, LegSeed { price: dec!(171), ..seed }, 0),
-        position_leg_coid("DU1234567", 265598, Leg::StopLoss, LegSeed { qty: dec!(3), ..seed }, 0),
+        position_leg_coid(
+            "DU1234567",
+            265598,
+            Leg::StopLoss,
+            LegSeed {
+                price: dec!(171),
+                ..seed
+            },
+            0,
+        ),
+        position_leg_coid(
+            "DU1234567",
+            265598,
+            Leg::StopLoss,
+            LegSeed { qty: dec!(3), ..seed },
+            0,
+        ),
         position_leg_coid("DU1234567", 265598, Leg::StopLoss, seed, 1),
     ] {
         assert_ne!(c, other);
     }
     assert_eq!(position_leg(&c, "DU1234567", 265598), Some((Leg::StopLoss, 0)));
     let later = position_leg_coid("DU1234567", 265598, Leg::TakeProfit, seed, 7);
-    assert_eq!(position_leg(&later, "DU1234567", 265598), Some((Leg::TakeProfit, 7)));
+    assert_eq!(
+        position_leg(&later, "DU1234567", 265598),
+        Some((Leg::TakeProfit, 7))
+    );
     assert_eq!(position_leg(&c, "DU7654321", 265598), None, "another account's");
     assert_eq!(position_leg(&c, "DU1234567", 272093), None, "another contract's");
     assert_eq!(position_leg("tvb-r1-sl", "DU1234567", 265598), None);
@@ -280,7 +309,10 @@ fn a_leg_ticket_is_the_opposite_gtc_order_of_its_kind() {
         (t.order_type, t.side, t.tif, t.quantity, t.price, t.aux_price),
         ("STP", "BUY", "GTC", dec!(3), Some(dec!(190)), None)
     );
-    assert_eq!((t.c_oid.as_deref(), t.parent_id.as_deref(), t.is_single_group), (Some("tvb-r1"), None, None));
+    assert_eq!(
+        (t.c_oid.as_deref(), t.parent_id.as_deref(), t.is_single_group),
+        (Some("tvb-r1"), None, None)
+    );
     let tp = leg_ticket(&target(), tv::Side::Buy, dec!(3), Leg::TakeProfit, dec!(200));
     assert_eq!((tp.order_type, tp.side), ("LMT", "SELL"));
     let json = serde_json::to_value(&t).unwrap();
@@ -310,8 +342,18 @@ fn legs_of_filled_orders_and_position_legs_are_shown_on_the_position() {
         })
         .collect();
     let parent = |o: &tv::Order| (o.parent_id.clone(), o.parent_type);
-    assert_eq!(parent(&shown[1]), (Some("AAPL".into()), Some(tv::ParentType::Position)));
-    assert_eq!(parent(&shown[3]), (Some("3".into()), Some(tv::ParentType::Order)), "its parent works");
-    assert_eq!(parent(&shown[4]), (Some("AAPL".into()), Some(tv::ParentType::Position)));
+    assert_eq!(
+        parent(&shown[1]),
+        (Some("AAPL".into()), Some(tv::ParentType::Position))
+    );
+    assert_eq!(
+        parent(&shown[3]),
+        (Some("3".into()), Some(tv::ParentType::Order)),
+        "its parent works"
+    );
+    assert_eq!(
+        parent(&shown[4]),
+        (Some("AAPL".into()), Some(tv::ParentType::Position))
+    );
     assert_eq!(parent(&shown[2]), (None, None));
 }
