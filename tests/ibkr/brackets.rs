@@ -1,7 +1,7 @@
 //! Stop loss and take profit through the bridge on the fake IBKR gateway: on a position (an
 //! `isSingleGroup` pair at IBKR, one filling cancels the other; a level changed in place, a leg removed,
 //! a leg added beside a resting one sent again with it as a new pair, a resend placing nothing, the legs
-//! following a close, legs left by a position closed otherwise cancelled) and on a working order (its children changed, added and removed). No submission
+//! following a close, legs outgrown or left by a position changed otherwise cut or cancelled) and on a working order (its children changed, added and removed). No submission
 //! ever puts a parent in one group with its children.
 
 use crate::support;
@@ -284,34 +284,53 @@ async fn the_children_of_a_filled_order_are_its_positions_brackets() {
     assert_no_parent_in_a_group(&fake);
 }
 
+/// Polls TradingView's positions (as its tabs do) until `done` holds at the fake; how long it took.
+async fn poll_until(app: &TestApp, token: &str, done: impl Fn() -> bool) -> std::time::Duration {
+    let started = std::time::Instant::now();
+    while !done() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(45),
+            "not fixed in 45 s"
+        );
+        app.positions(token, ACCT).await;
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    }
+    started.elapsed()
+}
+
 #[tokio::test]
-async fn legs_left_by_a_position_closed_with_another_order_are_cancelled_after_a_grace() {
+async fn legs_outgrown_or_left_by_a_position_changed_with_other_orders_are_cut_or_cancelled_after_a_grace() {
     let (fake, app, token) = long_two().await;
     app.put(&token, &on_position(), "stopLoss=170&takeProfit=195")
         .await;
-    // Closed by a plain opposite order, not through the position: IBKR leaves the legs resting.
-    app.place(&token, ACCT, "instrument=AAPL&qty=2&side=sell&type=market")
+    // Reduced by a plain opposite order, not through the position: IBKR leaves the legs at 2.
+    app.place(&token, ACCT, "instrument=AAPL&qty=1&side=sell&type=market")
         .await;
-    assert_eq!(fake.position(ACCT, AAPL), Decimal::ZERO);
-    assert_eq!(
-        position_legs(&fake).len(),
-        2,
+    assert_eq!(fake.position(ACCT, AAPL), d("1"));
+    assert!(
+        position_legs(&fake)
+            .iter()
+            .all(|l| num(&l["totalSize"]) == d("2")),
         "not at once: IBKR's portfolio may lag a fill"
     );
-    // TradingView keeps polling; within the grace and a refresh or two the legs are gone.
-    let started = std::time::Instant::now();
-    while !position_legs(&fake).is_empty() {
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(45),
-            "orphaned legs still resting: {:?}",
-            position_legs(&fake)
-        );
-        app.positions(&token, ACCT).await;
-        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-    }
+    let took = poll_until(&app, &token, || {
+        let legs = position_legs(&fake);
+        legs.len() == 2 && legs.iter().all(|l| num(&l["totalSize"]) == d("1"))
+    })
+    .await;
     assert!(
-        started.elapsed() >= std::time::Duration::from_secs(14),
-        "not before the grace"
+        took >= std::time::Duration::from_secs(14),
+        "not before the grace: {took:?}"
+    );
+    // Closed the same way: the legs go.
+    app.place(&token, ACCT, "instrument=AAPL&qty=1&side=sell&type=market")
+        .await;
+    assert_eq!(fake.position(ACCT, AAPL), Decimal::ZERO);
+    assert_eq!(position_legs(&fake).len(), 2);
+    let took = poll_until(&app, &token, || position_legs(&fake).is_empty()).await;
+    assert!(
+        took >= std::time::Duration::from_secs(14),
+        "not before the grace: {took:?}"
     );
     assert_eq!(fake.position(ACCT, AAPL), Decimal::ZERO, "nothing opened");
 }

@@ -222,8 +222,8 @@ impl Inner {
         self.trades.forget(account);
     }
 
-    /// Cancels the account's legs left behind by their position (see [`orphans`]), on the account's shared
-    /// order read; a failure is logged, never in the way of the positions read that called it.
+    /// Cancels the account's legs left behind by their position and cuts those larger than it (see
+    /// [`orphans`]), on the account's shared order read; a failure is logged, never in the way of the positions read that called it.
     async fn sweep(&self, table: &Table, account: &str, positions: &[tv::Position]) {
         let acct = account.to_string();
         let live = self
@@ -245,14 +245,32 @@ impl Inner {
         let due = self
             .orphans
             .due(account, table, &live.orders, positions, std::time::Instant::now());
-        for order_id in &due {
-            match self.desk(table).cancel(account, order_id).await {
+        for fix in &due {
+            let (order_id, done, what) = match fix {
+                orphans::Fix::Cancel(id) => (
+                    id.clone(),
+                    self.desk(table).cancel(account, id).await,
+                    "cancelled",
+                ),
+                orphans::Fix::Shrink(leg, qty) => {
+                    let change = tv::ModifyOrder {
+                        qty: Some(*qty),
+                        limit_price: None,
+                        stop_price: None,
+                        duration: None,
+                        brackets: tv::Brackets::default(),
+                    };
+                    let done = self.desk(table).modify_live(account, leg, &change).await;
+                    (leg.order_id.0.to_string(), done, "cut to its position")
+                }
+            };
+            match done {
                 Ok(()) => {
-                    self.orphans.done(account, order_id);
-                    tracing::warn!(account, order_id = %order_id, "IBKR bracket leg cancelled: its position is closed or turned");
+                    self.orphans.done(account, &order_id);
+                    tracing::warn!(account, order_id = %order_id, what, "IBKR bracket leg outlived or outgrew its position");
                 }
                 Err(e) => {
-                    tracing::warn!(account, order_id = %order_id, error = %e, "IBKR bracket leg left by its position could not be cancelled")
+                    tracing::warn!(account, order_id = %order_id, error = %e, "IBKR bracket leg left by its position could not be fixed")
                 }
             }
         }
