@@ -291,7 +291,7 @@ pub struct Scope<'a> {
 impl Desk<'_> {
     /// Carries out `steps` in order; the first failure stops them and is told with what it was doing.
     pub async fn apply(&self, scope: &Scope<'_>, found: &Found, steps: &[Step]) -> BrokerResult<()> {
-        for step in steps {
+        for (i, step) in steps.iter().enumerate() {
             let done = match step {
                 Step::Cancel { order_id, .. } => self.cancel(scope.account, order_id).await,
                 Step::Modify {
@@ -319,7 +319,7 @@ impl Desk<'_> {
                 }
                 Step::Place(legs) => self.place_legs(scope, found, legs).await,
             };
-            done.map_err(|e| in_step(e, step))?;
+            done.map_err(|e| in_step(e, step, &steps[..i]))?;
         }
         Ok(())
     }
@@ -364,31 +364,66 @@ impl Desk<'_> {
             coid: Some(&first),
             what: "placing the brackets",
         };
-        let ids = place(self.gateway, write, self.allow, tickets).await?;
+        let coids: Vec<String> = tickets.iter().filter_map(|t| t.c_oid.clone()).collect();
+        let ids = match place(self.gateway, write, self.allow, tickets).await {
+            Ok(ids) => ids,
+            Err(BrokerError::Rejected(text)) => {
+                // A resend whose first placement IBKR did not list yet gets its `cOID`s refused as used:
+                // legs resting under them are that placement, and nothing is missing.
+                let live = self.live_orders(scope.account).await.unwrap_or_default();
+                let rest = |c: &String| live.iter().any(|o| resting(o) && o.order_ref.as_ref() == Some(c));
+                if !coids.iter().all(rest) {
+                    return Err(BrokerError::Rejected(text));
+                }
+                tracing::info!(account = scope.account, coid = %first, "IBKR bracket legs already resting under their cOIDs");
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
         tracing::info!(account = scope.account, conid = scope.conid, coid = %first, order_ids = ?ids, "IBKR bracket legs placed");
         Ok(())
     }
 }
 
-/// A step's failure, saying which step it was.
-fn in_step(e: BrokerError, step: &Step) -> BrokerError {
-    let name = |leg: &Leg| match leg {
+/// The leg's name in a message.
+fn name(leg: Leg) -> &'static str {
+    match leg {
         Leg::StopLoss => "stop loss",
         Leg::TakeProfit => "take profit",
-    };
-    let what = match step {
-        Step::Cancel { leg, .. } => format!("Cancelling the {}", name(leg)),
-        Step::Modify { leg, .. } => format!("Changing the {}", name(leg)),
-        Step::Place(legs) => format!(
-            "Placing the {}",
-            legs.iter()
-                .map(|(l, _)| name(l))
-                .collect::<Vec<_>>()
-                .join(" and ")
+    }
+}
+
+/// A step in words: what it does (`"Cancelling"`) or did (`"cancelled"`).
+fn describe(step: &Step, done: bool) -> String {
+    let (verb, legs): (&str, Vec<Leg>) = match step {
+        Step::Cancel { leg, .. } => (if done { "cancelled" } else { "Cancelling" }, vec![*leg]),
+        Step::Modify { leg, .. } => (if done { "changed" } else { "Changing" }, vec![*leg]),
+        Step::Place(legs) => (
+            if done { "placed" } else { "Placing" },
+            legs.iter().map(|(l, _)| *l).collect(),
         ),
     };
+    let legs: Vec<&str> = legs.into_iter().map(name).collect();
+    format!("{verb} the {}", legs.join(" and "))
+}
+
+/// A step's failure, saying which step it was and what was done before it (the brackets are then half
+/// changed: the user must know, e.g. that a stop loss was cancelled and its replacement not placed).
+fn in_step(e: BrokerError, step: &Step, before: &[Step]) -> BrokerError {
+    let what = describe(step, false);
+    let done = if before.is_empty() {
+        String::new()
+    } else {
+        let list: Vec<String> = before.iter().map(|s| describe(s, true)).collect();
+        format!(
+            " (already done: {}; check the brackets before trying again)",
+            list.join(", ")
+        )
+    };
     match e {
-        BrokerError::Rejected(text) => BrokerError::Rejected(format!("{what} failed: {text}")),
+        BrokerError::Rejected(text) => BrokerError::Rejected(format!("{what} failed: {text}{done}")),
+        BrokerError::Unauthorized(_) | BrokerError::LogInAgain(_) => e,
+        other if !before.is_empty() => BrokerError::Rejected(format!("{what} failed: {other}{done}")),
         other => other,
     }
 }

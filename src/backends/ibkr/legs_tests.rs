@@ -314,3 +314,105 @@ mod at_ibkr {
         );
     }
 }
+
+#[test]
+fn a_failure_after_earlier_steps_says_what_was_already_done() {
+    let cancel = Step::Cancel {
+        leg: Leg::StopLoss,
+        order_id: "2".into(),
+    };
+    let place = Step::Place(vec![(Leg::TakeProfit, dec!(200)), (Leg::StopLoss, dec!(171))]);
+    let e = in_step(
+        BrokerError::Unavailable("timeout".into()),
+        &place,
+        std::slice::from_ref(&cancel),
+    );
+    assert_eq!(
+        e.to_string(),
+        "Placing the take profit and stop loss failed: broker unavailable: timeout (already done: cancelled the stop loss; check the brackets before trying again)"
+    );
+    assert!(matches!(
+        in_step(BrokerError::Unavailable("x".into()), &place, &[]),
+        BrokerError::Unavailable(_)
+    ));
+}
+
+mod resent {
+    //! A resend racing IBKR's order list.
+
+    use super::*;
+    use crate::backends::ibkr::session::Gateway;
+    use crate::backends::ibkr::testing::{symbols, ScriptedApi};
+    use std::collections::HashSet;
+    use std::sync::Arc;
+
+    #[tokio::test]
+    async fn legs_refused_as_used_but_resting_under_their_coids_are_the_earlier_placement() {
+        let api = Arc::new(ScriptedApi::default());
+        let seed = |price| LegSeed {
+            price,
+            qty: dec!(2),
+            avg_price: dec!(180),
+        };
+        let tp = position_leg_coid("DU1234567", 265598, Leg::TakeProfit, seed(dec!(200)), 0);
+        let sl = position_leg_coid("DU1234567", 265598, Leg::StopLoss, seed(dec!(170)), 0);
+        let row = |id: u32, kind: &str, price: u32, coid: &str| {
+            format!(
+                r#"{{"acct":"DU1234567","conid":265598,"orderId":{id},"status":"Submitted","orderType":"{kind}","side":"SELL","totalSize":"2","price":"{price}","order_ref":"{coid}"}}"#
+            )
+        };
+        api.open_session()
+            .ok("live_orders", r#"{"orders":[],"snapshot":true}"#)
+            .ok(
+                "place",
+                &format!(r#"{{"error":"Local order ID={tp} is already registered."}}"#),
+            )
+            .ok(
+                "live_orders",
+                &format!(
+                    r#"{{"orders":[{},{}],"snapshot":true}}"#,
+                    row(11, "Limit", 200, &tp),
+                    row(12, "Stop", 170, &sl)
+                ),
+            );
+        let g = Gateway::new(api.clone());
+        let (table, allow) = (symbols(&[("AAPL", 265598)]), HashSet::new());
+        let desk = Desk {
+            gateway: &g,
+            table: &table,
+            allow: &allow,
+            outside_rth: false,
+        };
+        let position = tv::Position {
+            id: "AAPL".into(),
+            instrument: "AAPL".into(),
+            qty: dec!(2),
+            side: tv::Side::Buy,
+            avg_price: dec!(180),
+            unrealized_pl: dec!(0),
+        };
+        desk.set_position_brackets(
+            "DU1234567",
+            265598,
+            &position,
+            &wanted(Some(dec!(200)), Some(dec!(170))),
+        )
+        .await
+        .unwrap();
+        assert_eq!(api.count("place"), 1);
+        // Not resting under them: the refusal stands.
+        api.ok("live_orders", r#"{"orders":[],"snapshot":true}"#)
+            .ok("place", r#"{"error":"Not enough margin"}"#)
+            .ok("live_orders", r#"{"orders":[],"snapshot":true}"#);
+        let err = desk
+            .set_position_brackets(
+                "DU1234567",
+                265598,
+                &position,
+                &wanted(Some(dec!(200)), Some(dec!(170))),
+            )
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("Not enough margin"), "{err}");
+    }
+}
