@@ -2,7 +2,8 @@
 //! or turned the other way (closed or reversed by another order, at TWS, or by a fill IBKR did not tie to
 //! the leg) would open a new position when it fills: it is cancelled, once it has looked orphaned for
 //! [`GRACE`]. A leg larger than its position (reduced by another order) is cut to it after the same wait. The wait is there because IBKR's portfolio may list a fill seconds late: the children of an
-//! order that just filled rest before its position is listed, and must not be taken for orphans.
+//! order that just filled rest before its position is listed, and must not be taken for orphans. Only legs
+//! the bridge placed are touched.
 
 use super::catalog::Table;
 use super::legs::protecting;
@@ -13,6 +14,9 @@ use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// How every `cOID` the bridge sends begins (orders, their children, position legs).
+const BRIDGE_COID: &str = "tvb";
 
 /// How long a leg must look orphaned, over several refreshes, before it is cancelled.
 pub const GRACE: Duration = Duration::from_secs(15);
@@ -48,7 +52,9 @@ impl Orphans {
         let mut wrong = Vec::new();
         for e in &table.entries {
             let position = positions.iter().find(|p| p.instrument == e.symbol);
-            for (_, o) in protecting(live, account, e.conid) {
+            // Only what the bridge placed (a `cOID` of its own): an order placed at TWS is its owner's.
+            let ours = |o: &&LiveOrder| o.order_ref.as_deref().is_some_and(|r| r.starts_with(BRIDGE_COID));
+            for (_, o) in protecting(live, account, e.conid).iter().filter(|(_, o)| ours(o)) {
                 let id = o.order_id.0.to_string();
                 let size = o.total_size.map(|n| n.0);
                 match position {
@@ -57,7 +63,7 @@ impl Orphans {
                             .eq_ignore_ascii_case(super::convert::orders::side(p.side.opposite())) =>
                     {
                         if size.is_some_and(|s| s > p.qty) {
-                            wrong.push((id, Fix::Shrink(o.clone(), p.qty)));
+                            wrong.push((id, Fix::Shrink((*o).clone(), p.qty)));
                         }
                     }
                     _ => wrong.push((id.clone(), Fix::Cancel(id))),
@@ -95,7 +101,8 @@ mod tests {
         serde_json::from_str::<LiveOrders>(
             r#"{"orders":[
             {"acct":"DU1","conid":265598,"orderId":1,"status":"Filled","orderType":"Market","side":"BUY","totalSize":"2"},
-            {"acct":"DU1","conid":265598,"orderId":2,"status":"PreSubmitted","orderType":"Stop","side":"SELL","totalSize":"2","price":"170","parentId":1},
+            {"acct":"DU1","conid":265598,"orderId":2,"status":"PreSubmitted","orderType":"Stop","side":"SELL","totalSize":"2","price":"170","parentId":1,"order_ref":"tvb-r1-sl"},
+            {"acct":"DU1","conid":265598,"orderId":4,"status":"PreSubmitted","orderType":"Limit","side":"SELL","totalSize":"2","price":"200","parentId":1},
             {"acct":"DU1","conid":265598,"orderId":3,"status":"Submitted","orderType":"Limit","side":"SELL","totalSize":"2","price":"150"}
             ],"snapshot":true}"#,
         )
@@ -125,7 +132,7 @@ mod tests {
         let cancels_2 = |due: Vec<Fix>| matches!(due.as_slice(), [Fix::Cancel(id)] if id == "2");
         assert!(
             cancels_2(o.due("DU1", &table, &live(), &[], t0 + GRACE)),
-            "not the plain order 3"
+            "not the plain order 3, nor 4 placed at TWS"
         );
         // Turned short: the selling stop would add to it.
         let turned = [position(tv::Side::Sell, dec!(2))];
