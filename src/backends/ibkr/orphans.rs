@@ -34,7 +34,7 @@ pub enum Fix {
     Cancel(String),
     /// Its position is smaller than the leg: cut the leg to it (it would otherwise open the difference the
     /// other way when it fills).
-    Shrink(LiveOrder, Decimal),
+    Shrink(Box<LiveOrder>, Decimal),
 }
 
 impl Orphans {
@@ -63,7 +63,7 @@ impl Orphans {
                             .eq_ignore_ascii_case(super::convert::orders::side(p.side.opposite())) =>
                     {
                         if size.is_some_and(|s| s > p.qty) {
-                            wrong.push((id, Fix::Shrink((*o).clone(), p.qty)));
+                            wrong.push((id, Fix::Shrink(Box::new((*o).clone()), p.qty)));
                         }
                     }
                     _ => wrong.push((id.clone(), Fix::Cancel(id))),

@@ -1,8 +1,13 @@
-//! The plan from the legs IBKR holds to the ones TradingView asked for, and finding the legs of a position
-//! and of an order among the live orders.
+//! The plan from the legs IBKR holds to the ones TradingView asked for, finding the legs of a position
+//! and of an order among the live orders, and carrying the steps out against the scripted API.
 
+use super::apply::in_step;
 use super::*;
-use crate::backends::ibkr::model::orders::LiveOrders;
+use crate::backends::ibkr::convert::orders::{position_leg_coid, LegSeed};
+use crate::backends::ibkr::model::orders::{LiveOrder, LiveOrders};
+use crate::backends::ibkr::trading::Desk;
+use crate::broker::{BrokerError, BrokerResult};
+use crate::tv;
 use rust_decimal_macros::dec;
 
 fn held(tp: Option<(&str, Decimal)>, sl: Option<(&str, Decimal)>, qty: Decimal) -> Legs<Held> {
