@@ -191,6 +191,19 @@ async fn the_legs_follow_a_partial_close_and_go_with_a_whole_one() {
 }
 
 #[tokio::test]
+async fn a_close_that_has_not_filled_leaves_the_legs_protecting_the_position() {
+    let (fake, app, token) = long_two().await;
+    app.put(&token, &on_position(), "stopLoss=170&takeProfit=195").await;
+    // Trading halted: the close is accepted but rests inactive.
+    fake.halt(AAPL, true);
+    app.delete(&token, &on_position(), None).await;
+    assert_eq!(fake.position(ACCT, AAPL), d("2"));
+    let legs = position_legs(&fake);
+    assert_eq!(legs.len(), 2, "still protected: {:?}", fake.orders(ACCT));
+    assert!(legs.iter().all(|l| num(&l["totalSize"]) == d("2")));
+}
+
+#[tokio::test]
 async fn a_working_orders_brackets_are_changed_added_and_removed_as_its_children() {
     let (fake, app) = ibkr::start().await;
     let token = app.login().await;

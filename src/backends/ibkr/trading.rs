@@ -10,7 +10,7 @@ use super::convert::orders::{
 };
 use super::errors::to_broker;
 use super::legs;
-use super::model::orders::{LiveOrder, OrderTicket};
+use super::model::orders::{LiveOrder, OrderStatus, OrderTicket};
 use super::orders::{place, reply_loop, Write};
 use super::session::Gateway;
 use crate::broker::{BrokerError, BrokerResult};
@@ -246,9 +246,10 @@ impl Desk<'_> {
         }
     }
 
-    /// Closes `amount` (all when `None`) of `position` (in `conid`) with an opposite market order; then
-    /// its brackets are cancelled (a whole close) or cut to what remains (a partial one), so that no leg
-    /// outlives or outsizes the position it protected.
+    /// Closes `amount` (all when `None`) of `position` (in `conid`) with an opposite market order; once it
+    /// filled, the position's brackets are cancelled (a whole close) or cut to what remains (a partial
+    /// one), so that no leg outlives or outsizes the position it protected (a close that has not filled
+    /// yet leaves them to the orphan sweep, see `orphans`).
     pub async fn close(
         &self,
         account: &str,
@@ -271,6 +272,15 @@ impl Desk<'_> {
         );
         let id = self.place(account, &order, &fresh_coid()).await?;
         let live = self.live_orders(account).await?;
+        let filled = live
+            .iter()
+            .any(|o| o.order_id.0.to_string() == id && o.status == OrderStatus::Filled);
+        if !filled {
+            // Not filled yet (a closed market): the legs still protect the position meanwhile; once the
+            // close fills, the orphan sweep cuts or cancels them.
+            tracing::info!(account, position = %position.id, order_id = %id, "IBKR close not filled yet; its brackets are left until it is");
+            return Ok(id);
+        }
         let found = legs::of_position(&live, account, conid, position.side)?;
         let held = found.held();
         let left = position.qty - qty;
