@@ -15,7 +15,7 @@ use rust_decimal::Decimal;
 
 /// What the placed legs protect and how they are tied.
 pub enum Protects<'a> {
-    /// A position: its size and average price (the `cOID`s' seed).
+    /// A position, by its average price (with the size and the level, what a leg's `cOID` is made of).
     Position { avg_price: Decimal },
     /// A working order, by its `cOID`.
     Order { parent_coid: &'a str },
