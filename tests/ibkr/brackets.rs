@@ -193,7 +193,8 @@ async fn the_legs_follow_a_partial_close_and_go_with_a_whole_one() {
 #[tokio::test]
 async fn a_close_that_has_not_filled_leaves_the_legs_protecting_the_position() {
     let (fake, app, token) = long_two().await;
-    app.put(&token, &on_position(), "stopLoss=170&takeProfit=195").await;
+    app.put(&token, &on_position(), "stopLoss=170&takeProfit=195")
+        .await;
     // Trading halted: the close is accepted but rests inactive.
     fake.halt(AAPL, true);
     app.delete(&token, &on_position(), None).await;
