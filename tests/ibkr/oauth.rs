@@ -270,8 +270,9 @@ async fn trades_end_to_end(scheme: Scheme) {
         )
         .await;
     let orders = listed(&app, &token, &limit).await;
-    let legs: Vec<&Value> = orders.iter().filter(|o| o["parentId"] == market).collect();
-    assert_eq!(legs.len(), 2, "the bracket's legs are listed: {orders:?}");
+    // The market order filled: its legs are listed as the brackets of the position it opened.
+    let legs: Vec<&Value> = orders.iter().filter(|o| o["parentType"] == "position").collect();
+    assert_eq!(legs.len(), 2, "order {market}'s legs are listed: {orders:?}");
     app.put(
         &token,
         &format!("/accounts/{ACCOUNT}/orders/{limit}"),

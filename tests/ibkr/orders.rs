@@ -1,7 +1,7 @@
 //! Orders through the bridge on the fake IBKR gateway: every type with each duration it allows, order
 //! questions (an allow-listed one confirmed, any other refusing the order with its text), modify,
-//! cancel, brackets linked to their parent and cancelling each other, a resent `requestId`, and the
-//! what-if preview.
+//! cancel, brackets linked to their parent (never in one group with it) and cancelling each other, a
+//! resent `requestId`, and the what-if preview. Changing brackets: `brackets.rs`.
 
 use crate::support;
 
@@ -188,19 +188,23 @@ async fn bracket_legs_are_linked_to_their_parent_and_one_filling_cancels_the_oth
         .filter(|o| o["parentId"].to_string().trim_matches('"') == parent)
         .collect();
     assert_eq!(legs.len(), 2, "{legs:?}");
+    let sent = fake.submissions().pop().unwrap();
+    assert_eq!(sent.coids.len(), 3, "parent and legs in one submission: {sent:?}");
+    assert!(
+        !sent.single_group,
+        "the parent is never in a group with its children: {sent:?}"
+    );
     next_refresh().await;
     let listed = app.orders(&token, ACCT).await;
-    let tv_legs: Vec<&Value> = listed
-        .iter()
-        .filter(|o| o["parentId"] == parent.as_str())
-        .collect();
+    // The market parent filled: its legs now protect the position it opened.
+    let tv_legs: Vec<&Value> = listed.iter().filter(|o| o["parentId"] == "AAPL").collect();
     assert_eq!(tv_legs.len(), 2, "{listed:?}");
     let tp = tv_legs
         .iter()
         .find(|o| o["type"] == "limit")
         .expect("take profit");
     let sl = tv_legs.iter().find(|o| o["type"] == "stop").expect("stop loss");
-    assert_eq!(tp["parentType"], "order");
+    assert_eq!(tp["parentType"], "position");
     assert_eq!(tp["side"], "sell");
     assert_eq!(dec(&tp["limitPrice"]), d("195"));
     assert_eq!(dec(&sl["stopPrice"]), d("170"));

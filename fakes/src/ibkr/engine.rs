@@ -1,6 +1,7 @@
 //! The trading engine: orders become working orders, fill against the fake's own quotes (market at the
 //! touch, limits when the touch crosses, stops once triggered), move positions and cash, leave
-//! executions, cancel their one-cancels-other siblings and release their bracket children. Every change
+//! executions, cancel the rest of their group (`isSingleGroup`, or a parent's children) when they fill
+//! and release their bracket children. Every change
 //! is pushed to the WebSocket subscribers.
 
 use super::accounts::pays_cash;
@@ -26,6 +27,12 @@ impl State {
     }
 
     /// Creates the orders of one submission and lets them trade; returns their ids in ticket order.
+    ///
+    /// `isSingleGroup` "indicates that all orders in the containing array are to be treated as an OCA
+    /// group" (IBKR's `SingleOrderSubmissionRequest`): one ticket carrying it puts every order of the array
+    /// in one group, a parent included. The group acts when one of its orders fills (see [`State::execute`]),
+    /// not when one is cancelled: the document only names the group, and "one-cancels-all" is about an
+    /// execution, so cancelling one leg of a pair leaves the other working.
     pub(super) fn place(&mut self, account: &str, tickets: &[Ticket]) -> Vec<i64> {
         let now = self.now();
         let group = tickets.iter().any(|t| t.single_group).then(|| self.new_oca());
@@ -213,7 +220,8 @@ impl State {
         }
         self.push_order(o.id);
         self.push_pnl();
-        // One-cancels-other: the siblings still working are cancelled.
+        // One-cancels-all: the rest of the group still working is cancelled (a fill, never a cancel, does
+        // this).
         if let Some(group) = o.oca {
             let siblings: Vec<usize> = (0..self.orders.len())
                 .filter(|&j| {
@@ -453,6 +461,77 @@ mod tests {
         assert_eq!(fmt(st.day_end(12_087_792, late)).as_deref(), Some("Tue 21:00"));
         // MSFT trades at all hours in this set-up: no end of day.
         assert_eq!(st.day_end(272_093, monday), None);
+    }
+
+    /// A fake with AAPL quoted 180.00 / 180.02, and the ids of the orders `orders` (one submission) made.
+    fn placed(orders: serde_json::Value) -> (crate::ibkr::state::Shared, Vec<i64>) {
+        let shared = crate::ibkr::state::Shared::new(&crate::ibkr::options::FakeIbkrOptions::default());
+        let ids = {
+            let mut st = shared.lock();
+            st.set_quote(265_598, d("180"), d("180.02"));
+            let tickets = st
+                .tickets("DU1234567", &serde_json::json!({ "orders": orders }))
+                .unwrap();
+            st.place("DU1234567", &tickets)
+        };
+        (shared, ids)
+    }
+
+    fn leg(kind: &str, price: u32, coid: &str, group: bool) -> serde_json::Value {
+        serde_json::json!({ "conid": 265598, "orderType": kind, "side": "SELL", "quantity": 2, "price": price,
+                            "tif": "GTC", "cOID": coid, "isSingleGroup": group })
+    }
+
+    #[test]
+    fn a_single_group_is_one_cancels_all_on_a_fill() {
+        let (shared, ids) = placed(serde_json::json!([
+            leg("LMT", 190, "tp", true),
+            leg("STP", 170, "sl", true)
+        ]));
+        let mut st = shared.lock();
+        assert!(ids.iter().all(|id| st.order(*id).unwrap().status.is_working()));
+        st.set_quote(265_598, d("190.5"), d("190.52"));
+        assert_eq!(st.order(ids[0]).unwrap().status, Status::Filled);
+        assert_eq!(st.order(ids[1]).unwrap().status, Status::Cancelled);
+    }
+
+    #[test]
+    fn cancelling_one_of_a_group_leaves_the_others_working() {
+        let (shared, ids) = placed(serde_json::json!([
+            leg("LMT", 190, "tp", true),
+            leg("STP", 170, "sl", true)
+        ]));
+        let mut st = shared.lock();
+        st.cancel(ids[0], std::time::Duration::ZERO).unwrap();
+        assert_eq!(st.order(ids[0]).unwrap().status, Status::Cancelled);
+        assert!(st.order(ids[1]).unwrap().status.is_working());
+        st.set_quote(265_598, d("169"), d("169.02"));
+        assert_eq!(st.order(ids[1]).unwrap().status, Status::Filled);
+    }
+
+    #[test]
+    fn orders_sent_apart_without_a_group_do_not_cancel_each_other() {
+        let (shared, ids) = placed(serde_json::json!([
+            leg("LMT", 190, "tp", false),
+            leg("STP", 170, "sl", false)
+        ]));
+        let mut st = shared.lock();
+        st.set_quote(265_598, d("190.5"), d("190.52"));
+        assert_eq!(st.order(ids[0]).unwrap().status, Status::Filled);
+        assert!(st.order(ids[1]).unwrap().status.is_working());
+    }
+
+    #[test]
+    fn a_single_group_holding_a_parent_lets_its_fill_cancel_its_children() {
+        // What the document's reading means, and why the bridge never sends it: the parent is in the group.
+        let parent = serde_json::json!({ "conid": 265598, "orderType": "MKT", "side": "BUY", "quantity": 2,
+                                         "tif": "DAY", "cOID": "p", "isSingleGroup": true });
+        let mut tp = leg("LMT", 190, "p-tp", true);
+        tp["parentId"] = "p".into();
+        let (shared, ids) = placed(serde_json::json!([parent, tp]));
+        let st = shared.lock();
+        assert_eq!(st.order(ids[0]).unwrap().status, Status::Filled);
+        assert_eq!(st.order(ids[1]).unwrap().status, Status::Cancelled);
     }
 
     #[test]

@@ -36,6 +36,7 @@ pub use oauth_keys::{dh_params, keys_dir, Oauth1ClientMaterial, Oauth2ClientMate
 pub use options::{
     EndpointPacing, FakeIbkrAccount, FakeIbkrOptions, FakeQuestion, Fault, LoggedRequest, Refusal, Verifier,
 };
+pub use orders::FakeSubmission;
 pub use price_path::Hours as FakeHours;
 pub use schedule::{FakeDay, FakeSchedule};
 
@@ -348,6 +349,11 @@ impl FakeIbkr {
             .filter(|o| o.account == account)
             .filter_map(|o| st.order_row(o))
             .collect()
+    }
+
+    /// Every order submission the fake read (well-formed tickets, whatever came of them), oldest first.
+    pub fn submissions(&self) -> Vec<FakeSubmission> {
+        self.state().submissions.clone()
     }
 
     /// Orders placed so far, over all accounts.

@@ -19,6 +19,33 @@ use serde_json::{json, Value};
 use std::collections::VecDeque;
 use std::sync::Arc;
 
+/// One order submission as the fake read it (what the tests inspect): per ticket, its `cOID` and
+/// `parentId`, and whether the array was sent as one group (`isSingleGroup`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FakeSubmission {
+    pub account: String,
+    pub coids: Vec<Option<String>>,
+    pub parent_ids: Vec<Option<String>>,
+    /// A ticket carried `isSingleGroup: true`: every order of the array is in one group.
+    pub single_group: bool,
+}
+
+impl FakeSubmission {
+    fn of(account: &str, tickets: &[Ticket]) -> FakeSubmission {
+        FakeSubmission {
+            account: account.to_string(),
+            coids: tickets.iter().map(|t| t.coid.clone()).collect(),
+            parent_ids: tickets.iter().map(|t| t.parent_coid.clone()).collect(),
+            single_group: tickets.iter().any(|t| t.single_group),
+        }
+    }
+
+    /// Whether the array holds a parent together with a child of it, or a child of an earlier order.
+    pub fn holds_a_bracket(&self) -> bool {
+        self.parent_ids.iter().any(Option::is_some)
+    }
+}
+
 /// `{"error": ...}` with status 200 (`OrderSubmitError`).
 fn refused(message: impl Into<String>) -> Response {
     ok(json!({ "error": message.into() }))
@@ -137,6 +164,8 @@ pub(super) async fn place(
         Ok(t) => t,
         Err(e) => return bad(e),
     };
+    let seen = FakeSubmission::of(&acct, &tickets);
+    st.submissions.push(seen);
     if let Some(c) = tickets
         .iter()
         .filter_map(|t| t.coid.as_deref())

@@ -386,6 +386,8 @@ pub(super) struct State {
     pub positions_page_size: usize,
     pub orders: Vec<Order>,
     pub executions: Vec<Execution>,
+    /// Every order submission read, oldest first.
+    pub submissions: Vec<super::orders::FakeSubmission>,
     pub replies: HashMap<String, PendingReply>,
     pub next_order_id: i64,
     pub next_oca: u64,
@@ -453,6 +455,7 @@ impl Shared {
             positions_page_size: options.positions_page_size.max(1),
             orders: Vec::new(),
             executions: Vec::new(),
+            submissions: Vec::new(),
             replies: HashMap::new(),
             next_order_id: 1_837_000_001,
             next_oca: 1,

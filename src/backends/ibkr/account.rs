@@ -94,6 +94,12 @@ pub async fn orders(
     let journal = finished.of(GATEWAY_LOGIN, account);
     let mut journal = journal.locked();
     let mut out = Vec::new();
+    let filled: HashSet<String> = live
+        .orders
+        .iter()
+        .filter(|o| o.status == super::model::orders::OrderStatus::Filled)
+        .map(|o| o.order_id.0.to_string())
+        .collect();
     for o in &live.orders {
         if o.acct.as_deref().is_some_and(|a| a != account) {
             continue;
@@ -102,7 +108,8 @@ pub async fn orders(
             continue;
         };
         let previous = journal.get(&o.order_id.0.to_string()).map(|f| f.status);
-        let order = convert::orders::order(o, &e.symbol, previous).map_err(BrokerError::Internal)?;
+        let mut order = convert::orders::order(o, &e.symbol, previous).map_err(BrokerError::Internal)?;
+        convert::orders::attach_to_position(&mut order, o, &filled);
         if order.status.is_final() {
             journal.record(order.clone());
         }

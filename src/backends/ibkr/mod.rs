@@ -5,6 +5,8 @@
 //! `credentials`; `session` is the brokerage session (status, `ssodh/init`, accounts, tickle, re-open on
 //! 401, account switching);
 //! `catalog` the offered symbols and their contracts; `orders` the reply loop and the `cOID` look-up;
+//! `legs` the stop loss and take profit of positions and working orders, `orphans` those left behind by
+//! their position;
 //! `convert` maps wire types to TradingView's; `account`, `trading`, `prices`, `history` and `preview`
 //! implement the trait's areas on top of them. This file is the thin `Broker` impl.
 
@@ -17,10 +19,12 @@ pub mod convert;
 pub mod credentials;
 pub mod errors;
 mod history;
+mod legs;
 pub mod model;
 pub mod oauth1;
 pub mod oauth2;
 pub mod orders;
+mod orphans;
 mod preview;
 mod prices;
 mod recent;
@@ -74,6 +78,7 @@ struct Inner {
     trades: account::RecentTrades,
     live: account::RecentOrders,
     confirms: preview::Confirms,
+    orphans: orphans::Orphans,
     probe: crate::upstream::probe::UpstreamProbe,
     /// The WebSocket (quotes, order and P&L pushes); `None` where it cannot be used (see
     /// [`stream::unusable`]): the bridge then polls.
@@ -176,6 +181,7 @@ impl IbkrBroker {
                 trades: recent::Recent::new(MIN_REFRESH),
                 live: recent::Recent::new(MIN_REFRESH),
                 confirms: preview::Confirms::default(),
+                orphans: orphans::Orphans::default(),
                 probe,
                 now,
             }),
@@ -192,12 +198,12 @@ fn capabilities() -> Capabilities {
         stop_limit_orders: true,
         order_brackets: true,
         market_brackets: true,
-        position_brackets: false,
+        position_brackets: true,
         trailing_stop: false,
         guaranteed_stop: false,
         modify_order_price: true,
         modify_order_qty: true,
-        modify_order_brackets: false,
+        modify_order_brackets: true,
         modify_order_duration: true,
         hedging: false,
         close_position: true,
@@ -236,6 +242,63 @@ impl Inner {
     fn written(&self, account: &str) {
         self.live.forget(account);
         self.trades.forget(account);
+    }
+
+    /// Cancels the account's legs left behind by their position and cuts those larger than it (see
+    /// [`orphans`]), on the account's shared order read; a failure is logged, never in the way of the positions read that called it.
+    async fn sweep(&self, table: &Table, account: &str, positions: &[tv::Position]) {
+        let acct = account.to_string();
+        let live = self
+            .live
+            .get(account, || {
+                self.gateway.on_account(account, "reading orders", |api| {
+                    let a = acct.clone();
+                    async move { api.live_orders(&a).await }
+                })
+            })
+            .await;
+        let live = match live {
+            Ok(live) => live,
+            Err(e) => {
+                tracing::debug!(account, error = %e, "IBKR orders not read; orphaned legs checked next time");
+                return;
+            }
+        };
+        let due = self
+            .orphans
+            .due(account, table, &live.orders, positions, std::time::Instant::now());
+        for fix in &due {
+            let (order_id, done, what) = match fix {
+                orphans::Fix::Cancel(id) => (
+                    id.clone(),
+                    self.desk(table).cancel(account, id).await,
+                    "cancelled",
+                ),
+                orphans::Fix::Shrink(leg, qty) => {
+                    let change = tv::ModifyOrder {
+                        qty: Some(*qty),
+                        limit_price: None,
+                        stop_price: None,
+                        duration: None,
+                        brackets: tv::Brackets::default(),
+                    };
+                    let done = self.desk(table).modify_live(account, leg, &change).await;
+                    (leg.order_id.0.to_string(), done, "cut to its position")
+                }
+            };
+            match done {
+                Ok(()) => {
+                    self.orphans.done(account, &order_id);
+                    tracing::warn!(account, order_id = %order_id, what, "IBKR bracket leg outlived or outgrew its position");
+                }
+                Err(e) => {
+                    tracing::warn!(account, order_id = %order_id, error = %e, "IBKR bracket leg left by its position could not be fixed")
+                }
+            }
+        }
+        if !due.is_empty() {
+            self.written(account);
+        }
     }
 
     /// The user's accounts among the gateway's.
@@ -481,7 +544,37 @@ impl Broker for IbkrBroker {
 
     async fn positions(&self, _session: &SessionCtx, account: &str) -> BrokerResult<Vec<tv::Position>> {
         let table = self.inner.table().await?;
-        account::positions(&self.inner.gateway, &table, account).await
+        let positions = account::positions(&self.inner.gateway, &table, account).await?;
+        self.inner.sweep(&table, account, &positions).await;
+        Ok(positions)
+    }
+
+    /// Sets, changes or removes the stop loss and take profit of a net position (the complete set
+    /// TradingView sent); IBKR has no native reverse, so a change of side is refused.
+    async fn modify_position(
+        &self,
+        _session: &SessionCtx,
+        account: &str,
+        position_id: &str,
+        change: tv::ModifyPosition,
+    ) -> BrokerResult<()> {
+        let table = self.inner.table().await?;
+        let positions = account::positions(&self.inner.gateway, &table, account).await?;
+        let position = positions
+            .iter()
+            .find(|p| p.id == position_id)
+            .ok_or_else(|| BrokerError::NotFound(format!("Unknown position '{position_id}'")))?;
+        if change.side.is_some_and(|s| s != position.side) {
+            return Err(BrokerError::Unsupported("reversing a position in one request"));
+        }
+        let conid = table.conid(&position.instrument)?;
+        let set = self
+            .inner
+            .desk(&table)
+            .set_position_brackets(account, conid, position, &change.brackets)
+            .await;
+        self.inner.written(account);
+        set
     }
 
     async fn close_position(
@@ -497,7 +590,12 @@ impl Broker for IbkrBroker {
             .iter()
             .find(|p| p.id == position_id)
             .ok_or_else(|| BrokerError::NotFound(format!("Unknown position '{position_id}'")))?;
-        let closed = self.inner.desk(&table).close(account, position, amount).await;
+        let conid = table.conid(&position.instrument)?;
+        let closed = self
+            .inner
+            .desk(&table)
+            .close(account, conid, position, amount)
+            .await;
         self.inner.written(account);
         closed.map(drop)
     }

@@ -143,37 +143,200 @@ pub fn ticket(t: &Target<'_>, order: &tv::PlaceOrder) -> Result<OrderTicket, Bro
     })
 }
 
+/// One of the two protective orders of a bracket: which order type it is and how its `cOID` ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Leg {
+    TakeProfit,
+    StopLoss,
+}
+
+impl Leg {
+    /// Both legs, take profit first (the order in which tickets are sent).
+    pub const BOTH: [Leg; 2] = [Leg::TakeProfit, Leg::StopLoss];
+
+    /// The tag in the leg's `cOID`.
+    fn tag(self) -> &'static str {
+        match self {
+            Leg::TakeProfit => "tp",
+            Leg::StopLoss => "sl",
+        }
+    }
+
+    /// IBKR's order type of the leg: a take profit rests as a limit, a stop loss as a stop.
+    pub fn order_type(self) -> &'static str {
+        match self {
+            Leg::TakeProfit => "LMT",
+            Leg::StopLoss => "STP",
+        }
+    }
+
+    /// The leg a resting order of this TradingView type can be (a stop is a stop loss, a limit a take
+    /// profit); `None` for the types the bridge never sends as a leg.
+    pub fn of_kind(kind: tv::OrderType) -> Option<Leg> {
+        match kind {
+            tv::OrderType::Limit => Some(Leg::TakeProfit),
+            tv::OrderType::Stop => Some(Leg::StopLoss),
+            _ => None,
+        }
+    }
+
+    /// The level TradingView asked for this leg (`None`: no such leg).
+    pub fn wanted(self, brackets: &tv::Brackets) -> Option<Decimal> {
+        match self {
+            Leg::TakeProfit => brackets.take_profit,
+            Leg::StopLoss => brackets.stop_loss,
+        }
+    }
+
+    /// Reads a tag and its generation (`sl`, `sl2`, `tp3`...), as [`Leg::tag`] and [`child_coid`] write
+    /// them.
+    fn read(text: &str) -> Option<(Leg, u32)> {
+        let leg = Leg::BOTH.into_iter().find(|l| text.starts_with(l.tag()))?;
+        let rest = &text[2..];
+        if rest.is_empty() {
+            return Some((leg, 0));
+        }
+        let n: u32 = rest.parse().ok().filter(|n| *n >= 2)?;
+        Some((leg, n - 1))
+    }
+}
+
+/// Refuses the bracket kinds the bridge does not offer on IBKR.
+pub fn only_stop_loss_and_take_profit(brackets: &tv::Brackets) -> Result<(), BrokerError> {
+    if brackets.trailing_stop_pips.is_some() || brackets.guaranteed_stop.is_some() {
+        return Err(BrokerError::Rejected(
+            "IBKR brackets through the bridge are a stop loss and a take profit; trailing and guaranteed stops are not offered".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The `cOID` of the `generation`th `leg` child of the order placed with `parent_coid`: `<parent>-sl`
+/// for the first (as the order was placed), `<parent>-sl2`, `-sl3`... for legs added by later
+/// modifications (IBKR refuses a `cOID` used before, also by a cancelled order).
+pub fn child_coid(parent_coid: &str, leg: Leg, generation: u32) -> String {
+    match generation {
+        0 => format!("{parent_coid}-{}", leg.tag()),
+        n => format!("{parent_coid}-{}{}", leg.tag(), n + 1),
+    }
+}
+
+/// The leg and generation of a child whose `cOID` is `order_ref`, when [`child_coid`] made it for
+/// `parent_coid`.
+pub fn child_leg(order_ref: &str, parent_coid: &str) -> Option<(Leg, u32)> {
+    let rest = order_ref.strip_prefix(parent_coid)?.strip_prefix('-')?;
+    Leg::read(rest)
+}
+
+/// The ticket of a bracket leg protecting an order or a position on side `protects`: opposite side,
+/// good till cancelled, at `price` (a stop loss's trigger, a take profit's limit), placed as `t.coid`.
+pub fn leg_ticket(t: &Target<'_>, protects: tv::Side, qty: Decimal, leg: Leg, price: Decimal) -> OrderTicket {
+    OrderTicket {
+        acct_id: t.account.to_string(),
+        conid: t.conid,
+        c_oid: Some(t.coid.to_string()),
+        parent_id: None,
+        order_type: leg.order_type(),
+        side: side(protects.opposite()),
+        tif: GTC,
+        quantity: qty,
+        price: Some(price),
+        aux_price: None,
+        is_single_group: None,
+        outside_rth: t.outside_rth,
+    }
+}
+
 /// The bracket children of `parent` (take profit, then stop loss), each on the opposite side, good till
 /// cancelled, tied to the parent by its `cOID` (IBKR cancels the other child when one fills).
 pub fn bracket_children(
     parent: &OrderTicket,
     brackets: &tv::Brackets,
 ) -> Result<Vec<OrderTicket>, BrokerError> {
-    if brackets.trailing_stop_pips.is_some() || brackets.guaranteed_stop.is_some() {
-        return Err(BrokerError::Rejected(
-            "IBKR brackets through the bridge are a stop loss and a take profit; trailing and guaranteed stops are not offered".into(),
-        ));
-    }
+    only_stop_loss_and_take_profit(brackets)?;
+    let protects = side_of(parent.side).unwrap_or(tv::Side::Buy);
+    Ok(Leg::BOTH
+        .into_iter()
+        .filter_map(|leg| leg.wanted(brackets).map(|price| (leg, price)))
+        .map(|(leg, price)| child_ticket(parent, protects, leg, price, 0))
+        .collect())
+}
+
+/// The `generation`th `leg` child of `parent` (a ticket whose `cOID` is the parent's), at `price`.
+pub fn child_ticket(
+    parent: &OrderTicket,
+    protects: tv::Side,
+    leg: Leg,
+    price: Decimal,
+    generation: u32,
+) -> OrderTicket {
     let parent_coid = parent.c_oid.clone().unwrap_or_default();
-    let opposite = if parent.side == "BUY" { "SELL" } else { "BUY" };
-    let child = |suffix: &str, order_type: &'static str, price: Decimal| OrderTicket {
-        c_oid: Some(format!("{parent_coid}-{suffix}")),
-        parent_id: Some(parent_coid.clone()),
-        order_type,
-        side: opposite,
-        tif: GTC,
-        price: Some(price),
-        aux_price: None,
-        ..parent.clone()
+    let coid = child_coid(&parent_coid, leg, generation);
+    let target = Target {
+        account: &parent.acct_id,
+        conid: parent.conid,
+        coid: &coid,
+        outside_rth: parent.outside_rth,
     };
-    let mut out = Vec::new();
-    if let Some(tp) = brackets.take_profit {
-        out.push(child("tp", "LMT", tp));
+    OrderTicket {
+        parent_id: Some(parent_coid.clone()),
+        ..leg_ticket(&target, protects, parent.quantity, leg, price)
     }
-    if let Some(sl) = brackets.stop_loss {
-        out.push(child("sl", "STP", sl));
-    }
-    Ok(out)
+}
+
+/// What every `cOID` of the brackets of the position of `account` in `conid` starts with: the bridge finds
+/// them again by it. A digest of both, so that no other account's or contract's leg shares it (IBKR's
+/// `cOID`s are unique per login, and one login may hold several accounts).
+pub fn position_leg_prefix(account: &str, conid: i64) -> String {
+    let mut whole = account.as_bytes().to_vec();
+    whole.push(0);
+    whole.extend_from_slice(conid.to_string().as_bytes());
+    format!("{POSITION_LEG}{:08x}-", fnv1a(&whole) as u32)
+}
+
+/// How every position leg's `cOID` begins.
+const POSITION_LEG: &str = "tvbp-";
+
+/// What a position leg is placed for: the level and the position it protects. The same request (a
+/// resend) gives the same `cOID`, so IBKR refuses the second one rather than doubling the leg.
+#[derive(Debug, Clone, Copy)]
+pub struct LegSeed {
+    pub price: Decimal,
+    pub qty: Decimal,
+    pub avg_price: Decimal,
+}
+
+/// The `cOID` of a position leg: [`position_leg_prefix`], the leg's tag, a digest of its seed and
+/// `generation` (one more than the highest the account's orders show for this leg, so that placing the
+/// same level again after a cancellation is not refused as a repeated `cOID`).
+pub fn position_leg_coid(account: &str, conid: i64, leg: Leg, seed: LegSeed, generation: u32) -> String {
+    let seed = format!(
+        "{}/{}/{}",
+        seed.price.normalize(),
+        seed.qty.normalize(),
+        seed.avg_price.normalize()
+    );
+    format!(
+        "{}{}-{:08x}-{generation}",
+        position_leg_prefix(account, conid),
+        leg.tag(),
+        fnv1a(seed.as_bytes()) as u32
+    )
+}
+
+/// The leg and generation of a position leg of `account` in `conid` whose `cOID` is `order_ref`.
+pub fn position_leg(order_ref: &str, account: &str, conid: i64) -> Option<(Leg, u32)> {
+    let rest = order_ref.strip_prefix(&position_leg_prefix(account, conid))?;
+    let (leg, rest) = rest.split_once('-')?;
+    let (leg, _) = Leg::read(leg).filter(|(_, g)| *g == 0)?;
+    let (_, generation) = rest.split_once('-')?;
+    Some((leg, generation.parse().ok()?))
+}
+
+/// Whether `order_ref` is the `cOID` of some position leg (of whichever account and contract): such an
+/// order is shown as its position's bracket.
+pub fn is_position_leg(order_ref: &str) -> bool {
+    order_ref.starts_with(POSITION_LEG)
 }
 
 /// The TradingView status of an IBKR status; `None` for one IBKR did not document.
@@ -292,6 +455,18 @@ pub fn order(o: &LiveOrder, symbol: &str, previous: Option<tv::OrderStatus>) -> 
         out.parent_type = Some(tv::ParentType::Order);
     }
     Ok(out)
+}
+
+/// Shows a leg protecting a position as that position's bracket (parent: the position, whose id is the
+/// symbol): a position leg (by its `cOID`), or a child of an order that filled (`filled` holds the ids of
+/// the filled orders), whose protection passed to the position the fill opened.
+pub fn attach_to_position(order: &mut tv::Order, o: &LiveOrder, filled: &std::collections::HashSet<String>) {
+    let by_coid = o.order_ref.as_deref().is_some_and(is_position_leg);
+    let parent_filled = order.parent_id.as_ref().is_some_and(|p| filled.contains(p));
+    if by_coid || parent_filled {
+        order.parent_id = Some(order.instrument.clone());
+        order.parent_type = Some(tv::ParentType::Position);
+    }
 }
 
 /// Unix seconds of unix milliseconds (`None` when out of range).

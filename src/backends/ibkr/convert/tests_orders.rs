@@ -225,3 +225,135 @@ fn trades_become_executions() {
         (dec!(1000), dec!(151.25), 1702317650, Some(dec!(1)))
     );
 }
+
+#[test]
+fn a_child_coid_counts_its_generation_and_reads_back() {
+    assert_eq!(child_coid("tvb-r1", Leg::StopLoss, 0), "tvb-r1-sl");
+    assert_eq!(child_coid("tvb-r1", Leg::TakeProfit, 2), "tvb-r1-tp3");
+    for (leg, generation) in [(Leg::StopLoss, 0), (Leg::TakeProfit, 0), (Leg::StopLoss, 4)] {
+        let c = child_coid("tvb-r1", leg, generation);
+        assert_eq!(child_leg(&c, "tvb-r1"), Some((leg, generation)), "{c}");
+    }
+    assert_eq!(child_leg("tvb-r1-sl", "tvb-r"), None, "another parent's child");
+    assert_eq!(child_leg("tvb-r1-slx", "tvb-r1"), None);
+    assert_eq!(
+        child_leg("tvb-r1-sl1", "tvb-r1"),
+        None,
+        "generations are written from 2"
+    );
+}
+
+#[test]
+fn a_position_legs_coid_is_stable_per_request_and_apart_per_account_contract_leg_and_level() {
+    let seed = LegSeed {
+        price: dec!(170),
+        qty: dec!(2),
+        avg_price: dec!(180.01),
+    };
+    let c = position_leg_coid("DU1234567", 265598, Leg::StopLoss, seed, 0);
+    assert!(c.starts_with("tvbp-") && c.len() <= 40, "{c}");
+    assert_eq!(
+        c,
+        position_leg_coid("DU1234567", 265598, Leg::StopLoss, seed, 0),
+        "a resend"
+    );
+    let trailing_zero = LegSeed {
+        price: dec!(170.00),
+        ..seed
+    };
+    assert_eq!(
+        c,
+        position_leg_coid("DU1234567", 265598, Leg::StopLoss, trailing_zero, 0)
+    );
+    for other in [
+        position_leg_coid("DU7654321", 265598, Leg::StopLoss, seed, 0),
+        position_leg_coid("DU1234567", 272093, Leg::StopLoss, seed, 0),
+        position_leg_coid("DU1234567", 265598, Leg::TakeProfit, seed, 0),
+        position_leg_coid(
+            "DU1234567",
+            265598,
+            Leg::StopLoss,
+            LegSeed {
+                price: dec!(171),
+                ..seed
+            },
+            0,
+        ),
+        position_leg_coid(
+            "DU1234567",
+            265598,
+            Leg::StopLoss,
+            LegSeed { qty: dec!(3), ..seed },
+            0,
+        ),
+        position_leg_coid("DU1234567", 265598, Leg::StopLoss, seed, 1),
+    ] {
+        assert_ne!(c, other);
+    }
+    assert_eq!(position_leg(&c, "DU1234567", 265598), Some((Leg::StopLoss, 0)));
+    let later = position_leg_coid("DU1234567", 265598, Leg::TakeProfit, seed, 7);
+    assert_eq!(
+        position_leg(&later, "DU1234567", 265598),
+        Some((Leg::TakeProfit, 7))
+    );
+    assert_eq!(position_leg(&c, "DU7654321", 265598), None, "another account's");
+    assert_eq!(position_leg(&c, "DU1234567", 272093), None, "another contract's");
+    assert_eq!(position_leg("tvb-r1-sl", "DU1234567", 265598), None);
+    assert!(is_position_leg(&c) && !is_position_leg("tvb-r1-sl"));
+}
+
+#[test]
+fn a_leg_ticket_is_the_opposite_gtc_order_of_its_kind() {
+    let t = leg_ticket(&target(), tv::Side::Sell, dec!(3), Leg::StopLoss, dec!(190));
+    assert_eq!(
+        (t.order_type, t.side, t.tif, t.quantity, t.price, t.aux_price),
+        ("STP", "BUY", "GTC", dec!(3), Some(dec!(190)), None)
+    );
+    assert_eq!(
+        (t.c_oid.as_deref(), t.parent_id.as_deref(), t.is_single_group),
+        (Some("tvb-r1"), None, None)
+    );
+    let tp = leg_ticket(&target(), tv::Side::Buy, dec!(3), Leg::TakeProfit, dec!(200));
+    assert_eq!((tp.order_type, tp.side), ("LMT", "SELL"));
+    let json = serde_json::to_value(&t).unwrap();
+    assert!(json.get("isSingleGroup").is_none(), "sent only when set: {json}");
+}
+
+#[test]
+fn legs_of_filled_orders_and_position_legs_are_shown_on_the_position() {
+    let live: LiveOrders = serde_json::from_str(
+        r#"{"orders":[
+        {"acct":"DU1","conid":265598,"orderId":1,"status":"Filled","orderType":"Market","side":"BUY","totalSize":"2"},
+        {"acct":"DU1","conid":265598,"orderId":2,"status":"PreSubmitted","orderType":"Stop","side":"SELL","totalSize":"2","price":"170","parentId":1},
+        {"acct":"DU1","conid":265598,"orderId":3,"status":"Submitted","orderType":"Limit","side":"BUY","totalSize":"2","price":"150"},
+        {"acct":"DU1","conid":265598,"orderId":4,"status":"PreSubmitted","orderType":"Stop","side":"SELL","totalSize":"2","price":"140","parentId":3},
+        {"acct":"DU1","conid":265598,"orderId":5,"status":"Submitted","orderType":"Limit","side":"SELL","totalSize":"2","price":"199","order_ref":"tvbp-0a0b0c0d-tp-1a2b3c4d-0"}
+        ],"snapshot":true}"#,
+    )
+    .unwrap();
+    let filled: std::collections::HashSet<String> = ["1".to_string()].into();
+    let shown: Vec<tv::Order> = live
+        .orders
+        .iter()
+        .map(|o| {
+            let mut out = order(o, "AAPL", None).unwrap();
+            attach_to_position(&mut out, o, &filled);
+            out
+        })
+        .collect();
+    let parent = |o: &tv::Order| (o.parent_id.clone(), o.parent_type);
+    assert_eq!(
+        parent(&shown[1]),
+        (Some("AAPL".into()), Some(tv::ParentType::Position))
+    );
+    assert_eq!(
+        parent(&shown[3]),
+        (Some("3".into()), Some(tv::ParentType::Order)),
+        "its parent works"
+    );
+    assert_eq!(
+        parent(&shown[4]),
+        (Some("AAPL".into()), Some(tv::ParentType::Position))
+    );
+    assert_eq!(parent(&shown[2]), (None, None));
+}
