@@ -4,6 +4,7 @@
 use super::super::model::orders::{LiveOrder, OrderStatus, OrderTicket, Trade};
 use crate::broker::BrokerError;
 use crate::tv;
+use crate::upstream::order_ids;
 use rust_decimal::Decimal;
 
 /// TradingView duration ids, as IBKR's TIF values.
@@ -62,41 +63,14 @@ pub fn side(side: tv::Side) -> &'static str {
 /// The `cOID` of an order bridge user `owner` placed with `request_id`: the same id for the same user's
 /// request, so a resent request is recognised upstream (IBKR refuses a repeated `cOID`) and an order whose
 /// answer was lost can be found; different users' requests never share one (bridge users share a gateway
-/// login, and a look-up after a lost answer must never find another user's order). Without a request id, a
-/// fresh one.
+/// login). Without a request id, a fresh one. See [`order_ids`].
 pub fn coid(owner: &str, request_id: Option<&str>) -> String {
-    let Some(id) = request_id.filter(|r| !r.trim().is_empty()) else {
-        return fresh_coid();
-    };
-    let who = fnv1a(owner.as_bytes()) as u32;
-    let kept: String = id
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_' || *c == '.')
-        .take(MAX_COID_LEN - 4 - 9)
-        .collect();
-    if kept.len() == id.len() {
-        return format!("tvb-{kept}-{who:08x}");
-    }
-    // Characters were dropped or the id was cut: a digest of the whole id (and its owner) keeps different
-    // ids apart.
-    let mut whole = owner.as_bytes().to_vec();
-    whole.push(0);
-    whole.extend_from_slice(id.as_bytes());
-    let digest = fnv1a(&whole);
-    let head: String = kept.chars().take(MAX_COID_LEN - 4 - 17).collect();
-    format!("tvb-{head}-{digest:016x}")
+    order_ids::derived(owner, request_id, MAX_COID_LEN)
 }
 
 /// A `cOID` for an order no request id names (a close, a preview).
 pub fn fresh_coid() -> String {
-    format!("tvb-{}", uuid::Uuid::new_v4().simple())
-}
-
-/// FNV-1a, 64 bits: a digest that is the same in every build (unlike the standard library's hasher).
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-    })
+    order_ids::fresh()
 }
 
 /// Where an order goes and how it is identified.
@@ -291,7 +265,7 @@ pub fn position_leg_prefix(account: &str, conid: i64) -> String {
     let mut whole = account.as_bytes().to_vec();
     whole.push(0);
     whole.extend_from_slice(conid.to_string().as_bytes());
-    format!("{POSITION_LEG}{:08x}-", fnv1a(&whole) as u32)
+    format!("{POSITION_LEG}{:08x}-", order_ids::fnv1a(&whole) as u32)
 }
 
 /// How every position leg's `cOID` begins.
@@ -320,7 +294,7 @@ pub fn position_leg_coid(account: &str, conid: i64, leg: Leg, seed: LegSeed, gen
         "{}{}-{:08x}-{generation}",
         position_leg_prefix(account, conid),
         leg.tag(),
-        fnv1a(seed.as_bytes()) as u32
+        order_ids::fnv1a(seed.as_bytes()) as u32
     )
 }
 
