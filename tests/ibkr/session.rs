@@ -56,7 +56,13 @@ async fn an_expired_session_is_reopened_with_ssodh_init() {
     assert_eq!(fake.calls("POST", "/iserver/auth/ssodh/init"), 1);
     assert!(fake.authenticated());
     assert_eq!(fake.orders(ACCT).len(), 1, "the order was placed once");
-    assert_eq!(app.orders(&token, ACCT).await.len(), 1);
+    // TradingView's list shows it once the refresh after the write has run (at most 5 s after the last
+    // order read: IBKR's pacing).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(12);
+    while app.orders(&token, ACCT).await.len() != 1 {
+        assert!(std::time::Instant::now() < deadline, "the order was never listed");
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
 }
 
 #[tokio::test]

@@ -224,6 +224,23 @@ fn capabilities() -> Capabilities {
 }
 
 impl Inner {
+    /// How patiently a snapshot is asked for while IBKR is still subscribing (`/quotes`, `/depth`).
+    fn patience(&self) -> prices::Patience {
+        prices::Patience {
+            attempts: self.config.snapshot_attempts,
+            wait: self.config.snapshot_retry,
+        }
+    }
+
+    /// Net position `position_id` of `account`, as IBKR lists it now.
+    async fn position(&self, table: &Table, account: &str, position_id: &str) -> BrokerResult<tv::Position> {
+        let positions = account::positions(&self.gateway, table, account).await?;
+        positions
+            .into_iter()
+            .find(|p| p.id == position_id)
+            .ok_or_else(|| BrokerError::NotFound(format!("Unknown position '{position_id}'")))
+    }
+
     async fn table(&self) -> BrokerResult<Arc<Table>> {
         self.catalog.table(&self.gateway).await
     }
@@ -559,11 +576,7 @@ impl Broker for IbkrBroker {
         change: tv::ModifyPosition,
     ) -> BrokerResult<()> {
         let table = self.inner.table().await?;
-        let positions = account::positions(&self.inner.gateway, &table, account).await?;
-        let position = positions
-            .iter()
-            .find(|p| p.id == position_id)
-            .ok_or_else(|| BrokerError::NotFound(format!("Unknown position '{position_id}'")))?;
+        let position = self.inner.position(&table, account, position_id).await?;
         if change.side.is_some_and(|s| s != position.side) {
             return Err(BrokerError::Unsupported("reversing a position in one request"));
         }
@@ -571,7 +584,7 @@ impl Broker for IbkrBroker {
         let set = self
             .inner
             .desk(&table)
-            .set_position_brackets(account, conid, position, &change.brackets)
+            .set_position_brackets(account, conid, &position, &change.brackets)
             .await;
         self.inner.written(account);
         set
@@ -585,16 +598,12 @@ impl Broker for IbkrBroker {
         amount: Option<Decimal>,
     ) -> BrokerResult<()> {
         let table = self.inner.table().await?;
-        let positions = account::positions(&self.inner.gateway, &table, account).await?;
-        let position = positions
-            .iter()
-            .find(|p| p.id == position_id)
-            .ok_or_else(|| BrokerError::NotFound(format!("Unknown position '{position_id}'")))?;
+        let position = self.inner.position(&table, account, position_id).await?;
         let conid = table.conid(&position.instrument)?;
         let closed = self
             .inner
             .desk(&table)
-            .close(account, conid, position, amount)
+            .close(account, conid, &position, amount)
             .await;
         self.inner.written(account);
         closed.map(drop)
@@ -626,10 +635,7 @@ impl Broker for IbkrBroker {
         symbols: &[String],
     ) -> BrokerResult<Vec<tv::QuoteEntry>> {
         let table = self.inner.table().await?;
-        let patience = prices::Patience {
-            attempts: self.inner.config.snapshot_attempts,
-            wait: self.inner.config.snapshot_retry,
-        };
+        let patience = self.inner.patience();
         prices::quotes(&self.inner.gateway, &table, symbols, patience).await
     }
 
@@ -637,10 +643,7 @@ impl Broker for IbkrBroker {
         let table = self.inner.table().await?;
         let conid = table.conid(symbol)?;
         let info = self.inner.catalog.contract(&self.inner.gateway, conid).await?;
-        let patience = prices::Patience {
-            attempts: self.inner.config.snapshot_attempts,
-            wait: self.inner.config.snapshot_retry,
-        };
+        let patience = self.inner.patience();
         let scale = convert::market::size_scale(&info);
         prices::depth(&self.inner.gateway, symbol, conid, scale, patience).await
     }

@@ -84,13 +84,7 @@ impl Desk<'_> {
         }
         only_stop_loss_and_take_profit(&change.brackets)?;
         let found = legs::of_order(&live, o)?;
-        let qty = match change.qty {
-            Some(q) => q,
-            None => o
-                .total_size
-                .map(|n| n.0)
-                .ok_or_else(|| BrokerError::Internal("the order's size is unknown".into()))?,
-        };
+        let qty = qty_after(change, o)?;
         let steps = legs::plan(&found.held(), &change.brackets, qty, legs::Tie::Parent);
         let parent_coid = o.order_ref.as_deref().filter(|r| !r.is_empty());
         if steps.iter().any(|s| matches!(s, legs::Step::Place(_))) && parent_coid.is_none() {
@@ -167,13 +161,7 @@ impl Desk<'_> {
             .ok_or_else(|| BrokerError::Internal("the order's type is unknown".into()))?;
         let side =
             side_of(&o.side).ok_or_else(|| BrokerError::Internal("the order's side is unknown".into()))?;
-        let qty = match change.qty {
-            Some(q) => q,
-            None => o
-                .total_size
-                .map(|n| n.0)
-                .ok_or_else(|| BrokerError::Internal("the order's size is unknown".into()))?,
-        };
+        let qty = qty_after(change, o)?;
         let current = |n: Option<super::model::Num>| n.map(|n| n.0);
         let mut place = tv::PlaceOrder::new("", side, kind, qty);
         place.limit_price = change.limit_price.or(match kind {
@@ -329,4 +317,15 @@ fn changes_order(o: &LiveOrder, change: &tv::ModifyOrder) -> bool {
             .duration
             .as_ref()
             .is_some_and(|d| Some(d.kind.to_ascii_uppercase()) != tif_now)
+}
+
+/// The order's size after `change`: the new one, or the size IBKR holds.
+fn qty_after(change: &tv::ModifyOrder, o: &LiveOrder) -> BrokerResult<Decimal> {
+    match change.qty {
+        Some(q) => Ok(q),
+        None => o
+            .total_size
+            .map(|n| n.0)
+            .ok_or_else(|| BrokerError::Internal("the order's size is unknown".into())),
+    }
 }
