@@ -91,6 +91,11 @@ pub struct IbkrConfig {
     /// credentials only change with a restart; the hold lets a refusal IBKR takes back be noticed without
     /// sending it a stream of logins it would refuse).
     pub refusal_hold_secs: u64,
+    /// Seconds a leg the bridge placed must look orphaned (its position flat or turned) or oversized before
+    /// the bridge cancels or cuts it on its own; 0 (the default) never. Off by default because IBKR's
+    /// `/portfolio` positions are cached and may lag a fill: a sweep on a stale list could cancel the stop
+    /// loss of a position that just opened.
+    pub orphan_legs_grace_secs: u64,
     /// Snapshot requests one quote may make while IBKR is still subscribing (its first answer is empty).
     pub snapshot_attempts: u32,
     /// Milliseconds between those requests.
@@ -119,6 +124,7 @@ impl Default for IbkrConfig {
             request_timeout_ms: 10_000,
             tickle_secs: 60,
             refusal_hold_secs: 60,
+            orphan_legs_grace_secs: 0,
             snapshot_attempts: 5,
             snapshot_retry_ms: 500,
             outside_rth: false,
@@ -162,6 +168,8 @@ pub struct ResolvedConfig {
     pub request_timeout: std::time::Duration,
     pub tickle: std::time::Duration,
     pub refusal_hold: std::time::Duration,
+    /// `None`: the bridge never cancels or cuts legs on its own.
+    pub orphan_grace: Option<std::time::Duration>,
     pub snapshot_attempts: u32,
     pub snapshot_retry: std::time::Duration,
     pub outside_rth: bool,
@@ -244,6 +252,15 @@ impl IbkrConfig {
             "",
             &mut out,
         );
+        if self.orphan_legs_grace_secs != 0 {
+            check_range(
+                "backend.orphan_legs_grace_secs",
+                self.orphan_legs_grace_secs,
+                5..=3_600,
+                " (0 turns the sweep off)",
+                &mut out,
+            );
+        }
         check_range(
             "backend.snapshot_attempts",
             self.snapshot_attempts,
@@ -397,6 +414,8 @@ impl IbkrConfig {
             request_timeout: std::time::Duration::from_millis(self.request_timeout_ms),
             tickle: std::time::Duration::from_secs(self.tickle_secs),
             refusal_hold: std::time::Duration::from_secs(self.refusal_hold_secs),
+            orphan_grace: (self.orphan_legs_grace_secs > 0)
+                .then(|| std::time::Duration::from_secs(self.orphan_legs_grace_secs)),
             snapshot_attempts: self.snapshot_attempts,
             snapshot_retry: std::time::Duration::from_millis(self.snapshot_retry_ms),
             outside_rth: self.outside_rth,

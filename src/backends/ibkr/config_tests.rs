@@ -233,3 +233,36 @@ fn oauth_tables_parse_from_toml() {
         "secrets are never inline: {e}"
     );
 }
+
+#[test]
+fn the_bridge_never_sweeps_legs_on_its_own_unless_asked_and_then_not_too_eagerly() {
+    // Off by default: IBKR's cached portfolio may lag a fill, and a sweep on it could cancel a stop loss.
+    let parsed: IbkrConfig = toml::from_str("").expect("an empty table parses");
+    assert_eq!(parsed.orphan_legs_grace_secs, 0);
+    assert_eq!(IbkrConfig::default().orphan_legs_grace_secs, 0);
+    let resolved = valid()
+        .resolve_with(&|_| Err(std::io::Error::other("no files")), &|_| None)
+        .expect("the gateway needs no secrets");
+    assert_eq!(resolved.orphan_grace, None);
+    let on = IbkrConfig {
+        orphan_legs_grace_secs: 30,
+        ..valid()
+    };
+    let resolved = on
+        .resolve_with(&|_| Err(std::io::Error::other("no files")), &|_| None)
+        .unwrap();
+    assert_eq!(resolved.orphan_grace, Some(std::time::Duration::from_secs(30)));
+    for eager in [1, 4] {
+        let problems = IbkrConfig {
+            orphan_legs_grace_secs: eager,
+            ..valid()
+        }
+        .problems();
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("backend.orphan_legs_grace_secs")),
+            "{problems:?}"
+        );
+    }
+}

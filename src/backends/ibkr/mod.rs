@@ -78,7 +78,8 @@ struct Inner {
     trades: account::RecentTrades,
     live: account::RecentOrders,
     confirms: preview::Confirms,
-    orphans: orphans::Orphans,
+    /// The sweep of orphaned legs, when the configuration turns it on.
+    orphans: Option<orphans::Orphans>,
     probe: crate::upstream::probe::UpstreamProbe,
     /// The WebSocket (quotes, order and P&L pushes); `None` where it cannot be used (see
     /// [`stream::unusable`]): the bridge then polls.
@@ -169,6 +170,7 @@ impl IbkrBroker {
                 None
             }
         };
+        let orphan_sweep = config.orphan_grace.map(orphans::Orphans::new);
         IbkrBroker {
             inner: Arc::new(Inner {
                 streams,
@@ -181,7 +183,7 @@ impl IbkrBroker {
                 trades: recent::Recent::new(MIN_REFRESH),
                 live: recent::Recent::new(MIN_REFRESH),
                 confirms: preview::Confirms::default(),
-                orphans: orphans::Orphans::default(),
+                orphans: orphan_sweep,
                 probe,
                 now,
             }),
@@ -261,9 +263,13 @@ impl Inner {
         self.trades.forget(account);
     }
 
-    /// Cancels the account's legs left behind by their position and cuts those larger than it (see
-    /// [`orphans`]), on the account's shared order read; a failure is logged, never in the way of the positions read that called it.
+    /// When the configuration turns the sweep on: cancels the account's legs left behind by their position
+    /// and cuts those larger than it (see [`orphans`]), on the account's shared order read; a failure is
+    /// logged, never in the way of the positions read that called it.
     async fn sweep(&self, table: &Table, account: &str, positions: &[tv::Position]) {
+        let Some(orphans) = &self.orphans else {
+            return;
+        };
         let acct = account.to_string();
         let live = self
             .live
@@ -281,9 +287,7 @@ impl Inner {
                 return;
             }
         };
-        let due = self
-            .orphans
-            .due(account, table, &live.orders, positions, std::time::Instant::now());
+        let due = orphans.due(account, table, &live.orders, positions, std::time::Instant::now());
         for fix in &due {
             let (order_id, done, what) = match fix {
                 orphans::Fix::Cancel(id) => (
@@ -305,7 +309,7 @@ impl Inner {
             };
             match done {
                 Ok(()) => {
-                    self.orphans.done(account, &order_id);
+                    orphans.done(account, &order_id);
                     tracing::warn!(account, order_id = %order_id, what, "IBKR bracket leg outlived or outgrew its position");
                 }
                 Err(e) => {

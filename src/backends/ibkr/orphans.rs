@@ -1,9 +1,12 @@
-//! Legs left behind by their position. A stop loss or take profit still resting when its position is flat
-//! or turned the other way (closed or reversed by another order, at TWS, or by a fill IBKR did not tie to
-//! the leg) would open a new position when it fills: it is cancelled, once it has looked orphaned for
-//! [`GRACE`]. A leg larger than its position (reduced by another order) is cut to it after the same wait. The wait is there because IBKR's portfolio may list a fill seconds late: the children of an
-//! order that just filled rest before its position is listed, and must not be taken for orphans. Only legs
-//! the bridge placed are touched.
+//! Legs left behind by their position, when the operator turns the sweep on
+//! (`backend.orphan_legs_grace_secs`; off by default). A stop loss or take profit still resting when its
+//! position is flat or turned the other way (closed or reversed by another order, at TWS, or by a fill IBKR
+//! did not tie to the leg) would open a new position when it fills: it is cancelled, once it has looked
+//! orphaned for the grace. A leg larger than its position (reduced by another order) is cut to it after
+//! the same wait. The wait is there because IBKR's portfolio may list a fill late: the children of an
+//! order that just filled rest before its position is listed, and must not be taken for orphans; IBKR's
+//! `/portfolio` positions are cached, and clients report them up to a minute stale, which is why the sweep
+//! is off unless asked for. Only legs the bridge placed are touched.
 
 use super::catalog::Table;
 use super::legs::protecting;
@@ -18,12 +21,10 @@ use std::time::{Duration, Instant};
 /// How every `cOID` the bridge sends begins (orders, their children, position legs).
 const BRIDGE_COID: &str = "tvb";
 
-/// How long a leg must look orphaned, over several refreshes, before it is cancelled.
-pub const GRACE: Duration = Duration::from_secs(15);
-
-/// The legs that looked orphaned, since when (per account and order id).
-#[derive(Default)]
+/// The legs that looked orphaned, since when (per account and order id), and how long they must look so,
+/// over several refreshes, before they are fixed.
 pub struct Orphans {
+    grace: Duration,
     since: Mutex<HashMap<(String, String), Instant>>,
 }
 
@@ -38,6 +39,14 @@ pub enum Fix {
 }
 
 impl Orphans {
+    /// A sweep fixing legs that have looked orphaned or oversized for `grace`.
+    pub fn new(grace: Duration) -> Orphans {
+        Orphans {
+            grace,
+            since: Mutex::new(HashMap::new()),
+        }
+    }
+
     /// What to do `now` with `account`'s legs, given its `live` orders and `positions` (every position of
     /// the offered symbols, as just read): the legs that have looked orphaned or oversized for [`GRACE`]. A
     /// leg seen so for the first time is remembered; one that no longer looks so is forgotten.
@@ -76,7 +85,7 @@ impl Orphans {
             .into_iter()
             .filter(|(id, _)| {
                 let first = *since.entry((account.to_string(), id.clone())).or_insert(now);
-                now.duration_since(first) >= GRACE
+                now.duration_since(first) >= self.grace
             })
             .map(|(_, fix)| fix)
             .collect()
@@ -96,6 +105,8 @@ mod tests {
     use crate::backends::ibkr::model::orders::LiveOrders;
     use crate::backends::ibkr::testing::symbols;
     use rust_decimal_macros::dec;
+
+    const GRACE: Duration = Duration::from_secs(15);
 
     fn live() -> Vec<LiveOrder> {
         serde_json::from_str::<LiveOrders>(
@@ -123,7 +134,7 @@ mod tests {
 
     #[test]
     fn a_leg_of_a_flat_or_turned_position_is_due_after_the_grace_only() {
-        let (o, table, t0) = (Orphans::default(), symbols(&[("AAPL", 265598)]), Instant::now());
+        let (o, table, t0) = (Orphans::new(GRACE), symbols(&[("AAPL", 265598)]), Instant::now());
         assert!(
             o.due("DU1", &table, &live(), &[], t0).is_empty(),
             "seen once: remembered"
@@ -146,7 +157,7 @@ mod tests {
 
     #[test]
     fn a_leg_whose_position_shows_up_within_the_grace_is_forgotten() {
-        let (o, table, t0) = (Orphans::default(), symbols(&[("AAPL", 265598)]), Instant::now());
+        let (o, table, t0) = (Orphans::new(GRACE), symbols(&[("AAPL", 265598)]), Instant::now());
         assert!(o.due("DU1", &table, &live(), &[], t0).is_empty());
         let long = [position(tv::Side::Buy, dec!(2))];
         assert!(o.due("DU1", &table, &live(), &long, t0 + GRACE).is_empty());
@@ -158,7 +169,7 @@ mod tests {
 
     #[test]
     fn a_leg_larger_than_its_position_is_cut_to_it_and_a_smaller_one_left_alone() {
-        let (o, table, t0) = (Orphans::default(), symbols(&[("AAPL", 265598)]), Instant::now());
+        let (o, table, t0) = (Orphans::new(GRACE), symbols(&[("AAPL", 265598)]), Instant::now());
         let reduced = [position(tv::Side::Buy, dec!(1))];
         assert!(o.due("DU1", &table, &live(), &reduced, t0).is_empty());
         let due = o.due("DU1", &table, &live(), &reduced, t0 + GRACE);
