@@ -264,8 +264,9 @@ impl Desk<'_> {
             .iter()
             .any(|o| o.order_id.0.to_string() == id && o.status == OrderStatus::Filled);
         if !filled {
-            // Not filled yet (a closed market): the legs still protect the position meanwhile; once the
-            // close fills, the orphan sweep cuts or cancels them.
+            // Not filled yet (a closed market): the legs still protect the position meanwhile. Once the
+            // close fills they are left for the user (IBKR shows them as working orders), unless the
+            // operator turned the orphan sweep on, which cuts or cancels them.
             tracing::info!(account, position = %position.id, order_id = %id, "IBKR close not filled yet; its brackets are left until it is");
             return Ok(id);
         }
