@@ -266,3 +266,20 @@ fn the_bridge_never_sweeps_legs_on_its_own_unless_asked_and_then_not_too_eagerly
         );
     }
 }
+
+#[test]
+fn a_refusal_hold_out_of_range_is_named() {
+    for (hold, bad) in [(0, true), (1, false), (60, false), (3_600, false), (3_601, true)] {
+        let problems = IbkrConfig {
+            refusal_hold_secs: hold,
+            ..valid()
+        }
+        .problems();
+        let named = problems.iter().any(|p| p.contains("backend.refusal_hold_secs"));
+        assert_eq!(named, bad, "{hold}: {problems:?}");
+    }
+    let resolved = valid()
+        .resolve_with(&|_| Err(std::io::Error::other("no files")), &|_| None)
+        .unwrap();
+    assert_eq!(resolved.refusal_hold, std::time::Duration::from_secs(60));
+}
