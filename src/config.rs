@@ -34,6 +34,8 @@ pub struct Config {
     pub backend: BackendConfig,
     #[serde(default)]
     pub idempotency: crate::idempotency::IdempotencyConfig,
+    #[serde(default)]
+    pub store: crate::store::StoreConfig,
 }
 
 /// `[server]`: where and how the HTTP server listens.
@@ -379,6 +381,7 @@ impl Config {
         }
         problems.extend(self.auth.limit_problems());
         problems.extend(self.idempotency.problems());
+        problems.extend(self.store.problems());
         problems.extend(self.hub.problems());
         problems.extend(self.datafeed.problems());
         match &self.backend {

@@ -15,6 +15,7 @@ pub mod secret;
 pub mod server;
 pub mod startup;
 pub mod state;
+pub mod store;
 pub mod sync;
 pub mod tv;
 pub mod upstream;
