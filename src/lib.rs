@@ -32,8 +32,12 @@ pub fn app(state: AppState) -> Router {
     http::router(state)
 }
 
-/// Builds the configured backend.
-pub async fn build_broker(config: &Config) -> anyhow::Result<Arc<dyn Broker>> {
+/// Builds the configured backend; the paper broker keeps its books in `store`.
+pub async fn build_broker(
+    config: &Config,
+    store: Arc<dyn store::Store>,
+) -> anyhow::Result<Arc<dyn Broker>> {
+    let _ = &store;
     match &config.backend {
         BackendConfig::Paper(paper) => {
             let broker = backends::paper::PaperBroker::start(paper.clone()).await?;
@@ -56,7 +60,8 @@ pub async fn build_broker(config: &Config) -> anyhow::Result<Arc<dyn Broker>> {
 
 /// Serves `config` until a shutdown signal, then finishes in-flight requests.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
-    let broker = build_broker(&config).await?;
+    let store = store::open(&config.store).await?;
+    let broker = build_broker(&config, store.clone()).await?;
     broker.warm_up();
     let listen = config.server.listen;
     let base = config.server.base_path.clone();
