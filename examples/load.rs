@@ -187,8 +187,10 @@ struct Servers {
 fn start_servers(rt: &tokio::runtime::Runtime, config: Config) -> anyhow::Result<Servers> {
     rt.block_on(async move {
         let base_path = config.server.base_path.clone();
-        let broker = tvbridge::build_broker(&config).await?;
-        let state = AppState::new(config, broker);
+        // The paper books and sessions in memory: this measures the bridge, not the disk.
+        let store: Arc<dyn tvbridge::store::Store> = Arc::new(tvbridge::store::MemoryStore::new());
+        let broker = tvbridge::build_broker(&config, store.clone()).await?;
+        let state = AppState::start(config, broker, store).await?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let api = format!("http://{}{base_path}", listener.local_addr()?);
         let app = tvbridge::app(state.clone());

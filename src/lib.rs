@@ -33,10 +33,7 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Builds the configured backend; the paper broker keeps its books in `store`.
-pub async fn build_broker(
-    config: &Config,
-    store: Arc<dyn store::Store>,
-) -> anyhow::Result<Arc<dyn Broker>> {
+pub async fn build_broker(config: &Config, store: Arc<dyn store::Store>) -> anyhow::Result<Arc<dyn Broker>> {
     let _ = &store;
     match &config.backend {
         BackendConfig::Paper(paper) => {
@@ -72,7 +69,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .iter()
         .any(|u| u.login == "demo" && u.password.constant_time_eq("demo"));
     let config_summary = startup::Summary::of(&config);
-    let state = AppState::new(config, broker);
+    let state = AppState::start(config, broker, store).await?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;

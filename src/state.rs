@@ -8,8 +8,19 @@ use crate::http::stream_life::StreamRegistry;
 use crate::hub::{AccountHubs, QuoteHub};
 use crate::idempotency::IdempotencyCache;
 use crate::server::Shutdown;
+use crate::store::{MemoryStore, Store};
 use std::sync::Arc;
 use std::time::Duration;
+
+/// A weak [`AppState`].
+#[derive(Clone)]
+pub struct WeakState(std::sync::Weak<Inner>);
+
+impl WeakState {
+    pub fn upgrade(&self) -> Option<AppState> {
+        self.0.upgrade().map(AppState)
+    }
+}
 
 /// Shared application state, cheap to clone.
 #[derive(Clone)]
@@ -17,6 +28,9 @@ pub struct AppState(Arc<Inner>);
 
 struct Inner {
     config: Config,
+    store: Arc<dyn Store>,
+    /// This process's id among the replicas sharing the store (owner of its `requestId` claims).
+    instance: String,
     broker: Arc<dyn Broker>,
     tokens: TokenIssuer,
     sessions: SessionStore,
@@ -30,12 +44,36 @@ struct Inner {
 }
 
 impl AppState {
-    /// State for `config` trading through `broker`.
+    /// State for `config` trading through `broker`, kept in memory only (tests, and `kind = "memory"`
+    /// through [`AppState::start`]).
     pub fn new(config: Config, broker: Arc<dyn Broker>) -> Self {
-        let tokens = TokenIssuer::new(
-            config.auth.token_secret.expose().as_bytes(),
-            config.auth.token_ttl_secs,
-        );
+        let key = config.auth.token_secret.expose().as_bytes().to_vec();
+        AppState::build(config, broker, Arc::new(MemoryStore::new()), key)
+    }
+
+    /// State for `config` trading through `broker`, with sessions, `requestId` records and throttle
+    /// counters in `store`. Without a configured `auth.token_secret` the token key is generated once and
+    /// kept in the store, so tokens outlive restarts and work on every replica.
+    pub async fn start(
+        config: Config,
+        broker: Arc<dyn Broker>,
+        store: Arc<dyn Store>,
+    ) -> anyhow::Result<Self> {
+        let key = if config.auth.token_secret.is_empty() {
+            crate::auth::tokens::key_from_store(store.as_ref())
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot read the token key from the state store: {e}"))?
+        } else {
+            config.auth.token_secret.expose().as_bytes().to_vec()
+        };
+        let state = AppState::build(config, broker, store, key);
+        crate::http::session::spawn_revocation_listener(&state);
+        Ok(state)
+    }
+
+    fn build(config: Config, broker: Arc<dyn Broker>, store: Arc<dyn Store>, key: Vec<u8>) -> Self {
+        let tokens = TokenIssuer::new(&key, config.auth.token_ttl_secs);
+        let instance = uuid::Uuid::new_v4().simple().to_string();
         let hubs = AccountHubs::new(broker.clone(), config.hub.clone());
         let idle = Duration::from_secs(config.hub.idle_timeout_secs);
         let quotes = QuoteHub::new(broker.clone(), config.hub.stream_queue, idle);
@@ -47,17 +85,28 @@ impl AppState {
         );
         AppState(Arc::new(Inner {
             tokens,
-            sessions: SessionStore::new(config.auth.max_sessions_per_user),
-            idempotency: IdempotencyCache::new(config.idempotency.clone()),
+            sessions: SessionStore::new(store.clone(), config.auth.max_sessions_per_user),
+            idempotency: IdempotencyCache::with_store(
+                config.idempotency.clone(),
+                store.clone(),
+                instance.clone(),
+            ),
             hubs,
             quotes,
             login_throttle: LoginThrottle::new(&config.auth.login_throttle),
             trusted_proxies,
             config,
             broker,
+            store,
+            instance,
             shutdown: Shutdown::new(),
             streams,
         }))
+    }
+
+    /// A handle that does not keep the state alive (for background tasks that end with it).
+    pub fn downgrade(&self) -> WeakState {
+        WeakState(Arc::downgrade(&self.0))
     }
 
     pub fn config(&self) -> &Config {
@@ -66,6 +115,16 @@ impl AppState {
 
     pub fn broker(&self) -> &dyn Broker {
         self.0.broker.as_ref()
+    }
+
+    /// The state store (sessions, `requestId` records, counters).
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.0.store
+    }
+
+    /// This process's id among replicas.
+    pub fn instance(&self) -> &str {
+        &self.0.instance
     }
 
     pub fn tokens(&self) -> &TokenIssuer {

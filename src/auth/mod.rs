@@ -1,11 +1,11 @@
 //! Bridge users, access tokens and bridge sessions: who is calling, and whether they may.
 
-mod sessions;
+pub mod sessions;
 pub mod throttle;
-mod tokens;
+pub mod tokens;
 pub mod users;
 
-pub use sessions::{Session, SessionStore};
+pub use sessions::{Lookup, Record as SessionRecord, Session, SessionStore};
 pub use throttle::{LoginThrottle, LoginThrottleConfig};
 pub use tokens::{now_secs, Claims, TokenError, TokenIssuer};
 pub use users::UserConfig;

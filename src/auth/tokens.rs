@@ -98,6 +98,30 @@ impl TokenIssuer {
     }
 }
 
+/// The token signing key kept in the state store: generated once by whichever process needs it first, then
+/// read by every restart and replica. 256 random bits, hex.
+pub async fn key_from_store(store: &dyn crate::store::Store) -> crate::store::StoreResult<Vec<u8>> {
+    use crate::store::Expect;
+    const KEY: &str = "auth:token-key";
+    // Ten years, renewed by nothing: rotating it logs everybody out, which is the operator's decision.
+    const TTL: std::time::Duration = std::time::Duration::from_secs(10 * 365 * 86_400);
+    loop {
+        if let Some(entry) = store.get(KEY).await? {
+            return Ok(entry.value.to_vec());
+        }
+        let mut random = [0u8; 32];
+        rand::thread_rng().fill_bytes(&mut random);
+        let hex: String = random.iter().map(|b| format!("{b:02x}")).collect();
+        if store
+            .swap(KEY, Expect::Absent, Some(hex.as_bytes()), TTL)
+            .await?
+            .is_some()
+        {
+            return Ok(hex.into_bytes());
+        }
+    }
+}
+
 /// Seconds since the unix epoch.
 pub fn now_secs() -> u64 {
     SystemTime::now()

@@ -116,6 +116,20 @@ pub trait Broker: Send + Sync + 'static {
     fn refresh_policy(&self, _account: &BrokerAccount) -> RefreshPolicy {
         RefreshPolicy::POLL
     }
+    /// The id of the order that `place_order` created for `request_id` on `account`, looked up upstream by
+    /// the client order id derived from it: `Ok(None)` only when the upstream's answer is complete and
+    /// holds no such order. The core asks before it retries a placement that was interrupted mid-flight (a
+    /// crash, a killed replica); a backend that cannot look orders up this way keeps the default, and such
+    /// a placement is then refused rather than risk a second order.
+    async fn order_by_request_id(
+        &self,
+        _session: &SessionCtx,
+        _account: &str,
+        _request_id: &str,
+    ) -> BrokerResult<Option<String>> {
+        Err(BrokerError::Unsupported("looking orders up by requestId"))
+    }
+
     /// Places an order. `request_id` is TradingView's idempotency key when it sent one; the bridge already
     /// de-duplicates on it, and upstream backends pass it on as their client order id.
     async fn place_order(

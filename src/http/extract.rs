@@ -2,7 +2,7 @@
 //! and query strings, each with typed accessors whose errors name the offending field.
 
 use crate::auth::Session;
-use crate::auth::TokenError;
+use crate::auth::{Lookup, TokenError};
 use crate::broker::BrokerAccount;
 use crate::error::{ApiError, ApiResult};
 use crate::http::AppState;
@@ -39,10 +39,24 @@ impl FromRequestParts<AppState> for Authed {
             .tokens()
             .verify(token)
             .map_err(|e: TokenError| ApiError::Unauthorized(e.to_string()))?;
-        let session = state
+        let gone = || ApiError::Unauthorized("the session has ended; please log in again".into());
+        let session = match state
             .sessions()
-            .get(&claims.sid, crate::auth::now_secs())
-            .ok_or_else(|| ApiError::Unauthorized("the session has ended; please log in again".into()))?;
+            .lookup(&claims.sid, crate::auth::now_secs())
+            .await
+        {
+            Ok(Lookup::Live(session)) => session,
+            Ok(Lookup::Elsewhere(record)) if record.user == claims.sub => {
+                crate::http::session::resume(state, &claims.sid, record).await?
+            }
+            Ok(_) => return Err(gone()),
+            Err(e) => {
+                tracing::warn!(error = %e, "the state store is unavailable: cannot check a session");
+                return Err(ApiError::bad(
+                    "The bridge cannot reach its state store right now; please try again in a moment.",
+                ));
+            }
+        };
         if session.ctx.user != claims.sub {
             return Err(ApiError::Unauthorized(
                 "the access token is not valid; please log in again".into(),

@@ -11,7 +11,7 @@ pub mod extract;
 pub(crate) mod market;
 mod order_form;
 mod positions;
-mod session;
+pub mod session;
 pub mod stream_life;
 mod streams;
 mod trading;
@@ -94,10 +94,25 @@ async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> 
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
+    // The store is reported, not required: replicas share one Redis, so taking every one of them out of
+    // the load balancer during a Redis outage would stop reads and streams that still work. Orders with a
+    // requestId are refused meanwhile, each with its reason.
+    let store = state.store();
+    let store_check = tokio::time::timeout(std::time::Duration::from_secs(1), store.ping()).await;
+    let store_error = match store_check {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => Some(e.to_string()),
+        Err(_) => Some("the state store did not answer within 1 s".to_string()),
+    };
+    let mut store_body = serde_json::json!({ "kind": store.kind(), "ok": store_error.is_none() });
+    if let Some(e) = store_error {
+        store_body["errmsg"] = serde_json::json!(e);
+    }
     let mut body = serde_json::json!({
         "s": if readiness.ready { "ok" } else { "error" },
         "ready": readiness.ready,
         "upstream": readiness.upstream,
+        "store": store_body,
     });
     if let Some(errmsg) = errmsg {
         body["errmsg"] = serde_json::json!(errmsg);

@@ -1,14 +1,16 @@
 //! `/authorize` and `/logout`: password login that opens a bridge session and issues an access token,
 //! throttled per login and client address, audited, and capped per user.
 
-use crate::auth::{now_secs, Session};
-use crate::broker::{BrokerError, Credentials, SessionCtx};
+use crate::auth::sessions::REVOKED;
+use crate::auth::{now_secs, Session, SessionRecord};
+use crate::broker::{BridgeUser, BrokerError, Credentials, Login, SessionCtx};
 use crate::error::{ApiError, ApiResult, TvDone, TvOk};
 use crate::http::audit::{self, RequestId};
 use crate::http::client_addr::ClientAddr;
 use crate::http::extract::{Authed, TvForm};
 use crate::http::AppState;
 use crate::secret::Secret;
+use crate::store::Notice;
 use axum::extract::State;
 use axum::routing::post;
 use axum::Router;
@@ -58,12 +60,18 @@ async fn authorize(
         password,
     };
     // Bridge passwords are checked here, once, for every backend that takes bridge users.
+    let mut resume_as = None;
     let outcome = match crate::auth::users::resolve(
         state.broker().login_kind(),
         &state.config().auth.users,
         credentials,
     ) {
-        Ok(resolved) => state.broker().login(&session_id, &resolved).await,
+        Ok(resolved) => {
+            if let Login::Bridge(user) = &resolved {
+                resume_as = Some(user.login.clone());
+            }
+            state.broker().login(&session_id, &resolved).await
+        }
         Err(refused) => Err(refused),
     };
     let outcome = match outcome {
@@ -101,14 +109,32 @@ async fn authorize(
         accounts,
         expires_at: expiration,
     };
-    let over_cap = state.sessions().insert(session, now_secs());
+    let ctx = session.ctx.clone();
+    let over_cap = match state.sessions().insert(session, resume_as, now_secs()).await {
+        Ok(over_cap) => over_cap,
+        Err(e) => {
+            // Without its record the token would not work on other replicas or after a restart.
+            tracing::error!(error = %e, "login: the session could not be stored");
+            if let Err(e) = state.broker().logout(&ctx).await {
+                tracing::warn!(error = %e, "upstream logout after a failed login failed");
+            }
+            audit::login_failed(&request_id, &login, address, "state store unavailable");
+            return Err(ApiError::bad(
+                "The bridge cannot reach its state store right now; please try logging in again in a moment.",
+            ));
+        }
+    };
     audit::login_ok(&request_id, &outcome.user_id, address);
     for old in over_cap {
-        tracing::info!(target: audit::TARGET, user = %audit::clean(&old.ctx.user), request_id = %request_id,
+        tracing::info!(target: audit::TARGET, user = %audit::clean(&outcome.user_id), request_id = %request_id,
             "session limit reached (auth.max_sessions_per_user): ending the user's oldest session");
         // Ended in the background: the new login need not wait for the old session's upstream logout.
         let state = state.clone();
-        tokio::spawn(async move { end_session(&state, &old).await });
+        tokio::spawn(async move {
+            if let Some(old) = state.sessions().revoke(&old).await {
+                end_session(&state, &old).await;
+            }
+        });
     }
     Ok(TvOk(AccessToken {
         access_token,
@@ -119,9 +145,88 @@ async fn authorize(
 async fn logout(State(state): State<AppState>, authed: Authed) -> ApiResult<TvDone> {
     let session = authed.0;
     // The token dies whatever the upstream says: a logout the user asked for must take effect.
-    state.sessions().revoke(&session.ctx.session_id);
+    state.sessions().revoke(&session.ctx.session_id).await;
     end_session(&state, &session).await;
     Ok(TvDone)
+}
+
+/// Opens, in this process, the backend's side of a live session that another process opened (another
+/// replica, or this bridge before a restart), so that its token keeps working here. Only sessions of
+/// bridge users can be resumed: the upstream's own credentials are never kept.
+pub async fn resume(state: &AppState, sid: &str, record: SessionRecord) -> ApiResult<Session> {
+    let Some(login) = record.resume_as.clone() else {
+        return Err(ApiError::Unauthorized(
+            "This session was opened with your broker login on another instance of the bridge (or before it restarted); please log in again".into(),
+        ));
+    };
+    let _one_at_a_time = state.sessions().resume_lock(sid).await;
+    if let Some(session) = state.sessions().get_local(sid, now_secs()) {
+        return Ok(session);
+    }
+    let gone = || ApiError::Unauthorized("the session has ended; please log in again".into());
+    // The user may have been removed from the configuration since: then the session ends here.
+    let user = state
+        .config()
+        .auth
+        .users
+        .iter()
+        .find(|u| u.login == login)
+        .ok_or_else(gone)?;
+    let bridge_user = BridgeUser {
+        login: user.login.clone(),
+        display_name: record.display_name.clone(),
+    };
+    let outcome = state
+        .broker()
+        .login(sid, &Login::Bridge(bridge_user))
+        .await
+        .map_err(|e| match e {
+            BrokerError::Rejected(_) => gone(),
+            other => ApiError::Broker(other),
+        })?;
+    if outcome.user_id != record.user {
+        tracing::warn!("resume: the backend mapped the login to another user; ending the session");
+        return Err(gone());
+    }
+    let ctx = SessionCtx {
+        session_id: sid.to_owned(),
+        user: record.user.clone(),
+    };
+    let accounts = state.broker().accounts(&ctx).await?;
+    let session = Session {
+        ctx,
+        display_name: record.display_name,
+        accounts,
+        expires_at: record.expires_at,
+    };
+    state.sessions().attach(session.clone(), now_secs());
+    tracing::info!(user = %audit::clean(&session.ctx.user), "session resumed in this process");
+    Ok(session)
+}
+
+/// Ends here the sessions revoked by other processes sharing the store (their logouts, their session
+/// caps): streams end with the logout line, hubs stop, the upstream side is released. Runs for the life
+/// of the state.
+pub fn spawn_revocation_listener(state: &AppState) {
+    let mut notices = state.store().subscribe();
+    let weak = state.downgrade();
+    tokio::spawn(async move {
+        while let Some(notice) = crate::store::events::next(&mut notices).await {
+            let Some(state) = weak.upgrade() else { return };
+            match notice {
+                Notice::Message { channel, payload } if &*channel == REVOKED => {
+                    let Ok(sid) = std::str::from_utf8(&payload) else {
+                        continue;
+                    };
+                    if let Some(session) = state.sessions().forget_local(sid) {
+                        end_session(&state, &session).await;
+                    }
+                }
+                Notice::Gap => state.sessions().recheck_all(),
+                Notice::Message { .. } => {}
+            }
+        }
+    });
 }
 
 /// Ends a session already removed from the store: its account hubs stop (ending their streams with an

@@ -221,7 +221,7 @@ pub fn open_stream(
     let ticket = state.streams().open(session, kind, account)?;
     if state
         .sessions()
-        .get(&session.ctx.session_id, crate::auth::now_secs())
+        .get_local(&session.ctx.session_id, crate::auth::now_secs())
         .is_none()
     {
         return Err(ApiError::Unauthorized(

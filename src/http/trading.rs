@@ -168,7 +168,12 @@ async fn place(
                 account: account_id.to_owned(),
                 request_id: rid.clone(),
             };
-            let placed = state.idempotency().place(key, fingerprint, place).await;
+            let lookup = {
+                let (state, ctx, account_id, rid) =
+                    (state.clone(), ctx.clone(), account_id.to_owned(), rid.clone());
+                move || async move { state.broker().order_by_request_id(&ctx, &account_id, &rid).await }
+            };
+            let placed = state.idempotency().place(key, fingerprint, place, lookup).await;
             if let Ok((placed, true)) = &placed {
                 tracing::info!(request_id = %rid, order_id = %placed.order_id, "duplicate requestId: returning the order it created");
             }

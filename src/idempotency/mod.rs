@@ -2,9 +2,10 @@
 //! different order under a used id is refused, and what is remembered is bounded in id length, count and
 //! age.
 
+pub mod durable;
 mod table;
 
-use crate::broker::BrokerError;
+use crate::broker::{BrokerError, BrokerResult};
 use crate::error::{ApiError, ApiResult};
 use crate::sync::MutexExt;
 use crate::tv::{PlaceOrder, PlacedOrder};
@@ -31,6 +32,10 @@ pub struct IdempotencyConfig {
     pub retry_window_secs: u64,
     /// A request id is forgotten after this long.
     pub ttl_secs: u64,
+    /// How long a placement's claim on its request id lasts without renewal (it is renewed every third of
+    /// this while the placement runs). A placement whose process died is looked up upstream once its claim
+    /// has lapsed, so this is also how long a resend after a crash may have to wait.
+    pub claim_lease_secs: u64,
 }
 
 impl Default for IdempotencyConfig {
@@ -41,6 +46,7 @@ impl Default for IdempotencyConfig {
             max_entries_per_user: 2_000,
             retry_window_secs: 15 * 60,
             ttl_secs: 24 * 3600,
+            claim_lease_secs: 30,
         }
     }
 }
@@ -79,6 +85,12 @@ impl IdempotencyConfig {
                 self.ttl_secs, self.retry_window_secs
             ));
         }
+        if !(3..=300).contains(&self.claim_lease_secs) {
+            out.push(format!(
+                "idempotency.claim_lease_secs must be 3..=300, got {}",
+                self.claim_lease_secs
+            ));
+        }
         out
     }
 }
@@ -99,6 +111,11 @@ pub struct IdempotencyKey {
 pub struct Fingerprint(String);
 
 impl Fingerprint {
+    /// The text compared and stored.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
     /// The fingerprint of `order`: instrument, side, type, quantity, prices, duration and brackets.
     pub fn of(order: &PlaceOrder) -> Fingerprint {
         let mut text = format!(
@@ -140,6 +157,8 @@ impl Fingerprint {
 pub struct IdempotencyCache {
     table: Arc<Mutex<Table>>,
     config: IdempotencyConfig,
+    /// The records in the state store; `None` only in unit tests of the in-process table.
+    durable: Option<durable::Durable>,
 }
 
 impl IdempotencyCache {
@@ -154,7 +173,27 @@ impl IdempotencyCache {
         IdempotencyCache {
             table: Arc::new(Mutex::new(Table::new(limits))),
             config,
+            durable: None,
         }
+    }
+
+    /// A cache that also keeps every `requestId`'s record in the state store, so that a resend after a
+    /// restart, or to another replica, answers the first order instead of placing a second.
+    pub fn with_store(
+        config: IdempotencyConfig,
+        store: Arc<dyn crate::store::Store>,
+        instance: String,
+    ) -> Self {
+        let ttl = Duration::from_secs(config.ttl_secs);
+        let lease = Duration::from_secs(config.claim_lease_secs);
+        let mut cache = IdempotencyCache::new(config);
+        cache.durable = Some(durable::Durable {
+            store,
+            instance,
+            ttl,
+            lease,
+        });
+        cache
     }
 
     /// Number of remembered request ids.
@@ -190,31 +229,48 @@ impl IdempotencyCache {
     /// The placement runs in its own task and records its outcome there: if the caller goes away (the
     /// client's connection drops while the order is in flight) the order still completes and is
     /// remembered, so the resend that follows gets it instead of placing a second one.
-    pub async fn place<F, Fut>(
+    ///
+    /// `lookup` finds upstream the order of an earlier attempt of `key` that died mid-flight (another
+    /// process crashed while placing it); it only runs in that case.
+    pub async fn place<F, Fut, L, LFut>(
         &self,
         key: IdempotencyKey,
         fingerprint: Fingerprint,
         place: F,
+        lookup: L,
     ) -> ApiResult<(PlacedOrder, bool)>
     where
         F: FnOnce() -> Fut + Send + 'static,
         Fut: Future<Output = ApiResult<PlacedOrder>> + Send + 'static,
+        L: FnOnce() -> LFut + Send + 'static,
+        LFut: Future<Output = BrokerResult<Option<String>>> + Send + 'static,
     {
         let cell = self
             .lock()
-            .admit(key.clone(), fingerprint, Instant::now())
+            .admit(key.clone(), fingerprint.clone(), Instant::now())
             .map_err(|r| self.refusal(r, &key))?;
         if let Some(done) = cell.get() {
             return Ok((done.clone(), true));
         }
         let ran = Arc::new(AtomicBool::new(false));
-        let ran_here = ran.clone();
+        let replayed = Arc::new(AtomicBool::new(false));
+        let (ran_here, replayed_here) = (ran.clone(), replayed.clone());
         let table = self.table.clone();
+        let durable = self.durable.clone();
         let placed = run_detached(async move {
             let result = cell
-                .get_or_try_init(|| {
+                .get_or_try_init(|| async {
                     ran_here.store(true, Ordering::SeqCst);
-                    place()
+                    let Some(durable) = durable else {
+                        return place().await;
+                    };
+                    match durable.place(&key, &fingerprint, place, lookup).await? {
+                        durable::Placed::Fresh(placed) => Ok(placed),
+                        durable::Placed::Replayed(placed) => {
+                            replayed_here.store(true, Ordering::SeqCst);
+                            Ok(placed)
+                        }
+                    }
                 })
                 .await
                 .cloned();
@@ -224,7 +280,10 @@ impl IdempotencyCache {
             result
         })
         .await?;
-        Ok((placed, !ran.load(Ordering::SeqCst)))
+        Ok((
+            placed,
+            !ran.load(Ordering::SeqCst) || replayed.load(Ordering::SeqCst),
+        ))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Table> {

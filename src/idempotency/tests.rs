@@ -1,5 +1,7 @@
 //! Tests of the idempotency cache (single flight, fingerprints, refusals) and of its bounded table.
 
+mod durable;
+
 use super::table::{Limits, Outcome, Refusal, Table};
 use super::*;
 use crate::error::ApiError;
@@ -60,6 +62,25 @@ fn cache() -> IdempotencyCache {
     IdempotencyCache::new(IdempotencyConfig::default())
 }
 
+impl IdempotencyCache {
+    /// A placement whose earlier attempts never died mid-flight (the lookup is never needed).
+    async fn place_here<F, Fut>(
+        &self,
+        key: IdempotencyKey,
+        fingerprint: Fingerprint,
+        place: F,
+    ) -> ApiResult<(PlacedOrder, bool)>
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = ApiResult<PlacedOrder>> + Send + 'static,
+    {
+        self.place(key, fingerprint, place, || async {
+            panic!("no lookup: no attempt was interrupted")
+        })
+        .await
+    }
+}
+
 #[tokio::test]
 async fn concurrent_duplicates_place_once() {
     let cache = Arc::new(cache());
@@ -69,7 +90,7 @@ async fn concurrent_duplicates_place_once() {
         let (cache, calls) = (cache.clone(), calls.clone());
         tasks.push(tokio::spawn(async move {
             cache
-                .place(key("r1"), fp(), move || async move {
+                .place_here(key("r1"), fp(), move || async move {
                     let n = calls.fetch_add(1, Ordering::SeqCst);
                     tokio::time::sleep(Duration::from_millis(20)).await;
                     placed(&format!("o{n}"))
@@ -90,12 +111,12 @@ async fn concurrent_duplicates_place_once() {
 async fn a_failed_placement_leaves_no_entry_and_keys_are_scoped() {
     let cache = cache();
     let err = cache
-        .place(key("r"), fp(), || async { Err(ApiError::bad("no")) })
+        .place_here(key("r"), fp(), || async { Err(ApiError::bad("no")) })
         .await;
     assert!(err.is_err());
     assert_eq!(cache.len(), 0, "a refused placement occupies no entry");
     let ok = cache
-        .place(key("r"), fp(), || async { placed("o1") })
+        .place_here(key("r"), fp(), || async { placed("o1") })
         .await
         .unwrap();
     assert_eq!((ok.0.order_id.as_str(), ok.1), ("o1", false));
@@ -104,7 +125,10 @@ async fn a_failed_placement_leaves_no_entry_and_keys_are_scoped() {
         account: "b".into(),
         ..key("r")
     };
-    let fresh = cache.place(other, fp(), || async { placed("o2") }).await.unwrap();
+    let fresh = cache
+        .place_here(other, fp(), || async { placed("o2") })
+        .await
+        .unwrap();
     assert_eq!(fresh.0.order_id, "o2");
 }
 
@@ -121,10 +145,11 @@ async fn a_dropped_caller_still_completes_and_records_the_order() {
             placed("o1")
         }
     };
-    let dropped = tokio::time::timeout(Duration::from_millis(10), cache.place(key("r"), fp(), slow)).await;
+    let dropped =
+        tokio::time::timeout(Duration::from_millis(10), cache.place_here(key("r"), fp(), slow)).await;
     assert!(dropped.is_err(), "the caller gave up before the order completed");
     let resend = cache
-        .place(key("r"), fp(), || async { placed("o2") })
+        .place_here(key("r"), fp(), || async { placed("o2") })
         .await
         .unwrap();
     assert_eq!(resend, (placed("o1").unwrap(), true));
@@ -135,7 +160,7 @@ async fn a_dropped_caller_still_completes_and_records_the_order() {
 async fn another_order_under_a_used_request_id_is_refused_and_not_placed() {
     let cache = cache();
     cache
-        .place(key("R1"), fp(), || async { placed("o1") })
+        .place_here(key("R1"), fp(), || async { placed("o1") })
         .await
         .unwrap();
     let other = Fingerprint::of(&PlaceOrder {
@@ -146,7 +171,7 @@ async fn another_order_under_a_used_request_id_is_refused_and_not_placed() {
     let calls = Arc::new(AtomicUsize::new(0));
     let counted = calls.clone();
     let err = cache
-        .place(key("R1"), other, move || async move {
+        .place_here(key("R1"), other, move || async move {
             counted.fetch_add(1, Ordering::SeqCst);
             placed("o2")
         })
@@ -159,7 +184,7 @@ async fn another_order_under_a_used_request_id_is_refused_and_not_placed() {
     assert_eq!(calls.load(Ordering::SeqCst), 0);
     // The original is still answered for its own resend.
     let again = cache
-        .place(key("R1"), fp(), || async { placed("o3") })
+        .place_here(key("R1"), fp(), || async { placed("o3") })
         .await
         .unwrap();
     assert_eq!(again, (placed("o1").unwrap(), true));
@@ -390,12 +415,12 @@ async fn a_full_cache_refuses_with_the_limit_and_when_to_retry() {
     });
     for id in ["1", "2"] {
         cache
-            .place(key(id), fp(), move || async move { placed(id) })
+            .place_here(key(id), fp(), move || async move { placed(id) })
             .await
             .unwrap();
     }
     let err = cache
-        .place(key("3"), fp(), || async { placed("3") })
+        .place_here(key("3"), fp(), || async { placed("3") })
         .await
         .unwrap_err();
     assert_eq!(
@@ -429,6 +454,7 @@ fn config_problems_name_the_key() {
         max_entries_per_user: 5,
         retry_window_secs: 10,
         ttl_secs: 10,
+        claim_lease_secs: 1,
     };
     let problems = bad.problems().join("; ");
     for key in [
@@ -437,6 +463,7 @@ fn config_problems_name_the_key() {
         "idempotency.max_entries_per_user",
         "idempotency.retry_window_secs",
         "idempotency.ttl_secs",
+        "idempotency.claim_lease_secs",
     ] {
         assert!(problems.contains(key), "{key} in {problems}");
     }

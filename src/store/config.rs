@@ -61,14 +61,13 @@ impl StoreConfig {
     pub fn problems(&self) -> Vec<String> {
         let mut out = Vec::new();
         match self.kind {
-            StoreKind::Redis => {
-                if !(self.url.starts_with("redis://") || self.url.starts_with("rediss://")) {
-                    out.push(
-                        "store.url must be redis://host:port[/db] or rediss://... when store.kind = \"redis\""
-                            .into(),
-                    );
-                }
+            StoreKind::Redis if !(self.url.starts_with("redis://") || self.url.starts_with("rediss://")) => {
+                out.push(
+                    "store.url must be redis://host:port[/db] or rediss://... when store.kind = \"redis\""
+                        .into(),
+                );
             }
+            StoreKind::Redis => {}
             _ if !self.url.is_empty() => out.push(format!(
                 "store.url is set but store.kind is \"{}\"; set store.kind = \"redis\" to use it",
                 self.kind_name()

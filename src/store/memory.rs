@@ -33,11 +33,22 @@ struct Inner {
 pub struct MemoryStore {
     inner: Mutex<Inner>,
     bus: Bus,
+    /// Tests stand several replicas on one store: it then says it is shared, as Redis would.
+    shared: bool,
 }
 
 impl MemoryStore {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A store that reports itself shared, so that components sharing it in one test process behave as
+    /// replicas sharing Redis would.
+    pub fn new_shared() -> Self {
+        MemoryStore {
+            shared: true,
+            ..Self::default()
+        }
     }
 
     /// Keys held, expired or not (tests).
@@ -57,7 +68,7 @@ impl Store for MemoryStore {
     }
 
     fn shared(&self) -> bool {
-        false
+        self.shared
     }
 
     async fn get(&self, key: &str) -> StoreResult<Option<Entry>> {

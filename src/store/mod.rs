@@ -6,7 +6,7 @@
 pub mod config;
 pub mod conformance;
 mod embedded;
-mod events;
+pub mod events;
 pub mod json;
 mod memory;
 mod redis;

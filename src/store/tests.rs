@@ -46,7 +46,7 @@ async fn the_embedded_store_keeps_what_it_acknowledged_across_a_reopen() {
 async fn a_second_process_on_the_same_data_dir_is_refused_with_a_clear_message() {
     let dir = tempfile::tempdir().unwrap();
     let _first = EmbeddedStore::open(dir.path()).await.unwrap();
-    let second = EmbeddedStore::open(dir.path()).await.err().expect("refused");
+    let second = EmbeddedStore::open(dir.path()).await.expect_err("refused");
     let text = second.to_string();
     assert!(
         text.contains("store.data_dir") && text.contains("redis"),

@@ -300,7 +300,7 @@ impl ModifyOrder {
 }
 
 /// The `d` of a successful place order.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PlacedOrder {
     pub order_id: String,

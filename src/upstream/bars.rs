@@ -41,7 +41,7 @@ pub fn bar_start(t: i64, r: tv::Resolution) -> Option<i64> {
 pub fn coarsest_dividing<T: Copy>(bases: &[(T, u32)], minutes: u32) -> Option<T> {
     bases
         .iter()
-        .find(|(_, len)| *len > 0 && minutes % len == 0)
+        .find(|(_, len)| *len > 0 && minutes.is_multiple_of(*len))
         .map(|(base, _)| *base)
 }
 

@@ -15,7 +15,8 @@ async fn paper_is_always_ready_until_shutdown_begins() {
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(
         r.body,
-        serde_json::json!({"s": "ok", "ready": true, "upstream": null})
+        serde_json::json!({"s": "ok", "ready": true, "upstream": null,
+            "store": {"kind": "memory", "ok": true}})
     );
     app.state.shutdown().begin();
     let r = app.send(Method::GET, "/readyz", None, None).await;

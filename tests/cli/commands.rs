@@ -257,10 +257,12 @@ fn serve_names_the_missing_capital_api_key_variable() {
 // ---------------------------------------------------------------------------------------------------------
 
 /// A running server; killed on drop so a failing test never leaves one behind.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
     stdout: Arc<Mutex<String>>,
+    /// The embedded store's directory when the test did not give one (removed with the server).
+    _data: Option<tempfile::TempDir>,
 }
 
 impl Drop for Server {
@@ -272,7 +274,39 @@ impl Drop for Server {
     }
 }
 
-fn free_port() -> u16 {
+/// One HTTP/1.1 request to 127.0.0.1:`port` on a fresh connection: (status, body), or `None` when nothing
+/// answers.
+pub(crate) fn http_to(
+    port: u16,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    form: Option<&str>,
+) -> Option<(u16, String)> {
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n",
+        port
+    );
+    if let Some(t) = token {
+        req.push_str(&format!("Authorization: Bearer {t}\r\n"));
+    }
+    let body = form.unwrap_or_default();
+    if form.is_some() {
+        req.push_str("Content-Type: application/x-www-form-urlencoded\r\n");
+    }
+    req.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+    stream.write_all(req.as_bytes()).ok()?;
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).ok()?;
+    let (head, body) = raw.split_once("\r\n\r\n")?;
+    let status = head.split_whitespace().nth(1)?.parse().ok()?;
+    Some((status, body.to_owned()))
+}
+
+pub(crate) fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port()
 }
@@ -290,9 +324,22 @@ fn wait_timeout(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
 
 impl Server {
     /// Starts `tvbridge <args>` in the repository (the built-in demo configuration applies) and waits
-    /// until `/healthz` answers.
+    /// until `/healthz` answers. Its embedded store is in a temp dir of its own.
     fn start(args: &[&str], port: u16) -> Server {
-        let mut child = tvbridge(&repo())
+        let data = tempfile::tempdir().unwrap();
+        let dir = data.path().to_str().unwrap().to_owned();
+        let mut server = Server::start_with(args, port, &[("TVBRIDGE__STORE__DATA_DIR", &dir)]);
+        server._data = Some(data);
+        server
+    }
+
+    /// Starts `tvbridge <args>` in the repository with `env` set, and waits until `/healthz` answers.
+    pub(crate) fn start_with(args: &[&str], port: u16, env: &[(&str, &str)]) -> Server {
+        let mut cmd = tvbridge(&repo());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -308,7 +355,12 @@ impl Server {
                 s.push('\n');
             }
         });
-        let mut server = Server { child, port, stdout };
+        let mut server = Server {
+            child,
+            port,
+            stdout,
+            _data: None,
+        };
         let start = Instant::now();
         loop {
             if let Some((200, _)) = server.http("GET", "/healthz", None, None) {
@@ -331,42 +383,33 @@ impl Server {
         }
     }
 
-    fn stdout(&self) -> String {
+    pub(crate) fn stdout(&self) -> String {
         self.stdout.lock().unwrap().clone()
     }
 
     /// One HTTP/1.1 request on a fresh connection: (status, body), or `None` when nothing answers.
-    fn http(
+    pub(crate) fn http(
         &self,
         method: &str,
         path: &str,
         token: Option<&str>,
         form: Option<&str>,
     ) -> Option<(u16, String)> {
-        let addr: SocketAddr = ([127, 0, 0, 1], self.port).into();
-        let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
-        stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-        let mut req = format!(
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n",
-            self.port
-        );
-        if let Some(t) = token {
-            req.push_str(&format!("Authorization: Bearer {t}\r\n"));
-        }
-        let body = form.unwrap_or_default();
-        if form.is_some() {
-            req.push_str("Content-Type: application/x-www-form-urlencoded\r\n");
-        }
-        req.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
-        stream.write_all(req.as_bytes()).ok()?;
-        let mut raw = String::new();
-        stream.read_to_string(&mut raw).ok()?;
-        let (head, body) = raw.split_once("\r\n\r\n")?;
-        let status = head.split_whitespace().nth(1)?.parse().ok()?;
-        Some((status, body.to_owned()))
+        http_to(self.port, method, path, token, form)
     }
 
-    fn json(&self, method: &str, path: &str, token: Option<&str>, form: Option<&str>) -> serde_json::Value {
+    /// The process id (to signal it from another thread).
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub(crate) fn json(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        form: Option<&str>,
+    ) -> serde_json::Value {
         let (status, body) = self
             .http(method, path, token, form)
             .unwrap_or_else(|| panic!("{method} {path}: no answer"));
@@ -374,8 +417,14 @@ impl Server {
         serde_json::from_str(&body).unwrap_or_else(|e| panic!("{method} {path}: {e}: {body}"))
     }
 
+    /// Kills the process at once (SIGKILL: no shutdown code runs) and waits for it.
+    pub(crate) fn kill_9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Sends SIGTERM and waits up to 10 s for the exit status.
-    fn terminate(&mut self) -> ExitStatus {
+    pub(crate) fn terminate(&mut self) -> ExitStatus {
         let pid = self.child.id().to_string();
         let killed = Command::new("kill")
             .args(["-TERM", &pid])
@@ -451,6 +500,7 @@ fn serve_names_an_address_it_cannot_listen_on() {
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
     let mut child = tvbridge(&repo())
+        .env("TVBRIDGE__STORE__KIND", "memory")
         .args(["serve", "--listen", &addr])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -497,6 +497,16 @@ impl Broker for IbkrBroker {
         placed
     }
 
+    async fn order_by_request_id(
+        &self,
+        session: &SessionCtx,
+        account: &str,
+        request_id: &str,
+    ) -> BrokerResult<Option<String>> {
+        let coid = convert::orders::coid(&session.user, Some(request_id));
+        orders::find_by_coid(&self.inner.gateway, account, &coid).await
+    }
+
     async fn modify_order(
         &self,
         _session: &SessionCtx,

@@ -402,6 +402,16 @@ impl Broker for OandaBroker {
         self.answer(session, result)
     }
 
+    async fn order_by_request_id(
+        &self,
+        session: &SessionCtx,
+        account: &str,
+        request_id: &str,
+    ) -> BrokerResult<Option<String>> {
+        let result = trading::order_by_request_id(&self.inner, session, account, request_id).await;
+        self.answer(session, result)
+    }
+
     async fn modify_order(
         &self,
         session: &SessionCtx,

@@ -148,6 +148,32 @@ pub(super) async fn place_order(
         .await
 }
 
+/// The order placed earlier for `request_id`, by the client id it was given (see [`client_id`]).
+pub(super) async fn order_by_request_id(
+    inner: &Inner,
+    session: &SessionCtx,
+    account: &str,
+    request_id: &str,
+) -> BrokerResult<Option<String>> {
+    let client_id = client_id(Some(request_id));
+    if client_id != format!("{}{}", order_ids::PREFIX, request_id.trim()) {
+        // The id could not carry the request id: the order was placed under a fresh one.
+        return Err(BrokerError::Unsupported("looking orders up by requestId"));
+    }
+    let scope = inner.scope(session, account).await?;
+    let owner = order_ids::owner_mark(&session.user);
+    scope
+        .venue
+        .find_order(
+            scope.ctx(),
+            ClientRef {
+                id: &client_id,
+                owner: &owner,
+            },
+        )
+        .await
+}
+
 pub(super) async fn modify_order(
     inner: &Inner,
     session: &SessionCtx,

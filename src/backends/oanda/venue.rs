@@ -4,7 +4,7 @@
 
 use super::catalog::AccountCatalog;
 use super::client::Http;
-use crate::broker::BrokerResult;
+use crate::broker::{BrokerError, BrokerResult};
 use crate::secret::Secret;
 use crate::tv;
 use crate::upstream::days::DayCut;
@@ -308,6 +308,12 @@ pub trait Venue: Send + Sync + 'static {
         order: &tv::PlaceOrder,
         client: ClientRef<'_>,
     ) -> BrokerResult<String>;
+
+    /// The id of the order placed earlier under `client.id` by `client.owner`: `Ok(None)` when the
+    /// upstream has none. Venues without client ids keep the default.
+    async fn find_order(&self, _cx: Ctx<'_>, _client: ClientRef<'_>) -> BrokerResult<Option<String>> {
+        Err(BrokerError::Unsupported("looking orders up by requestId"))
+    }
 
     /// Changes a pending order (price, quantity, duration, brackets).
     async fn modify_order(&self, cx: Ctx<'_>, order_id: &str, change: &tv::ModifyOrder) -> BrokerResult<()>;

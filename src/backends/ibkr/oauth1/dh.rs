@@ -99,7 +99,7 @@ impl DhChallenge {
 /// a leading 0x00 sign byte when K's bit length is a multiple of 8 (the top bit of the first byte is set).
 pub fn k_bytes(k: &BigUint) -> Vec<u8> {
     let bytes = k.to_bytes_be();
-    if k.bits() % 8 == 0 {
+    if k.bits().is_multiple_of(8) {
         let mut signed = Vec::with_capacity(bytes.len() + 1);
         signed.push(0);
         signed.extend_from_slice(&bytes);

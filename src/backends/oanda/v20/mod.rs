@@ -104,6 +104,10 @@ impl Venue for V20Venue {
         placing::place(cx, spec, order, client).await
     }
 
+    async fn find_order(&self, cx: Ctx<'_>, client: ClientRef<'_>) -> BrokerResult<Option<String>> {
+        placing::find(cx, client).await
+    }
+
     async fn modify_order(&self, cx: Ctx<'_>, order_id: &str, change: &tv::ModifyOrder) -> BrokerResult<()> {
         changes::modify(cx, order_id, change).await
     }

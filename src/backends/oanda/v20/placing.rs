@@ -61,6 +61,23 @@ pub async fn place(
     }
 }
 
+/// The order an earlier placement created under `mine.id`, looked up by client id (`GET
+/// /orders/@{clientID}`; a 404 is OANDA saying it has none), with the outcome it met. Answers only with the
+/// placing user's order.
+pub async fn find(cx: Ctx<'_>, mine: ClientRef<'_>) -> BrokerResult<Option<String>> {
+    match client(&cx)
+        .order(cx.account, OrderSpecifier::ClientId(mine.id))
+        .await
+    {
+        Ok(found) if convert::placed_by(&found.order, mine.owner) => {
+            outcome_of(&cx, &found.order).await.map(Some)
+        }
+        Ok(_) => Err(not_yours(mine.id)),
+        Err(e) if e.status() == Some(404) => Ok(None),
+        Err(e) => Err(errors::write_error(&e, "the order")),
+    }
+}
+
 /// The outcome of a 201 answer to `POST /orders`.
 fn placed(answer: &OrderWriteResponse, client_id: &str) -> BrokerResult<String> {
     let created = answer.order_create_transaction.as_ref();
