@@ -2,6 +2,7 @@
 
 pub mod sessions;
 pub mod throttle;
+pub mod throttle_shared;
 pub mod tokens;
 pub mod users;
 

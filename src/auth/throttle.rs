@@ -214,6 +214,24 @@ impl<K: Hash + Eq + Clone> Tracker<K> {
         }
     }
 
+    /// Takes in what other processes know of `key` (failures and the time of the last one), keeping the
+    /// larger count and the later time.
+    fn merge(&mut self, key: &K, failures: u32, last_failure: Instant, now: Instant) {
+        if failures == 0 {
+            return;
+        }
+        if !self.records.contains_key(key) {
+            self.make_room(now);
+        }
+        let r = self.records.entry(key.clone()).or_insert(Record {
+            failures: 0,
+            last_failure,
+            in_flight: 0,
+        });
+        r.failures = r.failures.max(failures);
+        r.last_failure = r.last_failure.max(last_failure);
+    }
+
     /// Keeps the table under its bound: first drops records that no longer hold anything back (forgotten
     /// or within the free allowance), then, if that freed too little, any record not in use. Dropping a
     /// tenth at a time keeps the cost of the scan amortised over many inserts.
@@ -288,6 +306,23 @@ impl LoginThrottle {
         })
     }
 
+    /// Takes in failures counted by other processes sharing the state store (or before a restart): `login`
+    /// and `address` hold (failures, time of the last failure).
+    pub fn merge(
+        &self,
+        login: &str,
+        address: Option<IpAddr>,
+        from_store: [Option<(u32, Instant)>; 2],
+        now: Instant,
+    ) {
+        if let Some((failures, last)) = from_store[0] {
+            lock(&self.logins).merge(&login_key(login), failures, last, now);
+        }
+        if let (Some(addr), Some((failures, last))) = (address, from_store[1]) {
+            lock(&self.addresses).merge(&addr, failures, last, now);
+        }
+    }
+
     /// Login names and addresses currently tracked (diagnostics and tests).
     pub fn tracked(&self) -> (usize, usize) {
         (
@@ -337,7 +372,7 @@ impl Drop for Attempt<'_> {
 }
 
 /// Logins are counted case-insensitively (e-mail identifiers): `Alice` and `alice` share one allowance.
-fn login_key(login: &str) -> String {
+pub fn login_key(login: &str) -> String {
     login.trim().to_lowercase()
 }
 

@@ -2,6 +2,7 @@
 //! throttled per login and client address, audited, and capped per user.
 
 use crate::auth::sessions::REVOKED;
+use crate::auth::throttle_shared;
 use crate::auth::{now_secs, Session, SessionRecord};
 use crate::broker::{BridgeUser, BrokerError, Credentials, Login, SessionCtx};
 use crate::error::{ApiError, ApiResult, TvDone, TvOk};
@@ -45,7 +46,10 @@ async fn authorize(
         )));
     }
     let password = Secret::new(f.str_exact_req("password")?);
-    // Checked before the backend is asked: a throttled guess costs the upstream nothing.
+    // Checked before the backend is asked: a throttled guess costs the upstream nothing. Failures counted
+    // by other replicas, or before a restart, count here too.
+    let store = state.store().as_ref();
+    throttle_shared::load(store, state.login_throttle(), &login, address).await;
     let attempt = state
         .login_throttle()
         .begin(&login, address, Instant::now())
@@ -77,6 +81,7 @@ async fn authorize(
     let outcome = match outcome {
         Ok(outcome) => {
             attempt.succeeded(Instant::now());
+            throttle_shared::succeeded(store, &login).await;
             outcome
         }
         Err(e) => {
@@ -88,6 +93,7 @@ async fn authorize(
             );
             if counts {
                 attempt.failed(Instant::now());
+                throttle_shared::failed(store, &state.config().auth.login_throttle, &login, address).await;
             }
             audit::login_failed(&request_id, &login, address, &e.to_string());
             return Err(e.into());
