@@ -21,7 +21,7 @@ pub(super) struct Scripted {
     pub(super) symbols: Mutex<Vec<String>>,
     /// `instruments` fails while set.
     pub(super) fail_instruments: Mutex<bool>,
-    balance: Mutex<Decimal>,
+    pub(super) balance: Mutex<Decimal>,
     pub(super) calls: Mutex<Vec<(&'static str, Instant)>>,
     pushes: broadcast::Sender<String>,
 }
@@ -43,7 +43,7 @@ impl Scripted {
     }
 
     /// Start times of the `state` calls: one per snapshot.
-    fn refreshes(&self) -> Vec<Instant> {
+    pub(super) fn refreshes(&self) -> Vec<Instant> {
         let calls = self.calls.lock().unwrap();
         calls
             .iter()
@@ -179,7 +179,7 @@ pub(super) fn ctx() -> SessionCtx {
     }
 }
 
-fn account(id: &str, hedging: bool) -> BrokerAccount {
+pub(super) fn account(id: &str, hedging: bool) -> BrokerAccount {
     BrokerAccount {
         id: id.into(),
         name: id.into(),

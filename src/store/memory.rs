@@ -33,11 +33,22 @@ struct Inner {
 pub struct MemoryStore {
     inner: Mutex<Inner>,
     bus: Bus,
+    /// Claims to be shared (tests that stand several replicas on one store in one process).
+    shared: bool,
 }
 
 impl MemoryStore {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A memory store that says it is shared, so that several hub sets in one test process behave as
+    /// replicas on one Redis would (leases, shared snapshots).
+    pub fn new_shared() -> Self {
+        MemoryStore {
+            shared: true,
+            ..Self::default()
+        }
     }
 
     /// Keys held, expired or not (tests).
@@ -57,7 +68,7 @@ impl Store for MemoryStore {
     }
 
     fn shared(&self) -> bool {
-        false
+        self.shared
     }
 
     async fn get(&self, key: &str) -> StoreResult<Option<Entry>> {
