@@ -441,12 +441,14 @@ impl Share {
         Ok(taken.is_some())
     }
 
-    /// Extends the lease this replica holds (every interval of the hub's loop while the hub lives).
+    /// Extends the lease this replica holds (from the hub's loop while the hub lives), once a third of it
+    /// has passed: one write per a third of a lease, not one per interval.
     pub(super) async fn renew(&self) {
         let Some(held) = *self.held.locked() else {
             return;
         };
-        if self.down() {
+        let left = held.until.saturating_duration_since(Instant::now());
+        if self.down() || left > self.lease_ttl / LEASE_INTERVALS {
             return;
         }
         match self.take(Expect::Version(held.version)).await {

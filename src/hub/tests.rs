@@ -22,6 +22,9 @@ pub(super) struct Scripted {
     /// `instruments` fails while set.
     pub(super) fail_instruments: Mutex<bool>,
     pub(super) balance: Mutex<Decimal>,
+    /// What `orders` and `positions` answer.
+    pub(super) orders: Mutex<Vec<tv::Order>>,
+    pub(super) positions: Mutex<Vec<tv::Position>>,
     pub(super) calls: Mutex<Vec<(&'static str, Instant)>>,
     pushes: broadcast::Sender<String>,
 }
@@ -33,6 +36,8 @@ impl Scripted {
             symbols: Mutex::new(vec!["EURUSD".into()]),
             fail_instruments: Mutex::new(false),
             balance: Mutex::new(Decimal::ONE),
+            orders: Mutex::new(Vec::new()),
+            positions: Mutex::new(Vec::new()),
             calls: Mutex::new(Vec::new()),
             pushes: broadcast::channel(16).0,
         })
@@ -97,11 +102,11 @@ impl Broker for Scripted {
     }
     async fn orders(&self, _: &SessionCtx, _: &str) -> BrokerResult<Vec<tv::Order>> {
         self.record("orders");
-        Ok(Vec::new())
+        Ok(self.orders.lock().unwrap().clone())
     }
     async fn positions(&self, _: &SessionCtx, _: &str) -> BrokerResult<Vec<tv::Position>> {
         self.record("positions");
-        Ok(Vec::new())
+        Ok(self.positions.lock().unwrap().clone())
     }
     async fn net_positions(&self, _: &SessionCtx, _: &str) -> BrokerResult<Vec<tv::NetPosition>> {
         self.record("net_positions");

@@ -4,7 +4,7 @@
 
 use super::shared::Wall;
 use super::tests::{account, ctx, Scripted};
-use super::{AccountHubs, HubConfig, StreamKind};
+use super::{AccountHubs, HubConfig, SnapshotPart, StreamKind};
 use crate::broker::{Broker, RefreshMode, RefreshPolicy};
 use crate::store::{Entry, Expect, MemoryStore, Notice, Store, StoreError, StoreResult};
 use async_trait::async_trait;
@@ -430,4 +430,62 @@ async fn what_a_poll_costs_a_follower_in_store_operations() {
         "too old: request, read"
     );
     assert_eq!(sets[1].total_fetches(), 0);
+}
+
+/// A follower serves what it read back from the store: every poll answer and stream line it renders is
+/// byte for byte the holder's, decimals included.
+#[tokio::test(start_paused = true)]
+async fn a_follower_answers_polls_byte_for_byte_as_the_holder() {
+    use crate::tv::{Order, OrderStatus, OrderType, Position, Side};
+    let d = |s: &str| s.parse::<Decimal>().unwrap();
+    let broker = Scripted::new(RefreshPolicy::POLL);
+    let mut order = Order::working(
+        "o1".into(),
+        "EURUSD".into(),
+        d("0.01"),
+        Side::Sell,
+        OrderType::Limit,
+        Some(d("1.08345")),
+        Some(1_700_000_000),
+    );
+    order.stop_price = Some(d("123456.789"));
+    order.filled_qty = Some(d("0.1"));
+    let mut other = Order::new(
+        "o2".into(),
+        "US500".into(),
+        d("3"),
+        Side::Buy,
+        OrderType::Market,
+        OrderStatus::Filled,
+        0,
+    );
+    other.avg_price = Some(d("5012.3"));
+    *broker.orders.lock().unwrap() = vec![order, other];
+    *broker.positions.lock().unwrap() = vec![Position {
+        id: "p1".into(),
+        instrument: "EURUSD".into(),
+        qty: d("100000"),
+        side: Side::Buy,
+        avg_price: d("1.0799999"),
+        unrealized_pl: d("-12.345678"),
+    }];
+    *broker.balance.lock().unwrap() = d("10000.07");
+    let (sets, _) = replicas(&broker, &HubConfig::default(), 2);
+    let holder = sets[0]
+        .get(&ctx(), &account("A", false))
+        .snapshot()
+        .await
+        .unwrap();
+    let follower = sets[1]
+        .get(&ctx(), &account("A", false))
+        .snapshot()
+        .await
+        .unwrap();
+    assert_eq!(sets[1].total_fetches(), 0);
+    for kind in [StreamKind::Orders, StreamKind::Positions, StreamKind::State] {
+        let h = serde_json::to_string(&SnapshotPart(holder.clone(), kind)).unwrap();
+        let f = serde_json::to_string(&SnapshotPart(follower.clone(), kind)).unwrap();
+        assert_eq!(f, h);
+        assert_eq!(follower.line(kind), holder.line(kind));
+    }
 }
