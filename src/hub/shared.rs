@@ -37,8 +37,8 @@ const LEASE_INTERVALS: u32 = 3;
 /// lease.
 const MIN_LEASE: Duration = Duration::from_secs(5);
 
-/// Messages on a hub's channel a waiting caller may fall behind by.
-const NOTICE_QUEUE: usize = 64;
+/// Announcements and answers a waiting caller may fall behind by (one answer per replica per fetch).
+const NOTICE_QUEUE: usize = 256;
 
 /// What replicas say to each other about one hub.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -542,13 +542,18 @@ impl Share {
                     tokio::spawn(async move { hub.adopt(v).await });
                 }
             }
-            Msg::Need { id, since_ms } if self.holds() => {
-                let hub = hub.clone();
-                let (id, since_ms) = (id.clone(), *since_ms);
-                tokio::spawn(async move { hub.answer(id, since_ms).await });
+            Msg::Need { id, since_ms } => {
+                if self.holds() {
+                    let hub = hub.clone();
+                    let (id, since_ms) = (id.clone(), *since_ms);
+                    tokio::spawn(async move { hub.answer(id, since_ms).await });
+                }
+                // Only the holder reads requests.
+                return;
             }
-            Msg::Need { .. } | Msg::Answer { .. } | Msg::Gap => {}
+            Msg::Answer { .. } | Msg::Gap => {}
         }
+        // For callers waiting on an answer.
         let _ = self.notices.send(msg);
     }
 

@@ -489,3 +489,30 @@ async fn a_follower_answers_polls_byte_for_byte_as_the_holder() {
         assert_eq!(follower.line(kind), holder.line(kind));
     }
 }
+
+/// A hub nobody uses stops and gives its lease up; the next use anywhere takes it again.
+#[tokio::test(start_paused = true)]
+async fn an_idle_holder_gives_the_lease_up() {
+    let config = HubConfig {
+        idle_timeout_secs: 2,
+        ..Default::default()
+    };
+    let broker = Scripted::new(RefreshPolicy::POLL);
+    let (sets, stores) = replicas(&broker, &config, 2);
+    let key = format!("hub-lease:{}", crate::store::digest(&["s", "A"]));
+    sets[0]
+        .get(&ctx(), &account("A", false))
+        .snapshot()
+        .await
+        .unwrap();
+    assert!(stores[0].inner.get(&key).await.unwrap().is_some());
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert!(sets[0].is_empty(), "the hub stopped");
+    assert!(
+        stores[0].inner.get(&key).await.unwrap().is_none(),
+        "and gave its lease up"
+    );
+    let b = sets[1].get(&ctx(), &account("A", false));
+    b.snapshot().await.unwrap();
+    assert!(b.leads());
+}
