@@ -26,7 +26,7 @@ pub(super) struct Scripted {
     pub(super) orders: Mutex<Vec<tv::Order>>,
     pub(super) positions: Mutex<Vec<tv::Position>>,
     pub(super) calls: Mutex<Vec<(&'static str, Instant)>>,
-    pushes: broadcast::Sender<String>,
+    pub(super) pushes: broadcast::Sender<String>,
 }
 
 impl Scripted {

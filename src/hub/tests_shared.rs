@@ -516,3 +516,38 @@ async fn an_idle_holder_gives_the_lease_up() {
     b.snapshot().await.unwrap();
     assert!(b.leads());
 }
+
+/// A pushed change heard by every replica costs at most two refreshes (the holder's own, and one for the
+/// followers' requests that arrive while it runs), and reaches the streams everywhere.
+#[tokio::test(start_paused = true)]
+async fn a_push_heard_by_every_replica_refreshes_once_or_twice() {
+    let config = HubConfig {
+        freshness_ms: 60_000,
+        poll_interval_ms: 60_000,
+        ..Default::default()
+    };
+    let broker = Scripted::new(RefreshPolicy::PUSH);
+    let (sets, _) = replicas(&broker, &config, 3);
+    let hubs: Vec<_> = sets.iter().map(|h| h.get(&ctx(), &account("A", false))).collect();
+    hubs[0].snapshot().await.unwrap();
+    let mut rx = Vec::new();
+    for hub in &hubs {
+        rx.push(hub.subscribe().await.unwrap().1);
+    }
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    let before = broker.refreshes().len();
+    *broker.balance.lock().unwrap() = Decimal::TWO;
+    broker.pushes.send("A".into()).unwrap();
+    for rx in &mut rx {
+        let update = tokio::time::timeout(Duration::from_secs(1), rx.recv())
+            .await
+            .expect("the push reaches every stream")
+            .unwrap();
+        assert!(state_line(&update).contains("\"balance\":2"));
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let after = broker.refreshes().len() - before;
+    println!("refreshes for one push heard by three replicas: {after}");
+    assert!((1..=2).contains(&after), "{after}");
+    assert_eq!(sets[1].total_fetches() + sets[2].total_fetches(), 0);
+}
