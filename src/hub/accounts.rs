@@ -6,11 +6,13 @@
 
 use super::catalog::{Catalogs, MAX_CATALOGS};
 use super::diff::changed;
+use super::shared::{Plan, Share, Shared, Wall, Want};
 use super::HubConfig;
 use crate::broker::{
     AccountSnapshot, Broker, BrokerAccount, BrokerError, BrokerResult, RefreshMode, RefreshPolicy, SessionCtx,
 };
 use crate::error::ApiError;
+use crate::store::Store;
 use crate::sync::{MutexExt, RwLockExt};
 use crate::tv;
 use bytes::Bytes;
@@ -51,11 +53,17 @@ pub struct Snapshot {
     pub net_positions: Vec<tv::NetPosition>,
     pub individual_positions: Vec<tv::IndividualPosition>,
     pub state: tv::AccountState,
+    /// Its version in the shared store; 0 when it was not shared (no shared store, or it failed).
+    pub(super) version: u64,
+    /// `taken` in wall-clock milliseconds, as replicas compare it (shared stores only; 0 otherwise).
+    pub(super) taken_ms: u64,
 }
 
 impl Snapshot {
-    fn new(taken: Instant, s: AccountSnapshot) -> Snapshot {
+    pub(super) fn new(taken: Instant, s: AccountSnapshot) -> Snapshot {
         Snapshot {
+            version: 0,
+            taken_ms: 0,
             taken,
             orders: s.orders,
             positions: s.positions,
@@ -161,6 +169,8 @@ pub struct AccountHub {
     updates: broadcast::Sender<Arc<Update>>,
     last_used: Mutex<Instant>,
     fetches: AtomicU64,
+    /// With a shared store: the lease and the shared snapshot of this (session, account).
+    share: Option<Share>,
 }
 
 impl AccountHub {
@@ -189,6 +199,26 @@ impl AccountHub {
         self.current.read_locked().clone()
     }
 
+    pub(super) fn share(&self) -> Option<&Share> {
+        self.share.as_ref()
+    }
+
+    /// Whether this replica holds the hub's lease (tests).
+    #[cfg(test)]
+    pub(super) fn leads(&self) -> bool {
+        self.share.as_ref().is_some_and(Share::holds)
+    }
+
+    /// The current snapshot if it was taken no earlier than `t` and, with a shared store, no newer one
+    /// was announced meanwhile (a write on another replica is seen at the next poll here).
+    fn fresh(&self, t: Instant) -> Option<Arc<Snapshot>> {
+        let s = self.current().filter(|s| s.taken >= t)?;
+        match &self.share {
+            Some(share) if !share.down() && s.version < share.announced() => None,
+            _ => Some(s),
+        }
+    }
+
     fn touch(&self) {
         *self.last_used.locked() = Instant::now();
     }
@@ -201,7 +231,7 @@ impl AccountHub {
     /// (or the backend's minimum interval, when longer).
     pub async fn snapshot(&self) -> BrokerResult<Arc<Snapshot>> {
         self.touch();
-        self.newer_than(self.fresh_since()).await
+        self.refresh(Want::Since(self.fresh_since())).await
     }
 
     /// The oldest snapshot start a poll accepts.
@@ -220,6 +250,11 @@ impl AccountHub {
     /// backend with a minimum interval between snapshots (Interactive Brokers reads orders once per 5 s)
     /// gets the refresh in the background as soon as the interval allows: the write's answer never waits
     /// seconds for it. Queued refreshes collapse into one, since each needs a snapshot newer than its write.
+    ///
+    /// With a shared store, a replica that does not hold the hub's lease asks the holder for a fetch that
+    /// starts after it hears of the write, and waits for it: the holder keeps the backend's minimum
+    /// interval (which a fetch here would break), and writes on several replicas meanwhile share one fetch.
+    /// The new snapshot reaches every replica's streams, and every replica's next poll.
     pub async fn after_write(self: &Arc<Self>) {
         let written = Instant::now();
         if self.policy.min_interval.is_zero() {
@@ -231,7 +266,7 @@ impl AccountHub {
     }
 
     async fn refresh_after(&self, written: Instant) {
-        if let Err(e) = self.newer_than(written).await {
+        if let Err(e) = self.refresh(Want::After(written)).await {
             tracing::warn!(error = %e, account = %self.account.id, "refresh after a write failed");
         }
     }
@@ -243,44 +278,106 @@ impl AccountHub {
         Ok((snapshot, rx))
     }
 
-    /// A snapshot taken no earlier than `t`: single flight, so concurrent callers share one fetch.
-    async fn newer_than(&self, t: Instant) -> BrokerResult<Arc<Snapshot>> {
-        if let Some(s) = self.current().filter(|s| s.taken >= t) {
+    /// A snapshot `want` accepts: single flight, so concurrent callers share one fetch. With a shared
+    /// store, a replica that does not hold the lease serves the stored snapshot or asks the holder (see
+    /// [`Share::follow`]).
+    pub(super) async fn refresh(&self, want: Want) -> BrokerResult<Arc<Snapshot>> {
+        let t = want.at();
+        if let Some(s) = self.fresh(t) {
             return Ok(s);
         }
         let mut last_fetch = self.refresh_lock.lock().await;
-        if let Some(s) = self.current().filter(|s| s.taken >= t) {
+        if let Some(s) = self.fresh(t) {
             return Ok(s);
         }
-        if let Some(last) = *last_fetch {
-            // Never sooner than the backend allows, however many callers queue here.
+        if let Some(share) = &self.share {
+            if let Plan::Served(s) = share.follow(self, want).await {
+                return Ok(s);
+            }
+        }
+        // Never sooner than the backend allows, however many callers queue here. The last snapshot counts
+        // too: with a shared store it may come from the replica that held the lease before this one.
+        let last = (*last_fetch).max(self.current().map(|s| s.taken));
+        if let Some(last) = last {
             tokio::time::sleep_until(last + self.policy.min_interval).await;
         }
         let started = Instant::now();
         *last_fetch = Some(started);
         let fetched = self.fetch(started).await;
-        let new = match fetched {
-            Ok(s) => Arc::new(s),
+        let mut new = match fetched {
+            Ok(s) => s,
             Err(e) => {
                 let _ = self.updates.send(Arc::new(Update::error(&e)));
                 return Err(e);
             }
         };
-        let old = self.current.write_locked().replace(new.clone());
-        // Stored before it is announced: a subscriber that misses the announcement gets the new snapshot.
+        if let Some(share) = &self.share {
+            new.taken_ms = share.wall_of(started);
+            new.version = share.publish(&new).await;
+        }
+        Ok(self.install(new))
+    }
+
+    /// Makes `new` the current snapshot, and tells the streams what changed, unless the current one is
+    /// newer (a shared snapshot read late); returns whichever is current.
+    pub(super) fn install(&self, new: Snapshot) -> Arc<Snapshot> {
+        let new = Arc::new(new);
+        let mut current = self.current.write_locked();
+        if let Some(old) = current.as_ref() {
+            let older = if new.version == 0 {
+                false
+            } else if old.version == 0 {
+                new.taken_ms < old.taken_ms
+            } else {
+                new.version <= old.version
+            };
+            if older {
+                return old.clone();
+            }
+        }
+        let old = current.replace(new.clone());
+        // Stored before it is announced (and announced under the lock, so streams get the changes in the
+        // order the snapshots were installed): a subscriber that misses the announcement gets the new
+        // snapshot.
         if let Some(old) = old {
             let update = Update::between(&old, &new);
             if !update.is_empty() && self.updates.receiver_count() > 0 {
                 let _ = self.updates.send(Arc::new(update));
             }
         }
-        Ok(new)
+        new
+    }
+
+    /// Takes the shared snapshot (version `min` or later) for the streams here.
+    pub(super) async fn adopt(&self, min: u64) {
+        if let Some(share) = &self.share {
+            share.adopt(self, min).await;
+        }
+    }
+
+    /// Answers another replica's request for a refresh (this one holds the lease). Requests keep the hub
+    /// alive: the holder serves every replica's clients.
+    pub(super) async fn answer(&self, id: String, since_ms: Option<u64>) {
+        self.touch();
+        if let Some(share) = &self.share {
+            share.answer(self, id, since_ms).await;
+        }
     }
 
     async fn fetch(&self, taken: Instant) -> BrokerResult<Snapshot> {
         self.fetches.fetch_add(1, Ordering::Relaxed);
         let fetched = self.broker.snapshot(&self.ctx, &self.account).await?;
         Ok(Snapshot::new(taken, fetched))
+    }
+
+    /// How often the hub's loop runs: the backend's polling interval, or the hub's.
+    fn interval(&self) -> Duration {
+        let hub_interval = Duration::from_millis(self.config.poll_interval_ms);
+        let every = match self.policy.mode {
+            RefreshMode::Push => hub_interval,
+            RefreshMode::Poll(every) => every.unwrap_or(hub_interval),
+        };
+        every.max(self.policy.min_interval)
     }
 }
 
@@ -291,6 +388,8 @@ struct HubsInner {
     broker: Arc<dyn Broker>,
     config: HubConfig,
     catalogs: Catalogs,
+    /// With a store other processes share: leases and shared snapshots.
+    shared: Option<Arc<Shared>>,
 }
 
 /// Every account hub, by (session id, account id).
@@ -298,14 +397,44 @@ struct HubsInner {
 pub struct AccountHubs(Arc<HubsInner>);
 
 impl AccountHubs {
-    /// No hubs yet.
+    /// No hubs yet; every hub asks the backend itself (one process).
     pub fn new(broker: Arc<dyn Broker>, config: HubConfig) -> Self {
+        Self::build(broker, config, None)
+    }
+
+    /// No hubs yet; when `store` is shared by several replicas, each (session, account) is refreshed from
+    /// the backend by one of them (the holder of its lease) for all (see the `shared` module).
+    /// `instance_id` names this process among them (unique per process start). With a store that is not
+    /// shared this is [`AccountHubs::new`]: no store call is made.
+    pub fn with_store(
+        broker: Arc<dyn Broker>,
+        config: HubConfig,
+        store: Arc<dyn Store>,
+        instance_id: String,
+    ) -> Self {
+        Self::with_store_clock(broker, config, store, instance_id, Arc::new(crate::store::now_ms))
+    }
+
+    /// [`AccountHubs::with_store`] with the wall clock `wall` (tests on tokio's paused clock).
+    pub(crate) fn with_store_clock(
+        broker: Arc<dyn Broker>,
+        config: HubConfig,
+        store: Arc<dyn Store>,
+        instance_id: String,
+        wall: Wall,
+    ) -> Self {
+        let shared = store.shared().then(|| Shared::new(store, instance_id, wall));
+        Self::build(broker, config, shared)
+    }
+
+    fn build(broker: Arc<dyn Broker>, config: HubConfig, shared: Option<Arc<Shared>>) -> Self {
         let ttl = Duration::from_secs(config.catalog_ttl_secs);
         AccountHubs(Arc::new(HubsInner {
             map: Mutex::new(HashMap::new()),
             catalogs: Catalogs::new(broker.clone(), ttl, MAX_CATALOGS),
             broker,
             config,
+            shared,
         }))
     }
 
@@ -322,7 +451,7 @@ impl AccountHubs {
             return hub.clone();
         }
         let (updates, _) = broadcast::channel(self.0.config.stream_queue);
-        let hub = Arc::new(AccountHub {
+        let mut hub = AccountHub {
             ctx: ctx.clone(),
             account: account.clone(),
             broker: self.0.broker.clone(),
@@ -333,7 +462,15 @@ impl AccountHubs {
             updates,
             last_used: Mutex::new(Instant::now()),
             fetches: AtomicU64::new(0),
-        });
+            share: None,
+        };
+        if let Some(shared) = &self.0.shared {
+            hub.share = Some(shared.share(&ctx.session_id, &account.id, hub.interval()));
+        }
+        let hub = Arc::new(hub);
+        if let Some(share) = &hub.share {
+            share.register(&hub);
+        }
         map.insert(key.clone(), hub.clone());
         tokio::spawn(run_hub(Arc::downgrade(&self.0), key, hub.clone()));
         hub
@@ -374,12 +511,21 @@ impl AccountHubs {
 
 /// A hub's background life: poll while streams listen, refresh at once on pushed changes, stop when idle.
 async fn run_hub(hubs: Weak<HubsInner>, key: HubKey, hub: Arc<AccountHub>) {
-    let hub_interval = Duration::from_millis(hub.config.poll_interval_ms);
-    let (mut events, interval) = match hub.policy.mode {
-        RefreshMode::Push => (hub.broker.account_changes(), hub_interval),
-        RefreshMode::Poll(every) => (None, every.unwrap_or(hub_interval)),
+    live(&hubs, &key, &hub).await;
+    if let Some(share) = &hub.share {
+        // Another replica takes over at once rather than when the lease runs out.
+        share.release().await;
+        share.unregister(&hub);
+    }
+}
+
+/// The loop of [`run_hub`], until the hub stops.
+async fn live(hubs: &Weak<HubsInner>, key: &HubKey, hub: &Arc<AccountHub>) {
+    let mut events = match hub.policy.mode {
+        RefreshMode::Push => hub.broker.account_changes(),
+        RefreshMode::Poll(_) => None,
     };
-    let mut tick = tokio::time::interval(interval.max(hub.policy.min_interval));
+    let mut tick = tokio::time::interval(hub.interval());
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let idle = Duration::from_secs(hub.config.idle_timeout_secs);
     loop {
@@ -392,20 +538,29 @@ async fn run_hub(hubs: Weak<HubsInner>, key: HubKey, hub: Arc<AccountHub>) {
         };
         let still_listed = hubs
             .upgrade()
-            .is_some_and(|h| h.map.locked().get(&key).is_some_and(|h| Arc::ptr_eq(h, &hub)));
+            .is_some_and(|h| h.map.locked().get(key).is_some_and(|h| Arc::ptr_eq(h, hub)));
         if !still_listed {
             break;
         }
+        if let Some(share) = &hub.share {
+            // The holder keeps its lease while the hub lives here (used here, or asked by other replicas);
+            // renewed before a refresh, which may take a while.
+            share.renew().await;
+        }
         if hub.subscribers() > 0 {
             hub.touch();
-            let since = if pushed { Instant::now() } else { hub.fresh_since() };
-            // Errors reach the streams inside `newer_than`.
-            let _ = hub.newer_than(since).await;
+            let want = if pushed {
+                Want::After(Instant::now())
+            } else {
+                Want::Since(hub.fresh_since())
+            };
+            // Errors reach the streams inside `refresh`.
+            let _ = hub.refresh(want).await;
         } else if hub.idle_for() >= idle {
             if let Some(h) = hubs.upgrade() {
                 let mut map = h.map.locked();
-                if map.get(&key).is_some_and(|h| Arc::ptr_eq(h, &hub)) && hub.subscribers() == 0 {
-                    map.remove(&key);
+                if map.get(key).is_some_and(|h| Arc::ptr_eq(h, hub)) && hub.subscribers() == 0 {
+                    map.remove(key);
                 }
             }
             break;

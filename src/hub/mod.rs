@@ -6,10 +6,13 @@ mod accounts;
 mod catalog;
 mod diff;
 mod quotes;
+mod shared;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_catalog;
+#[cfg(test)]
+mod tests_shared;
 
 pub use accounts::{json_line, AccountHub, AccountHubs, Snapshot, SnapshotPart, StreamKind, Update};
 pub use catalog::{Catalogs, MAX_CATALOGS};

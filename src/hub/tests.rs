@@ -21,9 +21,12 @@ pub(super) struct Scripted {
     pub(super) symbols: Mutex<Vec<String>>,
     /// `instruments` fails while set.
     pub(super) fail_instruments: Mutex<bool>,
-    balance: Mutex<Decimal>,
+    pub(super) balance: Mutex<Decimal>,
+    /// What `orders` and `positions` answer.
+    pub(super) orders: Mutex<Vec<tv::Order>>,
+    pub(super) positions: Mutex<Vec<tv::Position>>,
     pub(super) calls: Mutex<Vec<(&'static str, Instant)>>,
-    pushes: broadcast::Sender<String>,
+    pub(super) pushes: broadcast::Sender<String>,
 }
 
 impl Scripted {
@@ -33,6 +36,8 @@ impl Scripted {
             symbols: Mutex::new(vec!["EURUSD".into()]),
             fail_instruments: Mutex::new(false),
             balance: Mutex::new(Decimal::ONE),
+            orders: Mutex::new(Vec::new()),
+            positions: Mutex::new(Vec::new()),
             calls: Mutex::new(Vec::new()),
             pushes: broadcast::channel(16).0,
         })
@@ -43,7 +48,7 @@ impl Scripted {
     }
 
     /// Start times of the `state` calls: one per snapshot.
-    fn refreshes(&self) -> Vec<Instant> {
+    pub(super) fn refreshes(&self) -> Vec<Instant> {
         let calls = self.calls.lock().unwrap();
         calls
             .iter()
@@ -97,11 +102,11 @@ impl Broker for Scripted {
     }
     async fn orders(&self, _: &SessionCtx, _: &str) -> BrokerResult<Vec<tv::Order>> {
         self.record("orders");
-        Ok(Vec::new())
+        Ok(self.orders.lock().unwrap().clone())
     }
     async fn positions(&self, _: &SessionCtx, _: &str) -> BrokerResult<Vec<tv::Position>> {
         self.record("positions");
-        Ok(Vec::new())
+        Ok(self.positions.lock().unwrap().clone())
     }
     async fn net_positions(&self, _: &SessionCtx, _: &str) -> BrokerResult<Vec<tv::NetPosition>> {
         self.record("net_positions");
@@ -179,7 +184,7 @@ pub(super) fn ctx() -> SessionCtx {
     }
 }
 
-fn account(id: &str, hedging: bool) -> BrokerAccount {
+pub(super) fn account(id: &str, hedging: bool) -> BrokerAccount {
     BrokerAccount {
         id: id.into(),
         name: id.into(),

@@ -4,17 +4,17 @@ use super::Side;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-/// The `d` of `/state`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// The `d` of `/state`. Deserialize reads back what the account hub shares between replicas.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AccountState {
     pub balance: Decimal,
     pub unrealized_pl: Decimal,
     pub equity: Decimal,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub margin_available: Option<Decimal>,
     /// Account manager tables -> rows -> cells, in the column order `/config` declares.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub am_data: Vec<Vec<Vec<String>>>,
 }
 

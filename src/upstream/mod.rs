@@ -23,5 +23,6 @@ pub mod refusal;
 pub mod relogin;
 pub mod sessions;
 pub mod settings;
+pub mod shared_window;
 pub mod stream;
 pub mod transport;
