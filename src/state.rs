@@ -74,7 +74,12 @@ impl AppState {
     fn build(config: Config, broker: Arc<dyn Broker>, store: Arc<dyn Store>, key: Vec<u8>) -> Self {
         let tokens = TokenIssuer::new(&key, config.auth.token_ttl_secs);
         let instance = uuid::Uuid::new_v4().simple().to_string();
-        let hubs = AccountHubs::new(broker.clone(), config.hub.clone());
+        let hubs = AccountHubs::with_store(
+            broker.clone(),
+            config.hub.clone(),
+            store.clone(),
+            instance.clone(),
+        );
         let idle = Duration::from_secs(config.hub.idle_timeout_secs);
         let quotes = QuoteHub::new(broker.clone(), config.hub.stream_queue, idle);
         // Validated with the configuration; a list that still fails to parse trusts no proxy.
