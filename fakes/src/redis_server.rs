@@ -246,7 +246,9 @@ mod tests {
 
     #[test]
     fn starts_pauses_restarts_and_stops() {
-        let Some(mut server) = RedisServer::start() else { return };
+        let Some(mut server) = RedisServer::start() else {
+            return;
+        };
         assert!(answers_ping(server.addr()));
         server.pause();
         assert!(!answers_ping(server.addr()), "a paused server does not answer");
