@@ -73,8 +73,12 @@ return v
 const REPLACE_AFTER_FAILURES: u32 = 3;
 
 /// How often the subscription connection is checked with PING: a connection that hangs without closing
-/// would otherwise lose messages unnoticed.
-const SUBSCRIPTION_PING_EVERY: Duration = Duration::from_secs(5);
+/// would otherwise lose messages unnoticed. (Shorter in tests, so that they see it work.)
+const SUBSCRIPTION_PING_EVERY: Duration = if cfg!(test) {
+    Duration::from_millis(200)
+} else {
+    Duration::from_secs(5)
+};
 
 /// Back-off between attempts to re-establish the subscription: doubling from the first, never above the
 /// last, each drawn at random from its upper half so that replicas do not reconnect in step.

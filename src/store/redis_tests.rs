@@ -95,6 +95,12 @@ async fn two_stores_on_one_redis_see_each_others_writes_and_messages() {
     assert_eq!(&a.get("k").await.unwrap().unwrap().value[..], b"from b");
 
     let (mut rx_a, mut rx_b) = (a.subscribe(), b.subscribe());
+    // Several health-check PINGs on the subscription connections: a healthy one is kept, no gap.
+    tokio::time::sleep(SUBSCRIPTION_PING_EVERY * 4).await;
+    assert!(
+        rx_a.is_empty() && rx_b.is_empty(),
+        "nothing was published, and nothing lost"
+    );
     a.publish("news", b"hello").await.unwrap();
     assert_eq!(
         &message_on(&mut rx_b, "news", Duration::from_secs(5)).await[..],
@@ -151,6 +157,7 @@ async fn a_paused_redis_times_out_within_the_limit_and_works_again_when_resumed(
     };
     let cfg = config(&server);
     let store = RedisStore::open(&cfg).await.unwrap();
+    let mut rx = store.subscribe();
     store.swap("k", Expect::Any, Some(b"v"), TTL).await.unwrap();
 
     server.pause();
@@ -181,6 +188,18 @@ async fn a_paused_redis_times_out_within_the_limit_and_works_again_when_resumed(
     // The timed-out swap may have been applied once the server ran again: either value is right.
     let value = store.get("k").await.unwrap().unwrap().value;
     assert!(value == "v" || value == "w", "{value:?}");
+
+    // The subscription's PING went unanswered: it was replaced, and subscribers are told of the gap.
+    let gap = tokio::time::timeout(Duration::from_secs(10), async {
+        while !matches!(events::next(&mut rx).await, Some(Notice::Gap)) {}
+    })
+    .await;
+    assert!(gap.is_ok(), "no Gap after a pause longer than the PING check");
+    store.publish("after", b"resumed").await.unwrap();
+    assert_eq!(
+        &message_on(&mut rx, "after", Duration::from_secs(5)).await[..],
+        b"resumed"
+    );
 }
 
 #[tokio::test]
@@ -366,4 +385,172 @@ fn resubscribing_backs_off_with_jitter_and_a_ceiling() {
         assert!(wait <= RESUBSCRIBE_MAX, "{attempt}: {wait:?}");
         assert!(wait >= RESUBSCRIBE_FIRST / 2, "{attempt}: {wait:?}");
     }
+}
+
+#[tokio::test]
+async fn rediss_checks_the_servers_certificate() {
+    // A TLS Redis with a self-signed certificate, which the webpki roots do not trust.
+    if std::process::Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_err()
+    {
+        println!("skipped: openssl is not installed (it makes the test certificate)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let tls_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let path = |p: &std::path::Path| p.to_str().unwrap().to_owned();
+    let Some(server) = RedisServer::start_with(Options {
+        args: vec![
+            "--tls-port".into(),
+            tls_port.to_string(),
+            "--tls-cert-file".into(),
+            path(&cert),
+            "--tls-key-file".into(),
+            path(&key),
+            "--tls-ca-cert-file".into(),
+            path(&cert),
+            "--tls-auth-clients".into(),
+            "no".into(),
+        ],
+        ..Options::default()
+    }) else {
+        return;
+    };
+    let err = RedisStore::open(&StoreConfig {
+        url: format!("rediss://localhost:{tls_port}"),
+        ..config(&server)
+    })
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(err.starts_with("store.url rediss://localhost:"), "{err}");
+    assert!(err.to_lowercase().contains("certificate"), "{err}");
+    println!("rediss:// to an untrusted certificate: {err}");
+}
+
+#[tokio::test]
+async fn values_live_in_prefixed_hashes_that_expire_and_the_subscription_ends_with_the_store() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let cfg = config(&server);
+    let a = RedisStore::open(&cfg).await.unwrap();
+    let b = RedisStore::open(&cfg).await.unwrap();
+    a.swap("k", Expect::Any, Some(b"v"), Duration::from_secs(30))
+        .await
+        .unwrap();
+    let key = format!("{}kv:k", cfg.key_prefix);
+    let pttl: i64 = b
+        .call(async |c| ::redis::cmd("PTTL").arg(&key).query_async(c).await)
+        .await
+        .unwrap();
+    assert!((29_000..=30_000).contains(&pttl), "{pttl}");
+    let counter: u64 = b
+        .call(async |c| {
+            ::redis::cmd("GET")
+                .arg(format!("{}version", cfg.key_prefix))
+                .query_async(c)
+                .await
+        })
+        .await
+        .unwrap();
+    assert_eq!(counter, b.get("k").await.unwrap().unwrap().version);
+
+    // Connections with a pattern subscription (PUBSUB NUMPAT counts patterns, not subscribers).
+    let patterns = async |store: &RedisStore| -> usize {
+        let clients: String = store
+            .call(async |c| ::redis::cmd("CLIENT").arg("LIST").query_async(c).await)
+            .await
+            .unwrap();
+        clients.lines().filter(|l| l.contains(" psub=1 ")).count()
+    };
+    assert_eq!(patterns(&b).await, 2);
+    drop(a);
+    let start = Instant::now();
+    while patterns(&b).await != 1 {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "the dropped store still subscribes"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Rough figures for sizing (not run by default):
+/// `cargo test --lib store::redis::tests::measure -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement, not a check"]
+async fn measure() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let store = Arc::new(
+        RedisStore::open(&StoreConfig {
+            pool_size: 4,
+            ..config(&server)
+        })
+        .await
+        .unwrap(),
+    );
+    let n = 2_000u32;
+    let start = Instant::now();
+    for i in 0..n {
+        store
+            .swap(&format!("seq{i}"), Expect::Absent, Some(&[0u8; 200]), TTL)
+            .await
+            .unwrap();
+    }
+    let sequential = start.elapsed();
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..32)
+        .map(|t| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                for i in 0..n / 32 {
+                    let key = format!("par{t}-{i}");
+                    store
+                        .swap(&key, Expect::Absent, Some(&[0u8; 200]), TTL)
+                        .await
+                        .unwrap();
+                    store.get(&key).await.unwrap().unwrap();
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let parallel = start.elapsed();
+    println!(
+        "{n} sequential swaps: {:.0}/s ({:?} each); {n} swap+get pairs from 32 tasks: {:.0} pairs/s",
+        f64::from(n) / sequential.as_secs_f64(),
+        sequential / n,
+        f64::from(n) / parallel.as_secs_f64()
+    );
 }
