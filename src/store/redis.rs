@@ -18,7 +18,7 @@
 //! which the caller's next compare-and-swap settles. Each of the `store.pool_size` connections reconnects on
 //! its own after a drop (redis-rs's `ConnectionManager`), and is replaced outright after a few failures in
 //! a row, so a connection that hangs without closing (a frozen server, a dropped route, a failed-over
-//! primary now read-only) is not kept.
+//! primary now read-only, replaced at its first READONLY answer) is not kept.
 //!
 //! Durability is Redis's: an acknowledged write survives a Redis restart only with persistence on
 //! (`appendonly yes`; `appendfsync always` to lose nothing on a machine crash, `everysec` to lose at most
@@ -26,14 +26,18 @@
 //! record, or an evicted version counter, is lost state). Not supported: Redis Cluster (the swap script
 //! touches the value and the version counter, two keys in different slots). A Sentinel-managed or managed
 //! Redis reached through one URL (a stable primary endpoint) works: after a failover the connections are
-//! replaced and find the new primary.
+//! replaced and find the new primary. Redis replicates asynchronously, so a failover can lose the last
+//! writes the old primary acknowledged. Redis pub/sub ignores the database number (`/db` in the URL):
+//! bridges sharing one Redis must differ in `key_prefix`, not only in the database.
 
 use super::config::{masked_url, StoreConfig};
 use super::events::Bus;
 use super::{check_write, Entry, Expect, Notice, Store, StoreError, StoreResult};
 use crate::sync::MutexExt;
 use ::redis::aio::{ConnectionManager, ConnectionManagerConfig, PubSub};
-use ::redis::{AsyncConnectionConfig, Client, ConnectionAddr, ErrorKind, IntoConnectionInfo, RedisError};
+use ::redis::{
+    AsyncConnectionConfig, Client, ConnectionAddr, ErrorKind, IntoConnectionInfo, RedisError, ServerErrorKind,
+};
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures_util::StreamExt;
@@ -212,16 +216,21 @@ impl RedisStore {
         let slot = &self.slots[index];
         let mut conn = slot.conn.locked().clone();
         let outcome = tokio::time::timeout(self.timeout, call(&mut conn)).await;
-        let error = match outcome {
+        let (error, read_only) = match outcome {
             Ok(Ok(value)) => {
                 slot.failures.store(0, Ordering::Relaxed);
                 return Ok(value);
             }
-            Ok(Err(e)) if e.is_timeout() => self.timed_out(),
-            Ok(Err(e)) => store_error(&e),
-            Err(_) => self.timed_out(),
+            Ok(Err(e)) if e.is_timeout() => (self.timed_out(), false),
+            Ok(Err(e)) => (
+                store_error(&e),
+                e.kind() == ErrorKind::Server(ServerErrorKind::ReadOnly),
+            ),
+            Err(_) => (self.timed_out(), false),
         };
-        if slot.failures.fetch_add(1, Ordering::Relaxed) + 1 >= REPLACE_AFTER_FAILURES {
+        // A READONLY answer comes from a primary demoted by a failover: its reads still succeed (and would
+        // reset the count), so the connection is replaced at once to find the new primary.
+        if read_only || slot.failures.fetch_add(1, Ordering::Relaxed) + 1 >= REPLACE_AFTER_FAILURES {
             self.replace(slot);
         }
         Err(error)
@@ -239,7 +248,7 @@ impl RedisStore {
                 *slot.conn.locked() = fresh;
                 slot.failures.store(0, Ordering::Relaxed);
                 tracing::warn!(
-                    "redis store: a connection failed {REPLACE_AFTER_FAILURES} times in a row; replaced it"
+                    "redis store: a connection kept failing (or met a read-only replica); replaced it"
                 );
             }
             Err(e) => tracing::warn!(error = %e, "redis store: replacing a failing connection failed"),

@@ -554,3 +554,39 @@ async fn measure() {
         f64::from(n) / parallel.as_secs_f64()
     );
 }
+
+#[tokio::test]
+async fn a_demoted_primary_refuses_writes_and_the_store_recovers_when_it_is_primary_again() {
+    let (Some(primary), Some(other)) = (RedisServer::start(), RedisServer::start()) else {
+        return;
+    };
+    let store = RedisStore::open(&StoreConfig {
+        pool_size: 1,
+        ..config(&primary)
+    })
+    .await
+    .unwrap();
+    store.swap("k", Expect::Any, Some(b"v"), TTL).await.unwrap();
+    let replica_of = async |host: &str, port: &str| {
+        let cmd = ::redis::cmd("REPLICAOF").arg(host).arg(port).clone();
+        store
+            .call(async |c| cmd.query_async::<String>(c).await)
+            .await
+            .unwrap();
+    };
+    replica_of("127.0.0.1", &other.port().to_string()).await;
+    let err = store.swap("k", Expect::Any, Some(b"w"), TTL).await.unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Unavailable(m) if m.contains("read only replica")),
+        "{err:?}"
+    );
+    replica_of("NO", "ONE").await;
+    let start = Instant::now();
+    while store.swap("k", Expect::Any, Some(b"x"), TTL).await.is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "writes did not come back"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
