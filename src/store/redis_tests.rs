@@ -519,6 +519,17 @@ async fn measure() {
         .await
         .unwrap(),
     );
+    let used_memory = async || -> u64 {
+        let info: String = store
+            .call(async |c| ::redis::cmd("INFO").arg("memory").query_async(c).await)
+            .await
+            .unwrap();
+        info.lines()
+            .find_map(|l| l.strip_prefix("used_memory:"))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap()
+    };
+    let before = used_memory().await;
     let n = 2_000u32;
     let start = Instant::now();
     for i in 0..n {
@@ -548,6 +559,10 @@ async fn measure() {
         task.await.unwrap();
     }
     let parallel = start.elapsed();
+    let per_record = (used_memory().await.saturating_sub(before)) / u64::from(2 * n);
+    println!(
+        "Redis memory per record (a 200-byte value under a key of about 50 bytes): about {per_record} bytes"
+    );
     println!(
         "{n} sequential swaps: {:.0}/s ({:?} each); {n} swap+get pairs from 32 tasks: {:.0} pairs/s",
         f64::from(n) / sequential.as_secs_f64(),
