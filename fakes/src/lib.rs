@@ -4,9 +4,11 @@
 //! each a real HTTP (and stream) server on `127.0.0.1` built from the upstream's official documents, with
 //! the moving seeded prices both use ([`price_path`]). A fake follows the documents, never the bridge:
 //! this crate does not depend on `tvbridge`, and is compiled once for every test binary and example.
+//! [`redis_server`] runs a real `redis-server` (not a fake) for the Redis store's tests.
 
 pub mod capital;
 pub mod ibkr;
 pub mod ibkr_auth;
 pub mod oanda;
 pub mod price_path;
+pub mod redis_server;

@@ -1,7 +1,7 @@
 //! `[store]`: which state store the bridge keeps its sessions, `requestId` outcomes, throttle counters and
 //! paper books in, and how it reaches it.
 
-use crate::secret::Secret;
+use crate::secret::{Secret, MASK};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -17,14 +17,15 @@ pub enum StoreKind {
     Redis,
 }
 
-/// `[store]`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// `[store]`. `Debug` and `Serialize` (`check-config`) print the URL with its password masked.
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StoreConfig {
     pub kind: StoreKind,
     /// Where the embedded store keeps its file (`tvbridge.redb`), created when missing.
     pub data_dir: PathBuf,
     /// `redis://host:port/db` or `rediss://` for TLS. A password in the URL works, but prefer `password`.
+    #[serde(serialize_with = "serialize_masked_url")]
     pub url: String,
     /// The Redis password (`TVBRIDGE__STORE__PASSWORD`), used when the URL carries none.
     pub password: Secret,
@@ -54,6 +55,44 @@ impl Default for StoreConfig {
             connect_timeout_ms: 3_000,
         }
     }
+}
+
+impl std::fmt::Debug for StoreConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreConfig")
+            .field("kind", &self.kind)
+            .field("data_dir", &self.data_dir)
+            .field("url", &masked_url(&self.url))
+            .field("password", &self.password)
+            .field("username", &self.username)
+            .field("key_prefix", &self.key_prefix)
+            .field("pool_size", &self.pool_size)
+            .field("timeout_ms", &self.timeout_ms)
+            .field("connect_timeout_ms", &self.connect_timeout_ms)
+            .finish()
+    }
+}
+
+fn serialize_masked_url<S: serde::Serializer>(url: &str, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&masked_url(url))
+}
+
+/// `url` with the password of its user-info part replaced by the mask, for messages, logs, `Debug` and
+/// `check-config`. Everything between the scheme's `//` and the last `@` is user info (a password may hold
+/// an unescaped `@` or `/`); without a `:` in it, the whole part is masked (a bare `redis://secret@host`).
+pub fn masked_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some(at) = rest.rfind('@') else {
+        return url.to_owned();
+    };
+    let (user_info, host) = (&rest[..at], &rest[at + 1..]);
+    let user = match user_info.split_once(':') {
+        Some((user, _)) => format!("{user}:{MASK}"),
+        None => MASK.to_owned(),
+    };
+    format!("{scheme}://{user}@{host}")
 }
 
 impl StoreConfig {

@@ -52,7 +52,10 @@ pub async fn update<T, R>(
 where
     T: Serialize + DeserializeOwned,
 {
-    for _ in 0..MAX_ATTEMPTS {
+    for attempt in 0..MAX_ATTEMPTS {
+        if attempt > 0 {
+            tokio::time::sleep(contention_pause(attempt)).await;
+        }
         let current = get::<T>(store, key).await?;
         let expect = match &current {
             Some((version, _)) => Expect::Version(*version),
@@ -73,6 +76,14 @@ where
         "{}: {MAX_ATTEMPTS} concurrent writers in a row",
         key_kind(key)
     )))
+}
+
+/// A random pause before attempt `attempt` (1 after the first conflict), growing to a few milliseconds.
+/// Without it, writers on a shared store (Redis) retry in step: the same one can lose every round, each
+/// read landing just after another's write, until it runs out of attempts.
+fn contention_pause(attempt: usize) -> Duration {
+    let ceiling_us = 200u64 << attempt.min(6);
+    Duration::from_micros(rand::random::<u64>() % (ceiling_us + 1))
 }
 
 /// The kind of a key (its first segment), for messages: keys may hold digests of user input.
