@@ -4,4 +4,5 @@
 
 mod commands;
 mod config;
+mod replicas;
 mod restart;

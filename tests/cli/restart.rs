@@ -124,10 +124,19 @@ fn a_request_id_resent_after_sigterm_answers_the_first_order() {
 
 #[test]
 fn a_burst_cut_by_kill_9_and_resent_in_full_places_every_order_exactly_once() {
-    const ORDERS: u32 = 40;
     let data = tempfile::tempdir().unwrap();
     let port = free_port();
-    let mut first = bridge(data.path(), port);
+    let first = bridge(data.path(), port);
+    burst_cut_and_resent(first, |port| bridge(data.path(), port));
+}
+
+/// Places a burst of orders with four clients on `first`, kills it with SIGKILL while they are at it,
+/// then resends every request to the bridge `then` gives (the same one restarted on `first`'s port, or
+/// another replica): every request must end with its own order, the one answered before the kill where
+/// there was one, and the account must hold exactly those orders.
+pub(crate) fn burst_cut_and_resent(mut first: Server, then: impl FnOnce(u16) -> Server) {
+    const ORDERS: u32 = 40;
+    let port = first.port;
     let token = login(&first);
     // Four clients place the burst; the bridge is killed while they are at it.
     let answered = std::sync::Arc::new(std::sync::Mutex::new(BTreeMap::<u32, String>::new()));
@@ -168,7 +177,7 @@ fn a_burst_cut_by_kill_9_and_resent_in_full_places_every_order_exactly_once() {
     );
     drop(first);
 
-    let second = bridge(data.path(), port);
+    let second = then(port);
     let token = login(&second);
     // TradingView resends every request it has no answer for; here: every request of the burst.
     let mut ids = BTreeMap::new();
