@@ -6,14 +6,17 @@
 //! cargo run --release --example load -- --tabs 1000 --accounts 100 --seconds 20
 //! cargo run --release --example load -- --streams 1000 --stream-only
 //! cargo run --release --example load -- --streams 10000 --stream-only --split
+//! cargo run --release --example load -- --tabs 1000 --accounts 100 --replicas 3   # over one Redis
 //! ```
 //!
 //! Everything runs on 127.0.0.1 in this process: tvbridge and the baseline on one tokio runtime, the
 //! simulated browser tabs on another (each as many workers as there are cores), so the per-thread CPU
 //! figures tell whether the server or the client ran out of CPU. With `--split` the stream clients run
 //! in a child process instead, so the server's memory per stream is measured alone and each process
-//! needs one descriptor per stream rather than two. Request counts and duration are bounded; the tool
-//! stops by itself.
+//! needs one descriptor per stream rather than two. With `--redis` (or `--replicas N`, N > 1) the bridge runs
+//! as N replicas in this process, each with its own connections to one `redis-server` the tool starts on
+//! a free loopback port, and every poll goes to the next replica in turn, as a round-robin load balancer
+//! would send it. Request counts and duration are bounded; the tool stops by itself.
 
 use anyhow::{bail, Context};
 use axum::http::header::CONTENT_TYPE;
@@ -91,6 +94,12 @@ struct Args {
     /// tvbridge: what a bare axum streaming connection costs, to set tvbridge's figure against.
     #[arg(long)]
     baseline_streams: bool,
+    /// Bridge replicas sharing one Redis (started by the tool); polls go round robin over them.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=16))]
+    replicas: u64,
+    /// Keep the state in a Redis (started by the tool) even with one replica.
+    #[arg(long)]
+    redis: bool,
     /// Internal: run as the `--split` child, logging in at this API base URL.
     #[arg(long, hide = true)]
     child_streams: Option<String>,
@@ -178,26 +187,56 @@ struct Servers {
     state: AppState,
     /// `http://127.0.0.1:port/api`
     api: String,
+    /// Every replica (the first is `state`/`api`).
+    states: Vec<AppState>,
+    apis: Vec<String>,
+    /// The Redis the replicas share, stopped with the tool.
+    _redis: Option<fakes::redis_server::RedisServer>,
     /// `http://127.0.0.1:port/`
     baseline: String,
 }
 
 /// tvbridge served like `tvbridge::serve` does (`tvbridge::server::run`, the bridge's own edge; keep this in
 /// step with src/lib.rs) and the baseline by plain `axum::serve`.
-fn start_servers(rt: &tokio::runtime::Runtime, config: Config) -> anyhow::Result<Servers> {
+fn start_servers(
+    rt: &tokio::runtime::Runtime,
+    config: Config,
+    replicas: u64,
+    redis: bool,
+) -> anyhow::Result<Servers> {
     rt.block_on(async move {
         let base_path = config.server.base_path.clone();
-        // The paper books and sessions in memory: this measures the bridge, not the disk.
-        let store: Arc<dyn tvbridge::store::Store> = Arc::new(tvbridge::store::MemoryStore::new());
-        let broker = tvbridge::build_broker(&config, store.clone()).await?;
-        let state = AppState::start(config, broker, store).await?;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let api = format!("http://{}{base_path}", listener.local_addr()?);
-        let app = tvbridge::app(state.clone());
-        let served = state.clone();
-        tokio::spawn(async move {
-            tvbridge::server::run(listener, served, app, std::future::pending()).await;
-        });
+        let redis = if redis || replicas > 1 {
+            let Some(server) = fakes::redis_server::RedisServer::start() else {
+                bail!("--redis and --replicas need redis-server (Debian package redis-server)");
+            };
+            Some(server)
+        } else {
+            None
+        };
+        let (mut states, mut apis) = (Vec::new(), Vec::new());
+        for _ in 0..replicas {
+            let store: Arc<dyn tvbridge::store::Store> = match &redis {
+                Some(r) => {
+                    let mut c = config.clone();
+                    c.store.kind = tvbridge::store::StoreKind::Redis;
+                    c.store.url = r.url();
+                    tvbridge::store::open(&c.store).await?
+                }
+                // The paper books and sessions in memory: this measures the bridge, not the disk.
+                None => Arc::new(tvbridge::store::MemoryStore::new()),
+            };
+            let broker = tvbridge::build_broker(&config, store.clone()).await?;
+            let state = AppState::start(config.clone(), broker, store).await?;
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            apis.push(format!("http://{}{base_path}", listener.local_addr()?));
+            let app = tvbridge::app(state.clone());
+            let served = state.clone();
+            tokio::spawn(async move {
+                tvbridge::server::run(listener, served, app, std::future::pending()).await;
+            });
+            states.push(state);
+        }
         let hello = axum::Router::new()
             .route(
                 "/",
@@ -211,7 +250,14 @@ fn start_servers(rt: &tokio::runtime::Runtime, config: Config) -> anyhow::Result
                 eprintln!("baseline server stopped: {e}");
             }
         });
-        Ok(Servers { state, api, baseline })
+        Ok(Servers {
+            state: states[0].clone(),
+            api: apis[0].clone(),
+            states,
+            apis,
+            _redis: redis,
+            baseline,
+        })
     })
 }
 
@@ -459,7 +505,9 @@ const ENDPOINTS: [&str; 5] = [
 /// One timer of one tab: an endpoint polled every `period` from `first` on.
 struct Poller {
     endpoint: usize,
-    url: reqwest::Url,
+    /// The same request at each replica; polls take them in turn.
+    urls: Vec<reqwest::Url>,
+    next: usize,
     auth: Option<HeaderValue>,
     period: Duration,
     first: Instant,
@@ -548,7 +596,9 @@ fn snippet(body: &[u8]) -> String {
 }
 
 async fn poll_once(client: &reqwest::Client, p: &Poller) -> Result<(), Failure> {
-    let mut req = client.get(p.url.clone()).timeout(POLL_TIMEOUT);
+    let mut req = client
+        .get(p.urls[p.next % p.urls.len()].clone())
+        .timeout(POLL_TIMEOUT);
     if let Some(auth) = &p.auth {
         req = req.header(AUTHORIZATION, auth.clone());
     }
@@ -565,7 +615,7 @@ async fn poll_once(client: &reqwest::Client, p: &Poller) -> Result<(), Failure> 
     Ok(())
 }
 
-async fn run_poller(client: reqwest::Client, p: Poller, window: (Instant, Instant)) -> (usize, Samples) {
+async fn run_poller(client: reqwest::Client, mut p: Poller, window: (Instant, Instant)) -> (usize, Samples) {
     let mut samples = Samples::default();
     let mut tick = tokio::time::interval_at(p.first, p.period);
     // Like a browser timer that is re-armed after the answer: a slow answer delays, never bunches, polls.
@@ -577,6 +627,7 @@ async fn run_poller(client: reqwest::Client, p: Poller, window: (Instant, Instan
         }
         let sent = Instant::now();
         let outcome = poll_once(&client, &p).await;
+        p.next += 1;
         if scheduled < window.0 {
             continue;
         }
@@ -630,7 +681,7 @@ impl Intervals {
 fn pollers(
     args: &Args,
     pop: &Population,
-    api: &str,
+    apis: &[String],
     tokens: &[HeaderValue],
     iv: Intervals,
     baseline: Option<&reqwest::Url>,
@@ -647,18 +698,24 @@ fn pollers(
             plan.push((2, iv.positions));
         }
         for (endpoint, period_ms) in plan {
-            let (url, auth) = match baseline {
-                Some(b) => (b.clone(), None),
+            let (urls, auth) = match baseline {
+                Some(b) => (vec![b.clone()], None),
                 None => {
-                    let path = format!("{api}/accounts/{account}/{}?locale=en", ENDPOINTS[endpoint]);
-                    (reqwest::Url::parse(&path)?, Some(tokens[user].clone()))
+                    let mut urls = Vec::new();
+                    for api in apis {
+                        let path = format!("{api}/accounts/{account}/{}?locale=en", ENDPOINTS[endpoint]);
+                        urls.push(reqwest::Url::parse(&path)?);
+                    }
+                    (urls, Some(tokens[user].clone()))
                 }
             };
             // A random phase per timer: tabs opened at different moments do not poll in lockstep.
             let offset = Duration::from_millis(rng.gen_range(0..period_ms));
             out.push(Poller {
                 endpoint,
-                url,
+                // Tabs start at different replicas.
+                next: tab,
+                urls,
                 auth,
                 period: Duration::from_millis(period_ms),
                 first: start + offset,
@@ -691,8 +748,10 @@ async fn run_phase(
     pollers: Vec<Poller>,
     start: Instant,
     seconds: u64,
-    state: &AppState,
+    states: &[AppState],
 ) -> Phase {
+    // Backend fetches of every replica's hubs together.
+    let fetches = || states.iter().map(|s| s.hubs().total_fetches()).sum::<u64>();
     let targets = target_rates(&pollers);
     let window = (start + WARM_UP, start + WARM_UP + Duration::from_secs(seconds));
     let handles: Vec<JoinHandle<(usize, Samples)>> = pollers
@@ -700,9 +759,9 @@ async fn run_phase(
         .map(|p| tokio::spawn(run_poller(client.clone(), p, window)))
         .collect();
     tokio::time::sleep_until(window.0).await;
-    let (cpu0, fetches0, t0) = (CpuSample::now(), state.hubs().total_fetches(), Instant::now());
+    let (cpu0, fetches0, t0) = (CpuSample::now(), fetches(), Instant::now());
     tokio::time::sleep_until(window.1).await;
-    let (cpu1, fetches1, t1) = (CpuSample::now(), state.hubs().total_fetches(), Instant::now());
+    let (cpu1, fetches1, t1) = (CpuSample::now(), fetches(), Instant::now());
     let mut per_endpoint: Vec<Samples> = (0..ENDPOINTS.len()).map(|_| Samples::default()).collect();
     for h in handles {
         // A poller can only fail to join by panicking; its samples are lost, nothing else.
@@ -1301,7 +1360,7 @@ fn run(
         .unwrap_or(tvbridge::hub::HubConfig::default().freshness_ms);
     let config = Config::from_toml(&pop.config_toml(freshness))?;
     let idle = machine_idle_check();
-    let servers = start_servers(server_rt, config)?;
+    let servers = start_servers(server_rt, config, args.replicas, args.redis)?;
     let run_baseline = !args.no_baseline && !args.stream_only;
 
     println!("tvbridge load test");
@@ -1315,7 +1374,11 @@ fn run(
         "setup:    tvbridge {} (paper backend) at {}, baseline hello-world at {}; {} users x 2 = {} accounts \
          (netting and hedging alternate); hub.freshness_ms = {freshness}",
         env!("CARGO_PKG_VERSION"),
-        servers.api,
+        match servers.apis.len() {
+            1 if servers._redis.is_some() => format!("{} (store: Redis)", servers.api),
+            1 => servers.api.clone(),
+            n => format!("{n} replicas sharing one Redis ({}), polls round robin", servers.apis.join(", ")),
+        },
         servers.baseline,
         pop.users,
         pop.accounts
@@ -1365,8 +1428,8 @@ fn run(
         let mut poll_verdicts = None;
         if !args.stream_only {
             let start = Instant::now();
-            let ps = pollers(args, &pop, &servers.api, &tokens, iv, None, start)?;
-            let mut phase = run_phase(&client, ps, start, args.seconds, &servers.state).await;
+            let ps = pollers(args, &pop, &servers.apis, &tokens, iv, None, start)?;
+            let mut phase = run_phase(&client, ps, start, args.seconds, &servers.states).await;
             let title = format!(
                 "polling: {} tabs over {} accounts for {:.1} s (after a {} s warm-up){}",
                 args.tabs,
@@ -1393,8 +1456,8 @@ fn run(
                 println!();
                 let url = reqwest::Url::parse(&servers.baseline)?;
                 let start = Instant::now();
-                let ps = pollers(args, &pop, &servers.api, &tokens, iv, Some(&url), start)?;
-                let mut base = run_phase(&client, ps, start, args.seconds, &servers.state).await;
+                let ps = pollers(args, &pop, &servers.apis, &tokens, iv, Some(&url), start)?;
+                let mut base = run_phase(&client, ps, start, args.seconds, &servers.states).await;
                 let (b, _) = print_phase(
                     "baseline: the same timers against the hello-world server (GET /)",
                     &mut base,

@@ -29,7 +29,12 @@ fn replica(redis: &RedisServer) -> Server {
 }
 
 fn login(server: &Server) -> String {
-    let auth = server.json("POST", "/api/authorize", None, Some("login=demo&password=demo&locale=en"));
+    let auth = server.json(
+        "POST",
+        "/api/authorize",
+        None,
+        Some("login=demo&password=demo&locale=en"),
+    );
     auth["d"]["access_token"].as_str().expect("a token").to_owned()
 }
 
@@ -42,7 +47,12 @@ fn place(port: u16, token: &str, request_id: &str, qty: u32) -> Option<serde_jso
 }
 
 fn working_ids(server: &Server, token: &str) -> Vec<String> {
-    let orders = server.json("GET", &format!("/api/accounts/{ACCOUNT}/orders?locale=en"), Some(token), None);
+    let orders = server.json(
+        "GET",
+        &format!("/api/accounts/{ACCOUNT}/orders?locale=en"),
+        Some(token),
+        None,
+    );
     orders["d"]
         .as_array()
         .expect("orders")
@@ -121,7 +131,11 @@ fn a_login_on_one_replica_trades_on_another_and_a_logout_ends_the_stream_on_a_th
             if status == 401 {
                 break;
             }
-            assert!(Instant::now() < deadline, "the token still works on port {}", server.port);
+            assert!(
+                Instant::now() < deadline,
+                "the token still works on port {}",
+                server.port
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -140,7 +154,10 @@ fn an_order_answered_before_a_kill_9_is_the_answer_to_its_resend_on_another_repl
     assert_eq!(again["d"]["orderId"], id.as_str(), "{again}");
     // A different order under the used id is refused on B too.
     let other = place(b.port, &token, "killed-1", 3000).expect("an answer");
-    assert!(other["errmsg"].as_str().unwrap().contains("already used"), "{other}");
+    assert!(
+        other["errmsg"].as_str().unwrap().contains("already used"),
+        "{other}"
+    );
     assert_eq!(working_ids(&b, &token), [id]);
 }
 
