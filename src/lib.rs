@@ -34,7 +34,6 @@ pub fn app(state: AppState) -> Router {
 
 /// Builds the configured backend; the paper broker keeps its books in `store`.
 pub async fn build_broker(config: &Config, store: Arc<dyn store::Store>) -> anyhow::Result<Arc<dyn Broker>> {
-    let _ = &store;
     match &config.backend {
         BackendConfig::Paper(paper) => {
             let broker = backends::paper::PaperBroker::start(paper.clone()).await?;
@@ -49,7 +48,7 @@ pub async fn build_broker(config: &Config, store: Arc<dyn store::Store>) -> anyh
             Ok(Arc::new(broker))
         }
         BackendConfig::Ibkr(ibkr) => {
-            let broker = backends::ibkr::IbkrBroker::start(ibkr).await?;
+            let broker = backends::ibkr::IbkrBroker::start_with_store(ibkr, store).await?;
             Ok(Arc::new(broker))
         }
     }

@@ -16,6 +16,8 @@ use super::model::schedule::TradingSchedule;
 use super::model::session::{Accounts, AuthStatus, PortfolioAccount, SsodhInit, SwitchAccount, Tickle};
 use crate::upstream::call::{segment, CallError, CallResult};
 use crate::upstream::limiter::SlidingWindow;
+use crate::upstream::shared_window::SharedWindow;
+use std::sync::Arc;
 use crate::upstream::transport::{Answer, Call, EndpointLimit, Lane, RetryPolicy, Tls, Transport};
 use async_trait::async_trait;
 use reqwest::Method;
@@ -119,8 +121,17 @@ pub struct IbkrClient {
 }
 
 impl IbkrClient {
-    /// The client of `config`'s base URL with IBKR's documented pacing.
+    /// The client of `config`'s base URL with IBKR's documented pacing, in this process.
     pub fn new(config: &ResolvedConfig) -> anyhow::Result<IbkrClient> {
+        Self::with_store(config, None)
+    }
+
+    /// [`IbkrClient::new`] whose overall request rate is shared, through `store`, by every replica on it:
+    /// they all speak for the one IBKR login, and IBKR counts its requests, not the bridge's processes.
+    pub fn with_store(
+        config: &ResolvedConfig,
+        store: Option<Arc<dyn crate::store::Store>>,
+    ) -> anyhow::Result<IbkrClient> {
         // IBKR allows one call per 5 s on these; a small margin keeps clock skew on our side.
         let every_5s = || SlidingWindow::new(1, Duration::from_millis(5_200));
         let builder = |base: &str| {
@@ -131,12 +142,11 @@ impl IbkrClient {
                     accept_invalid_certs: config.insecure_tls,
                 })
         };
-        let transport = builder(&config.base_url)
+        let paced = builder(&config.base_url)
             .retry(RetryPolicy {
                 throttled_wait: Some(Duration::from_secs(1)),
                 ..RetryPolicy::default()
             })
-            .pace_all(SlidingWindow::per_second(config.requests_per_second))
             .pace_endpoint(EndpointLimit::new(
                 Some(Method::GET),
                 "/iserver/account/orders",
@@ -157,8 +167,18 @@ impl IbkrClient {
                 "/iserver/marketdata/snapshot",
                 SlidingWindow::per_second(10),
             ))
-            .error_body::<IbkrError>()
-            .build()?;
+            .error_body::<IbkrError>();
+        let rps = config.requests_per_second;
+        let transport = match store {
+            Some(store) => paced.pace_all_shared(SharedWindow::per_second(
+                rps,
+                store,
+                "ibkr-requests",
+                &[&config.base_url],
+            )),
+            None => paced.pace_all(SlidingWindow::per_second(rps)),
+        }
+        .build()?;
         let credentials = Credentials::new(&config.auth, builder)?;
         Ok(IbkrClient {
             transport,

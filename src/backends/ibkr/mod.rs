@@ -107,10 +107,27 @@ impl IbkrBroker {
         config: &IbkrConfig,
         now: crate::upstream::clock::Now,
     ) -> anyhow::Result<IbkrBroker> {
+        Self::start_in(config, now, None).await
+    }
+
+    /// [`Self::start`] for a bridge whose replicas share `store`: IBKR's overall request rate is then one
+    /// budget for all of them.
+    pub async fn start_with_store(
+        config: &IbkrConfig,
+        store: Arc<dyn crate::store::Store>,
+    ) -> anyhow::Result<IbkrBroker> {
+        Self::start_in(config, crate::upstream::clock::system(), Some(store)).await
+    }
+
+    async fn start_in(
+        config: &IbkrConfig,
+        now: crate::upstream::clock::Now,
+        store: Option<Arc<dyn crate::store::Store>>,
+    ) -> anyhow::Result<IbkrBroker> {
         let resolved = config
             .resolve(&|path| std::fs::read(path))
             .map_err(|e| anyhow::anyhow!(e))?;
-        let client = client::IbkrClient::new(&resolved)?;
+        let client = client::IbkrClient::with_store(&resolved, store)?;
         // No secret here: the scheme, the URL and the pace.
         tracing::info!(
             transport = client.scheme(),

@@ -38,9 +38,34 @@ pub struct Transport {
     base: String,
     retry: RetryPolicy,
     /// Paces every call through this transport (an upstream limit per application or per host).
-    all: Option<SlidingWindow>,
+    all: Option<AllPace>,
     endpoints: Vec<EndpointLimit>,
     errors: Option<error_body::Parser>,
+}
+
+/// The pace of a whole transport: this process's own, or one shared with every replica through the state
+/// store (an upstream's limit per application or login is the upstream's, whatever the number of replicas).
+enum AllPace {
+    Local(SlidingWindow),
+    Shared(crate::upstream::shared_window::SharedWindow),
+}
+
+impl AllPace {
+    async fn acquire(&self) {
+        match self {
+            AllPace::Local(window) => window.acquire().await,
+            AllPace::Shared(window) => window.acquire().await,
+        }
+    }
+}
+
+impl std::fmt::Debug for AllPace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            AllPace::Local(_) => "Local",
+            AllPace::Shared(_) => "Shared",
+        })
+    }
 }
 
 impl std::fmt::Debug for Transport {
@@ -60,7 +85,7 @@ pub struct TransportBuilder {
     pool_idle_timeout: Option<Duration>,
     headers: HeaderMap,
     retry: RetryPolicy,
-    all: Option<SlidingWindow>,
+    all: Option<AllPace>,
     endpoints: Vec<EndpointLimit>,
     errors: Option<error_body::Parser>,
     tls: Tls,
@@ -110,7 +135,13 @@ impl TransportBuilder {
 
     /// Paces every call through the transport.
     pub fn pace_all(mut self, window: SlidingWindow) -> Self {
-        self.all = Some(window);
+        self.all = Some(AllPace::Local(window));
+        self
+    }
+
+    /// Paces every call through this transport in a window shared by every process on the state store.
+    pub fn pace_all_shared(mut self, window: crate::upstream::shared_window::SharedWindow) -> Self {
+        self.all = Some(AllPace::Shared(window));
         self
     }
 
