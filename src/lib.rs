@@ -33,14 +33,10 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Builds the configured backend; the paper broker keeps its books in `store`.
-pub async fn build_broker(
-    config: &Config,
-    store: Arc<dyn store::Store>,
-) -> anyhow::Result<Arc<dyn Broker>> {
-    let _ = &store;
+pub async fn build_broker(config: &Config, store: Arc<dyn store::Store>) -> anyhow::Result<Arc<dyn Broker>> {
     match &config.backend {
         BackendConfig::Paper(paper) => {
-            let broker = backends::paper::PaperBroker::start(paper.clone()).await?;
+            let broker = backends::paper::PaperBroker::start_with_store(paper.clone(), store).await?;
             Ok(Arc::new(broker))
         }
         BackendConfig::Capital(capital) => {

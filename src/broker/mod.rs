@@ -306,6 +306,12 @@ pub trait Broker: Send + Sync + 'static {
         Err(BrokerError::Unsupported("the data feed"))
     }
 
+    /// Whether place_order with a request_id it has seen before returns the order that request created
+    /// instead of placing another, so a placement interrupted by a crash can be safely retried.
+    fn finds_orders_by_request_id(&self) -> bool {
+        false
+    }
+
     /// Starts background work that spares the first requests a cold cache (the paper broker computes its
     /// daily bars). `serve` calls it once at start; tests and tools that measure start-up do not.
     fn warm_up(&self) {}
