@@ -618,3 +618,6 @@ mod tests {
         assert_eq!(changed, "demo-net");
     }
 }
+
+#[cfg(test)]
+mod store_tests;
