@@ -187,7 +187,8 @@ struct Servers {
 fn start_servers(rt: &tokio::runtime::Runtime, config: Config) -> anyhow::Result<Servers> {
     rt.block_on(async move {
         let base_path = config.server.base_path.clone();
-        let broker = tvbridge::build_broker(&config).await?;
+        let store = tvbridge::store::open(&config.store).await?;
+        let broker = tvbridge::build_broker(&config, store).await?;
         let state = AppState::new(config, broker);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let api = format!("http://{}{base_path}", listener.local_addr()?);

@@ -17,12 +17,14 @@ use tokio::sync::{broadcast, mpsc};
 const MAX_ATTEMPTS: usize = 32;
 
 pub type Output = Box<dyn Any + Send>;
+type Run = Box<dyn FnMut(&mut Engine, i64) -> Output + Send>;
+type Reply = Box<dyn FnOnce(BrokerResult<Output>) + Send>;
 
 /// Work for the engine: `run` may run more than once (after a lost race), `reply` runs once with the
 /// outcome of the run that was saved.
 pub struct Job {
-    pub run: Box<dyn FnMut(&mut Engine, i64) -> Output + Send>,
-    pub reply: Box<dyn FnOnce(BrokerResult<Output>) + Send>,
+    pub run: Run,
+    pub reply: Reply,
 }
 
 /// The actor's parts.
