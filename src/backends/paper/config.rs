@@ -423,6 +423,21 @@ mod tests {
         assert!(problems.contains("max_qty 1 is below min_qty 1000"), "{problems}");
         assert!(problems.contains("symbol listed twice"), "{problems}");
     }
+
+    #[test]
+    fn the_books_time_to_live_is_bounded() {
+        assert_eq!(PaperConfig::default().state_ttl_days, 365);
+        for days in [0, 3651] {
+            let config = PaperConfig {
+                state_ttl_days: days,
+                ..Default::default()
+            };
+            assert_eq!(
+                config.problems(),
+                vec![format!("backend.state_ttl_days must be 1..=3650, got {days}")]
+            );
+        }
+    }
 }
 
 #[cfg(test)]

@@ -479,3 +479,36 @@ async fn a_store_that_fails_a_write_gets_no_acknowledgement_and_loses_nothing_sa
         vec![kept.as_str()]
     );
 }
+
+/// What a write costs on the embedded store as the books grow (run with `--ignored --nocapture`).
+#[tokio::test]
+#[ignore]
+async fn measure_placements_on_the_embedded_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_embedded(dir.path()).await;
+    let broker = PaperBroker::start_with_store(config(), store.clone())
+        .await
+        .unwrap();
+    login(&broker).await;
+    for round in 0..5 {
+        let started = std::time::Instant::now();
+        for _ in 0..100 {
+            broker
+                .place_order(&ctx(), NET, resting(1000), None)
+                .await
+                .unwrap();
+        }
+        let per = started.elapsed() / 100;
+        let bytes = store.get(super::books::KEY).await.unwrap().unwrap().value.len();
+        println!(
+            "working orders {}..{}: {per:?} per placement, record {bytes} bytes",
+            round * 100,
+            round * 100 + 100
+        );
+    }
+    let started = std::time::Instant::now();
+    for _ in 0..100 {
+        broker.orders(&ctx(), NET).await.unwrap();
+    }
+    println!("a read: {:?}", started.elapsed() / 100);
+}
