@@ -292,8 +292,14 @@ impl Server {
     /// Starts `tvbridge <args>` in the repository (the built-in demo configuration applies) and waits
     /// until `/healthz` answers.
     fn start(args: &[&str], port: u16) -> Server {
+        Server::start_with_env(args, port, &[])
+    }
+
+    /// [`Server::start`] with extra environment variables.
+    fn start_with_env(args: &[&str], port: u16, env: &[(&str, &str)]) -> Server {
         let mut child = tvbridge(&repo())
             .args(args)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -434,6 +440,63 @@ fn serve_end_to_end_and_stop_on_sigterm() {
         server.http("GET", "/healthz", None, None).is_none(),
         "the port still answers after shutdown"
     );
+}
+
+/// `(token, orders of demo-net)` from a server.
+fn demo_orders(server: &Server) -> (String, serde_json::Value) {
+    let auth = server.json(
+        "POST",
+        "/api/authorize",
+        None,
+        Some("login=demo&password=demo&locale=en"),
+    );
+    let token = auth["d"]["access_token"].as_str().unwrap().to_owned();
+    let orders = server.json(
+        "GET",
+        "/api/accounts/demo-net/orders?locale=en",
+        Some(&token),
+        None,
+    );
+    (token, orders["d"].clone())
+}
+
+#[test]
+fn a_kill_9_loses_no_order_the_paper_broker_acknowledged() {
+    let data = tempfile::tempdir().unwrap();
+    let data_dir = data.path().to_str().unwrap().to_owned();
+    let env = [
+        ("TVBRIDGE__STORE__KIND", "embedded"),
+        ("TVBRIDGE__STORE__DATA_DIR", data_dir.as_str()),
+    ];
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut server = Server::start_with_env(&["serve", "--listen", &listen], port, &env);
+    let (token, _) = demo_orders(&server);
+    let mut placed = Vec::new();
+    for _ in 0..5 {
+        let reply = server.json(
+            "POST",
+            "/api/accounts/demo-net/orders?locale=en",
+            Some(&token),
+            Some("instrument=EURUSD&qty=1000&side=buy&type=limit&limitPrice=0.5"),
+        );
+        placed.push(reply["d"]["orderId"].as_str().unwrap().to_owned());
+    }
+    // SIGKILL right after the last answer: no shutdown code runs.
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let server = Server::start_with_env(&["serve", "--listen", &listen], port, &env);
+    let (_, orders) = demo_orders(&server);
+    let listed: Vec<&str> = orders
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, placed, "{orders}");
 }
 
 #[test]
