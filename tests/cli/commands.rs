@@ -261,6 +261,9 @@ struct Server {
     child: Child,
     port: u16,
     stdout: Arc<Mutex<String>>,
+    /// The embedded store's directory when the test named none: each server its own, so servers
+    /// started side by side never share (and lock each other out of) the repository's `data/`.
+    _data: Option<tempfile::TempDir>,
 }
 
 impl Drop for Server {
@@ -297,7 +300,15 @@ impl Server {
 
     /// [`Server::start`] with extra environment variables.
     fn start_with_env(args: &[&str], port: u16, env: &[(&str, &str)]) -> Server {
-        let mut child = tvbridge(&repo())
+        let mut cmd = tvbridge(&repo());
+        let data = if env.iter().any(|(k, _)| *k == "TVBRIDGE__STORE__DATA_DIR") {
+            None
+        } else {
+            let dir = tempfile::tempdir().unwrap();
+            cmd.env("TVBRIDGE__STORE__DATA_DIR", dir.path());
+            Some(dir)
+        };
+        let mut child = cmd
             .args(args)
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
@@ -314,7 +325,12 @@ impl Server {
                 s.push('\n');
             }
         });
-        let mut server = Server { child, port, stdout };
+        let mut server = Server {
+            child,
+            port,
+            stdout,
+            _data: data,
+        };
         let start = Instant::now();
         loop {
             if let Some((200, _)) = server.http("GET", "/healthz", None, None) {
