@@ -512,3 +512,47 @@ async fn measure_placements_on_the_embedded_store() {
     }
     println!("a read: {:?}", started.elapsed() / 100);
 }
+
+#[tokio::test]
+async fn books_too_large_shed_old_history_then_refuse_clearly() {
+    use super::books::{Books, Saved, MAX_STATE_BYTES};
+    let clock = ManualClock::new(T0_MS);
+    let broker = PaperBroker::start_with_clock(config(), Arc::new(clock.clone()))
+        .await
+        .unwrap();
+    login(&broker).await;
+    broker.place_order(&ctx(), NET, market(1000), None).await.unwrap();
+    broker
+        .place_order(&ctx(), NET, resting(1000), None)
+        .await
+        .unwrap();
+    let state = broker.call(|e, _| e.state().clone()).await.unwrap();
+    let market = Market::new(config().seed, config().effective_instruments());
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let ttl = Duration::from_secs(3600);
+
+    // Executions past the size limit: the older half goes, and the books fit.
+    let mut big = state.clone();
+    let book = big.accounts.get_mut(NET).unwrap();
+    book.executions = vec![book.executions[0].clone(); 60_000];
+    let mut engine = Engine::new(market.clone(), Some(big), Decimal::from(100_000), T0_MS);
+    engine.dirty = true;
+    let (mut books, _) = Books::open(store.clone(), ttl, None).await.unwrap();
+    assert!(matches!(books.save(&mut engine).await, Ok(Saved::Written(_))));
+    let kept = engine.state().accounts[NET].executions.len();
+    assert!(kept < 60_000 && kept > 0, "{kept}");
+    assert!(store.get(super::books::KEY).await.unwrap().unwrap().value.len() <= MAX_STATE_BYTES);
+
+    // Working orders past it: nothing to shed, so the change is refused, by name.
+    let mut big = state;
+    let book = big.accounts.get_mut(NET).unwrap();
+    book.orders = vec![book.orders.last().unwrap().clone(); 40_000];
+    let mut engine = Engine::new(market, Some(big), Decimal::from(100_000), T0_MS);
+    engine.dirty = true;
+    let (mut books, _) = Books::open(store, ttl, None).await.unwrap();
+    let refused = books.save(&mut engine).await;
+    assert!(
+        matches!(&refused, Err(BrokerError::Rejected(m)) if m.starts_with("The paper broker's books are full")),
+        "{refused:?}"
+    );
+}
