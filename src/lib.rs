@@ -36,7 +36,7 @@ pub fn app(state: AppState) -> Router {
 pub async fn build_broker(config: &Config, store: Arc<dyn store::Store>) -> anyhow::Result<Arc<dyn Broker>> {
     match &config.backend {
         BackendConfig::Paper(paper) => {
-            let broker = backends::paper::PaperBroker::start(paper.clone()).await?;
+            let broker = backends::paper::PaperBroker::start_with_store(paper.clone(), store).await?;
             Ok(Arc::new(broker))
         }
         BackendConfig::Capital(capital) => {

@@ -356,15 +356,23 @@ async fn quotes_and_depth_come_from_the_same_market() {
     assert_eq!(unknown, "Unknown symbol 'NOPE'");
 }
 
+/// The embedded store in `dir`, once the previous app's broker has let go of it (its actor stops a
+/// moment after the app is dropped).
+async fn embedded(dir: &std::path::Path) -> std::sync::Arc<dyn tvbridge::store::Store> {
+    for _ in 0..100 {
+        if let Ok(store) = tvbridge::store::EmbeddedStore::open(dir).await {
+            return std::sync::Arc::new(store);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("the embedded store stayed locked");
+}
+
 #[tokio::test]
-async fn the_state_file_brings_everything_back_after_a_restart() {
+async fn the_state_store_brings_everything_back_after_a_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("paper.json");
-    let cfg = config(&format!(
-        "[backend]\nkind = \"paper\"\nstate_file = {:?}\n",
-        file.to_str().unwrap()
-    ));
-    let app = TestApp::with_config(cfg.clone()).await;
+    let cfg = config("");
+    let app = TestApp::with_store(cfg.clone(), embedded(dir.path()).await).await;
     let token = app.login().await;
     app.place(
         &token,
@@ -396,10 +404,10 @@ async fn the_state_file_brings_everything_back_after_a_restart() {
         app.get(&token, "/accounts/demo-net/executions", "ExecutionsResponse")
             .await,
     );
-    // No wait needed: the actor saves a change before it takes its next job, and replies came after.
+    // No wait needed: the actor answers a change only once the store has it on disk.
     drop(app);
 
-    let again = TestApp::with_config(cfg).await;
+    let again = TestApp::with_store(cfg, embedded(dir.path()).await).await;
     let token = again.login().await;
     let after = (
         again.orders(&token, NET).await,

@@ -261,7 +261,8 @@ pub(crate) struct Server {
     child: Child,
     pub(crate) port: u16,
     stdout: Arc<Mutex<String>>,
-    /// The embedded store's directory when the test did not give one (removed with the server).
+    /// The embedded store's directory when the test named none: each server its own, so servers
+    /// started side by side never share (and lock each other out of) the repository's `data/`.
     _data: Option<tempfile::TempDir>,
 }
 
@@ -326,21 +327,22 @@ impl Server {
     /// Starts `tvbridge <args>` in the repository (the built-in demo configuration applies) and waits
     /// until `/healthz` answers. Its embedded store is in a temp dir of its own.
     fn start(args: &[&str], port: u16) -> Server {
-        let data = tempfile::tempdir().unwrap();
-        let dir = data.path().to_str().unwrap().to_owned();
-        let mut server = Server::start_with(args, port, &[("TVBRIDGE__STORE__DATA_DIR", &dir)]);
-        server._data = Some(data);
-        server
+        Server::start_with(args, port, &[])
     }
 
-    /// Starts `tvbridge <args>` in the repository with `env` set, and waits until `/healthz` answers.
+    /// [`Server::start`] with extra environment variables (its own data dir unless they name one).
     pub(crate) fn start_with(args: &[&str], port: u16, env: &[(&str, &str)]) -> Server {
         let mut cmd = tvbridge(&repo());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
+        let data = if env.iter().any(|(k, _)| *k == "TVBRIDGE__STORE__DATA_DIR") {
+            None
+        } else {
+            let dir = tempfile::tempdir().unwrap();
+            cmd.env("TVBRIDGE__STORE__DATA_DIR", dir.path());
+            Some(dir)
+        };
         let mut child = cmd
             .args(args)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -359,7 +361,7 @@ impl Server {
             child,
             port,
             stdout,
-            _data: None,
+            _data: data,
         };
         let start = Instant::now();
         loop {
@@ -483,6 +485,63 @@ fn serve_end_to_end_and_stop_on_sigterm() {
         server.http("GET", "/healthz", None, None).is_none(),
         "the port still answers after shutdown"
     );
+}
+
+/// `(token, orders of demo-net)` from a server.
+fn demo_orders(server: &Server) -> (String, serde_json::Value) {
+    let auth = server.json(
+        "POST",
+        "/api/authorize",
+        None,
+        Some("login=demo&password=demo&locale=en"),
+    );
+    let token = auth["d"]["access_token"].as_str().unwrap().to_owned();
+    let orders = server.json(
+        "GET",
+        "/api/accounts/demo-net/orders?locale=en",
+        Some(&token),
+        None,
+    );
+    (token, orders["d"].clone())
+}
+
+#[test]
+fn a_kill_9_loses_no_order_the_paper_broker_acknowledged() {
+    let data = tempfile::tempdir().unwrap();
+    let data_dir = data.path().to_str().unwrap().to_owned();
+    let env = [
+        ("TVBRIDGE__STORE__KIND", "embedded"),
+        ("TVBRIDGE__STORE__DATA_DIR", data_dir.as_str()),
+    ];
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut server = Server::start_with(&["serve", "--listen", &listen], port, &env);
+    let (token, _) = demo_orders(&server);
+    let mut placed = Vec::new();
+    for _ in 0..5 {
+        let reply = server.json(
+            "POST",
+            "/api/accounts/demo-net/orders?locale=en",
+            Some(&token),
+            Some("instrument=EURUSD&qty=1000&side=buy&type=limit&limitPrice=0.5"),
+        );
+        placed.push(reply["d"]["orderId"].as_str().unwrap().to_owned());
+    }
+    // SIGKILL right after the last answer: no shutdown code runs.
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let server = Server::start_with(&["serve", "--listen", &listen], port, &env);
+    let (_, orders) = demo_orders(&server);
+    let listed: Vec<&str> = orders
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, placed, "{orders}");
 }
 
 #[test]

@@ -80,14 +80,19 @@ impl TestApp {
         TestApp::with_config(config("")).await
     }
 
-    /// An app with `config`, its paper broker on a manual clock at [`T0_MS`].
+    /// An app with `config`, its paper broker on a manual clock at [`T0_MS`], its books in memory.
     pub async fn with_config(config: Config) -> TestApp {
+        TestApp::with_store(config, Arc::new(tvbridge::store::MemoryStore::new())).await
+    }
+
+    /// An app with `config`, its paper broker on a manual clock at [`T0_MS`], its books in `store`.
+    pub async fn with_store(config: Config, store: Arc<dyn tvbridge::store::Store>) -> TestApp {
         let clock = ManualClock::new(T0_MS);
         let tvbridge::config::BackendConfig::Paper(paper) = config.backend.clone() else {
             panic!("TestApp::with_config runs the paper broker; use TestApp::with_broker for others");
         };
         let market = Market::new(paper.seed, paper.effective_instruments());
-        let broker = PaperBroker::start_with_clock(paper, Arc::new(clock.clone()))
+        let broker = PaperBroker::start_with_store_and_clock(paper, store, Arc::new(clock.clone()))
             .await
             .expect("paper broker starts");
         let mut app = TestApp::with_broker(config, Arc::new(broker));

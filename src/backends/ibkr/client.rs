@@ -17,10 +17,10 @@ use super::model::session::{Accounts, AuthStatus, PortfolioAccount, SsodhInit, S
 use crate::upstream::call::{segment, CallError, CallResult};
 use crate::upstream::limiter::SlidingWindow;
 use crate::upstream::shared_window::SharedWindow;
-use std::sync::Arc;
 use crate::upstream::transport::{Answer, Call, EndpointLimit, Lane, RetryPolicy, Tls, Transport};
 use async_trait::async_trait;
 use reqwest::Method;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Most concurrent `/iserver/marketdata/history` requests IBKR allows.

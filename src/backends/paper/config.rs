@@ -13,8 +13,11 @@ use std::path::PathBuf;
 pub struct PaperConfig {
     /// Seed of the price process: the same seed always gives the same prices.
     pub seed: u64,
-    /// Where to keep accounts, orders and positions across restarts (written atomically); none: memory only.
+    /// A state file of an earlier version, imported once into the state store (`[store]`) when the store
+    /// holds no paper books yet; it is no longer written.
     pub state_file: Option<PathBuf>,
+    /// The paper books stay in the state store this many days after their last change.
+    pub state_ttl_days: u32,
     /// Starting balance of each new account, in the account currency.
     pub initial_balance: Decimal,
     /// How often working orders are checked against the market, in milliseconds.
@@ -33,6 +36,7 @@ impl Default for PaperConfig {
         PaperConfig {
             seed: 20_240_101,
             state_file: None,
+            state_ttl_days: 365,
             initial_balance: Decimal::from(100_000),
             tick_interval_ms: 1000,
             instruments: Vec::new(),
@@ -68,6 +72,12 @@ impl PaperConfig {
             ));
         }
         out.extend(self.data_start.problems(SystemClock.now_ms().div_euclid(1000)));
+        if !(1..=3650).contains(&self.state_ttl_days) {
+            out.push(format!(
+                "backend.state_ttl_days must be 1..=3650, got {}",
+                self.state_ttl_days
+            ));
+        }
         if !(1..=64).contains(&self.history_concurrency) {
             out.push(format!(
                 "backend.history_concurrency must be 1..=64, got {}",
@@ -412,6 +422,21 @@ mod tests {
         );
         assert!(problems.contains("max_qty 1 is below min_qty 1000"), "{problems}");
         assert!(problems.contains("symbol listed twice"), "{problems}");
+    }
+
+    #[test]
+    fn the_books_time_to_live_is_bounded() {
+        assert_eq!(PaperConfig::default().state_ttl_days, 365);
+        for days in [0, 3651] {
+            let config = PaperConfig {
+                state_ttl_days: days,
+                ..Default::default()
+            };
+            assert_eq!(
+                config.problems(),
+                vec![format!("backend.state_ttl_days must be 1..=3650, got {days}")]
+            );
+        }
     }
 }
 

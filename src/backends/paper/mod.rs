@@ -1,6 +1,9 @@
 //! The built-in paper broker: a simulated broker with a deterministic price feed and a matching engine,
-//! run as an actor that owns its state, takes jobs on a channel and answers on oneshots.
+//! run as an actor that owns its state, takes jobs on a channel and answers on oneshots once the change
+//! is in the state store. Replicas sharing a store are one broker.
 
+mod actor;
+mod books;
 mod clock;
 mod config;
 mod data;
@@ -11,10 +14,12 @@ mod history;
 mod market;
 mod persist;
 
+pub use books::MAX_STATE_BYTES;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{default_instruments, InstrumentConfig, PaperConfig};
 pub use data_start::DataStart;
 pub use engine::{Engine, PaperState};
+pub use engine::{MAX_ACTIVE_ORDERS, MAX_POSITIONS};
 pub use history::{HistoryStats, BAR_COST, MINUTE_BUDGET};
 pub use market::Market;
 
@@ -22,6 +27,7 @@ use crate::broker::{
     Broker, BrokerAccount, BrokerError, BrokerResult, Capabilities, Login, LoginOutcome, SessionCtx,
     INVALID_LOGIN,
 };
+use crate::store::{MemoryStore, Store};
 use crate::tv;
 use async_trait::async_trait;
 use rust_decimal::Decimal;
@@ -29,11 +35,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
-type Job = Box<dyn FnOnce(&mut Engine, i64) + Send>;
-
 /// Handle to the paper broker actor.
 pub struct PaperBroker {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::Sender<actor::Job>,
     events: broadcast::Sender<String>,
     /// The market is a pure function of time: market data is served from here, outside the actor.
     market: Arc<Market>,
@@ -42,13 +46,28 @@ pub struct PaperBroker {
 }
 
 impl PaperBroker {
-    /// Starts the actor on the wall clock.
+    /// Starts the actor on the wall clock, its books in memory only (tests and tools).
     pub async fn start(config: PaperConfig) -> anyhow::Result<Self> {
         Self::start_with_clock(config, Arc::new(SystemClock)).await
     }
 
-    /// Starts the actor on `clock` (tests pass a [`ManualClock`]).
+    /// Starts the actor on `clock` (tests pass a [`ManualClock`]), its books in memory only.
     pub async fn start_with_clock(config: PaperConfig, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        Self::start_with_store_and_clock(config, Arc::new(MemoryStore::new()), clock).await
+    }
+
+    /// Starts the actor on the wall clock with its books in `store`.
+    pub async fn start_with_store(config: PaperConfig, store: Arc<dyn Store>) -> anyhow::Result<Self> {
+        Self::start_with_store_and_clock(config, store, Arc::new(SystemClock)).await
+    }
+
+    /// Starts the actor on `clock` with its books in `store`: resumed from it, or imported from
+    /// `backend.state_file` when the store holds none yet.
+    pub async fn start_with_store_and_clock(
+        config: PaperConfig,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
         let data_start = config
             .data_start
             .check()
@@ -78,27 +97,24 @@ impl PaperBroker {
                 }
             }
         }
-        let saved = match &config.state_file {
-            Some(path) => persist::load(path)?,
-            None => None,
-        };
+        let ttl = Duration::from_secs(u64::from(config.state_ttl_days.max(1)) * 86_400);
+        let (books, saved) = books::Books::open(store, ttl, config.state_file.as_deref()).await?;
         if saved.is_some() {
-            tracing::info!(path = ?config.state_file, "paper state reloaded");
+            tracing::info!("paper books resumed from the state store");
         }
         let shared_market = Arc::new(market.clone());
         // A user's accounts are opened at their first login (`ensure_accounts`), saved ones reloaded.
         let engine = Engine::new(market, saved, config.initial_balance, clock.now_ms());
-        let (jobs, rx) = mpsc::channel::<Job>(1024);
+        let (jobs, rx) = mpsc::channel::<actor::Job>(1024);
         let (events, _) = broadcast::channel(1024);
-        let tick = Duration::from_millis(config.tick_interval_ms);
-        tokio::spawn(run_actor(
+        let actor = actor::Actor {
             engine,
-            rx,
-            clock.clone(),
-            tick,
-            config.state_file.clone().map(persist::StateFile::new),
-            events.clone(),
-        ));
+            books,
+            clock: clock.clone(),
+            tick: Duration::from_millis(config.tick_interval_ms),
+            events: events.clone(),
+        };
+        tokio::spawn(actor.run(rx));
         let history = history::PaperHistory::new(
             shared_market.clone(),
             clock.clone(),
@@ -125,21 +141,30 @@ impl PaperBroker {
         self.history.stats()
     }
 
-    /// Runs `f` on the engine inside the actor and returns its result.
+    /// Runs `f` on the engine inside the actor and returns its result once any change it made is saved.
+    /// `f` may run more than once: when another replica changed the books first, it runs again on theirs.
     pub async fn call<R: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut Engine, i64) -> R + Send + 'static,
+        mut f: impl FnMut(&mut Engine, i64) -> R + Send + 'static,
     ) -> BrokerResult<R> {
-        let (tx, rx) = oneshot::channel();
-        let job: Job = Box::new(move |engine, now| {
-            let _ = tx.send(f(engine, now));
-        });
+        let (tx, rx) = oneshot::channel::<BrokerResult<R>>();
+        let job = actor::Job {
+            run: Box::new(move |engine, now| Box::new(f(engine, now)) as actor::Output),
+            reply: Box::new(move |outcome| {
+                let outcome = outcome.and_then(|out| {
+                    out.downcast::<R>()
+                        .map(|r| *r)
+                        .map_err(|_| BrokerError::Internal("paper engine answered another type".into()))
+                });
+                let _ = tx.send(outcome);
+            }),
+        };
         self.jobs
             .send(job)
             .await
             .map_err(|_| BrokerError::Unavailable("paper engine stopped".into()))?;
         rx.await
-            .map_err(|_| BrokerError::Internal("paper engine dropped a request".into()))
+            .map_err(|_| BrokerError::Internal("paper engine dropped a request".into()))?
     }
 
     /// The paper broker's durations; every account accepts all of them.
@@ -191,49 +216,6 @@ impl Drop for PaperBroker {
     /// History computations still running on blocking threads stop: they must not outlive the broker.
     fn drop(&mut self) {
         self.history.close();
-    }
-}
-
-/// The actor: jobs and a periodic market tick, then a save and change events after anything changed.
-async fn run_actor(
-    mut engine: Engine,
-    mut jobs: mpsc::Receiver<Job>,
-    clock: Arc<dyn Clock>,
-    tick: Duration,
-    state_file: Option<persist::StateFile>,
-    events: broadcast::Sender<String>,
-) {
-    let mut interval = tokio::time::interval(tick);
-    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            job = jobs.recv() => {
-                let Some(job) = job else { break };
-                let now = clock.now_ms();
-                // A bug in one request must not take the broker down for everyone: a panicking job is
-                // logged and its caller gets an internal error (its reply channel is dropped).
-                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    engine.advance(now);
-                    job(&mut engine, now);
-                }));
-                if outcome.is_err() {
-                    tracing::error!("a paper broker request panicked; the broker carries on");
-                    engine.dirty = true;
-                }
-            }
-            _ = interval.tick() => engine.advance(clock.now_ms()),
-        }
-        if engine.dirty {
-            engine.dirty = false;
-            if let Some(file) = &state_file {
-                if let Err(e) = file.save(engine.state()).await {
-                    tracing::error!(error = %e, path = %file.path().display(), "could not write the paper state file");
-                }
-            }
-        }
-        for account in engine.drain_changed() {
-            let _ = events.send(account);
-        }
     }
 }
 
@@ -310,10 +292,26 @@ impl Broker for PaperBroker {
         _s: &SessionCtx,
         account: &str,
         order: tv::PlaceOrder,
-        _request_id: Option<&str>,
+        request_id: Option<&str>,
     ) -> BrokerResult<String> {
-        let account = account.to_owned();
-        self.call(move |e, now| e.atomically(&account, |e| e.place(&account, order, now)))
+        let (account, request_id) = (account.to_owned(), request_id.map(String::from));
+        self.call(move |e, now| {
+            e.atomically(&account, |e| {
+                e.place_once(&account, order.clone(), request_id.as_deref(), now)
+            })
+        })
+        .await?
+    }
+
+    /// The paper broker keeps each account's `requestId`s with their orders (a day), in its books.
+    async fn order_by_request_id(
+        &self,
+        _s: &SessionCtx,
+        account: &str,
+        request_id: &str,
+    ) -> BrokerResult<Option<String>> {
+        let (account, request_id) = (account.to_owned(), request_id.to_owned());
+        self.call(move |e, now| e.order_for_request(&account, &request_id, now))
             .await?
     }
 
@@ -325,8 +323,10 @@ impl Broker for PaperBroker {
         change: tv::ModifyOrder,
     ) -> BrokerResult<()> {
         let (account, order_id) = (account.to_owned(), order_id.to_owned());
-        self.call(move |e, now| e.atomically(&account, |e| e.modify(&account, &order_id, change, now)))
-            .await?
+        self.call(move |e, now| {
+            e.atomically(&account, |e| e.modify(&account, &order_id, change.clone(), now))
+        })
+        .await?
     }
 
     async fn cancel_order(&self, _s: &SessionCtx, account: &str, order_id: &str) -> BrokerResult<()> {
@@ -343,7 +343,8 @@ impl Broker for PaperBroker {
         _modifying: Option<&str>,
     ) -> BrokerResult<tv::OrderPreview> {
         let account = account.to_owned();
-        self.call(move |e, now| e.preview(&account, order, now)).await?
+        self.call(move |e, now| e.preview(&account, order.clone(), now))
+            .await?
     }
 
     async fn redeem_confirm_id(
@@ -384,8 +385,12 @@ impl Broker for PaperBroker {
         change: tv::ModifyPosition,
     ) -> BrokerResult<()> {
         let (account, id) = (account.to_owned(), id.to_owned());
-        self.call(move |e, now| e.atomically(&account, |e| e.modify_position(&account, &id, change, now)))
-            .await?
+        self.call(move |e, now| {
+            e.atomically(&account, |e| {
+                e.modify_position(&account, &id, change.clone(), now)
+            })
+        })
+        .await?
     }
 
     async fn close_position(
@@ -431,7 +436,7 @@ impl Broker for PaperBroker {
         let (account, id) = (account.to_owned(), id.to_owned());
         self.call(move |e, now| {
             e.atomically(&account, |e| {
-                e.modify_individual_position(&account, &id, brackets, now)
+                e.modify_individual_position(&account, &id, brackets.clone(), now)
             })
         })
         .await?
@@ -621,3 +626,6 @@ mod tests {
         assert_eq!(changed, "demo-net");
     }
 }
+
+#[cfg(test)]
+mod store_tests;

@@ -22,6 +22,18 @@ const MAX_HISTORY: usize = 2000;
 const MAX_EXECUTIONS: usize = 5000;
 /// Catching up after downtime walks at most this far back, second by second.
 const MAX_CATCH_UP_SECS: i64 = 7 * 24 * 3600;
+/// Active orders (brackets included) an account may hold: the books are one record in the state store,
+/// and each of these is in it.
+pub const MAX_ACTIVE_ORDERS: usize = 500;
+/// Open positions a hedging account may hold before it refuses new orders (netting holds one per
+/// instrument).
+pub const MAX_POSITIONS: usize = 500;
+/// Preview confirmations kept per account; a newer preview drops the oldest.
+const MAX_CONFIRMS: usize = 100;
+/// `requestId`s remembered per account, and for how long: long enough for the bridge to retry a placement
+/// a crashed replica left unanswered, short enough to keep the record small.
+const MAX_REQUEST_IDS: usize = 1000;
+const REQUEST_ID_TTL_MS: i64 = 24 * 3600 * 1000;
 
 /// Currencies of each user's two accounts: netting in USD, hedging in EUR.
 pub const ACCOUNT_CURRENCIES: [&str; 2] = ["USD", "EUR"];
@@ -113,6 +125,16 @@ pub struct AccountBook {
     /// Leverage chosen per instrument (default: the instrument's maximum).
     pub leverage: BTreeMap<String, Decimal>,
     pub confirms: BTreeMap<String, PendingConfirm>,
+    /// Placements by `requestId` (its digest), so a retried placement finds its order.
+    #[serde(default)]
+    pub requests: BTreeMap<String, PlacedRequest>,
+}
+
+/// The order a `requestId` placed, and when (unix ms).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlacedRequest {
+    pub order_id: String,
+    pub at_ms: i64,
 }
 
 /// Everything the paper broker persists.
@@ -144,19 +166,56 @@ fn rejected(msg: impl Into<String>) -> BrokerError {
 impl Engine {
     /// An engine over `market`, resuming `state` (or starting fresh at `now_ms`).
     pub fn new(market: Market, state: Option<PaperState>, initial_balance: Decimal, now_ms: i64) -> Self {
-        let state = state.unwrap_or_else(|| PaperState {
-            accounts: BTreeMap::new(),
-            // Ids from a fresh start never repeat those a TradingView tab may still show from an earlier run.
-            next_id: (now_ms / 1000).max(1) as u64 * 10,
-            last_eval: now_ms.div_euclid(1000),
-        });
         Engine {
             market,
-            state,
+            state: state.unwrap_or_else(|| Self::fresh(now_ms)),
             initial_balance,
             dirty: false,
             changed: Vec::new(),
         }
+    }
+
+    fn fresh(now_ms: i64) -> PaperState {
+        PaperState {
+            accounts: BTreeMap::new(),
+            // Ids from a fresh start never repeat those a TradingView tab may still show from an earlier run.
+            next_id: (now_ms / 1000).max(1) as u64 * 10,
+            last_eval: now_ms.div_euclid(1000),
+        }
+    }
+
+    /// Takes `state` (what the store holds; `None`: nothing yet) in place of the current one, discarding
+    /// unsaved changes, and marks every account that differs as changed so streams hear of it.
+    pub fn resume(&mut self, state: Option<PaperState>, now_ms: i64) {
+        let state = state.unwrap_or_else(|| Self::fresh(now_ms));
+        for (id, book) in &state.accounts {
+            if self.state.accounts.get(id) != Some(book) {
+                self.changed.push(id.clone());
+            }
+        }
+        for id in self.state.accounts.keys() {
+            if !state.accounts.contains_key(id) {
+                self.changed.push(id.clone());
+            }
+        }
+        self.state = state;
+        self.dirty = false;
+    }
+
+    /// Drops the older half of every account's order history and executions (to fit the books in the
+    /// store); whether there was anything to drop.
+    pub fn shed_history(&mut self) -> bool {
+        let mut shed = false;
+        for book in self.state.accounts.values_mut() {
+            let (h, e) = (book.history.len(), book.executions.len());
+            if h + e == 0 {
+                continue;
+            }
+            book.history.drain(..h.div_ceil(2));
+            book.executions.drain(..e.div_ceil(2));
+            shed = true;
+        }
+        shed
     }
 
     /// The persisted state.
@@ -230,6 +289,7 @@ impl Engine {
                 executions: Vec::new(),
                 leverage: BTreeMap::new(),
                 confirms: BTreeMap::new(),
+                requests: BTreeMap::new(),
             };
             self.state.accounts.insert(id.clone(), book);
             self.touch(&id);
@@ -312,6 +372,7 @@ impl Engine {
                 book.history.drain(..excess);
             }
             book.confirms.retain(|_, c| c.expires_ms > now_ms);
+            book.requests.retain(|_, r| now_ms - r.at_ms < REQUEST_ID_TTL_MS);
             if book.orders.len() != before {
                 touched.push(book.id.clone());
             }

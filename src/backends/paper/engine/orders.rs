@@ -1,6 +1,9 @@
 //! Placing, modifying and cancelling orders, with their brackets (created `inactive`, one-cancels-other).
 
-use super::{on_grid, rejected, to_grid, BracketRole, Engine, EngineResult, PaperOrder};
+use super::{
+    on_grid, rejected, to_grid, BracketRole, Engine, EngineResult, PaperOrder, PlacedRequest,
+    MAX_ACTIVE_ORDERS, MAX_POSITIONS, MAX_REQUEST_IDS, REQUEST_ID_TTL_MS,
+};
 use crate::backends::paper::feed::Tick;
 use crate::backends::paper::market::PaperInstrument;
 use crate::broker::BrokerError;
@@ -28,10 +31,86 @@ pub(super) struct BracketParent {
 }
 
 impl Engine {
+    /// Places `req` on `account` unless `request_id` already placed an order there (in the last 24 hours),
+    /// in which case that order's id is the answer: a placement retried after a crash finds its order
+    /// instead of doubling it.
+    /// The order placed for `request_id` on `account` within the last day, if any.
+    pub fn order_for_request(
+        &self,
+        account: &str,
+        request_id: &str,
+        now_ms: i64,
+    ) -> EngineResult<Option<String>> {
+        let key = crate::store::digest(&[request_id]);
+        Ok(self
+            .book(account)?
+            .requests
+            .get(&key)
+            .filter(|r| now_ms - r.at_ms < REQUEST_ID_TTL_MS)
+            .map(|r| r.order_id.clone()))
+    }
+
+    pub fn place_once(
+        &mut self,
+        account: &str,
+        req: tv::PlaceOrder,
+        request_id: Option<&str>,
+        now_ms: i64,
+    ) -> EngineResult<String> {
+        let Some(request_id) = request_id else {
+            return self.place(account, req, now_ms);
+        };
+        // A digest: fixed length in the record whatever the client sent.
+        let key = crate::store::digest(&[request_id]);
+        let seen = self
+            .book(account)?
+            .requests
+            .get(&key)
+            .filter(|r| now_ms - r.at_ms < REQUEST_ID_TTL_MS)
+            .map(|r| r.order_id.clone());
+        if let Some(order_id) = seen {
+            return Ok(order_id);
+        }
+        let order_id = self.place(account, req, now_ms)?;
+        let book = self.book_mut(account)?;
+        book.requests.insert(
+            key,
+            PlacedRequest {
+                order_id: order_id.clone(),
+                at_ms: now_ms,
+            },
+        );
+        if book.requests.len() > MAX_REQUEST_IDS {
+            // The oldest goes: a retry comes seconds after its first attempt, not a thousand orders later.
+            let oldest = book
+                .requests
+                .iter()
+                .min_by_key(|(_, r)| r.at_ms)
+                .map(|(k, _)| k.clone());
+            if let Some(oldest) = oldest {
+                book.requests.remove(&oldest);
+            }
+        }
+        Ok(order_id)
+    }
+
     /// Places `req` on `account`. Market orders (and marketable limits) fill at once.
     pub fn place(&mut self, account: &str, req: tv::PlaceOrder, now_ms: i64) -> EngineResult<String> {
         let t = now_ms.div_euclid(1000);
-        self.book(account)?;
+        let book = self.book(account)?;
+        // Bounds on what one account holds: all accounts are one record in the state store.
+        let active = book.orders.iter().filter(|o| o.is_active()).count();
+        if active >= MAX_ACTIVE_ORDERS {
+            return Err(rejected(format!(
+                "This account has {active} active orders (brackets included), the most a paper account holds: cancel some first"
+            )));
+        }
+        if book.hedging && book.positions.len() >= MAX_POSITIONS {
+            return Err(rejected(format!(
+                "This account has {} open positions, the most a paper account holds: close some first",
+                book.positions.len()
+            )));
+        }
         let ins = self.instrument(&req.instrument)?.clone();
         let tick = self.market.tick(&ins, t);
         check_order_prices(&ins, req.kind, req.side, req.limit_price, req.stop_price, &tick)?;

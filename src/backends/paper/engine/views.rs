@@ -1,7 +1,7 @@
 //! Read models for TradingView: orders, positions, account state, instruments, quotes, depth, executions,
 //! history, leverage, order preview and order info, all valued in the account currency.
 
-use super::{rejected, AccountBook, Engine, EngineResult, PendingConfirm};
+use super::{rejected, AccountBook, Engine, EngineResult, PendingConfirm, MAX_CONFIRMS};
 use crate::backends::paper::market::PaperInstrument;
 use crate::broker::BrokerError;
 use crate::tv::{self, AccountSummary, Side};
@@ -456,13 +456,24 @@ impl Engine {
                 value: order.qty.to_string(),
             },
         ];
-        self.book_mut(account)?.confirms.insert(
+        let book = self.book_mut(account)?;
+        book.confirms.insert(
             confirm_id.clone(),
             PendingConfirm {
                 order,
                 expires_ms: now_ms + CONFIRM_TTL_MS,
             },
         );
+        if book.confirms.len() > MAX_CONFIRMS {
+            let oldest = book
+                .confirms
+                .iter()
+                .min_by_key(|(_, c)| c.expires_ms)
+                .map(|(k, _)| k.clone());
+            if let Some(oldest) = oldest {
+                book.confirms.remove(&oldest);
+            }
+        }
         self.dirty = true;
         Ok(tv::OrderPreview {
             confirm_id: Some(confirm_id),
