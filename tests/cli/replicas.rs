@@ -57,7 +57,7 @@ fn working_ids(server: &Server, token: &str) -> Vec<String> {
         .as_array()
         .expect("orders")
         .iter()
-        .filter(|o| o["status"] == 6)
+        .filter(|o| o["status"] == "working")
         .map(|o| o["id"].as_str().unwrap().to_owned())
         .collect()
 }

@@ -71,7 +71,7 @@ fn working_orders(server: &Server, token: &str) -> BTreeMap<String, f64> {
         .as_array()
         .expect("orders")
         .iter()
-        .filter(|o| o["status"] == 6)
+        .filter(|o| o["status"] == "working")
         .map(|o| (o["id"].as_str().unwrap().to_owned(), o["qty"].as_f64().unwrap()))
         .collect()
 }
