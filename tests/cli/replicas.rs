@@ -81,10 +81,8 @@ fn stream_lines(port: u16, token: &str) -> mpsc::Receiver<Option<String>> {
                 continue;
             }
             // Chunk sizes and blank lines of the chunked encoding are not data.
-            if line.starts_with('{') || line.starts_with('[') {
-                if tx.send(Some(line)).is_err() {
-                    return;
-                }
+            if (line.starts_with('{') || line.starts_with('[')) && tx.send(Some(line)).is_err() {
+                return;
             }
         }
         let _ = tx.send(None);
@@ -119,7 +117,7 @@ fn a_login_on_one_replica_trades_on_another_and_a_logout_ends_the_stream_on_a_th
     let id = placed["d"]["orderId"].as_str().unwrap().to_owned();
     // C's stream shows the order B placed; A lists it.
     wait_for(&lines, "the order placed on B", |l| l.contains(&id));
-    assert_eq!(working_ids(&a, &token), [id.clone()]);
+    assert_eq!(working_ids(&a, &token), std::slice::from_ref(&id));
     // A logout on B: C's stream ends with the logout line, and the token is refused everywhere.
     let out = b.json("POST", "/api/logout", Some(&token), None);
     assert_eq!(out["s"], "ok");
