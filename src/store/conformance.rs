@@ -42,6 +42,8 @@ pub async fn run(store: &dyn Store) {
     );
     let entry = store.get(&key).await.unwrap().unwrap();
     assert_eq!((entry.version, &entry.value[..]), (v2, &b"two"[..]));
+    assert_eq!(store.version(&key).await.unwrap(), Some(v2), "the version alone");
+    assert_eq!(store.version(&format!("{key}:none")).await.unwrap(), None);
 
     // Delete, and no ABA: the key written again never has an old version.
     assert_eq!(

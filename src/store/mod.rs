@@ -92,6 +92,12 @@ pub trait Store: Send + Sync + 'static {
     /// The live value of `key`, if any.
     async fn get(&self, key: &str) -> StoreResult<Option<Entry>>;
 
+    /// The version of the live value of `key`, if any, without the value: what a reader holding a copy
+    /// asks to learn whether its copy is still current.
+    async fn version(&self, key: &str) -> StoreResult<Option<u64>> {
+        Ok(self.get(key).await?.map(|e| e.version))
+    }
+
     /// Writes `value` (or deletes the key when `None`) with time to live `ttl`, if the key's current
     /// state matches `expect`. `Some(version)` on success (0 for a delete), `None` when it did not match.
     /// A write acknowledged here survives a crash of this process (and, for the embedded store, of the

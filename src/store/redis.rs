@@ -288,6 +288,18 @@ impl Store for RedisStore {
         }
     }
 
+    async fn version(&self, key: &str) -> StoreResult<Option<u64>> {
+        let mut cmd = ::redis::cmd("HGET");
+        cmd.arg(self.value_key(key)).arg("v");
+        let version: Option<String> = self.call(async |c| cmd.query_async(c).await).await?;
+        version
+            .map(|v| {
+                v.parse::<u64>()
+                    .map_err(|_| StoreError::Corrupt("a record's version is not a number".into()))
+            })
+            .transpose()
+    }
+
     async fn swap(
         &self,
         key: &str,

@@ -103,6 +103,10 @@ impl Books {
         if !self.stale && !self.store.shared() {
             return Ok(());
         }
+        // The version alone first: the record is read (and parsed) only when another replica changed it.
+        if !self.stale && self.store.version(KEY).await? == self.version {
+            return Ok(());
+        }
         let entry = self.store.get(KEY).await?;
         let version = entry.as_ref().map(|e| e.version);
         if !self.stale && version == self.version {
