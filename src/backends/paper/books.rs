@@ -97,10 +97,11 @@ impl Books {
             .map_err(|e| StoreError::Corrupt(format!("paper books: {e}")))
     }
 
-    /// Brings the engine up to the record when it may be behind: always on a shared store (another
-    /// replica may have written), after a failure otherwise. Accounts that differ are marked changed.
-    pub async fn sync(&mut self, engine: &mut Engine, now_ms: i64) -> Result<(), StoreError> {
-        if !self.stale && !self.store.shared() {
+    /// Brings the engine up to the record when it may be behind: after a conflict or a failure, and, when
+    /// `look` is set on a shared store, when another replica wrote since. Accounts that differ are marked
+    /// changed.
+    pub async fn sync(&mut self, engine: &mut Engine, now_ms: i64, look: bool) -> Result<(), StoreError> {
+        if !self.stale && !(look && self.store.shared()) {
             return Ok(());
         }
         // The version alone first: the record is read (and parsed) only when another replica changed it.
