@@ -101,7 +101,8 @@ impl Books {
     /// `look` is set on a shared store, when another replica wrote since. Accounts that differ are marked
     /// changed.
     pub async fn sync(&mut self, engine: &mut Engine, now_ms: i64, look: bool) -> Result<(), StoreError> {
-        if !self.stale && !(look && self.store.shared()) {
+        let may_be_behind = self.stale || (look && self.store.shared());
+        if !may_be_behind {
             return Ok(());
         }
         // The version alone first: the record is read (and parsed) only when another replica changed it.
