@@ -4,14 +4,13 @@
 //! starts its own Redis on a free loopback port (skipped, saying why, where `redis-server` is missing;
 //! under `CI=true` a missing one fails).
 
-use crate::commands::{free_port, http_to, Server};
+use crate::commands::{free_port, Server};
+use crate::restart::{login, place_at, working_orders, ACCOUNT};
 use fakes::redis_server::RedisServer;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-
-const ACCOUNT: &str = "demo-net";
 
 /// A bridge on the shared Redis, with the built-in paper demo.
 fn replica(redis: &RedisServer) -> Server {
@@ -28,38 +27,9 @@ fn replica(redis: &RedisServer) -> Server {
     )
 }
 
-fn login(server: &Server) -> String {
-    let auth = server.json(
-        "POST",
-        "/api/authorize",
-        None,
-        Some("login=demo&password=demo&locale=en"),
-    );
-    auth["d"]["access_token"].as_str().expect("a token").to_owned()
-}
-
-fn place(port: u16, token: &str, request_id: &str, qty: u32) -> Option<serde_json::Value> {
-    let path = format!("/api/accounts/{ACCOUNT}/orders?locale=en&requestId={request_id}");
-    let form = format!("instrument=EURUSD&side=buy&type=limit&qty={qty}&limitPrice=0.5");
-    let (status, body) = http_to(port, "POST", &path, Some(token), Some(&form))?;
-    assert_eq!(status, 200, "{body}");
-    serde_json::from_str(&body).ok()
-}
-
+/// The ids of the working orders of the account.
 fn working_ids(server: &Server, token: &str) -> Vec<String> {
-    let orders = server.json(
-        "GET",
-        &format!("/api/accounts/{ACCOUNT}/orders?locale=en"),
-        Some(token),
-        None,
-    );
-    orders["d"]
-        .as_array()
-        .expect("orders")
-        .iter()
-        .filter(|o| o["status"] == "working")
-        .map(|o| o["id"].as_str().unwrap().to_owned())
-        .collect()
+    working_orders(server, token).into_keys().collect()
 }
 
 /// Opens `/stream/orders` on `port` and sends each line it receives (and `None` when it ends).
@@ -112,7 +82,7 @@ fn a_login_on_one_replica_trades_on_another_and_a_logout_ends_the_stream_on_a_th
     // The token works on every replica; the stream on C starts with the (empty) order list.
     let lines = stream_lines(c.port, &token);
     wait_for(&lines, "the first snapshot", |l| l.starts_with('['));
-    let placed = place(b.port, &token, "rep-1", 1000).expect("an answer");
+    let placed = place_at(b.port, &token, "rep-1", 0).expect("an answer");
     assert_eq!(placed["s"], "ok", "{placed}");
     let id = placed["d"]["orderId"].as_str().unwrap().to_owned();
     // C's stream shows the order B placed; A lists it.
@@ -144,14 +114,14 @@ fn an_order_answered_before_a_kill_9_is_the_answer_to_its_resend_on_another_repl
     let Some(redis) = RedisServer::start() else { return };
     let (mut a, b) = (replica(&redis), replica(&redis));
     let token = login(&a);
-    let placed = place(a.port, &token, "killed-1", 2000).expect("an answer");
+    let placed = place_at(a.port, &token, "killed-1", 1).expect("an answer");
     let id = placed["d"]["orderId"].as_str().unwrap().to_owned();
     a.kill_9();
     // The load balancer sends TradingView's resend to B, with the same token.
-    let again = place(b.port, &token, "killed-1", 2000).expect("an answer");
+    let again = place_at(b.port, &token, "killed-1", 1).expect("an answer");
     assert_eq!(again["d"]["orderId"], id.as_str(), "{again}");
     // A different order under the used id is refused on B too.
-    let other = place(b.port, &token, "killed-1", 3000).expect("an answer");
+    let other = place_at(b.port, &token, "killed-1", 2).expect("an answer");
     assert!(
         other["errmsg"].as_str().unwrap().contains("already used"),
         "{other}"

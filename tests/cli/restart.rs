@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 /// The paper demo's netting account.
-const ACCOUNT: &str = "demo-net";
+pub(crate) const ACCOUNT: &str = "demo-net";
 
 /// A bridge on the embedded store in `dir`, with a short `requestId` claim so that an attempt cut by a
 /// kill -9 is resolved within seconds.
@@ -25,7 +25,7 @@ fn bridge(dir: &std::path::Path, port: u16) -> Server {
     )
 }
 
-fn login(server: &Server) -> String {
+pub(crate) fn login(server: &Server) -> String {
     let auth = server.json(
         "POST",
         "/api/authorize",
@@ -48,7 +48,7 @@ fn qty(n: u32) -> u32 {
 }
 
 /// Places order `n` under `request_id` on the bridge at `port`; `None` when the connection broke.
-fn place_at(port: u16, token: &str, request_id: &str, n: u32) -> Option<serde_json::Value> {
+pub(crate) fn place_at(port: u16, token: &str, request_id: &str, n: u32) -> Option<serde_json::Value> {
     let path = format!("/api/accounts/{ACCOUNT}/orders?locale=en&requestId={request_id}");
     let (status, body) = http_to(port, "POST", &path, Some(token), Some(&order_form(n)))?;
     assert_eq!(status, 200, "{body}");
@@ -60,7 +60,7 @@ fn place(server: &Server, token: &str, request_id: &str, n: u32) -> Option<serde
 }
 
 /// The working orders of the account: id -> quantity.
-fn working_orders(server: &Server, token: &str) -> BTreeMap<String, f64> {
+pub(crate) fn working_orders(server: &Server, token: &str) -> BTreeMap<String, f64> {
     let orders = server.json(
         "GET",
         &format!("/api/accounts/{ACCOUNT}/orders?locale=en"),
