@@ -4,7 +4,8 @@
 //! compare-and-swap; with a store that is not shared (one process) it is the local [`SlidingWindow`]
 //! alone, at no store cost.
 //!
-//! Not wired into the transports yet: a backend builds one per key in place of its `SlidingWindow`.
+//! Transports take one for their overall pace (`TransportBuilder::pace_all_shared`) and for an endpoint's
+//! (`EndpointLimit::shared`); IBKR uses both when its store is shared.
 
 use super::limiter::SlidingWindow;
 use crate::store::json::{self, Change};

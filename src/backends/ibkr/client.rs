@@ -142,37 +142,40 @@ impl IbkrClient {
                     accept_invalid_certs: config.insecure_tls,
                 })
         };
+        // With a shared store, IBKR's limits on one login hold for every replica speaking for it.
+        let limit = |path: &str, window: SlidingWindow, shared: Option<(u32, Duration)>| {
+            let local = EndpointLimit::new(Some(Method::GET), path, window);
+            match (&store, shared) {
+                (Some(store), Some((n, w))) => local.shared(SharedWindow::new(
+                    n,
+                    w,
+                    store.clone(),
+                    "ibkr-endpoint",
+                    &[&config.base_url, path],
+                )),
+                _ => local,
+            }
+        };
+        let five_s = Some((1, Duration::from_millis(5_200)));
         let paced = builder(&config.base_url)
             .retry(RetryPolicy {
                 throttled_wait: Some(Duration::from_secs(1)),
                 ..RetryPolicy::default()
             })
-            .pace_endpoint(EndpointLimit::new(
-                Some(Method::GET),
-                "/iserver/account/orders",
-                every_5s(),
-            ))
-            .pace_endpoint(EndpointLimit::new(
-                Some(Method::GET),
-                "/iserver/account/trades",
-                every_5s(),
-            ))
-            .pace_endpoint(EndpointLimit::new(
-                Some(Method::GET),
-                "/portfolio/accounts",
-                every_5s(),
-            ))
-            .pace_endpoint(EndpointLimit::new(
-                Some(Method::GET),
+            .pace_endpoint(limit("/iserver/account/orders", every_5s(), five_s))
+            .pace_endpoint(limit("/iserver/account/trades", every_5s(), five_s))
+            .pace_endpoint(limit("/portfolio/accounts", every_5s(), five_s))
+            .pace_endpoint(limit(
                 "/iserver/marketdata/snapshot",
                 SlidingWindow::per_second(10),
+                Some((10, Duration::from_millis(1_150))),
             ))
             .error_body::<IbkrError>();
         let rps = config.requests_per_second;
         let transport = match store {
             Some(store) => paced.pace_all_shared(SharedWindow::per_second(
                 rps,
-                store,
+                store.clone(),
                 "ibkr-requests",
                 &[&config.base_url],
             )),

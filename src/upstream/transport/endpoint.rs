@@ -6,6 +6,7 @@
 use super::limits::Lane;
 use crate::sync::MutexExt;
 use crate::upstream::limiter::SlidingWindow;
+use crate::upstream::shared_window::SharedWindow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -73,6 +74,8 @@ pub struct EndpointLimit {
     method: Option<reqwest::Method>,
     path_prefix: String,
     pace: Pace,
+    /// The same limit shared by every replica on the state store (see [`EndpointLimit::shared`]).
+    shared: Option<SharedWindow>,
 }
 
 impl std::fmt::Debug for EndpointLimit {
@@ -103,7 +106,17 @@ impl EndpointLimit {
             method,
             path_prefix: path_prefix.to_string(),
             pace: Pace::All(window),
+            shared: None,
         }
+    }
+
+    /// Also paces the matching calls in `window`, shared through the state store by every replica: an
+    /// upstream limit on one login's endpoint is the upstream's, whatever the number of processes
+    /// speaking for that login. Taken after this process's own pace let the call through, just before
+    /// the send.
+    pub fn shared(mut self, window: SharedWindow) -> EndpointLimit {
+        self.shared = Some(window);
+        self
     }
 
     /// Limits the matching calls of each key (a call's [`super::Call::key`]; calls without a key share
@@ -116,6 +129,7 @@ impl EndpointLimit {
                 limit,
                 lanes: Mutex::new(HashMap::new()),
             },
+            shared: None,
         }
     }
 
@@ -159,6 +173,13 @@ impl EndpointLimit {
 }
 
 impl EndpointPermit<'_> {
+    /// Waits for and takes a slot of the limit's shared window, if it has one.
+    pub async fn pace_shared(&self) {
+        if let Some(window) = &self.limit.shared {
+            window.acquire().await;
+        }
+    }
+
     /// Waits for a send slot.
     pub async fn pace(&self) {
         match (&self.lane, &self.limit.pace) {

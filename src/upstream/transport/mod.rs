@@ -304,6 +304,9 @@ impl Transport {
                 break;
             }
         }
+        for permit in &admitted {
+            permit.pace_shared().await;
+        }
         if let Some(lane) = call.lane {
             lane.pace().await;
         }

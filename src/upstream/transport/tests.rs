@@ -461,3 +461,72 @@ async fn a_request_sent_outside_the_transport_takes_a_slot_of_its_pace() {
     }
     assert!(started.elapsed() < window);
 }
+
+/// Two transports standing for two replicas on one shared store, four calls in all through a limit of one
+/// per `window`: shared, they take three windows at least; each alone would let its two through in one.
+async fn shared_pace_takes(
+    build: impl Fn(&str, Arc<dyn crate::store::Store>) -> Transport,
+    window: Duration,
+) -> Duration {
+    let (server, base) = Server::start(&[]).await;
+    let store: Arc<dyn crate::store::Store> = Arc::new(crate::store::MemoryStore::new_shared());
+    let (a, b) = (build(&base, store.clone()), build(&base, store));
+    let started = Instant::now();
+    let run = |t: Transport| async move {
+        for _ in 0..2 {
+            t.json::<Ok>(&Call::get("/limited")).await.unwrap();
+        }
+    };
+    tokio::join!(run(a), run(b));
+    assert_eq!(server.seen().len(), 4);
+    let took = started.elapsed();
+    assert!(took < window * 6, "{took:?}");
+    took
+}
+
+#[tokio::test]
+async fn a_shared_pace_holds_across_replicas() {
+    use crate::upstream::shared_window::SharedWindow;
+    let window = Duration::from_millis(400);
+    let took = shared_pace_takes(
+        |base, store| {
+            Transport::builder(base)
+                .pace_all_shared(SharedWindow::new(1, window, store, "test-all", &["t"]))
+                .build()
+                .unwrap()
+        },
+        window,
+    )
+    .await;
+    assert!(took >= window * 3, "{took:?}");
+}
+
+#[tokio::test]
+async fn a_shared_endpoint_limit_holds_across_replicas() {
+    use crate::upstream::shared_window::SharedWindow;
+    let window = Duration::from_millis(400);
+    let took = shared_pace_takes(
+        |base, store| {
+            Transport::builder(base)
+                .pace_endpoint(
+                    EndpointLimit::new(
+                        Some(reqwest::Method::GET),
+                        "/limited",
+                        SlidingWindow::new(1, window),
+                    )
+                    .shared(SharedWindow::new(
+                        1,
+                        window,
+                        store,
+                        "test-endpoint",
+                        &["limited"],
+                    )),
+                )
+                .build()
+                .unwrap()
+        },
+        window,
+    )
+    .await;
+    assert!(took >= window * 3, "{took:?}");
+}
