@@ -146,7 +146,8 @@ impl IbkrClient {
         let limit = |path: &str, window: SlidingWindow, shared: Option<(u32, Duration)>| {
             let local = EndpointLimit::new(Some(Method::GET), path, window);
             match (&store, shared) {
-                (Some(store), Some((n, w))) => local.shared(SharedWindow::new(
+                // A store nobody else uses adds nothing to this process's own pace.
+                (Some(store), Some((n, w))) if store.shared() => local.shared(SharedWindow::new(
                     n,
                     w,
                     store.clone(),
