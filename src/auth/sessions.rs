@@ -149,10 +149,13 @@ impl SessionStore {
     /// The session `sid`: cached here, opened elsewhere, or gone. When the store cannot be reached, a
     /// session cached here is still served (reads go on through a store outage); one that is not fails.
     pub async fn lookup(&self, sid: &str, now: u64) -> StoreResult<Lookup> {
-        let cached = self.get_local(sid, now);
-        let checked_recently = {
+        // One look at the cache: the session, and whether the store confirmed it lately.
+        let (cached, checked_recently) = {
             let local = self.local.read_locked();
-            local.by_id.get(sid).is_some_and(|(_, at)| at.elapsed() < RECHECK)
+            match local.by_id.get(sid) {
+                Some((s, at)) if s.expires_at > now => (Some(s.clone()), at.elapsed() < RECHECK),
+                _ => (None, false),
+            }
         };
         if let Some(session) = &cached {
             // Only this process writes a store nobody shares: what it has cached is the truth.

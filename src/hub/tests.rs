@@ -240,9 +240,13 @@ async fn the_minimum_interval_holds_under_many_concurrent_polls_and_writes() {
     for t in tasks {
         t.await.unwrap();
     }
-    let starts = broker.refreshes();
+    assert_spaced(&broker.refreshes(), 6, min);
+}
+
+/// At least `count` refreshes started, no two less than `min` apart.
+pub(super) fn assert_spaced(starts: &[Instant], count: usize, min: Duration) {
     assert!(
-        starts.len() >= 6,
+        starts.len() >= count,
         "writes keep refreshing: {} refreshes",
         starts.len()
     );

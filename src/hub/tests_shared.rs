@@ -3,7 +3,7 @@
 //! lines, writes on any replica are seen everywhere, and a store that is not shared changes nothing.
 
 use super::shared::Wall;
-use super::tests::{account, ctx, Scripted};
+use super::tests::{account, assert_spaced, ctx, Scripted};
 use super::{AccountHubs, HubConfig, SnapshotPart, StreamKind};
 use crate::broker::{Broker, RefreshMode, RefreshPolicy};
 use crate::store::{Entry, Expect, MemoryStore, Notice, Store, StoreError, StoreResult};
@@ -293,15 +293,7 @@ async fn the_minimum_interval_holds_across_replicas() {
     for t in tasks {
         t.await.unwrap();
     }
-    let starts = broker.refreshes();
-    assert!(starts.len() >= 5, "writes keep refreshing: {}", starts.len());
-    for pair in starts.windows(2) {
-        assert!(
-            pair[1] - pair[0] >= min,
-            "refreshes {:?} apart",
-            pair[1] - pair[0]
-        );
-    }
+    assert_spaced(&broker.refreshes(), 5, min);
 }
 
 /// The holder's hub set goes away (the replica shuts down): another replica takes over at once, and its
