@@ -6,6 +6,7 @@
 //! this crate does not depend on `tvbridge`, and is compiled once for every test binary and example.
 //! [`redis_server`] runs a real `redis-server` (not a fake) for the Redis store's tests.
 
+pub mod browser;
 pub mod capital;
 pub mod ibkr;
 pub mod ibkr_auth;

@@ -3,6 +3,7 @@
 pub mod sessions;
 pub mod throttle;
 pub mod throttle_shared;
+pub mod oauth;
 pub mod tokens;
 pub mod users;
 

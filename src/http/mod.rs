@@ -9,6 +9,7 @@ pub mod datafeed;
 mod envelope;
 pub mod extract;
 pub(crate) mod market;
+pub mod oauth;
 mod order_form;
 mod positions;
 pub mod session;

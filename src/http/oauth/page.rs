@@ -1,0 +1,1 @@
+//! The server-rendered HTML pages of the OAuth login: the login form and the error page.
