@@ -36,6 +36,8 @@ pub struct Config {
     pub idempotency: crate::idempotency::IdempotencyConfig,
     #[serde(default)]
     pub store: crate::store::StoreConfig,
+    #[serde(default)]
+    pub oauth: crate::auth::oauth::config::OAuthConfig,
 }
 
 /// `[server]`: where and how the HTTP server listens.
@@ -141,8 +143,11 @@ impl ServerConfig {
 pub struct AuthConfig {
     /// Access token lifetime in seconds (TradingView never refreshes password tokens: the user logs in again).
     pub token_ttl_secs: u64,
-    /// HMAC key that signs access tokens. Empty: a random key per start (tokens die with the process).
+    /// HMAC key that signs access tokens. Empty: a random key kept in the state store.
     pub token_secret: Secret,
+    /// Keys that signed tokens before `token_secret` was rotated: their tokens keep working until they
+    /// expire.
+    pub previous_token_secrets: Vec<Secret>,
     /// Users the bridge itself authenticates (the paper backend's traders).
     pub users: Vec<UserConfig>,
     /// Sessions one user may hold; a login beyond it ends that user's oldest session.
@@ -159,6 +164,7 @@ impl Default for AuthConfig {
         AuthConfig {
             token_ttl_secs: 20 * 60,
             token_secret: Secret::default(),
+            previous_token_secrets: Vec::new(),
             users: Vec::new(),
             max_sessions_per_user: 20,
             login_throttle: crate::auth::LoginThrottleConfig::default(),
@@ -382,6 +388,15 @@ impl Config {
         problems.extend(self.auth.limit_problems());
         problems.extend(self.idempotency.problems());
         problems.extend(self.store.problems());
+        problems.extend(self.oauth.problems(&|name| std::env::var(name).ok()));
+        if self
+            .auth
+            .previous_token_secrets
+            .iter()
+            .any(|k| k.expose().len() < 32)
+        {
+            problems.push("auth.previous_token_secrets: each key must be at least 32 characters".into());
+        }
         problems.extend(self.hub.problems());
         problems.extend(self.datafeed.problems());
         match &self.backend {

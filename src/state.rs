@@ -38,6 +38,7 @@ struct Inner {
     hubs: AccountHubs,
     quotes: QuoteHub,
     login_throttle: LoginThrottle,
+    oauth: crate::auth::oauth::Clients,
     trusted_proxies: TrustedProxies,
     shutdown: Shutdown,
     streams: StreamRegistry,
@@ -47,8 +48,14 @@ impl AppState {
     /// State for `config` trading through `broker`, kept in memory only (tests, and `kind = "memory"`
     /// through [`AppState::start`]).
     pub fn new(config: Config, broker: Arc<dyn Broker>) -> Self {
+        AppState::with_clock(config, broker, crate::auth::clock::Clock::system())
+    }
+
+    /// [`AppState::new`] judging tokens, sessions and grants by `clock` (tests move a manual one).
+    pub fn with_clock(config: Config, broker: Arc<dyn Broker>, clock: crate::auth::clock::Clock) -> Self {
         let key = config.auth.token_secret.expose().as_bytes().to_vec();
-        AppState::build(config, broker, Arc::new(MemoryStore::new()), key)
+        AppState::build(config, broker, Arc::new(MemoryStore::new()), key, clock)
+            .unwrap_or_else(|e| panic!("invalid OAuth configuration: {e}"))
     }
 
     /// State for `config` trading through `broker`, with sessions, `requestId` records and throttle
@@ -66,13 +73,34 @@ impl AppState {
         } else {
             config.auth.token_secret.expose().as_bytes().to_vec()
         };
-        let state = AppState::build(config, broker, store, key);
+        let state = AppState::build(config, broker, store, key, crate::auth::clock::Clock::system())
+            .map_err(|e| anyhow::anyhow!(e))?;
         crate::http::session::spawn_revocation_listener(&state);
         Ok(state)
     }
 
-    fn build(config: Config, broker: Arc<dyn Broker>, store: Arc<dyn Store>, key: Vec<u8>) -> Self {
-        let tokens = TokenIssuer::new(&key, config.auth.token_ttl_secs);
+    fn build(
+        config: Config,
+        broker: Arc<dyn Broker>,
+        store: Arc<dyn Store>,
+        key: Vec<u8>,
+        clock: crate::auth::clock::Clock,
+    ) -> Result<Self, String> {
+        let oauth = crate::auth::oauth::Clients::load(
+            &config.oauth.clients,
+            &config.oauth.token_url(),
+            config.oauth.assertion_leeway_secs,
+            &|name| std::env::var(name).ok(),
+        )?;
+        let tokens = TokenIssuer::new(&key, config.auth.token_ttl_secs)
+            .with_previous_keys(
+                config
+                    .auth
+                    .previous_token_secrets
+                    .iter()
+                    .map(|k| k.expose().as_bytes()),
+            )
+            .with_clock(clock);
         let instance = uuid::Uuid::new_v4().simple().to_string();
         let hubs = AccountHubs::with_store(
             broker.clone(),
@@ -88,8 +116,9 @@ impl AppState {
             config.server.max_streams_per_session,
             config.server.max_streams_per_user,
         );
-        AppState(Arc::new(Inner {
+        Ok(AppState(Arc::new(Inner {
             tokens,
+            oauth,
             sessions: SessionStore::new(store.clone(), config.auth.max_sessions_per_user),
             idempotency: IdempotencyCache::with_store(
                 config.idempotency.clone(),
@@ -106,7 +135,7 @@ impl AppState {
             instance,
             shutdown: Shutdown::new(),
             streams,
-        }))
+        })))
     }
 
     /// A handle that does not keep the state alive (for background tasks that end with it).
@@ -136,6 +165,11 @@ impl AppState {
         &self.0.tokens
     }
 
+    /// Now (unix seconds) by the clock tokens, sessions and OAuth grants are judged by.
+    pub fn now(&self) -> u64 {
+        self.0.tokens.now()
+    }
+
     pub fn sessions(&self) -> &SessionStore {
         &self.0.sessions
     }
@@ -157,6 +191,11 @@ impl AppState {
     /// Failed-login back-off per login name and client address.
     pub fn login_throttle(&self) -> &LoginThrottle {
         &self.0.login_throttle
+    }
+
+    /// The registered OAuth clients.
+    pub fn oauth(&self) -> &crate::auth::oauth::Clients {
+        &self.0.oauth
     }
 
     /// Reverse proxies whose `X-Forwarded-For` is believed.

@@ -31,6 +31,45 @@ pub struct Session {
     pub accounts: Vec<BrokerAccount>,
     /// Unix seconds after which the session (and its token) is dead.
     pub expires_at: u64,
+    /// Which of its access tokens work, and what for.
+    pub grant: Grant,
+}
+
+/// What a session's access tokens may do and which of them still work: OAuth refreshes replace them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grant {
+    /// The OAuth client the session was granted to; `None` for a password login (`/authorize`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// Bumped by each refresh; an access token carries the generation it was issued in.
+    #[serde(default)]
+    pub generation: u32,
+    /// Until when (unix seconds) the previous generation's access tokens still work: TradingView switches
+    /// to a refreshed token asynchronously.
+    #[serde(default)]
+    pub previous_until: u64,
+    /// A ServerOAuth2Bearer session: the data feed only, with no upstream session behind it.
+    #[serde(default)]
+    pub datafeed_only: bool,
+}
+
+impl Grant {
+    /// Whether an access token of `generation` still works at `now`.
+    pub fn accepts(&self, generation: u32, now: u64) -> bool {
+        generation == self.generation
+            || (generation.checked_add(1) == Some(self.generation) && now < self.previous_until)
+    }
+}
+
+/// What a refresh found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rotation {
+    /// The session moved to this generation.
+    Rotated(Grant),
+    /// The refresh token was of an older generation: it was used before (a stolen copy, or a replay).
+    Reused,
+    /// The session has ended.
+    Gone,
 }
 
 /// What the store keeps of a session: enough to serve it from any process.
@@ -43,6 +82,8 @@ pub struct Record {
     /// (after a restart, on another replica). `None` for a login with the upstream's own credentials,
     /// which the bridge never keeps: such a session lives only in the process that opened it.
     pub resume_as: Option<String>,
+    #[serde(default)]
+    pub grant: Grant,
 }
 
 /// What a lookup found.
@@ -108,6 +149,7 @@ impl SessionStore {
             display_name: session.display_name.clone(),
             expires_at: session.expires_at,
             resume_as,
+            grant: session.grant.clone(),
         };
         let ttl = ttl_until(session.expires_at, now);
         json::put(self.store.as_ref(), &record_key(&sid), Expect::Any, &record, ttl).await?;
@@ -149,11 +191,20 @@ impl SessionStore {
     /// The session `sid`: cached here, opened elsewhere, or gone. When the store cannot be reached, a
     /// session cached here is still served (reads go on through a store outage); one that is not fails.
     pub async fn lookup(&self, sid: &str, now: u64) -> StoreResult<Lookup> {
+        self.lookup_generation(sid, 0, now).await
+    }
+
+    /// [`Self::lookup`] for a token of `generation`: a cached session of an older generation was refreshed
+    /// in another process, so the store is asked whatever the cache's age.
+    pub async fn lookup_generation(&self, sid: &str, generation: u32, now: u64) -> StoreResult<Lookup> {
         // One look at the cache: the session, and whether the store confirmed it lately.
         let (cached, checked_recently) = {
             let local = self.local.read_locked();
             match local.by_id.get(sid) {
-                Some((s, at)) if s.expires_at > now => (Some(s.clone()), at.elapsed() < RECHECK),
+                Some((s, at)) if s.expires_at > now => (
+                    Some(s.clone()),
+                    at.elapsed() < RECHECK && s.grant.generation >= generation,
+                ),
                 _ => (None, false),
             }
         };
@@ -179,13 +230,122 @@ impl SessionStore {
                 }
                 Ok(Lookup::Gone)
             }
-            (Some(_), Some(session)) => {
-                if let Some((_, at)) = self.local.write_locked().by_id.get_mut(sid) {
+            (Some(record), Some(mut session)) => {
+                // A refresh elsewhere moves the generation and the expiry on.
+                let refreshed = session.grant != record.grant || session.expires_at != record.expires_at;
+                session.grant = record.grant;
+                session.expires_at = record.expires_at;
+                let mut local = self.local.write_locked();
+                if refreshed {
+                    local.remove(sid);
+                    local.by_expiry.insert((session.expires_at, sid.to_owned()));
+                    local
+                        .by_id
+                        .insert(sid.to_owned(), (session.clone(), Instant::now()));
+                } else if let Some((_, at)) = local.by_id.get_mut(sid) {
                     *at = Instant::now();
                 }
                 Ok(Lookup::Live(session))
             }
             (Some(record), None) => Ok(Lookup::Elsewhere(record)),
+        }
+    }
+
+    /// Refreshes session `sid`: when its generation is still `from`, it moves to the next one, lives until
+    /// `expires_at`, and the tokens of generation `from` keep working until `previous_until`. Compare and
+    /// swap: of two refreshes with one token, one wins and the other sees [`Rotation::Reused`].
+    pub async fn rotate(
+        &self,
+        sid: &str,
+        from: u32,
+        expires_at: u64,
+        previous_until: u64,
+        now: u64,
+    ) -> StoreResult<Rotation> {
+        let mut user = None;
+        let outcome =
+            json::update::<Record, Rotation>(
+                self.store.as_ref(),
+                &record_key(sid),
+                |current| match current {
+                    Some(mut record) if record.expires_at > now => {
+                        if record.grant.generation != from {
+                            return (json::Change::Keep, Rotation::Reused);
+                        }
+                        record.grant.generation = from.saturating_add(1);
+                        record.grant.previous_until = previous_until;
+                        record.expires_at = expires_at;
+                        let grant = record.grant.clone();
+                        user = Some(record.user.clone());
+                        (
+                            json::Change::Put(record, ttl_until(expires_at, now)),
+                            Rotation::Rotated(grant),
+                        )
+                    }
+                    _ => (json::Change::Keep, Rotation::Gone),
+                },
+            )
+            .await?;
+        if let Some(user) = &user {
+            self.reindex(user, sid, expires_at, now).await;
+        }
+        if let Rotation::Rotated(grant) = &outcome {
+            let mut local = self.local.write_locked();
+            if let Some(mut session) = local.remove(sid) {
+                session.grant = grant.clone();
+                session.expires_at = expires_at;
+                local.by_expiry.insert((expires_at, sid.to_owned()));
+                local.by_id.insert(sid.to_owned(), (session, Instant::now()));
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// Lengthens session `sid` to `expires_at` (a code exchanged: the session now lives as long as its
+    /// refresh tokens). `false` when it has ended.
+    pub async fn extend(&self, sid: &str, expires_at: u64, now: u64) -> StoreResult<bool> {
+        let mut user = None;
+        let extended =
+            json::update::<Record, bool>(self.store.as_ref(), &record_key(sid), |current| match current {
+                Some(mut record) if record.expires_at > now => {
+                    record.expires_at = record.expires_at.max(expires_at);
+                    user = Some(record.user.clone());
+                    let ttl = ttl_until(record.expires_at, now);
+                    (json::Change::Put(record, ttl), true)
+                }
+                _ => (json::Change::Keep, false),
+            })
+            .await?;
+        if let Some(user) = &user {
+            self.reindex(user, sid, expires_at, now).await;
+        }
+        if extended {
+            let mut local = self.local.write_locked();
+            if let Some(mut session) = local.remove(sid) {
+                session.expires_at = session.expires_at.max(expires_at);
+                local.by_expiry.insert((session.expires_at, sid.to_owned()));
+                local.by_id.insert(sid.to_owned(), (session, Instant::now()));
+            }
+        }
+        Ok(extended)
+    }
+
+    /// Moves `sid`'s expiry in its user's index (which the per-user cap counts from). Best effort: a stale
+    /// entry only makes the cap count the session as ended a little early.
+    async fn reindex(&self, user: &str, sid: &str, expires_at: u64, now: u64) {
+        let updated =
+            json::update::<Vec<(String, u64)>, ()>(self.store.as_ref(), &user_key(user), |current| {
+                let mut mine = current.unwrap_or_default();
+                match mine.iter_mut().find(|(s, _)| s == sid) {
+                    Some(entry) if entry.1 < expires_at => entry.1 = expires_at,
+                    _ => return (json::Change::Keep, ()),
+                }
+                let longest = mine.iter().map(|(_, e)| *e).max().unwrap_or(expires_at);
+                (json::Change::Put(mine, ttl_until(longest, now)), ())
+            })
+            .await;
+        if let Err(e) = updated {
+            tracing::warn!(error = %e, "the user's session index could not be updated");
         }
     }
 

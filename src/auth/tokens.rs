@@ -1,4 +1,5 @@
-//! Signed access tokens (HS256 JWT) issued by `/authorize`.
+//! Signed access tokens (HS256 JWT) issued by `/authorize` and the OAuth token endpoint. Each carries the
+//! `kid` of its key, so a key can be rotated: tokens of the previous keys keep working until they expire.
 
 use jsonwebtoken::{
     decode, encode, errors::ErrorKind, Algorithm, DecodingKey, EncodingKey, Header, Validation,
@@ -18,6 +19,13 @@ pub struct Claims {
     pub jti: String,
     pub iat: u64,
     pub exp: u64,
+    /// The session's generation the token was issued in (OAuth refreshes move it on).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub gen: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// Why a token was refused. Each becomes a 401 with this text.
@@ -32,14 +40,18 @@ pub enum TokenError {
 /// Issues and verifies access tokens with one HMAC key.
 pub struct TokenIssuer {
     encoding: EncodingKey,
-    decoding: DecodingKey,
+    kid: String,
+    /// The current key and the previous ones, by key id.
+    decoding: Vec<(String, DecodingKey)>,
     validation: Validation,
     ttl_secs: u64,
+    clock: super::clock::Clock,
 }
 
 impl std::fmt::Debug for TokenIssuer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TokenIssuer")
+            .field("kid", &self.kid)
             .field("ttl_secs", &self.ttl_secs)
             .finish_non_exhaustive()
     }
@@ -56,15 +68,48 @@ impl TokenIssuer {
             secret.to_vec()
         };
         let mut validation = Validation::new(Algorithm::HS256);
-        // Expiry is exact: TradingView treats the `expiration` we announce as the truth.
+        // Expiry is exact (TradingView treats the `expiration` we announce as the truth), and judged by the
+        // issuer's clock below rather than the library's.
         validation.leeway = 0;
+        validation.validate_exp = false;
         validation.set_required_spec_claims(&["exp", "sub"]);
+        let kid = key_id(&key);
         TokenIssuer {
             encoding: EncodingKey::from_secret(&key),
-            decoding: DecodingKey::from_secret(&key),
+            decoding: vec![(kid.clone(), DecodingKey::from_secret(&key))],
+            kid,
             validation,
             ttl_secs,
+            clock: super::clock::Clock::system(),
         }
+    }
+
+    /// Judges and stamps tokens by `clock` (tests move a manual clock).
+    pub fn with_clock(mut self, clock: super::clock::Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Now, by this issuer's clock (unix seconds): the time sessions and grants are judged by too.
+    pub fn now(&self) -> u64 {
+        self.clock.now()
+    }
+
+    /// Also accepts tokens signed with `previous` keys (a key rotation: tokens issued before it keep
+    /// working until they expire).
+    pub fn with_previous_keys<'a>(mut self, previous: impl IntoIterator<Item = &'a [u8]>) -> Self {
+        for key in previous {
+            let kid = key_id(key);
+            if !self.decoding.iter().any(|(k, _)| *k == kid) {
+                self.decoding.push((kid, DecodingKey::from_secret(key)));
+            }
+        }
+        self
+    }
+
+    /// The id of the signing key (a digest, never the key).
+    pub fn key_id(&self) -> &str {
+        &self.kid
     }
 
     /// Token lifetime in seconds.
@@ -74,27 +119,47 @@ impl TokenIssuer {
 
     /// A new token for `user` in session `sid`, with its expiry (unix seconds).
     pub fn issue(&self, user: &str, sid: &str) -> (String, u64) {
-        let now = now_secs();
+        let exp = self.now() + self.ttl_secs;
+        (self.issue_until(user, sid, 0, exp), exp)
+    }
+
+    /// A token for `user` in session `sid`, generation `generation`, expiring at `exp` (unix seconds).
+    pub fn issue_until(&self, user: &str, sid: &str, generation: u32, exp: u64) -> String {
         let claims = Claims {
             sub: user.to_owned(),
             sid: sid.to_owned(),
             jti: uuid::Uuid::new_v4().simple().to_string(),
-            iat: now,
-            exp: now + self.ttl_secs,
+            iat: self.now(),
+            exp,
+            gen: generation,
         };
-        let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .expect("HS256 signing of plain claims cannot fail");
-        (token, claims.exp)
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(self.kid.clone());
+        encode(&header, &claims, &self.encoding).expect("HS256 signing of plain claims cannot fail")
     }
 
-    /// Checks signature and expiry.
+    /// Checks signature and expiry. A token without a `kid` (issued before key ids) is checked with the
+    /// current key.
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
-        decode::<Claims>(token, &self.decoding, &self.validation)
+        let kid = jsonwebtoken::decode_header(token)
+            .map_err(|_| TokenError::Invalid)?
+            .kid
+            .unwrap_or_else(|| self.kid.clone());
+        let (_, key) = self
+            .decoding
+            .iter()
+            .find(|(k, _)| *k == kid)
+            .ok_or(TokenError::Invalid)?;
+        let claims = decode::<Claims>(token, key, &self.validation)
             .map(|d| d.claims)
             .map_err(|e| match e.kind() {
                 ErrorKind::ExpiredSignature => TokenError::Expired,
                 _ => TokenError::Invalid,
-            })
+            })?;
+        if claims.exp <= self.now() {
+            return Err(TokenError::Expired);
+        }
+        Ok(claims)
     }
 }
 
@@ -120,6 +185,15 @@ pub async fn key_from_store(store: &dyn crate::store::Store) -> crate::store::St
             return Ok(hex.into_bytes());
         }
     }
+}
+
+/// A key's id: the first 64 bits of its SHA-256, hex (tells keys apart, reveals nothing of them).
+fn key_id(key: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(key)[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Seconds since the unix epoch.
@@ -158,8 +232,36 @@ mod tests {
             jti: "j".into(),
             iat: 1,
             exp: 2,
+            gen: 0,
         };
         let old = encode(&Header::new(Algorithm::HS256), &claims, &issuer.encoding).unwrap();
         assert_eq!(issuer.verify(&old), Err(TokenError::Expired));
+    }
+
+    #[test]
+    fn a_rotated_key_still_verifies_the_tokens_it_signed_and_an_unknown_kid_is_refused() {
+        let old_key = b"0123456789abcdef0123456789abcdef";
+        let new_key = b"fedcba9876543210fedcba9876543210";
+        let old = TokenIssuer::new(old_key, 60);
+        let (before_rotation, _) = old.issue("demo", "s1");
+        let rotated = TokenIssuer::new(new_key, 60).with_previous_keys([&old_key[..]]);
+        assert_ne!(old.key_id(), rotated.key_id());
+        assert_eq!(rotated.verify(&before_rotation).unwrap().sid, "s1");
+        let (after, _) = rotated.issue("demo", "s2");
+        assert_eq!(rotated.verify(&after).unwrap().sid, "s2");
+        assert_eq!(
+            old.verify(&after),
+            Err(TokenError::Invalid),
+            "the old issuer knows no new key"
+        );
+        // A token that names a key nobody has is refused without trying the others.
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some("0000000000000000".into());
+        let claims = rotated.verify(&after).unwrap();
+        let forged = encode(&header, &claims, &EncodingKey::from_secret(new_key)).unwrap();
+        assert_eq!(rotated.verify(&forged), Err(TokenError::Invalid));
+        // Generations round-trip.
+        let refreshed = rotated.issue_until("demo", "s2", 3, now_secs() + 60);
+        assert_eq!(rotated.verify(&refreshed).unwrap().gen, 3);
     }
 }

@@ -2,7 +2,7 @@
 //! `/streaming`. Same token rules as the trading API.
 
 use crate::error::{ApiError, ApiResult, TvOk};
-use crate::http::extract::{Authed, TvQuery};
+use crate::http::extract::{FeedAuthed, TvQuery};
 use crate::http::stream_life::{guarded, open_stream};
 use crate::http::streams::{streaming_response, tick_stream};
 use crate::http::AppState;
@@ -84,7 +84,7 @@ async fn group_ids(state: &AppState) -> ApiResult<Vec<String>> {
     Ok(ids)
 }
 
-async fn groups(State(state): State<AppState>, _authed: Authed) -> ApiResult<TvOk<Value>> {
+async fn groups(State(state): State<AppState>, _authed: FeedAuthed) -> ApiResult<TvOk<Value>> {
     let groups: Vec<Value> = group_ids(&state)
         .await?
         .into_iter()
@@ -93,14 +93,14 @@ async fn groups(State(state): State<AppState>, _authed: Authed) -> ApiResult<TvO
     Ok(TvOk(json!({ "groups": groups })))
 }
 
-async fn permissions(State(state): State<AppState>, _authed: Authed) -> ApiResult<TvOk<Value>> {
+async fn permissions(State(state): State<AppState>, _authed: FeedAuthed) -> ApiResult<TvOk<Value>> {
     // Every bridge user may see every group: the broker's own accounts decide what they can trade.
     Ok(TvOk(json!({ "groups": group_ids(&state).await? })))
 }
 
 async fn symbol_info(
     State(state): State<AppState>,
-    _authed: Authed,
+    _authed: FeedAuthed,
     TvQuery(query): TvQuery,
 ) -> ApiResult<Response> {
     let all = state.broker().data_symbols().await?;
@@ -170,7 +170,7 @@ async fn resolve_symbol(state: &AppState, name: &str) -> ApiResult<String> {
 
 async fn history(
     State(state): State<AppState>,
-    _authed: Authed,
+    _authed: FeedAuthed,
     TvQuery(query): TvQuery,
 ) -> ApiResult<Json<HistoryBody>> {
     let symbol = resolve_symbol(&state, query.str_req("symbol")?).await?;
@@ -253,7 +253,7 @@ impl HistoryBody {
 /// Every symbol's quotes, trades and daily bars, real time only, with a heartbeat; each connection gets the
 /// same lines (rendered once per tick by the quote hub). A new connection first gets the latest tick of
 /// every symbol that has one, so a late subscriber does not wait for the next price change.
-async fn streaming(State(state): State<AppState>, authed: Authed) -> ApiResult<Response> {
+async fn streaming(State(state): State<AppState>, authed: FeedAuthed) -> ApiResult<Response> {
     let ticket = open_stream(&state, &authed.0, "streaming", None)?;
     let symbols = state.broker().data_symbols().await?;
     let mut receivers = Vec::with_capacity(symbols.len());

@@ -13,7 +13,8 @@ const MAX_DETAIL: usize = 300;
 /// Rewrites a non-envelope error answer; other responses pass untouched.
 pub async fn ensure_envelope(response: Response) -> Response {
     let status = response.status();
-    if !(status.is_client_error() || status.is_server_error()) || is_json(&response) {
+    // JSON is already an answer (TradingView's envelope, or an OAuth error); HTML is an OAuth page.
+    if !(status.is_client_error() || status.is_server_error()) || is_json(&response) || is_html(&response) {
         return response;
     }
     let (mut parts, body) = response.into_parts();
@@ -39,6 +40,14 @@ pub async fn ensure_envelope(response: Response) -> Response {
         .headers
         .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     Response::from_parts(parts, Body::from(body))
+}
+
+fn is_html(response: &Response) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"))
 }
 
 fn is_json(response: &Response) -> bool {

@@ -20,50 +20,92 @@ impl FromRequestParts<AppState> for Authed {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
-            ApiError::Unauthorized("an access token is required (Authorization: Bearer <token>)".into())
-        })?;
-        let value = header
-            .to_str()
-            .map_err(|_| ApiError::Unauthorized("the Authorization header is not readable text".into()))?;
-        // The scheme name is case-insensitive (RFC 9110 section 11.1).
-        let token = value
-            .split_once(' ')
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token.trim())
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                ApiError::Unauthorized("the Authorization header must be 'Bearer <token>'".into())
-            })?;
-        let claims = state
-            .tokens()
-            .verify(token)
-            .map_err(|e: TokenError| ApiError::Unauthorized(e.to_string()))?;
-        let gone = || ApiError::Unauthorized("the session has ended; please log in again".into());
-        let session = match state
-            .sessions()
-            .lookup(&claims.sid, crate::auth::now_secs())
-            .await
-        {
-            Ok(Lookup::Live(session)) => session,
-            Ok(Lookup::Elsewhere(record)) if record.user == claims.sub => {
-                crate::http::session::resume(state, &claims.sid, record).await?
-            }
-            Ok(_) => return Err(gone()),
-            Err(e) => {
-                tracing::warn!(error = %e, "the state store is unavailable: cannot check a session");
-                return Err(ApiError::bad(
-                    "The bridge cannot reach its state store right now; please try again in a moment.",
-                ));
-            }
-        };
-        if session.ctx.user != claims.sub {
+        let session = authenticate(parts, state).await?;
+        if session.grant.datafeed_only {
             return Err(ApiError::Unauthorized(
-                "the access token is not valid; please log in again".into(),
+                "this access token is for the data feed only (ServerOAuth2Bearer); log in to trade".into(),
             ));
         }
         Ok(Authed(session))
     }
+}
+
+/// The caller of a data-feed endpoint (`/groups`, `/permissions`, `/symbol_info`, `/history`,
+/// `/streaming`): a logged-in user, or TradingView's servers with a ServerOAuth2Bearer token.
+pub struct FeedAuthed(pub Session);
+
+impl FromRequestParts<AppState> for FeedAuthed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        authenticate(parts, state).await.map(FeedAuthed)
+    }
+}
+
+/// The live session of the bearer token in `parts`, or the 401 that says why not.
+async fn authenticate(parts: &Parts, state: &AppState) -> Result<Session, ApiError> {
+    let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
+        ApiError::Unauthorized("an access token is required (Authorization: Bearer <token>)".into())
+    })?;
+    let value = header
+        .to_str()
+        .map_err(|_| ApiError::Unauthorized("the Authorization header is not readable text".into()))?;
+    // The scheme name is case-insensitive (RFC 9110 section 11.1).
+    let token = value
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::Unauthorized("the Authorization header must be 'Bearer <token>'".into()))?;
+    let claims = state
+        .tokens()
+        .verify(token)
+        .map_err(|e: TokenError| ApiError::Unauthorized(e.to_string()))?;
+    let gone = || ApiError::Unauthorized("the session has ended; please log in again".into());
+    let now = state.now();
+    let session = match state
+        .sessions()
+        .lookup_generation(&claims.sid, claims.gen, now)
+        .await
+    {
+        Ok(Lookup::Live(session)) => session,
+        Ok(Lookup::Elsewhere(record)) if record.user == claims.sub && record.grant.datafeed_only => {
+            // No upstream session behind a data-feed grant: serving it here is caching its record.
+            let session = Session {
+                ctx: crate::broker::SessionCtx {
+                    session_id: claims.sid.clone(),
+                    user: record.user,
+                },
+                display_name: record.display_name,
+                accounts: Vec::new(),
+                expires_at: record.expires_at,
+                grant: record.grant,
+            };
+            state.sessions().attach(session.clone(), now);
+            session
+        }
+        Ok(Lookup::Elsewhere(record)) if record.user == claims.sub => {
+            crate::http::session::resume(state, &claims.sid, record).await?
+        }
+        Ok(_) => return Err(gone()),
+        Err(e) => {
+            tracing::warn!(error = %e, "the state store is unavailable: cannot check a session");
+            return Err(ApiError::bad(
+                "The bridge cannot reach its state store right now; please try again in a moment.",
+            ));
+        }
+    };
+    if session.ctx.user != claims.sub {
+        return Err(ApiError::Unauthorized(
+            "the access token is not valid; please log in again".into(),
+        ));
+    }
+    if !session.grant.accepts(claims.gen, now) {
+        return Err(ApiError::Unauthorized(
+            "this access token was replaced by a refreshed one; use the new access token".into(),
+        ));
+    }
+    Ok(session)
 }
 
 impl Authed {
@@ -104,6 +146,12 @@ impl Fields {
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// A present, non-empty field exactly as sent, not trimmed (OAuth parameters are compared and echoed
+    /// byte for byte).
+    pub fn exact_opt(&self, name: &str) -> Option<&str> {
+        self.raw(name).filter(|v| !v.is_empty())
     }
 
     /// A present, non-empty text field.

@@ -43,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .merge(market::router())
         .merge(streams::router())
         .merge(datafeed::router())
+        .merge(oauth::router(&state.config().oauth))
         .fallback(unknown_endpoint)
         .method_not_allowed_fallback(method_not_allowed);
     let base = state.config().server.base_path.clone();

@@ -3,8 +3,8 @@
 
 use crate::auth::sessions::REVOKED;
 use crate::auth::throttle_shared;
-use crate::auth::{now_secs, Session, SessionRecord};
-use crate::broker::{BridgeUser, BrokerError, Credentials, Login, SessionCtx};
+use crate::auth::{Grant, Session, SessionRecord};
+use crate::broker::{BridgeUser, BrokerError, Credentials, Login, LoginOutcome, SessionCtx};
 use crate::error::{ApiError, ApiResult, TvDone, TvOk};
 use crate::http::audit::{self, RequestId};
 use crate::http::client_addr::ClientAddr;
@@ -39,6 +39,11 @@ async fn authorize(
     ClientAddr(address): ClientAddr,
     TvForm(f): TvForm,
 ) -> ApiResult<TvOk<AccessToken>> {
+    if !state.config().oauth.password_login {
+        return Err(ApiError::bad(
+            "Password login is turned off on this bridge (oauth.password_login); log in through OAuth",
+        ));
+    }
     let login = f.str_req("login")?.to_owned();
     if login.chars().count() > MAX_LOGIN_LEN {
         return Err(ApiError::bad(format!(
@@ -46,6 +51,68 @@ async fn authorize(
         )));
     }
     let password = Secret::new(f.str_exact_req("password")?);
+    let session_id = new_session_id();
+    let opened = password_login(&state, &request_id, address, login, password, &session_id)
+        .await
+        .map_err(ApiError::from)?;
+    let expiration = state.now() + state.tokens().ttl_secs();
+    let session = open_session(&state, &request_id, opened, expiration, Grant::default()).await?;
+    let access_token = state
+        .tokens()
+        .issue_until(&session.ctx.user, &session.ctx.session_id, 0, expiration);
+    Ok(TvOk(AccessToken {
+        access_token,
+        expiration,
+    }))
+}
+
+/// A new bridge session id (122 random bits).
+pub fn new_session_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// A login the credentials opened upstream, not yet a bridge session.
+pub struct Opened {
+    pub session_id: String,
+    pub outcome: LoginOutcome,
+    /// The bridge user to resume the session as elsewhere (`None` for the upstream's own credentials).
+    pub resume_as: Option<String>,
+    /// The login as typed, for the audit line.
+    pub login: String,
+    pub address: Option<std::net::IpAddr>,
+}
+
+/// Why a password login failed, told apart for the login page; the API answers each with its text.
+#[derive(Debug)]
+pub enum LoginRefused {
+    /// Wrong login or password (or the upstream refused them).
+    Credentials(String),
+    /// Too many failures lately.
+    Throttled(String),
+    /// Anything else (upstream down, state store down): says nothing about the password.
+    Unavailable(ApiError),
+}
+
+impl From<LoginRefused> for ApiError {
+    fn from(refused: LoginRefused) -> ApiError {
+        match refused {
+            LoginRefused::Credentials(m) | LoginRefused::Throttled(m) => ApiError::bad(m),
+            LoginRefused::Unavailable(e) => e,
+        }
+    }
+}
+
+/// The password step every login shares (`/authorize` and the OAuth login form): the throttle (checked
+/// before anything else, with failures counted by every replica), the bridge password or the upstream's
+/// own check, and the audit line of a failure.
+pub async fn password_login(
+    state: &AppState,
+    request_id: &str,
+    address: Option<std::net::IpAddr>,
+    login: String,
+    password: Secret,
+    session_id: &str,
+) -> Result<Opened, LoginRefused> {
     // Checked before the backend is asked: a throttled guess costs the upstream nothing. Failures counted
     // by other replicas, or before a restart, count here too.
     let store = state.store().as_ref();
@@ -55,10 +122,9 @@ async fn authorize(
         .begin(&login, address, Instant::now())
         .map_err(|throttled| {
             let message = throttled.message();
-            audit::login_failed(&request_id, &login, address, &format!("throttled: {message}"));
-            ApiError::bad(message)
+            audit::login_failed(request_id, &login, address, &format!("throttled: {message}"));
+            LoginRefused::Throttled(message)
         })?;
-    let session_id = uuid::Uuid::new_v4().simple().to_string();
     let credentials = Credentials {
         login: login.clone(),
         password,
@@ -74,15 +140,21 @@ async fn authorize(
             if let Login::Bridge(user) = &resolved {
                 resume_as = Some(user.login.clone());
             }
-            state.broker().login(&session_id, &resolved).await
+            state.broker().login(session_id, &resolved).await
         }
         Err(refused) => Err(refused),
     };
-    let outcome = match outcome {
+    match outcome {
         Ok(outcome) => {
             attempt.succeeded(Instant::now());
             throttle_shared::succeeded(store, &login).await;
-            outcome
+            Ok(Opened {
+                session_id: session_id.to_owned(),
+                outcome,
+                resume_as,
+                login,
+                address,
+            })
         }
         Err(e) => {
             // Only a refusal of the credentials counts against the login; an upstream that is down or
@@ -91,46 +163,104 @@ async fn authorize(
                 e,
                 BrokerError::Rejected(_) | BrokerError::Unauthorized(_) | BrokerError::LogInAgain(_)
             );
+            audit::login_failed(request_id, &login, address, &e.to_string());
             if counts {
                 attempt.failed(Instant::now());
                 throttle_shared::failed(store, &state.config().auth.login_throttle, &login, address).await;
+                Err(LoginRefused::Credentials(e.to_string()))
+            } else {
+                Err(LoginRefused::Unavailable(e.into()))
             }
-            audit::login_failed(&request_id, &login, address, &e.to_string());
+        }
+    }
+}
+
+/// Opens the upstream side of a bridge user's session without a password: the user's bridge login (a
+/// browser session, an OAuth grant) already proved who they are. `None` when the user is no longer
+/// configured.
+pub async fn open_bridge_user(state: &AppState, login: &str, session_id: &str) -> ApiResult<Option<Opened>> {
+    let Some(user) = state.config().auth.users.iter().find(|u| u.login == login) else {
+        return Ok(None);
+    };
+    let bridge_user = BridgeUser {
+        login: user.login.clone(),
+        display_name: user.name.clone().unwrap_or_else(|| user.login.clone()),
+    };
+    let outcome = match state
+        .broker()
+        .login(session_id, &Login::Bridge(bridge_user))
+        .await
+    {
+        Ok(outcome) => outcome,
+        Err(BrokerError::Rejected(_)) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(Some(Opened {
+        session_id: session_id.to_owned(),
+        outcome,
+        resume_as: Some(login.to_owned()),
+        login: login.to_owned(),
+        address: None,
+    }))
+}
+
+/// Makes a bridge session of an upstream login: lists its accounts, stores the session (living until
+/// `expires_at`, with `grant`), ends the user's oldest sessions beyond the cap, and writes the audit line.
+pub async fn open_session(
+    state: &AppState,
+    request_id: &str,
+    opened: Opened,
+    expires_at: u64,
+    grant: Grant,
+) -> ApiResult<Session> {
+    let Opened {
+        session_id,
+        outcome,
+        resume_as,
+        login,
+        address,
+    } = opened;
+    let ctx = SessionCtx {
+        session_id,
+        user: outcome.user_id.clone(),
+    };
+    let accounts = match state.broker().accounts(&ctx).await {
+        Ok(accounts) => accounts,
+        Err(e) => {
+            release_upstream(state, &ctx).await;
             return Err(e.into());
         }
     };
-    let ctx = SessionCtx {
-        session_id: session_id.clone(),
-        user: outcome.user_id.clone(),
-    };
-    let accounts = state.broker().accounts(&ctx).await?;
     if accounts.is_empty() {
-        audit::login_failed(&request_id, &login, address, "no trading account");
+        audit::login_failed(request_id, &login, address, "no trading account");
+        release_upstream(state, &ctx).await;
         return Err(ApiError::bad("this login has no trading account"));
     }
-    let (access_token, expiration) = state.tokens().issue(&outcome.user_id, &session_id);
     let session = Session {
         ctx,
         display_name: outcome.display_name,
         accounts,
-        expires_at: expiration,
+        expires_at,
+        grant,
     };
     let ctx = session.ctx.clone();
-    let over_cap = match state.sessions().insert(session, resume_as, now_secs()).await {
+    let over_cap = match state
+        .sessions()
+        .insert(session.clone(), resume_as, state.now())
+        .await
+    {
         Ok(over_cap) => over_cap,
         Err(e) => {
             // Without its record the token would not work on other replicas or after a restart.
             tracing::error!(error = %e, "login: the session could not be stored");
-            if let Err(e) = state.broker().logout(&ctx).await {
-                tracing::warn!(error = %e, "upstream logout after a failed login failed");
-            }
-            audit::login_failed(&request_id, &login, address, "state store unavailable");
+            release_upstream(state, &ctx).await;
+            audit::login_failed(request_id, &login, address, "state store unavailable");
             return Err(ApiError::bad(
                 "The bridge cannot reach its state store right now; please try logging in again in a moment.",
             ));
         }
     };
-    audit::login_ok(&request_id, &outcome.user_id, address);
+    audit::login_ok(request_id, &outcome.user_id, address);
     for old in over_cap {
         tracing::info!(target: audit::TARGET, user = %audit::clean(&outcome.user_id), request_id = %request_id,
             "session limit reached (auth.max_sessions_per_user): ending the user's oldest session");
@@ -142,10 +272,14 @@ async fn authorize(
             }
         });
     }
-    Ok(TvOk(AccessToken {
-        access_token,
-        expiration,
-    }))
+    Ok(session)
+}
+
+/// Logs out the upstream side of a login that did not become a session.
+async fn release_upstream(state: &AppState, ctx: &SessionCtx) {
+    if let Err(e) = state.broker().logout(ctx).await {
+        tracing::warn!(error = %e, "upstream logout after a failed login failed");
+    }
 }
 
 async fn logout(State(state): State<AppState>, authed: Authed) -> ApiResult<TvDone> {
@@ -166,7 +300,7 @@ pub async fn resume(state: &AppState, sid: &str, record: SessionRecord) -> ApiRe
         ));
     };
     let _one_at_a_time = state.sessions().resume_lock(sid).await;
-    if let Some(session) = state.sessions().get_local(sid, now_secs()) {
+    if let Some(session) = state.sessions().get_local(sid, state.now()) {
         return Ok(session);
     }
     let gone = || ApiError::Unauthorized("the session has ended; please log in again".into());
@@ -204,8 +338,9 @@ pub async fn resume(state: &AppState, sid: &str, record: SessionRecord) -> ApiRe
         display_name: record.display_name,
         accounts,
         expires_at: record.expires_at,
+        grant: record.grant,
     };
-    state.sessions().attach(session.clone(), now_secs());
+    state.sessions().attach(session.clone(), state.now());
     tracing::info!(user = %audit::clean(&session.ctx.user), "session resumed in this process");
     Ok(session)
 }
@@ -237,7 +372,7 @@ pub fn spawn_revocation_listener(state: &AppState) {
 
 /// Ends a session already removed from the store: its account hubs stop (ending their streams with an
 /// error line) and its upstream session is logged out.
-async fn end_session(state: &AppState, session: &Session) {
+pub async fn end_session(state: &AppState, session: &Session) {
     // Streams first: each ends with the logout line (the hubs' own error line would say less).
     state.streams().end_session(&session.ctx.session_id);
     state.hubs().remove_session(&session.ctx.session_id);

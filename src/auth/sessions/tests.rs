@@ -10,6 +10,7 @@ fn session(sid: &str, user: &str, expires_at: u64) -> Session {
         display_name: user.into(),
         accounts: Vec::new(),
         expires_at,
+        grant: Grant::default(),
     }
 }
 

@@ -1,0 +1,110 @@
+//! The end of a successful authorization: a bridge session for the user, and the redirect that carries
+//! its code (Code flow) or its access token (Implicit flow) back to the client.
+
+use crate::auth::oauth::codes::{self, Code};
+use crate::auth::oauth::request::{redirect_with, AuthRequest, ResponseType};
+use crate::auth::oauth::Client;
+use crate::auth::{Grant, Session};
+use crate::http::session::{open_session, Opened};
+use crate::http::AppState;
+use crate::store::StoreError;
+
+/// How long a session opened for a code lives beyond the code itself, unless it is exchanged: the
+/// exchange lengthens it to the refresh token's lifetime.
+const UNEXCHANGED_SLACK_SECS: u64 = 60;
+
+/// Why an authorization could not end in a grant.
+#[derive(Debug)]
+pub enum GrantFailed {
+    /// The user has no account, or the upstream refused: the message says which.
+    Refused(String),
+    /// The state store or the upstream is down.
+    Unavailable(String),
+}
+
+impl From<StoreError> for GrantFailed {
+    fn from(e: StoreError) -> Self {
+        GrantFailed::Unavailable(e.to_string())
+    }
+}
+
+/// Turns a login the credentials (or the browser's login) opened into a session granted to `client`,
+/// and returns the redirect URL and the session id.
+pub async fn complete(
+    state: &AppState,
+    request_id: &str,
+    client: &Client,
+    request: &AuthRequest,
+    opened: Opened,
+) -> Result<(String, String), GrantFailed> {
+    let now = state.now();
+    let code_ttl = state.config().oauth.code_ttl_secs;
+    let expires_at = match request.response_type {
+        ResponseType::Code => now + code_ttl + UNEXCHANGED_SLACK_SECS,
+        ResponseType::Token => now + client.access_token_ttl_secs,
+    };
+    let grant = Grant {
+        client_id: Some(client.id.clone()),
+        ..Grant::default()
+    };
+    let session: Session = open_session(state, request_id, opened, expires_at, grant)
+        .await
+        .map_err(|e| match e {
+            crate::error::ApiError::BadRequest(m) => GrantFailed::Refused(m),
+            other => GrantFailed::Unavailable(other.to_string()),
+        })?;
+    let sid = session.ctx.session_id.clone();
+    let mut params: Vec<(&str, String)> = Vec::new();
+    match request.response_type {
+        ResponseType::Code => {
+            let code = Code {
+                client_id: client.id.clone(),
+                redirect_uri: request.redirect_uri.clone(),
+                session_id: sid.clone(),
+                user: session.ctx.user.clone(),
+                code_challenge: request.code_challenge.clone(),
+                scope: request.scope.clone(),
+                expires_at: now + code_ttl,
+                used: false,
+            };
+            let secret = match codes::issue(state.store().as_ref(), &code, code_ttl).await {
+                Ok(secret) => secret,
+                Err(e) => {
+                    revoke_quietly(state, &sid).await;
+                    return Err(e.into());
+                }
+            };
+            params.push(("code", secret));
+        }
+        ResponseType::Token => {
+            let token = state
+                .tokens()
+                .issue_until(&session.ctx.user, &sid, 0, session.expires_at);
+            params.push(("access_token", token));
+            params.push(("token_type", "bearer".into()));
+            params.push(("expires_in", client.access_token_ttl_secs.to_string()));
+            if let Some(scope) = &request.scope {
+                params.push(("scope", scope.clone()));
+            }
+        }
+    }
+    if let Some(s) = &request.state {
+        params.push(("state", s.clone()));
+    }
+    tracing::info!(target: crate::http::audit::TARGET, action = "oauth_grant", request_id = %request_id,
+        client = %crate::http::audit::clean(&client.id), user = %crate::http::audit::clean(&session.ctx.user),
+        response_type = ?request.response_type, "authorization granted");
+    let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    Ok((
+        redirect_with(&request.redirect_uri, request.response_type, &pairs),
+        sid,
+    ))
+}
+
+/// Ends session `sid` here and everywhere (a grant that went wrong, a replayed code, a reused refresh
+/// token, a logout).
+pub async fn revoke_quietly(state: &AppState, sid: &str) {
+    if let Some(session) = state.sessions().revoke(sid).await {
+        crate::http::session::end_session(state, &session).await;
+    }
+}
