@@ -246,6 +246,7 @@ async fn forged_expired_and_orphan_tokens_are_401() {
         jti: format!("test-{sub}-{sid}-{exp}"),
         iat: now - 10,
         exp,
+        gen: 0,
     };
     // Find the session id of the real token by decoding its claims (the payload is plain base64).
     let real_sid = {

@@ -101,6 +101,28 @@ impl TestApp {
         app
     }
 
+    /// An app on the paper broker whose tokens, sessions and OAuth grants are judged by `auth_clock`.
+    pub async fn with_auth_clock(config: Config, auth_clock: tvbridge::auth::clock::Clock) -> TestApp {
+        let clock = ManualClock::new(T0_MS);
+        let tvbridge::config::BackendConfig::Paper(paper) = config.backend.clone() else {
+            panic!("TestApp::with_auth_clock runs the paper broker");
+        };
+        let market = Market::new(paper.seed, paper.effective_instruments());
+        let store = Arc::new(tvbridge::store::MemoryStore::new());
+        let broker = PaperBroker::start_with_store_and_clock(paper, store, Arc::new(clock.clone()))
+            .await
+            .expect("paper broker starts");
+        let state = AppState::with_clock(config.clone(), Arc::new(broker), auth_clock);
+        let router = tvbridge::app(state.clone());
+        TestApp {
+            router,
+            state,
+            clock,
+            market,
+            config,
+        }
+    }
+
     /// An app on any broker. `clock` and `market` then describe nothing (they belong to the paper broker).
     pub fn with_broker(config: Config, broker: Arc<dyn tvbridge::broker::Broker>) -> TestApp {
         let clock = ManualClock::new(T0_MS);

@@ -1,0 +1,187 @@
+//! ServerOAuth2Bearer: TradingView's servers trade an RS256 JWT, signed with the key of the registered
+//! certificate, for a token that opens the data feed only.
+
+use super::browserless::*;
+use axum::http::{Method, StatusCode};
+use base64::Engine;
+use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+use serde_json::{json, Value};
+
+const KEY: &str = include_str!("../../fixtures/oauth/tradingview.key.pem");
+const OTHER_KEY: &str = include_str!("../../fixtures/oauth/other.key.pem");
+const CERT: &str = include_str!("../../fixtures/oauth/tradingview.cert.pem");
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The certificate's `x5t` (base64url SHA-1 of its DER).
+fn thumbprint() -> String {
+    tvbridge::auth::oauth::assertion::AssertionVerifier::from_certificate_pem(CERT, FEED_CLIENT, TOKEN_URL, 0)
+        .unwrap()
+        .thumbprint()
+        .to_owned()
+}
+
+fn claims(now: u64) -> Value {
+    json!({
+        "iss": FEED_CLIENT,
+        "sub": "demo",
+        "aud": TOKEN_URL,
+        "exp": now + 300,
+        "spurl": "https://bridge.example.com",
+    })
+}
+
+fn sign(claims: &Value, key: &str, x5t: Option<String>) -> String {
+    let mut header = Header::new(Algorithm::RS256);
+    header.x5t = x5t;
+    encode(
+        &header,
+        claims,
+        &EncodingKey::from_rsa_pem(key.as_bytes()).unwrap(),
+    )
+    .unwrap()
+}
+
+async fn ask(app: &crate::support::TestApp, assertion: &str, secret: &str) -> Raw {
+    token(
+        app,
+        &[
+            ("grant_type", FEED_URN),
+            ("assertion", assertion),
+            ("client_id", FEED_CLIENT),
+            ("client_secret", secret),
+        ],
+        &[],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_signed_assertion_gets_a_token_that_opens_the_data_feed_only() {
+    let (app, clock) = app().await;
+    let jwt = sign(&claims(clock.now()), KEY, Some(thumbprint()));
+    let answer = ask(&app, &jwt, FEED_SECRET).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    let body = answer.json();
+    assert_eq!(body["token_type"], "Bearer");
+    assert!(body["expires_in"].as_u64().unwrap() >= 60);
+    let access = body["access_token"].as_str().unwrap();
+    let groups = app.get(access, "/groups", "GroupsResponse").await;
+    assert!(!groups["groups"].as_array().unwrap().is_empty());
+    app.get(access, "/permissions", "PermissionsResponse").await;
+    let info = app.send(Method::GET, "/symbol_info", Some(access), None).await;
+    assert_eq!(info.status, StatusCode::OK);
+    assert_eq!(info.body["s"], "ok");
+    // Trading endpoints are closed to it.
+    for path in ["/accounts", "/accounts/demo-net/orders", "/userInfo"] {
+        let refused = app.send(Method::GET, path, Some(access), None).await;
+        assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{path}");
+        assert!(refused.body["errmsg"]
+            .as_str()
+            .unwrap()
+            .contains("data feed only"));
+    }
+    // It expires like any token.
+    clock.advance(body["expires_in"].as_u64().unwrap() + 1);
+    assert_eq!(
+        app.send(Method::GET, "/groups", Some(access), None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn forged_expired_and_misaddressed_assertions_are_refused() {
+    let (app, clock) = app().await;
+    let now = clock.now();
+    let x5t = Some(thumbprint());
+    let with = |key: &str, value: Value| {
+        let mut c = claims(now);
+        c[key] = value;
+        c
+    };
+    let tampered = {
+        let good = sign(&claims(now), KEY, x5t.clone());
+        let parts: Vec<&str> = good.split('.').collect();
+        let payload = b64(serde_json::to_string(&with("sub", json!("other")))
+            .unwrap()
+            .as_bytes());
+        format!("{}.{}.{}", parts[0], payload, parts[2])
+    };
+    let alg_none = format!(
+        "{}.{}.",
+        b64(json!({"alg": "none", "x5t": thumbprint()}).to_string().as_bytes()),
+        b64(claims(now).to_string().as_bytes())
+    );
+    // Key confusion: HS256 keyed with the certificate (public) as if it were a shared secret.
+    let confused = {
+        let mut header = Header::new(Algorithm::HS256);
+        header.x5t = x5t.clone();
+        encode(&header, &claims(now), &EncodingKey::from_secret(CERT.as_bytes())).unwrap()
+    };
+    let cases: Vec<(&str, String)> = vec![
+        ("wrong x5t", sign(&claims(now), KEY, Some(b64(&[7u8; 20])))),
+        ("no x5t", sign(&claims(now), KEY, None)),
+        ("another key", sign(&claims(now), OTHER_KEY, x5t.clone())),
+        (
+            "wrong aud",
+            sign(
+                &with("aud", json!("https://evil.example/token")),
+                KEY,
+                x5t.clone(),
+            ),
+        ),
+        (
+            "wrong iss",
+            sign(&with("iss", json!(OTHER_CLIENT)), KEY, x5t.clone()),
+        ),
+        ("expired", sign(&with("exp", json!(now - 3600)), KEY, x5t.clone())),
+        (
+            "unknown user",
+            sign(&with("sub", json!("mallory")), KEY, x5t.clone()),
+        ),
+        (
+            "user the client may not act for",
+            sign(&with("sub", json!("other")), KEY, x5t.clone()),
+        ),
+        ("tampered claims", tampered),
+        ("alg none", alg_none),
+        ("HS256 key confusion", confused),
+        ("garbage", "not.a.jwt".into()),
+    ];
+    for (what, jwt) in cases {
+        let refused = ask(&app, &jwt, FEED_SECRET).await;
+        assert_eq!(
+            oauth_error(&refused, StatusCode::BAD_REQUEST),
+            "invalid_grant",
+            "{what}: {}",
+            refused.text
+        );
+    }
+    // The right assertion with the wrong client secret: the client fails to authenticate.
+    let good = sign(&claims(now), KEY, x5t);
+    assert_eq!(
+        oauth_error(
+            &ask(&app, &good, "wrong-secret-wrong").await,
+            StatusCode::UNAUTHORIZED
+        ),
+        "invalid_client"
+    );
+    // A code-flow client cannot use the grant type.
+    let other = token(
+        &app,
+        &[
+            ("grant_type", FEED_URN),
+            ("assertion", &good),
+            ("client_id", CLIENT),
+            ("client_secret", SECRET),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(
+        oauth_error(&other, StatusCode::BAD_REQUEST),
+        "unauthorized_client"
+    );
+}
