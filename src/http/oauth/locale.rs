@@ -5,6 +5,9 @@
 //! `ru`, `sv`, `th`, `tr`, `uk`, `vi`, `zh`). Adding a language is one [`Words`] table, one [`Locale`]
 //! variant and one line in [`Locale::from_lang`] and [`Locale::words`]; `dir` is [`Dir::Rtl`] for `ar`,
 //! `fa` and `he`. Anything unknown, missing or malformed falls back to English.
+//!
+//! Three of TradingView's codes are not the language's BCP 47 tag, which is what `html_lang` must hold:
+//! `br` is Brazilian Portuguese (`pt-BR`), `kr` Korean (`ko`) and `in` Indonesian (`id`, like `id`).
 
 /// A language the pages are written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -85,7 +88,7 @@ const EN: Words = Words {
     error_unknown_client: "Unknown application",
     error_bad_redirect: "This application cannot log in here",
     error_server: "Something went wrong",
-    footer: "Your password is sent only to this server.",
+    footer: "Check the address bar before you enter your password.",
 };
 
 impl Locale {
