@@ -10,6 +10,9 @@
 //! The WebDriver client is fantoccini without any TLS feature: chromedriver speaks plain HTTP on
 //! loopback, so neither OpenSSL nor a TLS stack is linked for it.
 
+/// The WebDriver client crate, for tests that need its types (`Locator`, `Key`) without depending on it.
+pub use fantoccini;
+
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder};
@@ -40,6 +43,15 @@ pub struct Browser {
     profile: PathBuf,
 }
 
+/// Options of [`Browser::start_with`].
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Pages see `prefers-color-scheme: dark`.
+    pub dark: bool,
+    /// More Chromium arguments.
+    pub args: Vec<String>,
+}
+
 impl std::fmt::Debug for Browser {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Browser")
@@ -56,6 +68,11 @@ impl Browser {
     /// # Panics
     /// When a program is missing under `CI=true`, or when they are installed but no session opens.
     pub async fn start() -> Option<Browser> {
+        Self::start_with(Options::default()).await
+    }
+
+    /// A session with `options`; see [`Browser::start`].
+    pub async fn start_with(options: Options) -> Option<Browser> {
         let (Some(driver), Some(browser)) = (on_path(DRIVER), BROWSERS.iter().find_map(|b| on_path(b)))
         else {
             let why = "skipped: chromedriver or chromium is not installed (Debian packages chromium-driver and chromium); the browser tests need a real Chromium";
@@ -79,7 +96,7 @@ impl Browser {
                     continue;
                 }
             };
-            match open_session(&browser, port, &profile).await {
+            match open_session(&browser, port, &profile, &options).await {
                 Ok(client) => {
                     return Some(Browser {
                         client,
@@ -222,8 +239,13 @@ fn spawn_driver(driver: &Path, port: u16, profile: &Path) -> Result<Child, Strin
 }
 
 /// A session with headless Chromium at `browser`, profile in `profile`.
-async fn open_session(browser: &Path, port: u16, profile: &Path) -> Result<Client, String> {
-    let args = vec![
+async fn open_session(
+    browser: &Path,
+    port: u16,
+    profile: &Path,
+    options: &Options,
+) -> Result<Client, String> {
+    let mut args = vec![
         "--headless=new".to_owned(),
         // Tests run as root in containers, where Chromium's sandbox cannot start.
         "--no-sandbox".to_owned(),
@@ -241,6 +263,11 @@ async fn open_session(browser: &Path, port: u16, profile: &Path) -> Result<Clien
         "--hide-scrollbars".to_owned(),
         "--force-color-profile=srgb".to_owned(),
     ];
+    if options.dark {
+        // The page sees `prefers-color-scheme: dark`.
+        args.push("--force-dark-mode".to_owned());
+    }
+    args.extend(options.args.iter().cloned());
     let mut caps = serde_json::Map::new();
     caps.insert("browserName".into(), "chrome".into());
     caps.insert(
