@@ -4,6 +4,7 @@
 use super::clients::{Client, Clients};
 use super::config::Flow;
 use super::pkce;
+use crate::http::oauth::page::ErrorKind;
 use serde::{Deserialize, Serialize};
 
 /// What the client asked for.
@@ -45,7 +46,7 @@ pub struct AuthRequest {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
     /// The client or redirect URI cannot be trusted: shown on a page, never redirected (RFC 6749 §4.1.2.1).
-    Page(String),
+    Page(ErrorKind, String),
     /// Sent back to the (checked) redirect URI as `error` and `error_description`.
     Redirect {
         redirect_uri: String,
@@ -62,14 +63,15 @@ const MAX_ECHO: usize = 2048;
 /// Checks an authorization request given as `field(name)` lookups.
 pub fn parse<'a>(field: impl Fn(&str) -> Option<&'a str>, clients: &Clients) -> Result<AuthRequest, Refusal> {
     let client_id = field("client_id")
-        .ok_or_else(|| Refusal::Page("The request names no client (client_id is missing).".into()))?;
+        .ok_or_else(|| Refusal::Page(ErrorKind::BadRequest, "The request names no client (client_id is missing).".into()))?;
     let client: &Client = clients
         .get(client_id)
-        .ok_or_else(|| Refusal::Page("The request names a client this bridge does not know.".into()))?;
+        .ok_or_else(|| Refusal::Page(ErrorKind::UnknownClient, "The request names a client this bridge does not know.".into()))?;
     let redirect_uri =
-        field("redirect_uri").ok_or_else(|| Refusal::Page("The request has no redirect_uri.".into()))?;
+        field("redirect_uri").ok_or_else(|| Refusal::Page(ErrorKind::BadRequest, "The request has no redirect_uri.".into()))?;
     if !client.redirects_to(redirect_uri) {
         return Err(Refusal::Page(
+            ErrorKind::BadRedirectUri,
             "The redirect_uri is not registered for this client, so the bridge will not send you there."
                 .into(),
         ));
@@ -271,7 +273,7 @@ mod tests {
             vec![("client_id", "tv"), ("redirect_uri", "https://tv.example/cb")],
             vec![("client_id", "tv")],
         ] {
-            assert!(matches!(ask(&bad), Err(Refusal::Page(_))), "{bad:?}");
+            assert!(matches!(ask(&bad), Err(Refusal::Page(..))), "{bad:?}");
         }
     }
 

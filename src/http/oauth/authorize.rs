@@ -4,7 +4,7 @@
 use super::cookies;
 use super::grant::{self, GrantFailed};
 use super::locale::Locale;
-use super::page::{self, ErrorPage, LoginError, LoginPage};
+use super::page::{self, ErrorKind, ErrorPage, LoginError, LoginPage};
 use crate::auth::oauth::browser::{self, BrowserLogin};
 use crate::auth::oauth::request::{self, redirect_with, AuthRequest, Prompt, Refusal, ResponseType};
 use crate::auth::oauth::{forms, secrets};
@@ -29,7 +29,7 @@ pub async fn authorize(
             return error_page(
                 StatusCode::BAD_REQUEST,
                 Locale::En,
-                "This sign-in link is not valid",
+                ErrorKind::BadRequest,
                 &e.to_string(),
             )
         }
@@ -37,11 +37,11 @@ pub async fn authorize(
     let locale = Locale::from_lang(fields.exact_opt("lang"));
     let request = match request::parse(|name| fields.exact_opt(name), state.oauth()) {
         Ok(request) => request,
-        Err(Refusal::Page(why)) => {
+        Err(Refusal::Page(kind, why)) => {
             return error_page(
                 StatusCode::BAD_REQUEST,
                 locale,
-                "This sign-in link is not valid",
+                kind,
                 &why,
             )
         }
@@ -139,7 +139,7 @@ pub async fn show_form(
         return error_page(
             StatusCode::BAD_REQUEST,
             locale,
-            "This sign-in link is not valid",
+            ErrorKind::UnknownClient,
             "Unknown client.",
         );
     };
@@ -176,8 +176,9 @@ pub async fn show_form(
         error,
         federated: None,
     });
-    let status = StatusCode::OK;
-    let mut response = page::html_response(status, body);
+    // The form's answer redirects to the client: CSP form-action must allow its origin.
+    let targets: Vec<&str> = origin(&request.redirect_uri).into_iter().collect();
+    let mut response = page::login_response(StatusCode::OK, body, &targets);
     if new_binding {
         let path = cookies::path(&config.server.base_path);
         response
@@ -193,7 +194,7 @@ pub fn see_other(url: &str, cookie: Option<HeaderValue>) -> Response {
         return error_page(
             StatusCode::INTERNAL_SERVER_ERROR,
             Locale::En,
-            "Something went wrong",
+            ErrorKind::Server,
             "The redirect address is not valid.",
         );
     };
@@ -244,13 +245,16 @@ pub fn unavailable(request: &AuthRequest) -> Response {
     )
 }
 
-pub fn error_page(status: StatusCode, locale: Locale, title: &str, detail: &str) -> Response {
-    page::html_response(
-        status,
-        page::error_page(&ErrorPage {
-            locale,
-            title,
-            detail,
-        }),
-    )
+/// The page for a request the bridge must not redirect back; `status` overrides the kind's own.
+pub fn error_page(status: StatusCode, locale: Locale, kind: ErrorKind, detail: &str) -> Response {
+    page::html_response(status, page::error_page(&ErrorPage { locale, kind, detail }))
+}
+
+/// `scheme://host[:port]` of an absolute URL (what CSP `form-action` lists).
+fn origin(url: &str) -> Option<&str> {
+    let scheme_end = url.find("://")? + 3;
+    let end = url[scheme_end..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| scheme_end + i);
+    Some(&url[..end])
 }

@@ -63,6 +63,9 @@ pub struct Words {
     pub error_unknown_client: &'static str,
     pub error_bad_redirect: &'static str,
     pub error_server: &'static str,
+    pub error_form_refused: &'static str,
+    pub error_unavailable: &'static str,
+    pub signed_out: &'static str,
     /// The small print under the card.
     pub footer: &'static str,
 }
@@ -88,6 +91,9 @@ const EN: Words = Words {
     error_unknown_client: "Unknown application",
     error_bad_redirect: "This application cannot log in here",
     error_server: "Something went wrong",
+    error_form_refused: "This login form cannot be used",
+    error_unavailable: "Please try again in a moment",
+    signed_out: "You are signed out",
     footer: "Check the address bar before you enter your password.",
 };
 

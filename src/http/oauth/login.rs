@@ -5,7 +5,7 @@ use super::authorize::{error_page, see_other, show_form};
 use super::cookies;
 use super::grant::{self, GrantFailed};
 use super::locale::Locale;
-use super::page::LoginError;
+use super::page::{ErrorKind, LoginError};
 use crate::auth::oauth::browser::{self, BrowserLogin};
 use crate::auth::oauth::forms;
 use crate::http::audit::RequestId;
@@ -33,7 +33,7 @@ pub async fn submit(
         error_page(
             StatusCode::BAD_REQUEST,
             Locale::En,
-            "This login form cannot be used",
+            ErrorKind::FormRefused,
             detail,
         )
     };
@@ -51,7 +51,7 @@ pub async fn submit(
         }
         Err(e) => {
             tracing::warn!(error = %e, "login form: the state store is unavailable");
-            return error_page(StatusCode::SERVICE_UNAVAILABLE, Locale::En, "Please try again in a moment",
+            return error_page(StatusCode::SERVICE_UNAVAILABLE, Locale::En, ErrorKind::Unavailable,
                 "The bridge cannot complete the login right now.");
         }
     };
@@ -59,7 +59,7 @@ pub async fn submit(
     if !forms::verifies(&form, csrf, cookies::read(&headers, cookies::BINDING)) {
         tracing::warn!(target: crate::http::audit::TARGET, request_id = %request_id,
             "login form refused: its CSRF token or browser binding does not match");
-        return error_page(StatusCode::FORBIDDEN, locale, "This login form cannot be used",
+        return error_page(StatusCode::FORBIDDEN, locale, ErrorKind::FormRefused,
             "The form could not be verified as the one shown to this browser. Go back to TradingView and start the login again.");
     }
     let login = fields.str_opt("login").unwrap_or("").trim().to_owned();
@@ -114,7 +114,7 @@ pub async fn submit(
             return error_page(
                 StatusCode::FORBIDDEN,
                 locale,
-                "The login cannot continue",
+                ErrorKind::FormRefused,
                 &message,
             )
         }

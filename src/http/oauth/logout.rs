@@ -6,6 +6,7 @@ use super::authorize::{error_page, see_other};
 use super::cookies;
 use super::grant::revoke_quietly;
 use super::locale::Locale;
+use super::page::ErrorKind;
 use crate::auth::oauth::browser;
 use crate::http::audit::{self, RequestId};
 use crate::http::extract::Fields;
@@ -21,17 +22,16 @@ pub async fn logout(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let title = "This sign-out link is not valid";
     let fields = match Fields::parse(query.unwrap_or_default().as_bytes(), "query parameter") {
         Ok(fields) => fields,
-        Err(e) => return error_page(StatusCode::BAD_REQUEST, Locale::En, title, &e.to_string()),
+        Err(e) => return error_page(StatusCode::BAD_REQUEST, Locale::En, ErrorKind::BadRequest, &e.to_string()),
     };
     let locale = Locale::from_lang(fields.exact_opt("lang"));
     let Some(client) = fields.exact_opt("client_id").and_then(|id| state.oauth().get(id)) else {
         return error_page(
             StatusCode::BAD_REQUEST,
             locale,
-            title,
+            ErrorKind::UnknownClient,
             "The link names no client this bridge knows.",
         );
     };
@@ -41,7 +41,7 @@ pub async fn logout(
             return error_page(
                 StatusCode::BAD_REQUEST,
                 locale,
-                title,
+                ErrorKind::BadRedirectUri,
                 "The redirect_uri is not registered for this client, so the bridge will not send you there.",
             );
         }
@@ -63,7 +63,7 @@ pub async fn logout(
                 return error_page(
                     StatusCode::SERVICE_UNAVAILABLE,
                     locale,
-                    "Please try again in a moment",
+                    ErrorKind::Unavailable,
                     "The bridge cannot complete the sign-out right now.",
                 );
             }
@@ -73,7 +73,7 @@ pub async fn logout(
     match redirect {
         Some(uri) => see_other(uri, Some(clear)),
         None => {
-            let mut page = error_page(StatusCode::OK, locale, "You are signed out",
+            let mut page = error_page(StatusCode::OK, locale, ErrorKind::SignedOut,
                 "Your bridge login and the TradingView sessions it opened have ended. You can close this page.");
             page.headers_mut().append(SET_COOKIE, clear);
             page

@@ -98,8 +98,14 @@ pub enum ErrorKind {
     UnknownClient,
     /// `redirect_uri` is not one of the client's registered URIs.
     BadRedirectUri,
-    /// The bridge failed (store down, a bug).
+    /// The bridge failed (a bug).
     Server,
+    /// A login form that is stale, used, or was not shown to this browser.
+    FormRefused,
+    /// The state store or the upstream is down: try again.
+    Unavailable,
+    /// Not an error: the sign-out is done and there is nowhere to send the browser.
+    SignedOut,
 }
 
 impl ErrorKind {
@@ -110,6 +116,9 @@ impl ErrorKind {
                 StatusCode::BAD_REQUEST
             }
             ErrorKind::Server => StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorKind::FormRefused => StatusCode::FORBIDDEN,
+            ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorKind::SignedOut => StatusCode::OK,
         }
     }
 
@@ -119,6 +128,9 @@ impl ErrorKind {
             ErrorKind::UnknownClient => words.error_unknown_client,
             ErrorKind::BadRedirectUri => words.error_bad_redirect,
             ErrorKind::Server => words.error_server,
+            ErrorKind::FormRefused => words.error_form_refused,
+            ErrorKind::Unavailable => words.error_unavailable,
+            ErrorKind::SignedOut => words.signed_out,
         }
     }
 }
