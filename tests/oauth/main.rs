@@ -3,3 +3,4 @@
 //! "skipped" and pass, except under `CI=true`.
 
 mod browser_page;
+mod flow;
