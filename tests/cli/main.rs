@@ -4,5 +4,6 @@
 
 mod commands;
 mod config;
+mod oauth;
 mod replicas;
 mod restart;

@@ -18,7 +18,9 @@ const SECRET: &str = "tv-staging-secret-0123456789";
 
 /// The bridge on a free port; returns its base URL (`http://localhost:PORT`).
 async fn bridge(redirect: &str) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free port");
     let port = listener.local_addr().expect("an address").port();
     let toml = format!(
         r#"
@@ -45,7 +47,9 @@ redirect_uris = ["{redirect}"]
         .expect("paper broker");
     let state = AppState::new(config, Arc::new(broker));
     let app = tvbridge::app(state.clone());
-    tokio::spawn(async move { tvbridge::server::run(listener, state, app, std::future::pending::<()>()).await });
+    tokio::spawn(
+        async move { tvbridge::server::run(listener, state, app, std::future::pending::<()>()).await },
+    );
     // `localhost`, which browsers treat as a secure origin: the login cookies are `Secure`.
     format!("http://localhost:{port}")
 }
@@ -59,12 +63,16 @@ async fn callback() -> (String, Arc<Mutex<Vec<String>>>) {
         get(move |uri: axum::http::Uri| {
             let seen = seen.clone();
             async move {
-                seen.lock().expect("not poisoned").push(uri.query().unwrap_or("").to_owned());
+                seen.lock()
+                    .expect("not poisoned")
+                    .push(uri.query().unwrap_or("").to_owned());
                 "back at TradingView"
             }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free port");
     let port = listener.local_addr().expect("an address").port();
     tokio::spawn(async move { axum::serve(listener, router).await });
     (format!("http://localhost:{port}/oauth-redirect"), hits)
@@ -109,7 +117,10 @@ async fn code_flow_in_a_real_browser_with_the_keyboard_only() {
         .await
         .expect("the authorize link loads");
     let active = client.active_element().await.expect("a focused element");
-    assert_eq!(active.attr("name").await.expect("its name").as_deref(), Some("login"));
+    assert_eq!(
+        active.attr("name").await.expect("its name").as_deref(),
+        Some("login")
+    );
     browser.screenshot("oauth-flow-login.png").await;
 
     // A wrong password first: the page says so and keeps the login.
@@ -119,7 +130,10 @@ async fn code_flow_in_a_real_browser_with_the_keyboard_only() {
     browser.press(Key::Enter).await.expect("Enter");
     tokio::time::sleep(Duration::from_millis(500)).await;
     let source = client.source().await.expect("the page");
-    assert!(source.contains("role=\"alert\""), "the error is announced:\n{source}");
+    assert!(
+        source.contains("role=\"alert\""),
+        "the error is announced:\n{source}"
+    );
     browser.screenshot("oauth-flow-wrong-password.png").await;
     // The login is kept, so the password field has the focus.
     browser.type_text("demo").await.expect("typing");
@@ -146,7 +160,9 @@ async fn code_flow_in_a_real_browser_with_the_keyboard_only() {
         .json()
         .await
         .expect("JSON");
-    let access = tokens["access_token"].as_str().unwrap_or_else(|| panic!("{tokens}"));
+    let access = tokens["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{tokens}"));
     let accounts: serde_json::Value = http
         .get(format!("{base}/api/accounts"))
         .bearer_auth(access)
@@ -165,6 +181,9 @@ async fn code_flow_in_a_real_browser_with_the_keyboard_only() {
         .await
         .expect("prompt=none");
     let hit = wait_for_hit(&hits, 2).await;
-    assert!(param(&hit, "code").is_some(), "prompt=none with a live login gives a code: {hit}");
+    assert!(
+        param(&hit, "code").is_some(),
+        "prompt=none with a live login gives a code: {hit}"
+    );
     browser.close().await;
 }

@@ -62,13 +62,20 @@ const MAX_ECHO: usize = 2048;
 
 /// Checks an authorization request given as `field(name)` lookups.
 pub fn parse<'a>(field: impl Fn(&str) -> Option<&'a str>, clients: &Clients) -> Result<AuthRequest, Refusal> {
-    let client_id = field("client_id")
-        .ok_or_else(|| Refusal::Page(ErrorKind::BadRequest, "The request names no client (client_id is missing).".into()))?;
-    let client: &Client = clients
-        .get(client_id)
-        .ok_or_else(|| Refusal::Page(ErrorKind::UnknownClient, "The request names a client this bridge does not know.".into()))?;
-    let redirect_uri =
-        field("redirect_uri").ok_or_else(|| Refusal::Page(ErrorKind::BadRequest, "The request has no redirect_uri.".into()))?;
+    let client_id = field("client_id").ok_or_else(|| {
+        Refusal::Page(
+            ErrorKind::BadRequest,
+            "The request names no client (client_id is missing).".into(),
+        )
+    })?;
+    let client: &Client = clients.get(client_id).ok_or_else(|| {
+        Refusal::Page(
+            ErrorKind::UnknownClient,
+            "The request names a client this bridge does not know.".into(),
+        )
+    })?;
+    let redirect_uri = field("redirect_uri")
+        .ok_or_else(|| Refusal::Page(ErrorKind::BadRequest, "The request has no redirect_uri.".into()))?;
     if !client.redirects_to(redirect_uri) {
         return Err(Refusal::Page(
             ErrorKind::BadRedirectUri,

@@ -37,14 +37,7 @@ pub async fn authorize(
     let locale = Locale::from_lang(fields.exact_opt("lang"));
     let request = match request::parse(|name| fields.exact_opt(name), state.oauth()) {
         Ok(request) => request,
-        Err(Refusal::Page(kind, why)) => {
-            return error_page(
-                StatusCode::BAD_REQUEST,
-                locale,
-                kind,
-                &why,
-            )
-        }
+        Err(Refusal::Page(kind, why)) => return error_page(StatusCode::BAD_REQUEST, locale, kind, &why),
         Err(Refusal::Redirect {
             redirect_uri,
             response_type,

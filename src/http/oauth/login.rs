@@ -111,12 +111,7 @@ pub async fn submit(
     let (url, sid) = match grant::complete(&state, &request_id, client, &request, opened).await {
         Ok(done) => done,
         Err(GrantFailed::Refused(message)) => {
-            return error_page(
-                StatusCode::FORBIDDEN,
-                locale,
-                ErrorKind::FormRefused,
-                &message,
-            )
+            return error_page(StatusCode::FORBIDDEN, locale, ErrorKind::FormRefused, &message)
         }
         Err(GrantFailed::Unavailable(why)) => {
             tracing::warn!(reason = %why, "login form: the grant could not be completed");

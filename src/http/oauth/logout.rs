@@ -24,7 +24,14 @@ pub async fn logout(
 ) -> Response {
     let fields = match Fields::parse(query.unwrap_or_default().as_bytes(), "query parameter") {
         Ok(fields) => fields,
-        Err(e) => return error_page(StatusCode::BAD_REQUEST, Locale::En, ErrorKind::BadRequest, &e.to_string()),
+        Err(e) => {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                Locale::En,
+                ErrorKind::BadRequest,
+                &e.to_string(),
+            )
+        }
     };
     let locale = Locale::from_lang(fields.exact_opt("lang"));
     let Some(client) = fields.exact_opt("client_id").and_then(|id| state.oauth().get(id)) else {
