@@ -16,6 +16,10 @@ pub struct UserConfig {
     pub name: Option<String>,
     #[serde(default)]
     pub email: Option<String>,
+    /// The data-feed groups (ids as `/groups` lists them) this user's tokens, and TradingView's servers
+    /// acting for them (ServerOAuth2Bearer), may read; absent: every group.
+    #[serde(default)]
+    pub datafeed_groups: Option<Vec<String>>,
 }
 
 /// Compared against when no user has the login, so that an unknown login costs the same comparison as a
@@ -59,12 +63,14 @@ mod tests {
                 password: Secret::new("demo"),
                 name: Some("Demo Trader".into()),
                 email: None,
+                datafeed_groups: None,
             },
             UserConfig {
                 login: "other".into(),
                 password: Secret::new("other-pass"),
                 name: None,
                 email: None,
+                datafeed_groups: None,
             },
         ]
     }

@@ -71,21 +71,39 @@ fn group_id(state: &AppState, s: &SymbolInfo) -> String {
     format!("{}{}", state.config().datafeed.group_prefix, s.group)
 }
 
-async fn group_ids(state: &AppState) -> ApiResult<Vec<String>> {
+/// The groups `session`'s user may read (`[[auth.users]] datafeed_groups`); `None`: all of them. A data-
+/// feed session (ServerOAuth2Bearer) acts for the bridge user its assertion named.
+fn allowed_groups<'a>(state: &'a AppState, session: &crate::auth::Session) -> Option<&'a [String]> {
+    let user = &session.ctx.user;
+    let login = user
+        .strip_prefix(crate::http::oauth::token::DATAFEED_USER_PREFIX)
+        .unwrap_or(user);
+    state
+        .config()
+        .auth
+        .users
+        .iter()
+        .find(|u| u.login == login)
+        .and_then(|u| u.datafeed_groups.as_deref())
+}
+
+async fn group_ids(state: &AppState, allowed: Option<&[String]>) -> ApiResult<Vec<String>> {
     let mut ids: Vec<String> = state
         .broker()
         .data_symbols()
         .await?
         .iter()
         .map(|s| group_id(state, s))
+        .filter(|id| allowed.is_none_or(|a| a.contains(id)))
         .collect();
     ids.sort();
     ids.dedup();
     Ok(ids)
 }
 
-async fn groups(State(state): State<AppState>, _authed: FeedAuthed) -> ApiResult<TvOk<Value>> {
-    let groups: Vec<Value> = group_ids(&state)
+async fn groups(State(state): State<AppState>, authed: FeedAuthed) -> ApiResult<TvOk<Value>> {
+    let allowed = allowed_groups(&state, &authed.0);
+    let groups: Vec<Value> = group_ids(&state, allowed)
         .await?
         .into_iter()
         .map(|id| json!({ "id": id }))
@@ -93,19 +111,30 @@ async fn groups(State(state): State<AppState>, _authed: FeedAuthed) -> ApiResult
     Ok(TvOk(json!({ "groups": groups })))
 }
 
-async fn permissions(State(state): State<AppState>, _authed: FeedAuthed) -> ApiResult<TvOk<Value>> {
-    // Every bridge user may see every group: the broker's own accounts decide what they can trade.
-    Ok(TvOk(json!({ "groups": group_ids(&state).await? })))
+async fn permissions(State(state): State<AppState>, authed: FeedAuthed) -> ApiResult<TvOk<Value>> {
+    // A user without a `datafeed_groups` list sees every group: the broker's own accounts decide what
+    // they can trade.
+    let allowed = allowed_groups(&state, &authed.0);
+    Ok(TvOk(json!({ "groups": group_ids(&state, allowed).await? })))
 }
 
 async fn symbol_info(
     State(state): State<AppState>,
-    _authed: FeedAuthed,
+    authed: FeedAuthed,
     TvQuery(query): TvQuery,
 ) -> ApiResult<Response> {
     let all = state.broker().data_symbols().await?;
+    let allowed = allowed_groups(&state, &authed.0);
     let chosen: Vec<&SymbolInfo> = match query.str_opt("group") {
-        None => all.iter().collect(),
+        None => all
+            .iter()
+            .filter(|s| allowed.is_none_or(|a| a.contains(&group_id(&state, s))))
+            .collect(),
+        Some(group) if allowed.is_some_and(|a| !a.iter().any(|g| g == group)) => {
+            return Err(ApiError::bad(format!(
+                "Group '{group}' is not among this user's data-feed permissions"
+            )))
+        }
         Some(group) => {
             let chosen: Vec<&SymbolInfo> = all.iter().filter(|s| group_id(&state, s) == group).collect();
             if chosen.is_empty() {

@@ -185,3 +185,42 @@ async fn forged_expired_and_misaddressed_assertions_are_refused() {
         "unauthorized_client"
     );
 }
+
+#[tokio::test]
+async fn the_data_feed_shows_only_the_groups_the_named_user_may_read() {
+    let extra = r#"
+[[auth.users]]
+login = "feed"
+password = "feed-password"
+datafeed_groups = ["tvbridge_forex"]
+"#;
+    let (app, clock) = app_with(extra).await;
+    // TradingView's servers acting for "demo" (no list) see every group.
+    let all = {
+        let jwt = sign(&claims(clock.now()), KEY, Some(thumbprint()));
+        ask(&app, &jwt, FEED_SECRET).await.json()["access_token"].as_str().unwrap().to_owned()
+    };
+    let everything = app.get(&all, "/groups", "GroupsResponse").await;
+    assert!(everything["groups"].as_array().unwrap().len() > 1, "{everything}");
+    // A user with a list sees that list, in /groups, /permissions and /symbol_info.
+    let token = app.login_as("feed", "feed-password").await;
+    let groups = app.get(&token, "/groups", "GroupsResponse").await;
+    assert_eq!(groups["groups"], json!([{ "id": "tvbridge_forex" }]));
+    let permissions = app.get(&token, "/permissions", "PermissionsResponse").await;
+    assert_eq!(permissions["groups"], json!(["tvbridge_forex"]));
+    let info = app.send(Method::GET, "/symbol_info", Some(&token), None).await;
+    let symbols = info.body["symbol"].as_array().unwrap();
+    assert!(!symbols.is_empty());
+    let forex = app.send(Method::GET, "/symbol_info?group=tvbridge_forex", Some(&token), None).await;
+    assert_eq!(forex.body["symbol"].as_array().unwrap().len(), symbols.len());
+    let other = everything["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["id"].as_str().unwrap())
+        .find(|id| *id != "tvbridge_forex")
+        .unwrap();
+    let refused = app.send(Method::GET, &format!("/symbol_info?group={other}"), Some(&token), None).await;
+    assert_eq!(refused.body["s"], "error");
+    assert!(refused.body["errmsg"].as_str().unwrap().contains("permissions"));
+}
