@@ -198,7 +198,10 @@ datafeed_groups = ["tvbridge_forex"]
     // TradingView's servers acting for "demo" (no list) see every group.
     let all = {
         let jwt = sign(&claims(clock.now()), KEY, Some(thumbprint()));
-        ask(&app, &jwt, FEED_SECRET).await.json()["access_token"].as_str().unwrap().to_owned()
+        ask(&app, &jwt, FEED_SECRET).await.json()["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     };
     let everything = app.get(&all, "/groups", "GroupsResponse").await;
     assert!(everything["groups"].as_array().unwrap().len() > 1, "{everything}");
@@ -211,7 +214,14 @@ datafeed_groups = ["tvbridge_forex"]
     let info = app.send(Method::GET, "/symbol_info", Some(&token), None).await;
     let symbols = info.body["symbol"].as_array().unwrap();
     assert!(!symbols.is_empty());
-    let forex = app.send(Method::GET, "/symbol_info?group=tvbridge_forex", Some(&token), None).await;
+    let forex = app
+        .send(
+            Method::GET,
+            "/symbol_info?group=tvbridge_forex",
+            Some(&token),
+            None,
+        )
+        .await;
     assert_eq!(forex.body["symbol"].as_array().unwrap().len(), symbols.len());
     let other = everything["groups"]
         .as_array()
@@ -220,7 +230,14 @@ datafeed_groups = ["tvbridge_forex"]
         .map(|g| g["id"].as_str().unwrap())
         .find(|id| *id != "tvbridge_forex")
         .unwrap();
-    let refused = app.send(Method::GET, &format!("/symbol_info?group={other}"), Some(&token), None).await;
+    let refused = app
+        .send(
+            Method::GET,
+            &format!("/symbol_info?group={other}"),
+            Some(&token),
+            None,
+        )
+        .await;
     assert_eq!(refused.body["s"], "error");
     assert!(refused.body["errmsg"].as_str().unwrap().contains("permissions"));
 }
