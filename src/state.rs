@@ -39,6 +39,7 @@ struct Inner {
     quotes: QuoteHub,
     login_throttle: LoginThrottle,
     oauth: crate::auth::oauth::Clients,
+    forms: crate::auth::oauth::forms::FormSealer,
     trusted_proxies: TrustedProxies,
     shutdown: Shutdown,
     streams: StreamRegistry,
@@ -117,6 +118,7 @@ impl AppState {
             config.server.max_streams_per_user,
         );
         Ok(AppState(Arc::new(Inner {
+            forms: crate::auth::oauth::forms::FormSealer::new(&key),
             tokens,
             oauth,
             sessions: SessionStore::new(store.clone(), config.auth.max_sessions_per_user),
@@ -196,6 +198,11 @@ impl AppState {
     /// The registered OAuth clients.
     pub fn oauth(&self) -> &crate::auth::oauth::Clients {
         &self.0.oauth
+    }
+
+    /// Seals and opens the login forms of the OAuth pages.
+    pub fn forms(&self) -> &crate::auth::oauth::forms::FormSealer {
+        &self.0.forms
     }
 
     /// Reverse proxies whose `X-Forwarded-For` is believed.

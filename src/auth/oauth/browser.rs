@@ -45,9 +45,20 @@ pub async fn find(store: &dyn Store, secret: &str, now: u64) -> StoreResult<Opti
     Ok(found.map(|(_, l)| l).filter(|l| l.expires_at > now))
 }
 
+/// The store key of the browser login of cookie `secret` (a digest: it names the login without being the
+/// cookie).
+pub fn key_of(secret: &str) -> String {
+    secrets::key("browser", secret)
+}
+
 /// Remembers that session `sid` was granted through cookie `secret`.
 pub async fn add_session(store: &dyn Store, secret: &str, sid: &str, now: u64) -> StoreResult<()> {
-    json::update::<BrowserLogin, ()>(store, &secrets::key("browser", secret), |current| match current {
+    add_session_at(store, &key_of(secret), sid, now).await
+}
+
+/// [`add_session`] by the login's store key.
+pub async fn add_session_at(store: &dyn Store, key: &str, sid: &str, now: u64) -> StoreResult<()> {
+    json::update::<BrowserLogin, ()>(store, key, |current| match current {
         Some(mut login) if login.expires_at > now => {
             login.sessions.push(sid.to_owned());
             let excess = login.sessions.len().saturating_sub(MAX_GRANTS);

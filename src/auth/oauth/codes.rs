@@ -15,8 +15,14 @@ const REMEMBER_USED: Duration = Duration::from_secs(600);
 pub struct Code {
     pub client_id: String,
     pub redirect_uri: String,
-    /// The bridge session opened for the user when the code was issued.
+    /// The bridge session the code grants: opened when the code was issued (a login through the form),
+    /// or under this id at the exchange (`deferred`).
     pub session_id: String,
+    /// A code answered from the browser's login (`prompt=none`, or no prompt): its session is opened only
+    /// when the code is exchanged, so that a page that sends a logged-in browser to the authorize URL again
+    /// and again cannot open sessions (and end the user's real ones through the per-user cap).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deferred: Option<Deferred>,
     pub user: String,
     pub code_challenge: Option<String>,
     pub scope: Option<String>,
@@ -24,6 +30,18 @@ pub struct Code {
     pub expires_at: u64,
     #[serde(default)]
     pub used: bool,
+    /// Presented again after its exchange.
+    #[serde(default)]
+    pub replayed: bool,
+}
+
+/// The session a deferred code opens at its exchange.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deferred {
+    /// The bridge user to open it as.
+    pub bridge_user: String,
+    /// The store key of the browser login that answered (the session is listed there for logout).
+    pub browser_key: String,
 }
 
 /// What an exchange found.
@@ -52,7 +70,12 @@ pub async fn redeem(store: &dyn Store, secret: &str) -> StoreResult<Redeemed> {
     }
     json::update::<Code, Redeemed>(store, &secrets::key("code", secret), |current| match current {
         None => (json::Change::Keep, Redeemed::Unknown),
-        Some(code) if code.used => (json::Change::Keep, Redeemed::Replayed(code)),
+        Some(mut code) if code.used => {
+            // Marked, so that an exchange still opening its session revokes it when done.
+            code.replayed = true;
+            let replayed = Redeemed::Replayed(code.clone());
+            (json::Change::Put(code, REMEMBER_USED), replayed)
+        }
         Some(mut code) => {
             code.used = true;
             let fresh = Redeemed::Fresh(code.clone());
@@ -60,6 +83,12 @@ pub async fn redeem(store: &dyn Store, secret: &str) -> StoreResult<Redeemed> {
         }
     })
     .await
+}
+
+/// Whether the code `secret` was presented again after its exchange.
+pub async fn was_replayed(store: &dyn Store, secret: &str) -> StoreResult<bool> {
+    let found = json::get::<Code>(store, &secrets::key("code", secret)).await?;
+    Ok(found.is_some_and(|(_, code)| code.replayed))
 }
 
 #[cfg(test)]
@@ -74,11 +103,13 @@ mod tests {
             client_id: "tv".into(),
             redirect_uri: "https://tv.example/cb".into(),
             session_id: "s1".into(),
+            deferred: None,
             user: "demo".into(),
             code_challenge: None,
             scope: None,
             expires_at: 10,
             used: false,
+            replayed: false,
         };
         let secret = issue(&store, &code, 30).await.unwrap();
         let Redeemed::Fresh(first) = redeem(&store, &secret).await.unwrap() else {

@@ -2,12 +2,13 @@
 //! login (`prompt=none`, or no prompt with a live login) or shows the login form.
 
 use super::cookies;
-use super::grant::{self, GrantFailed};
+use super::grant::{self, GrantFailed, Grantee};
 use super::locale::Locale;
 use super::page::{self, ErrorKind, ErrorPage, LoginError, LoginPage};
 use crate::auth::oauth::browser::{self, BrowserLogin};
+use crate::auth::oauth::codes::Deferred;
 use crate::auth::oauth::request::{self, redirect_with, AuthRequest, Prompt, Refusal, ResponseType};
-use crate::auth::oauth::{forms, secrets};
+use crate::auth::oauth::secrets;
 use crate::http::audit::RequestId;
 use crate::http::extract::Fields;
 use crate::http::session::{new_session_id, open_bridge_user};
@@ -89,18 +90,40 @@ async fn from_browser_login(
     let Some(client) = state.oauth().get(&request.client_id) else {
         return login_required(request);
     };
-    let sid = new_session_id();
-    let opened = match open_bridge_user(state, bridge_user, &sid).await {
-        Ok(Some(opened)) => opened,
-        Ok(None) => return login_required(request),
-        Err(e) => {
-            tracing::warn!(error = %e, "authorize: the upstream login failed");
-            return unavailable(request);
+    // The user may have been removed from the configuration since the browser logged in.
+    if !state.config().auth.users.iter().any(|u| u.login == *bridge_user) {
+        return login_required(request);
+    }
+    let grantee = match request.response_type {
+        // A code's session is opened when the code is exchanged (with the client's secret).
+        ResponseType::Code => {
+            let deferred = Deferred {
+                bridge_user: bridge_user.clone(),
+                browser_key: browser::key_of(cookie),
+            };
+            Grantee::Deferred(deferred, login.user.clone())
+        }
+        ResponseType::Token => {
+            let sid = new_session_id();
+            match open_bridge_user(state, bridge_user, &sid).await {
+                Ok(Some(opened)) => Grantee::Opened(opened),
+                Ok(None) => return login_required(request),
+                Err(e) => {
+                    tracing::warn!(error = %e, "authorize: the upstream login failed");
+                    return unavailable(request);
+                }
+            }
         }
     };
-    match grant::complete(state, request_id, client, request, opened).await {
+    let opens_now = matches!(grantee, Grantee::Opened(_));
+    match grant::complete(state, request_id, client, request, grantee).await {
         Ok((url, sid)) => {
-            if let Err(e) = browser::add_session(state.store().as_ref(), cookie, &sid, state.now()).await {
+            let listed = if opens_now {
+                browser::add_session(state.store().as_ref(), cookie, &sid, state.now()).await
+            } else {
+                Ok(())
+            };
+            if let Err(e) = listed {
                 tracing::warn!(error = %e, "authorize: the browser login could not list the new session");
             }
             see_other(&url, None)
@@ -142,35 +165,26 @@ pub async fn show_form(
             Some(binding) => (binding.to_owned(), false),
             None => (secrets::new_secret(), true),
         };
-    let ttl = config.oauth.login_form_ttl_secs;
-    let (id, form) = match forms::create(
-        state.store().as_ref(),
-        request.clone(),
-        &binding,
-        ttl,
-        state.now(),
-    )
-    .await
-    {
-        Ok(created) => created,
-        Err(e) => {
-            tracing::warn!(error = %e, "authorize: the login form could not be stored");
-            return unavailable(&request);
-        }
-    };
+    let expires_at = state.now() + config.oauth.login_form_ttl_secs;
+    // The targets are computed before the request moves into the sealed form.
+    let targets: Vec<String> = origin(&request.redirect_uri)
+        .map(str::to_owned)
+        .into_iter()
+        .collect();
+    let (id, csrf) = state.forms().seal(request, &binding, expires_at);
     let action = format!("{}{}", config.server.base_path, config.oauth.login_path);
     let body = page::login_page(&LoginPage {
         locale,
         client_name: &client_name,
         action: &action,
         request_id: &id,
-        csrf: &form.csrf,
+        csrf: &csrf,
         login: typed_login,
         error,
         federated: None,
     });
     // The form's answer redirects to the client: CSP form-action must allow its origin.
-    let targets: Vec<&str> = origin(&request.redirect_uri).into_iter().collect();
+    let targets: Vec<&str> = targets.iter().map(String::as_str).collect();
     let mut response = page::login_response(StatusCode::OK, body, &targets);
     if new_binding {
         let path = cookies::path(&config.server.base_path);

@@ -1,7 +1,7 @@
 //! The end of a successful authorization: a bridge session for the user, and the redirect that carries
 //! its code (Code flow) or its access token (Implicit flow) back to the client.
 
-use crate::auth::oauth::codes::{self, Code};
+use crate::auth::oauth::codes::{self, Code, Deferred};
 use crate::auth::oauth::request::{redirect_with, AuthRequest, ResponseType};
 use crate::auth::oauth::Client;
 use crate::auth::{Grant, Session};
@@ -28,32 +28,45 @@ impl From<StoreError> for GrantFailed {
     }
 }
 
-/// Turns a login the credentials (or the browser's login) opened into a session granted to `client`,
-/// and returns the redirect URL and the session id.
+/// Who a grant is for.
+pub enum Grantee {
+    /// A login just opened upstream (the form's credentials, or the browser's bridge user for a token).
+    Opened(Opened),
+    /// The browser's logged-in bridge user, for a code: the session is opened at the exchange.
+    Deferred(Deferred, String),
+}
+
+/// Ends an authorization in a grant to `client`: the code (Code flow) or access token (Implicit flow)
+/// in the redirect URL; returns it with the id of the session granted (or to be opened at the exchange).
 pub async fn complete(
     state: &AppState,
     request_id: &str,
     client: &Client,
     request: &AuthRequest,
-    opened: Opened,
+    grantee: Grantee,
 ) -> Result<(String, String), GrantFailed> {
     let now = state.now();
     let code_ttl = state.config().oauth.code_ttl_secs;
-    let expires_at = match request.response_type {
-        ResponseType::Code => now + code_ttl + UNEXCHANGED_SLACK_SECS,
-        ResponseType::Token => now + client.access_token_ttl_secs,
+    let (sid, user, deferred) = match grantee {
+        Grantee::Opened(opened) => {
+            let expires_at = match request.response_type {
+                ResponseType::Code => now + code_ttl + UNEXCHANGED_SLACK_SECS,
+                ResponseType::Token => now + client.access_token_ttl_secs,
+            };
+            let grant = Grant {
+                client_id: Some(client.id.clone()),
+                ..Grant::default()
+            };
+            let session: Session = open_session(state, request_id, opened, expires_at, grant)
+                .await
+                .map_err(|e| match e {
+                    crate::error::ApiError::BadRequest(m) => GrantFailed::Refused(m),
+                    other => GrantFailed::Unavailable(other.to_string()),
+                })?;
+            (session.ctx.session_id, session.ctx.user, None)
+        }
+        Grantee::Deferred(deferred, user) => (crate::http::session::new_session_id(), user, Some(deferred)),
     };
-    let grant = Grant {
-        client_id: Some(client.id.clone()),
-        ..Grant::default()
-    };
-    let session: Session = open_session(state, request_id, opened, expires_at, grant)
-        .await
-        .map_err(|e| match e {
-            crate::error::ApiError::BadRequest(m) => GrantFailed::Refused(m),
-            other => GrantFailed::Unavailable(other.to_string()),
-        })?;
-    let sid = session.ctx.session_id.clone();
     let mut params: Vec<(&str, String)> = Vec::new();
     match request.response_type {
         ResponseType::Code => {
@@ -61,11 +74,13 @@ pub async fn complete(
                 client_id: client.id.clone(),
                 redirect_uri: request.redirect_uri.clone(),
                 session_id: sid.clone(),
-                user: session.ctx.user.clone(),
+                deferred,
+                user: user.clone(),
                 code_challenge: request.code_challenge.clone(),
                 scope: request.scope.clone(),
                 expires_at: now + code_ttl,
                 used: false,
+                replayed: false,
             };
             let secret = match codes::issue(state.store().as_ref(), &code, code_ttl).await {
                 Ok(secret) => secret,
@@ -77,9 +92,8 @@ pub async fn complete(
             params.push(("code", secret));
         }
         ResponseType::Token => {
-            let token = state
-                .tokens()
-                .issue_until(&session.ctx.user, &sid, 0, session.expires_at);
+            let expires_at = now + client.access_token_ttl_secs;
+            let token = state.tokens().issue_until(&user, &sid, 0, expires_at);
             params.push(("access_token", token));
             params.push(("token_type", "bearer".into()));
             params.push(("expires_in", client.access_token_ttl_secs.to_string()));
@@ -92,7 +106,7 @@ pub async fn complete(
         params.push(("state", s.clone()));
     }
     tracing::info!(target: crate::http::audit::TARGET, action = "oauth_grant", request_id = %request_id,
-        client = %crate::http::audit::clean(&client.id), user = %crate::http::audit::clean(&session.ctx.user),
+        client = %crate::http::audit::clean(&client.id), user = %crate::http::audit::clean(&user),
         response_type = ?request.response_type, "authorization granted");
     let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
     Ok((

@@ -3,11 +3,11 @@
 
 use super::authorize::{error_page, see_other, show_form};
 use super::cookies;
-use super::grant::{self, GrantFailed};
+use super::grant::{self, GrantFailed, Grantee};
 use super::locale::Locale;
 use super::page::{ErrorKind, LoginError};
 use crate::auth::oauth::browser::{self, BrowserLogin};
-use crate::auth::oauth::forms;
+use crate::auth::oauth::forms::FormRefused;
 use crate::http::audit::RequestId;
 use crate::http::client_addr::ClientAddr;
 use crate::http::extract::Fields;
@@ -44,29 +44,24 @@ pub async fn submit(
         return invalid("The form is incomplete. Go back to TradingView and start the login again.");
     };
     let now = state.now();
-    let form = match forms::find(state.store().as_ref(), form_id, now).await {
-        Ok(Some(form)) => form,
-        Ok(None) => {
-            return invalid("This login form has expired or was already used. Go back to TradingView and start the login again.")
+    let browser = cookies::read(&headers, cookies::BINDING);
+    let form = match state.forms().open(form_id, csrf, browser, now) {
+        Ok(form) => form,
+        Err(FormRefused::Expired) => {
+            return invalid("This login form has expired. Go back to TradingView and start the login again.")
         }
-        Err(e) => {
-            tracing::warn!(error = %e, "login form: the state store is unavailable");
-            return error_page(StatusCode::SERVICE_UNAVAILABLE, Locale::En, ErrorKind::Unavailable,
-                "The bridge cannot complete the login right now.");
+        Err(refused) => {
+            tracing::warn!(target: crate::http::audit::TARGET, request_id = %request_id, ?refused,
+                "login form refused: not sealed here, altered, or not shown to this browser");
+            return error_page(StatusCode::FORBIDDEN, Locale::En, ErrorKind::FormRefused,
+                "The form could not be verified as the one shown to this browser. Go back to TradingView and start the login again.");
         }
     };
     let locale = Locale::from_lang(form.request.lang.as_deref());
-    if !forms::verifies(&form, csrf, cookies::read(&headers, cookies::BINDING)) {
-        tracing::warn!(target: crate::http::audit::TARGET, request_id = %request_id,
-            "login form refused: its CSRF token or browser binding does not match");
-        return error_page(StatusCode::FORBIDDEN, locale, ErrorKind::FormRefused,
-            "The form could not be verified as the one shown to this browser. Go back to TradingView and start the login again.");
-    }
     let login = fields.str_opt("login").unwrap_or("").trim().to_owned();
     let password = fields.exact_opt("password").unwrap_or("").to_owned();
     let request = form.request.clone();
     if login.is_empty() || password.is_empty() || login.len() > MAX_FIELD || password.len() > MAX_FIELD {
-        let _ = forms::remove(state.store().as_ref(), form_id).await;
         return show_form(
             &state,
             &headers,
@@ -90,8 +85,7 @@ pub async fn submit(
     {
         Ok(opened) => opened,
         Err(refused) => {
-            // A fresh form for the next attempt: a form's CSRF token is used once.
-            let _ = forms::remove(state.store().as_ref(), form_id).await;
+            // A fresh form (a new expiry) for the next attempt.
             let error = match refused {
                 LoginRefused::Credentials(_) => LoginError::WrongPassword,
                 LoginRefused::Throttled(message) => LoginError::Throttled(message),
@@ -100,32 +94,30 @@ pub async fn submit(
             return show_form(&state, &headers, request, locale, Some(error), &login).await;
         }
     };
-    if let Err(e) = forms::remove(state.store().as_ref(), form_id).await {
-        tracing::warn!(error = %e, "login form: the used form could not be removed; it expires on its own");
-    }
     let Some(client) = state.oauth().get(&request.client_id) else {
         return invalid("The client of this login is no longer registered.");
     };
     let bridge_user = opened.resume_as.clone();
     let user = opened.outcome.user_id.clone();
-    let (url, sid) = match grant::complete(&state, &request_id, client, &request, opened).await {
-        Ok(done) => done,
-        Err(GrantFailed::Refused(message)) => {
-            return error_page(StatusCode::FORBIDDEN, locale, ErrorKind::FormRefused, &message)
-        }
-        Err(GrantFailed::Unavailable(why)) => {
-            tracing::warn!(reason = %why, "login form: the grant could not be completed");
-            return show_form(
-                &state,
-                &headers,
-                request,
-                locale,
-                Some(LoginError::Unavailable),
-                &login,
-            )
-            .await;
-        }
-    };
+    let (url, sid) =
+        match grant::complete(&state, &request_id, client, &request, Grantee::Opened(opened)).await {
+            Ok(done) => done,
+            Err(GrantFailed::Refused(message)) => {
+                return error_page(StatusCode::FORBIDDEN, locale, ErrorKind::FormRefused, &message)
+            }
+            Err(GrantFailed::Unavailable(why)) => {
+                tracing::warn!(reason = %why, "login form: the grant could not be completed");
+                return show_form(
+                    &state,
+                    &headers,
+                    request,
+                    locale,
+                    Some(LoginError::Unavailable),
+                    &login,
+                )
+                .await;
+            }
+        };
     let config = state.config();
     let ttl = config.oauth.browser_session_ttl_secs;
     let remembered = BrowserLogin {

@@ -4,7 +4,8 @@
 //! client that fails to authenticate), never cached.
 
 use super::grant::revoke_quietly;
-use crate::auth::oauth::codes::{self, Redeemed};
+use crate::auth::oauth::browser;
+use crate::auth::oauth::codes::{self, Code, Deferred, Redeemed};
 use crate::auth::oauth::config::Flow;
 use crate::auth::oauth::refresh::{self, RefreshToken};
 use crate::auth::oauth::{pkce, Client};
@@ -12,6 +13,7 @@ use crate::auth::{Grant, Rotation, Session};
 use crate::broker::SessionCtx;
 use crate::http::audit::{self, RequestId};
 use crate::http::extract::Fields;
+use crate::http::session::{open_bridge_user, open_session};
 use crate::http::AppState;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -253,7 +255,20 @@ async fn exchange_code(
         return Err(fail("invalid_grant", problem));
     }
     let refresh_expires = now + client.refresh_token_ttl_secs;
-    if !state
+    if let Some(deferred) = &code.deferred {
+        open_deferred(state, request_id, client, &code, deferred, refresh_expires).await?;
+        // A replay that came while the session was being opened found nothing to revoke yet.
+        if codes::was_replayed(state.store().as_ref(), secret)
+            .await
+            .map_err(unavailable)?
+        {
+            revoke_quietly(state, &code.session_id).await;
+            return Err(fail(
+                "invalid_grant",
+                "the code was already used; the tokens it granted are revoked",
+            ));
+        }
+    } else if !state
         .sessions()
         .extend(&code.session_id, refresh_expires, now)
         .await
@@ -270,6 +285,64 @@ async fn exchange_code(
         expires_at: refresh_expires,
     };
     tokens(state, request_id, client, &record, now, "authorization_code").await
+}
+
+/// Opens the session of a code answered from the browser's login, now that the client has exchanged it.
+async fn open_deferred(
+    state: &AppState,
+    request_id: &str,
+    client: &Client,
+    code: &Code,
+    deferred: &Deferred,
+    expires_at: u64,
+) -> Result<(), OAuthError> {
+    let ended = || fail("invalid_grant", "the user of this code can no longer log in");
+    let opened = match open_bridge_user(state, &deferred.bridge_user, &code.session_id).await {
+        Ok(Some(opened)) if opened.outcome.user_id == code.user => opened,
+        Ok(Some(opened)) => {
+            // The backend maps the login to another user now: nothing of the old grant carries over.
+            let ctx = crate::broker::SessionCtx {
+                session_id: code.session_id.clone(),
+                user: opened.outcome.user_id,
+            };
+            let _ = state.broker().logout(&ctx).await;
+            return Err(ended());
+        }
+        Ok(None) => return Err(ended()),
+        Err(e) => return Err(upstream_unavailable(e)),
+    };
+    let grant = Grant {
+        client_id: Some(client.id.clone()),
+        ..Grant::default()
+    };
+    open_session(state, request_id, opened, expires_at, grant)
+        .await
+        .map_err(|e| match e {
+            crate::error::ApiError::BadRequest(m) => fail("invalid_grant", m),
+            other => upstream_unavailable(other),
+        })?;
+    let now = state.now();
+    if let Err(e) = browser::add_session_at(
+        state.store().as_ref(),
+        &deferred.browser_key,
+        &code.session_id,
+        now,
+    )
+    .await
+    {
+        tracing::warn!(error = %e, "the browser login could not list the new session; its logout will not end it");
+    }
+    Ok(())
+}
+
+fn upstream_unavailable(e: impl std::fmt::Display) -> OAuthError {
+    tracing::warn!(error = %e, "token endpoint: the session could not be opened");
+    OAuthError {
+        status: StatusCode::SERVICE_UNAVAILABLE,
+        error: "temporarily_unavailable",
+        description: "the bridge cannot open the session right now; try again in a moment".into(),
+        basic: false,
+    }
 }
 
 async fn refresh(

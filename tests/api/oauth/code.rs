@@ -229,3 +229,48 @@ async fn logout_ends_the_browser_login_its_tokens_and_refresh_family_then_redire
     assert_eq!(page.status, StatusCode::BAD_REQUEST);
     assert!(page.headers.get("location").is_none());
 }
+
+#[tokio::test]
+async fn codes_answered_from_the_browser_login_open_sessions_only_when_exchanged() {
+    let (app, _clock) = app().await;
+    let mut jar = Jar::default();
+    let tokens = code_flow(&app, &mut jar).await;
+    let access = tokens["access_token"].as_str().unwrap();
+    // A page sends the logged-in browser to the authorize URL again and again (more times than the
+    // per-user session cap of 20): no session is opened, so the user's real one is not pushed out.
+    let none = authorize_query(CLIENT, REDIRECT, "code", &[("prompt", "none")]);
+    let mut code = String::new();
+    for _ in 0..25 {
+        code = params(&authorize(&app, &mut jar, &none).await.location(), '?')["code"].clone();
+    }
+    assert_eq!(accounts_status(&app, access).await, StatusCode::OK);
+    // The exchange opens it; the browser's logout ends it with the first one.
+    let second = exchange(&app, &code, None).await.json();
+    let second_access = second["access_token"].as_str().unwrap();
+    assert_eq!(accounts_status(&app, second_access).await, StatusCode::OK);
+    let again = exchange(&app, &code, None).await;
+    assert_eq!(oauth_error(&again, StatusCode::BAD_REQUEST), "invalid_grant");
+    assert_eq!(
+        accounts_status(&app, second_access).await,
+        StatusCode::UNAUTHORIZED,
+        "a replay revokes it"
+    );
+    let code = params(&authorize(&app, &mut jar, &none).await.location(), '?')["code"].clone();
+    let third = exchange(&app, &code, None).await.json();
+    let query =
+        serde_urlencoded::to_string([("client_id", CLIENT), ("redirect_uri", LOGOUT_REDIRECT)]).unwrap();
+    send(
+        &app,
+        Method::GET,
+        &format!("/oauth/logout?{query}"),
+        &jar.0,
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(accounts_status(&app, access).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        accounts_status(&app, third["access_token"].as_str().unwrap()).await,
+        StatusCode::UNAUTHORIZED
+    );
+}

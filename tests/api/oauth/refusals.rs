@@ -244,9 +244,6 @@ async fn the_login_form_refuses_wrong_passwords_forged_submissions_and_reuse() {
     assert_eq!(again.status, StatusCode::OK);
     assert!(again.text.contains("role=\"alert\""), "{}", again.text);
     assert!(again.text.contains("value=\"demo\""));
-    // The failed form's token is spent; the new form works.
-    let stale = submit(&app, &mut jar, &page, "demo", "demo").await;
-    assert_eq!(stale.status, StatusCode::BAD_REQUEST);
     let ok = submit(&app, &mut jar, &again, "demo", "demo").await;
     assert!(params(&ok.location(), '?').contains_key("code"));
     // Submitted from another browser (no binding cookie, or another one): refused.
@@ -277,6 +274,35 @@ async fn the_login_form_refuses_wrong_passwords_forged_submissions_and_reuse() {
     .unwrap();
     let wrong = send(&app, Method::POST, "/oauth/login", &victim.0, Some(&form), &[]).await;
     assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    // An altered form (another redirect URI spliced in): refused.
+    let sealed = hidden(&page.text, "request");
+    let (payload, mac) = sealed.split_once('.').unwrap();
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let mut inner: serde_json::Value = serde_json::from_slice(&b64.decode(payload).unwrap()).unwrap();
+    inner["request"]["redirect_uri"] = serde_json::json!("https://evil.example/cb");
+    let altered = format!("{}.{mac}", b64.encode(inner.to_string()));
+    let form = serde_urlencoded::to_string([
+        ("request", altered.as_str()),
+        ("csrf", hidden(&page.text, "csrf").as_str()),
+        ("login", "demo"),
+        ("password", "demo"),
+    ])
+    .unwrap();
+    let altered = send(&app, Method::POST, "/oauth/login", &victim.0, Some(&form), &[]).await;
+    assert_eq!(altered.status, StatusCode::FORBIDDEN);
+    assert!(altered.headers.get("location").is_none());
+}
+
+#[tokio::test]
+async fn a_login_form_expires() {
+    let (app, clock) = app().await;
+    let query = authorize_query(CLIENT, REDIRECT, "code", &[]);
+    let mut jar = Jar::default();
+    let page = authorize(&app, &mut jar, &query).await;
+    clock.advance(15 * 60 + 1);
+    let late = submit(&app, &mut jar, &page, "demo", "demo").await;
+    assert_eq!(late.status, StatusCode::BAD_REQUEST);
+    assert!(late.text.contains("expired"), "{}", late.text);
 }
 
 #[tokio::test]
