@@ -74,6 +74,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr()?;
     startup::announce(&config_summary, addr, &base, demo_login);
+    startup::announce_oauth(&state.config().oauth, addr, &base);
     server::warn_if_descriptors_short(state.config().server.max_connections);
     // One route table shared by every connection (cloning a `Router` is a reference count).
     let router = app(state.clone());

@@ -20,6 +20,27 @@ impl Summary {
     }
 }
 
+/// Logs the OAuth endpoints to give TradingView, when clients are registered (their ids, never secrets).
+pub fn announce_oauth(oauth: &crate::auth::oauth::config::OAuthConfig, addr: SocketAddr, base: &str) {
+    if !oauth.enabled() {
+        return;
+    }
+    let public = if oauth.public_url.is_empty() {
+        format!("http://{addr}{base}")
+    } else {
+        oauth.public_url.trim_end_matches('/').to_owned()
+    };
+    let clients: Vec<&str> = oauth.clients.iter().map(|c| c.client_id.as_str()).collect();
+    tracing::info!(
+        authorize = %format!("{public}{}", oauth.authorize_path),
+        token = %format!("{public}{}", oauth.token_path),
+        logout = %format!("{public}{}", oauth.logout_path),
+        clients = ?clients,
+        password_login = oauth.password_login,
+        "OAuth 2.0 endpoints"
+    );
+}
+
 /// Logs (and, for a person at a terminal, prints) that the server is up.
 pub fn announce(summary: &Summary, addr: SocketAddr, base: &str, demo_login: bool) {
     let b = &summary.backend;
