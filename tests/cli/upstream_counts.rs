@@ -190,13 +190,13 @@ fn three_replicas_read_each_account_from_the_upstream_once_per_refresh_interval(
     let tally = Arc::new(Tally::default());
     let mut threads = Vec::new();
     let mut n = 0usize;
-    for u in 0..USERS {
+    for (u, token) in tokens.iter().enumerate() {
         for account in accounts(u) {
             for _tab in 0..TABS_PER_ACCOUNT {
                 for (endpoint, period) in plan {
                     let timer = Timer {
                         path: format!("/api/accounts/{account}/{endpoint}?locale=en"),
-                        token: tokens[u].clone(),
+                        token: token.clone(),
                         period,
                         first_replica: n,
                     };

@@ -140,7 +140,7 @@ impl Store for Down {
 #[tokio::test(start_paused = true)]
 async fn a_failed_store_falls_back_to_this_process_pace() {
     let t = turns(Arc::new(Down));
-    let at = run(&[t.clone()], 3).await;
+    let at = run(std::slice::from_ref(&t), 3).await;
     assert_spaced(&at);
     assert_eq!(at[2], WINDOW * 2);
     // The bound still holds on the local pace.
