@@ -1,12 +1,13 @@
-//! Load generator: simulates TradingView's traffic against tvbridge (paper backend) and prints the figures
-//! behind the project's speed and memory targets, next to a hello-world axum baseline measured in the same
-//! run with the same client and the same request rate.
+//! Load generator: simulates TradingView's traffic against tvbridge (paper backend, or OANDA against the fake
+//! OANDA) and prints the figures behind the project's speed and memory targets, next to a hello-world axum
+//! baseline measured in the same run with the same client and the same request rate.
 //!
 //! ```sh
 //! cargo run --release --example load -- --tabs 1000 --accounts 100 --seconds 20
 //! cargo run --release --example load -- --streams 1000 --stream-only
 //! cargo run --release --example load -- --streams 10000 --stream-only --split
 //! cargo run --release --example load -- --tabs 1000 --accounts 100 --replicas 3   # over one Redis
+//! cargo run --release --example load -- --tabs 1000 --accounts 40 --replicas 3 --upstream oanda
 //! ```
 //!
 //! Everything runs on 127.0.0.1 in this process: tvbridge and the baseline on one tokio runtime, the
@@ -16,7 +17,13 @@
 //! needs one descriptor per stream rather than two. With `--redis` (or `--replicas N`, N > 1) the bridge runs
 //! as N replicas in this process, each with its own connections to one `redis-server` the tool starts on
 //! a free loopback port, and every poll goes to the next replica in turn, as a round-robin load balancer
-//! would send it. Request counts and duration are bounded; the tool stops by itself.
+//! would send it. With `--upstream oanda` the bridge trades on OANDA instead, against the fake OANDA of
+//! `fakes::oanda` served in this process on a runtime of its own (each user a mapped login with a token of
+//! its own reaching a netting and a hedging v20 account), and the tool also counts what the fake saw: the
+//! account reads (`GET /v3/accounts/{id}`, one per account snapshot) per account per refresh interval, which
+//! must stay at about one whatever the number of replicas. OANDA allows 120 requests/s (the bridge's
+//! `backend.requests_per_second` is 100 per process), so at one read per account per 500 ms about 40 accounts
+//! fit. Request counts and duration are bounded; the tool stops by itself.
 
 use anyhow::{bail, Context};
 use axum::http::header::CONTENT_TYPE;
@@ -44,6 +51,8 @@ const PASSWORD: &str = "load-pass";
 /// Thread-name prefixes of the two runtimes, for the CPU split (Linux truncates names to 15 bytes).
 const SERVER_THREADS: &str = "tvb-server";
 const CLIENT_THREADS: &str = "load-client";
+/// The fake upstream's runtime (`--upstream oanda`): its CPU shows under "rest of this process".
+const FAKE_THREADS: &str = "fake-upstream";
 /// Polls start during this warm-up (hubs get created, connections opened) and are not measured.
 const WARM_UP: Duration = Duration::from_secs(1);
 /// A poll slower than this counts as a timeout error.
@@ -100,12 +109,22 @@ struct Args {
     /// Keep the state in a Redis (started by the tool) even with one replica.
     #[arg(long)]
     redis: bool,
+    /// What the bridge trades on: its built-in paper broker, or OANDA (the fake OANDA, in this process).
+    #[arg(long, value_enum, default_value_t = Upstream::Paper)]
+    upstream: Upstream,
     /// Internal: run as the `--split` child, logging in at this API base URL.
     #[arg(long, hide = true)]
     child_streams: Option<String>,
     /// Internal: the `--split` child opens its streams at this URL (the baseline's `/stream`).
     #[arg(long, hide = true)]
     child_stream_url: Option<String>,
+}
+
+/// The backend under load.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum Upstream {
+    Paper,
+    Oanda,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -117,10 +136,12 @@ fn main() -> anyhow::Result<()> {
         return client_rt.block_on(child_main(args, base));
     }
     let server_rt = runtime(SERVER_THREADS, cores)?;
-    let result = run(&args, &server_rt, &client_rt);
+    let fake_rt = runtime(FAKE_THREADS, 1)?;
+    let result = run(&args, &server_rt, &client_rt, &fake_rt);
     // Open streams and idle connections would make a graceful shutdown wait; nothing needs to finish.
     client_rt.shutdown_background();
     server_rt.shutdown_background();
+    fake_rt.shutdown_background();
     result
 }
 
@@ -141,14 +162,16 @@ fn runtime(name: &str, workers: usize) -> anyhow::Result<tokio::runtime::Runtime
 struct Population {
     accounts: usize,
     users: usize,
+    upstream: Upstream,
 }
 
 impl Population {
-    fn new(accounts: u64) -> Population {
+    fn new(accounts: u64, upstream: Upstream) -> Population {
         let accounts = accounts as usize;
         Population {
             accounts,
             users: accounts.div_ceil(2),
+            upstream,
         }
     }
 
@@ -160,8 +183,71 @@ impl Population {
     fn account(&self, a: usize) -> (String, usize, bool) {
         let a = a % self.accounts;
         let hedging = a % 2 == 1;
-        let suffix = if hedging { "hedge" } else { "net" };
-        (format!("{}-{suffix}", Self::login(a / 2)), a / 2, hedging)
+        let id = match self.upstream {
+            Upstream::Paper => format!("{}-{}", Self::login(a / 2), if hedging { "hedge" } else { "net" }),
+            // v20 account ids: {site}-{division}-{user}-{number}.
+            Upstream::Oanda => format!("101-004-{:07}-{:03}", a / 2, a % 2 + 1),
+        };
+        (id, a / 2, hedging)
+    }
+
+    /// The environment variable naming user `u`'s OANDA token, and the token (loopback only).
+    fn token_env(user: usize) -> String {
+        format!("LOAD_OANDA_TOKEN_{user}")
+    }
+
+    fn token(user: usize) -> String {
+        format!("load-oanda-token-{user}")
+    }
+
+    /// Resolves the token variables of the configuration (the tool sets no environment variable).
+    fn token_of(name: &str) -> Option<String> {
+        let user = name.strip_prefix("LOAD_OANDA_TOKEN_")?.parse::<usize>().ok()?;
+        Some(Self::token(user))
+    }
+
+    /// The fake OANDA's tokens and accounts: each user's token reaches their two accounts.
+    fn fake_oanda(&self) -> fakes::oanda::FakeOptions {
+        let mut options = fakes::oanda::FakeOptions {
+            tokens: Vec::new(),
+            accounts: Vec::new(),
+            ..fakes::oanda::FakeOptions::default()
+        };
+        for a in 0..self.accounts {
+            let (id, user, hedging) = self.account(a);
+            options
+                .accounts
+                .push(fakes::oanda::FakeAccount::v20(&id, hedging));
+            if options.tokens.len() <= user {
+                options.tokens.push(fakes::oanda::FakeToken {
+                    token: Self::token(user),
+                    accounts: Vec::new(),
+                });
+            }
+            options.tokens[user].accounts.push(id);
+        }
+        options
+    }
+
+    /// The `[backend]` table: the built-in paper broker, or OANDA at `fake` with mapped logins.
+    fn backend_toml(&self, fake: Option<&fakes::oanda::FakeOanda>) -> String {
+        let Some(fake) = fake else {
+            return String::new();
+        };
+        let mut t = format!(
+            "\n[backend]\nkind = \"oanda\"\nrest_url = \"{}\"\nstream_url = \"{}\"\nlogin = \"mapped\"\n\
+             \n[[backend.instruments]]\ninstrument = \"EUR_USD\"\n",
+            fake.rest_url, fake.stream_url
+        );
+        for u in 0..self.users {
+            let _ = write!(
+                t,
+                "\n[[backend.users]]\nlogin = \"{}\"\ntoken_env = \"{}\"\n",
+                Self::login(u),
+                Self::token_env(u)
+            );
+        }
+        t
     }
 
     fn config_toml(&self, freshness_ms: u64) -> String {
@@ -192,6 +278,8 @@ struct Servers {
     apis: Vec<String>,
     /// The Redis the replicas share, stopped with the tool.
     _redis: Option<fakes::redis_server::RedisServer>,
+    /// The fake OANDA the bridge trades on (`--upstream oanda`).
+    fake: Option<fakes::oanda::FakeOanda>,
     /// `http://127.0.0.1:port/`
     baseline: String,
 }
@@ -203,6 +291,7 @@ fn start_servers(
     config: Config,
     replicas: u64,
     redis: bool,
+    fake: Option<fakes::oanda::FakeOanda>,
 ) -> anyhow::Result<Servers> {
     rt.block_on(async move {
         let base_path = config.server.base_path.clone();
@@ -226,7 +315,16 @@ fn start_servers(
                 // The paper books and sessions in memory: this measures the bridge, not the disk.
                 None => Arc::new(tvbridge::store::MemoryStore::new()),
             };
-            let broker = tvbridge::build_broker(&config, store.clone()).await?;
+            let broker: Arc<dyn tvbridge::broker::Broker> = match &config.backend {
+                // The tokens come from the tool, not from the environment.
+                tvbridge::config::BackendConfig::Oanda(oanda) => {
+                    let resolved = oanda
+                        .resolve(&Population::token_of)
+                        .map_err(|e| anyhow::anyhow!(e))?;
+                    Arc::new(tvbridge::backends::oanda::OandaBroker::start_resolved(resolved)?)
+                }
+                _ => tvbridge::build_broker(&config, store.clone()).await?,
+            };
             let state = AppState::start(config.clone(), broker, store).await?;
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
             apis.push(format!("http://{}{base_path}", listener.local_addr()?));
@@ -256,6 +354,7 @@ fn start_servers(
             states,
             apis,
             _redis: redis,
+            fake,
             baseline,
         })
     })
@@ -676,8 +775,9 @@ impl Intervals {
     }
 }
 
-/// The pollers of `tabs` tabs: netting tabs poll orders, state and positions; hedging tabs poll orders,
-/// state, netPositions and individualPositions. `baseline` sends every poll to the baseline URL instead.
+/// The pollers of `tabs` tabs: netting tabs poll orders, state and positions; hedging tabs (and every OANDA
+/// tab) poll orders, state, netPositions and individualPositions. `baseline` sends every poll to the
+/// baseline URL instead.
 fn pollers(
     args: &Args,
     pop: &Population,
@@ -692,7 +792,8 @@ fn pollers(
     for tab in 0..args.tabs {
         let (account, user, hedging) = pop.account(tab);
         let mut plan = vec![(0, iv.orders), (1, iv.account_manager)];
-        if hedging {
+        // OANDA accounts keep individual positions (trades), netting or not.
+        if hedging || pop.upstream == Upstream::Oanda {
             plan.extend([(3, iv.positions), (4, iv.positions)]);
         } else {
             plan.push((2, iv.positions));
@@ -740,6 +841,24 @@ struct Phase {
     seconds: f64,
     cpu: CpuSample,
     fetches: u64,
+    /// With a fake upstream: its account reads (`GET /v3/accounts/{id}`) in the window, by account.
+    upstream_reads: Option<BTreeMap<String, u64>>,
+}
+
+/// The account reads among the fake OANDA's logged requests, by account (REST only, the account itself: a
+/// v20 account snapshot is exactly one such read).
+fn account_reads(fake: &fakes::oanda::FakeOanda) -> BTreeMap<String, u64> {
+    let mut reads = BTreeMap::new();
+    for r in fake.requests() {
+        let account = r
+            .path
+            .strip_prefix("/v3/accounts/")
+            .filter(|a| !a.is_empty() && !a.contains('/'));
+        if let (Some(account), false, "GET") = (account, r.stream, r.method.as_str()) {
+            *reads.entry(account.to_owned()).or_insert(0) += 1;
+        }
+    }
+    reads
 }
 
 /// Runs `pollers` through a warm-up and then `seconds` of measurement.
@@ -749,6 +868,7 @@ async fn run_phase(
     start: Instant,
     seconds: u64,
     states: &[AppState],
+    fake: Option<&fakes::oanda::FakeOanda>,
 ) -> Phase {
     // Backend fetches of every replica's hubs together.
     let fetches = || states.iter().map(|s| s.hubs().total_fetches()).sum::<u64>();
@@ -759,9 +879,13 @@ async fn run_phase(
         .map(|p| tokio::spawn(run_poller(client.clone(), p, window)))
         .collect();
     tokio::time::sleep_until(window.0).await;
+    if let Some(fake) = fake {
+        fake.clear_requests();
+    }
     let (cpu0, fetches0, t0) = (CpuSample::now(), fetches(), Instant::now());
     tokio::time::sleep_until(window.1).await;
     let (cpu1, fetches1, t1) = (CpuSample::now(), fetches(), Instant::now());
+    let upstream_reads = fake.map(account_reads);
     let mut per_endpoint: Vec<Samples> = (0..ENDPOINTS.len()).map(|_| Samples::default()).collect();
     for h in handles {
         // A poller can only fail to join by panicking; its samples are lost, nothing else.
@@ -778,6 +902,7 @@ async fn run_phase(
         seconds: (t1 - t0).as_secs_f64(),
         cpu: cpu1.since(&cpu0),
         fetches: fetches1.saturating_sub(fetches0),
+        upstream_reads,
     }
 }
 
@@ -1235,7 +1360,7 @@ async fn stream_phase(
 
 /// The `--split` child: logs in, opens the streams on `GO`, reports, holds them until stdin closes.
 async fn child_main(args: Args, api: String) -> anyhow::Result<()> {
-    let pop = Population::new(args.accounts);
+    let pop = Population::new(args.accounts, args.upstream);
     let client = http_client()?;
     let tokens = login_all(&client, &api, &pop).await?;
     println!("LOGGED_IN");
@@ -1350,17 +1475,23 @@ fn run(
     args: &Args,
     server_rt: &tokio::runtime::Runtime,
     client_rt: &tokio::runtime::Runtime,
+    fake_rt: &tokio::runtime::Runtime,
 ) -> anyhow::Result<()> {
     if args.tabs == 0 && !args.stream_only {
         bail!("--tabs must be at least 1 (or use --stream-only)");
     }
-    let pop = Population::new(args.accounts);
+    let pop = Population::new(args.accounts, args.upstream);
     let freshness = args
         .freshness_ms
         .unwrap_or(tvbridge::hub::HubConfig::default().freshness_ms);
-    let config = Config::from_toml(&pop.config_toml(freshness))?;
+    let fake = match args.upstream {
+        Upstream::Paper => None,
+        Upstream::Oanda => Some(fake_rt.block_on(fakes::oanda::FakeOanda::start(pop.fake_oanda()))),
+    };
+    let toml = pop.config_toml(freshness) + &pop.backend_toml(fake.as_ref());
+    let config = Config::from_toml(&toml)?;
     let idle = machine_idle_check();
-    let servers = start_servers(server_rt, config, args.replicas, args.redis)?;
+    let servers = start_servers(server_rt, config, args.replicas, args.redis, fake)?;
     let run_baseline = !args.no_baseline && !args.stream_only;
 
     println!("tvbridge load test");
@@ -1371,13 +1502,23 @@ fn run(
     );
     println!("machine:  {}", machine());
     println!(
-        "setup:    tvbridge {} (paper backend) at {}, baseline hello-world at {}; {} users x 2 = {} accounts \
+        "setup:    tvbridge {} ({}) at {}, baseline hello-world at {}; {} users x 2 = {} accounts \
          (netting and hedging alternate); hub.freshness_ms = {freshness}",
         env!("CARGO_PKG_VERSION"),
+        match &servers.fake {
+            None => "paper backend".to_owned(),
+            Some(f) => format!(
+                "OANDA backend, mapped logins, against the fake OANDA at {} in this process",
+                f.rest_url
+            ),
+        },
         match servers.apis.len() {
             1 if servers._redis.is_some() => format!("{} (store: Redis)", servers.api),
             1 => servers.api.clone(),
-            n => format!("{n} replicas sharing one Redis ({}), polls round robin", servers.apis.join(", ")),
+            n => format!(
+                "{n} replicas sharing one Redis ({}), polls round robin",
+                servers.apis.join(", ")
+            ),
         },
         servers.baseline,
         pop.users,
@@ -1429,7 +1570,8 @@ fn run(
         if !args.stream_only {
             let start = Instant::now();
             let ps = pollers(args, &pop, &servers.apis, &tokens, iv, None, start)?;
-            let mut phase = run_phase(&client, ps, start, args.seconds, &servers.states).await;
+            let mut phase =
+                run_phase(&client, ps, start, args.seconds, &servers.states, servers.fake.as_ref()).await;
             let title = format!(
                 "polling: {} tabs over {} accounts for {:.1} s (after a {} s warm-up){}",
                 args.tabs,
@@ -1442,22 +1584,44 @@ fn run(
             let intervals = phase.seconds / (iv.smallest() as f64 / 1000.0);
             let per_account = phase.fetches as f64 / pop.accounts as f64 / intervals;
             let polls = summary.as_ref().map_or(0, |s| s.count);
+            let cost = match args.upstream {
+                Upstream::Paper => "a fetch is 3 backend calls on a netting account, 4 on a hedging one",
+                Upstream::Oanda => "a fetch is one GET /v3/accounts/{id} upstream",
+            };
             println!(
                 "  backend: {} hub fetches in {:.1} s = {:.2} per account per {} ms interval ({:.0} polls \
-                 served per fetch; a fetch is 3 backend calls on a netting account, 4 on a hedging one)",
+                 served per fetch; {cost}), all replicas together",
                 phase.fetches,
                 phase.seconds,
                 per_account,
                 iv.smallest(),
                 polls as f64 / phase.fetches.max(1) as f64
             );
+            // What the upstream itself saw, by account.
+            let upstream = phase.upstream_reads.as_ref().map(|reads| {
+                let per = |n: u64| n as f64 / intervals;
+                let total: u64 = reads.values().sum();
+                let mean = per(total) / pop.accounts as f64;
+                let worst = (0..pop.accounts)
+                    .map(|a| per(reads.get(&pop.account(a).0).copied().unwrap_or(0)))
+                    .fold(0.0, f64::max);
+                println!(
+                    "  upstream (counted by the fake OANDA): {total} account reads (GET /v3/accounts/{{id}}) in \
+                     {:.1} s = {mean:.2} per account per {} ms interval (worst account {worst:.2}), over {} \
+                     replica(s)",
+                    phase.seconds,
+                    iv.smallest(),
+                    servers.apis.len()
+                );
+                (mean, worst)
+            });
             let mut base_p99 = None;
             if run_baseline {
                 println!();
                 let url = reqwest::Url::parse(&servers.baseline)?;
                 let start = Instant::now();
                 let ps = pollers(args, &pop, &servers.apis, &tokens, iv, Some(&url), start)?;
-                let mut base = run_phase(&client, ps, start, args.seconds, &servers.states).await;
+                let mut base = run_phase(&client, ps, start, args.seconds, &servers.states, None).await;
                 let (b, _) = print_phase(
                     "baseline: the same timers against the hello-world server (GET /)",
                     &mut base,
@@ -1465,13 +1629,13 @@ fn run(
                 );
                 base_p99 = b.map(|s| s.p99);
             }
-            poll_verdicts = Some((summary, rate, per_account, base_p99, phase.targets.iter().sum::<f64>()));
+            poll_verdicts = Some((summary, rate, per_account, base_p99, phase.targets.iter().sum::<f64>(), upstream));
         }
 
         println!();
         println!("verdicts:");
         match &poll_verdicts {
-            Some((summary, rate, per_account, base_p99, target)) => {
+            Some((summary, rate, per_account, base_p99, target, upstream)) => {
                 // A fetch straddling the edge of the measured window counts in it: allow that one.
                 let ok = *per_account <= 1.01;
                 println!(
@@ -1488,6 +1652,19 @@ fn run(
                          start of its fetch, so an account polled without pause is fetched every ~{freshness} \
                          ms, up to {:.1} times per {} ms interval",
                         iv.smallest() as f64 / freshness as f64,
+                        iv.smallest()
+                    );
+                }
+                if let Some((mean, worst)) = upstream {
+                    // Reads a refresh interval apart make `intervals` or `intervals + 1` of them in the window,
+                    // by phase: one read per account more than the intervals is still one per interval.
+                    let intervals = args.seconds as f64 * 1000.0 / iv.smallest() as f64;
+                    let ok = *mean <= 1.0 + 1.0 / intervals;
+                    println!(
+                        "  [{}] upstream calls <= 1 per account per interval (at the fake OANDA, {} replica(s)): \
+                         {mean:.2} account reads per account per {} ms (worst account {worst:.2})",
+                        if ok { "PASS" } else { "FAIL" },
+                        servers.apis.len(),
                         iv.smallest()
                     );
                 }

@@ -40,7 +40,7 @@ pub async fn build_broker(config: &Config, store: Arc<dyn store::Store>) -> anyh
             Ok(Arc::new(broker))
         }
         BackendConfig::Capital(capital) => {
-            let broker = backends::capital::CapitalBroker::start(capital)?;
+            let broker = backends::capital::CapitalBroker::start_with_store(capital, store)?;
             Ok(Arc::new(broker))
         }
         BackendConfig::Oanda(oanda) => {

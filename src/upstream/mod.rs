@@ -23,6 +23,7 @@ pub mod refusal;
 pub mod relogin;
 pub mod sessions;
 pub mod settings;
+pub mod shared_turns;
 pub mod shared_window;
 pub mod stream;
 pub mod transport;

@@ -15,5 +15,6 @@ mod feed;
 mod ids;
 mod login;
 mod refresh;
+mod replicas;
 mod session;
 mod trading;

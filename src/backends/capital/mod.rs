@@ -76,9 +76,29 @@ impl CapitalBroker {
         Self::start_resolved(resolved)
     }
 
+    /// [`Self::start`] for a bridge whose replicas share `store`: when it is shared, `POST /session` (one
+    /// per second per API key) is paced across every replica instead of in each one.
+    pub fn start_with_store(
+        config: &CapitalConfig,
+        store: Arc<dyn crate::store::Store>,
+    ) -> anyhow::Result<CapitalBroker> {
+        let resolved = config
+            .resolve(&|name| std::env::var(name).ok())
+            .map_err(|e| anyhow::anyhow!(e))?;
+        Self::start_in(resolved, crate::upstream::clock::system(), Some(store))
+    }
+
     /// Starts from an already resolved configuration (tests).
     pub fn start_resolved(resolved: config::ResolvedConfig) -> anyhow::Result<CapitalBroker> {
         Self::start_with_clock(resolved, crate::upstream::clock::system())
+    }
+
+    /// [`Self::start_resolved`] on the state store `store` (see [`Self::start_with_store`]; tests).
+    pub fn start_resolved_with_store(
+        resolved: config::ResolvedConfig,
+        store: Arc<dyn crate::store::Store>,
+    ) -> anyhow::Result<CapitalBroker> {
+        Self::start_in(resolved, crate::upstream::clock::system(), Some(store))
     }
 
     /// [`Self::start_resolved`] with the clock the data feed calls "now" (tests give the fake's).
@@ -86,8 +106,16 @@ impl CapitalBroker {
         resolved: config::ResolvedConfig,
         now: crate::upstream::clock::Now,
     ) -> anyhow::Result<CapitalBroker> {
+        Self::start_in(resolved, now, None)
+    }
+
+    fn start_in(
+        resolved: config::ResolvedConfig,
+        now: crate::upstream::clock::Now,
+        store: Option<Arc<dyn crate::store::Store>>,
+    ) -> anyhow::Result<CapitalBroker> {
         let resolved = Arc::new(resolved);
-        let registry = Arc::new(Registry::new(resolved.clone())?);
+        let registry = Arc::new(Registry::new(resolved.clone(), store)?);
         registry.spawn_keepalive();
         let catalog = Catalog::new(
             &resolved.instruments,

@@ -7,9 +7,10 @@ use super::credentials::When;
 use super::session::{SessionContext, Upstream, UpstreamError, NEW_LOGIN_MAX_WAIT};
 use crate::broker::{BrokerError, BrokerResult, Login, LoginKind, INVALID_LOGIN};
 use crate::secret::Secret;
+use crate::store::Store;
 use crate::upstream::data_session::DataSources;
-use crate::upstream::limiter::ReservingWindow;
 use crate::upstream::sessions::SessionRegistry;
+use crate::upstream::shared_turns::SharedTurns;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,7 +30,8 @@ pub struct Registry {
 }
 
 impl Registry {
-    pub fn new(config: Arc<ResolvedConfig>) -> anyhow::Result<Registry> {
+    /// The registry; with a shared `store`, logins are paced per API key across every replica on it.
+    pub fn new(config: Arc<ResolvedConfig>, store: Option<Arc<dyn Store>>) -> anyhow::Result<Registry> {
         let client = Client::new(&config.base_url, config.api_key.clone(), config.request_timeout)?;
         let sources = DataSources {
             mapped: config.users.clone(),
@@ -44,8 +46,14 @@ impl Registry {
         Ok(Registry {
             ctx: Arc::new(SessionContext {
                 client,
-                // One session per second per key, with the same safety margin as the request limiter.
-                creation_pacer: ReservingWindow::per_second(1),
+                // One session per second per key (on every replica of this key's host, when the store is
+                // shared), with the same safety margin as the request limiter.
+                creation_pacer: SharedTurns::per_second(
+                    1,
+                    store,
+                    "capital-session",
+                    &[&config.base_url, config.api_key.expose()],
+                ),
                 requests_per_second: config.requests_per_second,
                 keepalive: config.keepalive,
                 max_idle: config.keepalive_max_idle,

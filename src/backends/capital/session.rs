@@ -8,10 +8,10 @@ use super::config::UpstreamCredentials;
 use super::credentials::{self, When};
 use crate::broker::BrokerError;
 use crate::sync::MutexExt;
-use crate::upstream::limiter::ReservingWindow;
 use crate::upstream::refusal::{RefusalLatch, COOL_DOWN};
 use crate::upstream::relogin::{AfterRefusal, ReloginOnce};
 use crate::upstream::sessions::UpstreamSession;
+use crate::upstream::shared_turns::SharedTurns;
 use crate::upstream::transport::{Lane, RetryWait};
 use std::collections::HashMap;
 use std::future::Future;
@@ -121,11 +121,11 @@ impl std::fmt::Debug for Upstream {
     }
 }
 
-/// Shared by every session: the raw client, the per-key pacing of `POST /session` and the keep-alive
-/// timings.
+/// Shared by every session: the raw client, the per-key pacing of `POST /session` (across replicas on a
+/// shared store) and the keep-alive timings.
 pub struct SessionContext {
     pub client: Client,
-    pub creation_pacer: ReservingWindow,
+    pub creation_pacer: SharedTurns,
     pub requests_per_second: u32,
     /// A session idle this long is pinged.
     pub keepalive: Duration,
