@@ -1,6 +1,7 @@
 //! The OAuth 2.0 endpoints (authorize, login form, token, logout) and the pages a browser sees. They exist
 //! only when `[[oauth.clients]]` registers a client.
 
+mod assertion_grant;
 mod authorize;
 pub mod cookies;
 mod grant;

@@ -9,8 +9,7 @@ use crate::auth::oauth::codes::{self, Code, Deferred, Redeemed};
 use crate::auth::oauth::config::Flow;
 use crate::auth::oauth::refresh::{self, RefreshToken};
 use crate::auth::oauth::{pkce, Client};
-use crate::auth::{Grant, Rotation, Session};
-use crate::broker::SessionCtx;
+use crate::auth::{Grant, Rotation};
 use crate::http::audit::{self, RequestId};
 use crate::http::extract::Fields;
 use crate::http::session::{open_bridge_user, open_session};
@@ -28,7 +27,7 @@ use serde_json::json;
 pub const DATAFEED_USER_PREFIX: &str = "datafeed:";
 
 /// An RFC 6749 §5.2 error.
-pub struct OAuthError {
+pub(super) struct OAuthError {
     status: StatusCode,
     error: &'static str,
     description: String,
@@ -36,7 +35,7 @@ pub struct OAuthError {
     basic: bool,
 }
 
-fn fail(error: &'static str, description: impl Into<String>) -> OAuthError {
+pub(super) fn fail(error: &'static str, description: impl Into<String>) -> OAuthError {
     OAuthError {
         status: StatusCode::BAD_REQUEST,
         error,
@@ -84,8 +83,8 @@ pub async fn token(
 
 /// The client's credentials: HTTP Basic (RFC 6749 §2.3.1, each part form-encoded) or form fields, never
 /// both.
-struct ClientAuth {
-    id: Option<String>,
+pub(super) struct ClientAuth {
+    pub(super) id: Option<String>,
     secret: Option<String>,
     basic: bool,
 }
@@ -146,7 +145,11 @@ fn form_urlencoded_one(text: &str) -> Option<String> {
 }
 
 /// `client_id`'s client, when `secret` is its secret.
-fn authenticate<'a>(state: &'a AppState, auth: &ClientAuth, id: &str) -> Result<&'a Client, OAuthError> {
+pub(super) fn authenticate<'a>(
+    state: &'a AppState,
+    auth: &ClientAuth,
+    id: &str,
+) -> Result<&'a Client, OAuthError> {
     let refused = |description: &str| OAuthError {
         status: StatusCode::UNAUTHORIZED,
         error: "invalid_client",
@@ -177,7 +180,7 @@ async fn answer(
         "authorization_code" => exchange_code(state, request_id, &auth, &fields).await,
         "refresh_token" => refresh(state, request_id, &auth, &fields).await,
         urn if state.oauth().by_assertion_grant(urn) => {
-            assertion(state, request_id, &auth, &fields, urn).await
+            super::assertion_grant::assertion(state, request_id, &auth, &fields, urn).await
         }
         other => Err(fail(
             "unsupported_grant_type",
@@ -453,79 +456,7 @@ async fn tokens(
     Ok(body)
 }
 
-/// ServerOAuth2Bearer: a data-feed token for the user the assertion names.
-async fn assertion(
-    state: &AppState,
-    request_id: &str,
-    auth: &ClientAuth,
-    fields: &Fields,
-    grant_type: &str,
-) -> Result<serde_json::Value, OAuthError> {
-    let id = auth
-        .id
-        .as_deref()
-        .ok_or_else(|| fail("invalid_request", "client_id is required"))?;
-    let client = authenticate(state, auth, id)?;
-    let Some((urn, verifier)) = client.assertion.as_ref().filter(|(urn, _)| urn == grant_type) else {
-        return Err(fail(
-            "unauthorized_client",
-            "this client may not use this grant type",
-        ));
-    };
-    debug_assert_eq!(urn, grant_type);
-    let jwt = fields
-        .exact_opt("assertion")
-        .ok_or_else(|| fail("invalid_request", "assertion is required"))?;
-    let now = state.now();
-    let verified = verifier
-        .verify(jwt, now)
-        .map_err(|e| fail("invalid_grant", e.to_string()))?;
-    let user = &verified.subject;
-    let known = state.config().auth.users.iter().any(|u| u.login == *user);
-    let allowed = client.assertion_users.is_empty() || client.assertion_users.iter().any(|u| u == user);
-    if !known || !allowed {
-        return Err(fail(
-            "invalid_grant",
-            "the assertion's sub is not a user this client may act for",
-        ));
-    }
-    let expires_at = (now + client.access_token_ttl_secs).min(verified.expires_at.max(now + 60));
-    let sid = crate::http::session::new_session_id();
-    let session_user = format!("{DATAFEED_USER_PREFIX}{user}");
-    let session = Session {
-        ctx: SessionCtx {
-            session_id: sid.clone(),
-            user: session_user.clone(),
-        },
-        display_name: user.clone(),
-        accounts: Vec::new(),
-        expires_at,
-        grant: Grant {
-            client_id: Some(client.id.clone()),
-            datafeed_only: true,
-            ..Grant::default()
-        },
-    };
-    let over_cap = state
-        .sessions()
-        .insert(session, None, now)
-        .await
-        .map_err(unavailable)?;
-    for old in over_cap {
-        revoke_quietly(state, &old).await;
-    }
-    let access_token = state.tokens().issue_until(&session_user, &sid, 0, expires_at);
-    tracing::info!(target: audit::TARGET, action = "oauth_token", request_id = %request_id,
-        client = %audit::clean(&client.id), user = %audit::clean(user), grant_type = "server_bearer",
-        app_url = %audit::clean(verified.app_url.as_deref().unwrap_or("-")), "data-feed token issued");
-    Ok(json!({
-        "access_token": access_token,
-        "token_type": "Bearer",
-        "expires_in": expires_at.saturating_sub(now),
-    }))
-}
-
-fn unavailable(e: crate::store::StoreError) -> OAuthError {
+pub(super) fn unavailable(e: crate::store::StoreError) -> OAuthError {
     tracing::warn!(error = %e, "token endpoint: the state store is unavailable");
     OAuthError {
         status: StatusCode::SERVICE_UNAVAILABLE,
