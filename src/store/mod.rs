@@ -12,6 +12,8 @@ mod memory;
 mod redis;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+pub mod unreachable;
 
 pub use config::{StoreConfig, StoreKind};
 pub use embedded::EmbeddedStore;

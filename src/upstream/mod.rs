@@ -25,5 +25,6 @@ pub mod sessions;
 pub mod settings;
 pub mod shared_turns;
 pub mod shared_window;
+pub mod store_outage;
 pub mod stream;
 pub mod transport;

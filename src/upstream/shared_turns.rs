@@ -10,17 +10,11 @@
 
 use super::limiter::ReservingWindow;
 use crate::store::json::{self, Change};
-use crate::store::{Store, StoreError, StoreResult};
-use crate::sync::MutexExt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use crate::store::{Store, StoreResult};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::time::Instant;
 
 pub use super::shared_window::Wall;
-
-/// How long a pacer whose store failed paces on its own before it tries the store again.
-const STORE_RETRY: Duration = Duration::from_secs(5);
 
 /// `limit` turns per `window` across every process sharing the store.
 pub struct SharedTurns {
@@ -33,8 +27,7 @@ pub struct SharedTurns {
     /// The store and key, when the store is shared.
     shared: Option<(Arc<dyn Store>, String)>,
     wall: Wall,
-    down_until: std::sync::Mutex<Option<Instant>>,
-    warned: AtomicBool,
+    outage: super::store_outage::StoreOutage,
 }
 
 impl SharedTurns {
@@ -68,8 +61,7 @@ impl SharedTurns {
             local: ReservingWindow::new(limit, window),
             shared: store.filter(|s| s.shared()).map(|s| (s, key)),
             wall,
-            down_until: std::sync::Mutex::new(None),
-            warned: AtomicBool::new(false),
+            outage: super::store_outage::StoreOutage::new("upstream logins"),
         }
     }
 
@@ -85,22 +77,18 @@ impl SharedTurns {
         let Some((store, key)) = &self.shared else {
             return self.local.acquire(max_wait).await;
         };
-        if self.down() {
+        if self.outage.down() {
             return self.local.acquire(max_wait).await;
         }
         let at = match self.reserve(&**store, key, max_wait).await {
             Ok(Ok(at)) => at,
             Ok(Err(wait)) => return Err(wait),
             Err(e) => {
-                self.failed(&e);
+                self.outage.failed(&e);
                 return self.local.acquire(max_wait).await;
             }
         };
-        if self.warned.swap(false, Ordering::Relaxed) {
-            tracing::info!(
-                "the shared state store answers again: upstream logins are paced across replicas again"
-            );
-        }
+        self.outage.answered();
         let mut turn = Turn {
             store: store.clone(),
             key: key.clone(),
@@ -146,23 +134,10 @@ impl SharedTurns {
             }
             turns.push(at);
             // Kept until the last turn can no longer constrain another.
-            (Change::Put(turns, wait + self.window * 2), Ok(at))
+            let ttl = (wait + self.window * 2).max(super::shared_window::RECORD_TTL_FLOOR);
+            (Change::Put(turns, ttl), Ok(at))
         })
         .await
-    }
-
-    fn down(&self) -> bool {
-        self.down_until.locked().is_some_and(|t| Instant::now() < t)
-    }
-
-    fn failed(&self, e: &StoreError) {
-        *self.down_until.locked() = Some(Instant::now() + STORE_RETRY);
-        if !self.warned.swap(true, Ordering::Relaxed) {
-            tracing::warn!(
-                error = %e,
-                "the shared state store failed: each replica paces upstream logins on its own until it answers"
-            );
-        }
     }
 }
 

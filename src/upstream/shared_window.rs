@@ -9,20 +9,17 @@
 
 use super::limiter::SlidingWindow;
 use crate::store::json::{self, Change};
-use crate::store::{Store, StoreError, StoreResult};
-use crate::sync::MutexExt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use crate::store::{Store, StoreResult};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::time::Instant;
 
 /// Wall-clock milliseconds since the unix epoch (`store::now_ms`; tests follow tokio's paused clock).
 /// Send times are compared across replicas, so they are wall-clock: the window's safety margin (15% for
 /// [`SlidingWindow::per_second`]) must cover the replicas' clock differences (NTP keeps them to a few ms).
 pub type Wall = Arc<dyn Fn() -> u64 + Send + Sync>;
 
-/// How long a limiter whose store failed paces on its own before it tries the store again.
-const STORE_RETRY: Duration = Duration::from_secs(5);
+/// The least time a window's record is kept in the store.
+pub(crate) const RECORD_TTL_FLOOR: Duration = Duration::from_secs(60);
 
 /// `limit` sends per `window` across every process sharing the store.
 pub struct SharedWindow {
@@ -36,8 +33,7 @@ pub struct SharedWindow {
     /// The store and key, when the store is shared.
     shared: Option<(Arc<dyn Store>, String)>,
     wall: Wall,
-    down_until: std::sync::Mutex<Option<Instant>>,
-    warned: AtomicBool,
+    outage: super::store_outage::StoreOutage,
 }
 
 impl SharedWindow {
@@ -69,8 +65,7 @@ impl SharedWindow {
             turn: tokio::sync::Mutex::new(()),
             shared: store.shared().then_some((store, key)),
             wall,
-            down_until: std::sync::Mutex::new(None),
-            warned: AtomicBool::new(false),
+            outage: super::store_outage::StoreOutage::new("upstream calls"),
         }
     }
 
@@ -81,20 +76,16 @@ impl SharedWindow {
         };
         let _turn = self.turn.lock().await;
         self.local.ready().await;
-        if !self.down() {
+        if !self.outage.down() {
             loop {
                 match self.take(&**store, key).await {
                     Ok(None) => {
-                        if self.warned.swap(false, Ordering::Relaxed) {
-                            tracing::info!(
-                                "the shared state store answers again: upstream pacing is shared again"
-                            );
-                        }
+                        self.outage.answered();
                         break;
                     }
                     Ok(Some(wait)) => tokio::time::sleep(wait).await,
                     Err(e) => {
-                        self.failed(&e);
+                        self.outage.failed(&e);
                         break;
                     }
                 }
@@ -109,7 +100,9 @@ impl SharedWindow {
     /// Takes a slot in the shared window now, or says how long until one is free.
     async fn take(&self, store: &dyn Store, key: &str) -> StoreResult<Option<Duration>> {
         let window_ms = self.window.as_millis() as u64;
-        let ttl = self.window * 2;
+        // The record is a few numbers; a generous floor keeps it whatever the window, and keeps tests that
+        // run on a virtual clock from losing it to the store's real-time expiry on a loaded machine.
+        let ttl = (self.window * 2).max(RECORD_TTL_FLOOR);
         json::update::<Vec<u64>, Option<Duration>>(store, key, |sent| {
             let now = (self.wall)();
             let mut sent: Vec<u64> = sent
@@ -130,31 +123,18 @@ impl SharedWindow {
         })
         .await
     }
-
-    fn down(&self) -> bool {
-        self.down_until.locked().is_some_and(|t| Instant::now() < t)
-    }
-
-    fn failed(&self, e: &StoreError) {
-        *self.down_until.locked() = Some(Instant::now() + STORE_RETRY);
-        if !self.warned.swap(true, Ordering::Relaxed) {
-            tracing::warn!(
-                error = %e,
-                "the shared state store failed: each replica paces upstream calls on its own until it answers"
-            );
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{Entry, Expect, MemoryStore, Notice};
-    use async_trait::async_trait;
-    use tokio::sync::broadcast;
+    use crate::store::MemoryStore;
+    use tokio::time::Instant;
 
     fn wall() -> Wall {
-        let (t0, ms0) = (Instant::now(), crate::store::now_ms());
+        // A fixed base, not the system clock: replicas made at one (paused) instant must read the same time;
+        // reading the system clock for each let a loaded machine skew them apart.
+        let (t0, ms0) = (Instant::now(), 1_767_225_600_000u64);
         Arc::new(move || ms0 + t0.elapsed().as_millis() as u64)
     }
 
@@ -224,40 +204,13 @@ mod tests {
         assert!(memory.is_empty());
     }
 
-    struct Down;
-
-    #[async_trait]
-    impl Store for Down {
-        fn kind(&self) -> &'static str {
-            "down"
-        }
-        fn shared(&self) -> bool {
-            true
-        }
-        async fn get(&self, _: &str) -> StoreResult<Option<Entry>> {
-            Err(StoreError::Unavailable("down".into()))
-        }
-        async fn swap(&self, _: &str, _: Expect, _: Option<&[u8]>, _: Duration) -> StoreResult<Option<u64>> {
-            Err(StoreError::Unavailable("down".into()))
-        }
-        async fn publish(&self, _: &str, _: &[u8]) -> StoreResult<()> {
-            Err(StoreError::Unavailable("down".into()))
-        }
-        fn subscribe(&self) -> broadcast::Receiver<Notice> {
-            broadcast::channel(1).1
-        }
-        async fn ping(&self) -> StoreResult<()> {
-            Err(StoreError::Unavailable("down".into()))
-        }
-    }
-
     /// A failed store: each replica keeps its own pace (availability over the shared count).
     #[tokio::test(start_paused = true)]
     async fn a_failed_store_falls_back_to_the_local_window() {
         let w = Arc::new(SharedWindow::with_clock(
             10,
             Duration::from_secs(1),
-            Arc::new(Down),
+            Arc::new(crate::store::unreachable::Unreachable),
             "test",
             &["s"],
             wall(),

@@ -2,10 +2,8 @@
 
 use super::*;
 use crate::broker::{BrokerError, BrokerResult};
-use crate::store::{Entry, Expect, MemoryStore, Notice, Store, StoreError, StoreResult};
-use async_trait::async_trait;
+use crate::store::{Expect, MemoryStore, Store};
 use std::sync::atomic::AtomicUsize;
-use tokio::sync::broadcast;
 
 fn replica(store: &Arc<dyn Store>, name: &str) -> IdempotencyCache {
     IdempotencyCache::with_store(IdempotencyConfig::default(), store.clone(), name.into())
@@ -264,37 +262,9 @@ async fn a_failed_placement_frees_the_request_id_for_a_resend() {
     assert_eq!((placed.order_id.as_str(), replayed), ("o1", false));
 }
 
-/// A store that cannot be reached.
-struct Down;
-
-#[async_trait]
-impl Store for Down {
-    fn kind(&self) -> &'static str {
-        "down"
-    }
-    fn shared(&self) -> bool {
-        true
-    }
-    async fn get(&self, _: &str) -> StoreResult<Option<Entry>> {
-        Err(StoreError::Timeout(10))
-    }
-    async fn swap(&self, _: &str, _: Expect, _: Option<&[u8]>, _: Duration) -> StoreResult<Option<u64>> {
-        Err(StoreError::Timeout(10))
-    }
-    async fn publish(&self, _: &str, _: &[u8]) -> StoreResult<()> {
-        Err(StoreError::Timeout(10))
-    }
-    fn subscribe(&self) -> broadcast::Receiver<Notice> {
-        broadcast::channel(1).1
-    }
-    async fn ping(&self) -> StoreResult<()> {
-        Err(StoreError::Timeout(10))
-    }
-}
-
 #[tokio::test]
 async fn without_the_store_an_order_with_a_request_id_is_refused_and_nothing_is_sent() {
-    let store: Arc<dyn Store> = Arc::new(Down);
+    let store: Arc<dyn Store> = Arc::new(crate::store::unreachable::Unreachable);
     let runs = Arc::new(AtomicUsize::new(0));
     let err = replica(&store, "a")
         .place(key("r1"), fp(), counted(&runs, "o1"), never_asked())

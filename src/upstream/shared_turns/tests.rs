@@ -3,13 +3,14 @@
 //! process paces on its own.
 
 use super::*;
-use crate::store::{Entry, Expect, MemoryStore, Notice};
-use async_trait::async_trait;
-use tokio::sync::broadcast;
+use crate::store::MemoryStore;
+use tokio::time::Instant;
 
 /// A wall clock that follows tokio's (paused) clock.
 fn wall() -> Wall {
-    let (t0, ms0) = (Instant::now(), crate::store::now_ms());
+    // A fixed base, not the system clock: replicas made at one (paused) instant must read the same time;
+    // reading the system clock for each let a loaded machine skew them apart.
+    let (t0, ms0) = (Instant::now(), 1_767_225_600_000u64);
     Arc::new(move || ms0 + t0.elapsed().as_millis() as u64)
 }
 
@@ -110,36 +111,9 @@ async fn a_caller_that_goes_away_gives_its_turn_back() {
     assert_eq!(start.elapsed(), WINDOW);
 }
 
-struct Down;
-
-#[async_trait]
-impl Store for Down {
-    fn kind(&self) -> &'static str {
-        "down"
-    }
-    fn shared(&self) -> bool {
-        true
-    }
-    async fn get(&self, _: &str) -> StoreResult<Option<Entry>> {
-        Err(StoreError::Unavailable("down".into()))
-    }
-    async fn swap(&self, _: &str, _: Expect, _: Option<&[u8]>, _: Duration) -> StoreResult<Option<u64>> {
-        Err(StoreError::Unavailable("down".into()))
-    }
-    async fn publish(&self, _: &str, _: &[u8]) -> StoreResult<()> {
-        Err(StoreError::Unavailable("down".into()))
-    }
-    fn subscribe(&self) -> broadcast::Receiver<Notice> {
-        broadcast::channel(1).1
-    }
-    async fn ping(&self) -> StoreResult<()> {
-        Err(StoreError::Unavailable("down".into()))
-    }
-}
-
 #[tokio::test(start_paused = true)]
 async fn a_failed_store_falls_back_to_this_process_pace() {
-    let t = turns(Arc::new(Down));
+    let t = turns(Arc::new(crate::store::unreachable::Unreachable));
     let at = run(std::slice::from_ref(&t), 3).await;
     assert_spaced(&at);
     assert_eq!(at[2], WINDOW * 2);
