@@ -188,21 +188,29 @@ fn symbol_arrays(symbols: &[&SymbolInfo]) -> Value {
 }
 
 /// The broker symbol TradingView means by `name` (a symbol or a ticker, with or without exchange prefix).
-async fn resolve_symbol(state: &AppState, name: &str) -> ApiResult<String> {
+/// The ticker of symbol `name`, when it is one the caller's data-feed groups include.
+async fn resolve_symbol(state: &AppState, name: &str, allowed: Option<&[String]>) -> ApiResult<String> {
     let bare = name.rsplit_once(':').map_or(name, |(_, s)| s);
     let all = state.broker().data_symbols().await?;
-    all.iter()
+    let found = all
+        .iter()
         .find(|s| s.ticker.as_deref() == Some(bare) || s.symbol == bare)
-        .map(|s| s.ticker.clone().unwrap_or_else(|| s.symbol.clone()))
-        .ok_or_else(|| ApiError::bad(format!("Unknown symbol '{name}'")))
+        .ok_or_else(|| ApiError::bad(format!("Unknown symbol '{name}'")))?;
+    if allowed.is_some_and(|a| !a.contains(&group_id(state, found))) {
+        return Err(ApiError::bad(format!(
+            "Symbol '{name}' is not among this user's data-feed permissions"
+        )));
+    }
+    Ok(found.ticker.clone().unwrap_or_else(|| found.symbol.clone()))
 }
 
 async fn history(
     State(state): State<AppState>,
-    _authed: FeedAuthed,
+    authed: FeedAuthed,
     TvQuery(query): TvQuery,
 ) -> ApiResult<Json<HistoryBody>> {
-    let symbol = resolve_symbol(&state, query.str_req("symbol")?).await?;
+    let allowed = allowed_groups(&state, &authed.0);
+    let symbol = resolve_symbol(&state, query.str_req("symbol")?, allowed).await?;
     let resolution = query.choice_req(
         "resolution",
         "1, 5, 15, 60, 240, D, W, M (with optional counts)",
@@ -285,9 +293,13 @@ impl HistoryBody {
 async fn streaming(State(state): State<AppState>, authed: FeedAuthed) -> ApiResult<Response> {
     let ticket = open_stream(&state, &authed.0, "streaming", None)?;
     let symbols = state.broker().data_symbols().await?;
+    let allowed = allowed_groups(&state, &authed.0);
     let mut receivers = Vec::with_capacity(symbols.len());
     let mut latest = Vec::new();
-    for s in &symbols {
+    for s in symbols
+        .iter()
+        .filter(|s| allowed.is_none_or(|a| a.contains(&group_id(&state, s))))
+    {
         let name = s.ticker.clone().unwrap_or_else(|| s.symbol.clone());
         let (last, rx) = state.quotes().subscribe(&name).await?;
         if let Some(tick) = last {

@@ -241,3 +241,45 @@ datafeed_groups = ["tvbridge_forex"]
     assert_eq!(refused.body["s"], "error");
     assert!(refused.body["errmsg"].as_str().unwrap().contains("permissions"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streaming_carries_only_the_symbols_of_the_users_groups() {
+    let config = crate::support::config(
+        "[[auth.users]]\nlogin = \"feed\"\npassword = \"feed-password\"\ndatafeed_groups = [\"tvbridge_forex\"]\n",
+    );
+    let app = crate::support::live::LiveApp::start(config, false).await;
+    let body = app
+        .form(
+            "POST",
+            "/authorize",
+            None,
+            "login=feed&password=feed-password&locale=en",
+        )
+        .await;
+    let token = body["d"]["access_token"].as_str().unwrap().to_owned();
+    let (_, info) = app.get("/symbol_info", Some(&token)).await;
+    // Stream lines name a symbol by its ticker.
+    let allowed: Vec<String> = ["symbol", "ticker"]
+        .iter()
+        .flat_map(|column| info[*column].as_array().unwrap().clone())
+        .map(|s| s.as_str().unwrap().to_owned())
+        .collect();
+    let mut lines = app.open("/streaming", &token).await;
+    let mut seen = std::collections::BTreeSet::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(4);
+    while tokio::time::Instant::now() < deadline {
+        let Some(line) = lines.next(std::time::Duration::from_secs(2)).await else {
+            break;
+        };
+        if let Some(id) = line.get("id").and_then(|v| v.as_str()) {
+            seen.insert(id.to_owned());
+        }
+    }
+    assert!(!seen.is_empty(), "the paper feed ticks every second");
+    for id in &seen {
+        assert!(
+            allowed.contains(id),
+            "{id} is not in the user's groups ({allowed:?})"
+        );
+    }
+}
