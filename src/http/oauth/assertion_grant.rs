@@ -2,7 +2,7 @@
 //! registered certificate for a token that opens the data feed only, for the bridge user the JWT names.
 
 use super::grant::revoke_quietly;
-use super::token::{authenticate, fail, unavailable, ClientAuth, OAuthError, DATAFEED_USER_PREFIX};
+use super::token::{fail, named_client, unavailable, ClientAuth, OAuthError, DATAFEED_USER_PREFIX};
 use crate::auth::{Grant, Session};
 use crate::broker::SessionCtx;
 use crate::http::audit;
@@ -18,11 +18,7 @@ pub(super) async fn assertion(
     fields: &Fields,
     grant_type: &str,
 ) -> Result<serde_json::Value, OAuthError> {
-    let id = auth
-        .id
-        .as_deref()
-        .ok_or_else(|| fail("invalid_request", "client_id is required"))?;
-    let client = authenticate(state, auth, id)?;
+    let client = named_client(state, auth)?;
     let Some((urn, verifier)) = client.assertion.as_ref().filter(|(urn, _)| urn == grant_type) else {
         return Err(fail(
             "unauthorized_client",

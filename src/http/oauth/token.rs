@@ -144,6 +144,15 @@ fn form_urlencoded_one(text: &str) -> Option<String> {
     pairs.into_iter().next().map(|(_, v)| v)
 }
 
+/// The client the request names (`client_id`, in the form or HTTP Basic), authenticated.
+pub(super) fn named_client<'a>(state: &'a AppState, auth: &ClientAuth) -> Result<&'a Client, OAuthError> {
+    let id = auth
+        .id
+        .as_deref()
+        .ok_or_else(|| fail("invalid_request", "client_id is required"))?;
+    authenticate(state, auth, id)
+}
+
 /// `client_id`'s client, when `secret` is its secret.
 pub(super) fn authenticate<'a>(
     state: &'a AppState,
@@ -198,11 +207,7 @@ async fn exchange_code(
     auth: &ClientAuth,
     fields: &Fields,
 ) -> Result<serde_json::Value, OAuthError> {
-    let id = auth
-        .id
-        .as_deref()
-        .ok_or_else(|| fail("invalid_request", "client_id is required"))?;
-    let client = authenticate(state, auth, id)?;
+    let client = named_client(state, auth)?;
     if !client.flows.contains(&Flow::Code) {
         return Err(fail(
             "unauthorized_client",
