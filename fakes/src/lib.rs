@@ -10,6 +10,7 @@ pub mod browser;
 pub mod capital;
 pub mod ibkr;
 pub mod ibkr_auth;
+pub mod ibkr_third_party;
 pub mod oanda;
 pub mod price_path;
 pub mod redis_server;

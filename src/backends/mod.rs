@@ -2,5 +2,6 @@
 
 pub mod capital;
 pub mod ibkr;
+pub mod ibkr_third_party;
 pub mod oanda;
 pub mod paper;

@@ -22,8 +22,9 @@ pub struct BridgeUser {
     pub display_name: String,
 }
 
-/// A login handed to [`super::Broker::login`]. Tokens federated from the upstream (`Federated`) are the next
-/// kind; a backend answers a kind it does not take with a refusal, never a panic.
+/// A login handed to [`super::Broker::login`]; a backend answers a kind it does not take with a refusal,
+/// never a panic. Federated backends ([`super::Broker::federation`]) take `Bridge` logins too: who the
+/// user is stays the bridge's to check, and the upstream grant is looked up by the bridge user.
 #[derive(Debug, Clone)]
 pub enum Login {
     /// A bridge user the core verified.

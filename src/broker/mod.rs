@@ -4,6 +4,7 @@
 
 mod capabilities;
 mod error;
+pub mod federation;
 mod login;
 mod readiness;
 mod snapshot;
@@ -72,6 +73,13 @@ pub trait Broker: Send + Sync + 'static {
     /// [`Broker::login`]) or the upstream's own credentials.
     fn login_kind(&self) -> LoginKind {
         LoginKind::Bridge
+    }
+
+    /// The backend's federated login, when its bridge users must also grant the bridge access at the
+    /// upstream (IBKR's third-party API). The core then sends a user without a stored grant to the
+    /// upstream from the login page before it calls [`Broker::login`].
+    fn federation(&self) -> Option<std::sync::Arc<dyn federation::Federation>> {
+        None
     }
 
     /// Opens whatever upstream session the backend needs for bridge session `session_id`. A
