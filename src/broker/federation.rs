@@ -29,6 +29,12 @@ pub trait Federation: Send + Sync + 'static {
     /// The upstream's name as the login page shows it ("Interactive Brokers").
     fn upstream_name(&self) -> &'static str;
 
+    /// The upstream's authorization page (an absolute URL): the login form's answer redirects there, so
+    /// the page's Content-Security-Policy `form-action` must allow its origin.
+    fn authorization_page(&self) -> Option<&str> {
+        None
+    }
+
     /// Whether bridge user `user` has a stored grant. `Err` only when the store cannot answer.
     async fn is_linked(&self, user: &str) -> BrokerResult<bool>;
 

@@ -91,6 +91,9 @@ pub enum LoginRefused {
     Throttled(String),
     /// Anything else (upstream down, state store down): says nothing about the password.
     Unavailable(ApiError),
+    /// The password was right, but the backend is federated and this user has not granted the bridge
+    /// access at the upstream yet: the login page sends the browser there; the API cannot.
+    NeedsGrant(BridgeUser),
 }
 
 impl From<LoginRefused> for ApiError {
@@ -98,6 +101,10 @@ impl From<LoginRefused> for ApiError {
         match refused {
             LoginRefused::Credentials(m) | LoginRefused::Throttled(m) => ApiError::bad(m),
             LoginRefused::Unavailable(e) => e,
+            LoginRefused::NeedsGrant(user) => ApiError::bad(format!(
+                "{} has not yet allowed this bridge to trade at the broker: log in once through TradingView's login page (OAuth), which sends you to the broker to allow it",
+                user.login
+            )),
         }
     }
 }
@@ -139,6 +146,16 @@ pub async fn password_login(
         Ok(resolved) => {
             if let Login::Bridge(user) = &resolved {
                 resume_as = Some(user.login.clone());
+                match needs_grant(state, user).await {
+                    Ok(false) => {}
+                    Ok(true) => {
+                        // The password was right: the throttle counts a success.
+                        attempt.succeeded(Instant::now());
+                        throttle_shared::succeeded(store, &login).await;
+                        return Err(LoginRefused::NeedsGrant(user.clone()));
+                    }
+                    Err(e) => return Err(LoginRefused::Unavailable(e.into())),
+                }
             }
             state.broker().login(session_id, &resolved).await
         }
@@ -172,6 +189,15 @@ pub async fn password_login(
                 Err(LoginRefused::Unavailable(e.into()))
             }
         }
+    }
+}
+
+/// Whether `user` must first grant the bridge access at the upstream (a federated backend without a
+/// stored grant for them).
+async fn needs_grant(state: &AppState, user: &BridgeUser) -> Result<bool, BrokerError> {
+    match state.broker().federation() {
+        Some(federation) => Ok(!federation.is_linked(&user.login).await?),
+        None => Ok(false),
     }
 }
 

@@ -47,6 +47,7 @@ fn page(error: Option<LoginError>, login: &'static str) -> LoginPage<'static> {
         login,
         error,
         federated: None,
+        upstream: None,
     }
 }
 

@@ -31,6 +31,8 @@ pub struct OAuthConfig {
     pub login_path: String,
     pub token_path: String,
     pub logout_path: String,
+    /// Where the upstream sends the browser back to after a federated grant (under `public_url`).
+    pub federated_callback_path: String,
     /// How long an authorization code can be exchanged (at most 60 s).
     pub code_ttl_secs: u64,
     /// How long the access token a refresh replaced keeps working (TradingView switches asynchronously).
@@ -53,6 +55,7 @@ impl Default for OAuthConfig {
             login_path: "/oauth/login".into(),
             token_path: "/oauth/token".into(),
             logout_path: "/oauth/logout".into(),
+            federated_callback_path: "/oauth/federated/callback".into(),
             code_ttl_secs: 30,
             refresh_grace_secs: 120,
             browser_session_ttl_secs: 12 * 3600,
@@ -136,6 +139,7 @@ impl OAuthConfig {
             ("login_path", &self.login_path),
             ("token_path", &self.token_path),
             ("logout_path", &self.logout_path),
+            ("federated_callback_path", &self.federated_callback_path),
         ];
         for (i, (key, path)) in paths.iter().enumerate() {
             if !path.starts_with('/') || path.ends_with('/') || path.contains(['?', '#', ' ', '{', '*']) {

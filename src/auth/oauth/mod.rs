@@ -6,6 +6,7 @@ pub mod browser;
 pub mod clients;
 pub mod codes;
 pub mod config;
+pub mod federated;
 pub mod forms;
 pub mod pkce;
 pub mod refresh;

@@ -167,10 +167,15 @@ pub async fn show_form(
         };
     let expires_at = state.now() + config.oauth.login_form_ttl_secs;
     // The targets are computed before the request moves into the sealed form.
-    let targets: Vec<String> = origin(&request.redirect_uri)
+    let federation = state.broker().federation();
+    let mut targets: Vec<String> = origin(&request.redirect_uri)
         .map(str::to_owned)
         .into_iter()
         .collect();
+    // A first federated login's answer redirects to the upstream's page instead.
+    if let Some(page) = federation.as_ref().and_then(|f| f.authorization_page()) {
+        targets.extend(origin(page).map(str::to_owned));
+    }
     let (id, csrf) = state.forms().seal(request, &binding, expires_at);
     let action = format!("{}{}", config.server.base_path, config.oauth.login_path);
     let body = page::login_page(&LoginPage {
@@ -182,6 +187,7 @@ pub async fn show_form(
         login: typed_login,
         error,
         federated: None,
+        upstream: federation.as_ref().map(|f| f.upstream_name()),
     });
     // The form's answer redirects to the client: CSP form-action must allow its origin.
     let targets: Vec<&str> = targets.iter().map(String::as_str).collect();

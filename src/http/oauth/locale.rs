@@ -66,6 +66,10 @@ pub struct Words {
     pub error_form_refused: &'static str,
     pub error_unavailable: &'static str,
     pub signed_out: &'static str,
+    pub error_not_granted: &'static str,
+    /// Under the form of a federated backend: before and after the upstream's name.
+    pub upstream_before: &'static str,
+    pub upstream_after: &'static str,
     /// The small print under the card.
     pub footer: &'static str,
 }
@@ -94,6 +98,9 @@ const EN: Words = Words {
     error_form_refused: "This login form cannot be used",
     error_unavailable: "Please try again in a moment",
     signed_out: "You are signed out",
+    error_not_granted: "Access was not granted",
+    upstream_before: "After you log in for the first time, ",
+    upstream_after: " asks you to allow this bridge to trade for you.",
     footer: "Check the address bar before you enter your password.",
 };
 

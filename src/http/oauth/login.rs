@@ -3,15 +3,17 @@
 
 use super::authorize::{error_page, see_other, show_form};
 use super::cookies;
+use super::federated;
 use super::grant::{self, GrantFailed, Grantee};
 use super::locale::Locale;
 use super::page::{ErrorKind, LoginError};
 use crate::auth::oauth::browser::{self, BrowserLogin};
 use crate::auth::oauth::forms::FormRefused;
+use crate::auth::oauth::request::AuthRequest;
 use crate::http::audit::RequestId;
 use crate::http::client_addr::ClientAddr;
 use crate::http::extract::Fields;
-use crate::http::session::{new_session_id, password_login, LoginRefused};
+use crate::http::session::{new_session_id, password_login, LoginRefused, Opened};
 use crate::http::AppState;
 use crate::secret::Secret;
 use axum::body::Bytes;
@@ -87,6 +89,17 @@ pub async fn submit(
         Err(refused) => {
             // A fresh form (a new expiry) for the next attempt.
             let error = match refused {
+                LoginRefused::NeedsGrant(user) => {
+                    return federated::send_to_upstream(
+                        &state,
+                        &headers,
+                        &request_id,
+                        request,
+                        &user.login,
+                        locale,
+                    )
+                    .await
+                }
                 LoginRefused::Credentials(_) => LoginError::WrongPassword,
                 LoginRefused::Throttled(message) => LoginError::Throttled(message),
                 LoginRefused::Unavailable(_) => LoginError::Unavailable,
@@ -94,30 +107,54 @@ pub async fn submit(
             return show_form(&state, &headers, request, locale, Some(error), &login).await;
         }
     };
+    finish(&state, &headers, &request_id, request, opened, locale, &login).await
+}
+
+/// Ends a login whose user is known and whose upstream side is open: the grant to the client, the
+/// browser's login cookie, and the redirect back to the client. Shared by the form and the return from a
+/// federated upstream.
+pub async fn finish(
+    state: &AppState,
+    headers: &HeaderMap,
+    request_id: &str,
+    request: AuthRequest,
+    opened: Opened,
+    locale: Locale,
+    login: &str,
+) -> Response {
+    let invalid = |detail: &str| {
+        error_page(
+            StatusCode::BAD_REQUEST,
+            Locale::En,
+            ErrorKind::FormRefused,
+            detail,
+        )
+    };
+    let now = state.now();
     let Some(client) = state.oauth().get(&request.client_id) else {
         return invalid("The client of this login is no longer registered.");
     };
     let bridge_user = opened.resume_as.clone();
     let user = opened.outcome.user_id.clone();
-    let (url, sid) =
-        match grant::complete(&state, &request_id, client, &request, Grantee::Opened(opened)).await {
-            Ok(done) => done,
-            Err(GrantFailed::Refused(message)) => {
-                return error_page(StatusCode::FORBIDDEN, locale, ErrorKind::FormRefused, &message)
-            }
-            Err(GrantFailed::Unavailable(why)) => {
-                tracing::warn!(reason = %why, "login form: the grant could not be completed");
-                return show_form(
-                    &state,
-                    &headers,
-                    request,
-                    locale,
-                    Some(LoginError::Unavailable),
-                    &login,
-                )
-                .await;
-            }
-        };
+    let (url, sid) = match grant::complete(state, request_id, client, &request, Grantee::Opened(opened)).await
+    {
+        Ok(done) => done,
+        Err(GrantFailed::Refused(message)) => {
+            return error_page(StatusCode::FORBIDDEN, locale, ErrorKind::FormRefused, &message)
+        }
+        Err(GrantFailed::Unavailable(why)) => {
+            tracing::warn!(reason = %why, "login form: the grant could not be completed");
+            return show_form(
+                state,
+                headers,
+                request,
+                locale,
+                Some(LoginError::Unavailable),
+                login,
+            )
+            .await;
+        }
+    };
     let config = state.config();
     let ttl = config.oauth.browser_session_ttl_secs;
     let remembered = BrowserLogin {

@@ -4,6 +4,7 @@
 mod assertion_grant;
 mod authorize;
 pub mod cookies;
+mod federated;
 mod grant;
 pub mod locale;
 mod login;
@@ -25,4 +26,5 @@ pub fn router(config: &crate::auth::oauth::config::OAuthConfig) -> Router<AppSta
         .route(&config.login_path, post(login::submit))
         .route(&config.token_path, post(token::token))
         .route(&config.logout_path, get(logout::logout))
+        .route(&config.federated_callback_path, get(federated::callback))
 }

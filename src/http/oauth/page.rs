@@ -43,6 +43,9 @@ pub struct LoginPage<'a> {
     pub error: Option<LoginError>,
     /// A "Log in with <upstream>" link-button under the form.
     pub federated: Option<FederatedButton<'a>>,
+    /// The upstream a first login continues at (federated backends): named under the form, so that the
+    /// user expects the broker's page.
+    pub upstream: Option<&'a str>,
 }
 
 /// A link-button to log in through an upstream instead of a password.
@@ -106,6 +109,8 @@ pub enum ErrorKind {
     Unavailable,
     /// Not an error: the sign-out is done and there is nowhere to send the browser.
     SignedOut,
+    /// The user did not grant the bridge access at the upstream (federated login).
+    NotGranted,
 }
 
 impl ErrorKind {
@@ -116,7 +121,7 @@ impl ErrorKind {
                 StatusCode::BAD_REQUEST
             }
             ErrorKind::Server => StatusCode::INTERNAL_SERVER_ERROR,
-            ErrorKind::FormRefused => StatusCode::FORBIDDEN,
+            ErrorKind::FormRefused | ErrorKind::NotGranted => StatusCode::FORBIDDEN,
             ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorKind::SignedOut => StatusCode::OK,
         }
@@ -131,6 +136,7 @@ impl ErrorKind {
             ErrorKind::FormRefused => words.error_form_refused,
             ErrorKind::Unavailable => words.error_unavailable,
             ErrorKind::SignedOut => words.signed_out,
+            ErrorKind::NotGranted => words.error_not_granted,
         }
     }
 }
@@ -161,6 +167,7 @@ struct LoginTemplate<'a> {
     /// Autofocus on the login field, else on the password (the login is already filled in).
     focus_login: bool,
     federated: Option<FederatedButton<'a>>,
+    upstream: Option<&'a str>,
 }
 
 #[derive(Template)]
@@ -187,6 +194,7 @@ pub fn login_page(page: &LoginPage) -> String {
         invalid: page.error == Some(LoginError::WrongPassword),
         focus_login: page.login.is_empty(),
         federated: page.federated.filter(|b| safe_link(b.url)),
+        upstream: page.upstream,
     };
     render(&template)
 }
@@ -300,6 +308,7 @@ mod tests {
             login: "",
             error: None,
             federated: None,
+            upstream: None,
         }
     }
 
@@ -350,6 +359,7 @@ mod tests {
                 url: "https://up.example/?a=1&b=\"2\"",
                 label: evil,
             }),
+            upstream: None,
             ..page()
         });
         assert!(!html.contains("<script"), "{html}");
@@ -393,6 +403,7 @@ mod tests {
                 url: "/oauth/upstream/capital?request=r",
                 label: "Log in with Capital.com",
             }),
+            upstream: None,
             ..page()
         });
         assert!(html.contains("<a class=\"button secondary\" href=\"/oauth/upstream/capital?request=r\">Log in with Capital.com</a>"));

@@ -4,6 +4,7 @@
 
 mod browserless;
 mod code;
+mod federated;
 mod implicit;
 mod refusals;
 mod server_bearer;
