@@ -1,10 +1,11 @@
 //! The middleware every request goes through, in this order: it logs the request; refuses an API call
-//! without `User-Agent` (400); applies a scheduled fault; paces the consumer (429 with `Retry-After`
+//! without `User-Agent` (400); paces the consumer (429 with `Retry-After`
 //! past `requests_per_second`); verifies the HMAC-SHA256 signature of a resource call with a live session
 //! token (401; the `/oauth/*` endpoints check their own RSA signatures); then, on `/accounts*`, answers
 //! 204 while the user waits for the nightly refresh, 403 for another user's account, and 423 when the
 //! same (access token, method, path) below `/accounts/` comes again within `lock_interval`; a GET of a
-//! slow resource answers 202 for its first `slow_reads` requests.
+//! slow resource answers 202 for its first `slow_reads` requests. A scheduled fault applies last, to a
+//! request the fake would otherwise serve (so a test's fault is never spent on a refused call).
 
 use super::faults::{self, Fault};
 use super::state::{LoggedRequest, Shared, State};
@@ -157,14 +158,6 @@ pub(super) async fn gate(AxState(shared): AxState<Arc<Shared>>, req: Request, ne
     if api && !parts.headers.contains_key("user-agent") {
         return finish(error(400, "User-Agent header required"));
     }
-    let fault = faults::take(&mut shared.lock().faults, &method, &path);
-    let mut after = None;
-    match fault {
-        Some(Fault::Status { status, .. }) => return finish(injected(status)),
-        Some(Fault::Delay { delay, .. }) => tokio::time::sleep(delay).await,
-        Some(other) => after = Some(other),
-        None => {}
-    }
     if api {
         if !shared.lock().pace() {
             return finish(too_many());
@@ -196,6 +189,14 @@ pub(super) async fn gate(AxState(shared): AxState<Arc<Shared>>, req: Request, ne
             }
             parts.extensions.insert(caller);
         }
+    }
+    let fault = faults::take(&mut shared.lock().faults, &method, &path);
+    let mut after = None;
+    match fault {
+        Some(Fault::Status { status, .. }) => return finish(injected(status)),
+        Some(Fault::Delay { delay, .. }) => tokio::time::sleep(delay).await,
+        Some(other) => after = Some(other),
+        None => {}
     }
     let resp = next.run(Request::from_parts(parts, Body::from(body))).await;
     match after {

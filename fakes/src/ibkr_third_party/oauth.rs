@@ -1,11 +1,12 @@
 //! The OAuth endpoints below `/v1/api/oauth/`: request token, access token, live session token. Each
-//! checks its own RSA-SHA256 signature through [`crate::ibkr_auth::three_legged`].
+//! checks its own RSA-SHA256 signature through [`crate::ibkr_auth::three_legged`], over the URL the
+//! client called (`OriginalUri`: the nested router strips `/v1/api`).
 
 use super::state::Shared;
 use super::wire::{json_response, ok};
 use crate::ibkr_auth::{form_pairs, request_url, Refusal};
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{OriginalUri, State};
 use axum::http::{HeaderMap, Method, Uri};
 use axum::response::Response;
 use std::sync::Arc;
@@ -40,7 +41,7 @@ fn refused(refusal: Refusal) -> Response {
 pub(super) async fn request_token(
     State(shared): State<Arc<Shared>>,
     method: Method,
-    uri: Uri,
+    OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -58,7 +59,7 @@ pub(super) async fn request_token(
 pub(super) async fn access_token(
     State(shared): State<Arc<Shared>>,
     method: Method,
-    uri: Uri,
+    OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -79,7 +80,7 @@ pub(super) async fn access_token(
 pub(super) async fn live_session_token(
     State(shared): State<Arc<Shared>>,
     method: Method,
-    uri: Uri,
+    OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
