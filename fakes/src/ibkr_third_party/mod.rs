@@ -273,6 +273,11 @@ impl FakeIbkrThirdParty {
         self.shared.lock().awaiting_refresh(username, now)
     }
 
+    /// When the user first approved the consumer (fake clock), if ever.
+    pub fn first_authorized(&self, username: &str) -> Option<DateTime<Utc>> {
+        self.shared.lock().user(username)?.first_authorized
+    }
+
     // --- Clock ---
 
     /// The fake clock's time.

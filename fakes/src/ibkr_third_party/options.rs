@@ -196,15 +196,20 @@ impl FakeIbkrThirdPartyOptions {
     /// Defaults with every user already refreshed, no lock interval and no rate limit: what a test
     /// that is not about those rules wants.
     pub fn relaxed() -> Self {
-        let mut o = FakeIbkrThirdPartyOptions {
+        FakeIbkrThirdPartyOptions {
             requests_per_second: 0,
             lock_interval: Duration::ZERO,
             ..Self::default()
-        };
-        for u in &mut o.users {
+        }
+        .all_refreshed()
+    }
+
+    /// The same options with every user already covered by a nightly refresh.
+    pub fn all_refreshed(mut self) -> Self {
+        for u in &mut self.users {
             u.refreshed = true;
         }
-        o
+        self
     }
 
     /// Adds a user.

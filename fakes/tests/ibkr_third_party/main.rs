@@ -5,6 +5,7 @@
 
 mod client;
 
+mod browser;
 mod flow;
 mod orders;
 mod rules;
