@@ -33,6 +33,12 @@ struct Cli {
     /// Milliseconds between two polls of one `/accounts/{id}/...` resource before 423 (0: no lock).
     #[arg(long, default_value_t = 1000)]
     lock_interval_ms: u64,
+    /// Keep prices where they start instead of moving them every second.
+    #[arg(long)]
+    fixed_prices: bool,
+    /// Seed of the price paths (the same seed and start time give the same prices).
+    #[arg(long, default_value_t = 20_240_101)]
+    seed: u64,
 }
 
 fn print_consumer(c: &ConsumerMaterial, origin: &str) {
@@ -65,6 +71,7 @@ async fn main() -> std::io::Result<()> {
         realm: cli.realm.clone(),
         requests_per_second: cli.requests_per_second,
         lock_interval: Duration::from_millis(cli.lock_interval_ms),
+        moving_seed: (!cli.fixed_prices).then_some(cli.seed),
         ..FakeIbkrThirdPartyOptions::default()
     };
     if cli.refreshed {
@@ -91,7 +98,7 @@ async fn main() -> std::io::Result<()> {
     }
     for c in &options.contracts {
         println!(
-            "  contract:            {} {} {} conid {} bid {} ask {}{}",
+            "  contract:            {} {} {} conid {} bid {} ask {}{} at start",
             c.sec_type,
             c.ticker,
             c.exchange,

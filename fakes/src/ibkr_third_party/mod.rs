@@ -16,6 +16,7 @@ mod oauth;
 mod options;
 mod resources;
 mod state;
+mod ticker;
 mod wire;
 
 pub use authorize::AUTHORIZE_PATH;
@@ -78,11 +79,15 @@ pub struct FakeIbkrThirdParty {
     shared: Arc<Shared>,
     consumer: ConsumerMaterial,
     server: JoinHandle<()>,
+    ticker: Option<JoinHandle<()>>,
 }
 
 impl Drop for FakeIbkrThirdParty {
     fn drop(&mut self) {
         self.server.abort();
+        if let Some(t) = &self.ticker {
+            t.abort();
+        }
     }
 }
 
@@ -173,6 +178,9 @@ impl FakeIbkrThirdParty {
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
+        let ticker = options
+            .moving_seed
+            .map(|seed| tokio::spawn(ticker::drive(shared.clone(), seed)));
         let origin = format!("http://{addr}");
         FakeIbkrThirdParty {
             base_url: format!("{origin}{}", gate::PREFIX),
@@ -181,6 +189,7 @@ impl FakeIbkrThirdParty {
             shared,
             consumer,
             server,
+            ticker,
         }
     }
 
@@ -193,6 +202,9 @@ impl FakeIbkrThirdParty {
     ) -> std::io::Result<()> {
         let (shared, consumer) = build(&options).map_err(std::io::Error::other)?;
         ready(&consumer);
+        if let Some(seed) = options.moving_seed {
+            tokio::spawn(ticker::drive(shared.clone(), seed));
+        }
         axum::serve(listener, router(shared)).await
     }
 

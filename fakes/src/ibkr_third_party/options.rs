@@ -166,6 +166,8 @@ pub struct FakeIbkrThirdPartyOptions {
     /// Commission per share (stocks) with a minimum per order of `min_commission`.
     pub commission_per_share: Decimal,
     pub min_commission: Decimal,
+    /// Prices move every second along seeded paths (`Some(seed)`) instead of staying fixed.
+    pub moving_seed: Option<u64>,
 }
 
 impl Default for FakeIbkrThirdPartyOptions {
@@ -188,6 +190,7 @@ impl Default for FakeIbkrThirdPartyOptions {
             lsts_per_token: 1,
             commission_per_share: Decimal::new(5, 3),
             min_commission: Decimal::ONE,
+            moving_seed: None,
         }
     }
 }

@@ -347,3 +347,24 @@ async fn secdef_snapshot_components_and_impact() {
     assert_eq!(impact.body["Commission"], 1);
     assert_eq!(fake.ledger().orders.len(), 0, "impact places nothing");
 }
+
+#[tokio::test]
+async fn moving_prices_tick_the_quotes_and_keep_the_spread() {
+    let options = fakes::ibkr_third_party::FakeIbkrThirdPartyOptions {
+        moving_seed: Some(20_240_101),
+        ..fakes::ibkr_third_party::FakeIbkrThirdPartyOptions::relaxed()
+    };
+    let fake = fakes::ibkr_third_party::FakeIbkrThirdParty::start(options).await;
+    let first = fake.quote(AAPL).unwrap();
+    let mut moved = false;
+    for _ in 0..40 {
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        let (bid, ask) = fake.quote(AAPL).unwrap();
+        assert_eq!(ask - bid, d("0.02"), "the spread is kept");
+        if (bid, ask) != first {
+            moved = true;
+            break;
+        }
+    }
+    assert!(moved, "AAPL never moved from {first:?}");
+}
