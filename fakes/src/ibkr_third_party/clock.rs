@@ -48,7 +48,8 @@ impl Clock {
 pub fn next_refresh(t: DateTime<Utc>) -> DateTime<Utc> {
     let at = NaiveTime::from_hms_opt(16, 55, 0).unwrap_or_default();
     let mut day = (t + TimeDelta::seconds(new_york_offset(t.timestamp()))).date_naive();
-    loop {
+    // That New York day's refresh, or the next day's: two tries always suffice.
+    for _ in 0..3 {
         let local = day.and_time(at).and_utc().timestamp();
         // The offset at the refresh itself (DST may differ from `t`'s): local - offset(utc guess).
         let guess = local + 5 * 3600;
@@ -60,6 +61,7 @@ pub fn next_refresh(t: DateTime<Utc>) -> DateTime<Utc> {
         }
         day = day.succ_opt().unwrap_or(day);
     }
+    t + TimeDelta::days(1)
 }
 
 /// `YYYYMMDD-HH:MM:SS` (FIX UTCTimestamp).

@@ -236,11 +236,11 @@ impl State {
             .is_some_and(|t| now < t)
     }
 
-    /// IBKR's nightly refresh runs now: every authorised user's accounts become available.
+    /// IBKR's nightly refresh runs now: every user authorised so far has their accounts available (a
+    /// user who first authorises later waits for the next one).
     pub fn nightly_refresh(&mut self) {
         for u in &mut self.users {
             u.available_from = None;
-            u.user.refreshed = true;
         }
     }
 

@@ -277,3 +277,23 @@ async fn expired_live_session_tokens_answer_401_and_a_new_one_works() {
     };
     assert_eq!(c.get(&stale, "/accounts").await.status, 401);
 }
+
+#[tokio::test]
+async fn a_user_who_first_grants_after_a_refresh_waits_for_the_next_one() {
+    let fake = FakeIbkrThirdParty::start(FakeIbkrThirdPartyOptions::default()).await;
+    let c = Consumer::new(&fake);
+    fake.nightly_refresh();
+    let s = c.granted(&fake, "alice").await;
+    assert!(fake.first_authorized("alice").is_some());
+    assert_eq!(c.get(&s, "/accounts").await.status, 204);
+    fake.nightly_refresh();
+    assert_eq!(c.get(&s, "/accounts").await.status, 200);
+    // A second grant of the same user is served at once.
+    let again = c.granted(&fake, "alice").await;
+    assert_eq!(c.get(&again, "/accounts").await.status, 200);
+    // Users configured as refreshed never see 204.
+    let fake = FakeIbkrThirdParty::start(FakeIbkrThirdPartyOptions::default().all_refreshed()).await;
+    let c = Consumer::new(&fake);
+    let s = c.granted(&fake, "bob").await;
+    assert_eq!(c.get(&s, "/accounts").await.status, 200);
+}
