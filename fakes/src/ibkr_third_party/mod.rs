@@ -19,6 +19,7 @@ mod state;
 mod ticker;
 mod wire;
 
+pub use crate::ibkr_auth::three_legged::IssuedAccess;
 pub use authorize::AUTHORIZE_PATH;
 pub use clock::next_refresh;
 pub use faults::Fault;
@@ -26,7 +27,7 @@ pub use options::{ConsumerMaterial, FakeIbkrThirdPartyOptions, FakeTpAccount, Fa
 pub use state::LoggedRequest;
 
 use crate::ibkr::{dh_params, keys_dir};
-use crate::ibkr_auth::three_legged::{Decision, IssuedAccess, Registration, ThreeLeggedServer};
+use crate::ibkr_auth::three_legged::{Decision, Registration, ThreeLeggedServer};
 use crate::ibkr_auth::{system_clock, NowMs};
 use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
