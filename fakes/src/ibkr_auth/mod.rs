@@ -2,13 +2,16 @@
 //! ([`oauth1::Oauth1Server`]: RSA-SHA256 and HMAC-SHA256 signatures over the base string rebuilt from the
 //! request, nonce uniqueness, the timestamp window, the server side of the live session token exchange,
 //! token expiry) and OAuth 2.0 ([`oauth2::Oauth2Server`]: the client-assertion JWT, the SSO-session JWT,
-//! bearer tokens that expire). Written from IBKR's OAuth guide and Web API reference, independently of
+//! bearer tokens that expire), and the three-legged grant of the Third-Party Web API
+//! ([`three_legged::ThreeLeggedServer`]: request token, user authorisation, verifier, many access tokens).
+//! Written from IBKR's OAuth guide and Web API reference, independently of
 //! the bridge's client code.
 
 pub mod oauth1;
 pub mod oauth2;
 #[cfg(test)]
 mod tests;
+pub mod three_legged;
 mod wire;
 
 pub use wire::{base_string, parse_oauth_header, pct, pct_decode};

@@ -263,7 +263,7 @@ impl Oauth1Server {
 }
 
 /// The base string of a request: the header pairs but the signature, the query pairs, the form pairs.
-fn rebuilt_base(
+pub(crate) fn rebuilt_base(
     method: &str,
     url: &str,
     oauth: &HashMap<String, String>,
@@ -295,7 +295,7 @@ pub fn server_exchange(p: &BigUint, g: &BigUint, a_public: &BigUint, b: &BigUint
     (response, bytes)
 }
 
-fn hmac_sha1(key: &[u8], msg: &[u8]) -> Vec<u8> {
+pub(crate) fn hmac_sha1(key: &[u8], msg: &[u8]) -> Vec<u8> {
     let mut mac = Hmac::<Sha1>::new_from_slice(key).unwrap();
     mac.update(msg);
     mac.finalize().into_bytes().to_vec()
