@@ -1,0 +1,2 @@
+//! Tests of credentials.
+use super::*;

@@ -1,0 +1,2 @@
+//! Tests of session.
+use super::*;
