@@ -263,3 +263,7 @@ pub(super) fn token_call_failed(what: &str, e: &CallError) -> BrokerError {
 #[cfg(test)]
 #[path = "session_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "test_ibkr.rs"]
+pub(super) mod test_ibkr;

@@ -161,6 +161,13 @@ pub struct ConsumerKeyFiles {
 }
 
 impl KeyFiles<'_> {
+    /// `backend.oauth1`, or `backend`.
+    fn table_name(&self) -> String {
+        format!("backend.{}", self.table)
+            .trim_end_matches('.')
+            .to_string()
+    }
+
     /// Every problem of these keys, each naming its key.
     pub fn problems(&self, out: &mut Vec<String>) {
         let t = self.table;
@@ -174,8 +181,8 @@ impl KeyFiles<'_> {
         }
         if self.dh_prime.trim().is_empty() == self.dh_param_file.trim().is_empty() {
             out.push(format!(
-                "backend.{}: give exactly one of dh_prime and dh_param_file",
-                t.trim_end_matches('.')
+                "{}: give exactly one of dh_prime and dh_param_file",
+                self.table_name()
             ));
         }
         if let Some(g) = self.dh_generator {
@@ -199,12 +206,8 @@ impl KeyFiles<'_> {
         Ok(ConsumerKeyFiles {
             signature_key: key("signature_key_file", self.signature_key_file, &signature_pem)?,
             encryption_key: key("encryption_key_file", self.encryption_key_file, &encryption_pem)?,
-            dh: DhGroup::parse(&dh_text, self.dh_generator).map_err(|e| {
-                format!(
-                    "backend.{} Diffie-Hellman parameters: {e}",
-                    t.trim_end_matches('.')
-                )
-            })?,
+            dh: DhGroup::parse(&dh_text, self.dh_generator)
+                .map_err(|e| format!("{} Diffie-Hellman parameters: {e}", self.table_name()))?,
         })
     }
 }
