@@ -115,7 +115,9 @@ impl Federation for IbkrFederation {
         let get = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
         let token = get("oauth_token").unwrap_or_default();
         // Constant time: the request token is the one thing tying IBKR's answer to this login.
-        if !Secret::new(start.request_token.as_str()).constant_time_eq(token) {
+        if start.request_token.is_empty()
+            || !Secret::new(start.request_token.as_str()).constant_time_eq(token)
+        {
             return Err(BrokerError::Rejected(
                 "The answer from Interactive Brokers does not belong to this login: log in through TradingView again".into(),
             ));

@@ -158,6 +158,19 @@ async fn an_answer_of_another_login_or_a_denial_stores_nothing() {
             e => panic!("{e:?}"),
         }
     }
+    // A flow whose start lost its request token matches no answer, not even one without a token.
+    let empty = FederationStart {
+        redirect_to: String::new(),
+        request_token: String::new(),
+    };
+    let no_token = query(&[("oauth_verifier", &verifier)]);
+    assert!(matches!(
+        s.federation
+            .complete("alice", &empty, &no_token)
+            .await
+            .unwrap_err(),
+        BrokerError::Rejected(_)
+    ));
     assert!(
         s.fake.seen.lock().unwrap().access_token_bases.is_empty(),
         "IBKR was never asked"
