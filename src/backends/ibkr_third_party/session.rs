@@ -4,6 +4,8 @@
 //! told to log in again.
 
 use super::credentials::Links;
+use super::federation::REQUEST_TOKEN_PATH;
+use crate::backends::ibkr::oauth1::RsaSigner;
 use crate::backends::ibkr::oauth1::{
     live_session_token_for, Expiring, HandshakeError, LiveSessionToken, LstSigner, Oauth1Keys, Renewing,
     RENEW_MARGIN,
@@ -12,7 +14,8 @@ use crate::broker::{BrokerError, BrokerResult};
 use crate::secret::Secret;
 use crate::sync::MutexExt;
 use crate::upstream::call::CallError;
-use crate::upstream::transport::{SignError, Signer, Transport};
+use crate::upstream::transport::{Call, CallKind, SignError, Signer, Transport};
+use reqwest::Method;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -208,6 +211,11 @@ impl Sessions {
             // IBKR's answer to an access token the user revoked. Only this grant is deleted: one the
             // user gave meanwhile (another replica) stays.
             Err(HandshakeError::Call(e)) if e.status() == Some(401) => {
+                if self.consumer_refused().await {
+                    return Err(Failed::Broker(BrokerError::Unavailable(
+                        "IBKR refuses the bridge's consumer itself (backend.consumer_key_env, signature_key_file or realm wrong?): the users' grants are kept".into(),
+                    )));
+                }
                 let deleted = self
                     .links
                     .delete_if(user, &grant.access_token)
@@ -228,6 +236,27 @@ impl Sessions {
             Err(e @ HandshakeError::Invalid(_)) => Err(Failed::Broker(BrokerError::Unavailable(format!(
                 "{user}'s IBKR grant: {e}"
             )))),
+        }
+    }
+}
+
+impl Sessions {
+    /// Whether IBKR refuses the consumer itself (a request token request, which carries no user's token,
+    /// answered 401 or 403): then a 401 to a user's live session token request says nothing about their
+    /// grant, and deleting it would make every user grant access again after a configuration mistake.
+    /// Any other outcome leaves the 401 to the user's grant. The request token obtained is never used
+    /// and expires at IBKR.
+    async fn consumer_refused(&self) -> bool {
+        let signer = RsaSigner::request_token(&self.keys);
+        let call = Call::new(CallKind::Read, Method::POST, REQUEST_TOKEN_PATH)
+            .once()
+            .signed(&signer);
+        match self.transport.execute(&call).await {
+            Err(e) if matches!(e.status(), Some(401 | 403)) => {
+                tracing::error!(error = %e, "IBKR refuses the bridge's OAuth consumer: check backend.consumer_key_env, signature_key_file and realm");
+                true
+            }
+            _ => false,
         }
     }
 }

@@ -198,3 +198,23 @@ async fn idle_sessions_are_forgotten() {
     assert!(sessions.signer("d").await.is_err());
     assert_eq!(sessions.len(), 2, "b and c were idle for a day: a and d stay");
 }
+
+#[tokio::test]
+async fn a_consumer_ibkr_refuses_deletes_no_grant() {
+    let s = setup().await;
+    let alice = s.fake.issue_grant();
+    s.links.put("alice", &alice).await.unwrap();
+    // The operator configured another consumer key: IBKR refuses the consumer, not alice's grant.
+    let mut keys = resolved(s.transport.base()).keys;
+    Arc::get_mut(&mut keys).unwrap().consumer_key = "OTHERCONS".into();
+    let sessions = Sessions::new(s.transport.clone(), keys, s.links.clone());
+    match sessions.signer("alice").await.unwrap_err() {
+        BrokerError::Unavailable(m) => assert!(m.contains("grants are kept"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(s.links.get("alice").await.unwrap().is_some());
+    assert!(
+        s.sessions.signer("alice").await.is_ok(),
+        "the right consumer still trades"
+    );
+}
