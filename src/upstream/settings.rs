@@ -51,19 +51,28 @@ impl<'a> EnvSecrets<'a> {
 /// Checks the bridge symbol of `backend.instruments[i]`: letters, digits, `.`, `_` or `-`, and not listed
 /// twice (case-insensitively, `seen` holds the earlier ones).
 pub fn check_symbol(i: usize, symbol: &str, seen: &mut HashSet<String>, out: &mut Vec<String>) {
+    check_symbol_of("backend.instruments", i, symbol, seen, out)
+}
+
+/// [`check_symbol`] for a list of another name (`list`: `backend.symbols`).
+pub fn check_symbol_of(
+    list: &str,
+    i: usize,
+    symbol: &str,
+    seen: &mut HashSet<String>,
+    out: &mut Vec<String>,
+) {
     if symbol.is_empty()
         || !symbol
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
     {
         out.push(format!(
-            "backend.instruments[{i}]: symbol {symbol:?} must be letters, digits, '.', '_' or '-'"
+            "{list}[{i}]: symbol {symbol:?} must be letters, digits, '.', '_' or '-'"
         ));
     }
     if !seen.insert(symbol.to_ascii_uppercase()) {
-        out.push(format!(
-            "backend.instruments[{i}]: symbol {symbol:?} is listed twice"
-        ));
+        out.push(format!("{list}[{i}]: symbol {symbol:?} is listed twice"));
     }
 }
 

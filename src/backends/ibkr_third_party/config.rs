@@ -4,7 +4,15 @@
 //! come from many IBKR logins (one grant each) and it speaks other resources (FIX-style), so almost none of
 //! the `ibkr` table's keys apply.
 
+use crate::backends::ibkr::oauth1::{KeyFiles, Oauth1Keys};
+use crate::secret::Secret;
+use crate::upstream::limiter::SlidingWindow;
+use crate::upstream::settings::{check_range, check_symbol_of, check_url, EnvSecrets};
+use crate::upstream::transport::{RetryPolicy, Transport};
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
 
 /// IBKR's OAuth host of the Web API.
 pub const BASE_URL: &str = "https://api.ibkr.com/v1/api";
@@ -127,29 +135,251 @@ pub struct ResolvedConfig {
     pub outside_rth: bool,
 }
 
+/// Requests per second IBKR allows an OAuth consumer (its Web API's documented 50 per second for OAuth;
+/// the third-party reference gives no other figure).
+pub const MAX_REQUESTS_PER_SECOND: u32 = 50;
+
+/// The length of `link_key` (AES-256).
+pub const LINK_KEY_BYTES: usize = 32;
+
+/// The error body of every failed call: `{"error": "<text>"}`, as the first-party Web API's.
+pub use crate::backends::ibkr::errors::IbkrError as TpError;
+
+/// Whether `name` may name an environment variable (letters, digits and `_`, not starting with a digit).
+fn is_env_name(name: &str) -> bool {
+    let name = name.trim();
+    !name.is_empty()
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 impl IbkrThirdPartyConfig {
+    /// The consumer's key files and DH group as `[backend]` names them.
+    fn key_files(&self) -> KeyFiles<'_> {
+        KeyFiles {
+            table: "",
+            signature_key_file: &self.signature_key_file,
+            encryption_key_file: &self.encryption_key_file,
+            dh_prime: &self.dh_prime,
+            dh_param_file: &self.dh_param_file,
+            dh_generator: self.dh_generator,
+        }
+    }
+
     /// Every problem of the configuration, each naming its key.
     pub fn problems(&self) -> Vec<String> {
-        // SKELETON (helper AUTH): every key checked.
-        Vec::new()
+        let mut out = Vec::new();
+        let schemes = ["https://", "http://"];
+        for (key, url) in [
+            ("backend.base_url", &self.base_url),
+            ("backend.authorize_url", &self.authorize_url),
+        ] {
+            check_url(key, Some(url.as_str()), schemes, &mut out);
+            if url.contains(['?', '#']) && key == "backend.base_url" {
+                out.push(format!("{key} must not carry a query or fragment, got {url:?}"));
+            }
+        }
+        for (key, name) in [
+            ("consumer_key_env", &self.consumer_key_env),
+            ("link_key_env", &self.link_key_env),
+        ] {
+            if !is_env_name(name) {
+                out.push(format!(
+                    "backend.{key} must name an environment variable (letters, digits, '_'), got {name:?}"
+                ));
+            }
+        }
+        self.key_files().problems(&mut out);
+        if self.realm.trim().is_empty() {
+            out.push(format!(
+                "backend.realm must be set ({} for a registered consumer, test_realm for TESTCONS)",
+                crate::backends::ibkr::oauth1::DEFAULT_REALM
+            ));
+        }
+        self.symbol_problems(&mut out);
+        let why = format!(" (IBKR allows an OAuth consumer {MAX_REQUESTS_PER_SECOND})");
+        check_range(
+            "backend.requests_per_second",
+            self.requests_per_second,
+            1..=MAX_REQUESTS_PER_SECOND,
+            &why,
+            &mut out,
+        );
+        check_range(
+            "backend.request_timeout_ms",
+            self.request_timeout_ms,
+            100..=120_000,
+            "",
+            &mut out,
+        );
+        check_range(
+            "backend.quote_interval_ms",
+            self.quote_interval_ms,
+            250..=60_000,
+            "",
+            &mut out,
+        );
+        check_range(
+            "backend.locked_backoff_ms",
+            self.locked_backoff_ms,
+            100..=30_000,
+            " (it doubles up to 30 s while IBKR keeps the resource locked)",
+            &mut out,
+        );
+        check_range(
+            "backend.accepted_retry_ms",
+            self.accepted_retry_ms,
+            100..=10_000,
+            "",
+            &mut out,
+        );
+        check_range(
+            "backend.accepted_attempts",
+            self.accepted_attempts,
+            1..=20,
+            "",
+            &mut out,
+        );
+        out
+    }
+
+    fn symbol_problems(&self, out: &mut Vec<String>) {
+        if self.symbols.is_empty() {
+            out.push("backend.symbols must list at least one symbol (symbol and conid, or symbol with ticker and exchange / currency)".into());
+        }
+        let mut seen = HashSet::new();
+        for (i, s) in self.symbols.iter().enumerate() {
+            let at = format!("backend.symbols[{i}]");
+            check_symbol_of("backend.symbols", i, &s.symbol, &mut seen, out);
+            if let Some(conid) = s.conid {
+                if conid <= 0 {
+                    out.push(format!("{at}.conid must be positive, got {conid}"));
+                }
+            }
+            for (key, value) in [
+                ("ticker", &s.ticker),
+                ("exchange", &s.exchange),
+                ("tradingview", &s.tradingview),
+            ] {
+                if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
+                    out.push(format!("{at}.{key} must not be empty when given"));
+                }
+            }
+            if let Some(c) = &s.currency {
+                if c.len() != 3 || !c.chars().all(|c| c.is_ascii_uppercase()) {
+                    out.push(format!(
+                        "{at}.currency must be an ISO currency code like \"USD\", got {c:?}"
+                    ));
+                }
+            }
+            match s.instrument_type.as_deref().unwrap_or("STK") {
+                "STK" => {
+                    if s.conid.is_none() && s.exchange.is_none() {
+                        out.push(format!("{at}: a stock (STK) needs exchange (its listing exchange, e.g. \"NASDAQ\") or conid"));
+                    }
+                    if s.currency.is_some() {
+                        out.push(format!(
+                            "{at}.currency is only used with instrument_type = \"CASH\""
+                        ));
+                    }
+                }
+                "CASH" => {
+                    if s.conid.is_none() && s.currency.is_none() {
+                        out.push(format!("{at}: an FX pair (CASH) needs currency (the quote currency, e.g. \"USD\") or conid"));
+                    }
+                    if s.exchange.is_some() {
+                        out.push(format!(
+                            "{at}.exchange is only used with instrument_type = \"STK\""
+                        ));
+                    }
+                }
+                other => out.push(format!(
+                    "{at}.instrument_type must be \"STK\" or \"CASH\", got {other:?}"
+                )),
+            }
+        }
     }
 
     /// Reads the files and environment the table names. Errors name the key, never a value.
     pub fn resolve_with(
         &self,
-        _read: crate::backends::ibkr::oauth1::ReadFile<'_>,
-        _env: &dyn Fn(&str) -> Option<String>,
+        read: crate::backends::ibkr::oauth1::ReadFile<'_>,
+        env: &dyn Fn(&str) -> Option<String>,
     ) -> anyhow::Result<ResolvedConfig> {
-        // SKELETON (helper AUTH).
-        anyhow::bail!("backend kind ibkr-third-party: not built yet")
+        let mut secrets = EnvSecrets::new(env);
+        let consumer_key = secrets.read(&self.consumer_key_env);
+        let link_key = secrets.read(&self.link_key_env);
+        secrets.finish("IBKR third-party").map_err(anyhow::Error::msg)?;
+        link_key_bytes(&link_key).map_err(|e| {
+            anyhow::anyhow!(
+                "backend.link_key_env: the variable {} {e}",
+                self.link_key_env.trim()
+            )
+        })?;
+        let files = self.key_files().load(read).map_err(anyhow::Error::msg)?;
+        let keys = Oauth1Keys {
+            consumer_key: consumer_key.expose().to_string(),
+            // Each user's own, from their grant.
+            access_token: Secret::default(),
+            access_token_secret: Secret::default(),
+            signature_key: files.signature_key,
+            encryption_key: files.encryption_key,
+            dh: files.dh,
+            realm: self.realm.trim().to_string(),
+        };
+        Ok(ResolvedConfig {
+            keys: Arc::new(keys),
+            link_key,
+            base_url: self.base_url.trim_end_matches('/').to_string(),
+            authorize_url: self.authorize_url.clone(),
+            symbols: self.symbols.clone(),
+            requests_per_second: self.requests_per_second,
+            request_timeout: Duration::from_millis(self.request_timeout_ms),
+            quote_interval: Duration::from_millis(self.quote_interval_ms),
+            locked_backoff: Duration::from_millis(self.locked_backoff_ms),
+            accepted_retry: Duration::from_millis(self.accepted_retry_ms),
+            accepted_attempts: self.accepted_attempts,
+            outside_rth: self.outside_rth,
+        })
     }
+}
+
+/// The 32 bytes of `link_key` (base64, standard or URL-safe alphabet, padded or not). The error says what
+/// is wrong with the value, never the value.
+pub fn link_key_bytes(link_key: &Secret) -> Result<[u8; LINK_KEY_BYTES], String> {
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    use base64::Engine;
+    let text = link_key.expose().trim();
+    let bytes = [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
+        .iter()
+        .find_map(|engine| engine.decode(text).ok())
+        .ok_or("is not base64 (make one with: openssl rand -base64 32)")?;
+    bytes.as_slice().try_into().map_err(|_| {
+        format!(
+            "holds {} bytes; it must hold exactly {LINK_KEY_BYTES} (make one with: openssl rand -base64 32)",
+            bytes.len()
+        )
+    })
 }
 
 impl ResolvedConfig {
     /// The one transport every call goes through (token requests and resources): the base URL, the
-    /// pace of the whole bridge, the timeout, IBKR's error bodies.
+    /// pace of the whole bridge, the timeout, IBKR's error bodies (`{"error": ...}`, as [`TpError`]).
+    /// Every request carries the toolkit's `User-Agent` (`tvbridge/<version>`), which IBKR requires.
     pub fn transport(&self) -> anyhow::Result<crate::upstream::transport::Transport> {
-        // SKELETON (helper AUTH).
-        anyhow::bail!("not built yet")
+        Transport::builder(&self.base_url)
+            .request_timeout(Some(self.request_timeout))
+            .retry(RetryPolicy {
+                // IBKR's 429 may come without Retry-After: a second, as its pacing is per second.
+                throttled_wait: Some(Duration::from_secs(1)),
+                ..RetryPolicy::default()
+            })
+            .pace_all(SlidingWindow::per_second(self.requests_per_second))
+            .error_body::<TpError>()
+            .build()
     }
 }
+
+#[cfg(test)]
+#[path = "config_tests.rs"]
+mod tests;

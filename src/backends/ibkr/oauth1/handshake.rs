@@ -6,6 +6,7 @@ use super::keys::Oauth1Keys;
 use super::lst::{decrypt_secret, derive, is_valid, LiveSessionToken};
 use super::renew::Expiring;
 use super::signer::RsaSigner;
+use crate::secret::Secret;
 use crate::upstream::call::CallError;
 use crate::upstream::transport::{Call, CallKind, Transport};
 use reqwest::Method;
@@ -61,10 +62,22 @@ pub async fn live_session_token(
     transport: &Transport,
     keys: &Oauth1Keys,
 ) -> Result<LiveSessionToken, HandshakeError> {
-    let secret = decrypt_secret(&keys.encryption_key, keys.access_token_secret.expose())
+    live_session_token_for(transport, keys, &keys.access_token, &keys.access_token_secret).await
+}
+
+/// [`live_session_token`] for an access token and its secret (base64, encrypted to the consumer's
+/// encryption key) other than `keys`' own: third party, where each user granted one.
+pub async fn live_session_token_for(
+    transport: &Transport,
+    keys: &Oauth1Keys,
+    access_token: &Secret,
+    access_token_secret: &Secret,
+) -> Result<LiveSessionToken, HandshakeError> {
+    let secret = decrypt_secret(&keys.encryption_key, access_token_secret.expose())
         .map_err(HandshakeError::Invalid)?;
     let challenge = keys.dh.challenge();
-    let signer = RsaSigner::live_session_token(keys, &secret, &challenge.challenge_hex());
+    let signer =
+        RsaSigner::live_session_token_for(keys, access_token.expose(), &secret, &challenge.challenge_hex());
     let call = Call::new(CallKind::Read, Method::POST, LIVE_SESSION_TOKEN_PATH).signed(&signer);
     let answer: LstAnswer = transport.json(&call).await.map_err(HandshakeError::Call)?;
     let k = challenge

@@ -86,19 +86,26 @@ impl OAuth1Config {
             ("consumer_key_env", &self.consumer_key_env),
             ("access_token_env", &self.access_token_env),
             ("access_token_secret_env", &self.access_token_secret_env),
-            ("signature_key_file", &self.signature_key_file),
-            ("encryption_key_file", &self.encryption_key_file),
-            ("realm", &self.realm),
         ] {
             if value.trim().is_empty() {
                 out.push(format!("backend.oauth1.{key} must be set"));
             }
         }
-        if self.dh_prime.trim().is_empty() == self.dh_param_file.trim().is_empty() {
-            out.push("backend.oauth1: give exactly one of dh_prime and dh_param_file".into());
+        self.key_files().problems(out);
+        if self.realm.trim().is_empty() {
+            out.push("backend.oauth1.realm must be set".into());
         }
-        if let Some(g) = self.dh_generator {
-            check_range("backend.oauth1.dh_generator", g, 2..=65_537, "", out);
+    }
+
+    /// The consumer's key files as this table names them.
+    fn key_files(&self) -> KeyFiles<'_> {
+        KeyFiles {
+            table: "oauth1.",
+            signature_key_file: &self.signature_key_file,
+            encryption_key_file: &self.encryption_key_file,
+            dh_prime: &self.dh_prime,
+            dh_param_file: &self.dh_param_file,
+            dh_generator: self.dh_generator,
         }
     }
 
@@ -113,22 +120,10 @@ impl OAuth1Config {
         let access_token = secrets.read(&self.access_token_env);
         let access_token_secret = secrets.read(&self.access_token_secret_env);
         secrets.finish("IBKR OAuth 1.0a")?;
-        let signature_pem = read_pem(read, "oauth1.signature_key_file", &self.signature_key_file)?;
-        let encryption_pem = read_pem(read, "oauth1.encryption_key_file", &self.encryption_key_file)?;
-        let dh_text = if self.dh_param_file.trim().is_empty() {
-            self.dh_prime.clone()
-        } else {
-            read_pem(read, "oauth1.dh_param_file", &self.dh_param_file)?
-        };
-        let encryption_key = private_key(&encryption_pem).map_err(|e| {
-            format!(
-                "backend.oauth1.encryption_key_file {:?}: {e}",
-                self.encryption_key_file
-            )
-        })?;
+        let files = self.key_files().load(read)?;
         // Checked here so that `check-config` finds a secret and a key that do not belong together, rather
         // than the first handshake.
-        super::lst::decrypt_secret(&encryption_key, access_token_secret.expose()).map_err(|e| {
+        super::lst::decrypt_secret(&files.encryption_key, access_token_secret.expose()).map_err(|e| {
             format!(
                 "backend.oauth1: {e} (the variable {} and the file {:?} do not belong together)",
                 self.access_token_secret_env, self.encryption_key_file
@@ -138,16 +133,81 @@ impl OAuth1Config {
             consumer_key: consumer_key.expose().to_string(),
             access_token,
             access_token_secret,
-            signature_key: private_key(&signature_pem).map_err(|e| {
-                format!(
-                    "backend.oauth1.signature_key_file {:?}: {e}",
-                    self.signature_key_file
-                )
-            })?,
-            encryption_key,
-            dh: DhGroup::parse(&dh_text, self.dh_generator)
-                .map_err(|e| format!("backend.oauth1 Diffie-Hellman parameters: {e}"))?,
+            signature_key: files.signature_key,
+            encryption_key: files.encryption_key,
+            dh: files.dh,
             realm: self.realm.trim().to_string(),
+        })
+    }
+}
+
+/// The consumer's key files and Diffie-Hellman group as a table names them: `[backend.oauth1]` (first
+/// party) or `[backend]` of `kind = "ibkr-third-party"`, which share these keys.
+pub struct KeyFiles<'a> {
+    /// The table's prefix within `backend.` in messages: `"oauth1."`, or `""` for `[backend]` itself.
+    pub table: &'a str,
+    pub signature_key_file: &'a str,
+    pub encryption_key_file: &'a str,
+    pub dh_prime: &'a str,
+    pub dh_param_file: &'a str,
+    pub dh_generator: Option<u32>,
+}
+
+/// The private keys and DH group [`KeyFiles`] name, read.
+pub struct ConsumerKeyFiles {
+    pub signature_key: RsaPrivateKey,
+    pub encryption_key: RsaPrivateKey,
+    pub dh: DhGroup,
+}
+
+impl KeyFiles<'_> {
+    /// `backend.oauth1`, or `backend`.
+    fn table_name(&self) -> String {
+        format!("backend.{}", self.table)
+            .trim_end_matches('.')
+            .to_string()
+    }
+
+    /// Every problem of these keys, each naming its key.
+    pub fn problems(&self, out: &mut Vec<String>) {
+        let t = self.table;
+        for (key, value) in [
+            ("signature_key_file", self.signature_key_file),
+            ("encryption_key_file", self.encryption_key_file),
+        ] {
+            if value.trim().is_empty() {
+                out.push(format!("backend.{t}{key} must be set"));
+            }
+        }
+        if self.dh_prime.trim().is_empty() == self.dh_param_file.trim().is_empty() {
+            out.push(format!(
+                "{}: give exactly one of dh_prime and dh_param_file",
+                self.table_name()
+            ));
+        }
+        if let Some(g) = self.dh_generator {
+            check_range(&format!("backend.{t}dh_generator"), g, 2..=65_537, "", out);
+        }
+    }
+
+    /// Reads and parses the files. Errors name the key and the file, never the contents.
+    pub fn load(&self, read: ReadFile<'_>) -> Result<ConsumerKeyFiles, String> {
+        let t = self.table;
+        let signature_pem = read_pem(read, &format!("{t}signature_key_file"), self.signature_key_file)?;
+        let encryption_pem = read_pem(read, &format!("{t}encryption_key_file"), self.encryption_key_file)?;
+        let dh_text = if self.dh_param_file.trim().is_empty() {
+            self.dh_prime.to_string()
+        } else {
+            read_pem(read, &format!("{t}dh_param_file"), self.dh_param_file)?
+        };
+        let key = |key: &str, path: &str, pem: &str| {
+            private_key(pem).map_err(|e| format!("backend.{t}{key} {path:?}: {e}"))
+        };
+        Ok(ConsumerKeyFiles {
+            signature_key: key("signature_key_file", self.signature_key_file, &signature_pem)?,
+            encryption_key: key("encryption_key_file", self.encryption_key_file, &encryption_pem)?,
+            dh: DhGroup::parse(&dh_text, self.dh_generator)
+                .map_err(|e| format!("{} Diffie-Hellman parameters: {e}", self.table_name()))?,
         })
     }
 }

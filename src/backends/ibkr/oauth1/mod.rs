@@ -16,9 +16,12 @@ pub(crate) mod tests;
 pub use dh::{k_bytes, DhChallenge, DhGroup};
 pub use encode::{authorization_header, base_string, pct, request_pairs, url_without_query};
 pub use handshake::{
-    expiry, live_session_token, HandshakeError, LstAnswer, DEFAULT_LIFETIME, LIVE_SESSION_TOKEN_PATH,
+    expiry, live_session_token, live_session_token_for, HandshakeError, LstAnswer, DEFAULT_LIFETIME,
+    LIVE_SESSION_TOKEN_PATH,
 };
-pub use keys::{private_key, read_pem, OAuth1Config, Oauth1Keys, ReadFile, DEFAULT_REALM};
+pub use keys::{
+    private_key, read_pem, ConsumerKeyFiles, KeyFiles, OAuth1Config, Oauth1Keys, ReadFile, DEFAULT_REALM,
+};
 pub use lst::{decrypt_secret, derive, is_valid, rsa_sign, to_hex, LiveSessionToken};
 pub use renew::{Expiring, Renewing};
 pub use signer::{nonce, timestamp, LstSigner, RsaSigner};

@@ -41,9 +41,15 @@ impl std::fmt::Debug for RsaSigner<'_> {
 }
 
 impl<'a> RsaSigner<'a> {
-    /// `POST /oauth/request_token`: `oauth_callback="oob"`, no token.
+    /// `POST /oauth/request_token`: `oauth_callback="oob"`, no token (first party: no browser comes back).
     pub fn request_token(keys: &'a Oauth1Keys) -> Self {
-        let extra = vec![("oauth_callback".into(), "oob".into())];
+        Self::request_token_with_callback(keys, "oob")
+    }
+
+    /// `POST /oauth/request_token` of a three-legged grant: IBKR sends the user's browser back to
+    /// `callback` (third party).
+    pub fn request_token_with_callback(keys: &'a Oauth1Keys, callback: &str) -> Self {
+        let extra = vec![("oauth_callback".into(), callback.into())];
         RsaSigner {
             keys,
             token: None,
@@ -66,8 +72,19 @@ impl<'a> RsaSigner<'a> {
     /// `POST /oauth/live_session_token`: the access token, the DH challenge, and the decrypted access
     /// token secret put (as hex) in front of the base string.
     pub fn live_session_token(keys: &'a Oauth1Keys, secret: &[u8], challenge_hex: &str) -> Self {
+        Self::live_session_token_for(keys, keys.access_token.expose(), secret, challenge_hex)
+    }
+
+    /// [`RsaSigner::live_session_token`] for an access token other than `keys`' own (third party: each
+    /// user's grant).
+    pub fn live_session_token_for(
+        keys: &'a Oauth1Keys,
+        access_token: &str,
+        secret: &[u8],
+        challenge_hex: &str,
+    ) -> Self {
         let extra = vec![("diffie_hellman_challenge".into(), challenge_hex.into())];
-        let token = Some(keys.access_token.expose().to_string());
+        let token = Some(access_token.to_string());
         RsaSigner {
             keys,
             token,
@@ -95,6 +112,8 @@ impl Signer for RsaSigner<'_> {
 /// Signs a call with the live session token (HMAC-SHA256), as every call after the handshake is.
 pub struct LstSigner<'a> {
     keys: &'a Oauth1Keys,
+    /// `oauth_token`: the access token the live session token was obtained with.
+    token: &'a str,
     lst: &'a LiveSessionToken,
 }
 
@@ -107,13 +126,18 @@ impl std::fmt::Debug for LstSigner<'_> {
 impl<'a> LstSigner<'a> {
     /// A signer of `keys`' access token with `lst`.
     pub fn new(keys: &'a Oauth1Keys, lst: &'a LiveSessionToken) -> Self {
-        LstSigner { keys, lst }
+        Self::for_token(keys, keys.access_token.expose(), lst)
+    }
+
+    /// A signer of another access token than `keys`' own (third party: a user's grant) with `lst`, the
+    /// live session token obtained with that access token.
+    pub fn for_token(keys: &'a Oauth1Keys, token: &'a str, lst: &'a LiveSessionToken) -> Self {
+        LstSigner { keys, token, lst }
     }
 
     /// Signs `req` with the given nonce and timestamp.
     pub fn sign_at(&self, req: &mut reqwest::Request, nonce: &str, timestamp: &str) -> Result<(), SignError> {
-        let token = Some(self.keys.access_token.expose());
-        let oauth = protocol_pairs(self.keys, token, "HMAC-SHA256", nonce, timestamp);
+        let oauth = protocol_pairs(self.keys, Some(self.token), "HMAC-SHA256", nonce, timestamp);
         sign_request(req, &self.keys.realm, oauth, |base| Ok(self.lst.sign(base)))
     }
 }
