@@ -78,6 +78,10 @@ impl Federation for IbkrFederation {
         "Interactive Brokers"
     }
 
+    fn authorization_page(&self) -> Option<&str> {
+        Some(&self.config.authorize_url)
+    }
+
     async fn is_linked(&self, user: &str) -> BrokerResult<bool> {
         Ok(self.links.get(user).await?.is_some())
     }
