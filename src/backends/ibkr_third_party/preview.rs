@@ -14,8 +14,8 @@ const MAX_CONFIRMS: usize = 1000;
 
 fn amount(v: Decimal, currency: &Option<String>) -> String {
     match currency.as_deref().filter(|c| !c.is_empty()) {
-        Some(c) => format!("{} {c}", v.round_dp(2)),
-        None => format!("{}", v.round_dp(2)),
+        Some(c) => format!("{} {c}", v.round_dp(2).normalize()),
+        None => format!("{}", v.round_dp(2).normalize()),
     }
 }
 

@@ -118,21 +118,30 @@ pub async fn quotes(
     patience: Patience,
     symbols: &[String],
 ) -> BrokerResult<Vec<tv::QuoteEntry>> {
-    let mut conids = Vec::new();
-    let mut out = Vec::with_capacity(symbols.len());
+    // Entries in the order asked: an unknown symbol's error where it was asked.
+    let mut resolved: Vec<Result<i64, tv::QuoteEntry>> = Vec::with_capacity(symbols.len());
     for s in symbols {
         match catalog.conid(api, user, patience, s).await {
-            Ok(c) => conids.push((s, c)),
-            Err(e @ BrokerError::NotFound(_)) => out.push(tv::QuoteEntry::error(s, e.to_string())),
+            Ok(c) => resolved.push(Ok(c)),
+            Err(e @ BrokerError::NotFound(_)) => resolved.push(Err(tv::QuoteEntry::error(s, e.to_string()))),
             Err(e) => return Err(e),
         }
     }
-    if conids.is_empty() {
-        return Ok(out);
-    }
-    let list: Vec<i64> = conids.iter().map(|(_, c)| *c).collect();
-    let rows = snapshot(api, user, patience, &list).await?;
-    for (symbol, conid) in conids {
+    let list: Vec<i64> = resolved.iter().filter_map(|r| r.as_ref().ok().copied()).collect();
+    let rows = if list.is_empty() {
+        HashMap::new()
+    } else {
+        snapshot(api, user, patience, &list).await?
+    };
+    let mut out = Vec::with_capacity(symbols.len());
+    for (symbol, r) in symbols.iter().zip(resolved) {
+        let conid = match r {
+            Ok(c) => c,
+            Err(entry) => {
+                out.push(entry);
+                continue;
+            }
+        };
         match rows.get(&conid) {
             Some(row) => {
                 market_state.note(symbol, row);
