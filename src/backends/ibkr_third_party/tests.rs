@@ -622,3 +622,39 @@ fn the_trades_window_is_clipped_to_what_ibkr_allows() {
     assert_eq!(at(Some(now - 3600)), now - 3600);
     assert!(at(None) > now - week);
 }
+
+#[test]
+fn the_backend_kind_is_read_summarised_and_checked() {
+    let text = r#"
+[backend]
+kind = "ibkr-third-party"
+consumer_key_env = "IBKR_CONSUMER_KEY"
+link_key_env = "IBKR_LINK_KEY"
+[[backend.symbols]]
+symbol = "AAPL"
+exchange = "NASDAQ"
+"#;
+    let config: crate::config::Config = toml::from_str(text).expect("parses");
+    let crate::config::BackendConfig::IbkrThirdParty(tp) = &config.backend else {
+        panic!("not the third-party backend: {:?}", config.backend)
+    };
+    assert_eq!(tp.symbols[0].exchange.as_deref(), Some("NASDAQ"));
+    let summary = config.backend.summary();
+    assert_eq!(
+        (summary.kind, summary.rest_url.as_str()),
+        ("ibkr-third-party", config::BASE_URL)
+    );
+    assert!(
+        config
+            .problems()
+            .iter()
+            .any(|p| p.starts_with("auth.users:") && p.contains("ibkr-third-party")),
+        "{:?}",
+        config.problems()
+    );
+    assert!(config.backend.mapped_logins().is_empty());
+    assert!(
+        toml::from_str::<crate::config::Config>("[backend]\nkind = \"ibkr-third-party\"\nnope = 1\n")
+            .is_err()
+    );
+}
