@@ -551,7 +551,7 @@ impl Broker for IbkrThirdPartyBroker {
                 Err(e) => tracing::warn!(account, error = %e, "IBKR fill cannot be shown"),
             }
         }
-        out.sort_by(|a, b| b.time.cmp(&a.time));
+        out.sort_by_key(|e| std::cmp::Reverse(e.time));
         if let Some(n) = max_count {
             out.truncate(n);
         }
@@ -598,7 +598,7 @@ impl Broker for IbkrThirdPartyBroker {
             }
         }
         out.extend(by_order.into_values());
-        out.sort_by(|a, b| b.last_modified.cmp(&a.last_modified));
+        out.sort_by_key(|o| std::cmp::Reverse(o.last_modified));
         if let Some(n) = max_count {
             out.truncate(n);
         }
