@@ -410,7 +410,7 @@ impl Broker for IbkrThirdPartyBroker {
                 .await,
         )?;
         let id = trading::coid(user, request_id);
-        let placed = inner.desk(user, account).place(&order, conid, id).await;
+        let placed = inner.desk(user, account).place("place", &order, conid, id).await;
         inner.seen(user, placed)
     }
 
@@ -517,8 +517,11 @@ impl Broker for IbkrThirdPartyBroker {
             qty,
         );
         let id = trading::fresh();
-        tracing::info!(user, account, position = %position.id, qty = %qty, customer_order_id = %id, "IBKR position close");
-        let placed = inner.desk(user, account).place(&order, conid, id).await;
+        // The placement's log line says it closes a position.
+        let placed = inner
+            .desk(user, account)
+            .place("close position", &order, conid, id)
+            .await;
         inner.seen(user, placed).map(drop)
     }
 

@@ -102,11 +102,19 @@ impl Desk<'_> {
     }
 
     /// Places `order` under `id` (conid already resolved); answers TradingView's order id (`id` itself).
-    pub async fn place(&self, order: &tv::PlaceOrder, conid: i64, id: Coid) -> BrokerResult<String> {
+    /// `action` names it in the log line (`place`, `close position`).
+    pub async fn place(
+        &self,
+        action: &'static str,
+        order: &tv::PlaceOrder,
+        conid: i64,
+        id: Coid,
+    ) -> BrokerResult<String> {
         let body = request(order, conid, Some(id), self.outside_rth)?;
         let outcome = self.send_place(&body, id).await;
         match &outcome {
             Ok(status) => tracing::info!(
+                action,
                 user = self.user,
                 account = self.account,
                 symbol = %order.instrument,
@@ -118,6 +126,7 @@ impl Desk<'_> {
                 "IBKR order placed"
             ),
             Err(e) => tracing::info!(
+                action,
                 user = self.user,
                 account = self.account,
                 symbol = %order.instrument,

@@ -33,3 +33,6 @@ mod tests {
         assert_eq!(fix_time(""), None);
     }
 }
+
+#[cfg(test)]
+mod tests_orders;
