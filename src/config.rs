@@ -420,6 +420,9 @@ impl Config {
             BackendConfig::Ibkr(ibkr) => problems.extend(ibkr.problems()),
             BackendConfig::IbkrThirdParty(tp) => {
                 problems.extend(tp.problems());
+                problems.extend(crate::backends::ibkr_third_party::catalog::symbol_problems(
+                    &tp.symbols,
+                ));
                 // Every user trades with their own IBKR grant, linked to their bridge login.
                 if self.auth.users.is_empty() {
                     problems.push(
