@@ -30,6 +30,8 @@ struct Double {
     /// Outcomes of the next `place` calls, given instead of taking the order.
     place_refusals: Mutex<VecDeque<ApiError>>,
     modify_faults: Mutex<VecDeque<ApiError>>,
+    /// Status and warning of the next orders taken.
+    place_status: Mutex<VecDeque<(&'static str, &'static str)>>,
     orders_faults: Mutex<VecDeque<ApiError>>,
     accounts_faults: Mutex<VecDeque<ApiError>>,
     calls: Mutex<HashMap<&'static str, usize>>,
@@ -119,7 +121,11 @@ impl Api for Double {
             if book.iter().any(|o| o.customer_order_id == id) {
                 return Err(refusal("Duplicate CustomerOrderId"));
             }
-            let order = Self::order_of(body, id);
+            let mut order = Self::order_of(body, id);
+            if let Some((status, warning)) = self.place_status.locked().pop_front() {
+                order.status = status.into();
+                order.warning = Some(warning.into());
+            }
             book.push(order.clone());
             order
         };
@@ -323,6 +329,15 @@ async fn every_ambiguous_write_outcome_is_looked_up() {
         other => panic!("{other:?}"),
     }
     assert_eq!(api.calls("place"), 1);
+    // Taken but rejected: IBKR's warning is the error.
+    api.place_status
+        .locked()
+        .push_back(("8", "Order size exceeds the limit"));
+    assert_eq!(
+        b.place_order(&session("a"), ACCT, limit(dec!(1)), Some("w"))
+            .await,
+        Err(BrokerError::Rejected("Order size exceeds the limit".into()))
+    );
     // A plain refusal is shown as IBKR said it.
     api.place_refusals
         .locked()

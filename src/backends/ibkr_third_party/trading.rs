@@ -8,6 +8,7 @@
 
 use super::aliases::Aliases;
 use super::client::{read_raw, Api, ApiError, Patience};
+use super::convert::fix;
 use super::convert::orders::{replacement, request};
 use super::errors::{is_duplicate_id, to_broker};
 use super::model::orders::{Order, OrderRequest};
@@ -138,28 +139,45 @@ impl Desk<'_> {
         outcome.map(|_| id.to_string())
     }
 
-    /// Sends a placement and settles every outcome; `Ok` with IBKR's status code of the order.
+    /// Sends a placement and settles every outcome; `Ok` with IBKR's status code of the order. An order
+    /// IBKR took but rejected (status `8` or `-1`) is an error with IBKR's warning text.
     async fn send_place(&self, body: &OrderRequest, id: Coid) -> BrokerResult<String> {
-        match self.api.place(self.user, self.account, body).await {
-            Ok(list) => Ok(list
-                .into_iter()
-                .find(|o| o.customer_order_id == id)
-                .map_or_else(|| "?".into(), |o| o.status)),
+        let order = match self.api.place(self.user, self.account, body).await {
+            Ok(list) => list.into_iter().find(|o| o.customer_order_id == id),
             Err(e) if is_duplicate_id(&e) => match self.find(id).await? {
                 // The first attempt of this request placed it.
-                Some(o) => Ok(o.status),
-                None => Err(BrokerError::Rejected(
-                    "IBKR refused the order: its id was used before on this account".into(),
-                )),
+                Some(o) => Some(o),
+                None => {
+                    return Err(BrokerError::Rejected(
+                        "IBKR refused the order: its id was used before on this account".into(),
+                    ))
+                }
             },
             Err(e) if e.is_ambiguous() => match self.settle_ambiguous(id, &e, "placing").await? {
-                Some(o) => Ok(o.status),
-                None => Err(BrokerError::Unavailable(format!(
-                    "IBKR did not confirm order {id} ({e}); it may still appear in the orders list: check it before placing the order again"
-                ))),
+                Some(o) => Some(o),
+                None => {
+                    return Err(BrokerError::Unavailable(format!(
+                        "IBKR did not confirm order {id} ({e}); it may still appear in the orders list: check it before placing the order again"
+                    )))
+                }
             },
-            Err(e) => Err(to_broker("placing the order", &e)),
+            Err(e) => return Err(to_broker("placing the order", &e)),
+        };
+        let Some(order) = order else {
+            return Ok("?".into());
+        };
+        if matches!(
+            fix::order_status(&order.status),
+            Some((_, fix::Shown::As(tv::OrderStatus::Rejected, _)))
+        ) {
+            let why = order
+                .warning
+                .as_deref()
+                .and_then(crate::backends::ibkr::errors::printable)
+                .unwrap_or_else(|| "IBKR rejected the order".into());
+            return Err(BrokerError::Rejected(why));
         }
+        Ok(order.status)
     }
 
     /// The id TradingView's order `tv` goes by now, a pending modification settled first.
