@@ -14,10 +14,10 @@ use super::model::market::{ExchangeComponent, Secdef, SnapshotRow};
 use super::model::orders::{CancelAnswer, Impact, ModifyAnswer, Order, OrderRequest};
 use super::model::trades::Trade;
 use super::model::Coid;
-use super::session::Sessions;
+use super::session::{Sessions, UserSigner};
 use crate::broker::{BrokerError, BrokerResult};
 use crate::upstream::call::{segment, CallError};
-use crate::upstream::transport::{Answer, Call, CallKind, Transport};
+use crate::upstream::transport::{Answer, Call, CallKind, Signer, Transport};
 use async_trait::async_trait;
 use reqwest::Method;
 use std::sync::Arc;
@@ -161,14 +161,35 @@ where
     }
 }
 
-/// The HTTP client: the transport and every user's live session.
-pub struct TpClient {
-    transport: Arc<Transport>,
-    sessions: Arc<Sessions>,
+/// Where a user's signer comes from: their live sessions ([`Sessions`]; tests give a stub).
+#[async_trait]
+pub trait Signers: Send + Sync + 'static {
+    type Held: Signer + 'static;
+    /// The signer of `user`'s calls; `Err` with what the user is told when there is none.
+    async fn signer(&self, user: &str) -> BrokerResult<Arc<Self::Held>>;
+    /// IBKR refused calls signed with `stale` (401).
+    fn invalidate(&self, user: &str, stale: &Arc<Self::Held>);
 }
 
-impl TpClient {
-    pub fn new(transport: Arc<Transport>, sessions: Arc<Sessions>) -> TpClient {
+#[async_trait]
+impl Signers for Sessions {
+    type Held = UserSigner;
+    async fn signer(&self, user: &str) -> BrokerResult<Arc<UserSigner>> {
+        Sessions::signer(self, user).await
+    }
+    fn invalidate(&self, user: &str, stale: &Arc<UserSigner>) {
+        Sessions::invalidate(self, user, stale)
+    }
+}
+
+/// The HTTP client: the transport and every user's live session.
+pub struct TpClient<S: Signers = Sessions> {
+    transport: Arc<Transport>,
+    sessions: Arc<S>,
+}
+
+impl<S: Signers> TpClient<S> {
+    pub fn new(transport: Arc<Transport>, sessions: Arc<S>) -> TpClient<S> {
         TpClient { transport, sessions }
     }
 
@@ -220,7 +241,7 @@ fn list(conids: &[i64]) -> String {
 }
 
 #[async_trait]
-impl Api for TpClient {
+impl<S: Signers> Api for TpClient<S> {
     async fn accounts(&self, user: &str) -> ApiResult<Accounts> {
         self.json(user, || Call::get("/accounts")).await
     }
@@ -324,3 +345,7 @@ impl Api for TpClient {
         .await
     }
 }
+
+#[cfg(test)]
+#[path = "client_tests.rs"]
+mod tests;
