@@ -46,10 +46,13 @@ impl Signers for Stub {
     }
 }
 
+/// Method, path with query, `Authorization`, body.
+type Seen = (String, String, String, String);
+
 #[derive(Clone, Default)]
 struct Server {
     script: Arc<Mutex<VecDeque<(u16, &'static str)>>>,
-    seen: Arc<Mutex<Vec<(String, String, String, String)>>>,
+    seen: Arc<Mutex<Vec<Seen>>>,
 }
 
 async fn start(script: &[(u16, &'static str)]) -> (Server, TpClient<Stub>, Arc<Stub>) {
