@@ -81,6 +81,8 @@ struct Inner {
     confirms: preview::Confirms,
     market: Arc<prices::Market>,
     federation: Option<Arc<federation::IbkrFederation>>,
+    /// Whether IBKR answers at the base URL (`/readyz`); `None` over a double.
+    probe: Option<crate::upstream::probe::UpstreamProbe>,
 }
 
 /// The IBKR third-party broker.
@@ -154,6 +156,7 @@ impl IbkrThirdPartyBroker {
         let mut broker = Self::with_api(Settings::of(&resolved), api, store);
         if let Some(inner) = Arc::get_mut(&mut broker.inner) {
             inner.federation = Some(fed);
+            inner.probe = Some(crate::upstream::probe::UpstreamProbe::new(&resolved.base_url));
         }
         Ok(broker)
     }
@@ -169,6 +172,7 @@ impl IbkrThirdPartyBroker {
                 confirms: preview::Confirms::default(),
                 market: Arc::new(prices::Market::default()),
                 federation: None,
+                probe: None,
                 settings,
             }),
         }
@@ -249,6 +253,14 @@ impl Inner {
 
 #[async_trait]
 impl Broker for IbkrThirdPartyBroker {
+    /// IBKR answers at the base URL (any status: the probe carries no credentials).
+    async fn readiness(&self) -> crate::broker::Readiness {
+        match &self.inner.probe {
+            Some(probe) => probe.check().await,
+            None => crate::broker::Readiness::local(),
+        }
+    }
+
     fn federation(&self) -> Option<Arc<dyn Federation>> {
         self.inner.federation.clone().map(|f| f as Arc<dyn Federation>)
     }
