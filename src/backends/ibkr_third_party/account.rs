@@ -21,6 +21,8 @@ const ACCOUNTS_TTL: Duration = Duration::from_secs(60);
 
 struct Slot<T> {
     last: Option<T>,
+    /// When `last` was read.
+    at: Option<Instant>,
     /// Not asked again before this while locked.
     until: Option<Instant>,
     /// The wait after the next 423.
@@ -31,14 +33,18 @@ struct Slot<T> {
 pub struct Locked<T> {
     name: &'static str,
     first: Duration,
+    /// An answer younger than this is served again rather than asking (IBKR locks a resource asked for
+    /// more often than about once a second).
+    gap: Duration,
     slots: Mutex<HashMap<(String, String), Slot<T>>>,
 }
 
 impl<T: Clone> Locked<T> {
-    pub fn new(name: &'static str, first: Duration) -> Locked<T> {
+    pub fn new(name: &'static str, first: Duration, gap: Duration) -> Locked<T> {
         Locked {
             name,
             first: first.max(Duration::from_millis(1)),
+            gap,
             slots: Mutex::new(HashMap::new()),
         }
     }
@@ -66,10 +72,12 @@ impl<T: Clone> Locked<T> {
                 let mut slots = self.slots.locked();
                 let slot = slots.entry(key).or_insert_with(|| Slot {
                     last: None,
+                    at: None,
                     until: None,
                     next_wait: self.first,
                 });
                 slot.last = Some(value.clone());
+                slot.at = Some(Instant::now());
                 slot.until = None;
                 slot.next_wait = self.first;
                 Ok(value)
@@ -78,6 +86,7 @@ impl<T: Clone> Locked<T> {
                 let mut slots = self.slots.locked();
                 let slot = slots.entry(key).or_insert_with(|| Slot {
                     last: None,
+                    at: None,
                     until: None,
                     next_wait: self.first,
                 });
@@ -110,6 +119,11 @@ impl<T: Clone> Locked<T> {
     fn while_locked(&self, key: &(String, String)) -> Option<BrokerResult<T>> {
         let slots = self.slots.locked();
         let slot = slots.get(key)?;
+        if let (Some(last), Some(at)) = (&slot.last, slot.at) {
+            if at.elapsed() < self.gap {
+                return Some(Ok(last.clone()));
+            }
+        }
         let until = slot.until?;
         let now = Instant::now();
         if now >= until {
@@ -133,11 +147,12 @@ pub struct Reads {
 }
 
 impl Reads {
-    pub fn new(locked_backoff: Duration) -> Reads {
+    /// `gap`: an answer younger than this is served again (see [`Locked`]).
+    pub fn new(locked_backoff: Duration, gap: Duration) -> Reads {
         Reads {
-            orders: Locked::new("orders", locked_backoff),
-            positions: Locked::new("positions", locked_backoff),
-            summary: Locked::new("summary", locked_backoff),
+            orders: Locked::new("orders", locked_backoff, gap),
+            positions: Locked::new("positions", locked_backoff, gap),
+            summary: Locked::new("summary", locked_backoff, gap),
             accounts: Mutex::new(HashMap::new()),
         }
     }

@@ -53,6 +53,8 @@ pub struct Settings {
     /// 202 on reads: asked again this often, this many times.
     pub patience: Patience,
     pub locked_backoff: Duration,
+    /// An account read younger than this is served again rather than asked for ([`MIN_REFRESH`]).
+    pub read_gap: Duration,
     pub quote_interval: Duration,
     pub outside_rth: bool,
 }
@@ -66,6 +68,7 @@ impl Settings {
                 wait: c.accepted_retry,
             },
             locked_backoff: c.locked_backoff,
+            read_gap: MIN_REFRESH,
             quote_interval: c.quote_interval,
             outside_rth: c.outside_rth,
         }
@@ -168,7 +171,7 @@ impl IbkrThirdPartyBroker {
                 api,
                 catalog: Arc::new(Catalog::new(settings.symbols.clone())),
                 aliases: aliases::Aliases::new(store),
-                reads: account::Reads::new(settings.locked_backoff),
+                reads: account::Reads::new(settings.locked_backoff, settings.read_gap),
                 confirms: preview::Confirms::default(),
                 market: Arc::new(prices::Market::default()),
                 federation: None,

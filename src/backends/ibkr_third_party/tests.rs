@@ -241,6 +241,7 @@ fn settings(attempts: u32) -> Settings {
             wait: Duration::from_millis(1),
         },
         locked_backoff: Duration::from_millis(200),
+        read_gap: Duration::ZERO,
         quote_interval: Duration::from_millis(10),
         outside_rth: false,
     }
@@ -482,6 +483,21 @@ async fn a_locked_resource_serves_its_last_answer_and_backs_off() {
     );
     // Another user's reads are not held up by alice's back-off.
     assert!(b.orders(&session("bob"), ACCT).await.is_ok());
+}
+
+#[tokio::test]
+async fn an_answer_younger_than_the_gap_is_served_again_without_asking() {
+    let api = Arc::new(Double::default());
+    let mut s = settings(3);
+    s.read_gap = Duration::from_millis(150);
+    let b = IbkrThirdPartyBroker::with_api(s, api.clone(), Arc::new(MemoryStore::new()));
+    let alice = session("alice");
+    b.state(&alice, ACCT).await.unwrap();
+    b.state(&alice, ACCT).await.unwrap();
+    assert_eq!(api.calls("summary"), 1);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    b.state(&alice, ACCT).await.unwrap();
+    assert_eq!(api.calls("summary"), 2);
 }
 
 #[tokio::test]
