@@ -133,6 +133,12 @@ impl Catalog {
         if let Some(c) = self.others.locked().get(&conid) {
             return c.symbol.clone();
         }
+        // A configured symbol not resolved yet may be this contract: resolve them first, so that it is
+        // shown under its configured name.
+        self.resolve_pending(api, user, patience).await;
+        if let Some(s) = self.configured_symbol(conid) {
+            return s;
+        }
         let by_conid = SecdefQuery::Conid(conid);
         let (ticker, secdef) = match hint.map(str::trim).filter(|t| !t.is_empty()) {
             Some(t) => (t.to_string(), None),
@@ -167,6 +173,24 @@ impl Catalog {
             },
         );
         symbol
+    }
+
+    /// Resolves every configured symbol without a conid not resolved yet; failures are logged (the
+    /// symbol is tried again at its next use).
+    async fn resolve_pending(&self, api: &dyn Api, user: &str, patience: Patience) {
+        let pending: Vec<String> = {
+            let resolved = self.resolved.locked();
+            self.symbols
+                .iter()
+                .filter(|s| s.conid.is_none() && !resolved.contains_key(&s.symbol))
+                .map(|s| s.symbol.clone())
+                .collect()
+        };
+        for symbol in pending {
+            if let Err(e) = self.contract(api, user, patience, &symbol).await {
+                tracing::warn!(symbol = %symbol, error = %e, "IBKR contract of a configured symbol not resolved");
+            }
+        }
     }
 
     /// The conid of any symbol the bridge showed: configured (resolved or given) or met upstream.

@@ -549,8 +549,7 @@ async fn positions_of_contracts_not_configured_are_shown_and_closed_with_an_oppo
             average_cost: None,
         },
     ]);
-    // AAPL is configured by exchange: resolved on first use.
-    b.quotes(&alice, ACCT, &["AAPL".into()]).await.unwrap();
+    // AAPL is configured by exchange, not resolved yet: its position still shows under its name.
     let p = b.positions(&alice, ACCT).await.unwrap();
     assert_eq!(p.len(), 2);
     assert_eq!(
