@@ -233,6 +233,10 @@ pub enum BackendConfig {
     Oanda(crate::backends::oanda::OandaConfig),
     /// Interactive Brokers (the IBKR Web API through the Client Portal gateway).
     Ibkr(crate::backends::ibkr::IbkrConfig),
+    /// Interactive Brokers' Third-Party Web API: each bridge user grants the bridge access to their own
+    /// IBKR login once (federated login).
+    #[serde(rename = "ibkr-third-party")]
+    IbkrThirdParty(crate::backends::ibkr_third_party::IbkrThirdPartyConfig),
 }
 
 /// Which upstream, environment and URLs a backend configuration uses, for the start-up log.
@@ -279,6 +283,16 @@ impl BackendConfig {
                 kind: "ibkr",
                 environment: lower(&i.transport),
                 rest_url: i.base_url(),
+                stream_url: String::new(),
+            },
+            BackendConfig::IbkrThirdParty(t) => BackendSummary {
+                kind: "ibkr-third-party",
+                environment: if t.realm == "test_realm" {
+                    "test".into()
+                } else {
+                    "live".into()
+                },
+                rest_url: t.base_url.clone(),
                 stream_url: String::new(),
             },
         }
@@ -404,6 +418,20 @@ impl Config {
             BackendConfig::Capital(capital) => problems.extend(capital.problems()),
             BackendConfig::Oanda(oanda) => problems.extend(oanda.problems()),
             BackendConfig::Ibkr(ibkr) => problems.extend(ibkr.problems()),
+            BackendConfig::IbkrThirdParty(tp) => {
+                problems.extend(tp.problems());
+                problems.extend(crate::backends::ibkr_third_party::catalog::symbol_problems(
+                    &tp.symbols,
+                ));
+                // Every user trades with their own IBKR grant, linked to their bridge login.
+                if self.auth.users.is_empty() {
+                    problems.push(
+                        "auth.users: backend kind ibkr-third-party needs the bridge users ([[auth.users]]) who \
+                         grant the bridge access to their IBKR login"
+                            .into(),
+                    );
+                }
+            }
         }
         // Mapped users log in with their bridge password, which only `[[auth.users]]` holds.
         for login in self.backend.mapped_logins() {
@@ -442,6 +470,10 @@ impl Config {
             BackendConfig::Capital(capital) => capital.resolve(env).map(drop),
             BackendConfig::Oanda(oanda) => oanda.resolve(env).map(drop),
             BackendConfig::Ibkr(ibkr) => ibkr.resolve_with(&|path| std::fs::read(path), env).map(drop),
+            BackendConfig::IbkrThirdParty(tp) => tp
+                .resolve_with(&|path| std::fs::read(path), env)
+                .map(drop)
+                .map_err(|e| format!("{e:#}")),
         };
         outcome.err().into_iter().collect()
     }

@@ -51,6 +51,10 @@ pub async fn build_broker(config: &Config, store: Arc<dyn store::Store>) -> anyh
             let broker = backends::ibkr::IbkrBroker::start_with_store(ibkr, store).await?;
             Ok(Arc::new(broker))
         }
+        BackendConfig::IbkrThirdParty(tp) => {
+            let broker = backends::ibkr_third_party::IbkrThirdPartyBroker::start(tp, store).await?;
+            Ok(Arc::new(broker))
+        }
     }
 }
 

@@ -73,6 +73,22 @@ fn init_logs(format: LogFormat) {
 /// the configuration itself). With `upstream`, IBKR is asked: a failure exits with 1.
 fn check_symbols(config: &Config, upstream: bool) -> ExitCode {
     use tvbridge::backends::ibkr::{check, IbkrBroker};
+    if let tvbridge::config::BackendConfig::IbkrThirdParty(tp) = &config.backend {
+        // Contracts are looked up with a user's own IBKR grant, which only exists once a user logged in.
+        println!("# IBKR third-party symbols (contracts looked up with /secdef at the first use by a logged-in user)");
+        for s in &tp.symbols {
+            match s.conid {
+                Some(conid) => println!("#   {} = conid {conid}", s.symbol),
+                None => println!("#   {} = found by /secdef at the first use", s.symbol),
+            }
+        }
+        if upstream {
+            println!(
+                "# --upstream: needs a user's IBKR grant; the contracts are resolved at the first login"
+            );
+        }
+        return ExitCode::SUCCESS;
+    }
     let tvbridge::config::BackendConfig::Ibkr(ibkr) = &config.backend else {
         if upstream {
             println!("# --upstream: this backend's symbols are all in the configuration; nothing to resolve");
