@@ -116,6 +116,18 @@ impl<T: Clone> Locked<T> {
         }
     }
 
+    /// The account changed (the bridge wrote to it): the next read asks IBKR instead of serving an
+    /// answer from within the gap (the last answer is kept for a 423).
+    pub fn changed(&self, user: &str, account: &str) {
+        if let Some(slot) = self
+            .slots
+            .locked()
+            .get_mut(&(user.to_string(), account.to_string()))
+        {
+            slot.at = None;
+        }
+    }
+
     fn while_locked(&self, key: &(String, String)) -> Option<BrokerResult<T>> {
         let slots = self.slots.locked();
         let slot = slots.get(key)?;
@@ -155,6 +167,13 @@ impl Reads {
             summary: Locked::new("summary", locked_backoff, gap),
             accounts: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// A write to `user`'s `account`: its orders, positions and summary are read afresh next time.
+    pub fn changed(&self, user: &str, account: &str) {
+        self.orders.changed(user, account);
+        self.positions.changed(user, account);
+        self.summary.changed(user, account);
     }
 
     /// `user`'s IBKR accounts (reused for a minute). Before IBKR's nightly refresh (204) an error that

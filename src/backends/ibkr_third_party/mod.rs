@@ -426,6 +426,7 @@ impl Broker for IbkrThirdPartyBroker {
         )?;
         let id = trading::coid(user, request_id);
         let placed = inner.desk(user, account).place("place", &order, conid, id).await;
+        inner.reads.changed(user, account);
         inner.seen(user, placed)
     }
 
@@ -443,12 +444,14 @@ impl Broker for IbkrThirdPartyBroker {
             .desk(user, account)
             .modify(order_id, conid_of, &change)
             .await;
+        inner.reads.changed(user, account);
         inner.seen(user, modified)
     }
 
     async fn cancel_order(&self, session: &SessionCtx, account: &str, order_id: &str) -> BrokerResult<()> {
         let inner = &self.inner;
         let cancelled = inner.desk(&session.user, account).cancel(order_id).await;
+        inner.reads.changed(&session.user, account);
         inner.seen(&session.user, cancelled)
     }
 
@@ -537,6 +540,7 @@ impl Broker for IbkrThirdPartyBroker {
             .desk(user, account)
             .place("close position", &order, conid, id)
             .await;
+        inner.reads.changed(user, account);
         inner.seen(user, placed).map(drop)
     }
 

@@ -5,6 +5,7 @@ use crate::auth::oauth::codes::{self, Code, Deferred};
 use crate::auth::oauth::request::{redirect_with, AuthRequest, ResponseType};
 use crate::auth::oauth::Client;
 use crate::auth::{Grant, Session};
+use crate::broker::BrokerError;
 use crate::http::session::{open_session, Opened};
 use crate::http::AppState;
 use crate::store::StoreError;
@@ -61,6 +62,11 @@ pub async fn complete(
                 .await
                 .map_err(|e| match e {
                     crate::error::ApiError::BadRequest(m) => GrantFailed::Refused(m),
+                    // What the backend tells the user (IBKR's nightly refresh, a grant revoked at the
+                    // upstream) reaches the page.
+                    crate::error::ApiError::Broker(
+                        BrokerError::Rejected(m) | BrokerError::NotFound(m) | BrokerError::LogInAgain(m),
+                    ) => GrantFailed::Refused(m),
                     other => GrantFailed::Unavailable(other.to_string()),
                 })?;
             (session.ctx.session_id, session.ctx.user, None)

@@ -67,6 +67,7 @@ pub struct Words {
     pub error_unavailable: &'static str,
     pub signed_out: &'static str,
     pub error_not_granted: &'static str,
+    pub error_login_refused: &'static str,
     /// Under the form of a federated backend: before and after the upstream's name.
     pub upstream_before: &'static str,
     pub upstream_after: &'static str,
@@ -99,6 +100,7 @@ const EN: Words = Words {
     error_unavailable: "Please try again in a moment",
     signed_out: "You are signed out",
     error_not_granted: "Access was not granted",
+    error_login_refused: "Login could not be completed",
     upstream_before: "After you log in for the first time, ",
     upstream_after: " asks you to allow this bridge to trade for you.",
     footer: "Check the address bar before you enter your password.",

@@ -140,7 +140,7 @@ pub async fn finish(
     {
         Ok(done) => done,
         Err(GrantFailed::Refused(message)) => {
-            return error_page(StatusCode::FORBIDDEN, locale, ErrorKind::FormRefused, &message)
+            return error_page(StatusCode::FORBIDDEN, locale, ErrorKind::LoginRefused, &message)
         }
         Err(GrantFailed::Unavailable(why)) => {
             tracing::warn!(reason = %why, "login form: the grant could not be completed");

@@ -111,6 +111,9 @@ pub enum ErrorKind {
     SignedOut,
     /// The user did not grant the bridge access at the upstream (federated login).
     NotGranted,
+    /// The password was right but the login cannot end in a session (no trading account yet, the
+    /// upstream refused): the detail says why.
+    LoginRefused,
 }
 
 impl ErrorKind {
@@ -121,7 +124,7 @@ impl ErrorKind {
                 StatusCode::BAD_REQUEST
             }
             ErrorKind::Server => StatusCode::INTERNAL_SERVER_ERROR,
-            ErrorKind::FormRefused | ErrorKind::NotGranted => StatusCode::FORBIDDEN,
+            ErrorKind::FormRefused | ErrorKind::NotGranted | ErrorKind::LoginRefused => StatusCode::FORBIDDEN,
             ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorKind::SignedOut => StatusCode::OK,
         }
@@ -137,6 +140,7 @@ impl ErrorKind {
             ErrorKind::Unavailable => words.error_unavailable,
             ErrorKind::SignedOut => words.signed_out,
             ErrorKind::NotGranted => words.error_not_granted,
+            ErrorKind::LoginRefused => words.error_login_refused,
         }
     }
 }
