@@ -420,9 +420,30 @@ impl Config {
             BackendConfig::Ibkr(ibkr) => problems.extend(ibkr.problems()),
             BackendConfig::IbkrThirdParty(tp) => {
                 problems.extend(tp.problems());
-                problems.extend(crate::backends::ibkr_third_party::catalog::symbol_problems(
-                    &tp.symbols,
-                ));
+                // Users grant the bridge access at IBKR through the login page: OAuth must be on, and
+                // IBKR must be able to send the browser back.
+                use crate::auth::oauth::config::Flow;
+                let browser_client = self
+                    .oauth
+                    .clients
+                    .iter()
+                    .any(|c| c.flows.iter().any(|f| matches!(f, Flow::Code | Flow::Implicit)));
+                if !browser_client {
+                    problems.push(
+                        "oauth.clients: backend kind ibkr-third-party needs an OAuth client with the code (or implicit) \
+                         flow: users grant the bridge access at IBKR from the login page"
+                            .into(),
+                    );
+                }
+                if !self.oauth.public_url.starts_with("https://")
+                    && !self.oauth.public_url.starts_with("http://")
+                {
+                    problems.push(
+                        "oauth.public_url: backend kind ibkr-third-party needs the bridge's public URL (IBKR sends \
+                         the browser back to it plus oauth.federated_callback_path)"
+                            .into(),
+                    );
+                }
                 // Every user trades with their own IBKR grant, linked to their bridge login.
                 if self.auth.users.is_empty() {
                     problems.push(

@@ -3,4 +3,5 @@
 //! "skipped" and pass, except under `CI=true`.
 
 mod browser_page;
+mod federated_flow;
 mod flow;

@@ -281,35 +281,6 @@ fn clip(s: &str) -> String {
     s.chars().filter(|c| !c.is_control()).take(32).collect()
 }
 
-/// Problems of the configured symbols, each naming its key: what [`secdef_query`] would refuse at the
-/// first use, found at start instead (`check-config` and `serve`).
-pub fn symbol_problems(symbols: &[SymbolConfig]) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for s in symbols {
-        if s.symbol.trim().is_empty() {
-            out.push("backend.symbols: a symbol is empty".into());
-            continue;
-        }
-        if !seen.insert(s.symbol.as_str()) {
-            out.push(format!("backend.symbols: {:?} is listed twice", s.symbol));
-        }
-        if s.conid.is_some_and(|c| c <= 0) {
-            out.push(format!(
-                "backend.symbols: {:?} has a conid that is not positive",
-                s.symbol
-            ));
-        }
-        if let Err(e) = secdef_query(s) {
-            out.push(format!(
-                "backend.symbols: {}",
-                e.to_string().trim_start_matches("internal error: ")
-            ));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -341,7 +312,7 @@ mod tests {
             conid: Some(8314),
             ..sym("IBM")
         };
-        assert!(symbol_problems(&[stock.clone(), fx.clone(), by_conid.clone()]).is_empty());
+        assert!(secdef_query(&stock).is_ok());
         assert_eq!(
             secdef_query(&fx).unwrap(),
             SecdefQuery::Cash {
@@ -350,23 +321,16 @@ mod tests {
             }
         );
         assert_eq!(secdef_query(&by_conid).unwrap(), SecdefQuery::Conid(8314));
-        let problems = symbol_problems(&[
-            stock.clone(),
-            stock,
-            sym("MSFT"),
-            SymbolConfig {
-                instrument_type: Some("FUT".into()),
-                ..sym("ES")
-            },
-        ]);
-        assert_eq!(problems.len(), 3, "{problems:?}");
+        // What the configuration check refuses at start is refused here too (a symbol added at run time).
+        let no_exchange = secdef_query(&sym("MSFT")).unwrap_err().to_string();
         assert!(
-            problems.iter().all(|p| p.starts_with("backend.symbols: ")),
-            "{problems:?}"
+            no_exchange.contains("MSFT") && no_exchange.contains("exchange"),
+            "{no_exchange}"
         );
-        assert!(
-            problems[1].contains("MSFT") && problems[1].contains("exchange"),
-            "{problems:?}"
-        );
+        let future = SymbolConfig {
+            instrument_type: Some("FUT".into()),
+            ..sym("ES")
+        };
+        assert!(secdef_query(&future).is_err());
     }
 }
