@@ -13,6 +13,7 @@ mod support;
 mod browserless;
 
 mod flow;
+mod statuses;
 mod trading;
 
 use browserless::{CLIENT, REDIRECT, SECRET};

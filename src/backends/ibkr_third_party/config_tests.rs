@@ -235,3 +235,35 @@ async fn the_transport_sends_a_user_agent_and_parses_ibkr_error_bodies() {
         "{agents:?}"
     );
 }
+
+#[test]
+fn the_example_configuration_is_valid_and_needs_oauth() {
+    let text = include_str!(concat!(
+        std::env!("CARGO_MANIFEST_DIR"),
+        "/config/ibkr-third-party.example.toml"
+    ));
+    // The example names its OAuth client's secret by variable, which start-up checks is set.
+    std::env::set_var("TV_STAGING_CLIENT_SECRET", "example-test-secret-0123456789");
+    let config = crate::config::Config::from_toml(text).expect("the example parses");
+    let crate::config::BackendConfig::IbkrThirdParty(tp) = &config.backend else {
+        panic!("the example is an ibkr-third-party configuration");
+    };
+    assert_eq!(tp.problems(), Vec::<String>::new());
+    assert_eq!(tp.symbols.len(), 3);
+    // Without its OAuth client nobody could allow the bridge at IBKR: refused at start.
+    let without_oauth: String = text
+        .split("[oauth]")
+        .next()
+        .expect("the part before [oauth]")
+        .to_owned()
+        + "[backend]"
+        + text.split("[backend]").nth(1).expect("the backend table");
+    let err = crate::config::Config::from_toml(&without_oauth)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        err.contains("oauth.clients") && err.contains("oauth.public_url"),
+        "{err}"
+    );
+}
