@@ -8,6 +8,7 @@ pub mod backoff;
 pub mod bars;
 pub mod call;
 pub mod clock;
+pub mod confirms;
 pub mod data_session;
 pub mod day_bars;
 pub mod days;

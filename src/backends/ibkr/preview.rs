@@ -2,14 +2,7 @@
 //! and margin sections as IBKR words them, and a `confirmId` that placing the same order redeems once.
 
 use super::model::orders::WhatIf;
-use crate::broker::{BrokerError, BrokerResult};
-use crate::sync::MutexExt;
 use crate::tv;
-use std::collections::VecDeque;
-use std::sync::Mutex;
-
-/// Confirm ids kept at most (the oldest is forgotten first).
-const MAX_CONFIRMS: usize = 1000;
 
 /// The preview TradingView shows.
 pub fn preview(w: &WhatIf, confirm_id: String) -> tv::OrderPreview {
@@ -58,37 +51,7 @@ pub fn preview(w: &WhatIf, confirm_id: String) -> tv::OrderPreview {
     }
 }
 
-/// Confirm ids of previews not yet placed, with the order each was given for.
-#[derive(Default)]
-pub struct Confirms(Mutex<VecDeque<(String, String, tv::PlaceOrder)>>);
-
-impl Confirms {
-    /// Remembers a preview of `order` on `account`; returns its id.
-    pub fn issue(&self, account: &str, order: &tv::PlaceOrder) -> String {
-        let id = uuid::Uuid::new_v4().simple().to_string();
-        let mut q = self.0.locked();
-        if q.len() >= MAX_CONFIRMS {
-            q.pop_front();
-        }
-        q.push_back((id.clone(), account.to_string(), order.clone()));
-        id
-    }
-
-    /// Consumes `id` when it was issued for this same order on this account.
-    pub fn redeem(&self, account: &str, id: &str, order: &tv::PlaceOrder) -> BrokerResult<()> {
-        let mut q = self.0.locked();
-        let at = q
-            .iter()
-            .position(|(i, a, o)| i == id && a == account && o == order)
-            .ok_or_else(|| {
-                BrokerError::Rejected(
-                    "The order preview has expired or was for another order; preview it again".into(),
-                )
-            })?;
-        q.remove(at);
-        Ok(())
-    }
-}
+pub use crate::upstream::confirms::Confirms;
 
 #[cfg(test)]
 mod tests {
