@@ -3,11 +3,10 @@
 //! with the code to the client's callback, the token exchange, and an API call with the access token.
 //! Then `prompt=none` from the browser's login cookie. Screenshot: `target/test-artifacts/oauth-flow-*.png`.
 
-use axum::routing::get;
-use axum::Router;
+use crate::tv::{callback, param, wait_for_hit};
 use fakes::browser::fantoccini::key::Key;
 use fakes::browser::Browser;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use tvbridge::backends::paper::{PaperBroker, SystemClock};
 use tvbridge::config::{BackendConfig, Config};
@@ -52,48 +51,6 @@ redirect_uris = ["{redirect}"]
     );
     // `localhost`, which browsers treat as a secure origin: the login cookies are `Secure`.
     format!("http://localhost:{port}")
-}
-
-/// A stand-in for TradingView's redirect endpoint: records the query of each hit.
-async fn callback() -> (String, Arc<Mutex<Vec<String>>>) {
-    let hits = Arc::new(Mutex::new(Vec::new()));
-    let seen = hits.clone();
-    let router = Router::new().route(
-        "/oauth-redirect",
-        get(move |uri: axum::http::Uri| {
-            let seen = seen.clone();
-            async move {
-                seen.lock()
-                    .expect("not poisoned")
-                    .push(uri.query().unwrap_or("").to_owned());
-                "back at TradingView"
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a free port");
-    let port = listener.local_addr().expect("an address").port();
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    (format!("http://localhost:{port}/oauth-redirect"), hits)
-}
-
-async fn wait_for_hit(hits: &Mutex<Vec<String>>, count: usize) -> String {
-    for _ in 0..200 {
-        if let Some(hit) = hits.lock().expect("not poisoned").get(count - 1) {
-            return hit.clone();
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the browser never reached the callback");
-}
-
-fn param(query: &str, name: &str) -> Option<String> {
-    serde_urlencoded::from_str::<Vec<(String, String)>>(query)
-        .expect("a query")
-        .into_iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,3 +5,4 @@
 mod browser_page;
 mod federated_flow;
 mod flow;
+mod tv;
