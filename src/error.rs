@@ -111,6 +111,11 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        if matches!(self, ApiError::Broker(BrokerError::LogInAgain(_))) {
+            response
+                .extensions_mut()
+                .insert(crate::http::upstream_logout::UpstreamLoggedOut);
+        }
         response
     }
 }

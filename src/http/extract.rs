@@ -44,6 +44,18 @@ impl FromRequestParts<AppState> for FeedAuthed {
 
 /// The live session of the bearer token in `parts`, or the 401 that says why not.
 async fn authenticate(parts: &Parts, state: &AppState) -> Result<Session, ApiError> {
+    let session = authenticated(parts, state).await?;
+    // Federated backends end the session when the upstream drops the user's grant (upstream_logout.rs).
+    if let Some(slot) = parts
+        .extensions
+        .get::<crate::http::upstream_logout::SessionSlot>()
+    {
+        slot.set(&session.ctx.session_id);
+    }
+    Ok(session)
+}
+
+async fn authenticated(parts: &Parts, state: &AppState) -> Result<Session, ApiError> {
     let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
         ApiError::Unauthorized("an access token is required (Authorization: Bearer <token>)".into())
     })?;

@@ -16,6 +16,7 @@ pub mod session;
 pub mod stream_life;
 mod streams;
 mod trading;
+pub mod upstream_logout;
 
 pub use crate::state::AppState;
 
@@ -45,7 +46,11 @@ pub fn router(state: AppState) -> Router {
         .merge(datafeed::router())
         .merge(oauth::router(&state.config().oauth))
         .fallback(unknown_endpoint)
-        .method_not_allowed_fallback(method_not_allowed);
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            upstream_logout::end_when_grant_gone,
+        ));
     let base = state.config().server.base_path.clone();
     let root = Router::new()
         .route("/healthz", get(healthz))

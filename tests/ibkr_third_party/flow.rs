@@ -124,6 +124,11 @@ async fn a_grant_revoked_at_ibkr_ends_trading_with_a_clear_message_and_the_next_
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.body);
     let errmsg = reply.body["errmsg"].as_str().unwrap();
     assert!(errmsg.contains("revoked"), "{errmsg}");
+    // The bridge session ended with it: the token no longer names a session.
+    let after = app.send(Method::GET, "/accounts", Some(&token), None).await;
+    assert_eq!(after.status, StatusCode::UNAUTHORIZED, "{}", after.body);
+    let errmsg = after.body["errmsg"].as_str().unwrap();
+    assert!(!errmsg.contains("revoked"), "not asked of IBKR again: {errmsg}");
     // The grant is gone: the next login goes to IBKR again, and a new grant trades.
     let token = first_login(&app, &fake).await;
     let orders = app
