@@ -208,45 +208,16 @@ impl Oauth1Server {
         authorization: Option<&str>,
         method: &str,
     ) -> Result<HashMap<String, String>, Refusal> {
-        let header = authorization.ok_or_else(|| Refusal::unauthorized("missing Authorization header"))?;
-        let pairs =
-            parse_oauth_header(header).ok_or_else(|| Refusal::unauthorized("malformed OAuth header"))?;
-        let mut oauth: HashMap<String, String> = pairs.into_iter().collect();
-        for name in [
-            "realm",
-            "oauth_consumer_key",
-            "oauth_nonce",
-            "oauth_signature",
-            "oauth_signature_method",
-            "oauth_timestamp",
-            "oauth_token",
-        ] {
-            if !oauth.contains_key(name) {
-                return Err(Refusal::unauthorized(format!("{name} missing")));
-            }
-        }
-        if oauth["realm"] != self.consumer.realm {
-            return Err(Refusal::unauthorized("wrong realm"));
-        }
-        if oauth["oauth_consumer_key"] != self.consumer.consumer_key {
-            return Err(Refusal::unauthorized("invalid consumer"));
-        }
-        if oauth["oauth_token"] != self.consumer.access_token {
-            return Err(Refusal::unauthorized("invalid token"));
-        }
-        if oauth["oauth_signature_method"] != method {
-            return Err(Refusal::unauthorized(format!(
-                "signature method must be {method}"
-            )));
-        }
-        let ts: i64 = oauth["oauth_timestamp"]
-            .parse()
-            .map_err(|_| Refusal::unauthorized("bad timestamp"))?;
-        if (ts - (self.now)() / 1000).abs() > self.window_s {
-            return Err(Refusal::unauthorized("timestamp outside the window"));
-        }
-        oauth.remove("realm");
-        Ok(oauth)
+        let expected = HeaderRules {
+            realm: &self.consumer.realm,
+            consumer_key: &self.consumer.consumer_key,
+            token: Some(&self.consumer.access_token),
+            method,
+            needed: &[],
+            now_s: (self.now)() / 1000,
+            window_s: self.window_s,
+        };
+        checked_header(authorization, &expected)
     }
 
     /// Refuses a nonce seen within the window; forgets nonces older than the window.
@@ -260,6 +231,71 @@ impl Oauth1Server {
         }
         Ok(())
     }
+}
+
+/// What an `Authorization: OAuth ...` header must hold for a server to go on to its signature.
+pub(crate) struct HeaderRules<'a> {
+    pub realm: &'a str,
+    pub consumer_key: &'a str,
+    /// The access token the header must name, when the server knows only one.
+    pub token: Option<&'a str>,
+    /// `oauth_signature_method`.
+    pub method: &'a str,
+    /// Pairs the request must carry besides the common ones (`oauth_token`, `oauth_verifier`...).
+    pub needed: &'a [&'a str],
+    /// The server's time and how far a request's `oauth_timestamp` may be from it.
+    pub now_s: i64,
+    pub window_s: i64,
+}
+
+/// The header's pairs (realm removed) once realm, consumer, token, method, timestamp and the needed pairs
+/// are there and right; the first thing wrong is the refusal.
+pub(crate) fn checked_header(
+    authorization: Option<&str>,
+    rules: &HeaderRules<'_>,
+) -> Result<HashMap<String, String>, Refusal> {
+    let header = authorization.ok_or_else(|| Refusal::unauthorized("missing Authorization header"))?;
+    let pairs = parse_oauth_header(header).ok_or_else(|| Refusal::unauthorized("malformed OAuth header"))?;
+    let mut oauth: HashMap<String, String> = pairs.into_iter().collect();
+    let common = [
+        "realm",
+        "oauth_consumer_key",
+        "oauth_nonce",
+        "oauth_signature",
+        "oauth_signature_method",
+        "oauth_timestamp",
+    ];
+    let token = rules.token.map(|_| "oauth_token");
+    for name in common.iter().chain(token.iter()).chain(rules.needed) {
+        if !oauth.contains_key(*name) {
+            return Err(Refusal::unauthorized(format!("{name} missing")));
+        }
+    }
+    if oauth["realm"] != rules.realm {
+        return Err(Refusal::unauthorized("wrong realm"));
+    }
+    if oauth["oauth_consumer_key"] != rules.consumer_key {
+        return Err(Refusal::unauthorized("invalid consumer"));
+    }
+    if let Some(token) = rules.token {
+        if oauth["oauth_token"] != token {
+            return Err(Refusal::unauthorized("invalid token"));
+        }
+    }
+    if oauth["oauth_signature_method"] != rules.method {
+        return Err(Refusal::unauthorized(format!(
+            "signature method must be {}",
+            rules.method
+        )));
+    }
+    let ts: i64 = oauth["oauth_timestamp"]
+        .parse()
+        .map_err(|_| Refusal::unauthorized("bad timestamp"))?;
+    if (ts - rules.now_s).abs() > rules.window_s {
+        return Err(Refusal::unauthorized("timestamp outside the window"));
+    }
+    oauth.remove("realm");
+    Ok(oauth)
 }
 
 /// The base string of a request: the header pairs but the signature, the query pairs, the form pairs.

@@ -7,8 +7,7 @@
 //! Two clocks: `wall` judges the `oauth_timestamp` window (clients sign with real time), `now` ages
 //! request tokens and live session tokens (tests move it).
 
-use super::oauth1::{hmac_sha1, rebuilt_base, server_exchange};
-use super::wire::parse_oauth_header;
+use super::oauth1::{checked_header, hmac_sha1, rebuilt_base, server_exchange, HeaderRules};
 use super::{NowMs, Refusal};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
@@ -443,42 +442,16 @@ impl ThreeLeggedServer {
         method: &str,
         needed: &[&str],
     ) -> Result<HashMap<String, String>, Refusal> {
-        let header = authorization.ok_or_else(|| Refusal::unauthorized("missing Authorization header"))?;
-        let pairs =
-            parse_oauth_header(header).ok_or_else(|| Refusal::unauthorized("malformed OAuth header"))?;
-        let mut oauth: HashMap<String, String> = pairs.into_iter().collect();
-        let common = [
-            "realm",
-            "oauth_consumer_key",
-            "oauth_nonce",
-            "oauth_signature",
-            "oauth_signature_method",
-            "oauth_timestamp",
-        ];
-        for name in common.iter().chain(needed) {
-            if !oauth.contains_key(*name) {
-                return Err(Refusal::unauthorized(format!("{name} missing")));
-            }
-        }
-        if oauth["realm"] != self.registration.realm {
-            return Err(Refusal::unauthorized("wrong realm"));
-        }
-        if oauth["oauth_consumer_key"] != self.registration.consumer_key {
-            return Err(Refusal::unauthorized("invalid consumer"));
-        }
-        if oauth["oauth_signature_method"] != method {
-            return Err(Refusal::unauthorized(format!(
-                "signature method must be {method}"
-            )));
-        }
-        let ts: i64 = oauth["oauth_timestamp"]
-            .parse()
-            .map_err(|_| Refusal::unauthorized("bad timestamp"))?;
-        if (ts - (self.wall)() / 1000).abs() > self.window_s {
-            return Err(Refusal::unauthorized("timestamp outside the window"));
-        }
-        oauth.remove("realm");
-        Ok(oauth)
+        let rules = HeaderRules {
+            realm: &self.registration.realm,
+            consumer_key: &self.registration.consumer_key,
+            token: None,
+            method,
+            needed,
+            now_s: (self.wall)() / 1000,
+            window_s: self.window_s,
+        };
+        checked_header(authorization, &rules)
     }
 
     /// Checks an RSA-SHA256 signature over `prepend` + the rebuilt base string.

@@ -356,6 +356,9 @@ async fn moving_prices_tick_the_quotes_and_keep_the_spread() {
     };
     let fake = fakes::ibkr_third_party::FakeIbkrThirdParty::start(options).await;
     let first = fake.quote(AAPL).unwrap();
+    // A second's move is often under a cent, so a few seconds may leave the quote where it was: an hour
+    // of the fake clock later it has moved (by about 57 cents, one standard deviation).
+    fake.advance_clock(std::time::Duration::from_secs(3_600));
     let mut moved = false;
     for _ in 0..40 {
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
