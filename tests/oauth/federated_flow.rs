@@ -4,7 +4,7 @@
 //! trades for the user at IBKR. A second login (`prompt=login`) goes straight back to TradingView.
 //! Screenshots: `target/test-artifacts/oauth-federated-*.png`.
 
-use crate::tv::{callback, param, wait_for_hit};
+use crate::tv::{callback, exchange, param, wait_for_hit};
 use fakes::browser::fantoccini::Locator;
 use fakes::browser::Browser;
 use fakes::ibkr_third_party::{FakeIbkrThirdParty, FakeIbkrThirdPartyOptions};
@@ -167,24 +167,8 @@ async fn a_first_login_goes_through_ibkrs_page_and_trades_and_a_second_skips_it(
 
     // TradingView's server exchanges the code and trades with the token, at IBKR.
     let http = reqwest::Client::new();
-    let tokens: serde_json::Value = http
-        .post(format!("{base}/api/oauth/token"))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("client_id", CLIENT),
-            ("client_secret", SECRET),
-            ("code", code.as_str()),
-            ("redirect_uri", redirect.as_str()),
-        ])
-        .send()
-        .await
-        .expect("the token endpoint answers")
-        .json()
-        .await
-        .expect("JSON");
-    let access = tokens["access_token"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{tokens}"));
+    let access = exchange(&base, CLIENT, SECRET, &code, &redirect).await;
+    let access = access.as_str();
     let placed: serde_json::Value = http
         .post(format!(
             "{base}/api/accounts/{ACCOUNT}/orders?requestId=browser-1"

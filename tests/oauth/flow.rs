@@ -3,7 +3,7 @@
 //! with the code to the client's callback, the token exchange, and an API call with the access token.
 //! Then `prompt=none` from the browser's login cookie. Screenshot: `target/test-artifacts/oauth-flow-*.png`.
 
-use crate::tv::{callback, param, wait_for_hit};
+use crate::tv::{callback, exchange, param, wait_for_hit};
 use fakes::browser::fantoccini::key::Key;
 use fakes::browser::Browser;
 use std::sync::Arc;
@@ -102,24 +102,8 @@ async fn code_flow_in_a_real_browser_with_the_keyboard_only() {
 
     // TradingView's server exchanges the code, then calls the API with the token.
     let http = reqwest::Client::new();
-    let tokens: serde_json::Value = http
-        .post(format!("{base}/api/oauth/token"))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("client_id", CLIENT),
-            ("client_secret", SECRET),
-            ("code", code.as_str()),
-            ("redirect_uri", redirect.as_str()),
-        ])
-        .send()
-        .await
-        .expect("the token endpoint answers")
-        .json()
-        .await
-        .expect("JSON");
-    let access = tokens["access_token"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{tokens}"));
+    let access = exchange(&base, CLIENT, SECRET, &code, &redirect).await;
+    let access = access.as_str();
     let accounts: serde_json::Value = http
         .get(format!("{base}/api/accounts"))
         .bearer_auth(access)

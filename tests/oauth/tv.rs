@@ -1,5 +1,5 @@
 //! TradingView's side of a browser login, for the browser tests: its redirect endpoint (a local server
-//! recording each hit's query) and the query's parameters.
+//! recording each hit's query), the query's parameters, and its server's code exchange.
 
 use axum::routing::get;
 use axum::Router;
@@ -46,4 +46,27 @@ pub fn param(query: &str, name: &str) -> Option<String> {
         .into_iter()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v)
+}
+
+/// TradingView's server exchanging `code` at the bridge on `base` as `client`: the access token.
+pub async fn exchange(base: &str, client: &str, secret: &str, code: &str, redirect: &str) -> String {
+    let tokens: serde_json::Value = reqwest::Client::new()
+        .post(format!("{base}/api/oauth/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", client),
+            ("client_secret", secret),
+            ("code", code),
+            ("redirect_uri", redirect),
+        ])
+        .send()
+        .await
+        .expect("the token endpoint answers")
+        .json()
+        .await
+        .expect("JSON");
+    tokens["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{tokens}"))
+        .to_owned()
 }
