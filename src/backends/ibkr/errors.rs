@@ -61,8 +61,14 @@ pub fn is_session_gone(e: &CallError) -> bool {
 
 /// A failed read or a refused write as the user sees it. `what` names the action ("reading orders").
 pub fn to_broker(what: &str, e: &CallError) -> BrokerError {
+    described(what, e, message(e), GATEWAY_LOGIN_AGAIN)
+}
+
+/// A failed IBKR call as the user sees it, for every IBKR API: `message` is IBKR's own text of the failure
+/// (each API words its error body its own way), `log_in_again` what a 401 tells the user.
+pub fn described(what: &str, e: &CallError, message: Option<String>, log_in_again: &str) -> BrokerError {
     match e {
-        CallError::Status { status: 401, .. } => BrokerError::LogInAgain(GATEWAY_LOGIN_AGAIN.into()),
+        CallError::Status { status: 401, .. } => BrokerError::LogInAgain(log_in_again.into()),
         CallError::Status {
             status: 429,
             retry_after,
@@ -71,14 +77,18 @@ pub fn to_broker(what: &str, e: &CallError) -> BrokerError {
             retry_after: *retry_after,
         },
         CallError::Status { status: 404, .. } => {
-            BrokerError::NotFound(message(e).unwrap_or_else(|| format!("IBKR found nothing {what}")))
+            BrokerError::NotFound(message.unwrap_or_else(|| format!("IBKR found nothing {what}")))
+        }
+        // A timeout on IBKR's side says nothing about the request itself: not a refusal.
+        CallError::Status { status: 408, .. } => {
+            BrokerError::Unavailable(format!("IBKR timed out {what} (HTTP 408)"))
         }
         CallError::Status { status, .. } if *status >= 500 => {
             BrokerError::Unavailable(format!("IBKR answered {status} {what}"))
         }
-        CallError::Status { status, .. } => BrokerError::Rejected(
-            message(e).unwrap_or_else(|| format!("IBKR refused {what} (HTTP {status})")),
-        ),
+        CallError::Status { status, .. } => {
+            BrokerError::Rejected(message.unwrap_or_else(|| format!("IBKR refused {what} (HTTP {status})")))
+        }
         CallError::NotSent(d) | CallError::NoAnswer(d) => {
             BrokerError::Unavailable(format!("IBKR {what}: {d}"))
         }
@@ -123,6 +133,11 @@ mod tests {
             to_broker("x", &status(503, "<html>")),
             BrokerError::Unavailable(_)
         ));
+        // IBKR timing out is no refusal: the user is told to try again, not that the order is wrong.
+        assert_eq!(
+            to_broker("placing", &status(408, "")),
+            BrokerError::Unavailable("IBKR timed out placing (HTTP 408)".into())
+        );
         assert_eq!(
             to_broker("cancelling", &status(403, "<html>")),
             BrokerError::Rejected("IBKR refused cancelling (HTTP 403)".into())

@@ -74,32 +74,7 @@ pub fn to_broker(what: &str, e: &ApiError) -> BrokerError {
 }
 
 fn call_to_broker(what: &str, e: &CallError) -> BrokerError {
-    match e {
-        CallError::Status { status: 401, .. } => BrokerError::LogInAgain(LOG_IN_AGAIN.into()),
-        CallError::Status {
-            status: 429,
-            retry_after,
-            ..
-        } => BrokerError::RateLimited {
-            retry_after: *retry_after,
-        },
-        CallError::Status { status: 404, .. } => {
-            BrokerError::NotFound(message(e).unwrap_or_else(|| format!("IBKR found nothing {what}")))
-        }
-        CallError::Status { status: 408, .. } => {
-            BrokerError::Unavailable(format!("IBKR timed out {what} (HTTP 408)"))
-        }
-        CallError::Status { status, .. } if *status >= 500 => {
-            BrokerError::Unavailable(format!("IBKR answered {status} {what}"))
-        }
-        CallError::Status { status, .. } => BrokerError::Rejected(
-            message(e).unwrap_or_else(|| format!("IBKR refused {what} (HTTP {status})")),
-        ),
-        CallError::NotSent(d) | CallError::NoAnswer(d) => {
-            BrokerError::Unavailable(format!("IBKR {what}: {d}"))
-        }
-        CallError::Decode(d) => BrokerError::Internal(format!("IBKR {what}: {d}")),
-    }
+    crate::backends::ibkr::errors::described(what, e, message(e), LOG_IN_AGAIN)
 }
 
 #[cfg(test)]
