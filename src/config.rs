@@ -38,6 +38,8 @@ pub struct Config {
     pub store: crate::store::StoreConfig,
     #[serde(default)]
     pub oauth: crate::auth::oauth::config::OAuthConfig,
+    #[serde(default)]
+    pub metrics: crate::metrics::MetricsConfig,
 }
 
 /// `[server]`: where and how the HTTP server listens.
@@ -403,6 +405,10 @@ impl Config {
         problems.extend(self.idempotency.problems());
         problems.extend(self.store.problems());
         problems.extend(self.oauth.problems(&|name| std::env::var(name).ok()));
+        problems.extend(
+            self.metrics
+                .problems(&|name| std::env::var(name).ok(), &self.server.base_path),
+        );
         if self
             .auth
             .previous_token_secrets

@@ -106,6 +106,10 @@ impl IntoResponse for ApiError {
             }),
         )
             .into_response();
+        // TradingView's errors answer HTTP 200: the metrics middleware tells them from successes by this.
+        if status == StatusCode::OK {
+            response.extensions_mut().insert(crate::metrics::http::TvError);
+        }
         if status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()

@@ -11,6 +11,7 @@ pub mod healthcheck;
 pub mod http;
 pub mod hub;
 pub mod idempotency;
+pub mod metrics;
 pub mod secret;
 pub mod server;
 pub mod startup;
@@ -60,7 +61,14 @@ pub async fn build_broker(config: &Config, store: Arc<dyn store::Store>) -> anyh
 
 /// Serves `config` until a shutdown signal, then finishes in-flight requests.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
-    let store = store::open(&config.store).await?;
+    let metrics_on = config.metrics.enabled;
+    if metrics_on {
+        metrics::install();
+    }
+    let mut store = store::open(&config.store).await?;
+    if metrics_on {
+        store = metrics::store::MeteredStore::wrap(store);
+    }
     let broker = build_broker(&config, store.clone()).await?;
     broker.warm_up();
     let listen = config.server.listen;
@@ -77,6 +85,18 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr()?;
+    if let Some(side) = metrics::serve::bind_side(&state.config().metrics).await? {
+        let at = side.local_addr()?;
+        let page = metrics::serve::side_router(&state.config().metrics.path);
+        let stop = state.shutdown().token().clone();
+        tracing::info!(addr = %at, path = %state.config().metrics.path, "metrics listening");
+        tokio::spawn(server::run_side(
+            side,
+            page,
+            metrics::serve::SIDE_MAX_CONNECTIONS,
+            stop,
+        ));
+    }
     startup::announce(&config_summary, addr, &base, demo_login);
     startup::announce_oauth(&state.config().oauth, addr, &base);
     server::warn_if_descriptors_short(state.config().server.max_connections);

@@ -120,6 +120,7 @@ pub fn trade<T>(action: Action, actor: &Actor<'_>, subject: &Subject, outcome: &
         Ok(_) => ("ok", String::new()),
         Err(e) => ("refused", reason(e)),
     };
+    crate::metrics::record::trading_action(action.as_str(), outcome.is_ok());
     tracing::info!(
         target: TARGET,
         action = action.as_str(),
@@ -139,6 +140,7 @@ pub fn trade<T>(action: Action, actor: &Actor<'_>, subject: &Subject, outcome: &
 
 /// One line for a successful login.
 pub fn login_ok(request_id: &str, user: &str, address: Option<IpAddr>) {
+    crate::metrics::record::login(crate::metrics::record::Login::Ok);
     tracing::info!(
         target: TARGET,
         action = "login",
@@ -152,6 +154,17 @@ pub fn login_ok(request_id: &str, user: &str, address: Option<IpAddr>) {
 
 /// One line for a refused login: who tried (the login as typed), from where, and why. Never the password.
 pub fn login_failed(request_id: &str, login: &str, address: Option<IpAddr>, reason: &str) {
+    crate::metrics::record::login(crate::metrics::record::Login::Failed);
+    refused_line(request_id, login, address, reason);
+}
+
+/// One line for a login the throttle refused before the password was checked.
+pub fn login_throttled(request_id: &str, login: &str, address: Option<IpAddr>, message: &str) {
+    crate::metrics::record::login(crate::metrics::record::Login::Throttled);
+    refused_line(request_id, login, address, &format!("throttled: {message}"));
+}
+
+fn refused_line(request_id: &str, login: &str, address: Option<IpAddr>, reason: &str) {
     tracing::warn!(
         target: TARGET,
         action = "login",

@@ -56,14 +56,20 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .method_not_allowed_fallback(method_not_allowed);
+    let root =
+        crate::metrics::serve::on_main(root, &state.config().metrics, &|name| std::env::var(name).ok());
     let app = if base.is_empty() {
         root.merge(api)
     } else {
         root.nest(&base, api).fallback(unknown_endpoint)
     };
+    if state.config().metrics.enabled {
+        crate::metrics::install();
+    }
     let limit = state.config().server.max_body_bytes;
     let cors = cors::layer(&state.config().server.cors_origins);
-    app.layer(DefaultBodyLimit::max(limit))
+    app.layer(axum::middleware::from_fn(crate::metrics::http::track))
+        .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::map_response(envelope::ensure_envelope))
         .layer(cors)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))

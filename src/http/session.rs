@@ -129,7 +129,7 @@ pub async fn password_login(
         .begin(&login, address, Instant::now())
         .map_err(|throttled| {
             let message = throttled.message();
-            audit::login_failed(request_id, &login, address, &format!("throttled: {message}"));
+            audit::login_throttled(request_id, &login, address, &message);
             LoginRefused::Throttled(message)
         })?;
     let credentials = Credentials {

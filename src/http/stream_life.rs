@@ -38,13 +38,23 @@ pub enum CloseReason {
 impl CloseReason {
     /// The audit log's words.
     pub fn as_str(self) -> &'static str {
+        self.words().0
+    }
+
+    /// The audit log's words and the metrics label.
+    fn words(self) -> (&'static str, &'static str) {
         match self {
-            CloseReason::ClientLeft => "client left",
-            CloseReason::TokenExpired => "token expired",
-            CloseReason::LoggedOut => "logged out",
-            CloseReason::Shutdown => "shutdown",
-            CloseReason::Ended => "ended upstream",
+            CloseReason::ClientLeft => ("client left", "client_left"),
+            CloseReason::TokenExpired => ("token expired", "token_expired"),
+            CloseReason::LoggedOut => ("logged out", "logged_out"),
+            CloseReason::Shutdown => ("shutdown", "shutdown"),
+            CloseReason::Ended => ("ended upstream", "ended"),
         }
+    }
+
+    /// The reason as a metrics label.
+    pub fn label(self) -> &'static str {
+        self.words().1
     }
 
     /// The in-stream error line the client gets, for the reasons the bridge decides.
@@ -142,6 +152,7 @@ impl StreamRegistry {
         };
         tracing::info!(user = %ticket.user, account = ticket.account.as_deref().unwrap_or("-"), kind,
             "stream opened");
+        crate::metrics::record::stream_opened(kind);
         Ok(ticket)
     }
 
@@ -201,6 +212,7 @@ impl Drop for StreamTicket {
             }
         }
         let reason = self.reason.unwrap_or(CloseReason::ClientLeft);
+        crate::metrics::record::stream_closed(self.kind, reason.label());
         let secs = self.opened.elapsed().as_secs_f64();
         tracing::info!(user = %self.user, account = self.account.as_deref().unwrap_or("-"), kind = self.kind,
             duration_secs = (secs * 1000.0).round() / 1000.0, reason = reason.as_str(), "stream closed");

@@ -500,5 +500,8 @@ async fn track_latency(
     }
     tracing::info!(target: "tvbridge::latency", account = %account_id, %transaction_id, transaction_type = %kind,
         %instrument, %round_trip_ms, "latency report");
+    if let Some(ms) = rust_decimal::prelude::ToPrimitive::to_f64(&round_trip_ms) {
+        crate::metrics::record::tradingview_round_trip(kind, ms);
+    }
     Ok(TvDone)
 }

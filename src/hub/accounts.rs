@@ -282,16 +282,20 @@ impl AccountHub {
     /// store, a replica that does not hold the lease serves the stored snapshot or asks the holder (see
     /// [`Share::follow`]).
     pub(super) async fn refresh(&self, want: Want) -> BrokerResult<Arc<Snapshot>> {
+        use crate::metrics::record::hub_snapshot;
         let t = want.at();
         if let Some(s) = self.fresh(t) {
+            hub_snapshot("fresh");
             return Ok(s);
         }
         let mut last_fetch = self.refresh_lock.lock().await;
         if let Some(s) = self.fresh(t) {
+            hub_snapshot("coalesced");
             return Ok(s);
         }
         if let Some(share) = &self.share {
             if let Plan::Served(s) = share.follow(self, want).await {
+                hub_snapshot("replica");
                 return Ok(s);
             }
         }
@@ -304,6 +308,8 @@ impl AccountHub {
         let started = Instant::now();
         *last_fetch = Some(started);
         let fetched = self.fetch(started).await;
+        crate::metrics::record::hub_fetch(started.elapsed());
+        hub_snapshot(if fetched.is_ok() { "fetched" } else { "failed" });
         let mut new = match fetched {
             Ok(s) => s,
             Err(e) => {

@@ -92,6 +92,8 @@ impl Durable {
         // Long enough for a dead owner's lease to lapse, when it is short, so that one resend resolves it.
         let wait = WAIT_FOR_OTHER.min(self.lease + Duration::from_secs(2));
         let deadline = tokio::time::Instant::now() + wait;
+        use crate::metrics::record::idempotency as record;
+        let mut waited = false;
         let claimed = loop {
             let now = store::now_ms();
             let current = json::get::<Record>(self.store.as_ref(), &rkey)
@@ -104,11 +106,22 @@ impl Durable {
             };
             let expect = match current {
                 None => Expect::Absent,
-                Some((_, record)) if record.fingerprint() != mine => return Err(conflict(key)),
+                Some((_, stored)) if stored.fingerprint() != mine => {
+                    record("refused_conflict");
+                    return Err(conflict(key));
+                }
                 Some((_, Record::Done { placed, .. })) => return Ok(Placed::Replayed(placed)),
-                Some((_, Record::Unresolved { .. })) => return Err(unresolved(key)),
+                Some((_, Record::Unresolved { .. })) => {
+                    record("refused_unknown");
+                    return Err(unresolved(key));
+                }
                 Some((_, Record::Pending { lease_until_ms, .. })) if lease_until_ms > now => {
+                    if !waited {
+                        waited = true;
+                        record("waited");
+                    }
                     if tokio::time::Instant::now() >= deadline {
+                        record("refused_pending");
                         return Err(ApiError::bad(format!(
                             "The order with requestId '{}' is still being placed; send it again in a few seconds to get its result",
                             key.request_id
@@ -140,6 +153,7 @@ impl Durable {
                                 transaction_id: None,
                             };
                             self.finish(&rkey, mine, &placed, key).await;
+                            record("recovered");
                             return Ok(Placed::Replayed(placed));
                         }
                         // Complete answer, no such order: the first attempt never reached the upstream.
@@ -159,6 +173,7 @@ impl Durable {
                             .map_err(unavailable)?;
                             tracing::warn!(request_id = %key.request_id, account = %key.account,
                                 "requestId: an earlier attempt was interrupted and the backend cannot look its order up; refusing to place it again");
+                            record("refused_unknown");
                             return Err(unresolved(key));
                         }
                         Err(e) => {
@@ -261,6 +276,7 @@ fn record_key(key: &IdempotencyKey) -> String {
 }
 
 fn unavailable(e: StoreError) -> ApiError {
+    crate::metrics::record::idempotency("refused_store");
     tracing::warn!(error = %e, "requestId: the state store is unavailable; refusing the order");
     ApiError::bad(
         "The bridge cannot reach its state store right now, so it cannot make sure this order is not placed twice; nothing was sent. Try again in a moment",

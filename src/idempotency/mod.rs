@@ -245,11 +245,19 @@ impl IdempotencyCache {
         L: FnOnce() -> LFut + Send + 'static,
         LFut: Future<Output = BrokerResult<Option<String>>> + Send + 'static,
     {
+        use crate::metrics::record::idempotency as record;
         let cell = self
             .lock()
             .admit(key.clone(), fingerprint.clone(), Instant::now())
-            .map_err(|r| self.refusal(r, &key))?;
+            .map_err(|r| {
+                record(match r {
+                    Refusal::Conflict => "refused_conflict",
+                    Refusal::UserFull { .. } | Refusal::TableFull { .. } => "refused_full",
+                });
+                self.refusal(r, &key)
+            })?;
         if let Some(done) = cell.get() {
+            record("replayed");
             return Ok((done.clone(), true));
         }
         let ran = Arc::new(AtomicBool::new(false));
@@ -280,10 +288,13 @@ impl IdempotencyCache {
             result
         })
         .await?;
-        Ok((
-            placed,
-            !ran.load(Ordering::SeqCst) || replayed.load(Ordering::SeqCst),
-        ))
+        let (ran, replayed) = (ran.load(Ordering::SeqCst), replayed.load(Ordering::SeqCst));
+        record(match (ran, replayed) {
+            (false, _) => "joined",
+            (true, true) => "replayed",
+            (true, false) => "placed",
+        });
+        Ok((placed, !ran || replayed))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Table> {

@@ -102,6 +102,45 @@ pub async fn run(
     }
 }
 
+/// Serves a small side `router` (the metrics page) on `listener` until `stop` is cancelled: at most
+/// `max_connections` at once, short header, body and idle timeouts, no grace period (a scrape is quick).
+pub async fn run_side(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    max_connections: usize,
+    stop: CancellationToken,
+) {
+    let limits = ConnLimits {
+        header: Duration::from_secs(5),
+        body: Duration::from_secs(5),
+        idle: Duration::from_secs(30),
+    };
+    let slots = Arc::new(Semaphore::new(max_connections));
+    let force = CancellationToken::new();
+    let tracker = TaskTracker::new();
+    let accepting = {
+        let (tracker, graceful, force) = (tracker.clone(), stop.clone(), force.clone());
+        accept_loop(listener, slots, stop.clone(), move |io, addr, slot| {
+            let conn = serve_connection(io, addr, router.clone(), limits, graceful.clone(), force.clone());
+            tracker.spawn(async move {
+                conn.await;
+                drop(slot);
+            });
+        })
+    };
+    tokio::select! {
+        _ = accepting => {}
+        _ = stop.cancelled() => {}
+    }
+    tracker.close();
+    if tokio::time::timeout(Duration::from_secs(1), tracker.wait())
+        .await
+        .is_err()
+    {
+        force.cancel();
+    }
+}
+
 /// Warns when the process may open fewer files than `max_connections` needs (each connection is one
 /// descriptor, and the backends need a few more): the accept loop would then run into EMFILE instead of
 /// the configured cap. Linux only (`/proc/self/limits`); silent elsewhere.

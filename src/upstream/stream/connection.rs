@@ -132,6 +132,9 @@ impl<P: Protocol> Slot<P> {
             o = protocol.open(&keys, self.opened_once) => o,
             _ = stopped(&mut self.shutdown) => return End::Stop,
         };
+        if opened.is_err() {
+            crate::metrics::record::upstream_stream(self.name(), "failed");
+        }
         let opened = match opened {
             Ok(opened) => opened,
             Err(OpenError { reason, fatal: true }) => {
@@ -151,6 +154,8 @@ impl<P: Protocol> Slot<P> {
         };
         self.opened_once = true;
         self.shared.opened.fetch_add(1, Ordering::Relaxed);
+        let kind = if failures > 0 { "reconnect" } else { "first" };
+        crate::metrics::record::upstream_stream(self.name(), kind);
         if failures > 0 {
             info!(
                 stream = self.name(),

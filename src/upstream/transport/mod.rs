@@ -41,6 +41,8 @@ pub struct Transport {
     all: Option<AllPace>,
     endpoints: Vec<EndpointLimit>,
     errors: Option<error_body::Parser>,
+    /// The backend's name in metrics (`oanda`, `capital`...).
+    backend: &'static str,
 }
 
 /// The pace of a whole transport: this process's own, or one shared with every replica through the state
@@ -89,6 +91,7 @@ pub struct TransportBuilder {
     endpoints: Vec<EndpointLimit>,
     errors: Option<error_body::Parser>,
     tls: Tls,
+    backend: &'static str,
 }
 
 /// Which server certificates a transport accepts beyond the public roots (a local gateway's own).
@@ -157,6 +160,12 @@ impl TransportBuilder {
         self
     }
 
+    /// The backend's name in the metrics of every call (default `upstream`).
+    pub fn backend(mut self, name: &'static str) -> Self {
+        self.backend = name;
+        self
+    }
+
     /// Which server certificates are accepted (default: the public roots only).
     pub fn tls(mut self, tls: Tls) -> Self {
         self.tls = tls;
@@ -181,6 +190,7 @@ impl TransportBuilder {
         if let Some(t) = self.pool_idle_timeout {
             client = client.pool_idle_timeout(t);
         }
+        crate::metrics::record::upstream_backend(self.backend);
         Ok(Transport {
             client: client.build()?,
             base: self.base,
@@ -188,6 +198,7 @@ impl TransportBuilder {
             all: self.all,
             endpoints: self.endpoints,
             errors: self.errors,
+            backend: self.backend,
         })
     }
 }
@@ -207,6 +218,7 @@ impl Transport {
             endpoints: Vec::new(),
             errors: None,
             tls: Tls::default(),
+            backend: "upstream",
         }
     }
 
@@ -217,22 +229,36 @@ impl Transport {
 
     /// Sends `call`, retried as its kind and the policy allow, and decodes the answer as `T`.
     pub async fn json<T: DeserializeOwned>(&self, call: &Call<'_>) -> CallResult<T> {
-        self.execute(call).await?.json(call.path())
+        let (answer, timer) = self.run(call).await?;
+        let decoded = answer.json(call.path());
+        // An answer that is not what the upstream documents is the attempt's outcome, not a success.
+        timer.done(crate::metrics::record::upstream_outcome(&decoded));
+        decoded
     }
 
     /// Sends `call`, retried as its kind and the policy allow, and returns the whole successful answer.
     pub async fn execute(&self, call: &Call<'_>) -> CallResult<Answer> {
+        let (answer, timer) = self.run(call).await?;
+        timer.done("ok");
+        Ok(answer)
+    }
+
+    /// The retry loop: every failed attempt is recorded here, the successful one by the caller once it
+    /// knows whether the answer decodes.
+    async fn run(&self, call: &Call<'_>) -> CallResult<(Answer, AttemptTimer)> {
         let mut attempt = 0;
         let mut waited = Duration::ZERO;
         loop {
             attempt += 1;
-            let error = match self.attempt(call).await {
+            let (sent, timer) = self.attempt(call).await;
+            let error = match sent {
                 Ok(response) => match answer::read(response, self.errors).await {
-                    Ok(answer) => return Ok(answer),
+                    Ok(answer) => return Ok((answer, timer)),
                     Err(e) => e,
                 },
                 Err(e) => e,
             };
+            timer.done(crate::metrics::record::call_error_outcome(&error));
             let wait = match self.retry.retry_after(call.kind, &error, attempt) {
                 Some(wait) if !call.once && waited + wait <= self.retry.max_total_wait => wait,
                 _ => return Err(error),
@@ -270,11 +296,34 @@ impl Transport {
     /// Opens a long answer (a stream) once, never retried: a success is returned unread, anything else as
     /// a failure.
     pub async fn open(&self, call: &Call<'_>) -> CallResult<reqwest::Response> {
-        answer::open(self.attempt(call).await?, self.errors).await
+        let (sent, timer) = self.attempt(call).await;
+        let opened = match sent {
+            Ok(response) => answer::open(response, self.errors).await,
+            Err(e) => Err(e),
+        };
+        timer.done(crate::metrics::record::upstream_outcome(&opened));
+        opened
     }
 
-    /// One attempt: limits, then build, sign and send.
-    async fn attempt(&self, call: &Call<'_>) -> CallResult<reqwest::Response> {
+    /// One attempt, with the timer that records it: the wait for the limits is recorded at once, the
+    /// call itself by whoever learns its outcome.
+    async fn attempt(&self, call: &Call<'_>) -> (CallResult<reqwest::Response>, AttemptTimer) {
+        let queued = std::time::Instant::now();
+        let sent = self.limited(call, queued).await;
+        let timer = AttemptTimer {
+            backend: self.backend,
+            endpoint: crate::metrics::labels::upstream_endpoint(call.method.as_str(), &call.path),
+            started: sent.1,
+        };
+        (sent.0, timer)
+    }
+
+    /// Limits, then build, sign and send; also when the limits let the call go.
+    async fn limited(
+        &self,
+        call: &Call<'_>,
+        queued: std::time::Instant,
+    ) -> (CallResult<reqwest::Response>, std::time::Instant) {
         // The in-flight slots first (waiting for one must not hold a send time), then the endpoint and shared
         // paces, and the key's own pace last, nearest to sending: the per-key limit is the one upstreams
         // enforce most. The slots are held until the response headers are in; reading the body is quick.
@@ -310,6 +359,12 @@ impl Transport {
         if let Some(lane) = call.lane {
             lane.pace().await;
         }
+        let started = std::time::Instant::now();
+        crate::metrics::record::upstream_limit_wait(self.backend, started - queued);
+        (self.send(call).await, started)
+    }
+
+    async fn send(&self, call: &Call<'_>) -> CallResult<reqwest::Response> {
         let mut req = self.build(call)?;
         // Signed last, just before sending, so nonces and timestamps are fresh on every attempt.
         if let Some(signer) = call.signer {
@@ -338,5 +393,18 @@ impl Transport {
             Body::Unsendable(e) => return Err(CallError::NotSent(format!("the request body: {e}"))),
         };
         req.build().map_err(classify)
+    }
+}
+
+/// One upstream attempt on its way: recorded with its outcome when that is known.
+struct AttemptTimer {
+    backend: &'static str,
+    endpoint: &'static str,
+    started: std::time::Instant,
+}
+
+impl AttemptTimer {
+    fn done(self, outcome: &'static str) {
+        crate::metrics::record::upstream_call(self.backend, self.endpoint, outcome, self.started.elapsed());
     }
 }
