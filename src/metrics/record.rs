@@ -79,6 +79,11 @@ pub fn upstream_stream(stream: &'static str, kind: &'static str) {
     ::metrics::counter!(names::UPSTREAM_STREAM_CONNECTS, "stream" => stream, "kind" => kind).increment(1);
 }
 
+/// Registers an upstream stream's connection series at zero.
+pub fn upstream_stream_registered(stream: &'static str, kind: &'static str) {
+    ::metrics::counter!(names::UPSTREAM_STREAM_CONNECTS, "stream" => stream, "kind" => kind).increment(0);
+}
+
 /// A trading action and whether it went through.
 pub fn trading_action(action: &'static str, ok: bool) {
     let outcome = if ok { "ok" } else { "refused" };

@@ -15,6 +15,7 @@ mod edge;
 mod history;
 mod http;
 mod limits;
+mod metrics;
 mod oauth;
 mod orders;
 mod positions;

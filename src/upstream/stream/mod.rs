@@ -75,6 +75,10 @@ impl<P: Protocol> Drop for Owner<P> {
 impl<P: Protocol> StreamPool<P> {
     /// An empty pool speaking `protocol`. No connection is opened before the first `subscribe`.
     pub fn new(protocol: Arc<P>, options: PoolOptions) -> Self {
+        // At zero from the start, so a dashboard has the stream before its first connection.
+        for kind in ["first", "reconnect", "failed"] {
+            crate::metrics::record::upstream_stream_registered(protocol.name(), kind);
+        }
         StreamPool {
             owner: Arc::new(Owner {
                 shared: Shared::new(protocol, options.sanitized()),
