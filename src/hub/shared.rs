@@ -353,6 +353,7 @@ impl Share {
                         None => Expect::Absent,
                     };
                     if self.take(expect).await? {
+                        crate::metrics::record::hub_lease("taken");
                         return Ok(Plan::Fetch);
                     }
                     // Another replica took it a moment ago: ask it.
@@ -452,12 +453,17 @@ impl Share {
             return;
         }
         match self.take(Expect::Version(held.version)).await {
-            Ok(true) => self.shared.answered(),
+            Ok(true) => {
+                crate::metrics::record::hub_lease("renewed");
+                self.shared.answered()
+            }
             Ok(false) => {
                 // It ran out and another replica took it: follow that one from now on.
+                crate::metrics::record::hub_lease("lost");
                 *self.held.locked() = None;
             }
             Err(e) => {
+                crate::metrics::record::hub_lease("lost");
                 *self.held.locked() = None;
                 self.shared.failed(&e);
             }

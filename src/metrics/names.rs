@@ -25,6 +25,7 @@ pub const STREAMS_OPEN: &str = "tvbridge_streams_open";
 pub const STREAMS_OPENED: &str = "tvbridge_streams_opened_total";
 pub const STREAMS_CLOSED: &str = "tvbridge_streams_closed_total";
 pub const HUB_SNAPSHOTS: &str = "tvbridge_hub_snapshots_total";
+pub const HUB_LEASES: &str = "tvbridge_hub_leases_total";
 pub const HUB_FETCH: &str = "tvbridge_hub_fetch_duration_seconds";
 pub const UPSTREAM_REQUESTS: &str = "tvbridge_upstream_requests_total";
 pub const UPSTREAM_DURATION: &str = "tvbridge_upstream_request_duration_seconds";
@@ -79,6 +80,12 @@ pub const ALL: &[Series] = &[
         help: "Account snapshots asked of the account hub, by where they came from: fresh (cached, no wait), \
                coalesced (shared a fetch in flight), replica (another replica's), fetched (from the backend), \
                failed (the backend fetch failed).",
+    },
+    Series {
+        name: HUB_LEASES,
+        kind: Kind::Counter,
+        labels: &["event"],
+        help: "Shared account-hub leases (replicas on one Redis store) this replica took, renewed or lost.",
     },
     Series {
         name: HUB_FETCH,

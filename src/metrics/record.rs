@@ -56,6 +56,15 @@ pub fn hub_snapshot(source: &'static str) {
     ::metrics::counter!(names::HUB_SNAPSHOTS, "source" => source).increment(1);
 }
 
+/// Events of [`hub_lease`].
+pub const HUB_LEASE_EVENTS: &[&str] = &["taken", "renewed", "lost"];
+
+/// A shared account hub's lease (replicas on one Redis) taken, renewed or lost by this replica.
+pub fn hub_lease(event: &'static str) {
+    debug_assert!(HUB_LEASE_EVENTS.contains(&event));
+    ::metrics::counter!(names::HUB_LEASES, "event" => event).increment(1);
+}
+
 /// One backend snapshot fetch and how long it took.
 pub fn hub_fetch(took: Duration) {
     ::metrics::histogram!(names::HUB_FETCH).record(took.as_secs_f64());

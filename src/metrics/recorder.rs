@@ -84,6 +84,9 @@ fn preregister() {
     for outcome in super::record::IDEMPOTENCY_OUTCOMES {
         ::metrics::counter!(names::IDEMPOTENCY, "outcome" => *outcome).increment(0);
     }
+    for event in super::record::HUB_LEASE_EVENTS {
+        ::metrics::counter!(names::HUB_LEASES, "event" => *event).increment(0);
+    }
     for source in super::record::HUB_SOURCES {
         ::metrics::counter!(names::HUB_SNAPSHOTS, "source" => *source).increment(0);
     }
