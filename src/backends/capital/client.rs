@@ -122,6 +122,7 @@ impl Client {
     /// A client of `base` (e.g. `https://demo-api-capital.backend-capital.com/api/v1`) with a per-request timeout.
     pub fn new(base: &str, api_key: Secret, timeout: Duration) -> anyhow::Result<Client> {
         let transport = Transport::builder(base)
+            .backend("capital")
             .request_timeout(Some(timeout))
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .pool_idle_timeout(Duration::from_secs(60))

@@ -136,6 +136,7 @@ impl IbkrClient {
         let every_5s = || SlidingWindow::new(1, Duration::from_millis(5_200));
         let builder = |base: &str| {
             Transport::builder(base)
+                .backend("ibkr")
                 .request_timeout(Some(config.request_timeout))
                 .tls(Tls {
                     extra_roots_pem: config.ca_pem.clone(),

@@ -368,6 +368,7 @@ impl ResolvedConfig {
     /// Every request carries the toolkit's `User-Agent` (`tvbridge/<version>`), which IBKR requires.
     pub fn transport(&self) -> anyhow::Result<crate::upstream::transport::Transport> {
         Transport::builder(&self.base_url)
+            .backend("ibkr-third-party")
             .request_timeout(Some(self.request_timeout))
             .retry(RetryPolicy {
                 // IBKR's 429 may come without Retry-After: a second, as its pacing is per second.

@@ -50,6 +50,7 @@ impl Http {
     ) -> anyhow::Result<Http> {
         let connect = timeout.min(Duration::from_secs(5));
         let rest = Transport::builder(rest)
+            .backend("oanda")
             .request_timeout(Some(timeout))
             .connect_timeout(connect)
             .pool_idle_timeout(Duration::from_secs(60))
@@ -59,6 +60,7 @@ impl Http {
             .build()?;
         // Streams live for hours: only connecting is bounded; silence is watched by the stream reader.
         let stream = Transport::builder(stream)
+            .backend("oanda")
             .connect_timeout(connect)
             .pace_all(SlidingWindow::per_second(NEW_STREAMS_PER_SECOND))
             .error_body::<OandaError>()

@@ -41,6 +41,8 @@ pub struct Transport {
     all: Option<AllPace>,
     endpoints: Vec<EndpointLimit>,
     errors: Option<error_body::Parser>,
+    /// Which backend the calls are for, named in each call's trace span (`otel` feature).
+    backend: &'static str,
 }
 
 /// The pace of a whole transport: this process's own, or one shared with every replica through the state
@@ -89,6 +91,7 @@ pub struct TransportBuilder {
     endpoints: Vec<EndpointLimit>,
     errors: Option<error_body::Parser>,
     tls: Tls,
+    backend: &'static str,
 }
 
 /// Which server certificates a transport accepts beyond the public roots (a local gateway's own).
@@ -157,6 +160,12 @@ impl TransportBuilder {
         self
     }
 
+    /// Names the backend in the trace span of each call (`oanda`, `capital`...; `otel` feature).
+    pub fn backend(mut self, name: &'static str) -> Self {
+        self.backend = name;
+        self
+    }
+
     /// Which server certificates are accepted (default: the public roots only).
     pub fn tls(mut self, tls: Tls) -> Self {
         self.tls = tls;
@@ -188,6 +197,7 @@ impl TransportBuilder {
             all: self.all,
             endpoints: self.endpoints,
             errors: self.errors,
+            backend: self.backend,
         })
     }
 }
@@ -207,6 +217,7 @@ impl Transport {
             endpoints: Vec::new(),
             errors: None,
             tls: Tls::default(),
+            backend: "",
         }
     }
 
@@ -222,6 +233,12 @@ impl Transport {
 
     /// Sends `call`, retried as its kind and the policy allow, and returns the whole successful answer.
     pub async fn execute(&self, call: &Call<'_>) -> CallResult<Answer> {
+        use tracing::Instrument;
+        let span = crate::telemetry::upstream_span(self.backend, &call.method, call.path());
+        self.execute_in_span(call).instrument(span).await
+    }
+
+    async fn execute_in_span(&self, call: &Call<'_>) -> CallResult<Answer> {
         let mut attempt = 0;
         let mut waited = Duration::ZERO;
         loop {
@@ -270,7 +287,11 @@ impl Transport {
     /// Opens a long answer (a stream) once, never retried: a success is returned unread, anything else as
     /// a failure.
     pub async fn open(&self, call: &Call<'_>) -> CallResult<reqwest::Response> {
-        answer::open(self.attempt(call).await?, self.errors).await
+        use tracing::Instrument;
+        let span = crate::telemetry::upstream_span(self.backend, &call.method, call.path());
+        async { answer::open(self.attempt(call).await?, self.errors).await }
+            .instrument(span)
+            .await
     }
 
     /// One attempt: limits, then build, sign and send.
@@ -311,6 +332,9 @@ impl Transport {
             lane.pace().await;
         }
         let mut req = self.build(call)?;
+        // The trace of this call (`otel` feature; nothing otherwise), before signing: a signer may cover
+        // the headers.
+        crate::telemetry::inject(req.headers_mut());
         // Signed last, just before sending, so nonces and timestamps are fresh on every attempt.
         if let Some(signer) = call.signer {
             signer
