@@ -40,6 +40,8 @@ pub struct Config {
     pub oauth: crate::auth::oauth::config::OAuthConfig,
     #[serde(default)]
     pub metrics: crate::metrics::MetricsConfig,
+    #[serde(default)]
+    pub telemetry: crate::telemetry::TelemetryConfig,
 }
 
 /// `[server]`: where and how the HTTP server listens.
@@ -419,6 +421,7 @@ impl Config {
         }
         problems.extend(self.hub.problems());
         problems.extend(self.datafeed.problems());
+        problems.extend(self.telemetry.problems());
         match &self.backend {
             BackendConfig::Paper(paper) => problems.extend(paper.problems()),
             BackendConfig::Capital(capital) => problems.extend(capital.problems()),

@@ -18,6 +18,7 @@ pub mod startup;
 pub mod state;
 pub mod store;
 pub mod sync;
+pub mod telemetry;
 pub mod tv;
 pub mod upstream;
 

@@ -48,8 +48,15 @@ enum Command {
     },
 }
 
-fn init_logs(format: LogFormat) {
+/// The log lines (and, with `[telemetry]` and the `otel` feature, the OpenTelemetry export): called inside
+/// the runtime, on which the trace exporter runs.
+fn init_logs(
+    format: LogFormat,
+    telemetry: &tvbridge::telemetry::TelemetryConfig,
+) -> anyhow::Result<tvbridge::telemetry::Telemetry> {
     use std::io::IsTerminal;
+    use tracing_subscriber::layer::{Layer, SubscriberExt};
+    use tracing_subscriber::util::SubscriberInitExt;
     // The WebSocket library traces each upgrade request whole (URL query and headers: IBKR's
     // `oauth_token`, bearers, session cookies): that one target stays silent whatever `RUST_LOG` asks.
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -60,13 +67,18 @@ fn init_logs(format: LogFormat) {
                 .expect("a valid directive"),
         );
     // Colour codes only for a person at a terminal: in files and log collectors they are noise.
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::stdout().is_terminal());
-    match format {
-        LogFormat::Json => builder.json().init(),
-        LogFormat::Text => builder.init(),
-    }
+    let ansi = std::io::stdout().is_terminal();
+    let lines = match format {
+        LogFormat::Json => tracing_subscriber::fmt::layer().with_ansi(ansi).json().boxed(),
+        LogFormat::Text => tracing_subscriber::fmt::layer().with_ansi(ansi).boxed(),
+    };
+    let (export, exporter) = tvbridge::telemetry::layer(telemetry)?;
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(lines)
+        .with(export)
+        .init();
+    Ok(exporter)
 }
 
 /// `check-config`'s account of the offered symbols (IBKR only: the other backends name their symbols in
@@ -179,8 +191,6 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    init_logs(config.server.log_format);
-    tracing::info!(config = %sources, "configuration loaded");
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
@@ -188,7 +198,17 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let telemetry = match runtime.block_on(async { init_logs(config.server.log_format, &config.telemetry) }) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("tvbridge: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    tracing::info!(config = %sources, "configuration loaded");
     let outcome = runtime.block_on(tvbridge::serve(config));
+    // The spans still queued go to the collector while the runtime their exporter runs on is up.
+    telemetry.shutdown();
     // Background work (hub pollers, upstream streams, blocking file writes) must not hold the exit.
     runtime.shutdown_timeout(tvbridge::server::RUNTIME_SHUTDOWN);
     match outcome {

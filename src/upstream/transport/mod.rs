@@ -41,7 +41,7 @@ pub struct Transport {
     all: Option<AllPace>,
     endpoints: Vec<EndpointLimit>,
     errors: Option<error_body::Parser>,
-    /// The backend's name in metrics (`oanda`, `capital`...).
+    /// The backend's name in metrics and in each call's trace span (`oanda`, `capital`...).
     backend: &'static str,
 }
 
@@ -160,7 +160,7 @@ impl TransportBuilder {
         self
     }
 
-    /// The backend's name in the metrics of every call (default `upstream`).
+    /// The backend's name in the metrics and trace span of every call (default `upstream`).
     pub fn backend(mut self, name: &'static str) -> Self {
         self.backend = name;
         self
@@ -238,7 +238,9 @@ impl Transport {
 
     /// Sends `call`, retried as its kind and the policy allow, and returns the whole successful answer.
     pub async fn execute(&self, call: &Call<'_>) -> CallResult<Answer> {
-        let (answer, timer) = self.run(call).await?;
+        use tracing::Instrument;
+        let span = crate::telemetry::upstream_span(self.backend, &call.method, call.path());
+        let (answer, timer) = self.run(call).instrument(span).await?;
         timer.done("ok");
         Ok(answer)
     }
@@ -296,13 +298,19 @@ impl Transport {
     /// Opens a long answer (a stream) once, never retried: a success is returned unread, anything else as
     /// a failure.
     pub async fn open(&self, call: &Call<'_>) -> CallResult<reqwest::Response> {
-        let (sent, timer) = self.attempt(call).await;
-        let opened = match sent {
-            Ok(response) => answer::open(response, self.errors).await,
-            Err(e) => Err(e),
-        };
-        timer.done(crate::metrics::record::upstream_outcome(&opened));
-        opened
+        use tracing::Instrument;
+        let span = crate::telemetry::upstream_span(self.backend, &call.method, call.path());
+        async {
+            let (sent, timer) = self.attempt(call).await;
+            let opened = match sent {
+                Ok(response) => answer::open(response, self.errors).await,
+                Err(e) => Err(e),
+            };
+            timer.done(crate::metrics::record::upstream_outcome(&opened));
+            opened
+        }
+        .instrument(span)
+        .await
     }
 
     /// One attempt, with the timer that records it: the wait for the limits is recorded at once, the
@@ -366,6 +374,9 @@ impl Transport {
 
     async fn send(&self, call: &Call<'_>) -> CallResult<reqwest::Response> {
         let mut req = self.build(call)?;
+        // The trace of this call (`otel` feature; nothing otherwise), before signing: a signer may cover
+        // the headers.
+        crate::telemetry::inject(req.headers_mut());
         // Signed last, just before sending, so nonces and timestamps are fresh on every attempt.
         if let Some(signer) = call.signer {
             signer
