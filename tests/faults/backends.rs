@@ -272,6 +272,25 @@ impl Setup {
         }
     }
 
+    /// Error answers (401, 429, 5xx) the fake gave between `from` and `to`; 0 where its log has no times
+    /// (OANDA's), which holds such a recovery to the limit.
+    pub fn upstream_errors_between(&self, from: std::time::Instant, to: std::time::Instant) -> usize {
+        let error = |s: u16| s == 401 || s == 429 || s >= 500;
+        match &self.upstream {
+            Upstream::Capital(f) => f
+                .requests()
+                .iter()
+                .filter(|r| r.at >= from && r.at <= to && error(r.status))
+                .count(),
+            Upstream::Ibkr(f) => f
+                .requests()
+                .iter()
+                .filter(|r| r.at >= from && r.at <= to && error(r.status))
+                .count(),
+            Upstream::Oanda(_) | Upstream::Paper => 0,
+        }
+    }
+
     /// The upstream's buy orders (every one it ever accepted on the account), for the checker. The paper
     /// broker has no upstream: its books (read back through the bridge after the run) stand in.
     pub fn ledger(&self, paper_books: &[Value]) -> Vec<UpstreamOrder> {

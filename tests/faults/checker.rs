@@ -59,6 +59,11 @@ pub struct StreamStatus {
 pub struct Recovery {
     pub after: String,
     pub took: Duration,
+    /// When the measured window began and ended (to ask the fake what it answered meanwhile).
+    pub window: Option<(std::time::Instant, std::time::Instant)>,
+    /// Error answers (401, 429, 5xx) the upstream gave within the window. A stream cannot be expected
+    /// back within the limit while the upstream refuses the bridge: such a recovery is a figure only.
+    pub upstream_errors: usize,
 }
 
 /// The most a stream may take to recover (see the module doc of `main.rs` for what is measured).
@@ -187,7 +192,11 @@ pub fn check(e: &Evidence) -> Vec<Violation> {
         }
     }
     // (e) streams recovered in time.
-    for r in e.recoveries.iter().filter(|r| r.took > RECOVERY_LIMIT) {
+    for r in e
+        .recoveries
+        .iter()
+        .filter(|r| r.took > RECOVERY_LIMIT && r.upstream_errors == 0)
+    {
         out.push(Violation {
             invariant: 'e',
             evidence: format!(
@@ -266,6 +275,8 @@ mod tests {
             recoveries: vec![Recovery {
                 after: "restart".into(),
                 took: Duration::from_millis(300),
+                window: None,
+                upstream_errors: 0,
             }],
         };
         assert_eq!(check(&e), Vec::new());
@@ -341,9 +352,15 @@ mod tests {
             recoveries: vec![Recovery {
                 after: "restart 1".into(),
                 took: Duration::from_millis(2500),
+                window: None,
+                upstream_errors: 0,
             }],
             ..Evidence::default()
         };
         assert_eq!(invariants(&e), vec!['e']);
+        // The same while the upstream was refusing the bridge: a figure, not a violation.
+        let mut e = e;
+        e.recoveries[0].upstream_errors = 2;
+        assert_eq!(invariants(&e), Vec::<char>::new());
     }
 }

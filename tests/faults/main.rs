@@ -235,7 +235,12 @@ async fn campaign(kind: Kind, plan: Plan) {
         Vec::new()
     };
     let upstream = setup.ledger(&paper_books);
-    let record = std::mem::take(&mut *client.record.lock().unwrap_or_else(|e| e.into_inner()));
+    let mut record = std::mem::take(&mut *client.record.lock().unwrap_or_else(|e| e.into_inner()));
+    for r in &mut record.recoveries {
+        if let Some((from, to)) = r.window {
+            r.upstream_errors = setup.upstream_errors_between(from, to);
+        }
+    }
     let evidence = Evidence {
         attempts: record.attempts,
         upstream,
@@ -347,6 +352,8 @@ async fn measure_upstream_drop(
         return None;
     }
     Some(Recovery {
+        window: Some((from, from + worst)),
+        upstream_errors: 0,
         after: format!(
             "upstream stream drop {nth} ({})",
             if reconnected.is_some() {
@@ -392,11 +399,19 @@ fn report(
         .iter()
         .map(|(k, n)| format!("{}={n}", k.name()))
         .collect();
-    let worst_recovery = e.recoveries.iter().map(|r| r.took).max().unwrap_or_default();
+    let worst_recovery = e
+        .recoveries
+        .iter()
+        .filter(|r| r.upstream_errors == 0)
+        .map(|r| r.took)
+        .max()
+        .unwrap_or_default();
+    let under_errors: Vec<&checker::Recovery> =
+        e.recoveries.iter().filter(|r| r.upstream_errors > 0).collect();
     println!(
         "[{kind:?} {}] orders attempted={} acknowledged={acked} failed={failed} unknown={unknown} \
          placed upstream={} resends={resends} restarts={restarts} faults: {} | modifies ok/failed={}/{} \
-         cancels={}/{} closes={}/{} polls={}/{} stream lines={} reopens={} relogins={} recoveries={} \
+         cancels={}/{} closes={}/{} polls={}/{} stream lines={} (order statuses {}) reopens={} relogins={} recoveries={} \
          (worst {:?}) longest silence of an open stream {:?} (stream {} at {:?}) slowest reopen of a stream the bridge \
          ended {:?} | violations={}",
         plan.name,
@@ -412,6 +427,7 @@ fn report(
         counts.polls_ok,
         counts.polls_failed,
         counts.stream_lines,
+        e.statuses.len(),
         counts.stream_reopens,
         counts.relogins,
         e.recoveries.len(),
@@ -422,8 +438,22 @@ fn report(
         counts.slowest_other_reopen,
         violations.len()
     );
+    if let Some(worst) = under_errors.iter().max_by_key(|r| r.took) {
+        println!(
+            "[{kind:?} {}]   {} recoveries while the upstream was answering errors (not held to 2 s), worst {:?} \
+             after {} ({} error answers meanwhile)",
+            plan.name,
+            under_errors.len(),
+            worst.took,
+            worst.after,
+            worst.upstream_errors
+        );
+    }
     for (msg, n) in &counts.place_errors {
         println!("[{kind:?} {}]   placement answered {n}x: {msg}", plan.name);
+    }
+    for (msg, n) in &counts.other_errors {
+        println!("[{kind:?} {}]   {n}x {msg}", plan.name);
     }
     for (msg, n) in &counts.poll_errors {
         println!("[{kind:?} {}]   poll failed {n}x: {msg}", plan.name);

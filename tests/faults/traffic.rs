@@ -37,6 +37,8 @@ pub struct Counts {
     pub max_gap: (Duration, usize, Duration),
     /// The slowest reopen of a stream the bridge ended by itself (not after a restart).
     pub slowest_other_reopen: Duration,
+    /// Failed modifications, cancellations and closes, by answer.
+    pub other_errors: std::collections::BTreeMap<String, u32>,
     /// Failed polls, by answer.
     pub poll_errors: std::collections::BTreeMap<String, u32>,
 }
@@ -344,6 +346,8 @@ impl Client {
                             rec.recoveries.push(Recovery {
                                 after: format!("bridge restart {seq_now} (stream {index} reopened)"),
                                 took: now.saturating_duration_since(from),
+                                window: Some((from, now)),
+                                upstream_errors: 0,
                             });
                         } else {
                             // Ended by the bridge itself (an upstream session gone, say): a figure only,
@@ -482,6 +486,10 @@ impl Client {
             rec.counts.modifies_ok += 1;
         } else {
             rec.counts.modifies_failed += 1;
+            *rec.counts
+                .other_errors
+                .entry(answer_text("modify", &r))
+                .or_default() += 1;
         }
     }
 
@@ -506,6 +514,10 @@ impl Client {
             rec.counts.cancels_ok += 1;
         } else {
             rec.counts.cancels_failed += 1;
+            *rec.counts
+                .other_errors
+                .entry(answer_text("cancel", &r))
+                .or_default() += 1;
         }
     }
 
@@ -531,6 +543,10 @@ impl Client {
             rec.counts.closes_ok += 1;
         } else {
             rec.counts.closes_failed += 1;
+            *rec.counts
+                .other_errors
+                .entry(answer_text("close", &r))
+                .or_default() += 1;
         }
     }
 
@@ -550,6 +566,16 @@ impl Client {
             tokio::time::sleep(Duration::from_millis(300)).await;
         }
     }
+}
+
+/// A short text of a failed answer, for the report.
+fn answer_text(action: &str, r: &Result<(u16, Value), NoAnswer>) -> String {
+    let what = match r {
+        Ok((status, b)) => format!("HTTP {status} {}", b["errmsg"].as_str().unwrap_or_default()),
+        Err(NoAnswer::Timeout) => "no answer within the client timeout".to_owned(),
+        Err(NoAnswer::Broken(e)) => format!("connection broken: {e}"),
+    };
+    format!("{action}: {what}").chars().take(100).collect()
 }
 
 /// The (id, status) of every order object in a stream line (a snapshot array, one order, or `{d: ...}`).
