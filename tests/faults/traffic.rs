@@ -14,6 +14,9 @@ use std::time::{Duration, Instant};
 
 /// A client gives up waiting for an order's answer after this long and sends it again.
 pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(4);
+/// Modifications, cancellations and closes are not resent; the client waits this long for them (IBKR
+/// answers a modification after its next order read, which it allows once per 5 s).
+pub const CHANGE_TIMEOUT: Duration = Duration::from_secs(10);
 /// A placement still unanswered this long after its first send is reported as unknown.
 pub const RESOLVE_LIMIT: Duration = Duration::from_secs(30);
 
@@ -478,7 +481,7 @@ impl Client {
         let form = format!("qty={qty}&limitPrice={}", self.modified_limit);
         let path = format!("/accounts/{}/orders/{id}?locale=en", self.account);
         let r = self
-            .call(reqwest::Method::PUT, &path, Some(form), CLIENT_TIMEOUT)
+            .call(reqwest::Method::PUT, &path, Some(form), CHANGE_TIMEOUT)
             .await;
         let ok = matches!(&r, Ok((200, b)) if b["s"] == "ok");
         let mut rec = self.rec();
@@ -499,7 +502,7 @@ impl Client {
         };
         let path = format!("/accounts/{}/orders/{id}?locale=en", self.account);
         let r = self
-            .call(reqwest::Method::DELETE, &path, None, CLIENT_TIMEOUT)
+            .call(reqwest::Method::DELETE, &path, None, CHANGE_TIMEOUT)
             .await;
         let ok = matches!(&r, Ok((200, b)) if b["s"] == "ok");
         if !ok {
@@ -535,7 +538,7 @@ impl Client {
         };
         let path = format!("/accounts/{}/{}/{id}?locale=en", self.account, self.positions);
         let r = self
-            .call(reqwest::Method::DELETE, &path, None, CLIENT_TIMEOUT)
+            .call(reqwest::Method::DELETE, &path, None, CHANGE_TIMEOUT)
             .await;
         let ok = matches!(&r, Ok((200, b)) if b["s"] == "ok");
         let mut rec = self.rec();
