@@ -95,7 +95,6 @@ enum NoAnswer {
 }
 
 impl Client {
-    #[allow(clippy::too_many_arguments)]
     pub fn new(base: String, setup: &crate::backends::Setup, streams: usize, run: String) -> Client {
         Client {
             base,
