@@ -256,6 +256,14 @@ impl FakeCapital {
             .collect()
     }
 
+    /// Every deal confirmation stored so far (the bodies `GET /confirms/{dealReference}` answers: opened,
+    /// amended, closed and deleted deals and working orders, rejected ones too), in no particular order.
+    /// A position's opening is stored under two references (its deal's and `p_<dealId>`), so callers
+    /// counting deals count distinct `dealId`s.
+    pub fn confirms(&self) -> Vec<serde_json::Value> {
+        self.state().confirms.values().map(|c| c.body.clone()).collect()
+    }
+
     /// Successful `POST /session` calls so far.
     pub fn sessions_created(&self) -> usize {
         self.state().sessions_created

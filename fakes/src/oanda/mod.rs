@@ -229,6 +229,7 @@ impl FakeOanda {
                 state: o.state.wire().to_string(),
                 client_id: o.client_id().map(str::to_string),
                 trade_id: o.trade_id.map(|t| t.to_string()),
+                replaces: o.replaces.map(|r| r.to_string()),
             })
             .collect()
     }

@@ -325,6 +325,8 @@ pub struct FakeOrder {
     pub client_id: Option<String>,
     /// The trade a dependent order belongs to.
     pub trade_id: Option<String>,
+    /// The order this one replaced (`replacesOrderID`: a replace cancels the old order and creates this).
+    pub replaces: Option<String>,
 }
 
 /// An open trade as the fake holds it.
