@@ -8,6 +8,8 @@
 //! cargo run --release --example load -- --streams 10000 --stream-only --split
 //! cargo run --release --example load -- --tabs 1000 --accounts 100 --replicas 3   # over one Redis
 //! cargo run --release --example load -- --tabs 1000 --accounts 40 --replicas 3 --upstream oanda
+//! cargo run --release --example load -- --serve --seconds 600   # prints wrk commands, then serves
+//! cargo run --release --example load -- --fanout 1000 --seconds 30   # tick -> 1,000 /stream/quotes
 //! ```
 //!
 //! Everything runs on 127.0.0.1 in this process: tvbridge and the baseline on one tokio runtime, the
@@ -112,6 +114,17 @@ struct Args {
     /// What the bridge trades on: its built-in paper broker, or OANDA (the fake OANDA, in this process).
     #[arg(long, value_enum, default_value_t = Upstream::Paper)]
     upstream: Upstream,
+    /// Start tvbridge and the baseline, log in, print the URLs, an `Authorization` header and ready-made
+    /// `wrk` commands, then serve for `--seconds` (for an external client such as wrk; nothing is measured).
+    #[arg(long)]
+    serve: bool,
+    /// Quote fan-out: open this many `/stream/quotes` clients on one symbol and measure, for every tick of
+    /// `--seconds`, the time from the hub receiving it from the backend to each client reading its line.
+    #[arg(long, default_value_t = 0)]
+    fanout: usize,
+    /// The symbol of `--fanout` (the paper backend ticks every symbol once a second).
+    #[arg(long, default_value = "EURUSD")]
+    fanout_symbol: String,
     /// Internal: run as the `--split` child, logging in at this API base URL.
     #[arg(long, hide = true)]
     child_streams: Option<String>,
@@ -1493,6 +1506,12 @@ fn run(
     let idle = machine_idle_check();
     let servers = start_servers(server_rt, config, args.replicas, args.redis, fake)?;
     let run_baseline = !args.no_baseline && !args.stream_only;
+    if args.serve {
+        return client_rt.block_on(serve_mode(args, &pop, &servers));
+    }
+    if args.fanout > 0 {
+        return client_rt.block_on(fanout_mode(args, &pop, &servers));
+    }
 
     println!("tvbridge load test");
     let shown: Vec<String> = std::env::args().skip(1).collect();
@@ -1729,4 +1748,184 @@ fn run(
         }
         Ok(())
     })
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// --serve: both servers for an external client (wrk), side by side
+
+/// Logs in, prints the URLs, the header and the wrk commands, then serves for `--seconds`.
+async fn serve_mode(args: &Args, pop: &Population, servers: &Servers) -> anyhow::Result<()> {
+    let client = http_client()?;
+    let tokens = login_all(&client, &servers.api, pop).await?;
+    let (account, user, _) = pop.account(0);
+    let auth = tokens[user].to_str().context("token header")?;
+    // Warm the hub so the first wrk request is already a cached poll.
+    get_d(
+        &client,
+        &servers.api,
+        &format!("/accounts/{account}/state?locale=en"),
+        &tokens[user],
+    )
+    .await?;
+    println!(
+        "tvbridge --serve ({} paper accounts; hub.freshness_ms default)",
+        pop.accounts
+    );
+    println!("baseline: {}", servers.baseline);
+    println!("api:      {}", servers.api);
+    println!("header:   Authorization: {auth}");
+    println!("# the same wrk settings for each (2 threads, 64 connections, 10 s), one after the other:");
+    println!("wrk -t2 -c64 -d10s --latency {}", servers.baseline);
+    for part in ["orders", "positions", "state"] {
+        println!(
+            "wrk -t2 -c64 -d10s --latency -H 'Authorization: {auth}' '{}/accounts/{account}/{part}?locale=en'",
+            servers.api
+        );
+    }
+    println!("ready; serving for {} s", args.seconds);
+    tokio::time::sleep(Duration::from_secs(args.seconds)).await;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// --fanout K: one symbol's ticks to K /stream/quotes clients
+
+/// Opens `--fanout` quote streams on one symbol and measures tick (hub) -> client line latencies.
+async fn fanout_mode(args: &Args, pop: &Population, servers: &Servers) -> anyhow::Result<()> {
+    let k = args.fanout;
+    let symbol = args.fanout_symbol.clone();
+    println!(
+        "tvbridge quote fan-out: {k} /stream/quotes clients on {symbol} for {} s",
+        args.seconds
+    );
+    println!(
+        "command:  cargo run --release --example load -- {}",
+        std::env::args().skip(1).collect::<Vec<_>>().join(" ")
+    );
+    println!("machine:  {}", machine());
+    let client = http_client()?;
+    let tokens = login_all(&client, &servers.api, pop).await?;
+    // The hub's own receipt time of every tick, read from the tick itself (not when this task wakes).
+    let (_, mut rx) = servers
+        .state
+        .quotes()
+        .subscribe(&symbol)
+        .await
+        .map_err(|e| anyhow::anyhow!("subscribe {symbol}: {e:?}"))?;
+    let received = Arc::new(std::sync::Mutex::new(Vec::<Instant>::new()));
+    let observer = {
+        let received = received.clone();
+        tokio::spawn(async move {
+            loop {
+                match rx.recv().await {
+                    Ok(t) => {
+                        if let Ok(mut v) = received.lock() {
+                            v.push(Instant::from_std(t.received));
+                        }
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(_) => return,
+                }
+            }
+        })
+    };
+    let opened = Instant::now();
+    let results = stream::iter(0..k)
+        .map(|j| {
+            let (account, user, _) = pop.account(j);
+            let url = format!(
+                "{}/stream/quotes?accountId={account}&symbols={symbol}&locale=en",
+                servers.api
+            );
+            let auth = tokens[user].clone();
+            let client = &client;
+            async move {
+                tokio::time::timeout(OPEN_TIMEOUT, open_one(client, url, auth))
+                    .await
+                    .unwrap_or_else(|_| Err(format!("no snapshot within {OPEN_TIMEOUT:?}")))
+            }
+        })
+        .buffer_unordered(OPEN_CONCURRENCY)
+        .collect::<Vec<_>>()
+        .await;
+    let mut readers = Vec::new();
+    let mut failed = Vec::new();
+    let start = Instant::now();
+    let end = start + Duration::from_secs(args.seconds);
+    for r in results {
+        match r {
+            Ok((mut body, _)) => readers.push(tokio::spawn(async move {
+                // Arrival times of quote lines (keep-alives `{"s":"ok"}` are not quotes).
+                let mut arrivals = Vec::new();
+                while let Ok(Some(Ok(chunk))) = tokio::time::timeout_at(end, body.next()).await {
+                    let now = Instant::now();
+                    let quotes = chunk
+                        .split(|b| *b == b'\n')
+                        .filter(|l| l.starts_with(b"["))
+                        .count();
+                    arrivals.extend(std::iter::repeat_n(now, quotes));
+                }
+                arrivals
+            })),
+            Err(e) => failed.push(e),
+        }
+    }
+    println!(
+        "opened:   {} of {k} streams in {:.1} s{}",
+        readers.len(),
+        start.duration_since(opened).as_secs_f64(),
+        failed.first().map_or(String::new(), |e| format!(
+            "; {} failed, first: {e}",
+            failed.len()
+        ))
+    );
+    let mut arrivals = Vec::new();
+    for r in readers {
+        arrivals.extend(r.await.unwrap_or_default());
+    }
+    observer.abort();
+    let mut ticks = received.lock().map(|v| v.clone()).unwrap_or_default();
+    ticks.sort();
+    // Each line belongs to the latest tick the hub received before it arrived (ticks are 1 s apart, far
+    // more than any latency here). Ticks before the window started are not counted.
+    let mut lat_us: Vec<u32> = Vec::with_capacity(arrivals.len());
+    let mut per_tick: BTreeMap<usize, u32> = BTreeMap::new();
+    for a in arrivals {
+        let i = ticks.partition_point(|t| *t <= a);
+        if i == 0 || ticks[i - 1] < start {
+            continue;
+        }
+        *per_tick.entry(i - 1).or_default() += 1;
+        lat_us.push(a.duration_since(ticks[i - 1]).as_micros().min(u32::MAX as u128) as u32);
+    }
+    lat_us.sort_unstable();
+    let pct = |q: f64| lat_us[((lat_us.len() as f64 * q) as usize).min(lat_us.len() - 1)] as f64 / 1000.0;
+    if lat_us.is_empty() {
+        bail!("no quote line reached a client within {} s", args.seconds);
+    }
+    let full = per_tick.values().filter(|n| **n as usize == k).count();
+    println!(
+        "ticks:    {} in the window, {} reached all {k} clients; {} quote lines measured",
+        per_tick.len(),
+        full,
+        lat_us.len()
+    );
+    println!(
+        "latency:  hub receives tick -> client reads its line: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        pct(0.5),
+        pct(0.99),
+        *lat_us.last().unwrap_or(&0) as f64 / 1000.0
+    );
+    let p99 = pct(0.99);
+    println!(
+        "  [{}] a quote reaches {k} /stream/quotes clients within 5 ms p99: {p99:.2} ms",
+        if p99 < 5.0 && k >= 1000 {
+            "PASS"
+        } else if p99 < 5.0 {
+            "part"
+        } else {
+            "FAIL"
+        }
+    );
+    Ok(())
 }

@@ -4,6 +4,7 @@ use crate::broker::BrokerError;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use bytes::Bytes;
 use serde::Serialize;
 
 /// Every way a request can fail, as TradingView must see it.
@@ -136,6 +137,22 @@ struct OkBody<T> {
 impl<T: Serialize> IntoResponse for TvOk<T> {
     fn into_response(self) -> Response {
         Json(OkBody { s: "ok", d: self.0 }).into_response()
+    }
+}
+
+/// The whole success body `{"s":"ok","d":..}` as bytes, for an answer rendered once and served many times
+/// ([`TvOkBytes`]); the same bytes `TvOk(d)` sends.
+pub fn ok_body<T: Serialize>(d: &T) -> Result<Bytes, serde_json::Error> {
+    serde_json::to_vec(&OkBody { s: "ok", d }).map(Bytes::from)
+}
+
+/// A success answer rendered before by [`ok_body`]: the same status and headers as [`TvOk`].
+pub struct TvOkBytes(pub Bytes);
+
+impl IntoResponse for TvOkBytes {
+    fn into_response(self) -> Response {
+        let json = HeaderValue::from_static("application/json");
+        ([(header::CONTENT_TYPE, json)], self.0).into_response()
     }
 }
 

@@ -7,6 +7,7 @@ pub mod throttle;
 pub mod throttle_shared;
 pub mod tokens;
 pub mod users;
+pub mod verified;
 
 pub use sessions::{Grant, Lookup, Record as SessionRecord, Rotation, Session, SessionStore};
 pub use throttle::{LoginThrottle, LoginThrottleConfig};

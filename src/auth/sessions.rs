@@ -198,7 +198,7 @@ impl SessionStore {
     /// in another process, so the store is asked whatever the cache's age.
     pub async fn lookup_generation(&self, sid: &str, generation: u32, now: u64) -> StoreResult<Lookup> {
         // One look at the cache: the session, and whether the store confirmed it lately.
-        let (cached, checked_recently) = {
+        let (mut cached, checked_recently) = {
             let local = self.local.read_locked();
             match local.by_id.get(sid) {
                 Some((s, at)) if s.expires_at > now => (
@@ -208,11 +208,9 @@ impl SessionStore {
                 _ => (None, false),
             }
         };
-        if let Some(session) = &cached {
-            // Only this process writes a store nobody shares: what it has cached is the truth.
-            if !self.store.shared() || checked_recently {
-                return Ok(Lookup::Live(session.clone()));
-            }
+        // Only this process writes a store nobody shares: what it has cached is the truth.
+        if let Some(session) = cached.take_if(|_| !self.store.shared() || checked_recently) {
+            return Ok(Lookup::Live(session));
         }
         let stored = match json::get::<Record>(self.store.as_ref(), &record_key(sid)).await {
             Ok(found) => found.map(|(_, r)| r).filter(|r| r.expires_at > now),

@@ -46,6 +46,8 @@ pub struct TokenIssuer {
     validation: Validation,
     ttl_secs: u64,
     clock: super::clock::Clock,
+    /// Tokens verified lately (signature and claims); expiry is judged again on each use.
+    verified: super::verified::VerifiedTokens,
 }
 
 impl std::fmt::Debug for TokenIssuer {
@@ -81,6 +83,7 @@ impl TokenIssuer {
             validation,
             ttl_secs,
             clock: super::clock::Clock::system(),
+            verified: super::verified::VerifiedTokens::default(),
         }
     }
 
@@ -139,8 +142,19 @@ impl TokenIssuer {
     }
 
     /// Checks signature and expiry. A token without a `kid` (issued before key ids) is checked with the
-    /// current key.
+    /// current key. A token verified before is not decoded again (see [`super::verified`]); its expiry is.
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
+        match self.verified.get(token, self.now()) {
+            Some(Ok(claims)) => return Ok(claims),
+            Some(Err(super::verified::Expired)) => return Err(TokenError::Expired),
+            None => {}
+        }
+        let claims = self.verify_uncached(token)?;
+        self.verified.insert(token, &claims);
+        Ok(claims)
+    }
+
+    fn verify_uncached(&self, token: &str) -> Result<Claims, TokenError> {
         let kid = jsonwebtoken::decode_header(token)
             .map_err(|_| TokenError::Invalid)?
             .kid

@@ -147,10 +147,10 @@ async fn state(
     State(state): State<AppState>,
     authed: Authed,
     Path(account_id): Path<String>,
-) -> ApiResult<TvOk<SnapshotPart>> {
+) -> ApiResult<SnapshotPart> {
     let account = authed.account(&account_id)?;
     let snapshot = state.hubs().get(&authed.0.ctx, account).snapshot().await?;
-    Ok(TvOk(SnapshotPart(snapshot, StreamKind::State)))
+    Ok(SnapshotPart(snapshot, StreamKind::State))
 }
 
 async fn balances(

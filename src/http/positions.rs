@@ -3,7 +3,7 @@
 //! refreshes it so the next poll and every stream see the result, and leaves one audit line.
 
 use crate::broker::{BrokerAccount, BrokerResult};
-use crate::error::{ApiError, ApiResult, TvDone, TvOk};
+use crate::error::{ApiError, ApiResult, TvDone};
 use crate::http::audit::{self, Action, Actor, RequestId, Subject};
 use crate::http::extract::{Authed, Fields, TvForm};
 use crate::http::order_form;
@@ -218,13 +218,13 @@ async fn positions(
     State(state): State<AppState>,
     authed: Authed,
     Path(account_id): Path<String>,
-) -> ApiResult<TvOk<SnapshotPart>> {
+) -> ApiResult<SnapshotPart> {
     let account = authed.account(&account_id)?;
     require_netting(account)?;
-    Ok(TvOk(SnapshotPart(
+    Ok(SnapshotPart(
         snapshot(&state, &authed, account).await?,
         StreamKind::Positions,
-    )))
+    ))
 }
 
 async fn modify_position(
@@ -307,13 +307,13 @@ async fn net_positions(
     State(state): State<AppState>,
     authed: Authed,
     Path(account_id): Path<String>,
-) -> ApiResult<TvOk<SnapshotPart>> {
+) -> ApiResult<SnapshotPart> {
     let account = authed.account(&account_id)?;
     require_hedging(account)?;
-    Ok(TvOk(SnapshotPart(
+    Ok(SnapshotPart(
         snapshot(&state, &authed, account).await?,
         StreamKind::NetPositions,
-    )))
+    ))
 }
 
 async fn close_net_position(
@@ -342,13 +342,13 @@ async fn individual_positions(
     State(state): State<AppState>,
     authed: Authed,
     Path(account_id): Path<String>,
-) -> ApiResult<TvOk<SnapshotPart>> {
+) -> ApiResult<SnapshotPart> {
     let account = authed.account(&account_id)?;
     require_hedging(account)?;
-    Ok(TvOk(SnapshotPart(
+    Ok(SnapshotPart(
         snapshot(&state, &authed, account).await?,
         StreamKind::IndividualPositions,
-    )))
+    ))
 }
 
 async fn modify_individual_position(

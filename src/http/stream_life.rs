@@ -15,7 +15,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::time::{Instant, Sleep};
-use tokio_util::sync::CancellationToken;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 /// The final line of every stream when the server stops.
 pub const RESTARTING: &str = "The server is restarting; reconnect.";
@@ -245,7 +245,11 @@ pub fn open_stream(
 
 struct Guarded {
     ticket: StreamTicket,
-    shutdown: CancellationToken,
+    // The two waits are made once per stream and polled again for every line: a fresh `cancelled()` per
+    // line would join and leave the token's waiter list each time, and the server's shutdown token is
+    // shared by every stream (a quote reaching 1,000 streams did that 2,000 times under one lock).
+    shutdown: Pin<Box<WaitForCancellationFutureOwned>>,
+    ended: Pin<Box<WaitForCancellationFutureOwned>>,
     expiry: Pin<Box<Sleep>>,
     lines: Pin<Box<dyn Stream<Item = Bytes> + Send>>,
     done: bool,
@@ -260,8 +264,9 @@ pub fn guarded(
 ) -> impl Stream<Item = Bytes> + Send + 'static {
     let start = Guarded {
         expiry: Box::pin(tokio::time::sleep_until(ticket.expires)),
+        shutdown: Box::pin(state.shutdown().token().clone().cancelled_owned()),
+        ended: Box::pin(ticket.ended.clone().cancelled_owned()),
         ticket,
-        shutdown: state.shutdown().token().clone(),
         lines: Box::pin(lines),
         done: false,
     };
@@ -272,8 +277,8 @@ pub fn guarded(
         // Biased: once the bridge has decided to end the stream, no further data line goes out.
         let reason = tokio::select! {
             biased;
-            _ = g.shutdown.cancelled() => CloseReason::Shutdown,
-            _ = g.ticket.ended.cancelled() => CloseReason::LoggedOut,
+            _ = &mut g.shutdown => CloseReason::Shutdown,
+            _ = &mut g.ended => CloseReason::LoggedOut,
             _ = &mut g.expiry => CloseReason::TokenExpired,
             line = g.lines.next() => match line {
                 Some(line) => return Some((line, g)),

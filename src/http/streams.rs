@@ -255,28 +255,53 @@ fn quote_lines(
     pips: PipValues,
     ping: Duration,
 ) -> impl Stream<Item = Bytes> + Send + 'static {
-    let start = (Some(first), ticks, pips, Instant::now());
-    stream::unfold(start, move |(first, mut ticks, mut pips, last_sent)| async move {
-        if let Some(first) = first {
-            return Some((first, (None, ticks, pips, Instant::now())));
+    let state = QuoteLines {
+        first: Some(first),
+        ticks,
+        pips,
+        last_sent: Instant::now(),
+        keep_alive: Box::pin(tokio::time::sleep(ping)),
+    };
+    stream::unfold(state, move |mut st| async move {
+        if let Some(first) = st.first.take() {
+            st.last_sent = Instant::now();
+            return Some((first, st));
         }
-        let line = match tokio::time::timeout_at(last_sent + ping, ticks.next()).await {
-            Err(_) => Bytes::from_static(PING),
-            Ok(None) => return None,
-            Ok(Some(tick)) => {
-                let t = &tick.tick;
-                let (buy, sell) = pips.for_symbol(&t.symbol).await;
-                let quote = tv::Quote {
-                    ask: t.ask,
-                    bid: t.bid,
-                    buy_pip_value: buy,
-                    sell_pip_value: sell,
-                };
-                json_line(&[tv::QuoteEntry::ok(t.symbol.clone(), quote)])
+        let line = loop {
+            tokio::select! {
+                biased;
+                next = st.ticks.next() => match next {
+                    None => return None,
+                    Some(tick) => {
+                        let (buy, sell) = st.pips.for_symbol(&tick.tick.symbol).await;
+                        break tick.quote_line(buy, sell);
+                    }
+                },
+                _ = st.keep_alive.as_mut() => {
+                    let due = st.last_sent + ping;
+                    if Instant::now() >= due {
+                        st.keep_alive.as_mut().reset(Instant::now() + ping);
+                        break Bytes::from_static(PING);
+                    }
+                    // Lines went out since the timer was set: wait for the rest of the quiet spell.
+                    st.keep_alive.as_mut().reset(due);
+                }
             }
         };
-        Some((line, (None, ticks, pips, Instant::now())))
+        st.last_sent = Instant::now();
+        Some((line, st))
     })
+}
+
+/// A `/stream/quotes` stream between lines. The keep-alive timer is set when it fires, not per line: with
+/// a quote every second on each of 1,000 streams, re-arming it per line was a timer-wheel insertion and
+/// removal per line per stream.
+struct QuoteLines<T> {
+    first: Option<Bytes>,
+    ticks: T,
+    pips: PipValues,
+    last_sent: Instant,
+    keep_alive: std::pin::Pin<Box<tokio::time::Sleep>>,
 }
 
 #[cfg(test)]

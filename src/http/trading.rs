@@ -38,10 +38,10 @@ async fn list_orders(
     State(state): State<AppState>,
     authed: Authed,
     Path(account_id): Path<String>,
-) -> ApiResult<TvOk<SnapshotPart>> {
+) -> ApiResult<SnapshotPart> {
     let account = authed.account(&account_id)?;
     let snapshot = state.hubs().get(&authed.0.ctx, account).snapshot().await?;
-    Ok(TvOk(SnapshotPart(snapshot, StreamKind::Orders)))
+    Ok(SnapshotPart(snapshot, StreamKind::Orders))
 }
 
 /// Parses and validates a new order for `account` against its instruments and its own durations.

@@ -15,11 +15,12 @@ use crate::error::ApiError;
 use crate::store::Store;
 use crate::sync::{MutexExt, RwLockExt};
 use crate::tv;
+use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
 use std::time::Duration;
 use tokio::sync::broadcast;
 // Tokio's clock, so that tests can run the hub's timing on a paused clock.
@@ -57,6 +58,26 @@ pub struct Snapshot {
     pub(super) version: u64,
     /// `taken` in wall-clock milliseconds, as replicas compare it (shared stores only; 0 otherwise).
     pub(super) taken_ms: u64,
+    /// Each part's poll answer, rendered by the first poll and shared by the following ones.
+    rendered: Rendered,
+}
+
+/// The whole `{"s":"ok","d":..}` answer of each [`StreamKind`] of one snapshot. A snapshot never changes
+/// once shared, so its answers are rendered once; a clone may be changed, so it starts empty.
+#[derive(Default)]
+struct Rendered([OnceLock<Bytes>; 5]);
+
+impl Clone for Rendered {
+    fn clone(&self) -> Self {
+        Rendered::default()
+    }
+}
+
+impl std::fmt::Debug for Rendered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let done = self.0.iter().filter(|r| r.get().is_some()).count();
+        write!(f, "Rendered({done} of 5)")
+    }
 }
 
 impl Snapshot {
@@ -64,6 +85,7 @@ impl Snapshot {
         Snapshot {
             version: 0,
             taken_ms: 0,
+            rendered: Rendered::default(),
             taken,
             orders: s.orders,
             positions: s.positions,
@@ -97,6 +119,31 @@ impl Serialize for SnapshotPart {
             StreamKind::NetPositions => snap.net_positions.serialize(s),
             StreamKind::IndividualPositions => snap.individual_positions.serialize(s),
             StreamKind::State => snap.state.serialize(s),
+        }
+    }
+}
+
+impl SnapshotPart {
+    /// The poll answer `{"s":"ok","d":..}` of this part, rendered once per snapshot.
+    pub fn body(&self) -> Result<Bytes, serde_json::Error> {
+        let cell = &self.0.rendered.0[self.1.index()];
+        if let Some(body) = cell.get() {
+            return Ok(body.clone());
+        }
+        let body = crate::error::ok_body(self)?;
+        // Two first polls at once both render; either result is the same bytes.
+        Ok(cell.get_or_init(|| body).clone())
+    }
+}
+
+/// A poll's answer from the snapshot's rendered bytes: the same body and headers as `TvOk(part)`.
+impl IntoResponse for SnapshotPart {
+    fn into_response(self) -> Response {
+        match self.body() {
+            Ok(body) => crate::error::TvOkBytes(body).into_response(),
+            Err(e) => {
+                ApiError::Broker(BrokerError::Internal(format!("rendering a snapshot: {e}"))).into_response()
+            }
         }
     }
 }

@@ -7,6 +7,7 @@ use crate::broker::{Broker, BrokerResult};
 use crate::sync::{MutexExt, RwLockExt};
 use crate::tv;
 use bytes::Bytes;
+use rust_decimal::Decimal;
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -18,10 +19,22 @@ use tokio::sync::{broadcast, mpsc};
 pub struct TickLines {
     pub tick: tv::MarketTick,
     pub streaming: Bytes,
+    /// When the hub received the tick from the backend: where a quote's fan-out latency starts
+    /// (the load tool's `--fanout` mode measures from here).
+    pub received: Instant,
+    /// `/stream/quotes` lines of this tick, one per distinct pair of pip values (they depend only on the
+    /// account currency), rendered by the first stream that needs one and shared by the others.
+    quote_lines: Mutex<Vec<(PipBytes, Bytes)>>,
 }
 
+/// Buy and sell pip values as exact bytes: equal decimals of another scale print differently.
+type PipBytes = (Option<[u8; 16]>, Option<[u8; 16]>);
+
+/// Distinct pip-value pairs a tick keeps rendered lines for; any more are rendered per stream.
+const QUOTE_LINE_VARIANTS: usize = 16;
+
 impl TickLines {
-    fn render(tick: tv::MarketTick) -> TickLines {
+    fn render(tick: tv::MarketTick, received: Instant) -> TickLines {
         let (id, t, d) = (&tick.symbol, tick.t, &tick.day);
         let mut lines = Vec::with_capacity(3);
         lines.push(json_line(
@@ -38,7 +51,30 @@ impl TickLines {
         TickLines {
             streaming: Bytes::from(lines.concat()),
             tick,
+            received,
+            quote_lines: Mutex::new(Vec::new()),
         }
+    }
+
+    /// The `/stream/quotes` line of this tick, `[{"s":"ok","n":..,"v":{ask, bid, pip values}}]`, with
+    /// the given pip values.
+    pub fn quote_line(&self, buy: Option<Decimal>, sell: Option<Decimal>) -> Bytes {
+        let key = (buy.map(|d| d.serialize()), sell.map(|d| d.serialize()));
+        if let Some((_, line)) = self.quote_lines.locked().iter().find(|(k, _)| *k == key) {
+            return line.clone();
+        }
+        let quote = tv::Quote {
+            ask: self.tick.ask,
+            bid: self.tick.bid,
+            buy_pip_value: buy,
+            sell_pip_value: sell,
+        };
+        let line = json_line(&[tv::QuoteEntry::ok(self.tick.symbol.clone(), quote)]);
+        let mut lines = self.quote_lines.locked();
+        if lines.len() < QUOTE_LINE_VARIANTS && !lines.iter().any(|(k, _)| *k == key) {
+            lines.push((key, line.clone()));
+        }
+        line
     }
 }
 
@@ -181,7 +217,7 @@ async fn pump(
         let next = tokio::time::timeout(check, upstream.recv()).await;
         match next {
             Ok(Some(tick)) => {
-                let lines = Arc::new(TickLines::render(tick));
+                let lines = Arc::new(TickLines::render(tick, Instant::now()));
                 *feed.latest.write_locked() = Some(lines.clone());
                 let _ = feed.tx.send(lines);
             }
