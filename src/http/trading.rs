@@ -185,19 +185,22 @@ async fn place(
     Ok(placed)
 }
 
-/// The order `order_id` as the account hub last saw it (fresh within the hub's window).
+/// The order `order_id` as the account hub last saw it (fresh within the hub's window), or, when that
+/// snapshot does not hold it, as a snapshot taken from now sees it: the order may have been acknowledged
+/// after the last one was taken (Interactive Brokers' pacing keeps a snapshot for 5 s, and refreshes after
+/// a write in the background), and an order is unknown only when the account does not list it now.
 async fn find_order(
     state: &AppState,
     ctx: &SessionCtx,
     account: &BrokerAccount,
     order_id: &str,
 ) -> ApiResult<tv::Order> {
-    let snapshot = state.hubs().get(ctx, account).snapshot().await?;
-    snapshot
-        .orders
-        .iter()
-        .find(|o| o.id == order_id)
-        .cloned()
+    let hub = state.hubs().get(ctx, account);
+    let held = |s: &crate::hub::Snapshot| s.orders.iter().find(|o| o.id == order_id).cloned();
+    if let Some(order) = held(&*hub.snapshot().await?) {
+        return Ok(order);
+    }
+    held(&*hub.snapshot_from_now().await?)
         .ok_or_else(|| ApiError::bad(format!("Unknown order '{order_id}' on account {}", account.id)))
 }
 

@@ -281,6 +281,16 @@ impl AccountHub {
         self.refresh(Want::Since(self.fresh_since())).await
     }
 
+    /// A snapshot whose fetch starts after this call, never sooner than the backend allows (concurrent
+    /// callers share it; with a shared store, the lease holder starts it after it hears of the request).
+    /// For an action on an order the current snapshot does not hold: a backend with a minimum interval
+    /// (Interactive Brokers) refreshes after a write in the background, so an order acknowledged a moment
+    /// ago may not be in the snapshot the last poll took.
+    pub async fn snapshot_from_now(&self) -> BrokerResult<Arc<Snapshot>> {
+        self.touch();
+        self.refresh(Want::After(Instant::now())).await
+    }
+
     /// The oldest snapshot start a poll accepts.
     fn fresh_since(&self) -> Instant {
         let window = Duration::from_millis(self.config.freshness_ms).max(self.policy.min_interval);

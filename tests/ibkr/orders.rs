@@ -169,6 +169,66 @@ async fn a_working_order_is_modified_then_cancelled() {
     assert_eq!(dec(&o["limitPrice"]), d("151.5"));
 }
 
+/// The fault campaign's "Unknown order" on IBKR: TradingView's last poll left the account hub a snapshot
+/// that IBKR's pacing (one order read per 5 s) keeps for 5 s, and an order acknowledged meanwhile is not
+/// in it; its modification must find it anyway, and change only it, without a second 5 s wait for an
+/// order read of its own (the look-up's read serves it).
+#[tokio::test]
+async fn an_order_acknowledged_after_the_last_poll_is_modified_at_once_and_alone() {
+    let (fake, app) = ibkr::start().await;
+    let token = app.login().await;
+    let older = app
+        .place(
+            &token,
+            ACCT,
+            "instrument=AAPL&qty=1&side=buy&type=limit&limitPrice=140&durationType=GTC",
+        )
+        .await;
+    next_refresh().await;
+    assert_eq!(
+        app.orders(&token, ACCT).await.len(),
+        1,
+        "the hub holds a snapshot"
+    );
+    let id = app
+        .place(
+            &token,
+            ACCT,
+            "instrument=AAPL&qty=1&side=buy&type=limit&limitPrice=150&durationType=GTC",
+        )
+        .await;
+    let asked = std::time::Instant::now();
+    app.put(
+        &token,
+        &format!("/accounts/{ACCT}/orders/{id}?locale=en"),
+        "qty=2&limitPrice=149",
+    )
+    .await;
+    assert!(
+        asked.elapsed() < std::time::Duration::from_secs(8),
+        "answered after {:?}",
+        asked.elapsed()
+    );
+    let row = fake_order(&fake, ACCT, &id);
+    assert_eq!(num(&row["price"]), d("149"), "{row}");
+    assert_eq!(num(&row["totalSize"]), d("2"), "{row}");
+    let untouched = fake_order(&fake, ACCT, &older);
+    assert_eq!(num(&untouched["price"]), d("140"), "{untouched}");
+    assert_eq!(num(&untouched["totalSize"]), d("1"), "{untouched}");
+    assert_eq!(fake.order_count(), 2, "a modification places nothing new");
+    // An order the account never had is still unknown.
+    let errmsg = app
+        .refused(
+            Method::PUT,
+            &token,
+            &format!("/accounts/{ACCT}/orders/1999999999?locale=en"),
+            Some("qty=2&limitPrice=149"),
+        )
+        .await;
+    assert!(errmsg.contains("Unknown order '1999999999'"), "{errmsg}");
+    assert_eq!(fake.order_count(), 2);
+}
+
 #[tokio::test]
 async fn bracket_legs_are_linked_to_their_parent_and_one_filling_cancels_the_other() {
     let (fake, app) = ibkr::start().await;

@@ -532,7 +532,25 @@ impl Broker for IbkrBroker {
         change: tv::ModifyOrder,
     ) -> BrokerResult<()> {
         let table = self.inner.table().await?;
-        let modified = self.inner.desk(&table).modify(account, order_id, &change).await;
+        // The read TradingView's last poll (or the bridge's look-up of the order) made is recent enough to
+        // change the order by its id: a read of its own would wait up to 5 s for IBKR's pacing.
+        let acct = account.to_string();
+        let gateway = &self.inner.gateway;
+        let recent = self
+            .inner
+            .live
+            .get(account, || {
+                gateway.on_account(account, "reading orders", |api| {
+                    let a = acct.clone();
+                    async move { api.live_orders(&a).await }
+                })
+            })
+            .await?;
+        let modified = self
+            .inner
+            .desk(&table)
+            .modify_listed(account, order_id, &change, Some(recent.orders.clone()))
+            .await;
         self.inner.written(account);
         modified
     }

@@ -67,8 +67,31 @@ impl Desk<'_> {
     /// Changes a working order: a bracket leg on its own (its level, from the price fields or from the
     /// bracket field of its kind); any other order's quantity, prices or duration, and then its children to
     /// the brackets TradingView sent (the complete set: one left out is cancelled).
-    pub async fn modify(&self, account: &str, order_id: &str, change: &tv::ModifyOrder) -> BrokerResult<()> {
-        let live = self.live_orders(account).await?;
+    ///
+    /// The orders are those of `recent` when given: a read that started less than 5 s ago and after the
+    /// bridge's last write on the account (IBKR allows one read per 5 s, so a read of its own would wait
+    /// for the one TradingView's last poll made). The order is changed by its id, and IBKR refuses to
+    /// change one that stopped working; anything new (a bracket leg) is placed only on a read of its own,
+    /// and an order `recent` does not hold is looked for in one.
+    pub async fn modify_listed(
+        &self,
+        account: &str,
+        order_id: &str,
+        change: &tv::ModifyOrder,
+        recent: Option<Vec<LiveOrder>>,
+    ) -> BrokerResult<()> {
+        let (mut live, mut fresh) = match recent {
+            Some(listed) => (listed, false),
+            None => (self.live_orders(account).await?, true),
+        };
+        loop {
+            let found = live.iter().any(|o| o.order_id.0.to_string() == order_id);
+            if fresh || found && !self.places_legs(&live, order_id, change)? {
+                break;
+            }
+            live = self.live_orders(account).await?;
+            fresh = true;
+        }
         let o = live
             .iter()
             .find(|o| o.order_id.0.to_string() == order_id)
@@ -117,6 +140,27 @@ impl Desk<'_> {
             "IBKR order brackets changed"
         );
         Ok(())
+    }
+
+    /// Whether modifying `order_id` (listed in `live`) as `change` asks would place a bracket leg.
+    fn places_legs(
+        &self,
+        live: &[LiveOrder],
+        order_id: &str,
+        change: &tv::ModifyOrder,
+    ) -> BrokerResult<bool> {
+        let Some(o) = live.iter().find(|o| o.order_id.0.to_string() == order_id) else {
+            return Ok(false);
+        };
+        let is_leg = o.parent_id.is_some_and(|p| !p.0.is_zero())
+            || o.order_ref.as_deref().is_some_and(is_position_leg);
+        if is_leg {
+            return Ok(false);
+        }
+        let found = legs::of_order(live, o)?;
+        let qty = qty_after(change, o)?;
+        let steps = legs::plan(&found.held(), &change.brackets, qty, legs::Tie::Parent);
+        Ok(steps.iter().any(|s| matches!(s, legs::Step::Place(_))))
     }
 
     /// Sets the stop loss and take profit of `position` (in `conid`) to `wanted`, the complete set: legs
