@@ -61,7 +61,9 @@ impl ApiError {
                     tracing::info!(%told, "upstream session lost; telling the user what to do first");
                     (StatusCode::UNAUTHORIZED, told.clone())
                 }
-                BrokerError::Rejected(m) | BrokerError::NotFound(m) => (StatusCode::OK, m.clone()),
+                BrokerError::Rejected(m) | BrokerError::NotFound(m) | BrokerError::OutcomeUnknown(m) => {
+                    (StatusCode::OK, m.clone())
+                }
                 BrokerError::RateLimited { retry_after } => {
                     let when = retry_after
                         .map(|d| format!(" in {} s", d.as_secs().max(1)))

@@ -18,6 +18,11 @@ pub enum BrokerError {
     /// The broker refused the request (validation, margin, market closed...).
     #[error("{0}")]
     Rejected(String),
+    /// A write the upstream may or may not have carried out: it did not confirm it and the bridge could not
+    /// find out (the text, written for the user, says to check before trying again). A `requestId` that
+    /// ended this way is not freed: its resend looks the order up before anything is sent.
+    #[error("{0}")]
+    OutcomeUnknown(String),
     /// The named order, position, instrument or account does not exist.
     #[error("{0}")]
     NotFound(String),

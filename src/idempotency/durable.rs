@@ -205,12 +205,47 @@ impl Durable {
                 self.finish(&rkey, mine, &placed, key).await;
                 Ok(Placed::Fresh(placed))
             }
+            Err(e @ ApiError::Broker(BrokerError::OutcomeUnknown(_))) => {
+                // The order may exist upstream: keep the id, with its claim lapsed now, so that the resend
+                // looks the order up before anything is sent (and answers it, or places it if the
+                // upstream settles that it is not there), instead of placing a second one.
+                let _ = self.lapse(&rkey, mine).await;
+                tracing::warn!(request_id = %key.request_id, account = %key.account,
+                    "requestId: the placement's outcome is unknown; a resend will look the order up first");
+                Err(e)
+            }
             Err(e) => {
-                // No order was created (backends resolve ambiguous failures before answering): free the id.
+                // No order was created (backends settle ambiguous failures before answering, and say
+                // `OutcomeUnknown` when they cannot): free the id.
                 let _ = self.release(&rkey, mine).await;
                 Err(e)
             }
         }
+    }
+
+    /// Ends this process's claim at once after a placement whose outcome is unknown, keeping the record
+    /// (only if it is still this claim).
+    async fn lapse(&self, rkey: &str, fingerprint: &str) -> Result<(), StoreError> {
+        let ttl = self.ttl;
+        json::update::<Record, ()>(self.store.as_ref(), rkey, |current| match current {
+            Some(Record::Pending {
+                fingerprint: f,
+                owner,
+                ..
+            }) if f == fingerprint && owner == self.instance => (
+                json::Change::Put(
+                    Record::Pending {
+                        fingerprint: f,
+                        owner,
+                        lease_until_ms: 0,
+                    },
+                    ttl,
+                ),
+                (),
+            ),
+            _ => (json::Change::Keep, ()),
+        })
+        .await
     }
 
     /// Records the outcome. Unconditional: whoever may have claimed the record meanwhile found this same

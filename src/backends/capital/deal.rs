@@ -213,7 +213,9 @@ pub(super) async fn settle_ambiguous(
             }
         }
     }
-    Err(BrokerError::Rejected(
+    // Capital.com cannot look a deal up by the request that made it, so "most likely" is all the bridge can
+    // say: the requestId stays taken (a resend is told the outcome is unknown, never placed again).
+    Err(BrokerError::OutcomeUnknown(
         "Capital.com did not confirm the order and it does not appear in your positions or orders, so it was \
          most likely not placed. Check your positions and orders before placing it again."
             .into(),

@@ -163,7 +163,7 @@ async fn resolve(gateway: &Gateway, write: Write<'_>, e: CallError) -> BrokerRes
         Ok(None) => Err(BrokerError::Rejected(format!("{NOT_CONFIRMED}{upstream}"))),
         Err(lookup) => {
             tracing::warn!(error = %lookup, "looking up an unconfirmed IBKR order failed");
-            Err(BrokerError::Rejected(format!("{UNKNOWN}{upstream}")))
+            Err(BrokerError::OutcomeUnknown(format!("{UNKNOWN}{upstream}")))
         }
     }
 }

@@ -169,7 +169,7 @@ async fn an_order_found_nowhere_is_most_likely_not_placed_and_an_incomplete_list
         .ok("live_orders", r#"{"orders":[],"snapshot":false}"#)
         .ok("trades", "[]");
     match place(&g, WRITE, &allow(&[]), vec![ticket("tvb-req-1")]).await {
-        Err(BrokerError::Rejected(m)) => assert!(m.starts_with(UNKNOWN), "{m}"),
+        Err(BrokerError::OutcomeUnknown(m)) => assert!(m.starts_with(UNKNOWN), "{m}"),
         other => panic!("{other:?}"),
     }
     // A lost answer to a confirmation is looked up the same way.

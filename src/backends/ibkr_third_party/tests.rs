@@ -326,7 +326,7 @@ async fn every_ambiguous_write_outcome_is_looked_up() {
         .place_order(&session("a"), ACCT, limit(dec!(1)), Some("y"))
         .await
     {
-        Err(BrokerError::Unavailable(m)) => assert!(m.contains("did not confirm"), "{m}"),
+        Err(BrokerError::OutcomeUnknown(m)) => assert!(m.contains("did not confirm"), "{m}"),
         other => panic!("{other:?}"),
     }
     assert_eq!(api.calls("place"), 1);

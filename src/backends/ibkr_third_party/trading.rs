@@ -156,7 +156,7 @@ impl Desk<'_> {
             Err(e) if e.is_ambiguous() => match self.settle_ambiguous(id, &e, "placing").await? {
                 Some(o) => Some(o),
                 None => {
-                    return Err(BrokerError::Unavailable(format!(
+                    return Err(BrokerError::OutcomeUnknown(format!(
                         "IBKR did not confirm order {id} ({e}); it may still appear in the orders list: check it before placing the order again"
                     )))
                 }

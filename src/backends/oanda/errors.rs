@@ -75,11 +75,12 @@ fn printable(text: &str, max: usize) -> Option<String> {
     (!text.is_empty()).then_some(text)
 }
 
-/// A write OANDA did not confirm, told to the user as it stands (placed, not placed, or unknown and to be
-/// checked before trying again). It is a refusal, not "unavailable": the HTTP layer shows a refusal's text,
-/// while "unavailable" becomes a generic "try again", which after an unknown outcome invites a double order.
+/// A write OANDA did not confirm, told to the user as it stands (unknown, or unchanged, and to be checked
+/// before trying again). Not "unavailable": the HTTP layer shows this text, while "unavailable" becomes a
+/// generic "try again", which after an unknown outcome invites a double order. A placement that ended so
+/// keeps its requestId: the resend looks the order up first.
 pub fn unconfirmed(statement: impl Into<String>) -> BrokerError {
-    BrokerError::Rejected(statement.into())
+    BrokerError::OutcomeUnknown(statement.into())
 }
 
 /// Maps a failed call about `what` (e.g. "order 42", "account 101-004-1-001") to a [`BrokerError`].

@@ -263,6 +263,62 @@ async fn a_failed_placement_frees_the_request_id_for_a_resend() {
 }
 
 #[tokio::test]
+async fn a_placement_whose_outcome_is_unknown_keeps_the_request_id_and_its_resend_looks_first() {
+    // The upstream may have taken the order (its answer was lost and the check failed): a resend, in this
+    // process or another, must look the order up, never place a second one.
+    let store = shared();
+    let unknown = || async {
+        Err(ApiError::Broker(BrokerError::OutcomeUnknown(
+            "did not confirm; check before placing again".into(),
+        )))
+    };
+    let a = replica(&store, "a");
+    let err = a
+        .place(key("r1"), fp(), unknown, never_asked())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("check before placing again"), "{err}");
+    // It was placed after all: the resend answers that order and places nothing.
+    let (runs, asked) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (placed, replayed) = a
+        .place(
+            key("r1"),
+            fp(),
+            counted(&runs, "o2"),
+            lookup_answers(Ok(Some("o1".into())), &asked),
+        )
+        .await
+        .unwrap();
+    assert_eq!((placed.order_id.as_str(), replayed), ("o1", true));
+    assert_eq!(
+        (runs.load(Ordering::SeqCst), asked.load(Ordering::SeqCst)),
+        (0, 1)
+    );
+
+    // Another id whose order the upstream settles as absent: the resend (on another replica) places it.
+    let err = a
+        .place(key("r2"), fp(), unknown, never_asked())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("check before placing again"), "{err}");
+    let (runs, asked) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (placed, replayed) = replica(&store, "b")
+        .place(
+            key("r2"),
+            fp(),
+            counted(&runs, "o3"),
+            lookup_answers(Ok(None), &asked),
+        )
+        .await
+        .unwrap();
+    assert_eq!((placed.order_id.as_str(), replayed), ("o3", false));
+    assert_eq!(
+        (runs.load(Ordering::SeqCst), asked.load(Ordering::SeqCst)),
+        (1, 1)
+    );
+}
+
+#[tokio::test]
 async fn without_the_store_an_order_with_a_request_id_is_refused_and_nothing_is_sent() {
     let store: Arc<dyn Store> = Arc::new(crate::store::unreachable::Unreachable);
     let runs = Arc::new(AtomicUsize::new(0));

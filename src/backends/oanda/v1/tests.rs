@@ -368,7 +368,7 @@ async fn a_placement_that_certainly_failed_says_so() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&e, BrokerError::Rejected(m) if m.contains("does not settle")),
+        matches!(&e, BrokerError::OutcomeUnknown(m) if m.contains("does not settle")),
         "{e:?}"
     );
     assert_eq!(rig.hits("POST", "/orders").len(), 2);

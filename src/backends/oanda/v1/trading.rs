@@ -127,18 +127,18 @@ async fn settle(
             }
         }
     }
-    Err(super::super::errors::unconfirmed(match last {
-        Some(Lookup::Absent) => {
-            "OANDA did not confirm the order and it is not in the account's history: it was \
-                                 not placed, and nothing was sent twice. Place it again if you still want it."
-                .to_string()
-        }
-        _ => {
+    Err(match last {
+        // Settled: not placed, so the requestId may be used again.
+        Some(Lookup::Absent) => BrokerError::Rejected(
+            "OANDA did not confirm the order and it is not in the account's history: it was not placed, and \
+             nothing was sent twice. Place it again if you still want it."
+                .to_string(),
+        ),
+        _ => super::super::errors::unconfirmed(
             "OANDA did not confirm the order and the account's history does not settle whether it was placed \
-              (nothing was sent twice). Check orders and positions before placing it again."
-                .to_string()
-        }
-    }))
+             (nothing was sent twice). Check orders and positions before placing it again.",
+        ),
+    })
 }
 
 /// What a bracket or entry id belongs to.

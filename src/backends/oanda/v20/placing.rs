@@ -163,9 +163,11 @@ async fn settle(cx: &Ctx<'_>, mine: ClientRef<'_>) -> BrokerResult<String> {
         }
     }
     if all_missing {
-        Err(errors::unconfirmed(
+        // Settled: not placed, so the requestId may be used again.
+        Err(BrokerError::Rejected(
             "OANDA did not confirm the order and does not have it: it was not placed, and nothing was sent \
-             twice. Place it again if you still want it.",
+             twice. Place it again if you still want it."
+                .into(),
         ))
     } else {
         Err(unknown_outcome())

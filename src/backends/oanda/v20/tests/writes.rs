@@ -161,7 +161,7 @@ async fn an_unconfirmed_order_that_cannot_be_looked_up_has_an_unknown_outcome() 
     let base = fake.serve().await;
     let e = place(&fake, &base).await.unwrap_err();
     assert!(
-        matches!(&e, BrokerError::Rejected(m) if m.contains("outcome is unknown")),
+        matches!(&e, BrokerError::OutcomeUnknown(m) if m.contains("outcome is unknown")),
         "{e:?}"
     );
     assert_eq!(fake.writes().len(), 1);
