@@ -23,6 +23,11 @@ const HEADER: usize = 16;
 const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
 const SWEEP_MAX: usize = 10_000;
 
+/// What redb may keep in memory of the file. Its default (1 GiB) lets the resident size follow the file's
+/// growth; the records here are small and read by key (sessions, `requestId` outcomes, the paper books),
+/// so a bounded cache costs a page read now and then, never correctness.
+const CACHE_BYTES: usize = 32 << 20;
+
 /// The file name inside `data_dir`.
 pub const FILE_NAME: &str = "tvbridge.redb";
 
@@ -78,7 +83,7 @@ fn open_file(dir: &Path) -> anyhow::Result<Database> {
     std::fs::create_dir_all(dir)
         .map_err(|e| anyhow::anyhow!("store.data_dir {}: cannot create it: {e}", dir.display()))?;
     let path = dir.join(FILE_NAME);
-    let db = Database::create(&path).map_err(|e| match e {
+    let db = Database::builder().set_cache_size(CACHE_BYTES).create(&path).map_err(|e| match e {
         redb::DatabaseError::DatabaseAlreadyOpen => anyhow::anyhow!(
             "store.data_dir {}: another tvbridge process has {FILE_NAME} open; give each instance its own data_dir, or share state through [store] kind = \"redis\"",
             dir.display()

@@ -303,6 +303,7 @@ impl Setup {
                         id: o["id"].as_str()?.to_owned(),
                         qty: o["qty"].as_f64()? as u64,
                         detail: o.to_string(),
+                        refused: false,
                     })
                 })
                 .collect(),
@@ -330,6 +331,7 @@ impl Setup {
                         id: id.to_owned(),
                         qty: size as u64,
                         detail: c.to_string(),
+                        refused: false,
                     });
                 }
                 deals.into_values().collect()
@@ -347,6 +349,8 @@ impl Setup {
                             "{} {} {} {} client {:?}",
                             o.id, o.kind, o.units, o.state, o.client_id
                         ),
+                        // A market order is filled in full or cancelled (FOK): cancelled means unfilled.
+                        refused: o.kind == "MARKET" && o.state == "CANCELLED",
                         id: o.id,
                     })
                 })
@@ -363,6 +367,7 @@ impl Setup {
                             "{} {} {} {}",
                             o["orderId"], o["orderDesc"], o["status"], o["order_ref"]
                         ),
+                        refused: false,
                     })
                 })
                 .collect(),

@@ -145,17 +145,36 @@ impl Bridge {
     }
 
     /// (VmRSS in KiB, open file descriptors) of the running process.
-    pub fn resources(&self) -> Option<(u64, usize)> {
+    /// What /proc says about the process now, and the size of its store file.
+    pub fn resources(&self) -> Option<Resources> {
         let pid = self.pid()?;
+        let kib = |text: &str, key: &str| -> Option<u64> {
+            text.lines()
+                .find_map(|l| l.strip_prefix(key))?
+                .split_whitespace()
+                .next()?
+                .parse()
+                .ok()
+        };
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-        let rss = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))?
-            .split_whitespace()
-            .next()?
-            .parse()
-            .ok()?;
-        let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count();
-        Some((rss, fds))
+        let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
+        Some(Resources {
+            rss_kib: kib(&status, "VmRSS:")?,
+            anon_kib: kib(&rollup, "Anonymous:").unwrap_or(0),
+            fds: std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count(),
+            store_bytes: std::fs::metadata(self.dir.path().join("data").join("tvbridge.redb"))
+                .map(|m| m.len())
+                .unwrap_or(0),
+        })
     }
+}
+
+/// One soak sample. Resident memory mixes the heap (`Anonymous` in smaps_rollup) with pages of the
+/// binary and libraries read in as code paths are first used; the heap is what a leak grows.
+#[derive(Clone, Copy, Debug)]
+pub struct Resources {
+    pub rss_kib: u64,
+    pub anon_kib: u64,
+    pub fds: usize,
+    pub store_bytes: u64,
 }

@@ -41,6 +41,10 @@ pub struct UpstreamOrder {
     pub qty: u64,
     /// What the ledger says about it (status, type), for the evidence.
     pub detail: String,
+    /// The upstream recorded the order and cancelled it at once without a fill: how OANDA keeps a market
+    /// order it could not fill (not enough margin, no price). Nothing reached the market, so an answer
+    /// that the order failed is the truth, not a silent order.
+    pub refused: bool,
 }
 
 /// One order status read on a stream.
@@ -143,7 +147,7 @@ pub fn check(e: &Evidence) -> Vec<Violation> {
             }),
             Some(a) => {
                 if let Outcome::Failed(msg) = &a.outcome {
-                    if !reads_as_unknown(msg) {
+                    if !reads_as_unknown(msg) && !orders.iter().all(|o| o.refused) {
                         out.push(Violation {
                             invariant: 'b',
                             evidence: format!(
@@ -245,6 +249,7 @@ mod tests {
             id: id.into(),
             qty: 1000 + n,
             detail: format!("{id} qty {}", 1000 + n),
+            refused: false,
         }
     }
 
@@ -325,6 +330,26 @@ mod tests {
         };
         let v = check(&e);
         assert_eq!(v.iter().filter(|v| v.invariant == 'b').count(), 2, "{v:?}");
+    }
+
+    #[test]
+    fn an_order_the_upstream_refused_at_once_may_be_answered_as_failed() {
+        let refused = UpstreamOrder {
+            refused: true,
+            ..upstream("R", 1)
+        };
+        let e = Evidence {
+            attempts: vec![attempt(1, Outcome::Failed("Insufficient margin".into()))],
+            upstream: vec![refused.clone()],
+            ..Evidence::default()
+        };
+        assert_eq!(check(&e), Vec::new());
+        // Refused or not, two upstream orders for one request are still a doubled placement.
+        let e = Evidence {
+            upstream: vec![refused.clone(), refused],
+            ..e
+        };
+        assert_eq!(invariants(&e), vec!['c']);
     }
 
     #[test]

@@ -381,12 +381,17 @@ impl Client {
     }
 
     /// One trader: places, modifies, cancels and closes until the run stops.
-    pub async fn trader(self: Arc<Self>, seed: u64) {
+    /// Trades until stopped. With `working_cap`, a trader holding that many working limit orders cancels
+    /// one instead of placing another, so the account's book stays bounded (the soak measures memory).
+    pub async fn trader(self: Arc<Self>, seed: u64, working_cap: Option<usize>) {
         let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
         while !self.stopped() {
             let roll: u32 = rng.gen_range(0..100);
+            let full = working_cap
+                .is_some_and(|cap| self.working.lock().unwrap_or_else(|e| e.into_inner()).len() >= cap);
             match roll {
                 0..=24 => self.place("market").await,
+                25..=64 if full => self.cancel(&mut rng).await,
                 25..=64 => self.place("limit").await,
                 65..=79 => self.modify(&mut rng).await,
                 80..=91 => self.cancel(&mut rng).await,
