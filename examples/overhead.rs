@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --release --example overhead -- --requests 2000 --concurrency 16
 //! cargo run --release --example overhead -- --backend oanda
+//! cargo run --release --example overhead -- --backend ibkr,ibkr-third-party
 //! ```
 //!
 //! For each backend the fake upstream runs in this process (no upstream rate limit), the bridge runs in this
@@ -17,6 +18,11 @@
 //! percentiles is the bridge's translation overhead: routing, authentication, the session, pacing
 //! bookkeeping, the upstream client, decoding and re-encoding.
 //!
+//! A call the upstream limits per endpoint (IBKR's history: five in flight), which the bridge paces as
+//! documented, is measured with the benchmark kept inside that limit on both sides, never with the
+//! bridge's per-endpoint pacing raised: the row says the concurrency and rate it ran at. The IBKR rows are
+//! in `overhead/ibkr.rs` (the gateway) and `overhead/ibkr_third_party.rs` (the third-party API).
+//!
 //! The figures are only as quiet as the machine: the load average is printed with them.
 
 use anyhow::{anyhow, bail, Context};
@@ -24,7 +30,18 @@ use clap::{Parser, ValueEnum};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use std::any::Any;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+#[path = "overhead/ibkr.rs"]
+mod ibkr;
+#[path = "overhead/ibkr_third_party.rs"]
+mod ibkr_third_party;
+/// The fakes crate's own consumer of the third-party API (RSA and HMAC signing, the live session token),
+/// written from IBKR's guide apart from the bridge: the direct calls are signed with it. It keeps the
+/// fakes crate's older minimum Rust (1.85, before `is_multiple_of`), which this crate's lint would flag.
+#[allow(dead_code, clippy::manual_is_multiple_of)]
+#[path = "../fakes/tests/ibkr_third_party/client.rs"]
+mod tp_consumer;
 
 #[derive(Parser)]
 #[command(about = "The bridge's translation overhead per backend, against its in-process fake")]
@@ -45,6 +62,7 @@ enum Backend {
     Capital,
     Oanda,
     Ibkr,
+    IbkrThirdParty,
 }
 
 impl Backend {
@@ -53,8 +71,28 @@ impl Backend {
             Backend::Capital => "capital",
             Backend::Oanda => "oanda",
             Backend::Ibkr => "ibkr",
+            Backend::IbkrThirdParty => "ibkr-tp",
         }
     }
+}
+
+/// The headers of one request to a URL: fixed ones (a bearer, session headers), or a fresh OAuth 1.0a
+/// signature per request (a nonce is never used twice).
+type Headers = Arc<dyn Fn(&str) -> anyhow::Result<HeaderMap> + Send + Sync>;
+
+fn fixed(headers: HeaderMap) -> Headers {
+    Arc::new(move |_| Ok(headers.clone()))
+}
+
+/// A limit the upstream puts on the measured call, which the benchmark keeps below on both sides.
+#[derive(Clone, Copy, Default)]
+struct Limits {
+    /// Most requests in flight (a concurrency above it runs at it).
+    concurrency: Option<usize>,
+    /// Most request starts per second.
+    rate: Option<u32>,
+    /// Why, for the report.
+    why: &'static str,
 }
 
 /// One backend ready to measure: the bridge's request, the upstream request it maps to, and the fake's
@@ -63,13 +101,15 @@ struct Target {
     backend: Backend,
     /// The TradingView request (URL on the bridge) and its bearer.
     bridge_url: String,
-    bridge_headers: HeaderMap,
+    bridge_headers: Headers,
     /// Why this request: which upstream call it maps to and why no cache answers it.
     why: &'static str,
     /// The fake's base URL and the path prefix its log leaves out.
     upstream_base: String,
-    /// The upstream credentials for a direct call (bearer, session headers...).
-    direct_headers: HeaderMap,
+    /// The upstream credentials for a direct call (bearer, session headers, a signature...).
+    direct_headers: Headers,
+    /// The upstream's limits on the call, kept on both sides.
+    limits: Limits,
     /// The fake's request log: (method, path, query), in arrival order.
     log: Box<dyn Fn() -> Vec<(String, String, String)> + Send + Sync>,
     /// The fake and the bridge's server, kept alive while measuring.
@@ -82,7 +122,12 @@ fn main() -> anyhow::Result<()> {
         bail!("--requests and --concurrency must be at least 1");
     }
     let backends = if args.backend.is_empty() {
-        vec![Backend::Capital, Backend::Oanda, Backend::Ibkr]
+        vec![
+            Backend::Capital,
+            Backend::Oanda,
+            Backend::Ibkr,
+            Backend::IbkrThirdParty,
+        ]
     } else {
         args.backend.clone()
     };
@@ -104,7 +149,8 @@ async fn run(args: Args, backends: Vec<Backend>) -> anyhow::Result<()> {
         let target = match backend {
             Backend::Capital => capital().await,
             Backend::Oanda => oanda().await,
-            Backend::Ibkr => ibkr().await,
+            Backend::Ibkr => ibkr::target().await,
+            Backend::IbkrThirdParty => ibkr_third_party::target().await,
         }
         .with_context(|| format!("setting up {}", backend.name()))?;
         let direct = match probe(&client, &target).await {
@@ -122,10 +168,16 @@ async fn run(args: Args, backends: Vec<Backend>) -> anyhow::Result<()> {
             direct.1,
             target.why
         );
+        let limits = target.limits;
+        if limits.concurrency.is_some() || limits.rate.is_some() {
+            println!("#   paced on both sides: {}", limits.why);
+        }
         let direct_url = direct.1.clone();
         // The fake logs the path without the query.
         let direct_path = direct_url.split('?').next().unwrap_or_default().to_owned();
-        for concurrency in [1, args.concurrency] {
+        let mut runs = vec![1, args.concurrency.min(limits.concurrency.unwrap_or(usize::MAX))];
+        runs.dedup();
+        for concurrency in runs {
             let before = (target.log)().len();
             let bridge = measure(
                 &client,
@@ -133,6 +185,7 @@ async fn run(args: Args, backends: Vec<Backend>) -> anyhow::Result<()> {
                 &target.bridge_headers,
                 args.requests,
                 concurrency,
+                limits.rate,
             )
             .await?;
             let upstream = (target.log)()[before..]
@@ -145,12 +198,14 @@ async fn run(args: Args, backends: Vec<Backend>) -> anyhow::Result<()> {
                 &target.direct_headers,
                 args.requests,
                 concurrency,
+                limits.rate,
             )
             .await?;
             let warm = args.requests / 10;
             rows.push(Row {
                 backend: backend.name(),
                 concurrency,
+                rate: limits.rate,
                 bridge,
                 direct: straight,
                 upstream_per_call: upstream as f64 / (args.requests + warm) as f64,
@@ -159,12 +214,14 @@ async fn run(args: Args, backends: Vec<Backend>) -> anyhow::Result<()> {
         drop(target);
     }
     println!(
-        "\n# latencies in microseconds; added = bridge - direct; up/call = upstream calls per bridge call"
+        "\n# latencies in microseconds; added = bridge - direct; up/call = upstream calls per bridge call; \
+         pace = most request starts per second (paced rows)"
     );
     println!(
-        "{:<8} {:>4} | {:>7} {:>7} {:>7} {:>8} | {:>7} {:>7} {:>7} {:>8} | {:>7} {:>7} | {:>7}",
+        "{:<8} {:>4} {:>5} | {:>7} {:>7} {:>7} {:>8} | {:>7} {:>7} {:>7} {:>8} | {:>7} {:>7} | {:>7}",
         "backend",
         "conc",
+        "pace",
         "dir p50",
         "dir p99",
         "dir max",
@@ -179,9 +236,10 @@ async fn run(args: Args, backends: Vec<Backend>) -> anyhow::Result<()> {
     );
     for r in &rows {
         println!(
-            "{:<8} {:>4} | {:>7} {:>7} {:>7} {:>8.0} | {:>7} {:>7} {:>7} {:>8.0} | {:>7} {:>7} | {:>7.3}",
+            "{:<8} {:>4} {:>5} | {:>7} {:>7} {:>7} {:>8.0} | {:>7} {:>7} {:>7} {:>8.0} | {:>7} {:>7} | {:>7.3}",
             r.backend,
             r.concurrency,
+            r.rate.map_or_else(|| "-".to_string(), |r| r.to_string()),
             r.direct.p50,
             r.direct.p99,
             r.direct.max,
@@ -202,6 +260,7 @@ async fn run(args: Args, backends: Vec<Backend>) -> anyhow::Result<()> {
 struct Row {
     backend: &'static str,
     concurrency: usize,
+    rate: Option<u32>,
     bridge: Figures,
     direct: Figures,
     upstream_per_call: f64,
@@ -222,12 +281,12 @@ async fn probe(client: &reqwest::Client, t: &Target) -> anyhow::Result<(String, 
     // The first requests may set things up upstream (Capital.com switches the session to the account
     // once: `PUT /session`); the probe looks at the steady state after them.
     for _ in 0..5 {
-        send(client, &t.bridge_url, &t.bridge_headers).await?;
+        send(client, &t.bridge_url, &(t.bridge_headers)(&t.bridge_url)?).await?;
     }
     let before = (t.log)().len();
     for _ in 0..PROBES {
         let before_one = (t.log)().len();
-        send(client, &t.bridge_url, &t.bridge_headers).await?;
+        send(client, &t.bridge_url, &(t.bridge_headers)(&t.bridge_url)?).await?;
         let after_one = (t.log)();
         let made = &after_one[before_one..];
         if made.len() != 1 {
@@ -263,7 +322,7 @@ async fn probe(client: &reqwest::Client, t: &Target) -> anyhow::Result<(String, 
         format!("{}{path}?{query}", t.upstream_base)
     };
     // The direct request must succeed as the bridge's did.
-    send(client, &url, &t.direct_headers)
+    send(client, &url, &(t.direct_headers)(&url)?)
         .await
         .context("the same request straight to the fake")?;
     Ok((method, url))
@@ -289,18 +348,20 @@ async fn send(client: &reqwest::Client, url: &str, headers: &HeaderMap) -> anyho
     Ok(())
 }
 
-/// `requests` GETs of `url` with `concurrency` in flight (after a tenth as many unmeasured).
+/// `requests` GETs of `url` with `concurrency` in flight (after a tenth as many unmeasured), at most
+/// `rate` starting per second.
 async fn measure(
     client: &reqwest::Client,
     url: &str,
-    headers: &HeaderMap,
+    headers: &Headers,
     requests: usize,
     concurrency: usize,
+    rate: Option<u32>,
 ) -> anyhow::Result<Figures> {
     let warm = requests / 10;
-    let _ = batch(client, url, headers, warm, concurrency).await?;
+    let _ = batch(client, url, headers, warm, concurrency, rate).await?;
     let started = Instant::now();
-    let mut lat = batch(client, url, headers, requests, concurrency).await?;
+    let mut lat = batch(client, url, headers, requests, concurrency, rate).await?;
     let secs = started.elapsed().as_secs_f64();
     lat.sort_unstable();
     let at = |q: f64| lat[((lat.len() as f64 * q) as usize).min(lat.len() - 1)];
@@ -315,19 +376,31 @@ async fn measure(
 async fn batch(
     client: &reqwest::Client,
     url: &str,
-    headers: &HeaderMap,
+    headers: &Headers,
     requests: usize,
     concurrency: usize,
+    rate: Option<u32>,
 ) -> anyhow::Result<Vec<u64>> {
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let pace = rate.map(|r| Arc::new(Pace::new(r)));
     let mut workers = Vec::new();
     for _ in 0..concurrency.min(requests.max(1)) {
-        let (client, url, headers, next) = (client.clone(), url.to_owned(), headers.clone(), next.clone());
+        let (client, url, headers, next, pace) = (
+            client.clone(),
+            url.to_owned(),
+            headers.clone(),
+            next.clone(),
+            pace.clone(),
+        );
         workers.push(tokio::spawn(async move {
             let mut lat = Vec::new();
             while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < requests {
+                if let Some(pace) = &pace {
+                    pace.slot().await;
+                }
+                // Signing is part of the direct call, as it is of the bridge's.
                 let t = Instant::now();
-                send(&client, &url, &headers).await?;
+                send(&client, &url, &headers(&url)?).await?;
                 lat.push(t.elapsed().as_micros() as u64);
             }
             anyhow::Ok(lat)
@@ -338,6 +411,32 @@ async fn batch(
         all.extend(w.await??);
     }
     Ok(all)
+}
+
+/// Request starts spaced evenly at a rate: each worker waits for its slot before it sends (the wait is
+/// not part of the latency).
+struct Pace {
+    every: Duration,
+    next: tokio::sync::Mutex<tokio::time::Instant>,
+}
+
+impl Pace {
+    fn new(per_second: u32) -> Pace {
+        Pace {
+            every: Duration::from_secs(1) / per_second.max(1),
+            next: tokio::sync::Mutex::new(tokio::time::Instant::now()),
+        }
+    }
+
+    async fn slot(&self) {
+        let at = {
+            let mut next = self.next.lock().await;
+            let at = (*next).max(tokio::time::Instant::now());
+            *next = at + self.every;
+            at
+        };
+        tokio::time::sleep_until(at).await;
+    }
 }
 
 fn loadavg() -> String {
@@ -449,10 +548,11 @@ async fn capital() -> anyhow::Result<Target> {
     Ok(Target {
         backend: Backend::Capital,
         bridge_url: format!("{api}/accounts/{account}/ordersHistory?maxCount=20"),
-        bridge_headers: bearer(&token)?,
+        bridge_headers: fixed(bearer(&token)?),
         why: "ordersHistory reads Capital.com's activity history each time (GET /history/activity): no hub holds it",
         upstream_base: shared.base_url.clone(),
-        direct_headers: direct,
+        direct_headers: fixed(direct),
+        limits: Limits::default(),
         log: Box::new(move || {
             log_of.requests().into_iter().map(|r| (r.method, r.path, r.query)).collect()
         }),
@@ -489,59 +589,17 @@ async fn oanda() -> anyhow::Result<Target> {
     Ok(Target {
         backend: Backend::Oanda,
         bridge_url: format!("{api}/accounts/{account}/ordersHistory?maxCount=20"),
-        bridge_headers: bearer(&token)?,
+        bridge_headers: fixed(bearer(&token)?),
         why:
             "ordersHistory reads the account (GET /v3/accounts/{id}) each time when the hub's freshness is 0",
         upstream_base: shared.rest_url.clone(),
-        direct_headers: bearer("fake-token")?,
+        direct_headers: fixed(bearer("fake-token")?),
+        limits: Limits::default(),
         log: Box::new(move || {
             log_of
                 .requests()
                 .into_iter()
                 .filter(|r| !r.stream)
-                .map(|r| (r.method, r.path, r.query))
-                .collect()
-        }),
-        _keep: vec![Box::new(server), Box::new(shared)],
-    })
-}
-
-async fn ibkr() -> anyhow::Result<Target> {
-    use fakes::ibkr::{FakeIbkr, FakeIbkrAccount, FakeIbkrOptions};
-    const ACCT: &str = "DU1234567";
-    let fake = FakeIbkr::start(FakeIbkrOptions {
-        accounts: vec![FakeIbkrAccount::paper(ACCT, "USD")],
-        ..FakeIbkrOptions::relaxed()
-    })
-    .await;
-    let text = format!(
-        "{NO_HUB_CACHE}\n[[auth.users]]\nlogin = \"demo\"\npassword = \"demo\"\n\n[backend]\nkind = \"ibkr\"\n\
-         transport = \"gateway\"\nbase_url = \"{}\"\n\n[[backend.users]]\nlogin = \"demo\"\naccounts = [\"{ACCT}\"]\n\n\
-         [[backend.symbols]]\nsymbol = \"AAPL\"\nconid = 265598\ntradingview = \"NASDAQ:AAPL\"\n",
-        fake.base_url
-    );
-    let mut config = tvbridge::config::Config::from_toml(&text).map_err(|e| anyhow!("{e}"))?;
-    let tvbridge::config::BackendConfig::Ibkr(ibkr) = &mut config.backend else {
-        bail!("ibkr configuration expected");
-    };
-    // The gateway's 10 per second would be the figure measured otherwise.
-    ibkr.requests_per_second = Some(1_000_000);
-    let broker = Arc::new(tvbridge::backends::ibkr::IbkrBroker::start(ibkr).await?);
-    let (api, server) = serve(config, broker).await?;
-    let token = login(&api, "demo", "demo").await?;
-    let shared = Arc::new(fake);
-    let log_of = shared.clone();
-    Ok(Target {
-        backend: Backend::Ibkr,
-        bridge_url: format!("{api}/accounts/{ACCT}/state"),
-        bridge_headers: bearer(&token)?,
-        why: "state reads the account summary each time when the hub's freshness is 0",
-        upstream_base: shared.base_url.clone(),
-        direct_headers: HeaderMap::new(),
-        log: Box::new(move || {
-            log_of
-                .requests()
-                .into_iter()
                 .map(|r| (r.method, r.path, r.query))
                 .collect()
         }),
