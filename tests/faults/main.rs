@@ -53,7 +53,8 @@ struct Plan {
     traders: usize,
     restarts: bool,
     sample_every: Option<Duration>,
-    /// Working limit orders a trader keeps at most (the soak keeps the account's book bounded).
+    /// Working limit orders and open positions the traders keep at most (the soak keeps the account's
+    /// state bounded, so that what grows is the bridge's own).
     working_cap: Option<usize>,
     seed: u64,
 }

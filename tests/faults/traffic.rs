@@ -8,7 +8,7 @@ use crate::checker::{Attempt, Outcome, Recovery, StreamStatus};
 use futures_util::StreamExt;
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -75,6 +75,9 @@ pub struct Client {
     pub record: Mutex<Record>,
     /// Acknowledged limit orders not yet cancelled: (orderId, qty).
     working: Mutex<Vec<(String, u64)>>,
+    /// Open positions as far as the client can tell: the last listing, plus market orders acknowledged
+    /// since (the soak's cap on them keeps the account's state bounded).
+    open_positions: AtomicUsize,
     /// Bumped by each bridge restart; `healthy_at` is when the restarted bridge answered /healthz.
     pub restart_seq: AtomicU64,
     pub healthy_at: Mutex<Instant>,
@@ -118,6 +121,7 @@ impl Client {
             run,
             record: Mutex::new(Record::default()),
             working: Mutex::new(Vec::new()),
+            open_positions: AtomicUsize::new(0),
             restart_seq: AtomicU64::new(0),
             healthy_at: Mutex::new(Instant::now()),
             restart_began: Mutex::new(None),
@@ -381,15 +385,18 @@ impl Client {
     }
 
     /// One trader: places, modifies, cancels and closes until the run stops.
-    /// Trades until stopped. With `working_cap`, a trader holding that many working limit orders cancels
-    /// one instead of placing another, so the account's book stays bounded (the soak measures memory).
-    pub async fn trader(self: Arc<Self>, seed: u64, working_cap: Option<usize>) {
+    /// Trades until stopped. With `cap`, a trader that sees that many working limit orders cancels one
+    /// instead of placing another, and one that sees that many open positions closes one instead of
+    /// buying at market, so the account's state stays bounded (the soak measures memory).
+    pub async fn trader(self: Arc<Self>, seed: u64, cap: Option<usize>) {
         let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
         while !self.stopped() {
             let roll: u32 = rng.gen_range(0..100);
-            let full = working_cap
-                .is_some_and(|cap| self.working.lock().unwrap_or_else(|e| e.into_inner()).len() >= cap);
+            let full =
+                cap.is_some_and(|cap| self.working.lock().unwrap_or_else(|e| e.into_inner()).len() >= cap);
+            let crowded = cap.is_some_and(|cap| self.open_positions.load(Ordering::SeqCst) >= cap);
             match roll {
+                0..=24 if crowded => self.close().await,
                 0..=24 => self.place("market").await,
                 25..=64 if full => self.cancel(&mut rng).await,
                 25..=64 => self.place("limit").await,
@@ -447,6 +454,9 @@ impl Client {
         };
         let mut rec = self.rec();
         match &outcome {
+            Outcome::Acked(_) if kind == "market" => {
+                self.open_positions.fetch_add(1, Ordering::SeqCst);
+            }
             Outcome::Acked(id) if kind == "limit" => self
                 .working
                 .lock()
@@ -533,6 +543,8 @@ impl Client {
         let Ok((200, body)) = self.call(reqwest::Method::GET, &path, None, CLIENT_TIMEOUT).await else {
             return;
         };
+        let listed = body["d"].as_array().map_or(0, Vec::len);
+        self.open_positions.store(listed, Ordering::SeqCst);
         let Some(id) = body["d"]
             .as_array()
             .and_then(|p| p.first())
@@ -545,6 +557,11 @@ impl Client {
             .call(reqwest::Method::DELETE, &path, None, CHANGE_TIMEOUT)
             .await;
         let ok = matches!(&r, Ok((200, b)) if b["s"] == "ok");
+        if ok {
+            let _ = self
+                .open_positions
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        }
         let mut rec = self.rec();
         if ok {
             rec.counts.closes_ok += 1;
