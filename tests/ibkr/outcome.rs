@@ -107,3 +107,41 @@ async fn an_unknown_outcome_that_ibkr_settles_as_not_placed_is_placed_once_by_th
     assert_eq!(again["orderId"], id.as_str());
     assert_eq!(fake.order_count(), 1);
 }
+
+#[tokio::test]
+async fn a_resend_while_the_look_up_still_fails_keeps_the_request_id_for_the_next() {
+    let (fake, app) = ibkr::start_with(ibkr::relaxed(), IMPATIENT, "").await;
+    let token = app.login().await;
+    fake.hang_after_accept("POST", &submit_path(), Duration::from_secs(3));
+    fake.fail_next("GET", LIVE_ORDERS, 429, 1_000);
+    let errmsg = app
+        .refused(Method::POST, &token, &placement("unk-3"), Some(FORM))
+        .await;
+    assert!(
+        errmsg.starts_with(tvbridge::backends::ibkr::orders::UNKNOWN),
+        "{errmsg}"
+    );
+    assert_eq!(fake.order_count(), 1);
+
+    // TradingView resends while IBKR still refuses the look-up: nothing is sent, and it is told so.
+    let still = app
+        .refused(Method::POST, &token, &placement("unk-3"), Some(FORM))
+        .await;
+    assert!(still.contains("nothing was sent"), "{still}");
+    assert_eq!(fake.calls("POST", &submit_path()), 1);
+
+    // The next resend, IBKR healthy again, still looks first and answers the one order.
+    fake.clear_faults();
+    let reply = app
+        .send(Method::POST, &placement("unk-3"), Some(&token), Some(FORM))
+        .await;
+    assert_eq!(fake.order_count(), 1, "never placed twice");
+    assert_eq!(fake.calls("POST", &submit_path()), 1, "never sent again");
+    assert_eq!(reply.body["s"], "ok", "the order of this request: {}", reply.body);
+    let id = reply.body["d"]["orderId"].as_str().expect("orderId");
+    let order_ref = fake_order(&fake, ACCT, id)["order_ref"].clone();
+    assert!(
+        order_ref.as_str().is_some_and(|r| r.starts_with("tvb-unk-3-")),
+        "{order_ref}"
+    );
+}
