@@ -140,5 +140,6 @@ async fn a_limit_order_modified_at_once_after_its_placement_is_found_and_changed
         (Some("working"), Some(51.0)),
         "{order}"
     );
-    eprintln!("modified {took:?} after the placement's answer");
+    // What the user waits (the look-up in a snapshot from now waits for the hub's minimum interval).
+    println!("a modification sent at once after the placement was answered in {took:?}");
 }
