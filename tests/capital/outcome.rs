@@ -64,10 +64,12 @@ async fn an_unknown_outcome_keeps_the_request_id_and_the_resend_is_refused_as_un
         delay: Duration::from_secs(5),
     });
     let path = placement("cap-unk-1");
+    let started = std::time::Instant::now();
     let (errmsg, ()) = tokio::join!(
         app.refused(Method::POST, &token, &path, Some(MARKET)),
         refuse_lookups_once_sent(&fake)
     );
+    println!("the unknown outcome was answered in {:?}", started.elapsed());
     assert!(
         errmsg.contains("outcome is unknown") && errmsg.contains("before placing it again"),
         "TradingView is told the outcome is unknown: {errmsg}"

@@ -31,9 +31,11 @@ async fn an_unknown_outcome_keeps_the_request_id_and_the_resend_answers_the_same
     let token = app.login().await;
     fake.hang_after_accept("POST", &submit_path(), Duration::from_secs(3));
     fake.fail_next("GET", LIVE_ORDERS, 429, 100);
+    let started = std::time::Instant::now();
     let errmsg = app
         .refused(Method::POST, &token, &placement("unk-1"), Some(FORM))
         .await;
+    println!("the unknown outcome was answered in {:?}", started.elapsed());
     assert!(
         errmsg.starts_with(tvbridge::backends::ibkr::orders::UNKNOWN),
         "TradingView is told the outcome is unknown: {errmsg}"

@@ -39,9 +39,11 @@ async fn an_unknown_outcome_keeps_the_request_id_and_the_resend_answers_the_same
     let token = first_login(&app, &fake).await;
     fake.accept_then_fail("POST", &orders_path(), 500);
     fake.fail_next("GET", &format!("{}/", orders_path()), 429, 100);
+    let started = std::time::Instant::now();
     let errmsg = app
         .refused(Method::POST, &token, &placement("tp-unk-1"), Some(FORM))
         .await;
+    println!("the unknown outcome was answered in {:?}", started.elapsed());
     assert!(
         errmsg.contains("did not confirm") && errmsg.contains("before placing the order again"),
         "TradingView is told the outcome is unknown: {errmsg}"

@@ -58,7 +58,9 @@ async fn v20_an_unknown_outcome_keeps_the_request_id_and_the_resend_answers_the_
         path: v20_orders(),
     });
     refuse_lookups(&fake);
+    let started = std::time::Instant::now();
     let errmsg = refused_place(&app, &token, V20, "unk-1", LIMIT).await;
+    println!("the unknown outcome was answered in {:?}", started.elapsed());
     assert!(
         errmsg.contains("its outcome is unknown") && errmsg.contains("before placing it again"),
         "TradingView is told the outcome is unknown: {errmsg}"
@@ -149,10 +151,12 @@ async fn v1_an_unknown_outcome_keeps_the_request_id_and_the_resend_is_refused_as
             path: Some(format!("/v1/accounts/{V1}/transactions")),
         });
     };
+    let started = std::time::Instant::now();
     let (errmsg, ()) = tokio::join!(
         refused_place(&app, &token, V1, "v1-unk", form),
         refuse_history_once_sent
     );
+    println!("the unknown outcome was answered in {:?}", started.elapsed());
     assert!(
         errmsg.contains("does not settle whether it was placed")
             && errmsg.contains("before placing it again"),
