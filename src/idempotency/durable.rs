@@ -177,13 +177,19 @@ impl Durable {
                             return Err(unresolved(key));
                         }
                         Err(e) => {
-                            // Unknown yet: free the claim for the next resend to look again.
-                            let _ = self.release(&rkey, mine).await;
+                            // Unknown yet: end the claim but keep the record, so that the next resend looks
+                            // again (deleting it would let that resend place a second order).
+                            let _ = self.lapse(&rkey, mine).await;
                             tracing::warn!(request_id = %key.request_id, error = %e, "requestId: looking up an interrupted attempt failed");
-                            return Err(ApiError::bad(format!(
-                                "An earlier attempt of the order with requestId '{}' was interrupted, and the broker could not be asked whether it was placed; nothing was sent. Send it again in a moment",
-                                key.request_id
-                            )));
+                            return Err(match e {
+                                // The backend's own statement about that order (found, but refused at once;
+                                // another user's): told as it is.
+                                BrokerError::Rejected(_) | BrokerError::NotFound(_) => ApiError::Broker(e),
+                                _ => ApiError::bad(format!(
+                                    "An earlier attempt of the order with requestId '{}' was interrupted, and the broker could not be asked whether it was placed; nothing was sent. Send it again in a moment",
+                                    key.request_id
+                                )),
+                            });
                         }
                     }
                 }

@@ -14,6 +14,7 @@ mod datafeed;
 mod feed;
 mod ids;
 mod login;
+mod outcome;
 mod refresh;
 mod replicas;
 mod session;

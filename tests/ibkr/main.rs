@@ -17,6 +17,7 @@ mod datafeed;
 mod market;
 mod oauth;
 mod orders;
+mod outcome;
 mod pacing;
 mod positions;
 mod refresh;

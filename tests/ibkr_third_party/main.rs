@@ -13,6 +13,7 @@ mod support;
 mod browserless;
 
 mod flow;
+mod outcome;
 mod statuses;
 mod trading;
 

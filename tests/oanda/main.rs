@@ -11,6 +11,7 @@ mod support;
 mod data;
 mod datafeed;
 mod feed;
+mod outcome;
 mod refresh;
 mod session;
 mod trading;

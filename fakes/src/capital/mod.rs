@@ -197,6 +197,11 @@ impl FakeCapital {
         self.state().faults.push(fault);
     }
 
+    /// Drops every fault still queued (counted ones with requests left included): Capital.com recovers.
+    pub fn clear_faults(&self) {
+        self.state().faults.clear();
+    }
+
     /// Every HTTP request so far, oldest first (including rejected ones and the WebSocket upgrade).
     pub fn requests(&self) -> Vec<LoggedRequest> {
         self.state().log.iter().map(|(_, r)| r.clone()).collect()

@@ -283,6 +283,11 @@ impl FakeIbkr {
         });
     }
 
+    /// Drops every fault still queued (counted ones with requests left included): the upstream recovers.
+    pub fn clear_faults(&self) {
+        self.state().faults.clear();
+    }
+
     /// Closes every WebSocket abruptly (no close frame).
     pub fn drop_websockets(&self) {
         self.state().abort_sockets();

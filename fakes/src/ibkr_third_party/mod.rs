@@ -390,6 +390,11 @@ impl FakeIbkrThirdParty {
         });
     }
 
+    /// Drops every fault still scheduled (counted ones with requests left included): IBKR recovers.
+    pub fn clear_faults(&self) {
+        self.shared.lock().faults.clear();
+    }
+
     /// Changes the requests per second (0: no limit).
     pub fn set_requests_per_second(&self, rps: u32) {
         self.shared.lock().requests_per_second = rps;

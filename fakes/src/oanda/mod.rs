@@ -178,6 +178,11 @@ impl FakeOanda {
         self.state().faults.push(fault);
     }
 
+    /// Drops every fault still queued (counted ones with requests left included): OANDA recovers.
+    pub fn clear_faults(&self) {
+        self.state().faults.clear();
+    }
+
     /// From now on every request with `token` gets 401; its open streams end.
     pub fn revoke_token(&self, token: &str) {
         let mut st = self.state();

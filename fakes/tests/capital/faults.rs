@@ -111,3 +111,19 @@ async fn delay_before_does_nothing_until_the_delay_is_over() {
     // The first (abandoned) request may or may not run once its delay is over; this one did.
     assert!(!fake.positions("ACC-NET").is_empty());
 }
+
+#[tokio::test]
+async fn cleared_faults_no_longer_apply() {
+    let fake = start().await;
+    let c = login(&fake).await;
+    fake.inject(Fault::Status {
+        method: Some("GET".into()),
+        path_prefix: "/positions".into(),
+        status: 429,
+        body: json!({ "errorCode": "error.too-many.requests" }),
+        times: 100,
+    });
+    assert_eq!(c.get("/positions").await.0, 429);
+    fake.clear_faults();
+    assert_eq!(c.get("/positions").await.0, 200);
+}

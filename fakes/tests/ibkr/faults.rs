@@ -59,3 +59,13 @@ async fn an_order_accepted_before_a_timeout_exists_and_can_be_found_by_its_coid(
         .find(|o| o["order_ref"] == "tv-timeout-1");
     assert!(found.is_some());
 }
+
+#[tokio::test]
+async fn cleared_faults_no_longer_apply() {
+    let fake = FakeIbkr::start(FakeIbkrOptions::relaxed()).await;
+    let api = Api::ready(&fake).await;
+    fake.fail_next("GET", "/portfolio", 429, 100);
+    assert_eq!(api.get("/portfolio/accounts").await.0, 429);
+    fake.clear_faults();
+    assert_eq!(api.get("/portfolio/accounts").await.0, 200);
+}

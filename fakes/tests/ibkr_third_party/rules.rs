@@ -119,3 +119,13 @@ async fn scheduled_failures_do_nothing_but_an_accepted_write_is_placed() {
     assert_eq!(c.get(&s, "/accounts").await.status, 202);
     assert_eq!(c.get(&s, "/accounts").await.status, 200);
 }
+
+#[tokio::test]
+async fn cleared_faults_no_longer_apply() {
+    let (fake, c) = relaxed().await;
+    let s = c.granted(&fake, "alice").await;
+    fake.fail_next("GET", "/accounts", 429, 100);
+    assert_eq!(c.get(&s, "/accounts").await.status, 429);
+    fake.clear_faults();
+    assert_eq!(c.get(&s, "/accounts").await.status, 200);
+}

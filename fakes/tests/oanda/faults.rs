@@ -128,3 +128,17 @@ async fn delay_waits_before_doing_anything() {
     assert_eq!(c.get("/v3/accounts").await.0, 200);
     assert!(started.elapsed() >= Duration::from_millis(200));
 }
+
+#[tokio::test]
+async fn cleared_faults_no_longer_apply() {
+    let fake = start().await;
+    let c = Client::new(&fake);
+    fake.inject(Fault::Status {
+        status: 429,
+        times: 100,
+        path: Some("/summary".into()),
+    });
+    assert_eq!(c.get(&format!("/v3/accounts/{NET}/summary")).await.0, 429);
+    fake.clear_faults();
+    assert_eq!(c.get(&format!("/v3/accounts/{NET}/summary")).await.0, 200);
+}

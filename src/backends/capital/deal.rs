@@ -138,6 +138,8 @@ pub(super) async fn settle_ambiguous(
     placement: &Placement,
     before: &Before,
 ) -> BrokerResult<String> {
+    // Whether any look-up answered: "not found" means something only then.
+    let mut looked = false;
     for attempt in 0..LOOKUP_ATTEMPTS {
         if attempt > 0 {
             scope.pause(LOOKUP_SPACING).await;
@@ -149,6 +151,7 @@ pub(super) async fn settle_ambiguous(
                 continue;
             }
         };
+        looked = true;
         let account = scope.account();
         match placement {
             Placement::Position(req) => {
@@ -215,6 +218,14 @@ pub(super) async fn settle_ambiguous(
     }
     // Capital.com cannot look a deal up by the request that made it, so "most likely" is all the bridge can
     // say: the requestId stays taken (a resend is told the outcome is unknown, never placed again).
+    if !looked {
+        tracing::warn!("every deal lookup failed; the outcome is unknown");
+        return Err(BrokerError::OutcomeUnknown(
+            "Capital.com did not confirm the order and the bridge could not read your positions and orders, \
+             so its outcome is unknown. Check your positions and orders before placing it again."
+                .into(),
+        ));
+    }
     Err(BrokerError::OutcomeUnknown(
         "Capital.com did not confirm the order and it does not appear in your positions or orders, so it was \
          most likely not placed. Check your positions and orders before placing it again."

@@ -33,6 +33,8 @@ struct Double {
     /// Status and warning of the next orders taken.
     place_status: Mutex<VecDeque<(&'static str, &'static str)>>,
     orders_faults: Mutex<VecDeque<ApiError>>,
+    /// Outcomes of the next look-ups of one order by id.
+    lookup_faults: Mutex<VecDeque<ApiError>>,
     accounts_faults: Mutex<VecDeque<ApiError>>,
     calls: Mutex<HashMap<&'static str, usize>>,
     since: Mutex<Vec<Option<String>>>,
@@ -102,6 +104,9 @@ impl Api for Double {
     }
     async fn order(&self, _user: &str, _account: &str, id: Coid) -> ApiResult<Vec<Order>> {
         self.count("order");
+        if let Some(e) = self.lookup_faults.locked().pop_front() {
+            return Err(e);
+        }
         Ok(self
             .book
             .locked()
@@ -330,6 +335,22 @@ async fn every_ambiguous_write_outcome_is_looked_up() {
         other => panic!("{other:?}"),
     }
     assert_eq!(api.calls("place"), 1);
+    // Taken, and the look-up refused: unknown too (not the look-up's own "try again", which would free the
+    // requestId for a second placement).
+    api.place_faults
+        .locked()
+        .push_back(ApiError::Call(CallError::status_of::<errors::TpError>(503, "")));
+    api.lookup_faults
+        .locked()
+        .push_back(ApiError::Call(CallError::status_of::<errors::TpError>(429, "")));
+    match b
+        .place_order(&session("a"), ACCT, limit(dec!(1)), Some("z"))
+        .await
+    {
+        Err(BrokerError::OutcomeUnknown(m)) => assert!(m.contains("could not look it up"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(api.calls("place"), 2);
     // Taken but rejected: IBKR's warning is the error.
     api.place_status
         .locked()

@@ -153,12 +153,20 @@ impl Desk<'_> {
                     ))
                 }
             },
-            Err(e) if e.is_ambiguous() => match self.settle_ambiguous(id, &e, "placing").await? {
-                Some(o) => Some(o),
-                None => {
+            Err(e) if e.is_ambiguous() => match self.settle_ambiguous(id, &e, "placing").await {
+                Ok(Some(o)) => Some(o),
+                Ok(None) => {
                     return Err(BrokerError::OutcomeUnknown(format!(
                         "IBKR did not confirm order {id} ({e}); it may still appear in the orders list: check it before placing the order again"
                     )))
+                }
+                // A failed look-up settles nothing: the order may exist. Said as such (not as the look-up's
+                // own "try again"), so that the requestId stays taken and its resend looks first.
+                Err(lookup) => {
+                    tracing::warn!(user = self.user, account = self.account, customer_order_id = %id, error = %lookup, "looking up an unconfirmed IBKR order failed");
+                    return Err(BrokerError::OutcomeUnknown(format!(
+                        "IBKR did not confirm order {id} ({e}) and the bridge could not look it up; it may be in the orders list: check it before placing the order again"
+                    )));
                 }
             },
             Err(e) => return Err(to_broker("placing the order", &e)),

@@ -228,17 +228,41 @@ async fn a_failed_lookup_sends_nothing_and_the_next_resend_looks_again() {
         .unwrap_err();
     assert!(err.to_string().contains("could not be asked"), "{err}");
     assert_eq!(runs.load(Ordering::SeqCst), 0);
-    interrupted_claim(&store, &key("r1")).await;
-    let (placed, _) = replica(&store, "c")
+    // The record is kept: the next resend, on any replica, looks again (here the order was placed after
+    // all) instead of placing a second one.
+    let (placed, replayed) = replica(&store, "c")
         .place(
             key("r1"),
             fp(),
             counted(&runs, "o3"),
-            lookup_answers(Ok(None), &asked),
+            lookup_answers(Ok(Some("o1".into())), &asked),
         )
         .await
         .unwrap();
-    assert_eq!(placed.order_id, "o3");
+    assert_eq!((placed.order_id.as_str(), replayed), ("o1", true));
+    assert_eq!(
+        (runs.load(Ordering::SeqCst), asked.load(Ordering::SeqCst)),
+        (0, 2)
+    );
+
+    // A look-up that finds the order refused at once says so, every time, and places nothing.
+    interrupted_claim(&store, &key("r2")).await;
+    for _ in 0..2 {
+        let err = replica(&store, "b")
+            .place(
+                key("r2"),
+                fp(),
+                counted(&runs, "o4"),
+                lookup_answers(Err(BrokerError::Rejected("not executed: margin".into())), &asked),
+            )
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("not executed: margin"), "{err}");
+    }
+    assert_eq!(
+        (runs.load(Ordering::SeqCst), asked.load(Ordering::SeqCst)),
+        (0, 4)
+    );
 }
 
 #[tokio::test]
