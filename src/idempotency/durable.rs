@@ -333,7 +333,7 @@ fn conflict(key: &IdempotencyKey) -> ApiError {
 
 fn unresolved(key: &IdempotencyKey) -> ApiError {
     ApiError::bad(format!(
-        "An earlier attempt of the order with requestId '{}' was interrupted and its outcome is unknown; check your orders and positions before placing it again (with a new requestId)",
+        "An earlier attempt of the order with requestId '{}' was interrupted or not confirmed by the broker, and its outcome is unknown; check your orders and positions before placing it again (with a new requestId)",
         key.request_id
     ))
 }

@@ -151,9 +151,11 @@ impl Fingerprint {
 
 /// Remembers the order each `requestId` created, within the limits of [`IdempotencyConfig`].
 ///
-/// Concurrent duplicates wait for the first one and get its answer (single flight). A placement that
-/// failed leaves no entry, so a resend is evaluated afresh: a failed placement created no order (backends
-/// must resolve an ambiguous upstream failure before answering, see DESIGN principle 5).
+/// Concurrent duplicates wait for the first one and get its answer (single flight). A placement refused
+/// outright leaves no entry, so a resend is evaluated afresh: it created no order. A placement whose
+/// outcome is unknown ([`crate::broker::BrokerError::OutcomeUnknown`]: the upstream may have taken it and
+/// the backend could not settle it) keeps its entry with the claim lapsed, so a resend looks the order up
+/// before anything is sent, and never places it a second time.
 pub struct IdempotencyCache {
     table: Arc<Mutex<Table>>,
     config: IdempotencyConfig,

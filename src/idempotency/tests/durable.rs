@@ -200,7 +200,7 @@ async fn an_interrupted_attempt_the_backend_cannot_look_up_is_refused_not_placed
             .unwrap_err();
         assert!(
             err.to_string()
-                .contains("was interrupted and its outcome is unknown"),
+                .contains("its outcome is unknown"),
             "{err}"
         );
     }
