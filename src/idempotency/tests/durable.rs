@@ -198,11 +198,7 @@ async fn an_interrupted_attempt_the_backend_cannot_look_up_is_refused_not_placed
             )
             .await
             .unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("its outcome is unknown"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("its outcome is unknown"), "{err}");
     }
     assert_eq!(runs.load(Ordering::SeqCst), 0, "never placed twice");
     assert_eq!(
