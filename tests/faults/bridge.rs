@@ -35,14 +35,15 @@ pub fn free_port() -> u16 {
 }
 
 impl Bridge {
-    /// Writes `config_toml` and starts the bridge on it with `env`; returns once `/healthz` answers.
-    pub async fn start(config_toml: &str, env: &[(&str, &str)]) -> Bridge {
+    /// Writes `config_toml` and starts the bridge on it with `env`, listening on `port` (from
+    /// [`free_port`]); returns once `/healthz` answers.
+    pub async fn start(port: u16, config_toml: &str, env: &[(&str, &str)]) -> Bridge {
         let dir = tempfile::tempdir().expect("a temp dir");
         let config = dir.path().join("tvbridge.toml");
         std::fs::write(&config, config_toml).expect("config written");
         let mut bridge = Bridge {
             child: None,
-            port: free_port(),
+            port,
             config,
             env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             dir,

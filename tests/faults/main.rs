@@ -5,7 +5,7 @@
 //!
 //! Configurations, chosen by environment variables:
 //! - `TVBRIDGE_FAULTS` unset or `short`: what `cargo test` runs, about 12 s of traffic per backend (all
-//!   four in parallel), a fault every 1.5 s.
+//!   six in parallel), a fault every 1.5 s.
 //! - `TVBRIDGE_FAULTS=long`: 2 minutes per backend, more tabs and traders, a fault every 2 s. Run it as
 //!   `TVBRIDGE_FAULTS=long cargo test --release --test faults -- --nocapture`.
 //! - `TVBRIDGE_FAULTS=soak`: `TVBRIDGE_SOAK_MINUTES` minutes (default 30) of steady traffic with upstream
@@ -28,6 +28,7 @@
 mod backends;
 mod bridge;
 mod checker;
+mod login;
 mod schedule;
 mod traffic;
 
@@ -118,9 +119,10 @@ fn run(kind: Kind) {
 }
 
 async fn campaign(kind: Kind, plan: Plan) {
-    let setup = Arc::new(Setup::start(kind).await);
+    let port = bridge::free_port();
+    let setup = Arc::new(Setup::start(kind, port).await);
     let env: Vec<(&str, &str)> = setup.env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let mut bridge = Bridge::start(&setup.config, &env).await;
+    let mut bridge = Bridge::start(port, &setup.config, &env).await;
     let streams = plan.order_streams + 1;
     let client = Arc::new(Client::new(
         bridge.base(),
@@ -152,6 +154,8 @@ async fn campaign(kind: Kind, plan: Plan) {
     let mut next_sample = start;
     let mut samples: Vec<(Duration, u64, usize)> = Vec::new();
     let mut measures = Vec::new();
+    // When each fault came, for the breakdown of failed changes.
+    let mut injected_at: Vec<(Instant, FaultKind)> = Vec::new();
     while start.elapsed() < plan.traffic {
         tokio::time::sleep(Duration::from_millis(100)).await;
         if let Some(every) = plan.sample_every {
@@ -171,6 +175,7 @@ async fn campaign(kind: Kind, plan: Plan) {
         let Some((fault, nth)) = schedule.pop() else {
             continue;
         };
+        injected_at.push((Instant::now(), fault));
         match fault {
             FaultKind::Restart => {
                 *client.restart_began.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
@@ -247,6 +252,18 @@ async fn campaign(kind: Kind, plan: Plan) {
         statuses: record.statuses,
         recoveries: record.recoveries,
     };
+    if std::env::var("TVBRIDGE_FAULTS_DEBUG").is_ok() {
+        for (at, fault) in &injected_at {
+            println!(
+                "DEBUG fault {:>8.3} {}",
+                at.saturating_duration_since(start).as_secs_f64(),
+                fault.name()
+            );
+        }
+        for line in setup.request_log(start) {
+            println!("DEBUG upstream {line}");
+        }
+    }
     let violations = checker::check(&evidence);
     report(
         kind,
@@ -258,6 +275,7 @@ async fn campaign(kind: Kind, plan: Plan) {
         &samples,
         &violations,
     );
+    print_failed_changes(kind, &plan, &record.counts.failed_changes, &injected_at);
     if evidence.upstream.is_empty()
         && evidence
             .attempts
@@ -304,7 +322,7 @@ async fn measure_upstream_drop(
     while dropped.elapsed() < Duration::from_secs(5) {
         match (before, setup.upstream_streams()) {
             // OANDA counts connections ever accepted; the WebSocket fakes count open ones.
-            (Some(b), Some(now)) if matches!(setup.upstream, backends::Upstream::Oanda(_)) && now > b => {
+            (Some(b), Some(now)) if matches!(setup.upstream, backends::Upstream::Oanda(..)) && now > b => {
                 reconnected = Some(Instant::now());
                 break;
             }
@@ -411,7 +429,7 @@ fn report(
     println!(
         "[{kind:?} {}] orders attempted={} acknowledged={acked} failed={failed} unknown={unknown} \
          placed upstream={} resends={resends} restarts={restarts} faults: {} | modifies ok/failed={}/{} \
-         cancels={}/{} closes={}/{} polls={}/{} stream lines={} (order statuses {}) reopens={} relogins={} recoveries={} \
+         cancels={}/{} closes={}/{} polls={}/{} stream lines={} (order statuses {}) reopens={} relogins={} grants at IBKR={} recoveries={} \
          (worst {:?}) longest silence of an open stream {:?} (stream {} at {:?}) slowest reopen of a stream the bridge \
          ended {:?} | violations={}",
         plan.name,
@@ -430,6 +448,7 @@ fn report(
         e.statuses.len(),
         counts.stream_reopens,
         counts.relogins,
+        counts.grants_at_ibkr,
         e.recoveries.len(),
         worst_recovery,
         counts.max_gap.0,
@@ -451,9 +470,6 @@ fn report(
     }
     for (msg, n) in &counts.place_errors {
         println!("[{kind:?} {}]   placement answered {n}x: {msg}", plan.name);
-    }
-    for (msg, n) in &counts.other_errors {
-        println!("[{kind:?} {}]   {n}x {msg}", plan.name);
     }
     for (msg, n) in &counts.poll_errors {
         println!("[{kind:?} {}]   poll failed {n}x: {msg}", plan.name);
@@ -480,6 +496,65 @@ fn report(
     }
 }
 
+/// How many distinct answers the breakdown of failed changes shows per action.
+const TOP_ANSWERS: usize = 5;
+/// A failed change is put down to the last fault injected before its answer when that fault came at most
+/// this long before it was sent (longer, and the fault is history).
+const FAULT_REACH: Duration = Duration::from_secs(12);
+
+/// Per action (modify, cancel, close): the failures by the answer TradingView got, the most frequent
+/// first (at most [`TOP_ANSWERS`]), each with the faults injected just before them.
+fn print_failed_changes(
+    kind: Kind,
+    plan: &Plan,
+    failed: &[traffic::FailedChange],
+    injected_at: &[(Instant, FaultKind)],
+) {
+    use std::collections::BTreeMap;
+    for action in ["modify", "cancel", "close"] {
+        let of_action: Vec<&traffic::FailedChange> = failed.iter().filter(|f| f.action == action).collect();
+        if of_action.is_empty() {
+            continue;
+        }
+        // answer -> (count, fault name -> count)
+        let mut by_answer: BTreeMap<&str, (u32, BTreeMap<&'static str, u32>)> = BTreeMap::new();
+        for f in &of_action {
+            let cause = injected_at
+                .iter()
+                .rev()
+                .find(|(at, _)| *at <= f.answered)
+                .filter(|(at, _)| f.sent.saturating_duration_since(*at) <= FAULT_REACH)
+                .map_or("no fault within 12 s", |(_, k)| k.name());
+            let entry = by_answer.entry(f.answer.as_str()).or_default();
+            entry.0 += 1;
+            *entry.1.entry(cause).or_default() += 1;
+        }
+        let mut rows: Vec<_> = by_answer.into_iter().collect();
+        rows.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(b.0)));
+        println!(
+            "[{kind:?} {}]   failed {action}s: {} in {} distinct answer(s){}",
+            plan.name,
+            of_action.len(),
+            rows.len(),
+            if rows.len() > TOP_ANSWERS {
+                format!(", the {TOP_ANSWERS} most frequent:")
+            } else {
+                ":".to_owned()
+            }
+        );
+        for (answer, (n, causes)) in rows.iter().take(TOP_ANSWERS) {
+            let mut causes: Vec<_> = causes.iter().collect();
+            causes.sort_by(|a, b| b.1.cmp(a.1));
+            let causes: Vec<String> = causes.iter().map(|(c, n)| format!("{c} {n}")).collect();
+            println!(
+                "[{kind:?} {}]     {n}x {answer}  (last fault before: {})",
+                plan.name,
+                causes.join(", ")
+            );
+        }
+    }
+}
+
 #[test]
 fn paper_keeps_every_order_exactly_once_through_restarts() {
     run(Kind::Paper);
@@ -496,6 +571,16 @@ fn oanda_keeps_every_order_exactly_once_through_faults() {
 }
 
 #[test]
+fn oanda_v1_keeps_every_order_exactly_once_through_faults() {
+    run(Kind::OandaV1);
+}
+
+#[test]
 fn ibkr_keeps_every_order_exactly_once_through_faults() {
     run(Kind::Ibkr);
+}
+
+#[test]
+fn ibkr_third_party_keeps_every_order_exactly_once_through_faults() {
+    run(Kind::IbkrThirdParty);
 }
