@@ -511,7 +511,11 @@ fn print_failed_changes(
     injected_at: &[(Instant, FaultKind)],
 ) {
     use std::collections::BTreeMap;
-    for action in ["modify", "cancel", "close"] {
+    for (action, plural) in [
+        ("modify", "modifications"),
+        ("cancel", "cancellations"),
+        ("close", "closes"),
+    ] {
         let of_action: Vec<&traffic::FailedChange> = failed.iter().filter(|f| f.action == action).collect();
         if of_action.is_empty() {
             continue;
@@ -532,7 +536,7 @@ fn print_failed_changes(
         let mut rows: Vec<_> = by_answer.into_iter().collect();
         rows.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(b.0)));
         println!(
-            "[{kind:?} {}]   failed {action}s: {} in {} distinct answer(s){}",
+            "[{kind:?} {}]   failed {plural}: {} in {} distinct answer(s){}",
             plan.name,
             of_action.len(),
             rows.len(),
