@@ -285,6 +285,20 @@ async fn campaign(kind: Kind, plan: Plan) {
         println!("[{kind:?}] raw ledger sample: {}", setup.raw_ledger());
     }
     if !violations.is_empty() {
+        if std::env::var("TVBRIDGE_FAULTS_DEBUG").is_ok() {
+            // The whole kept log of the requests the violations name.
+            let log = bridge.log_tail();
+            for v in &violations {
+                let ids: Vec<&str> = v
+                    .evidence
+                    .split(['"', '\'', ' '])
+                    .filter(|w| w.starts_with("fc") || w.starts_with("tvb-"))
+                    .collect();
+                for line in log.lines().filter(|l| ids.iter().any(|id| l.contains(id))) {
+                    println!("DEBUG bridge {line}");
+                }
+            }
+        }
         panic!(
             "{kind:?}: {} violation(s):\n{}\n--- bridge log tail ---\n{}",
             violations.len(),
@@ -293,7 +307,7 @@ async fn campaign(kind: Kind, plan: Plan) {
                 .map(|v| format!("({}) {}", v.invariant, v.evidence))
                 .collect::<Vec<_>>()
                 .join("\n"),
-            bridge.log_tail()
+            tail(&bridge.log_tail(), 200)
         );
     }
     let acked = evidence
@@ -305,6 +319,12 @@ async fn campaign(kind: Kind, plan: Plan) {
         acked > 0,
         "{kind:?}: no order was acknowledged, the campaign tested nothing"
     );
+}
+
+/// The last `n` lines of `log`.
+fn tail(log: &str, n: usize) -> String {
+    let lines: Vec<&str> = log.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
 /// After the upstream's streams were dropped: when the bridge reconnected (at the fake), then how long
