@@ -284,6 +284,23 @@ async fn campaign(kind: Kind, plan: Plan) {
     {
         println!("[{kind:?}] raw ledger sample: {}", setup.raw_ledger());
     }
+    if std::env::var("TVBRIDGE_FAULTS_DEBUG").is_ok() {
+        // What the bridge logged about each placement told it failed (how it came to that answer).
+        let log = bridge.log_tail();
+        for a in evidence
+            .attempts
+            .iter()
+            .filter(|a| matches!(a.outcome, checker::Outcome::Failed(_)))
+        {
+            let needle = format!("{}-", a.request_id);
+            let quoted = format!("'{}'", a.request_id);
+            for line in log.lines().filter(|l| {
+                l.contains(&needle) || l.contains(&quoted) || l.contains(&format!("={}", a.request_id))
+            }) {
+                println!("DEBUG failed {} {line}", a.request_id);
+            }
+        }
+    }
     if !violations.is_empty() {
         if std::env::var("TVBRIDGE_FAULTS_DEBUG").is_ok() {
             // The whole kept log of the requests the violations name.
