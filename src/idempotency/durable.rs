@@ -177,8 +177,10 @@ impl Durable {
                             return Err(unresolved(key));
                         }
                         Err(e) => {
-                            // Unknown yet: free the claim for the next resend to look again.
-                            let _ = self.release(&rkey, mine).await;
+                            // Unknown yet: lapse the claim (the record stays) for the next resend to
+                            // look again. Releasing it would delete the record, and the next resend would
+                            // place the order again without looking (the fault campaign's IBKR finding).
+                            let _ = self.lapse(&rkey, mine).await;
                             tracing::warn!(request_id = %key.request_id, error = %e, "requestId: looking up an interrupted attempt failed");
                             return Err(ApiError::bad(format!(
                                 "An earlier attempt of the order with requestId '{}' was interrupted, and the broker could not be asked whether it was placed; nothing was sent. Send it again in a moment",

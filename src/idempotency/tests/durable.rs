@@ -228,7 +228,8 @@ async fn a_failed_lookup_sends_nothing_and_the_next_resend_looks_again() {
         .unwrap_err();
     assert!(err.to_string().contains("could not be asked"), "{err}");
     assert_eq!(runs.load(Ordering::SeqCst), 0);
-    interrupted_claim(&store, &key("r1")).await;
+    // The record is still there: the next resend looks again before anything is sent (it is not
+    // taken for a new requestId and placed blind).
     let (placed, _) = replica(&store, "c")
         .place(
             key("r1"),
@@ -239,6 +240,7 @@ async fn a_failed_lookup_sends_nothing_and_the_next_resend_looks_again() {
         .await
         .unwrap();
     assert_eq!(placed.order_id, "o3");
+    assert_eq!(asked.load(Ordering::SeqCst), 2, "looked up again first");
 }
 
 #[tokio::test]
