@@ -16,7 +16,11 @@
 //!   filter, e.g. `TVBRIDGE_FAULTS=soak TVBRIDGE_SOAK_MINUTES=30 cargo test --release --test faults
 //!   capital -- --nocapture`.
 //! - `TVBRIDGE_FAULTS_SEED`: the seed of the traffic and of where the fault cycle starts (default 1).
-//! - `TVBRIDGE_FAULTS_DEBUG` (any value): print every client stream open, refusal and break.
+//! - `TVBRIDGE_FAULTS_DEBUG` (any value): print every client stream open, refusal and break, each fault
+//!   with its time, the fake's request log (where it keeps one), and the bridge's log lines about each
+//!   placement told failed or named by a violation.
+//! - `TVBRIDGE_FAULTS_BRIDGE_LOG`: the bridge's `RUST_LOG` (default `warn`), e.g.
+//!   `warn,tvbridge::idempotency=info,tvbridge::backends::ibkr=info`.
 //!
 //! What the stream-recovery invariant (e) measures: (1) after a bridge restart, from the moment the
 //! restarted bridge answers `/healthz` to the first line (the snapshot) of each reopened client stream;
