@@ -186,7 +186,7 @@ impl Durable {
                                 // another user's): told as it is.
                                 BrokerError::Rejected(_) | BrokerError::NotFound(_) => ApiError::Broker(e),
                                 _ => ApiError::bad(format!(
-                                    "An earlier attempt of the order with requestId '{}' was interrupted, and the broker could not be asked whether it was placed; nothing was sent. Send it again in a moment",
+                                    "An earlier attempt of the order with requestId '{}' was not confirmed, and the broker could not be asked whether it was placed (nothing was sent now). Check your orders before placing it again; a resend of this requestId looks again first",
                                     key.request_id
                                 )),
                             });

@@ -9,6 +9,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tvbridge");
+/// The last lines of the bridge's log kept for a failure's evidence.
+const LOG_LINES: usize = 20_000;
 
 /// A bridge process and what it needs to be restarted exactly as it was.
 pub struct Bridge {
@@ -35,14 +37,15 @@ pub fn free_port() -> u16 {
 }
 
 impl Bridge {
-    /// Writes `config_toml` and starts the bridge on it with `env`; returns once `/healthz` answers.
-    pub async fn start(config_toml: &str, env: &[(&str, &str)]) -> Bridge {
+    /// Writes `config_toml` and starts the bridge on it with `env`, listening on `port` (from
+    /// [`free_port`]); returns once `/healthz` answers.
+    pub async fn start(port: u16, config_toml: &str, env: &[(&str, &str)]) -> Bridge {
         let dir = tempfile::tempdir().expect("a temp dir");
         let config = dir.path().join("tvbridge.toml");
         std::fs::write(&config, config_toml).expect("config written");
         let mut bridge = Bridge {
             child: None,
-            port: free_port(),
+            port,
             config,
             env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             dir,
@@ -75,7 +78,11 @@ impl Bridge {
             .args(["--config", self.config.to_str().expect("utf-8 path")])
             .args(["serve", "--listen", &listen])
             .env("TVBRIDGE__STORE__DATA_DIR", &data)
-            .env("RUST_LOG", "warn")
+            // `TVBRIDGE_FAULTS_BRIDGE_LOG` (e.g. `info`) to see more of what the bridge did.
+            .env(
+                "RUST_LOG",
+                std::env::var("TVBRIDGE_FAULTS_BRIDGE_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -97,7 +104,7 @@ impl Bridge {
             std::thread::spawn(move || {
                 for line in BufReader::new(pipe).lines().map_while(Result::ok) {
                     let mut l = log.lock().unwrap_or_else(|e| e.into_inner());
-                    if l.len() >= 200 {
+                    if l.len() >= LOG_LINES {
                         l.remove(0);
                     }
                     l.push(line);

@@ -17,7 +17,9 @@ pub enum Outcome {
     Acked(String),
     /// An error answer the client took as final (`errmsg`).
     Failed(String),
-    /// No final answer by the end of the run (timeouts, "still being placed"): reported as unknown.
+    /// An answer saying the outcome is not known (the user is to check before placing again), or no
+    /// final answer by the end of the run (timeouts, "still being placed"). Allowed whether or not the
+    /// order exists upstream; never twice.
     Unknown(String),
 }
 
@@ -216,8 +218,12 @@ pub fn check(e: &Evidence) -> Vec<Violation> {
 /// than that the order was refused.
 pub fn reads_as_unknown(errmsg: &str) -> bool {
     let m = errmsg.to_ascii_lowercase();
+    // Not a bare "unknown": "Unknown account" or "unknown order" is a refusal, not an outcome.
     [
-        "unknown",
+        "outcome is unknown",
+        "outcome unknown",
+        "unknown outcome",
+        "did not confirm",
         "not known",
         "may have",
         "might have",

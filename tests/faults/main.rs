@@ -5,7 +5,7 @@
 //!
 //! Configurations, chosen by environment variables:
 //! - `TVBRIDGE_FAULTS` unset or `short`: what `cargo test` runs, about 12 s of traffic per backend (all
-//!   four in parallel), a fault every 1.5 s.
+//!   six in parallel), a fault every 1.5 s.
 //! - `TVBRIDGE_FAULTS=long`: 2 minutes per backend, more tabs and traders, a fault every 2 s. Run it as
 //!   `TVBRIDGE_FAULTS=long cargo test --release --test faults -- --nocapture`.
 //! - `TVBRIDGE_FAULTS=soak`: `TVBRIDGE_SOAK_MINUTES` minutes (default 30) of steady traffic with upstream
@@ -19,7 +19,11 @@
 //!   test filter, e.g. `TVBRIDGE_FAULTS=soak TVBRIDGE_SOAK_MINUTES=30 cargo test --release --test faults
 //!   oanda -- --nocapture`.
 //! - `TVBRIDGE_FAULTS_SEED`: the seed of the traffic and of where the fault cycle starts (default 1).
-//! - `TVBRIDGE_FAULTS_DEBUG` (any value): print every client stream open, refusal and break.
+//! - `TVBRIDGE_FAULTS_DEBUG` (any value): print every client stream open, refusal and break, each fault
+//!   with its time, the fake's request log (where it keeps one), and the bridge's log lines about each
+//!   placement told failed or named by a violation.
+//! - `TVBRIDGE_FAULTS_BRIDGE_LOG`: the bridge's `RUST_LOG` (default `warn`), e.g.
+//!   `warn,tvbridge::idempotency=info,tvbridge::backends::ibkr=info`.
 //!
 //! What the stream-recovery invariant (e) measures: (1) after a bridge restart, from the moment the
 //! restarted bridge answers `/healthz` to the first line (the snapshot) of each reopened client stream;
@@ -31,6 +35,7 @@
 mod backends;
 mod bridge;
 mod checker;
+mod login;
 mod schedule;
 mod traffic;
 
@@ -127,7 +132,8 @@ fn run(kind: Kind) {
 }
 
 async fn campaign(kind: Kind, plan: Plan) {
-    let setup = Arc::new(Setup::start(kind).await);
+    let port = bridge::free_port();
+    let setup = Arc::new(Setup::start(kind, port).await);
     let env: Vec<(&str, &str)> = setup.env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     // The soak measures what the bridge itself keeps, so what it keeps by design is held small: requestIds
     // are remembered 5 minutes (not 24 h) and at most 400 per user once a minute old (the defaults, 2,000
@@ -140,7 +146,7 @@ async fn campaign(kind: Kind, plan: Plan) {
         ),
         _ => setup.config.clone(),
     };
-    let mut bridge = Bridge::start(&config, &env).await;
+    let mut bridge = Bridge::start(port, &config, &env).await;
     let streams = plan.order_streams + 1;
     let client = Arc::new(Client::new(
         bridge.base(),
@@ -176,6 +182,8 @@ async fn campaign(kind: Kind, plan: Plan) {
     let mut next_sample = start;
     let mut samples: Vec<(Duration, bridge::Resources)> = Vec::new();
     let mut measures = Vec::new();
+    // When each fault came, for the breakdown of failed changes.
+    let mut injected_at: Vec<(Instant, FaultKind)> = Vec::new();
     while start.elapsed() < plan.traffic {
         tokio::time::sleep(Duration::from_millis(100)).await;
         if let Some(every) = plan.sample_every {
@@ -202,6 +210,7 @@ async fn campaign(kind: Kind, plan: Plan) {
         let Some((fault, nth)) = schedule.pop() else {
             continue;
         };
+        injected_at.push((Instant::now(), fault));
         match fault {
             FaultKind::Restart => {
                 *client.restart_began.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
@@ -278,6 +287,18 @@ async fn campaign(kind: Kind, plan: Plan) {
         statuses: record.statuses,
         recoveries: record.recoveries,
     };
+    if std::env::var("TVBRIDGE_FAULTS_DEBUG").is_ok() {
+        for (at, fault) in &injected_at {
+            println!(
+                "DEBUG fault {:>8.3} {}",
+                at.saturating_duration_since(start).as_secs_f64(),
+                fault.name()
+            );
+        }
+        for line in setup.request_log(start) {
+            println!("DEBUG upstream {line}");
+        }
+    }
     let violations = checker::check(&evidence);
     report(
         kind,
@@ -289,6 +310,7 @@ async fn campaign(kind: Kind, plan: Plan) {
         &samples,
         &violations,
     );
+    print_failed_changes(kind, &plan, &record.counts.failed_changes, &injected_at);
     if evidence.upstream.is_empty()
         && evidence
             .attempts
@@ -297,7 +319,38 @@ async fn campaign(kind: Kind, plan: Plan) {
     {
         println!("[{kind:?}] raw ledger sample: {}", setup.raw_ledger());
     }
+    if std::env::var("TVBRIDGE_FAULTS_DEBUG").is_ok() {
+        // What the bridge logged about each placement told it failed (how it came to that answer).
+        let log = bridge.log_tail();
+        for a in evidence
+            .attempts
+            .iter()
+            .filter(|a| matches!(a.outcome, checker::Outcome::Failed(_)))
+        {
+            let needle = format!("{}-", a.request_id);
+            let quoted = format!("'{}'", a.request_id);
+            for line in log.lines().filter(|l| {
+                l.contains(&needle) || l.contains(&quoted) || l.contains(&format!("={}", a.request_id))
+            }) {
+                println!("DEBUG failed {} {line}", a.request_id);
+            }
+        }
+    }
     if !violations.is_empty() {
+        if std::env::var("TVBRIDGE_FAULTS_DEBUG").is_ok() {
+            // The whole kept log of the requests the violations name.
+            let log = bridge.log_tail();
+            for v in &violations {
+                let ids: Vec<&str> = v
+                    .evidence
+                    .split(['"', '\'', ' '])
+                    .filter(|w| w.starts_with("fc") || w.starts_with("tvb-"))
+                    .collect();
+                for line in log.lines().filter(|l| ids.iter().any(|id| l.contains(id))) {
+                    println!("DEBUG bridge {line}");
+                }
+            }
+        }
         panic!(
             "{kind:?}: {} violation(s):\n{}\n--- bridge log tail ---\n{}",
             violations.len(),
@@ -306,7 +359,7 @@ async fn campaign(kind: Kind, plan: Plan) {
                 .map(|v| format!("({}) {}", v.invariant, v.evidence))
                 .collect::<Vec<_>>()
                 .join("\n"),
-            bridge.log_tail()
+            tail(&bridge.log_tail(), 200)
         );
     }
     let acked = evidence
@@ -318,6 +371,12 @@ async fn campaign(kind: Kind, plan: Plan) {
         acked > 0,
         "{kind:?}: no order was acknowledged, the campaign tested nothing"
     );
+}
+
+/// The last `n` lines of `log`.
+fn tail(log: &str, n: usize) -> String {
+    let lines: Vec<&str> = log.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
 /// After the upstream's streams were dropped: when the bridge reconnected (at the fake), then how long
@@ -335,7 +394,7 @@ async fn measure_upstream_drop(
     while dropped.elapsed() < Duration::from_secs(5) {
         match (before, setup.upstream_streams()) {
             // OANDA counts connections ever accepted; the WebSocket fakes count open ones.
-            (Some(b), Some(now)) if matches!(setup.upstream, backends::Upstream::Oanda(_)) && now > b => {
+            (Some(b), Some(now)) if matches!(setup.upstream, backends::Upstream::Oanda(..)) && now > b => {
                 reconnected = Some(Instant::now());
                 break;
             }
@@ -442,7 +501,7 @@ fn report(
     println!(
         "[{kind:?} {}] orders attempted={} acknowledged={acked} failed={failed} unknown={unknown} \
          placed upstream={} resends={resends} restarts={restarts} faults: {} | modifies ok/failed={}/{} \
-         cancels={}/{} closes={}/{} polls={}/{} stream lines={} (order statuses {}) reopens={} relogins={} recoveries={} \
+         cancels={}/{} closes={}/{} polls={}/{} stream lines={} (order statuses {}) reopens={} relogins={} grants at IBKR={} recoveries={} \
          (worst {:?}) longest silence of an open stream {:?} (stream {} at {:?}) slowest reopen of a stream the bridge \
          ended {:?} | violations={}",
         plan.name,
@@ -461,6 +520,7 @@ fn report(
         e.statuses.len(),
         counts.stream_reopens,
         counts.relogins,
+        counts.grants_at_ibkr,
         e.recoveries.len(),
         worst_recovery,
         counts.max_gap.0,
@@ -483,13 +543,73 @@ fn report(
     for (msg, n) in &counts.place_errors {
         println!("[{kind:?} {}]   placement answered {n}x: {msg}", plan.name);
     }
-    for (msg, n) in &counts.other_errors {
-        println!("[{kind:?} {}]   {n}x {msg}", plan.name);
-    }
     for (msg, n) in &counts.poll_errors {
         println!("[{kind:?} {}]   poll failed {n}x: {msg}", plan.name);
     }
     soak_growth(kind, samples);
+}
+
+/// How many distinct answers the breakdown of failed changes shows per action.
+const TOP_ANSWERS: usize = 5;
+/// A failed change is put down to the last fault injected before its answer when that fault came at most
+/// this long before it was sent (longer, and the fault is history).
+const FAULT_REACH: Duration = Duration::from_secs(12);
+
+/// Per action (modify, cancel, close): the failures by the answer TradingView got, the most frequent
+/// first (at most [`TOP_ANSWERS`]), each with the faults injected just before them.
+fn print_failed_changes(
+    kind: Kind,
+    plan: &Plan,
+    failed: &[traffic::FailedChange],
+    injected_at: &[(Instant, FaultKind)],
+) {
+    use std::collections::BTreeMap;
+    for (action, plural) in [
+        ("modify", "modifications"),
+        ("cancel", "cancellations"),
+        ("close", "closes"),
+    ] {
+        let of_action: Vec<&traffic::FailedChange> = failed.iter().filter(|f| f.action == action).collect();
+        if of_action.is_empty() {
+            continue;
+        }
+        // answer -> (count, fault name -> count)
+        let mut by_answer: BTreeMap<&str, (u32, BTreeMap<&'static str, u32>)> = BTreeMap::new();
+        for f in &of_action {
+            let cause = injected_at
+                .iter()
+                .rev()
+                .find(|(at, _)| *at <= f.answered)
+                .filter(|(at, _)| f.sent.saturating_duration_since(*at) <= FAULT_REACH)
+                .map_or("no fault within 12 s", |(_, k)| k.name());
+            let entry = by_answer.entry(f.answer.as_str()).or_default();
+            entry.0 += 1;
+            *entry.1.entry(cause).or_default() += 1;
+        }
+        let mut rows: Vec<_> = by_answer.into_iter().collect();
+        rows.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(b.0)));
+        println!(
+            "[{kind:?} {}]   failed {plural}: {} in {} distinct answer(s){}",
+            plan.name,
+            of_action.len(),
+            rows.len(),
+            if rows.len() > TOP_ANSWERS {
+                format!(", the {TOP_ANSWERS} most frequent:")
+            } else {
+                ":".to_owned()
+            }
+        );
+        for (answer, (n, causes)) in rows.iter().take(TOP_ANSWERS) {
+            let mut causes: Vec<_> = causes.iter().collect();
+            causes.sort_by(|a, b| b.1.cmp(a.1));
+            let causes: Vec<String> = causes.iter().map(|(c, n)| format!("{c} {n}")).collect();
+            println!(
+                "[{kind:?} {}]     {n}x {answer}  (last fault before: {})",
+                plan.name,
+                causes.join(", ")
+            );
+        }
+    }
 }
 
 #[test]
@@ -508,8 +628,18 @@ fn oanda_keeps_every_order_exactly_once_through_faults() {
 }
 
 #[test]
+fn oanda_v1_keeps_every_order_exactly_once_through_faults() {
+    run(Kind::OandaV1);
+}
+
+#[test]
 fn ibkr_keeps_every_order_exactly_once_through_faults() {
     run(Kind::Ibkr);
+}
+
+#[test]
+fn ibkr_third_party_keeps_every_order_exactly_once_through_faults() {
+    run(Kind::IbkrThirdParty);
 }
 
 /// The soak's growth figures: the mean of each figure over the last fifth of the run against its mean over
@@ -544,7 +674,7 @@ fn soak_growth(kind: Kind, samples: &[(Duration, bridge::Resources)]) {
         (
             "store file KiB",
             |r| r.store_bytes as f64 / 1024.0,
-            "grows with the requestIds kept",
+            "redb reuses freed pages; not held to the goal",
         ),
     ];
     for (name, f, goal) in figures {

@@ -12,6 +12,8 @@ pub enum FaultKind {
     Burst5xx,
     /// The upstream carries out the next write (the order is placed) and then withholds the answer.
     AcceptThenHang,
+    /// The upstream carries out the next write and then answers 500.
+    AcceptThen500,
     /// The upstream's streams (WebSocket, HTTP stream) end abruptly.
     DropStreams,
     /// The upstream forgets its sessions.
@@ -20,6 +22,10 @@ pub enum FaultKind {
     Storm429,
     /// The next upstream requests wait 1.5 s before doing anything.
     Slow,
+    /// A few account reads answer 423 (IBKR's "resource locked": polled too often).
+    Locked423,
+    /// A few account reads answer 202 (IBKR's "accepted, not yet available").
+    Accepted202,
     /// The bridge is killed with SIGKILL and started again on the same store.
     Restart,
 }
@@ -29,10 +35,13 @@ impl FaultKind {
         match self {
             FaultKind::Burst5xx => "5xx burst",
             FaultKind::AcceptThenHang => "accept then hang",
+            FaultKind::AcceptThen500 => "accept then 500",
             FaultKind::DropStreams => "dropped upstream streams",
             FaultKind::ExpireSession => "expired upstream session",
             FaultKind::Storm429 => "429 storm",
             FaultKind::Slow => "slow upstream",
+            FaultKind::Locked423 => "423 locked",
+            FaultKind::Accepted202 => "202 not yet",
             FaultKind::Restart => "bridge kill -9 + restart",
         }
     }

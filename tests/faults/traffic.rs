@@ -34,16 +34,30 @@ pub struct Counts {
     pub stream_lines: u64,
     pub stream_reopens: u64,
     pub relogins: u64,
+    /// Logins (Code flow) the bridge sent to IBKR's page: 1 (the first) unless a grant was lost.
+    pub grants_at_ibkr: u64,
     /// Errors answered to placements, by message (first 80 characters), for the report.
     pub place_errors: std::collections::BTreeMap<String, u32>,
     /// The longest silence between two lines of one open stream: (gap, stream, when it ended).
     pub max_gap: (Duration, usize, Duration),
     /// The slowest reopen of a stream the bridge ended by itself (not after a restart).
     pub slowest_other_reopen: Duration,
-    /// Failed modifications, cancellations and closes, by answer.
-    pub other_errors: std::collections::BTreeMap<String, u32>,
+    /// Failed modifications, cancellations and closes, each with its answer and when it was sent and
+    /// answered (the report groups them by answer and by the fault injected just before).
+    pub failed_changes: Vec<FailedChange>,
     /// Failed polls, by answer.
     pub poll_errors: std::collections::BTreeMap<String, u32>,
+}
+
+/// A modification, cancellation or close that TradingView would have shown as failed.
+#[derive(Debug, Clone)]
+pub struct FailedChange {
+    /// `modify`, `cancel` or `close`.
+    pub action: &'static str,
+    /// The answer: `HTTP <status> <errmsg>`, or what happened instead of an answer.
+    pub answer: String,
+    pub sent: Instant,
+    pub answered: Instant,
 }
 
 /// What the client recorded.
@@ -61,6 +75,9 @@ pub struct Client {
     http: reqwest::Client,
     token: Mutex<String>,
     login_form: String,
+    login_flow: crate::backends::Login,
+    login: String,
+    password: String,
     pub account: String,
     instrument: String,
     far_limit: String,
@@ -108,6 +125,9 @@ impl Client {
                 .expect("an HTTP client"),
             token: Mutex::new(String::new()),
             login_form: format!("login={}&password={}&locale=en", setup.login, setup.password),
+            login_flow: setup.login_flow.clone(),
+            login: setup.login.clone(),
+            password: setup.password.clone(),
             account: setup.account.clone(),
             instrument: setup.instrument.to_owned(),
             far_limit: setup.far_limit.to_owned(),
@@ -148,6 +168,26 @@ impl Client {
     /// Logs in (again); retried until the bridge answers with a token (it may be restarting).
     pub async fn login(&self) {
         let deadline = Instant::now() + Duration::from_secs(60);
+        if let crate::backends::Login::CodeFlow(flow) = &self.login_flow {
+            loop {
+                match crate::login::code_flow(&self.base, flow, &self.login, &self.password).await {
+                    Ok(granted) => {
+                        if granted.went_to_ibkr {
+                            self.rec().counts.grants_at_ibkr += 1;
+                        }
+                        *self.token.lock().unwrap_or_else(|e| e.into_inner()) = granted.access_token;
+                        return;
+                    }
+                    Err(e) => {
+                        if std::env::var("TVBRIDGE_FAULTS_DEBUG").is_ok() {
+                            eprintln!("DEBUG login t={:?} {e}", self.started.elapsed());
+                        }
+                        assert!(Instant::now() < deadline, "no login within 60 s: {e}");
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+        }
         loop {
             let r = self
                 .exchange(
@@ -437,10 +477,15 @@ impl Client {
                 },
                 Ok((200, body)) => {
                     let msg = body["errmsg"].as_str().unwrap_or_default().to_owned();
-                    if !msg.contains("still being placed") {
+                    if msg.contains("still being placed") {
+                        msg
+                    } else if crate::checker::reads_as_unknown(&msg) {
+                        // Told the outcome is not known (OANDA v1 cannot look an order up by a client
+                        // id): TradingView shows it and does not send the order again.
+                        break Outcome::Unknown(msg);
+                    } else {
                         break Outcome::Failed(msg);
                     }
-                    msg
                 }
                 // A bridge that cannot answer now (restarting, overloaded): the client tries again.
                 Ok((status, body)) => format!("HTTP {status}: {body}"),
@@ -494,6 +539,7 @@ impl Client {
         };
         let form = format!("qty={qty}&limitPrice={}", self.modified_limit);
         let path = format!("/accounts/{}/orders/{id}?locale=en", self.account);
+        let sent = Instant::now();
         let r = self
             .call(reqwest::Method::PUT, &path, Some(form), CHANGE_TIMEOUT)
             .await;
@@ -503,10 +549,7 @@ impl Client {
             rec.counts.modifies_ok += 1;
         } else {
             rec.counts.modifies_failed += 1;
-            *rec.counts
-                .other_errors
-                .entry(answer_text("modify", &r))
-                .or_default() += 1;
+            rec.counts.failed_changes.push(failed("modify", &r, sent));
         }
     }
 
@@ -515,6 +558,7 @@ impl Client {
             return;
         };
         let path = format!("/accounts/{}/orders/{id}?locale=en", self.account);
+        let sent = Instant::now();
         let r = self
             .call(reqwest::Method::DELETE, &path, None, CHANGE_TIMEOUT)
             .await;
@@ -531,10 +575,7 @@ impl Client {
             rec.counts.cancels_ok += 1;
         } else {
             rec.counts.cancels_failed += 1;
-            *rec.counts
-                .other_errors
-                .entry(answer_text("cancel", &r))
-                .or_default() += 1;
+            rec.counts.failed_changes.push(failed("cancel", &r, sent));
         }
     }
 
@@ -553,6 +594,7 @@ impl Client {
             return;
         };
         let path = format!("/accounts/{}/{}/{id}?locale=en", self.account, self.positions);
+        let sent = Instant::now();
         let r = self
             .call(reqwest::Method::DELETE, &path, None, CHANGE_TIMEOUT)
             .await;
@@ -567,10 +609,7 @@ impl Client {
             rec.counts.closes_ok += 1;
         } else {
             rec.counts.closes_failed += 1;
-            *rec.counts
-                .other_errors
-                .entry(answer_text("close", &r))
-                .or_default() += 1;
+            rec.counts.failed_changes.push(failed("close", &r, sent));
         }
     }
 
@@ -592,14 +631,41 @@ impl Client {
     }
 }
 
-/// A short text of a failed answer, for the report.
-fn answer_text(action: &str, r: &Result<(u16, Value), NoAnswer>) -> String {
+/// A failed change as recorded: its answer in words (numbers of four digits or more, such as order ids,
+/// as `#`, so that the same answer about different orders counts as one), bounded.
+fn failed(action: &'static str, r: &Result<(u16, Value), NoAnswer>, sent: Instant) -> FailedChange {
     let what = match r {
         Ok((status, b)) => format!("HTTP {status} {}", b["errmsg"].as_str().unwrap_or_default()),
         Err(NoAnswer::Timeout) => "no answer within the client timeout".to_owned(),
         Err(NoAnswer::Broken(e)) => format!("connection broken: {e}"),
     };
-    format!("{action}: {what}").chars().take(100).collect()
+    FailedChange {
+        action,
+        answer: without_ids(&what).chars().take(160).collect(),
+        sent,
+        answered: Instant::now(),
+    }
+}
+
+/// `text` with each run of four or more digits replaced by `#`.
+fn without_ids(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut digits = String::new();
+    for c in text.chars().chain(std::iter::once(' ')) {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        if digits.len() >= 4 {
+            out.push('#');
+        } else {
+            out.push_str(&digits);
+        }
+        digits.clear();
+        out.push(c);
+    }
+    out.pop();
+    out
 }
 
 /// The (id, status) of every order object in a stream line (a snapshot array, one order, or `{d: ...}`).

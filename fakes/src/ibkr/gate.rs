@@ -1,7 +1,8 @@
-//! The middleware every HTTP request goes through: it logs the request, applies injected faults, runs
-//! the authentication hook (or the gateway cookie check), enforces IBKR's pacing (a global requests per
-//! second limit and per-endpoint minimum intervals, 429 beyond), and checks the brokerage session: the
-//! gateway login, an authenticated `/iserver` session, and "query /accounts first".
+//! The middleware every HTTP request goes through: it logs the request, applies injected faults (an
+//! error answer, a slow answer, an answer withheld after the work is done), runs the authentication hook
+//! (or the gateway cookie check), enforces IBKR's pacing (a global requests per second limit and
+//! per-endpoint minimum intervals, 429 beyond), and checks the brokerage session: the gateway login, an
+//! authenticated `/iserver` session, and "query /accounts first".
 
 use super::options::{Fault, LoggedRequest};
 use super::state::{Shared, State};
@@ -46,10 +47,11 @@ impl State {
         self.log.len() - 1
     }
 
-    /// Takes the first pending fault that matches (a `Status` fault with times left stays queued).
+    /// Takes the first pending fault that matches (a `Status` or `Delay` fault with times left stays
+    /// queued).
     fn take_fault(&mut self, method: &str, path: &str) -> Option<Fault> {
         let i = self.faults.iter().position(|f| f.matches(method, path))?;
-        if let Fault::Status { times, .. } = &mut self.faults[i] {
+        if let Fault::Status { times, .. } | Fault::Delay { times, .. } = &mut self.faults[i] {
             if *times > 1 {
                 *times -= 1;
                 return Some(self.faults[i].clone());
@@ -146,6 +148,9 @@ pub(super) async fn gate(AxState(shared): AxState<Arc<Shared>>, req: Request, ne
             return json_response(status, body);
         }
         Some(Fault::AcceptThenHang { delay, .. }) => hang = Some(delay),
+        // Slow before anything is checked or done: the request then meets the session and pacing
+        // rules as they stand when it wakes.
+        Some(Fault::Delay { delay, .. }) => tokio::time::sleep(delay).await,
         None => {}
     }
     if let Some(v) = &shared.verifier {

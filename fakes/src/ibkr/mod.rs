@@ -253,10 +253,13 @@ impl FakeIbkr {
 
     // --- Faults ---
 
-    /// Queues a fault for the next matching HTTP request(s) (a `Status` fault for zero requests is a
+    /// Queues a fault for the next matching HTTP request(s) (a counted fault for zero requests is a
     /// no-op).
     pub fn inject(&self, fault: Fault) {
-        if matches!(fault, Fault::Status { times: 0, .. }) {
+        if matches!(
+            fault,
+            Fault::Status { times: 0, .. } | Fault::Delay { times: 0, .. }
+        ) {
             return;
         }
         self.state().faults.push(fault);
@@ -270,6 +273,17 @@ impl FakeIbkr {
             path_prefix: path_prefix.to_string(),
             status,
             body: serde_json::json!({ "error": format!("injected failure {status}") }),
+            times,
+        });
+    }
+
+    /// The next `times` calls of `method` (None: any) on `path_prefix` are handled as usual after
+    /// waiting `delay` (a slow gateway).
+    pub fn delay_next(&self, method: Option<&str>, path_prefix: &str, delay: Duration, times: usize) {
+        self.inject(Fault::Delay {
+            method: method.map(str::to_string),
+            path_prefix: path_prefix.to_string(),
+            delay,
             times,
         });
     }

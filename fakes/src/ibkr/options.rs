@@ -283,6 +283,14 @@ pub enum Fault {
         path_prefix: String,
         delay: Duration,
     },
+    /// The next `times` matching requests wait `delay` before anything else happens (a slow gateway),
+    /// then are handled as usual.
+    Delay {
+        method: Option<String>,
+        path_prefix: String,
+        delay: Duration,
+        times: usize,
+    },
 }
 
 impl Fault {
@@ -293,6 +301,9 @@ impl Fault {
                 method, path_prefix, ..
             }
             | Fault::AcceptThenHang {
+                method, path_prefix, ..
+            }
+            | Fault::Delay {
                 method, path_prefix, ..
             } => (method, path_prefix),
         };

@@ -60,6 +60,7 @@ impl State {
             triggered: false,
             updated: now,
             ended: None,
+            replaces: None,
         });
         let i = self.orders.len() - 1;
         self.try_fill(i, now);
@@ -101,7 +102,9 @@ impl State {
             coid: Some(new_coid),
             ..req.clone()
         };
-        self.place(&old.account, &replacement, now)
+        let j = self.place(&old.account, &replacement, now)?;
+        self.orders[j].replaces = Some(old.coid);
+        Ok(j)
     }
 
     /// Ends order `i` with a final status.

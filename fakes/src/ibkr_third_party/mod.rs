@@ -55,6 +55,8 @@ pub struct LedgerOrder {
     pub filled: Decimal,
     /// FIX order status now.
     pub status: String,
+    /// The CustomerOrderId this order replaced (it is a modification of that order, not a placement).
+    pub replaces: Option<i64>,
 }
 
 /// What a test checks invariants on.
@@ -433,6 +435,7 @@ impl FakeIbkrThirdParty {
                     quantity: o.qty,
                     filled: o.filled,
                     status: o.status.clone(),
+                    replaces: o.replaces,
                 })
                 .collect(),
             place_requests: st.place_requests.clone(),

@@ -63,6 +63,8 @@ pub(super) struct Order {
     pub triggered: bool,
     pub updated: DateTime<Utc>,
     pub ended: Option<DateTime<Utc>>,
+    /// The CustomerOrderId of the order this one replaced (a modification), if any.
+    pub replaces: Option<i64>,
 }
 
 impl Order {

@@ -69,3 +69,37 @@ async fn cleared_faults_no_longer_apply() {
     fake.clear_faults();
     assert_eq!(api.get("/portfolio/accounts").await.0, 200);
 }
+
+#[tokio::test]
+async fn a_slow_answer_comes_after_the_delay_for_that_many_calls_then_at_once() {
+    let fake = FakeIbkr::start(FakeIbkrOptions::relaxed()).await;
+    let api = Api::ready(&fake).await;
+    let delay = Duration::from_millis(400);
+    fake.delay_next(Some("GET"), "/portfolio", delay, 2);
+    // Another method or path is not slowed.
+    let started = std::time::Instant::now();
+    assert_eq!(api.get("/iserver/accounts").await.0, 200);
+    assert!(started.elapsed() < delay, "{:?}", started.elapsed());
+    for _ in 0..2 {
+        let started = std::time::Instant::now();
+        let (status, body) = api.get("/portfolio/accounts").await;
+        assert_eq!(status, 200, "answered as usual: {body}");
+        assert!(started.elapsed() >= delay, "{:?}", started.elapsed());
+    }
+    let started = std::time::Instant::now();
+    assert_eq!(api.get("/portfolio/accounts").await.0, 200);
+    assert!(started.elapsed() < delay, "used up: {:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn a_slow_write_is_carried_out_after_the_delay() {
+    let fake = FakeIbkr::start(FakeIbkrOptions::relaxed()).await;
+    let api = Api::ready(&fake).await;
+    let delay = Duration::from_millis(300);
+    fake.delay_next(None, "/iserver/account/", delay, 1);
+    let started = std::time::Instant::now();
+    let (status, _) = api.place(json!([lmt(AAPL, "BUY", 1, 180.0)])).await;
+    assert_eq!(status, 200);
+    assert!(started.elapsed() >= delay, "{:?}", started.elapsed());
+    assert_eq!(fake.order_count(), 1);
+}

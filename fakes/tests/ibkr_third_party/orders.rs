@@ -177,6 +177,14 @@ async fn a_limit_order_waits_then_modify_replaces_it_and_cancel_ends_the_replace
     assert_eq!(c.get(&s, &format!("{}/99", orders_path())).await.body, json!([]));
     let list = c.get(&s, &orders_path()).await;
     assert_eq!(list.body.as_array().unwrap().len(), 2, "working + replaced today");
+    // The ledger tells a replacement from a placement.
+    let replaces: Vec<(i64, Option<i64>)> = fake
+        .ledger()
+        .orders
+        .iter()
+        .map(|o| (o.customer_order_id, o.replaces))
+        .collect();
+    assert_eq!(replaces, vec![(20, None), (21, Some(20))]);
     // Modifying the replaced order is refused.
     let stale = c
         .call(
